@@ -1,0 +1,139 @@
+package loyalty
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock tells the time. Services take a Clock so that tests and simulations can move time;
+// pure calculations take `now` as an argument instead.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function to a [Clock]: ClockFunc(time.Now) is the system clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock returns the wall clock.
+func SystemClock() Clock { return ClockFunc(time.Now) }
+
+// ManualClock is a [Clock] that moves only when told to: for tests and simulations. The zero
+// ManualClock reads the zero time. It is safe for concurrent use.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a ManualClock reading t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+
+// Now returns the clock's current time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t (backwards too).
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d and returns the new time.
+func (c *ManualClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// AddMonths returns t plus n calendar months (n may be negative), in t's location, keeping
+// the time of day. When the day does not exist in the target month it is clamped to that
+// month's last day instead of overflowing into the next month as [time.Time.AddDate] does:
+// 31 January + 1 month is 28 (or 29) February, not 3 March.
+func AddMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, t.Location())
+	if last := daysIn(first.Year(), first.Month()); d > last {
+		d = last
+	}
+	hh, mm, ss := t.Clock()
+	return time.Date(first.Year(), first.Month(), d, hh, mm, ss, t.Nanosecond(), t.Location())
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Period is a calendar period used by caps, qualification windows, limits and reports.
+// Periods are computed in the location of the time they are applied to: convert with
+// [time.Time.In] to the program's location first, so that a month starts at local midnight.
+type Period string
+
+// The calendar periods. Weeks start on Monday (ISO 8601); half-years start in January and July.
+const (
+	Day      Period = "day"
+	Week     Period = "week"
+	Month    Period = "month"
+	Quarter  Period = "quarter"
+	HalfYear Period = "half-year"
+	Year     Period = "year"
+)
+
+// Validate reports whether p is one of the named periods.
+func (p Period) Validate() error {
+	switch p {
+	case Day, Week, Month, Quarter, HalfYear, Year:
+		return nil
+	}
+	return Invalid("period", string(p), "must be one of day, week, month, quarter, half-year, year")
+}
+
+// Start returns the start of the period that contains t, at midnight in t's location. It
+// returns t unchanged for an invalid period; call [Period.Validate] on configuration first.
+func (p Period) Start(t time.Time) time.Time {
+	y, m, d := t.Date()
+	loc := t.Location()
+	switch p {
+	case Day:
+		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	case Week:
+		back := (int(t.Weekday()) + 6) % 7 // days since Monday
+		return time.Date(y, m, d-back, 0, 0, 0, 0, loc)
+	case Month:
+		return time.Date(y, m, 1, 0, 0, 0, 0, loc)
+	case Quarter:
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, loc)
+	case HalfYear:
+		return time.Date(y, m-(m-1)%6, 1, 0, 0, 0, 0, loc)
+	case Year:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+	}
+	return t
+}
+
+// Next returns the start of the period after the one that contains t: the exclusive end of
+// t's period.
+func (p Period) Next(t time.Time) time.Time {
+	s := p.Start(t)
+	switch p {
+	case Day:
+		return s.AddDate(0, 0, 1)
+	case Week:
+		return s.AddDate(0, 0, 7)
+	case Month:
+		return s.AddDate(0, 1, 0)
+	case Quarter:
+		return s.AddDate(0, 3, 0)
+	case HalfYear:
+		return s.AddDate(0, 6, 0)
+	case Year:
+		return s.AddDate(1, 0, 0)
+	}
+	return t
+}

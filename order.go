@@ -1,0 +1,195 @@
+package loyalty
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Order is the order model every package reads: who bought what, when, at what price, and
+// which codes were entered. It is plain data; [Order.Validate] checks it. Packages never
+// modify an Order they are given.
+type Order struct {
+	ID       OrderID   `json:"id"`
+	Account  AccountID `json:"account"`         // the buying company account
+	Buyer    BuyerID   `json:"buyer,omitempty"` // the individual buyer, if known
+	Currency Currency  `json:"currency"`
+	PlacedAt time.Time `json:"placed_at"`
+	Lines    []Line    `json:"lines"`
+	Codes    []string  `json:"codes,omitempty"` // promo or referral codes as the customer typed them
+}
+
+// Line is one line of an [Order]: a quantity of one product at a unit price.
+type Line struct {
+	SKU         SKU        `json:"sku"`
+	Category    CategoryID `json:"category,omitempty"`
+	Tags        []string   `json:"tags,omitempty"` // free-form labels that rules can scope to ("gift-card", "bundle")
+	Quantity    Quantity   `json:"quantity"`       // positive; may be fractional (12.5 litres)
+	UnitPrice   Price      `json:"unit_price"`     // positive; may carry more digits than the currency
+	UnitCost    Price      `json:"unit_cost"`      // the seller's cost per unit; the zero Price means unknown
+	OnPromotion bool       `json:"on_promotion,omitempty"`
+}
+
+// Total returns the line's value, UnitPrice × Quantity, rounded once (half-up) to the
+// currency's minor units. It is exact and does not allocate.
+func (l Line) Total() (Money, error) { return l.UnitPrice.Times(l.Quantity, HalfUp) }
+
+// HasCost reports whether the line's unit cost is known.
+func (l Line) HasCost() bool { return l.UnitCost.IsKnown() }
+
+// TotalCost returns UnitCost × Quantity rounded half-up, or an error when the cost is unknown.
+func (l Line) TotalCost() (Money, error) { return l.UnitCost.Times(l.Quantity, HalfUp) }
+
+// HasTag reports whether the line carries tag.
+func (l Line) HasTag(tag string) bool { return slices.Contains(l.Tags, tag) }
+
+// Validate checks l on its own, in currency cur. Errors are [*FieldError] values naming the
+// field ("quantity: must be positive (got -1)"), joined when there are several.
+func (l Line) Validate(cur Currency) error {
+	var errs []error
+	if l.SKU == "" {
+		errs = append(errs, Invalid("sku", nil, "is required"))
+	}
+	if l.Quantity.Sign() <= 0 {
+		errs = append(errs, Invalid("quantity", l.Quantity, "must be positive"))
+	}
+	switch {
+	case !l.UnitPrice.IsKnown():
+		errs = append(errs, Invalid("unit_price", nil, "is required"))
+	case l.UnitPrice.Sign() <= 0:
+		errs = append(errs, Invalid("unit_price", l.UnitPrice, "must be positive"))
+	case l.UnitPrice.Currency() != cur:
+		errs = append(errs, Invalid("unit_price", l.UnitPrice, "must be in the order currency "+cur.orNone()))
+	}
+	if l.UnitCost.IsKnown() {
+		switch {
+		case l.UnitCost.Sign() < 0:
+			errs = append(errs, Invalid("unit_cost", l.UnitCost, "must not be negative"))
+		case l.UnitCost.Currency() != cur:
+			errs = append(errs, Invalid("unit_cost", l.UnitCost, "must be in the order currency "+cur.orNone()))
+		}
+	}
+	for i, t := range l.Tags {
+		if t == "" {
+			errs = append(errs, Invalid(fmt.Sprintf("tags[%d]", i), nil, "must not be empty"))
+		}
+	}
+	if len(errs) == 0 {
+		if _, err := l.Total(); err != nil {
+			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_price is out of range"))
+		} else if _, err := l.TotalCost(); l.HasCost() && err != nil {
+			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_cost is out of range"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the whole order and reports every problem, each a [*FieldError] with a path
+// such as "lines[3].quantity", joined with [errors.Join]. The result matches [ErrInvalid].
+func (o Order) Validate() error {
+	var errs []error
+	if o.ID == "" {
+		errs = append(errs, Invalid("id", nil, "is required"))
+	}
+	if o.Account == "" {
+		errs = append(errs, Invalid("account", nil, "is required"))
+	}
+	if o.Currency.IsZero() {
+		errs = append(errs, Invalid("currency", nil, "is required"))
+	}
+	if o.PlacedAt.IsZero() {
+		errs = append(errs, Invalid("placed_at", nil, "is required"))
+	}
+	if len(o.Lines) == 0 {
+		errs = append(errs, Invalid("lines", nil, "must not be empty"))
+	}
+	for i, l := range o.Lines {
+		if err := l.Validate(o.Currency); err != nil {
+			errs = append(errs, InField(fmt.Sprintf("lines[%d]", i), err))
+		}
+	}
+	for i, c := range o.Codes {
+		if c == "" {
+			errs = append(errs, Invalid(fmt.Sprintf("codes[%d]", i), nil, "must not be empty"))
+		}
+	}
+	if len(errs) == 0 {
+		if _, err := o.Subtotal(); err != nil {
+			errs = append(errs, Invalid("lines", nil, "total is out of range"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Subtotal returns the sum of the line totals, before any discount. An order without lines
+// has the zero subtotal in its currency.
+func (o Order) Subtotal() (Money, error) {
+	sum := Zero(o.Currency)
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return Money{}, fmt.Errorf("lines[%d]: %w", i, err)
+		}
+		if sum, err = sum.Add(t); err != nil {
+			return Money{}, fmt.Errorf("lines[%d]: %w", i, err)
+		}
+	}
+	return sum, nil
+}
+
+// LineTotals returns every line's [Line.Total], in line order.
+func (o Order) LineTotals() ([]Money, error) {
+	totals := make([]Money, len(o.Lines))
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return nil, fmt.Errorf("lines[%d]: %w", i, err)
+		}
+		totals[i] = t
+	}
+	return totals, nil
+}
+
+// ReturnLine is a returned quantity of one order line. Line is the index of the line in
+// [Order.Lines], the order line number an ERP sends back.
+type ReturnLine struct {
+	Line     int      `json:"line"`
+	Quantity Quantity `json:"quantity"`
+}
+
+// ValidateReturn checks that lines can be returned from o given what was already returned
+// (prior, which may be nil): each line index exists, each quantity is positive, and no line
+// is returned beyond what was bought. Errors name the field, such as
+// "lines[1].quantity: exceeds the 3 still returnable (got 5)".
+func (o Order) ValidateReturn(lines []ReturnLine, prior []ReturnLine) error {
+	if len(lines) == 0 {
+		return Invalid("lines", nil, "must not be empty")
+	}
+	returned := make([]Quantity, len(o.Lines))
+	for _, r := range prior {
+		if r.Line >= 0 && r.Line < len(returned) {
+			returned[r.Line], _ = returned[r.Line].Add(r.Quantity)
+		}
+	}
+	var errs []error
+	for i, r := range lines {
+		field := fmt.Sprintf("lines[%d]", i)
+		if r.Line < 0 || r.Line >= len(o.Lines) {
+			errs = append(errs, Invalid(field+".line", r.Line, fmt.Sprintf("must be an order line index from 0 to %d", len(o.Lines)-1)))
+			continue
+		}
+		if r.Quantity.Sign() <= 0 {
+			errs = append(errs, Invalid(field+".quantity", r.Quantity, "must be positive"))
+			continue
+		}
+		sum, err := returned[r.Line].Add(r.Quantity)
+		left, _ := o.Lines[r.Line].Quantity.Sub(returned[r.Line])
+		if err != nil || sum.Cmp(o.Lines[r.Line].Quantity) > 0 {
+			errs = append(errs, Invalid(field+".quantity", r.Quantity, fmt.Sprintf("exceeds the %s still returnable", left)))
+			continue
+		}
+		returned[r.Line] = sum
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,182 @@
+package loyalty
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+
+	"github.com/shopspring/decimal"
+)
+
+// RoundingMode names how a result with a fraction of a minor unit is rounded to whole minor
+// units. The zero value is [HalfUp], the library's default.
+type RoundingMode uint8
+
+// The rounding modes. "Away from zero" and "toward zero" are about magnitude: Up rounds
+// -1.001 to -1.01, Ceiling rounds it to -1.00.
+const (
+	HalfUp   RoundingMode = iota // to nearest; halves away from zero (commercial rounding). Default.
+	HalfEven                     // to nearest; halves to the even neighbour (banker's rounding)
+	Up                           // away from zero
+	Down                         // toward zero (truncation)
+	Ceiling                      // toward +∞
+	Floor                        // toward -∞
+)
+
+var roundingNames = [...]string{"half-up", "half-even", "up", "down", "ceiling", "floor"}
+
+// String returns the mode's name: "half-up", "half-even", "up", "down", "ceiling" or "floor".
+func (m RoundingMode) String() string {
+	if int(m) < len(roundingNames) {
+		return roundingNames[m]
+	}
+	return fmt.Sprintf("RoundingMode(%d)", uint8(m))
+}
+
+// Valid reports whether m is one of the named modes.
+func (m RoundingMode) Valid() bool { return int(m) < len(roundingNames) }
+
+// MarshalText encodes the mode by name.
+func (m RoundingMode) MarshalText() ([]byte, error) {
+	if !m.Valid() {
+		return nil, Invalid("rounding", uint8(m), "unknown rounding mode")
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText decodes a mode name; the empty text decodes to the default, [HalfUp].
+func (m *RoundingMode) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*m = HalfUp
+		return nil
+	}
+	for i, n := range roundingNames {
+		if n == string(text) {
+			*m = RoundingMode(i)
+			return nil
+		}
+	}
+	return Invalid("rounding", string(text), "must be one of half-up, half-even, up, down, ceiling, floor")
+}
+
+// roundsAway is the one rounding rule of the library. Given a truncated magnitude q, whether
+// a remainder was dropped, how the remainder compares with half the divisor (-1, 0, +1), and
+// the sign of the exact result, it reports whether the magnitude must grow by one.
+func roundsAway(m RoundingMode, qOdd, inexact bool, half int, neg bool) bool {
+	if !inexact {
+		return false
+	}
+	switch m {
+	case HalfEven:
+		return half > 0 || (half == 0 && qOdd)
+	case Up:
+		return true
+	case Down:
+		return false
+	case Ceiling:
+		return !neg
+	case Floor:
+		return neg
+	default: // HalfUp
+		return half >= 0
+	}
+}
+
+// divRound returns ±(hi·2⁶⁴+lo)/d rounded with mode; ok is false when the result does not fit
+// in the symmetric int64 range [-MaxInt64, MaxInt64]. It does not allocate.
+func divRound(hi, lo, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
+	if hi >= d {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, d)
+	half := 0
+	if r > d-r {
+		half = 1
+	} else if r < d-r {
+		half = -1
+	}
+	if roundsAway(mode, q&1 == 1, r != 0, half, neg) {
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(q), true
+	}
+	return int64(q), true
+}
+
+// mulDivRound returns a·b/d rounded with mode, exactly, without allocating.
+func mulDivRound(a, b int64, d uint64, mode RoundingMode) (int64, bool) {
+	hi, lo := bits.Mul64(absU(a), absU(b))
+	return divRound(hi, lo, d, (a < 0) != (b < 0), mode)
+}
+
+// absU returns |v| as an unsigned number; it is exact for math.MinInt64 too.
+func absU(v int64) uint64 {
+	if v < 0 {
+		return uint64(^v) + 1
+	}
+	return uint64(v)
+}
+
+// pow10 holds 10⁰ … 10¹⁹, every power of ten that fits in a uint64.
+var pow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// scaleRound returns d·10^scale rounded to an integer with mode. It is the slow, exact path for
+// decimals whose digits do not fit the int64 fast paths.
+func scaleRound(d decimal.Decimal, scale int, mode RoundingMode) (int64, bool) {
+	coef := d.Coefficient()
+	exp := int(d.Exponent()) + scale
+	neg := coef.Sign() < 0
+	coef.Abs(coef)
+	if exp >= 0 {
+		coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil))
+		if !coef.IsInt64() {
+			return 0, false
+		}
+		if neg {
+			return -coef.Int64(), true
+		}
+		return coef.Int64(), true
+	}
+	div := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-exp)), nil)
+	q, r := new(big.Int).QuoRem(coef, div, new(big.Int))
+	half := new(big.Int).Lsh(r, 1).Cmp(div)
+	if roundsAway(mode, q.Bit(0) == 1, r.Sign() != 0, half, neg) {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() {
+		return 0, false
+	}
+	if neg {
+		return -q.Int64(), true
+	}
+	return q.Int64(), true
+}
+
+// mulDecimalRound returns v·rate/10^shift rounded with mode: an integer count v at one scale
+// multiplied by a decimal rate and brought to another scale, rounding once. The common case
+// (a rate with at most 18 significant digits) runs in wide integer arithmetic without
+// allocating; other rates take the exact big-number path.
+func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode) (int64, bool) {
+	if rate.NumDigits() <= 18 {
+		coef := rate.CoefficientInt64()
+		exp := int(rate.Exponent()) - shift
+		switch {
+		case exp <= 0 && -exp < len(pow10):
+			return mulDivRound(v, coef, pow10[-exp], mode)
+		case exp > 0 && exp < len(pow10) && absU(coef) <= math.MaxInt64/pow10[exp]:
+			return mulDivRound(v, coef*int64(pow10[exp]), 1, mode)
+		}
+	}
+	return scaleRound(decimal.New(v, 0).Mul(rate), -shift, mode)
+}
