@@ -1,0 +1,13 @@
+// Package memtx is the one mechanism behind every in-memory store of the library: tables of
+// rows and append-only logs in a [DB] whose transactions are serializable and all-or-nothing.
+//
+// A store method runs its logic inside [DB.Update]; every write goes through the transaction,
+// which records how to undo it. If the function returns an error (or panics), every write is
+// undone, so a failed operation leaves the store exactly as it was. Writers are serialised by
+// one lock; readers ([DB.View]) share it. Values are copied in and out with the table's clone
+// function, so callers never alias stored data.
+//
+// The same shape, a function run in one transaction, maps directly onto SQL transactions, so
+// domain services written against a Store with an Update(ctx, func(Tx) error) method work
+// unchanged on the SQL stores. All types are safe for concurrent use through their DB.
+package memtx
