@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 )
 
 // Allocate splits m into len(weights) parts proportional to weights, by the largest-remainder
@@ -54,38 +53,29 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 	}
 	neg := m.units < 0
 	whole := absU(m.units)
+	// Each part first gets its share rounded toward zero; remember the dropped remainders.
+	var buf [16]remainder // keeps small orders off the heap
+	rems := buf[:0]
+	if len(weights) > len(buf) {
+		rems = make([]remainder, 0, len(weights))
+	}
 	var given uint64
 	for i, w := range weights {
 		hi, lo := bits.Mul64(whole, uint64(w))
-		q, _ := bits.Div64(hi, lo, total) // q ≤ whole, so it cannot overflow
+		q, r := bits.Div64(hi, lo, total) // q ≤ whole, so it cannot overflow
 		given += q
 		dst[i] = Money{units: signed(q, neg), cur: m.cur}
+		if r != 0 {
+			rems = append(rems, remainder{r, i})
+		}
 	}
-	left := whole - given
+	// The leftover units (fewer than the parts with a remainder) go one each to the largest
+	// remainders, ties to the earlier position.
+	left := int(whole - given)
 	if left == 0 {
 		return nil
 	}
-	// Hand the leftover units to the largest remainders, ties to the earlier position.
-	type rem struct {
-		r uint64
-		i int
-	}
-	rems := make([]rem, 0, len(weights))
-	for i, w := range weights {
-		hi, lo := bits.Mul64(whole, uint64(w))
-		if _, r := bits.Div64(hi, lo, total); r != 0 {
-			rems = append(rems, rem{r, i})
-		}
-	}
-	slices.SortFunc(rems, func(a, b rem) int {
-		if a.r != b.r {
-			if a.r > b.r {
-				return -1
-			}
-			return 1
-		}
-		return a.i - b.i
-	})
+	selectFirst(rems, left)
 	step := int64(1)
 	if neg {
 		step = -1
@@ -94,6 +84,46 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 		dst[x.i].units += step
 	}
 	return nil
+}
+
+// remainder is the fraction a part lost when its share was rounded toward zero.
+type remainder struct {
+	r uint64 // the dropped fraction, in units of 1/total
+	i int    // the part's position
+}
+
+// ahead orders remainders: larger first, then earlier position. It is a strict total order.
+func (a remainder) ahead(b remainder) bool { return a.r > b.r || a.r == b.r && a.i < b.i }
+
+// selectFirst rearranges xs so that its first k elements are the k foremost by
+// [remainder.ahead], in expected linear time (quickselect; no full sort is needed).
+func selectFirst(xs []remainder, k int) {
+	lo, hi, target := 0, len(xs)-1, k-1
+	for lo < hi {
+		p := xs[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i].ahead(p) {
+				i++
+			}
+			for p.ahead(xs[j]) {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case target <= j:
+			hi = j
+		case target >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 // Split divides m into n parts as evenly as possible: the parts differ by at most one minor
