@@ -1,0 +1,894 @@
+package discount
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/shopspring/decimal"
+)
+
+// Calculator prices orders under one validated [Policy]. It is immutable after [New] and
+// safe for concurrent use.
+type Calculator struct {
+	cur       loyalty.Currency
+	stacking  Stacking
+	rounding  loyalty.RoundingMode
+	program   []compiled // every discount, in evaluation order
+	personal  map[loyalty.AccountID][]compiled
+	units     []unit // the top-level units, in evaluation order
+	capAmount loyalty.Money
+	capRate   decimal.Decimal // fraction of the subtotal; zero = none
+	floorOn   bool
+	floorRate decimal.Decimal // floor = cost × floorRate, rounded up
+	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
+	needCodes bool
+}
+
+// compiled is a discount prepared for the hot path: rates as fractions, codes canonical.
+type compiled struct {
+	d         *Discount
+	rate      decimal.Decimal // Percent: the fraction
+	pct       decimal.Decimal // Percent: the percent
+	tiers     []ctier
+	override  bool // a personal Override: rate/pct replace every tier
+	personal  bool
+	cond      *Condition
+	code      string
+	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
+	conflicts []int
+}
+
+type ctier struct {
+	rate, pct       decimal.Decimal
+	decRate, decPct decimal.Decimal // the rate while decayed
+}
+
+// unit is one discount or one group in a combination.
+type unit struct {
+	id        string
+	disc      int // index into the compiled list; -1 for a group
+	members   []unit
+	stacking  Stacking
+	stopAfter bool
+}
+
+// New validates p and compiles it into a Calculator. The Calculator keeps its own copy of
+// the policy: changing p afterwards has no effect on it.
+func New(p Policy) (*Calculator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Calculator{cur: p.Currency, stacking: p.Stacking, rounding: p.Rounding}
+	// Own copies of every discount, sorted into evaluation order.
+	groupOf := map[string]Group{}
+	for _, g := range p.Groups {
+		groupOf[g.ID] = g
+	}
+	ds := slices.Clone(p.Discounts)
+	for i := range ds {
+		ds[i].Tiers = slices.Clone(ds[i].Tiers)
+		ds[i].NotWith = slices.Clone(ds[i].NotWith)
+		ds[i].Scope = cloneScope(ds[i].Scope)
+		ds[i].Condition.Accounts = slices.Clone(ds[i].Condition.Accounts)
+	}
+	// Top-level units: groups (by their priority) and ungrouped discounts.
+	type key struct {
+		prio int
+		id   string
+	}
+	unitKey := func(d Discount) key {
+		if d.Group != "" {
+			return key{groupOf[d.Group].Priority, d.Group}
+		}
+		return key{d.Priority, d.ID}
+	}
+	slices.SortFunc(ds, func(a, b Discount) int {
+		ka, kb := unitKey(a), unitKey(b)
+		if c := cmp.Compare(ka.prio, kb.prio); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(ka.id, kb.id); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Priority, b.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	index := make(map[string]int, len(ds))
+	for i := range ds {
+		index[ds[i].ID] = i
+	}
+	c.program = make([]compiled, len(ds))
+	for i := range ds {
+		cd, err := compile(&ds[i], index)
+		if err != nil {
+			return nil, err
+		}
+		c.program[i] = cd
+		c.needCodes = c.needCodes || cd.code != ""
+	}
+	// Conflicts are symmetric.
+	for i := range c.program {
+		for _, j := range c.program[i].conflicts {
+			if !slices.Contains(c.program[j].conflicts, i) {
+				c.program[j].conflicts = append(c.program[j].conflicts, i)
+			}
+		}
+	}
+	for i := 0; i < len(ds); {
+		d := ds[i]
+		if d.Group == "" {
+			c.units = append(c.units, unit{id: d.ID, disc: i, stopAfter: d.StopAfter})
+			i++
+			continue
+		}
+		g := groupOf[d.Group]
+		u := unit{id: g.ID, disc: -1, stacking: g.Stacking, stopAfter: g.StopAfter}
+		for ; i < len(ds) && ds[i].Group == g.ID; i++ {
+			u.members = append(u.members, unit{id: ds[i].ID, disc: i, stopAfter: ds[i].StopAfter})
+		}
+		c.units = append(c.units, u)
+	}
+	// Personal terms: a full compiled list per account.
+	for _, t := range p.Terms {
+		if c.personal == nil {
+			c.personal = map[loyalty.AccountID][]compiled{}
+		}
+		list, ok := c.personal[t.Account]
+		if !ok {
+			list = slices.Clone(c.program)
+			c.personal[t.Account] = list
+		}
+		i := index[t.Discount]
+		cd := &list[i]
+		cd.personal = true
+		if t.Condition != nil {
+			cond := *t.Condition
+			cd.cond = &cond
+			if cd.code, _ = canonicalCode(cond.Code); cd.code != "" {
+				c.needCodes = true
+			}
+		}
+		switch t.Mode {
+		case Override:
+			cd.override = true
+			cd.pct = t.Percent
+			cd.rate = t.Percent.Shift(-2)
+		case Add:
+			if cd.d.Kind == Percent {
+				cd.pct = cd.pct.Add(t.Percent)
+				cd.rate = cd.pct.Shift(-2)
+			} else {
+				tiers := make([]ctier, len(cd.tiers))
+				for k, tr := range cd.d.Tiers {
+					tiers[k] = makeTier(tr.Percent.Add(t.Percent), cd.d.Decay)
+				}
+				cd.tiers = tiers
+			}
+		}
+	}
+	if !p.Cap.MaxAmount.IsZero() {
+		c.capAmount = p.Cap.MaxAmount
+	}
+	c.capRate = p.Cap.MaxPercent.Shift(-2)
+	if !p.Floor.Disabled {
+		c.floorOn = true
+		switch {
+		case !p.Floor.MinMargin.IsZero():
+			c.floorDen = hundred.Sub(p.Floor.MinMargin).Shift(-2)
+		default:
+			c.floorRate = decimal.NewFromInt(1).Add(p.Floor.MinMarkup.Shift(-2))
+		}
+	}
+	return c, nil
+}
+
+func makeTier(pct decimal.Decimal, dec Decay) ctier {
+	t := ctier{rate: pct.Shift(-2), pct: pct}
+	if dec.AfterDays > 0 {
+		t.decPct = pct.Mul(dec.Keep).Shift(-2) // combine the rates before multiplying money
+		t.decRate = t.decPct.Shift(-2)
+	}
+	return t
+}
+
+func compile(d *Discount, index map[string]int) (compiled, error) {
+	cd := compiled{d: d, cond: &d.Condition}
+	cd.code, _ = canonicalCode(d.Condition.Code)
+	switch d.Kind {
+	case Percent:
+		cd.pct = d.Percent
+		cd.rate = d.Percent.Shift(-2)
+	case Volume, Cumulative:
+		cd.tiers = make([]ctier, len(d.Tiers))
+		for i, t := range d.Tiers {
+			cd.tiers[i] = makeTier(t.Percent, d.Decay)
+		}
+	case AmountPerUnit:
+		p, err := loyalty.PriceOf(d.Amount)
+		if err != nil {
+			return compiled{}, fmt.Errorf("discount: %s: %w", d.ID, err)
+		}
+		cd.unitPrice = p
+	}
+	for _, o := range d.NotWith {
+		cd.conflicts = append(cd.conflicts, index[o])
+	}
+	return cd, nil
+}
+
+func canonicalCode(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return loyalty.NormalizeCode(s)
+}
+
+func cloneScope(s Scope) Scope {
+	s.Categories = slices.Clone(s.Categories)
+	s.SKUs = slices.Clone(s.SKUs)
+	s.Tags = slices.Clone(s.Tags)
+	s.ExcludeCategories = slices.Clone(s.ExcludeCategories)
+	s.ExcludeSKUs = slices.Clone(s.ExcludeSKUs)
+	s.ExcludeTags = slices.Clone(s.ExcludeTags)
+	return s
+}
+
+// Evaluate is [New] followed by [Calculator.Apply], for one-off use.
+func Evaluate(p Policy, o loyalty.Order, h History) (Result, error) {
+	c, err := New(p)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.Apply(o, h)
+}
+
+// state is the running position of an evaluation: the price left on every line, the cap
+// left, and which discounts applied.
+type state struct {
+	rem     []loyalty.Money
+	capLeft loyalty.Money
+	applied []bool
+}
+
+func (s *state) copyFrom(o *state) {
+	copy(s.rem, o.rem)
+	copy(s.applied, o.applied)
+	s.capLeft = o.capLeft
+}
+
+// run is one evaluation of one order.
+type run struct {
+	c       *Calculator
+	ds      []compiled
+	o       *loyalty.Order
+	h       *History
+	now     time.Time
+	sub     loyalty.Money
+	floor   []loyalty.Money
+	hasCap  bool
+	codes   []string
+	entries []Entry
+	elig    []bool
+	w       []int64
+	idx     []int
+	free    []*state
+	n       int
+	err     error
+}
+
+func (r *run) get() *state {
+	if k := len(r.free); k > 0 {
+		s := r.free[k-1]
+		r.free = r.free[:k-1]
+		return s
+	}
+	return &state{rem: make([]loyalty.Money, r.n), applied: make([]bool, len(r.ds))}
+}
+
+func (r *run) put(s ...*state) { r.free = append(r.free, s...) }
+
+func (r *run) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// Apply prices order o: it evaluates every candidate discount under the policy's stacking,
+// enforces scopes, caps and the margin floor, allocates every order-level discount across
+// its lines exactly, and records why each discount did or did not apply. h supplies the
+// account's past purchases for cumulative discounts (the zero History when there are none).
+// The order is evaluated at o.PlacedAt. Apply never modifies o or h.
+//
+// Errors: an invalid order or history ([loyalty.ErrInvalid]), an order in another currency
+// ([loyalty.ErrCurrencyMismatch]) or an amount out of range ([loyalty.ErrOverflow]).
+func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
+	if err := o.Validate(); err != nil {
+		return Result{}, fmt.Errorf("discount: invalid order: %w", err)
+	}
+	if o.Currency != c.cur {
+		return Result{}, fmt.Errorf("discount: %w", &loyalty.CurrencyMismatchError{Op: "price", A: c.cur, B: o.Currency})
+	}
+	if err := h.Validate(c.cur); err != nil {
+		return Result{}, err
+	}
+	n := len(o.Lines)
+	r := &run{c: c, ds: c.program, o: &o, h: &h, now: o.PlacedAt, n: n}
+	if list, ok := c.personal[o.Account]; ok {
+		r.ds = list
+	}
+	k := len(r.ds)
+	// One backing array for all per-line slices.
+	money := make([]loyalty.Money, n*(k+2))
+	base0 := money[:n:n]
+	r.floor = money[n : 2*n : 2*n]
+	st := &state{rem: make([]loyalty.Money, n), applied: make([]bool, k)}
+	r.sub = loyalty.Zero(c.cur)
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return Result{}, fmt.Errorf("discount: lines[%d]: %w", i, err)
+		}
+		base0[i] = t
+		st.rem[i] = t
+		if r.sub, err = r.sub.Add(t); err != nil {
+			return Result{}, fmt.Errorf("discount: %w", err)
+		}
+		if c.floorOn && l.HasCost() {
+			if r.floor[i], err = c.floorOf(l); err != nil {
+				return Result{}, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+			}
+		}
+	}
+	// The policy cap.
+	var capTotal loyalty.Money
+	if !c.capAmount.IsZero() || !c.capRate.IsZero() {
+		r.hasCap = true
+		capTotal = c.capAmount
+		if !c.capRate.IsZero() {
+			byRate, err := r.sub.MulRate(c.capRate, loyalty.Down)
+			if err != nil {
+				return Result{}, fmt.Errorf("discount: cap: %w", err)
+			}
+			if capTotal.IsZero() || byRate.MinorUnits() < capTotal.MinorUnits() {
+				capTotal = byRate
+			}
+		}
+		st.capLeft = capTotal
+	}
+	if c.needCodes {
+		r.codes = make([]string, 0, len(o.Codes))
+		for _, s := range o.Codes {
+			if cc, err := loyalty.NormalizeCode(s); err == nil {
+				r.codes = append(r.codes, cc)
+			}
+		}
+	}
+	r.entries = make([]Entry, k)
+	for i := range r.ds {
+		d := r.ds[i].d
+		r.entries[i] = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
+			Lines: money[(i+2)*n : (i+3)*n : (i+3)*n], Amount: loyalty.Zero(c.cur)}
+	}
+	r.elig = make([]bool, n)
+	r.w = make([]int64, n)
+
+	r.combine(c.units, c.stacking, st)
+	if r.err != nil {
+		return Result{}, r.err
+	}
+
+	res := Result{Order: o.ID, Subtotal: r.sub, Lines: make([]LineResult, n), Entries: r.entries, Cap: capTotal}
+	total := loyalty.Zero(c.cur)
+	for i := range base0 {
+		d, _ := base0[i].Sub(st.rem[i])
+		total, _ = total.Add(d)
+		res.Lines[i] = LineResult{Base: base0[i], Discount: d, Total: st.rem[i], Floor: r.floor[i]}
+	}
+	res.Discount = total
+	res.Total = st.rem[0]
+	for _, m := range st.rem[1:] {
+		res.Total, _ = res.Total.Add(m)
+	}
+	return res, nil
+}
+
+// floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
+// (rounded up) times floorRate, or divided by floorDen.
+func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
+	cost, err := l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
+	if err != nil || c.floorDen.IsZero() {
+		if err != nil {
+			return loyalty.Money{}, err
+		}
+		return cost.MulRate(c.floorRate, loyalty.Ceiling)
+	}
+	// cost ÷ (1 − margin): the quotient truncated at the currency's digits, plus one minor
+	// unit when the division left a remainder.
+	q, rem := cost.Decimal().QuoRem(c.floorDen, int32(c.cur.Digits()))
+	f, err := loyalty.MoneyFromDecimal(q, c.cur, loyalty.Down)
+	if err == nil && rem.Sign() > 0 {
+		one, _ := loyalty.MoneyFromMinor(1, c.cur)
+		f, err = f.Add(one)
+	}
+	return f, err
+}
+
+// combine evaluates units under mode on st and returns the discount they gave.
+func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
+	total := loyalty.Zero(r.c.cur)
+	switch mode {
+	case Additive, Sequential:
+		base := st.rem
+		if mode == Additive {
+			snap := r.get()
+			snap.copyFrom(st)
+			defer r.put(snap)
+			base = snap.rem
+		}
+		stopped := ""
+		for i := range units {
+			u := &units[i]
+			if stopped != "" {
+				r.mark(u, ReasonStopped, stopped)
+				continue
+			}
+			a := r.evalUnit(u, base, st)
+			if a.IsPositive() && u.stopAfter {
+				stopped = u.id
+			}
+			total, _ = total.Add(a)
+		}
+	case Exclusive:
+		winner := ""
+		for i := range units {
+			u := &units[i]
+			if winner != "" {
+				r.mark(u, ReasonOutranked, winner)
+				continue
+			}
+			a := r.evalUnit(u, st.rem, st)
+			if a.IsPositive() {
+				winner = u.id
+				total = a
+			}
+		}
+	case BestOf:
+		best := -1
+		bestSt, trial := r.get(), r.get()
+		var small [8]loyalty.Money
+		amts := small[:0]
+		if len(units) > len(small) {
+			amts = make([]loyalty.Money, 0, len(units))
+		}
+		for i := range units {
+			trial.copyFrom(st)
+			a := r.evalUnit(&units[i], st.rem, trial)
+			amts = append(amts, a)
+			if a.MinorUnits() > total.MinorUnits() {
+				best, total = i, a
+				bestSt, trial = trial, bestSt
+			}
+		}
+		for i := range units {
+			if i != best && amts[i].IsPositive() {
+				r.lose(&units[i], units[best].id)
+			}
+		}
+		if best >= 0 {
+			st.copyFrom(bestSt)
+		}
+		r.put(bestSt, trial)
+	}
+	return total
+}
+
+// evalUnit evaluates one unit on base, commits it into st and returns what it gave.
+func (r *run) evalUnit(u *unit, base []loyalty.Money, st *state) loyalty.Money {
+	if u.disc < 0 {
+		return r.combine(u.members, u.stacking, st)
+	}
+	e := &r.entries[u.disc]
+	r.eval(u.disc, base, st, e)
+	if e.Applied {
+		for i, m := range e.Lines {
+			if !m.IsZero() {
+				st.rem[i], _ = st.rem[i].Sub(m)
+			}
+		}
+		if r.hasCap {
+			st.capLeft, _ = st.capLeft.Sub(e.Amount)
+		}
+		st.applied[u.disc] = true
+	}
+	return e.Amount
+}
+
+// mark records reason for every discount of u without evaluating it.
+func (r *run) mark(u *unit, reason Reason, by string) {
+	if u.disc < 0 {
+		for i := range u.members {
+			r.mark(&u.members[i], reason, by)
+		}
+		return
+	}
+	e := &r.entries[u.disc]
+	r.reset(u.disc, e)
+	e.Reasons = reason
+	e.By = by
+}
+
+// lose turns the applied discounts of u into lost-to-better ones.
+func (r *run) lose(u *unit, by string) {
+	if u.disc < 0 {
+		for i := range u.members {
+			r.lose(&u.members[i], by)
+		}
+		return
+	}
+	e := &r.entries[u.disc]
+	if !e.Applied {
+		return
+	}
+	e.Forgone = e.Amount
+	e.Amount = loyalty.Zero(r.c.cur)
+	clear(e.Lines)
+	e.Applied = false
+	e.Reasons |= ReasonLostToBetter
+	e.By = by
+}
+
+func (r *run) reset(i int, e *Entry) {
+	clear(e.Lines)
+	e.Amount = loyalty.Zero(r.c.cur)
+	e.Applied = false
+	e.Reasons = 0
+	e.By = ""
+	e.Forgone = loyalty.Money{}
+	e.Tier = -1
+	e.Have, e.Need = Measure{}, Measure{}
+	e.Notes = e.Notes[:0]
+	e.Percent = r.ds[i].pct
+	if r.ds[i].personal {
+		e.Reasons = ReasonPersonal
+	}
+}
+
+// eval computes discount i on base, limited by st, into e (without committing).
+func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
+	r.reset(i, e)
+	cd := &r.ds[i]
+	d := cd.d
+	o := r.o
+	cur := r.c.cur
+	// Conditions.
+	cond := cd.cond
+	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, o.Account) {
+		e.Reasons |= ReasonNotForAccount
+	}
+	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
+		e.Reasons |= ReasonInactive
+	}
+	if cd.code != "" && !slices.Contains(r.codes, cd.code) {
+		e.Reasons |= ReasonCodeMissing
+	}
+	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
+		e.Reasons |= ReasonThresholdNotMet
+		e.Have, e.Need = Measure{Amount: r.sub}, Measure{Amount: cond.MinSubtotal}
+	}
+	if e.Reasons&notApplied != 0 {
+		return
+	}
+	for _, j := range cd.conflicts {
+		if st.applied[j] {
+			e.Reasons |= ReasonNotCombinable
+			e.By = r.ds[j].d.ID
+			return
+		}
+	}
+	// Scope.
+	eligBase := loyalty.Zero(cur)
+	var eligQty loyalty.Quantity
+	found := false
+	for li := range o.Lines {
+		l := &o.Lines[li]
+		in, excluded := d.Scope.match(l)
+		if excluded {
+			e.Notes = append(e.Notes, LineNote{Line: li, Reason: ReasonExcluded})
+			e.Reasons |= ReasonExcluded
+		}
+		in = in && !excluded && base[li].IsPositive()
+		r.elig[li] = in
+		if !in {
+			r.w[li] = 0
+			continue
+		}
+		found = true
+		r.w[li] = base[li].MinorUnits()
+		var err error
+		if eligBase, err = eligBase.Add(base[li]); err != nil {
+			r.fail(err)
+			return
+		}
+		if eligQty, err = eligQty.Add(l.Quantity); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+	if !found {
+		e.Reasons |= ReasonNoEligibleLines
+		return
+	}
+	out := e.Lines
+	mode := r.c.rounding
+	switch d.Kind {
+	case Percent, Volume, Cumulative:
+		rate, ok := r.rate(cd, e, eligBase, eligQty)
+		if !ok {
+			return
+		}
+		amt, err := eligBase.MulRate(rate, mode)
+		if err == nil {
+			err = amt.AllocateInto(out, r.w)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return
+		}
+	case AmountOff:
+		amt := d.Amount
+		if amt.MinorUnits() > eligBase.MinorUnits() {
+			amt = eligBase
+			e.Reasons |= ReasonTrimmedByPrice
+		}
+		if err := amt.AllocateInto(out, r.w); err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return
+		}
+	case AmountPerUnit:
+		for li := range out {
+			if r.elig[li] {
+				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
+				if err != nil {
+					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
+					return
+				}
+				out[li] = a
+			}
+		}
+	case FixedPrice:
+		for li := range out {
+			if r.elig[li] {
+				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
+				if err != nil {
+					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
+					return
+				}
+				if diff, _ := base[li].Sub(target); diff.IsPositive() {
+					out[li] = diff
+				}
+			}
+		}
+	case BuyXGetY, NthFree, CheapestFree:
+		if !r.freeItems(cd, base, e) {
+			return
+		}
+	}
+	r.limit(i, st, e)
+}
+
+// rate picks the fraction a rate-based discount applies.
+func (r *run) rate(cd *compiled, e *Entry, eligBase loyalty.Money, eligQty loyalty.Quantity) (decimal.Decimal, bool) {
+	d := cd.d
+	if d.Kind == Percent || cd.override {
+		return cd.rate, true
+	}
+	var have Measure
+	tier := -1
+	switch {
+	case d.Kind == Volume && d.Basis == ByQuantity:
+		have.Quantity = eligQty
+		for t := range d.Tiers {
+			if eligQty.Cmp(d.Tiers[t].FromQuantity) >= 0 {
+				tier = t
+			}
+		}
+		if tier < 0 {
+			e.Need = Measure{Quantity: d.Tiers[0].FromQuantity}
+		}
+	case d.Kind == Volume:
+		have.Amount = eligBase
+		tier = moneyTier(d.Tiers, eligBase)
+		if tier < 0 {
+			e.Need = Measure{Amount: d.Tiers[0].From}
+		}
+	default: // Cumulative
+		spend, last, err := r.h.Accumulated(d.Accumulation, r.now, r.c.cur)
+		if err == nil && d.Accumulation.IncludeCurrentOrder {
+			spend, err = spend.Add(r.sub)
+		}
+		if err != nil {
+			r.fail(err)
+			return decimal.Decimal{}, false
+		}
+		have.Amount = spend
+		tier = moneyTier(d.Tiers, spend)
+		if tier < 0 {
+			e.Need = Measure{Amount: d.Tiers[0].From}
+			break
+		}
+		if d.Decay.AfterDays > 0 && !last.IsZero() && r.now.Sub(last) > time.Duration(d.Decay.AfterDays)*24*time.Hour {
+			e.Reasons |= ReasonDecayed
+			e.Tier = tier
+			e.Percent = cd.tiers[tier].decPct
+			return cd.tiers[tier].decRate, true
+		}
+	}
+	if tier < 0 {
+		e.Reasons |= ReasonThresholdNotMet
+		e.Have = have
+		return decimal.Decimal{}, false
+	}
+	e.Tier = tier
+	e.Percent = cd.tiers[tier].pct
+	return cd.tiers[tier].rate, true
+}
+
+func moneyTier(tiers []Tier, v loyalty.Money) int {
+	tier := -1
+	for t := range tiers {
+		if v.MinorUnits() >= tiers[t].From.MinorUnits() {
+			tier = t
+		}
+	}
+	return tier
+}
+
+// freeItems makes the cheapest eligible whole units free. It reports false (with the reason
+// recorded) when the order has too few units.
+func (r *run) freeItems(cd *compiled, base []loyalty.Money, e *Entry) bool {
+	d := cd.d
+	o := r.o
+	r.idx = r.idx[:0]
+	var units int64
+	for li := range o.Lines {
+		if r.elig[li] {
+			if wu := o.Lines[li].Quantity.Floor(); wu > 0 {
+				r.idx = append(r.idx, li)
+				units += wu
+			}
+		}
+	}
+	var free, need int64
+	switch d.Kind {
+	case BuyXGetY:
+		need = d.Buy + d.Get
+		free = units / need * d.Get
+	case NthFree:
+		need = d.N
+		free = units / d.N
+	case CheapestFree:
+		need = d.N
+		if units >= d.N {
+			free = 1
+		}
+	}
+	if free == 0 {
+		e.Reasons |= ReasonThresholdNotMet
+		hq, _ := loyalty.Units(units)
+		nq, _ := loyalty.Units(need)
+		e.Have, e.Need = Measure{Quantity: hq}, Measure{Quantity: nq}
+		return false
+	}
+	slices.SortFunc(r.idx, func(a, b int) int {
+		if c := cmp.Compare(o.Lines[a].UnitPrice.Micros(), o.Lines[b].UnitPrice.Micros()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	var parts [2]loyalty.Money
+	for _, li := range r.idx {
+		if free == 0 {
+			break
+		}
+		q := o.Lines[li].Quantity
+		k := min(free, q.Floor())
+		free -= k
+		// The free units' share of what is left of the line: base × k / q, exactly.
+		kq, _ := loyalty.Units(k)
+		w := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
+		if err := base[li].AllocateInto(parts[:], w[:]); err != nil {
+			r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
+			return false
+		}
+		e.Lines[li] = parts[0]
+	}
+	return true
+}
+
+// limit trims e's raw line amounts to the price left, the margin floor, the discount's own
+// maximum and the policy cap, in that order, and sets e.Amount and e.Applied.
+func (r *run) limit(i int, st *state, e *Entry) {
+	out := e.Lines
+	total := loyalty.Zero(r.c.cur)
+	for li, a := range out {
+		if !a.IsPositive() {
+			out[li] = loyalty.Zero(r.c.cur)
+			continue
+		}
+		room := st.rem[li]
+		reason := ReasonTrimmedByPrice
+		if f := r.floor[li]; f.IsPositive() {
+			room, _ = room.Sub(f)
+			reason = ReasonTrimmedByFloor
+			if room.IsNegative() {
+				room = loyalty.Zero(r.c.cur)
+			}
+		}
+		if a.MinorUnits() > room.MinorUnits() {
+			cut, _ := a.Sub(room)
+			e.Notes = append(e.Notes, LineNote{Line: li, Reason: reason, Amount: cut})
+			e.Reasons |= reason
+			a = room
+			out[li] = a
+		}
+		total, _ = total.Add(a)
+	}
+	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total.MinorUnits() > mx.MinorUnits() {
+		r.trim(out, mx)
+		total = mx
+		e.Reasons |= ReasonTrimmedByCap
+	}
+	if r.hasCap && total.MinorUnits() > st.capLeft.MinorUnits() {
+		r.trim(out, st.capLeft)
+		total = st.capLeft
+		e.Reasons |= ReasonTrimmedByCap
+		e.By = "cap"
+	}
+	e.Amount = total
+	e.Applied = total.IsPositive()
+	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
+		e.Reasons |= ReasonNoEffect
+	}
+}
+
+// trim reallocates the line amounts out to the smaller total to, in proportion to the
+// amounts themselves, so that no line gets more than before and the parts sum exactly.
+func (r *run) trim(out []loyalty.Money, to loyalty.Money) {
+	for li, a := range out {
+		r.w[li] = a.MinorUnits()
+	}
+	if err := to.AllocateInto(out, r.w); err != nil {
+		r.fail(fmt.Errorf("discount: trim: %w", err))
+	}
+}
+
+// match reports whether line l is in scope s, and whether an exclusion removed a line that
+// the inclusion matched.
+func (s *Scope) match(l *loyalty.Line) (in, excluded bool) {
+	in = s.All ||
+		l.Category != "" && slices.Contains(s.Categories, l.Category) ||
+		slices.Contains(s.SKUs, l.SKU) ||
+		anyTag(l, s.Tags)
+	if !in {
+		return false, false
+	}
+	excluded = s.ExcludePromotional && l.OnPromotion ||
+		l.Category != "" && slices.Contains(s.ExcludeCategories, l.Category) ||
+		slices.Contains(s.ExcludeSKUs, l.SKU) ||
+		anyTag(l, s.ExcludeTags)
+	return !excluded, excluded
+}
+
+func anyTag(l *loyalty.Line, tags []string) bool {
+	for _, t := range tags {
+		if l.HasTag(t) {
+			return true
+		}
+	}
+	return false
+}
