@@ -1,0 +1,60 @@
+// Package referral runs B2B referral programs: existing customers and partners bring new
+// company accounts and are rewarded for it, once, only when the referee really buys, and
+// only after the referee can no longer return the order. It is the field's advice made into
+// code: reward the referrer rather than give newcomers better terms than regulars.
+//
+// # Referrers and codes
+//
+// A [Referrer] is a company account, an individual buyer of a company, or a partner
+// (dealer). [Service.Register] gives each a stable, shareable code: generated from
+// crypto/rand (or the [Config] Random source) over [CodeAlphabet], which leaves out
+// look-alike characters, checked against every stored code so that it never collides, and
+// never changed afterwards; a chosen ("vanity") code may be requested instead. Codes are
+// compared in the canonical form of [loyalty.NormalizeCode], so "ivan-2024", "IVAN 2024" and
+// a Cyrillic "ІVАN2024" are one code.
+//
+// # Attribution and fraud guards
+//
+// [Service.Attribute] attributes a new account (the referee) to the referrer of a code, at
+// most one referrer per referee: the first valid referral wins ([FirstWins], the default), or
+// the last one within a window ([LastWithinWindow]). Every refusal is a [*RefusalError] with a
+// [Reason], matching one sentinel: [ErrSelfReferral] (same account, same buyer, a buyer's own
+// company, matching contacts or tax identifiers supplied by the caller in an [Identity]),
+// [ErrAlreadyCustomer], [ErrAlreadyAttributed], [ErrCycle] (A refers B refers A, or any longer
+// chain) and [ErrVelocity] ([VelocityLimit]). An unknown code is [ErrUnknownCode].
+//
+// # Conversion, rewards and finality
+//
+// A referral converts on the referee's first order of at least [Rules].MinOrder placed
+// within ConvertWithinDays of the attribution ([Service.RecordOrder]), or on a custom event
+// ([Service.RecordEvent]). Rewards are data ([Reward]: points, a discount rate, a promo-code
+// family, a money credit) in [Grant] records that the orchestrator grants through the
+// packages that own them; this package imports none of them. Programs are one-sided
+// (ReferrerRewards) or two-sided (RefereeRewards too; WelcomeRewards give the referee a
+// first-order benefit at once). Conversion rewards stay [GrantPending] until the order's
+// return window closes ([Service.Settle] makes them [GrantFinal]); a return inside it that
+// leaves less than the minimum kept cancels them ([Service.RecordReturn]), and a cancelled
+// referral never converts again. [Milestone] rewards are reached on counts of final
+// conversions (every 5th, a bonus at the 10th), so they are never taken back. [Cap]s limit
+// what a referrer earns per calendar period.
+//
+// # Idempotency
+//
+// Every event carries a [loyalty.IdempotencyKey]: a retry with the same key and payload
+// returns the first result, marked Replayed, and changes nothing; the same key with another
+// payload is [ErrKeyReused]. Each referee converts at most once and every grant has a stable
+// ID, so nothing is rewarded twice, also under concurrent calls.
+//
+// # Stores
+//
+// The [Service] works over a [Store] whose writes run in one atomic Update transaction;
+// [NewMemoryStore] is the embedded default, and package referraltest is the conformance
+// suite every Store must pass. [Service.Report] reports per referrer.
+//
+// # Time, rounding and concurrency
+//
+// The service takes a [loyalty.Clock]; day counts and cap periods are computed in
+// [Rules].Location. Points are integers and money is [loyalty.Money]; caps cut rewards down
+// exactly, and nothing here rounds. [Service] and [MemoryStore] are safe for concurrent use;
+// the other types are plain values.
+package referral
