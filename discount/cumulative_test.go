@@ -195,7 +195,7 @@ func TestHistoryAccumulated(t *testing.T) {
 		acc  discount.Accumulation
 		want loyalty.Money
 	}{
-		{discount.Accumulation{}, m("1530")},        // 1000 + 300 + 200 + 50 − 20; the order-time purchase is excluded
+		{discount.Accumulation{}, m("1530")},          // 1000 + 300 + 200 + 50 − 20; the order-time purchase is excluded
 		{discount.Accumulation{Months: 12}, m("230")}, // 200 + 50 − 20
 		{discount.Accumulation{Days: 30}, m("30")},    // 50 − 20
 		{discount.Accumulation{Months: 3, Days: 10}, m("230")},
