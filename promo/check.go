@@ -1,0 +1,131 @@
+package promo
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+)
+
+// Checkout is what the conditions of a code are checked against: the order and the facts
+// about its account that only the caller knows (its order history, tier and segments) and
+// the other promotions applied to the order. It is plain data.
+type Checkout struct {
+	Order       loyalty.Order        `json:"order"`
+	PriorOrders int                  `json:"prior_orders"`         // orders the account placed before this one
+	Tier        string               `json:"tier,omitempty"`       // the account's tier, for Conditions.Tiers
+	Segments    []string             `json:"segments,omitempty"`   // the account's segments, for Conditions.Segments
+	Promotions  []loyalty.CampaignID `json:"promotions,omitempty"` // other promotions applied to the order
+}
+
+// Validate checks the order and the account facts.
+func (c Checkout) Validate() error {
+	var neg error
+	if c.PriorOrders < 0 {
+		neg = loyalty.Invalid("prior_orders", c.PriorOrders, "must not be negative")
+	}
+	return errors.Join(loyalty.InField("order", c.Order.Validate()), neg)
+}
+
+// Grant is the decision that a code applies: which benefit, to which order lines. The
+// orchestrator applies it (promo does not compute discounts or credit points).
+type Grant struct {
+	Code       string             `json:"code"` // canonical
+	Definition DefinitionID       `json:"definition"`
+	Promotion  loyalty.CampaignID `json:"promotion"`
+	Benefit    Benefit            `json:"benefit"`
+	Lines      []int              `json:"lines"`    // indexes of the order lines the benefit applies to
+	Eligible   loyalty.Money      `json:"eligible"` // subtotal of those lines
+}
+
+// Evaluate checks the conditions of code c of definition d against the checkout at now and
+// returns what the code grants. It is pure: limits, which need the store, are checked by the
+// [Service]. The order of checks fixes which refusal a shop sees when several apply: a
+// personal code of another account is refused with [ErrForeignAccount] before anything
+// else is revealed about it; then the validity window, the account's eligibility, first
+// order, combinability, scope and minimum amounts.
+func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
+	if err := co.Validate(); err != nil {
+		return Grant{}, err
+	}
+	o := co.Order
+	if c.Account != "" && c.Account != o.Account {
+		return Grant{}, refuse(ErrForeignAccount, "")
+	}
+	if d.kind() == Personal && c.Account == "" {
+		return Grant{}, refuse(ErrForeignAccount, "")
+	}
+	cond := d.Conditions
+	if err := cond.Valid.check(now); err != nil {
+		return Grant{}, err
+	}
+	if err := c.Valid.check(now); err != nil {
+		return Grant{}, err
+	}
+	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, o.Account) {
+		return Grant{}, refuse(ErrNotEligible, "")
+	}
+	if len(cond.Tiers) > 0 && !slices.Contains(cond.Tiers, co.Tier) {
+		return Grant{}, refuse(ErrNotEligible, "not for this tier")
+	}
+	if len(cond.Segments) > 0 && !slices.ContainsFunc(co.Segments, func(s string) bool { return slices.Contains(cond.Segments, s) }) {
+		return Grant{}, refuse(ErrNotEligible, "not for this customer segment")
+	}
+	if cond.FirstOrderOnly && co.PriorOrders > 0 {
+		return Grant{}, refuse(ErrFirstOrderOnly, "")
+	}
+	self := d.promotion()
+	for _, p := range co.Promotions {
+		if p == self {
+			continue
+		}
+		if cond.Exclusive || slices.Contains(cond.NotWith, p) {
+			return Grant{}, refuse(ErrNotCombinable, fmt.Sprintf("not with promotion %q", p))
+		}
+	}
+	g := Grant{Code: c.Code, Definition: d.ID, Promotion: self, Benefit: d.Benefit, Eligible: loyalty.Zero(o.Currency)}
+	subtotal := loyalty.Zero(o.Currency)
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		}
+		if subtotal, err = subtotal.Add(t); err != nil {
+			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		}
+		if !cond.Include.IsZero() && !cond.Include.Matches(l) || cond.Exclude.Matches(l) || cond.ExcludePromotional && l.OnPromotion {
+			continue
+		}
+		g.Lines = append(g.Lines, i)
+		if g.Eligible, err = g.Eligible.Add(t); err != nil {
+			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		}
+	}
+	if len(g.Lines) == 0 {
+		return Grant{}, refuse(ErrNotApplicable, "")
+	}
+	if err := atLeast(subtotal, cond.MinOrder, "order subtotal"); err != nil {
+		return Grant{}, err
+	}
+	if err := atLeast(g.Eligible, cond.MinEligible, "subtotal of the eligible items"); err != nil {
+		return Grant{}, err
+	}
+	return g, nil
+}
+
+// atLeast refuses amount below minimum (a zero minimum is no condition).
+func atLeast(amount, minimum loyalty.Money, what string) error {
+	if minimum.IsZero() {
+		return nil
+	}
+	c, err := amount.Cmp(minimum)
+	if err != nil {
+		return refuse(ErrMinimumOrder, fmt.Sprintf("the minimum is in %s, the order in %s", minimum.Currency(), amount.Currency()))
+	}
+	if c < 0 {
+		return refuse(ErrMinimumOrder, fmt.Sprintf("%s %s is below %s", what, amount, minimum))
+	}
+	return nil
+}
