@@ -161,7 +161,9 @@ func TestEvaluateConditions(t *testing.T) {
 			d.Conditions.Accounts = []loyalty.AccountID{"x", "acme"}
 		}, start, nil, []int{0, 1}},
 		{"tier", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) { d.Conditions.Tiers = []string{"silver"} }, start, promo.ErrNotEligible, nil},
-		{"tier ok", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) { d.Conditions.Tiers = []string{"silver", "gold"} }, start, nil, []int{0, 1}},
+		{"tier ok", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) {
+			d.Conditions.Tiers = []string{"silver", "gold"}
+		}, start, nil, []int{0, 1}},
 		{"segment", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) { d.Conditions.Segments = []string{"south"} }, start, promo.ErrNotEligible, nil},
 		{"segment ok", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) { d.Conditions.Segments = []string{"north"} }, start, nil, []int{0, 1}},
 		{"first order only, second order", func(d *promo.Definition, _ *promo.Code, co *promo.Checkout) {
@@ -246,7 +248,9 @@ func TestDefinitionValidate(t *testing.T) {
 		{"percent over 100", func(d *promo.Definition) { d.Benefit = promo.Benefit{Percent: decimal.NewFromInt(101)} }, "benefit.percent: must be more than 0"},
 		{"negative percent", func(d *promo.Definition) { d.Benefit = promo.Benefit{Percent: decimal.NewFromInt(-1)} }, "benefit.percent:"},
 		{"negative amount", func(d *promo.Definition) { d.Benefit = promo.Benefit{Amount: rub("-5")} }, "benefit.amount: must be positive"},
-		{"zero amount with currency", func(d *promo.Definition) { d.Benefit = promo.Benefit{Amount: loyalty.Zero(loyalty.MustCurrency("RUB"))} }, "benefit.amount: must be positive"},
+		{"zero amount with currency", func(d *promo.Definition) {
+			d.Benefit = promo.Benefit{Amount: loyalty.Zero(loyalty.MustCurrency("RUB"))}
+		}, "benefit.amount: must be positive"},
 		{"negative points", func(d *promo.Definition) { d.Benefit = promo.Benefit{Points: -1} }, "benefit.points: must be positive"},
 		{"negative min order", func(d *promo.Definition) { d.Conditions.MinOrder = rub("-1") }, "conditions.min_order: must be positive"},
 		{"empty window", func(d *promo.Definition) {
