@@ -1,0 +1,730 @@
+// Package promotest is the conformance suite for implementations of [promo.Store]: contract
+// tests of the transaction methods, lifecycle tests through a [promo.Service], a rapid
+// state-machine test against a plain model, and concurrency tests (run them with -race).
+//
+// An implementation's test calls [Run] with a function returning a new, empty store:
+//
+//	func TestMemoryStore(t *testing.T) {
+//		promotest.Run(t, func(t *testing.T) promo.Store { return promo.NewMemoryStore() })
+//	}
+package promotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+)
+
+// Run runs the whole suite against stores made by newStore, each empty.
+func Run(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	t.Run("Contract", func(t *testing.T) { testContract(t, newStore) })
+	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newStore) })
+	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
+	t.Run("ConcurrentTotalLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, false) })
+	t.Run("ConcurrentAccountLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, true) })
+	t.Run("ConcurrentExpiry", func(t *testing.T) { testConcurrentExpiry(t, newStore) })
+	t.Run("ConcurrentGenerate", func(t *testing.T) { testConcurrentGenerate(t, newStore) })
+}
+
+var (
+	ctx = context.Background()
+	rub = loyalty.MustCurrency("RUB")
+	t0  = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+)
+
+func update(t *testing.T, s promo.Store, fn func(tx promo.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func view(t *testing.T, s promo.Store, fn func(tx promo.ReadTx) error) {
+	t.Helper()
+	if err := s.View(ctx, fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+func testContract(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	s := newStore(t)
+	def := promo.Definition{ID: "d1", Kind: promo.Shareable, Benefit: promo.Benefit{Percent: decimal.NewFromInt(30)},
+		Conditions: promo.Conditions{NotWith: []loyalty.CampaignID{"R1"}, Include: promo.Scope{Tags: []string{"x"}}},
+		Issuance:   promo.Issuance{DaysOfMonth: []int{15, 31}, ValidMonths: 2}}
+	code := promo.Code{Code: "SKIDKA30", Definition: "d1", Valid: promo.Window{Until: t0}}
+	res := promo.Reservation{Key: "k1", State: promo.Reserved, Account: "a", Order: "o",
+		Grant:    promo.Grant{Code: "SKIDKA30", Definition: "d1", Lines: []int{0, 2}, Eligible: loyalty.Zero(rub)},
+		Counters: []promo.Counter{{Definition: "d1"}, {Definition: "d1", Account: "a"}}, ReservedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	batch := promo.Batch{Key: "b1", Definition: "d1", Request: "r", Codes: []string{"A", "B"}, IssuedTo: []loyalty.AccountID{"", ""}}
+
+	t.Run("NotFound", func(t *testing.T) {
+		view(t, s, func(tx promo.ReadTx) error {
+			if _, err := tx.Definition("d1"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("Definition of an empty store = %v, want ErrNotFound", err)
+			}
+			if _, err := tx.Code("SKIDKA30"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("Code = %v, want ErrNotFound", err)
+			}
+			if _, err := tx.Reservation("k1"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("Reservation = %v, want ErrNotFound", err)
+			}
+			if _, err := tx.Batch("b1"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("Batch = %v, want ErrNotFound", err)
+			}
+			if n, err := tx.Usage(promo.Counter{Definition: "d1"}); n != 0 || err != nil {
+				t.Errorf("Usage = %d, %v; want 0, nil", n, err)
+			}
+			if rs, err := tx.ExpiredReservations("d1", t0); len(rs) != 0 || err != nil {
+				t.Errorf("ExpiredReservations = %v, %v; want none", rs, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		update(t, s, func(tx promo.Tx) error {
+			return errors.Join(tx.PutDefinition(def), tx.InsertCode(code), tx.PutReservation(res), tx.InsertBatch(batch),
+				tx.AddUsage(promo.Counter{Definition: "d1"}, 2), tx.AddUsage(promo.Counter{Definition: "d1", Period: "day/2026-11-20"}, 1))
+		})
+		view(t, s, func(tx promo.ReadTx) error {
+			d, err := tx.Definition("d1")
+			check(t, "Definition", def, d, err)
+			c, err := tx.Code("SKIDKA30")
+			check(t, "Code", code, c, err)
+			r, err := tx.Reservation("k1")
+			check(t, "Reservation", res, r, err)
+			b, err := tx.Batch("b1")
+			check(t, "Batch", batch, b, err)
+			n, err := tx.Usage(promo.Counter{Definition: "d1"})
+			check(t, "Usage", 2, n, err)
+			n, err = tx.Usage(promo.Counter{Definition: "d1", Period: "day/2026-11-20"})
+			check(t, "Usage(period)", 1, n, err)
+			n, err = tx.Usage(promo.Counter{Definition: "d1", Account: "a"})
+			check(t, "Usage(other counter)", 0, n, err)
+			return nil
+		})
+	})
+
+	t.Run("Conflicts", func(t *testing.T) {
+		if err := s.Update(ctx, func(tx promo.Tx) error { return tx.InsertCode(code) }); !errors.Is(err, loyalty.ErrConflict) {
+			t.Errorf("InsertCode twice = %v, want ErrConflict", err)
+		}
+		if err := s.Update(ctx, func(tx promo.Tx) error { return tx.InsertBatch(batch) }); !errors.Is(err, loyalty.ErrConflict) {
+			t.Errorf("InsertBatch twice = %v, want ErrConflict", err)
+		}
+		if err := s.Update(ctx, func(tx promo.Tx) error { return tx.AddUsage(promo.Counter{Definition: "d1"}, -3) }); !errors.Is(err, loyalty.ErrConflict) {
+			t.Errorf("AddUsage below zero = %v, want ErrConflict", err)
+		}
+		update(t, s, func(tx promo.Tx) error { return tx.AddUsage(promo.Counter{Definition: "d1"}, -2) })
+		view(t, s, func(tx promo.ReadTx) error {
+			n, err := tx.Usage(promo.Counter{Definition: "d1"})
+			check(t, "Usage after -2", 0, n, err)
+			return nil
+		})
+		update(t, s, func(tx promo.Tx) error { return tx.AddUsage(promo.Counter{Definition: "d1"}, 2) })
+	})
+
+	t.Run("ExpiredReservations", func(t *testing.T) {
+		other := res
+		other.Key, other.Grant.Definition, other.ExpiresAt = "k2", "d2", t0
+		redeemed := res
+		redeemed.Key, redeemed.State, redeemed.ExpiresAt = "k3", promo.Redeemed, t0
+		update(t, s, func(tx promo.Tx) error {
+			return errors.Join(tx.PutReservation(other), tx.PutReservation(redeemed))
+		})
+		view(t, s, func(tx promo.ReadTx) error {
+			rs, err := tx.ExpiredReservations("d1", res.ExpiresAt.Add(-time.Nanosecond))
+			check(t, "ExpiredReservations before expiry", 0, len(rs), err)
+			rs, err = tx.ExpiredReservations("d1", res.ExpiresAt)
+			check(t, "ExpiredReservations at expiry", []promo.Reservation{res}, rs, err)
+			rs, err = tx.ExpiredReservations("d2", t0)
+			check(t, "ExpiredReservations of d2", []promo.Reservation{other}, rs, err)
+			return nil
+		})
+		ended := res
+		ended.State, ended.EndedAt = promo.Expired, res.ExpiresAt
+		update(t, s, func(tx promo.Tx) error { return tx.PutReservation(ended) })
+		view(t, s, func(tx promo.ReadTx) error {
+			rs, err := tx.ExpiredReservations("d1", res.ExpiresAt.Add(time.Hour))
+			check(t, "ExpiredReservations after the state changed", 0, len(rs), err)
+			return nil
+		})
+		update(t, s, func(tx promo.Tx) error { return tx.PutReservation(res) })
+	})
+
+	t.Run("FailedUpdateChangesNothing", func(t *testing.T) {
+		boom := errors.New("boom")
+		err := s.Update(ctx, func(tx promo.Tx) error {
+			d2 := def
+			d2.Kind = promo.Personal
+			c2 := code
+			c2.Code = "NEWCODE"
+			r2 := res
+			r2.State = promo.Released
+			b2 := batch
+			b2.Key = "b2"
+			if err := errors.Join(tx.PutDefinition(d2), tx.InsertCode(c2), tx.PutReservation(r2), tx.InsertBatch(b2),
+				tx.AddUsage(promo.Counter{Definition: "d1"}, 5)); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update = %v, want the function's error", err)
+		}
+		view(t, s, func(tx promo.ReadTx) error {
+			d, err := tx.Definition("d1")
+			check(t, "Definition", def, d, err)
+			if _, err := tx.Code("NEWCODE"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("code of a failed update is stored: %v", err)
+			}
+			r, err := tx.Reservation("k1")
+			check(t, "Reservation", res, r, err)
+			if _, err := tx.Batch("b2"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("batch of a failed update is stored: %v", err)
+			}
+			n, err := tx.Usage(promo.Counter{Definition: "d1"})
+			check(t, "Usage", 2, n, err)
+			rs, err := tx.ExpiredReservations("d1", res.ExpiresAt)
+			check(t, "ExpiredReservations", []promo.Reservation{res}, rs, err)
+			return nil
+		})
+	})
+
+	t.Run("NoAliasing", func(t *testing.T) {
+		d2 := def
+		d2.ID = "alias"
+		d2.Conditions.NotWith = []loyalty.CampaignID{"R1"}
+		update(t, s, func(tx promo.Tx) error { return tx.PutDefinition(d2) })
+		d2.Conditions.NotWith[0] = "changed"
+		view(t, s, func(tx promo.ReadTx) error {
+			got, err := tx.Definition("alias")
+			if err != nil || got.Conditions.NotWith[0] != "R1" {
+				t.Errorf("stored definition aliases the caller's slice: %v, %v", got.Conditions.NotWith, err)
+			}
+			got.Conditions.NotWith[0] = "changed"
+			r, _ := tx.Reservation("k1")
+			r.Grant.Lines[0], r.Counters[0].Definition = 99, "changed"
+			b, _ := tx.Batch("b1")
+			b.Codes[0] = "changed"
+			return nil
+		})
+		view(t, s, func(tx promo.ReadTx) error {
+			got, _ := tx.Definition("alias")
+			r, _ := tx.Reservation("k1")
+			b, _ := tx.Batch("b1")
+			if got.Conditions.NotWith[0] != "R1" || r.Grant.Lines[0] != 0 || r.Counters[0].Definition != "d1" || b.Codes[0] != "A" {
+				t.Error("a returned value aliases stored data")
+			}
+			return nil
+		})
+	})
+}
+
+func check[T any](t *testing.T, what string, want, got T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
+// fixture is a service over a fresh store with a manual clock.
+type fixture struct {
+	svc   *promo.Service
+	clock *loyalty.ManualClock
+}
+
+func newFixture(t testing.TB, store promo.Store, defs ...promo.Definition) fixture {
+	clock := loyalty.NewManualClock(t0)
+	svc, err := promo.New(promo.Config{Store: store, Clock: clock, ReservationTTL: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range defs {
+		if err := svc.Define(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fixture{svc, clock}
+}
+
+func (f fixture) addCode(t testing.TB, code string, def promo.DefinitionID) {
+	if _, err := f.svc.AddCode(ctx, promo.Code{Code: code, Definition: def}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkout(account, order string) promo.Checkout {
+	return promo.Checkout{Order: loyalty.Order{ID: loyalty.OrderID(order), Account: loyalty.AccountID(account), Currency: rub,
+		PlacedAt: t0, Lines: []loyalty.Line{{SKU: "beans", Quantity: loyalty.MustQuantity("2"), UnitPrice: loyalty.MustPrice("6000", "RUB")}}}}
+}
+
+func request(key, code, account string) promo.Request {
+	return promo.Request{Key: loyalty.IdempotencyKey(key), Code: code, Checkout: checkout(account, "o-"+key)}
+}
+
+func testLifecycle(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Percent: decimal.NewFromInt(30)}, Limits: promo.Limits{Total: 1}}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "skidka-30", "d")
+	total := promo.Counter{Definition: "d"}
+	usage := func(want int) {
+		t.Helper()
+		if n, err := f.svc.Usage(ctx, total); n != want || err != nil {
+			t.Errorf("Usage = %d, %v; want %d", n, err, want)
+		}
+	}
+	r, err := f.svc.Reserve(ctx, request("k1", "SKIDKA 30", "a"))
+	if err != nil || r.State != promo.Reserved || r.Grant.Code != "SKIDKA30" || !r.ExpiresAt.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("Reserve = %+v, %v", r, err)
+	}
+	usage(1)
+	if _, err := f.svc.Reserve(ctx, request("k2", "SKIDKA30", "b")); !errors.Is(err, promo.ErrExhausted) {
+		t.Errorf("second Reserve = %v, want ErrExhausted", err)
+	}
+	if again, err := f.svc.Reserve(ctx, request("k1", "skidka30", "a")); err != nil || again.State != promo.Reserved {
+		t.Errorf("Reserve retried = %+v, %v", again, err)
+	}
+	if _, err := f.svc.Reserve(ctx, request("k1", "SKIDKA30", "b")); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Reserve with a reused key = %v, want ErrConflict", err)
+	}
+	r, err = f.svc.Redeem(ctx, "k1")
+	if err != nil || r.State != promo.Redeemed || !r.RedeemedAt.Equal(t0) {
+		t.Fatalf("Redeem = %+v, %v", r, err)
+	}
+	if again, err := f.svc.Redeem(ctx, "k1"); err != nil || again.State != promo.Redeemed {
+		t.Errorf("Redeem retried = %+v, %v", again, err)
+	}
+	if _, err := f.svc.Release(ctx, "k1"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Release of a redemption = %v, want ErrConflict", err)
+	}
+	usage(1)
+	f.clock.Advance(time.Hour) // redemptions do not expire
+	usage(1)
+	r, err = f.svc.Rollback(ctx, "k1")
+	if err != nil || r.State != promo.RolledBack {
+		t.Fatalf("Rollback = %+v, %v", r, err)
+	}
+	if again, err := f.svc.Rollback(ctx, "k1"); err != nil || again.State != promo.RolledBack {
+		t.Errorf("Rollback retried = %+v, %v", again, err)
+	}
+	usage(0)
+	if _, err := f.svc.Redeem(ctx, "k1"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Redeem after rollback = %v, want ErrConflict", err)
+	}
+	// The use is free again; a reservation that expires frees it too.
+	if _, err := f.svc.Reserve(ctx, request("k2", "SKIDKA30", "b")); err != nil {
+		t.Fatalf("Reserve after rollback: %v", err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	usage(0)
+	if r, err := f.svc.Reservation(ctx, "k2"); err != nil || r.State != promo.Expired {
+		t.Errorf("Reservation after its TTL = %+v, %v; want expired", r, err)
+	}
+	if _, err := f.svc.Redeem(ctx, "k2"); !errors.Is(err, promo.ErrReservationExpired) {
+		t.Errorf("Redeem of an expired reservation = %v, want ErrReservationExpired", err)
+	}
+	if _, err := f.svc.Validate(ctx, "SKIDKA30", checkout("c", "o-3")); err != nil {
+		t.Errorf("Validate after the reservation expired: %v", err)
+	}
+	if _, err := f.svc.Reserve(ctx, request("k3", "SKIDKA30", "c")); err != nil {
+		t.Fatalf("Reserve after the reservation expired: %v", err)
+	}
+	if r, err := f.svc.Release(ctx, "k2"); err != nil || r.State != promo.Expired {
+		t.Errorf("Release of the swept reservation = %+v, %v; want expired", r, err)
+	}
+	usage(1)
+	r, err = f.svc.Release(ctx, "k3")
+	if err != nil || r.State != promo.Released {
+		t.Fatalf("Release = %+v, %v", r, err)
+	}
+	if again, err := f.svc.Release(ctx, "k3"); err != nil || again.State != promo.Released {
+		t.Errorf("Release retried = %+v, %v", again, err)
+	}
+	usage(0)
+	if _, err := f.svc.Redeem(ctx, "k3"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Redeem after release = %v, want ErrConflict", err)
+	}
+	if _, err := f.svc.Rollback(ctx, "k3"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Rollback of a released reservation = %v, want ErrConflict", err)
+	}
+	for _, op := range []func(context.Context, loyalty.IdempotencyKey) (promo.Reservation, error){f.svc.Redeem, f.svc.Release, f.svc.Rollback} {
+		if _, err := op(ctx, "nope"); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("unknown key = %v, want ErrNotFound", err)
+		}
+	}
+	r, err = f.svc.RedeemNow(ctx, request("k4", "SKIDKA30", "d"))
+	if err != nil || r.State != promo.Redeemed {
+		t.Fatalf("RedeemNow = %+v, %v", r, err)
+	}
+	if again, err := f.svc.RedeemNow(ctx, request("k4", "SKIDKA30", "d")); err != nil || again.State != promo.Redeemed || !again.RedeemedAt.Equal(r.RedeemedAt) {
+		t.Errorf("RedeemNow retried = %+v, %v", again, err)
+	}
+	usage(1)
+}
+
+func testConcurrentLimit(t *testing.T, newStore func(t *testing.T) promo.Store, perAccount bool) {
+	const limit, workers = 7, 64
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 100}, Limits: promo.Limits{Total: limit}}
+	if perAccount {
+		def.Limits = promo.Limits{PerAccount: limit}
+	}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "RUSH", "d")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, refused := 0, 0
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			account := fmt.Sprintf("a%d", i)
+			if perAccount {
+				account = "same"
+			}
+			req := request(fmt.Sprintf("k%d", i), "RUSH", account)
+			var err error
+			if i%2 == 0 {
+				_, err = f.svc.RedeemNow(ctx, req)
+			} else if _, err = f.svc.Reserve(ctx, req); err == nil {
+				_, err = f.svc.Redeem(ctx, req.Key)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case !perAccount && errors.Is(err, promo.ErrExhausted), perAccount && errors.Is(err, promo.ErrAccountLimit):
+				refused++
+			default:
+				t.Errorf("worker %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != limit || refused != workers-limit {
+		t.Errorf("%d redeemed and %d refused, want %d and %d", ok, refused, limit, workers-limit)
+	}
+	c := promo.Counter{Definition: "d"}
+	if perAccount {
+		c.Account = "same"
+	}
+	if n, err := f.svc.Usage(ctx, c); n != limit || err != nil {
+		t.Errorf("Usage = %d, %v; want %d", n, err, limit)
+	}
+}
+
+func testConcurrentExpiry(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	const limit, workers = 5, 40
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 100}, Limits: promo.Limits{Total: limit}}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "RUSH", "d")
+	rush := func(round int) int {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.svc.Reserve(ctx, request(fmt.Sprintf("r%d-k%d", round, i), "RUSH", fmt.Sprintf("a%d", i)))
+				if err != nil && !errors.Is(err, promo.ErrExhausted) {
+					t.Errorf("worker %d: %v", i, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					ok++
+				}
+			}()
+		}
+		wg.Wait()
+		return ok
+	}
+	if n := rush(1); n != limit {
+		t.Fatalf("first rush: %d reservations, want %d", n, limit)
+	}
+	f.clock.Advance(9 * time.Minute)
+	if n := rush(2); n != 0 {
+		t.Fatalf("rush before the reservations expire: %d reservations, want 0", n)
+	}
+	f.clock.Advance(time.Minute)
+	if n := rush(3); n != limit {
+		t.Fatalf("rush after the reservations expired: %d reservations, want %d", n, limit)
+	}
+}
+
+func testConcurrentGenerate(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	def := promo.Definition{ID: "d", Benefit: promo.Benefit{Points: 1}}
+	f := newFixture(t, newStore(t), def)
+	format := promo.Format{Pattern: "##-##", Alphabet: "ABCDEFGH"} // 4096 codes
+	var wg sync.WaitGroup
+	batches := make([]promo.Batch, 8)
+	for i := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := f.svc.Generate(ctx, promo.GenerateRequest{Key: loyalty.IdempotencyKey(fmt.Sprintf("b%d", i)), Definition: "d", Format: format, Count: 200})
+			if err != nil {
+				t.Errorf("Generate %d: %v", i, err)
+			}
+			batches[i] = b
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, b := range batches {
+		for _, c := range b.Codes {
+			if seen[c] {
+				t.Fatalf("code %s generated twice", c)
+			}
+			seen[c] = true
+		}
+	}
+	if len(seen) != 1600 {
+		t.Errorf("%d distinct codes, want 1600", len(seen))
+	}
+}
+
+// modelUse is the model's view of one reservation.
+type modelUse struct {
+	code, account string
+	state         promo.State
+	expires       time.Time
+}
+
+// model is the plain model of the state machine: uses by key and the time.
+type model struct {
+	total, perCode, perAccount int
+	uses                       map[string]*modelUse
+	now                        time.Time
+}
+
+func (m *model) state(u *modelUse) promo.State {
+	if u.state == promo.Reserved && !m.now.Before(u.expires) {
+		return promo.Expired
+	}
+	return u.state
+}
+
+func (m *model) count(match func(u *modelUse) bool) int {
+	n := 0
+	for _, u := range m.uses {
+		if s := m.state(u); (s == promo.Reserved || s == promo.Redeemed) && match(u) {
+			n++
+		}
+	}
+	return n
+}
+
+// refusal is the limit a new use of code by account would break, or nil.
+func (m *model) refusal(code, account string) error {
+	switch {
+	case m.total > 0 && m.count(func(*modelUse) bool { return true }) >= m.total:
+		return promo.ErrExhausted
+	case m.perCode > 0 && m.count(func(u *modelUse) bool { return u.code == code }) >= m.perCode:
+		return promo.ErrExhausted
+	case m.perAccount > 0 && m.count(func(u *modelUse) bool { return u.account == account }) >= m.perAccount:
+		return promo.ErrAccountLimit
+	}
+	return nil
+}
+
+var (
+	smCodes    = []string{"AAA", "BBB"}
+	smAccounts = []string{"x", "y", "z"}
+	smKeys     = []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6"}
+)
+
+func testStateMachine(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	rapid.Check(t, func(rt *rapid.T) {
+		m := &model{
+			total:      rapid.IntRange(0, 4).Draw(rt, "total"),
+			perCode:    rapid.IntRange(0, 3).Draw(rt, "perCode"),
+			perAccount: rapid.IntRange(0, 2).Draw(rt, "perAccount"),
+			uses:       map[string]*modelUse{},
+			now:        t0,
+		}
+		def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 5},
+			Limits: promo.Limits{Total: m.total, PerCode: m.perCode, PerAccount: m.perAccount}}
+		f := newFixture(t, newStore(t), def)
+		for _, c := range smCodes {
+			f.addCode(t, c, "d")
+		}
+		// expect checks a result against the model's expected state or error.
+		expect := func(op string, r promo.Reservation, err error, wantState promo.State, wantErr error) {
+			rt.Helper()
+			if wantErr != nil {
+				if !errors.Is(err, wantErr) {
+					rt.Fatalf("%s = %v, want %v", op, err, wantErr)
+				}
+				return
+			}
+			if err != nil || r.State != wantState {
+				rt.Fatalf("%s = %s, %v; want %s", op, r.State, err, wantState)
+			}
+		}
+		// use draws a request; existing is the model's use under its key, if any.
+		use := func() (promo.Request, *modelUse, bool) {
+			key := rapid.SampledFrom(smKeys).Draw(rt, "key")
+			code := rapid.SampledFrom(smCodes).Draw(rt, "code")
+			account := rapid.SampledFrom(smAccounts).Draw(rt, "account")
+			u, exists := m.uses[key]
+			return request(key, code, account), u, exists && (u.code != code || u.account != account)
+		}
+		// redeemModel applies Redeem to u in the model and returns the expected outcome.
+		redeemModel := func(u *modelUse) (promo.State, error) {
+			switch m.state(u) {
+			case promo.Reserved, promo.Redeemed:
+				u.state = promo.Redeemed
+				return promo.Redeemed, nil
+			case promo.Expired:
+				return "", promo.ErrReservationExpired
+			}
+			return "", loyalty.ErrConflict
+		}
+		rt.Repeat(map[string]func(*rapid.T){
+			"reserve": func(rt *rapid.T) {
+				req, u, mismatch := use()
+				r, err := f.svc.Reserve(ctx, req)
+				switch {
+				case mismatch:
+					expect("Reserve(reused key)", r, err, "", loyalty.ErrConflict)
+				case u != nil:
+					expect("Reserve(retry)", r, err, m.state(u), nil)
+				default:
+					if want := m.refusal(req.Code, string(req.Checkout.Order.Account)); want != nil {
+						expect("Reserve", r, err, "", want)
+						return
+					}
+					expect("Reserve", r, err, promo.Reserved, nil)
+					m.uses[string(req.Key)] = &modelUse{req.Code, string(req.Checkout.Order.Account), promo.Reserved, m.now.Add(10 * time.Minute)}
+				}
+			},
+			"redeemNow": func(rt *rapid.T) {
+				req, u, mismatch := use()
+				r, err := f.svc.RedeemNow(ctx, req)
+				switch {
+				case mismatch:
+					expect("RedeemNow(reused key)", r, err, "", loyalty.ErrConflict)
+				case u != nil:
+					st, werr := redeemModel(u)
+					expect("RedeemNow(existing)", r, err, st, werr)
+				default:
+					if want := m.refusal(req.Code, string(req.Checkout.Order.Account)); want != nil {
+						expect("RedeemNow", r, err, "", want)
+						return
+					}
+					expect("RedeemNow", r, err, promo.Redeemed, nil)
+					m.uses[string(req.Key)] = &modelUse{req.Code, string(req.Checkout.Order.Account), promo.Redeemed, m.now.Add(10 * time.Minute)}
+				}
+			},
+			"redeem": func(rt *rapid.T) {
+				key := rapid.SampledFrom(smKeys).Draw(rt, "key")
+				r, err := f.svc.Redeem(ctx, loyalty.IdempotencyKey(key))
+				u, ok := m.uses[key]
+				if !ok {
+					expect("Redeem(unknown)", r, err, "", loyalty.ErrNotFound)
+					return
+				}
+				st, werr := redeemModel(u)
+				expect("Redeem", r, err, st, werr)
+			},
+			"release": func(rt *rapid.T) {
+				key := rapid.SampledFrom(smKeys).Draw(rt, "key")
+				r, err := f.svc.Release(ctx, loyalty.IdempotencyKey(key))
+				u, ok := m.uses[key]
+				if !ok {
+					expect("Release(unknown)", r, err, "", loyalty.ErrNotFound)
+					return
+				}
+				switch st := m.state(u); st {
+				case promo.Reserved:
+					u.state = promo.Released
+					expect("Release", r, err, promo.Released, nil)
+				case promo.Expired, promo.Released:
+					u.state = st
+					expect("Release(ended)", r, err, st, nil)
+				default:
+					expect("Release("+string(st)+")", r, err, "", loyalty.ErrConflict)
+				}
+			},
+			"rollback": func(rt *rapid.T) {
+				key := rapid.SampledFrom(smKeys).Draw(rt, "key")
+				r, err := f.svc.Rollback(ctx, loyalty.IdempotencyKey(key))
+				u, ok := m.uses[key]
+				if !ok {
+					expect("Rollback(unknown)", r, err, "", loyalty.ErrNotFound)
+					return
+				}
+				switch st := m.state(u); st {
+				case promo.Redeemed, promo.RolledBack:
+					u.state = promo.RolledBack
+					expect("Rollback", r, err, promo.RolledBack, nil)
+				default:
+					expect("Rollback("+string(st)+")", r, err, "", loyalty.ErrConflict)
+				}
+			},
+			"validate": func(rt *rapid.T) {
+				code := rapid.SampledFrom(smCodes).Draw(rt, "code")
+				account := rapid.SampledFrom(smAccounts).Draw(rt, "account")
+				_, err := f.svc.Validate(ctx, code, checkout(account, "o-validate"))
+				if want := m.refusal(code, account); want != nil {
+					if !errors.Is(err, want) {
+						rt.Fatalf("Validate(%s, %s) = %v, want %v", code, account, err, want)
+					}
+				} else if err != nil {
+					rt.Fatalf("Validate(%s, %s) = %v, want success", code, account, err)
+				}
+			},
+			"advance": func(rt *rapid.T) {
+				d := time.Duration(rapid.IntRange(1, 12).Draw(rt, "minutes")) * time.Minute
+				m.now = f.clock.Advance(d)
+			},
+			"": func(rt *rapid.T) {
+				counters := []struct {
+					c     promo.Counter
+					match func(u *modelUse) bool
+					limit int
+				}{{promo.Counter{Definition: "d"}, func(*modelUse) bool { return true }, m.total}}
+				for _, code := range smCodes {
+					counters = append(counters, struct {
+						c     promo.Counter
+						match func(u *modelUse) bool
+						limit int
+					}{promo.Counter{Definition: "d", Code: code}, func(u *modelUse) bool { return u.code == code }, m.perCode})
+				}
+				for _, a := range smAccounts {
+					counters = append(counters, struct {
+						c     promo.Counter
+						match func(u *modelUse) bool
+						limit int
+					}{promo.Counter{Definition: "d", Account: loyalty.AccountID(a)}, func(u *modelUse) bool { return u.account == a }, m.perAccount})
+				}
+				for _, c := range counters {
+					want := m.count(c.match)
+					got, err := f.svc.Usage(ctx, c.c)
+					if err != nil || got != want {
+						rt.Fatalf("Usage(%+v) = %d, %v; model says %d", c.c, got, err, want)
+					}
+					if c.limit > 0 && got > c.limit {
+						rt.Fatalf("Usage(%+v) = %d exceeds the limit %d", c.c, got, c.limit)
+					}
+				}
+			},
+		})
+	})
+}
