@@ -1,0 +1,158 @@
+package tier
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/internal/memtx"
+)
+
+// MemoryStore is the in-memory [Store], built on internal/memtx: transactions are
+// serializable and all-or-nothing, and values are copied in and out. It is safe for
+// concurrent use.
+type MemoryStore struct {
+	db       memtx.DB
+	accounts memtx.Table[loyalty.AccountID, Account]
+	changes  memtx.Log[loyalty.AccountID, Change]
+	receipts memtx.Table[loyalty.IdempotencyKey, Receipt]
+	meta     memtx.Table[string, time.Time]
+
+	// idx orders account IDs for Accounts. It may hold IDs of accounts whose creation was
+	// rolled back; Accounts skips them.
+	idxMu   sync.Mutex
+	ids     []loyalty.AccountID // sorted, unique
+	pending []loyalty.AccountID // added since the last sort
+}
+
+// NewMemoryStore returns an empty in-memory store.
+func NewMemoryStore() *MemoryStore {
+	s := &MemoryStore{}
+	s.accounts.Clone = Account.Clone
+	s.receipts.Clone = func(r Receipt) Receipt { r.Status = r.Status.Clone(); return r }
+	return s
+}
+
+// Update implements [Store].
+func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
+	return s.db.Update(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+}
+
+// View implements [Store].
+func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
+	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+}
+
+type memTx struct {
+	s  *MemoryStore
+	tx *memtx.Tx
+}
+
+func (t memTx) Account(id loyalty.AccountID) (Account, error) {
+	a, ok := t.s.accounts.Get(t.tx, id)
+	if !ok {
+		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
+	}
+	return a, nil
+}
+
+func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	s := t.s
+	s.idxMu.Lock()
+	if len(s.pending) > 0 {
+		slices.Sort(s.pending)
+		merged := make([]loyalty.AccountID, 0, len(s.ids)+len(s.pending))
+		i, j := 0, 0
+		for i < len(s.ids) || j < len(s.pending) {
+			var next loyalty.AccountID
+			if j == len(s.pending) || (i < len(s.ids) && s.ids[i] <= s.pending[j]) {
+				next = s.ids[i]
+				i++
+			} else {
+				next = s.pending[j]
+				j++
+			}
+			if n := len(merged); n == 0 || merged[n-1] != next {
+				merged = append(merged, next)
+			}
+		}
+		s.ids, s.pending = merged, nil
+	}
+	ids := s.ids
+	s.idxMu.Unlock()
+	start, _ := slices.BinarySearch(ids, after)
+	if start < len(ids) && ids[start] == after {
+		start++
+	}
+	out := make([]Account, 0, min(limit, len(ids)-start))
+	for _, id := range ids[start:] {
+		if a, ok := s.accounts.Get(t.tx, id); ok {
+			out = append(out, a)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (t memTx) Changes(id loyalty.AccountID) ([]Change, error) {
+	var out []Change
+	t.s.changes.Range(t.tx, id, 0, func(_ int, c Change) bool {
+		out = append(out, c)
+		return true
+	})
+	return out, nil
+}
+
+func (t memTx) Receipt(key loyalty.IdempotencyKey) (Receipt, bool, error) {
+	r, ok := t.s.receipts.Get(t.tx, key)
+	return r, ok, nil
+}
+
+func (t memTx) LastBatchReview() (time.Time, error) {
+	v, _ := t.s.meta.Get(t.tx, "last-batch-review")
+	return v, nil
+}
+
+func (t memTx) PutAccount(a Account) error {
+	if a.ID == "" {
+		return loyalty.Invalid("account", nil, "is required")
+	}
+	n := t.s.accounts.Len(t.tx)
+	if err := t.s.accounts.Put(t.tx, a.ID, a); err != nil {
+		return err
+	}
+	if t.s.accounts.Len(t.tx) > n { // a new account
+		t.s.idxMu.Lock()
+		t.s.pending = append(t.s.pending, a.ID)
+		t.s.idxMu.Unlock()
+	}
+	return nil
+}
+
+func (t memTx) AppendChanges(changes ...Change) error {
+	for _, c := range changes {
+		if _, err := t.s.changes.Append(t.tx, c.Account, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t memTx) PutReceipt(key loyalty.IdempotencyKey, r Receipt) error {
+	if _, ok := t.s.receipts.Get(t.tx, key); ok {
+		return fmt.Errorf("tier: idempotency key %q: %w", key, loyalty.ErrConflict)
+	}
+	return t.s.receipts.Put(t.tx, key, r)
+}
+
+func (t memTx) SetLastBatchReview(at time.Time) error {
+	return t.s.meta.Put(t.tx, "last-batch-review", at)
+}

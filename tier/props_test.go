@@ -1,0 +1,176 @@
+package tier_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/tier"
+	"pgregory.net/rapid"
+)
+
+// genLadder draws an orders ladder with 1–6 levels, any window and any review policy.
+func genLadder(t *rapid.T) tier.Ladder {
+	n := rapid.IntRange(1, 6).Draw(t, "levels")
+	thr := rapid.SliceOfNDistinct(rapid.Int64Range(1, 50), n-1, n-1, rapid.ID[int64]).Draw(t, "thresholds")
+	slices.Sort(thr)
+	l := tier.Ladder{Measure: tier.Orders, Levels: []tier.Level{{Name: "L0"}}}
+	for i, v := range thr {
+		l.Levels = append(l.Levels, tier.Level{Name: "L" + string(rune('1'+i)), Threshold: tier.Amount{Count: v}})
+	}
+	l.Window = rapid.SampledFrom([]tier.Window{
+		{}, {Kind: tier.Calendar, Period: loyalty.Month}, {Kind: tier.Calendar, Period: loyalty.Quarter},
+		{Kind: tier.Calendar, Period: loyalty.Year}, {Kind: tier.Rolling, Months: 1}, {Kind: tier.Rolling, Months: 12},
+		{Kind: tier.Anniversary}, {Kind: tier.Anniversary, Months: 3},
+	}).Draw(t, "window")
+	periods := []loyalty.Period{"", loyalty.Month, loyalty.Quarter, loyalty.Year}
+	l.Review = tier.ReviewPolicy{
+		UpgradeEvery:   rapid.SampledFrom(periods).Draw(t, "upgrade"),
+		DowngradeEvery: rapid.SampledFrom(periods).Draw(t, "downgrade"),
+		Downgrade:      rapid.SampledFrom([]tier.DowngradeMode{tier.ToQualified, tier.OneLevel}).Draw(t, "mode"),
+		GraceMonths:    rapid.IntRange(0, 3).Draw(t, "grace"),
+	}
+	if l.Review.DowngradeEvery == "" {
+		l.Review.Downgrade = tier.ToQualified
+	}
+	return l
+}
+
+var propStart = date(2025, 1, 1)
+
+// genHistory draws order counts on days within about two years of propStart.
+func genHistory(t *rapid.T, label string) tier.History {
+	days := rapid.SliceOfNDistinct(rapid.IntRange(0, 800), 0, 20, rapid.ID[int]).Draw(t, label+"-days")
+	slices.Sort(days)
+	var h tier.History
+	for _, d := range days {
+		h = append(h, tier.DayTotal{Day: tier.DayOf(propStart) + tier.Day(d), Units: rapid.Int64Range(1, 15).Draw(t, label+"-units")})
+	}
+	return h
+}
+
+func genTime(t *rapid.T, label string) time.Time {
+	return propStart.Add(time.Duration(rapid.Int64Range(0, 900*24).Draw(t, label)) * time.Hour)
+}
+
+func TestPropLevelIsMonotone(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := mustEvaluator(genLadder(t))
+		a := rapid.Int64Range(-10, 80).Draw(t, "a")
+		b := rapid.Int64Range(a, 80).Draw(t, "b")
+		la, _ := e.LevelFor(tier.Amount{Count: a})
+		lb, _ := e.LevelFor(tier.Amount{Count: b})
+		if la > lb {
+			t.Fatalf("LevelFor(%d) = %d > LevelFor(%d) = %d", a, la, b, lb)
+		}
+		// and it is the highest level whose threshold is reached
+		for i := 0; i < e.Levels(); i++ {
+			reached := e.Level(i).Threshold.Count <= a || i == 0
+			if reached != (i <= la) {
+				t.Fatalf("LevelFor(%d) = %d, but level %d has threshold %d", a, la, i, e.Level(i).Threshold.Count)
+			}
+		}
+	})
+}
+
+func TestPropPurchaseNeverLowersLevelBeforeDowngradeReview(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l := genLadder(t)
+		l.Review.DowngradeEvery = loyalty.Year // no downgrade review before 2026-01-01
+		e := mustEvaluator(l)
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		at := propStart.Add(time.Duration(rapid.Int64Range(1, 364*24).Draw(t, "at")) * time.Hour)
+		extraDay := tier.DayOf(propStart) + tier.Day(rapid.IntRange(0, 364).Draw(t, "extra-day"))
+		b := a.Clone()
+		b.History = addDay(b.History, extraDay, rapid.Int64Range(1, 30).Draw(t, "extra"))
+		a2, _, _ := e.Advance(a, at)
+		b2, _, _ := e.Advance(b, at)
+		if b2.Status.Level < a2.Status.Level {
+			t.Fatalf("a purchase lowered the level at %v: %d -> %d", at, a2.Status.Level, b2.Status.Level)
+		}
+		// and no account was downgraded at all before the downgrade review
+		if a2.Status.Level < 0 || a2.Status.Grace != nil {
+			t.Fatalf("downgrade activity before the first downgrade review: %+v", a2.Status)
+		}
+	})
+}
+
+func TestPropAdvanceInStepsEqualsAtOnce(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := mustEvaluator(genLadder(t))
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		ts := rapid.SliceOfN(rapid.Int64Range(1, 900*24), 1, 5).Draw(t, "steps")
+		slices.Sort(ts)
+		stepped := a
+		var chs []tier.Change
+		for _, h := range ts {
+			var ch []tier.Change
+			stepped, ch, _ = e.Advance(stepped, propStart.Add(time.Duration(h)*time.Hour))
+			chs = append(chs, ch...)
+		}
+		once, ch, err := e.Advance(a, propStart.Add(time.Duration(ts[len(ts)-1])*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(once, stepped); diff != "" {
+			t.Fatalf("(-once +stepped):\n%s", diff)
+		}
+		if diff := cmp.Diff(ch, chs); diff != "" {
+			t.Fatalf("changes (-once +stepped):\n%s", diff)
+		}
+	})
+}
+
+func TestPropNeededForNextReachesExactlyNext(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := mustEvaluator(genLadder(t))
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		now := genTime(t, "now")
+		p := e.Project(a, now)
+		if p.Next < 0 {
+			if lv := max(p.Level, mustLevel(t, e, p.Qualifying)); lv != e.Levels()-1 {
+				t.Fatalf("no next level, but the account is at %d of %d", lv, e.Levels())
+			}
+			return
+		}
+		if p.NeededForNext.Count <= 0 {
+			t.Fatalf("needed for next = %d, want positive", p.NeededForNext.Count)
+		}
+		b := a.Clone()
+		b.History = addDay(b.History, tier.DayOf(now.In(msk)), p.NeededForNext.Count)
+		q := e.Qualifying(b, now)
+		if got := mustLevel(t, e, q); got != p.Next {
+			t.Fatalf("with %d more the measure %d supports level %d, want exactly %d", p.NeededForNext.Count, q.Count, got, p.Next)
+		}
+		// one less is not enough
+		c := a.Clone()
+		c.History = addDay(c.History, tier.DayOf(now.In(msk)), p.NeededForNext.Count-1)
+		if got := mustLevel(t, e, e.Qualifying(c, now)); got >= p.Next {
+			t.Fatalf("%d less than needed already supports level %d", 1, got)
+		}
+	})
+}
+
+func mustLevel(t *rapid.T, e *tier.Evaluator, a tier.Amount) int {
+	lv, err := e.LevelFor(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lv
+}
+
+// addDay adds units on day to a copy of h, keeping it sorted.
+func addDay(h tier.History, day tier.Day, units int64) tier.History {
+	h = slices.Clone(h)
+	for i := range h {
+		if h[i].Day == day {
+			h[i].Units += units
+			return h
+		}
+	}
+	h = append(h, tier.DayTotal{Day: day, Units: units})
+	slices.SortFunc(h, func(a, b tier.DayTotal) int { return int(a.Day) - int(b.Day) })
+	return h
+}
