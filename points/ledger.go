@@ -1,0 +1,648 @@
+package points
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/shopspring/decimal"
+)
+
+// ReturnPolicy says what a return does when the points the returned lines earned are no
+// longer in the order's own lot (they were spent, expired or moved).
+type ReturnPolicy string
+
+// The return policies.
+const (
+	// WithinBalance (the default) claws the shortfall back from the holder's other active
+	// points, as far as the balance goes; what the balance cannot cover is forgiven and
+	// recorded on the entry as Forgiven.
+	WithinBalance ReturnPolicy = "within-balance"
+	// NegativeBalance claws back like WithinBalance and charges what the balance cannot
+	// cover to a negative balance (Debt), which the holder's next active points repay.
+	NegativeBalance ReturnPolicy = "negative-balance"
+	// PendingOnly reverses only points that are still pending; points already active stay
+	// with the holder (recorded as Forgiven).
+	PendingOnly ReturnPolicy = "pending-only"
+)
+
+// Config configures a [Ledger]. Zero fields mean documented defaults.
+type Config struct {
+	Rules      Rules        `json:"rules"`
+	Redemption Redemption   `json:"redemption"`
+	Returns    ReturnPolicy `json:"returns,omitempty"` // defaults to WithinBalance
+	// Location is the program's time zone: pending delays, expiry dates and cap periods are
+	// computed in it. Defaults to UTC.
+	Location *time.Location `json:"-"`
+	// Clock tells the time. Defaults to the system clock.
+	Clock loyalty.Clock `json:"-"`
+}
+
+// Validate checks c and reports every problem with its field path.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Rules.Validate(); err != nil {
+		errs = append(errs, loyalty.InField("rules", err))
+	}
+	if err := c.Redemption.Validate(); err != nil {
+		errs = append(errs, loyalty.InField("redemption", err))
+	}
+	switch c.Returns {
+	case "", WithinBalance, NegativeBalance, PendingOnly:
+	default:
+		errs = append(errs, loyalty.Invalid("returns", string(c.Returns), "must be within-balance, negative-balance or pending-only"))
+	}
+	return errors.Join(errs...)
+}
+
+// Ledger is the points ledger: it applies earnings, spending, returns, transfers,
+// adjustments, activation and expiry to a [Store] as immutable entries and keeps every
+// holder's balance consistent with its lots. Every mutation takes an idempotency key:
+// repeating it with the same request returns the first result (with Replayed set) and
+// changes nothing; with a different request it fails with an error wrapping
+// [loyalty.ErrConflict]. A failed operation leaves the store exactly as it was.
+//
+// A Ledger is safe for concurrent use; its consistency under concurrent calls is the
+// store's transaction isolation.
+type Ledger struct {
+	store Store
+	cfg   Config
+	loc   *time.Location
+	clock loyalty.Clock
+}
+
+// New returns a Ledger over store with cfg, which must be valid.
+func New(store Store, cfg Config) (*Ledger, error) {
+	if store == nil {
+		return nil, loyalty.Invalid("store", nil, "is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("points: config: %w", err)
+	}
+	l := &Ledger{store: store, cfg: cfg, loc: cfg.Location, clock: cfg.Clock}
+	if l.loc == nil {
+		l.loc = time.UTC
+	}
+	if l.clock == nil {
+		l.clock = loyalty.SystemClock()
+	}
+	if l.cfg.Returns == "" {
+		l.cfg.Returns = WithinBalance
+	}
+	return l, nil
+}
+
+// Config returns the ledger's configuration, with defaults filled in.
+func (l *Ledger) Config() Config { return l.cfg }
+
+// Posting is the result of one keyed operation: the entries it appended.
+type Posting struct {
+	Key     loyalty.IdempotencyKey `json:"key"`
+	At      time.Time              `json:"at"`
+	Entries []Entry                `json:"entries,omitempty"`
+	// Replayed is set when the result is the stored result of an earlier call with the same
+	// key; nothing was changed.
+	Replayed bool `json:"-"`
+}
+
+// Points returns the points moved by the posting's entries of kind.
+func (p Posting) Points(kind EntryKind) Points {
+	var n Points
+	for _, e := range p.Entries {
+		if e.Kind == kind {
+			n += e.Points
+		}
+	}
+	return n
+}
+
+// Entry returns the posting's first entry of kind, if any.
+func (p Posting) Entry(kind EntryKind) (Entry, bool) {
+	for _, e := range p.Entries {
+		if e.Kind == kind {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+func fingerprint(op string, req any) (string, error) {
+	b, err := json.Marshal(struct {
+		Op  string `json:"op"`
+		Req any    `json:"req"`
+	}{op, req})
+	if err != nil {
+		return "", fmt.Errorf("points: fingerprint: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func checkKey(key loyalty.IdempotencyKey) error {
+	if key == "" {
+		return loyalty.Invalid("key", nil, "is required")
+	}
+	return nil
+}
+
+// keyed runs fn once per key inside one transaction, storing its result.
+func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op string, req any, fn func(b *book) error) (Posting, error) {
+	if err := checkKey(key); err != nil {
+		return Posting{}, err
+	}
+	fp, err := fingerprint(op, req)
+	if err != nil {
+		return Posting{}, err
+	}
+	now := l.clock.Now()
+	var out Posting
+	err = l.store.Update(ctx, func(tx Tx) error {
+		rec, err := tx.Record(key)
+		switch {
+		case err == nil:
+			if rec.Fingerprint != fp {
+				return fmt.Errorf("points: key %q was used for a different request: %w", key, loyalty.ErrConflict)
+			}
+			out = rec.Result
+			out.Replayed = true
+			return nil
+		case !errors.Is(err, loyalty.ErrNotFound):
+			return err
+		}
+		b := &book{l: l, tx: tx, now: now, key: key, accounts: map[Holder]*Account{}}
+		if err := fn(b); err != nil {
+			return err
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
+		out = Posting{Key: key, At: now, Entries: b.entries}
+		return tx.PutRecord(Record{Key: key, Fingerprint: fp, Result: out})
+	})
+	if err != nil {
+		return Posting{}, err
+	}
+	return out, nil
+}
+
+// book is the working state of one operation inside a transaction.
+type book struct {
+	l        *Ledger
+	tx       Tx
+	now      time.Time
+	key      loyalty.IdempotencyKey
+	accounts map[Holder]*Account
+	order    []Holder // accounts in load order, for flushing deterministically
+	entries  []Entry
+}
+
+func unknownHolder(h Holder) error {
+	return fmt.Errorf("points: holder %s: %w", h, loyalty.ErrNotFound)
+}
+
+// account loads h's account (creating it when create is set) and applies due work.
+func (b *book) account(h Holder, create bool) (*Account, error) {
+	if a, ok := b.accounts[h]; ok {
+		return a, nil
+	}
+	if err := h.Validate(); err != nil {
+		return nil, loyalty.InField("holder", err)
+	}
+	a, err := b.tx.Account(h)
+	switch {
+	case errors.Is(err, loyalty.ErrNotFound) && create:
+		a = Account{Holder: h}
+	case errors.Is(err, loyalty.ErrNotFound):
+		return nil, unknownHolder(h)
+	case err != nil:
+		return nil, err
+	}
+	b.accounts[h] = &a
+	b.order = append(b.order, h)
+	if err := b.settle(&a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func (b *book) flush() error {
+	for _, h := range b.order {
+		if err := b.tx.PutAccount(*b.accounts[h]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *book) appendEntry(a *Account, e Entry) error {
+	e.Holder = a.Holder
+	e.Key = b.key
+	if e.At.IsZero() {
+		e.At = b.now
+	}
+	stored, err := b.tx.AppendEntry(e)
+	if err != nil {
+		return err
+	}
+	a.Entries++
+	b.entries = append(b.entries, stored)
+	return nil
+}
+
+func noteDue(a *Account, l Lot) {
+	for _, t := range []time.Time{l.ActiveAt, l.Expires} {
+		if t.IsZero() || (t.Equal(l.ActiveAt) && !l.Pending) {
+			continue
+		}
+		if a.NextDue.IsZero() || t.Before(a.NextDue) {
+			a.NextDue = t
+		}
+	}
+}
+
+// credit stores a new lot for a and counts it.
+func (b *book) credit(a *Account, lot Lot) (Lot, error) {
+	lot.Holder = a.Holder
+	lot.Remaining = lot.Amount
+	stored, err := b.tx.InsertLot(lot)
+	if err != nil {
+		return Lot{}, err
+	}
+	var errE error
+	if a.Earned, errE = addPoints(a.Earned, lot.Amount); errE != nil {
+		return Lot{}, errE
+	}
+	if lot.Pending {
+		a.Pending += lot.Amount
+	} else {
+		a.Active += lot.Amount
+	}
+	noteDue(a, stored)
+	return stored, nil
+}
+
+// take removes n remaining points from lot into the bucket of kind, keeping a's counters.
+func take(a *Account, lot *Lot, n Points, kind EntryKind) {
+	lot.Remaining -= n
+	if lot.Pending {
+		a.Pending -= n
+	} else {
+		a.Active -= n
+	}
+	switch kind {
+	case KindSpend:
+		lot.Spent += n
+		a.Spent += n
+	case KindExpire:
+		lot.Expired += n
+		a.Expired += n
+	case KindReverse, KindRepay:
+		lot.Reversed += n
+		a.Reversed += n
+	case KindTransferOut:
+		lot.Transferred += n
+		a.Transferred += n
+	case KindDebit:
+		lot.Debited += n
+		a.Debited += n
+	}
+}
+
+// consume takes need active points from a's lots in spend order. It fails with an
+// *InsufficientPointsError when the available balance is short.
+func (b *book) consume(a *Account, need Points, kind EntryKind) ([]LotPart, error) {
+	if have := a.Active - a.Debt; need > have && kind != KindRepay {
+		return nil, &InsufficientPointsError{Holder: a.Holder, Have: max(have, 0), Need: need, Pending: a.Pending}
+	}
+	lots, err := b.tx.OpenLots(a.Holder)
+	if err != nil {
+		return nil, err
+	}
+	var parts []LotPart
+	for i := range lots {
+		if need == 0 {
+			break
+		}
+		lot := &lots[i]
+		if lot.Pending {
+			continue
+		}
+		n := min(need, lot.Remaining)
+		take(a, lot, n, kind)
+		if err := b.tx.UpdateLot(*lot); err != nil {
+			return nil, err
+		}
+		parts = append(parts, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: n})
+		need -= n
+	}
+	if need != 0 {
+		return nil, fmt.Errorf("points: %s: account shows more active points than its lots hold (%d short)", a.Holder, need)
+	}
+	return parts, nil
+}
+
+// dueEvent is an activation or an expiry that falls due.
+type dueEvent struct {
+	at     time.Time
+	expire bool
+	lot    int
+}
+
+// settle applies every activation and expiry due at b.now to a, in time order, one entry
+// per kind and instant, then repays any debt from active points.
+func (b *book) settle(a *Account) error {
+	if !a.NextDue.IsZero() && !b.now.Before(a.NextDue) {
+		lots, err := b.tx.OpenLots(a.Holder)
+		if err != nil {
+			return err
+		}
+		var evs []dueEvent
+		next := time.Time{}
+		later := func(t time.Time) {
+			if next.IsZero() || t.Before(next) {
+				next = t
+			}
+		}
+		for i, lot := range lots {
+			if lot.Pending && !lot.ActiveAt.IsZero() {
+				if b.now.Before(lot.ActiveAt) {
+					later(lot.ActiveAt)
+				} else {
+					evs = append(evs, dueEvent{at: lot.ActiveAt, lot: i})
+				}
+			}
+			if !lot.Expires.IsZero() {
+				if b.now.Before(lot.Expires) {
+					later(lot.Expires)
+				} else {
+					evs = append(evs, dueEvent{at: lot.Expires, expire: true, lot: i})
+				}
+			}
+		}
+		slices.SortStableFunc(evs, func(x, y dueEvent) int {
+			if c := x.at.Compare(y.at); c != 0 {
+				return c
+			}
+			switch { // activations before expiries at the same instant
+			case !x.expire && y.expire:
+				return -1
+			case x.expire && !y.expire:
+				return 1
+			}
+			return 0
+		})
+		for i := 0; i < len(evs); {
+			j := i
+			e := Entry{Kind: KindActivate, At: evs[i].at}
+			if evs[i].expire {
+				e.Kind = KindExpire
+			}
+			for ; j < len(evs) && evs[j].at.Equal(evs[i].at) && evs[j].expire == evs[i].expire; j++ {
+				lot := &lots[evs[j].lot]
+				if lot.Remaining == 0 {
+					continue
+				}
+				n := lot.Remaining
+				if e.Kind == KindActivate {
+					if !lot.Pending {
+						continue
+					}
+					lot.Pending = false
+					a.Pending -= n
+					a.Active += n
+				} else {
+					take(a, lot, n, KindExpire)
+				}
+				if err := b.tx.UpdateLot(*lot); err != nil {
+					return err
+				}
+				e.Lots = append(e.Lots, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: n})
+				e.Points += n
+			}
+			if e.Points > 0 {
+				e.Key = ""
+				if err := b.appendSystem(a, e); err != nil {
+					return err
+				}
+			}
+			if e.Kind == KindActivate {
+				if err := b.repay(a); err != nil {
+					return err
+				}
+			}
+			i = j
+		}
+		a.NextDue = next
+	}
+	return b.repay(a)
+}
+
+// appendSystem appends an entry that time caused (activation, expiry), without a key.
+func (b *book) appendSystem(a *Account, e Entry) error {
+	e.Holder = a.Holder
+	stored, err := b.tx.AppendEntry(e)
+	if err != nil {
+		return err
+	}
+	a.Entries++
+	b.entries = append(b.entries, stored)
+	return nil
+}
+
+// repay pays a's negative balance from its active points.
+func (b *book) repay(a *Account) error {
+	n := min(a.Debt, a.Active)
+	if n <= 0 {
+		return nil
+	}
+	parts, err := b.consume(a, n, KindRepay)
+	if err != nil {
+		return err
+	}
+	a.Debt -= n
+	return b.appendEntry(a, Entry{Kind: KindRepay, Points: n, Lots: parts})
+}
+
+// EarnRequest asks the ledger to credit a plan's points to a holder.
+type EarnRequest struct {
+	Key    loyalty.IdempotencyKey `json:"key"`
+	Holder Holder                 `json:"holder"`
+	Plan   Plan                   `json:"plan"`
+	Issuer loyalty.PartnerID      `json:"issuer,omitempty"` // the coalition partner issuing the points
+}
+
+// Earn credits req.Plan to req.Holder as one new lot, opening the holder's account if it
+// has none. The rules' cap lowers the plan if the holder already earned up to it in the
+// current period (the withheld points are on the entry as Capped); the lot is pending for
+// Rules.PendingDays and expires by Rules.Expiry, both from now in the program's time zone.
+// An order earns at most once per holder: earning it again under another key fails with an
+// error wrapping [loyalty.ErrConflict].
+func (l *Ledger) Earn(ctx context.Context, req EarnRequest) (Posting, error) {
+	if err := req.Plan.Validate(); err != nil {
+		return Posting{}, fmt.Errorf("points: plan: %w", err)
+	}
+	return l.keyed(ctx, req.Key, "earn", req, func(b *book) error {
+		a, err := b.account(req.Holder, true)
+		if err != nil {
+			return err
+		}
+		return b.earn(a, req)
+	})
+}
+
+func (b *book) earn(a *Account, req EarnRequest) error {
+	rules := b.l.cfg.Rules
+	plan := req.Plan
+	var pur Purchase
+	if plan.Order != "" {
+		var err error
+		if pur, err = b.purchase(a.Holder, plan.Order, plan.Lines); err != nil {
+			return err
+		}
+		if pur.EarnLot != 0 || slices.ContainsFunc(pur.Lines, func(l PurchaseLine) bool { return l.Earned != 0 }) {
+			return fmt.Errorf("points: order %s already earned points for %s: %w", plan.Order, a.Holder, loyalty.ErrConflict)
+		}
+	}
+	planned := plan.Total
+	if !rules.Cap.IsZero() {
+		period := rules.Cap.Period
+		if period == "" {
+			period = loyalty.Month
+		}
+		start := period.Start(b.now.In(b.l.loc))
+		if !a.CapPeriod.Equal(start) {
+			a.CapPeriod, a.CapEarned = start, 0
+		}
+		var err error
+		if plan, err = plan.capped(rules.Cap.Points - a.CapEarned); err != nil {
+			return err
+		}
+		a.CapEarned += plan.Total
+	}
+	e := Entry{Kind: KindEarn, Points: plan.Total, Order: plan.Order, Event: plan.Event, Issuer: req.Issuer, Capped: planned - plan.Total}
+	for _, lp := range plan.Lines {
+		e.Lines = append(e.Lines, lp.Points)
+	}
+	if plan.Total > 0 {
+		lot := Lot{Kind: KindEarn, Order: plan.Order, Issuer: req.Issuer, EarnedAt: b.now, Amount: plan.Total,
+			Expires: rules.Expiry.Until(b.now, b.l.loc)}
+		if rules.PendingDays > 0 {
+			lot.Pending = true
+			lot.ActiveAt = b.now.In(b.l.loc).AddDate(0, 0, rules.PendingDays)
+		}
+		stored, err := b.credit(a, lot)
+		if err != nil {
+			return err
+		}
+		e.Pending = lot.Pending
+		e.Lots = []LotPart{{Lot: stored.ID, Issuer: req.Issuer, Points: plan.Total}}
+		pur.EarnLot = stored.ID
+	}
+	if err := b.appendEntry(a, e); err != nil {
+		return err
+	}
+	if plan.Order != "" {
+		pur.Issuer = req.Issuer
+		for i, lp := range plan.Lines {
+			pur.Lines[i].Earned = lp.Points
+		}
+		if err := b.tx.PutPurchase(pur); err != nil {
+			return err
+		}
+	}
+	return b.repay(a)
+}
+
+// purchase loads or starts the record of order for h, checking that its lines agree with
+// what is known.
+func (b *book) purchase(h Holder, order loyalty.OrderID, lines []LinePlan) (Purchase, error) {
+	p, err := b.tx.Purchase(h, order)
+	switch {
+	case errors.Is(err, loyalty.ErrNotFound):
+		p = Purchase{Holder: h, Order: order, Lines: make([]PurchaseLine, len(lines))}
+		for i, l := range lines {
+			p.Lines[i].Quantity = l.Quantity
+		}
+		return p, nil
+	case err != nil:
+		return Purchase{}, err
+	}
+	if len(p.Lines) != len(lines) {
+		return Purchase{}, fmt.Errorf("points: order %s has %d lines, recorded with %d: %w", order, len(lines), len(p.Lines), loyalty.ErrConflict)
+	}
+	for i, l := range lines {
+		if !p.Lines[i].Quantity.Equal(l.Quantity) {
+			return Purchase{}, fmt.Errorf("points: order %s line %d has quantity %s, recorded as %s: %w", order, i, l.Quantity, p.Lines[i].Quantity, loyalty.ErrConflict)
+		}
+	}
+	return p, nil
+}
+
+// EarnOrder plans what order earns under the ledger's rules with multiplier (a tier's 1.5;
+// zero means 1) and credits it to holder, as [Ledger.Earn]. To credit one order to both the
+// company and the buyer, call it once for each holder, with two keys.
+func (l *Ledger) EarnOrder(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, order loyalty.Order, multiplier decimal.Decimal) (Posting, error) {
+	plan, err := l.cfg.Rules.Plan(order, multiplier)
+	if err != nil {
+		return Posting{}, err
+	}
+	return l.Earn(ctx, EarnRequest{Key: key, Holder: holder, Plan: plan})
+}
+
+// EarnEvent credits count occurrences of an earning event (a completed course) to holder.
+func (l *Ledger) EarnEvent(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, event string, count int64) (Posting, error) {
+	plan, err := l.cfg.Rules.PlanEvent(event, count)
+	if err != nil {
+		return Posting{}, err
+	}
+	return l.Earn(ctx, EarnRequest{Key: key, Holder: holder, Plan: plan})
+}
+
+// Activate makes the points order earned for holder active now, before the pending delay
+// ends (an explicit action such as a delivery confirmation). Activating points that are
+// already active changes nothing and returns a posting without entries.
+func (l *Ledger) Activate(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, order loyalty.OrderID) (Posting, error) {
+	req := struct {
+		Holder Holder
+		Order  loyalty.OrderID
+	}{holder, order}
+	return l.keyed(ctx, key, "activate", req, func(b *book) error {
+		a, err := b.account(holder, false)
+		if err != nil {
+			return err
+		}
+		p, err := b.tx.Purchase(holder, order)
+		if err != nil {
+			return fmt.Errorf("points: order %s of %s: %w", order, holder, err)
+		}
+		if p.EarnLot == 0 {
+			return nil
+		}
+		lot, err := b.tx.Lot(p.EarnLot)
+		if err != nil {
+			return err
+		}
+		if !lot.Pending {
+			return nil
+		}
+		n := lot.Remaining
+		lot.Pending = false
+		a.Pending -= n
+		a.Active += n
+		if err := b.tx.UpdateLot(lot); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := b.appendEntry(a, Entry{Kind: KindActivate, Points: n, Order: order, Lots: []LotPart{{Lot: lot.ID, Issuer: lot.Issuer, Points: n}}}); err != nil {
+				return err
+			}
+		}
+		return b.repay(a)
+	})
+}

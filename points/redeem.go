@@ -1,0 +1,161 @@
+package points
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/shopspring/decimal"
+)
+
+// Redemption are a program's rules for spending points: what a point is worth, how much of
+// an order points may pay, the minimum redemption, and the reward catalogue. Redemption is a
+// plain value, checked with [Redemption.Validate]; it is safe for concurrent use as long as
+// nobody modifies it.
+//
+// Conversion from points to money is exact and rounds once, with Rounding: the value of
+// p points is p × PointValue rounded to the currency's minor units. The largest redemption
+// an order allows is the largest whole number of points whose exact value does not exceed
+// MaxShare of the order total (the share itself rounded down to minor units), so the
+// converted value never exceeds the cap whatever the rounding mode.
+type Redemption struct {
+	// Currency is the currency points are valued in. Required when PointValue is set.
+	Currency loyalty.Currency `json:"currency"`
+	// PointValue is the money value of one point, in major units ("1": a point pays
+	// 1.00 RUB; "0.5": half a ruble). Zero means points cannot pay for orders (a
+	// catalogue-only program).
+	PointValue decimal.Decimal `json:"point_value"`
+	// MaxShare is the largest share of an order that points may pay ("0.2": 20%). Zero means
+	// the whole order.
+	MaxShare decimal.Decimal `json:"max_share,omitempty"`
+	// MinPoints is the smallest redemption. Zero means no minimum.
+	MinPoints Points `json:"min_points,omitempty"`
+	// Rounding rounds the money value of points to minor units. The zero value is
+	// [loyalty.HalfUp].
+	Rounding loyalty.RoundingMode `json:"rounding,omitempty"`
+	// Rewards is the reward catalogue: items bought whole with points.
+	Rewards []Reward `json:"rewards,omitempty"`
+}
+
+// Reward is an item of the reward catalogue: 20 litres of fuel for 3,999 points.
+type Reward struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Cost Points `json:"cost"`
+}
+
+// Validate checks r and reports every problem as a [*loyalty.FieldError] naming the field.
+func (r Redemption) Validate() error {
+	var errs []error
+	if r.PointValue.Sign() < 0 {
+		errs = append(errs, loyalty.Invalid("point_value", r.PointValue, "must not be negative"))
+	}
+	if r.PointValue.Sign() > 0 && r.Currency.IsZero() {
+		errs = append(errs, loyalty.Invalid("currency", nil, "is required with point_value"))
+	}
+	if r.MaxShare.Sign() < 0 || r.MaxShare.GreaterThan(decimal.New(1, 0)) {
+		errs = append(errs, loyalty.Invalid("max_share", r.MaxShare, "must be between 0 and 1"))
+	}
+	if r.MinPoints < 0 {
+		errs = append(errs, loyalty.Invalid("min_points", r.MinPoints, "must not be negative"))
+	}
+	if !r.Rounding.Valid() {
+		errs = append(errs, loyalty.Invalid("rounding", r.Rounding, "unknown rounding mode"))
+	}
+	seen := map[string]bool{}
+	for i, w := range r.Rewards {
+		f := fmt.Sprintf("rewards[%d]", i)
+		switch {
+		case w.ID == "":
+			errs = append(errs, loyalty.Invalid(f+".id", nil, "is required"))
+		case seen[w.ID]:
+			errs = append(errs, loyalty.Invalid(f+".id", w.ID, "is listed twice"))
+		}
+		seen[w.ID] = true
+		if w.Cost <= 0 {
+			errs = append(errs, loyalty.Invalid(f+".cost", w.Cost, "must be positive"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reward returns the catalogue item with the given id.
+func (r Redemption) Reward(id string) (Reward, error) {
+	for _, w := range r.Rewards {
+		if w.ID == id {
+			return w, nil
+		}
+	}
+	return Reward{}, fmt.Errorf("points: reward %q: %w", id, loyalty.ErrNotFound)
+}
+
+// Value returns the money value of p points: p × PointValue, rounded once with Rounding.
+func (r Redemption) Value(p Points) (loyalty.Money, error) {
+	if r.Currency.IsZero() {
+		return loyalty.Money{}, loyalty.Invalid("currency", nil, "is required to value points")
+	}
+	return loyalty.MoneyFromDecimal(decimal.New(int64(p), 0).Mul(r.PointValue), r.Currency, r.Rounding)
+}
+
+// MaxPoints returns the most points that may pay for an order of the given total: the largest
+// whole number of points whose exact value is at most MaxShare of the total.
+func (r Redemption) MaxPoints(total loyalty.Money) (Points, error) {
+	if r.PointValue.Sign() <= 0 {
+		return 0, nil
+	}
+	if total.Currency() != r.Currency {
+		return 0, &loyalty.CurrencyMismatchError{Op: "redeem", A: total.Currency(), B: r.Currency}
+	}
+	if total.Sign() <= 0 {
+		return 0, nil
+	}
+	limit := total
+	if !r.MaxShare.IsZero() {
+		var err error
+		if limit, err = total.MulRate(r.MaxShare, loyalty.Down); err != nil {
+			return 0, err
+		}
+	}
+	// Whole points: floor(cap in minor units / value of a point in minor units), exactly.
+	perPoint := r.PointValue.Shift(int32(r.Currency.Digits()))
+	q, _ := decimal.New(limit.MinorUnits(), 0).QuoRem(perPoint, 0)
+	if !q.IsInteger() || q.GreaterThan(decimal.New(1<<62, 0)) {
+		return 0, fmt.Errorf("points: %w: max points of %s", loyalty.ErrOverflow, total)
+	}
+	return Points(q.IntPart()), nil
+}
+
+// Quote is a checked redemption of points against an order: the points, their money value,
+// and the most the order allows.
+type Quote struct {
+	Points Points        `json:"points"`
+	Value  loyalty.Money `json:"value"`
+	Max    Points        `json:"max"`
+}
+
+// Quote checks that want points may pay for an order of the given total and returns their
+// value. It fails with a [*RedemptionLimitError] below the minimum or above the maximum, and
+// with a [*loyalty.FieldError] when want is not positive. It does not look at any balance.
+func (r Redemption) Quote(total loyalty.Money, want Points) (Quote, error) {
+	if want <= 0 {
+		return Quote{}, loyalty.Invalid("points", want, "must be positive")
+	}
+	if r.PointValue.Sign() <= 0 {
+		return Quote{}, &RedemptionLimitError{Requested: want, Min: r.MinPoints, Reason: "not possible: points have no money value in this program"}
+	}
+	max, err := r.MaxPoints(total)
+	if err != nil {
+		return Quote{}, err
+	}
+	switch {
+	case want < r.MinPoints:
+		return Quote{}, &RedemptionLimitError{Requested: want, Min: r.MinPoints, Max: max, Reason: "below the minimum"}
+	case want > max:
+		return Quote{}, &RedemptionLimitError{Requested: want, Min: r.MinPoints, Max: max, Reason: "above the share of the order points may pay"}
+	}
+	v, err := r.Value(want)
+	if err != nil {
+		return Quote{}, err
+	}
+	return Quote{Points: want, Value: v, Max: max}, nil
+}

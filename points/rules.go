@@ -1,0 +1,475 @@
+package points
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/shopspring/decimal"
+)
+
+// Rules are a program's earning rules: rates per category or SKU, exclusions, a bonus per
+// order, earning events that are not purchases, a cap per period, the pending delay and the
+// expiry of earned points. Rules is a plain value: build it as a struct literal, check it
+// with [Rules.Validate], and share it freely; it is safe for concurrent use as long as
+// nobody modifies it.
+//
+// Earning is computed by [Rules.Plan] as data (points per order line) and applied by a
+// [Ledger], which enforces the cap, the pending delay and the expiry.
+type Rules struct {
+	// Rates are tried in order for every line; the first rate whose scope matches the line
+	// decides what it earns. A line that no rate matches earns nothing from rates.
+	Rates []Rate `json:"rates,omitempty"`
+	// Exclude lists lines that earn nothing at all (items already on promotion, gift cards).
+	Exclude Exclusions `json:"exclude,omitempty"`
+	// OrderBonus is a fixed number of points per order, split over the order's eligible
+	// (not excluded) lines in proportion to their value, so that a return reverses it line by
+	// line. It is not multiplied. An order without eligible lines gets no bonus.
+	OrderBonus Points `json:"order_bonus,omitempty"`
+	// Events are earning events that are not purchases: a completed training course, a
+	// recycled cartridge, a signed contract.
+	Events []EventRule `json:"events,omitempty"`
+	// Cap limits what one holder can earn in a calendar period ("at most 100 a month"),
+	// purchases and events together. The zero Cap means no cap.
+	Cap Cap `json:"cap,omitempty"`
+	// PendingDays is the delay, in calendar days of the program's time zone, before earned
+	// points become active (the return window). Zero means points are active at once.
+	PendingDays int `json:"pending_days,omitempty"`
+	// Expiry says when earned points expire. The zero Expiry means they never do.
+	Expiry Expiry `json:"expiry,omitempty"`
+	// Rounding rounds a fractional number of points (a share of the price, a multiplier)
+	// to whole points, once per rate and order. The zero value is [loyalty.HalfUp]; choose
+	// [loyalty.Down] to never round a point up. "Per full 10" blocks are always whole.
+	Rounding loyalty.RoundingMode `json:"rounding,omitempty"`
+}
+
+// Rate says what the lines in its scope earn. Exactly one of three ways must be set:
+//
+//   - Points per full Per of value: Points 1, Per "10" is "1 point per full 10 spent"; the
+//     value of all lines of the order the rate applies to is added up and floored to whole
+//     blocks, and the points are split back over those lines by value.
+//   - ShareOfPrice: a share of the value earned as points, one point per major currency
+//     unit: "0.05" on a 9,000.00 ticket is 450 points. Rounded with [Rules.Rounding].
+//   - PerUnit points per whole unit bought (12.5 litres is 12 units).
+//
+// A multiplier (a tier's ×1.5) multiplies what the rate earns before it is rounded once.
+type Rate struct {
+	// Categories, SKUs and Tags scope the rate: a line matches when it is in one of the
+	// categories, is one of the SKUs, or carries one of the tags. A rate with no scope
+	// matches every line (put it last, as the default rate).
+	Categories []loyalty.CategoryID `json:"categories,omitempty"`
+	SKUs       []loyalty.SKU        `json:"skus,omitempty"`
+	Tags       []string             `json:"tags,omitempty"`
+
+	Points       Points          `json:"points,omitempty"`         // points per block of Per
+	Per          decimal.Decimal `json:"per,omitempty"`            // block size, in major units of the order currency
+	ShareOfPrice decimal.Decimal `json:"share_of_price,omitempty"` // 0.05 = 5% of the value as points
+	PerUnit      Points          `json:"per_unit,omitempty"`       // points per whole unit of quantity
+}
+
+// Exclusions name lines that earn nothing.
+type Exclusions struct {
+	Promotions bool                 `json:"promotions,omitempty"` // lines with OnPromotion set
+	Tags       []string             `json:"tags,omitempty"`       // lines carrying any of these tags ("gift-card")
+	Categories []loyalty.CategoryID `json:"categories,omitempty"`
+	SKUs       []loyalty.SKU        `json:"skus,omitempty"`
+}
+
+// EventRule is an earning event that is not a purchase.
+type EventRule struct {
+	Event  string `json:"event"`  // the event's name, such as "course-completed"
+	Points Points `json:"points"` // points per occurrence
+}
+
+// Cap limits the points one holder earns in a calendar period of the program's time zone.
+type Cap struct {
+	Points Points         `json:"points,omitempty"` // the most a holder earns per period
+	Period loyalty.Period `json:"period,omitempty"` // defaults to loyalty.Month
+}
+
+// IsZero reports whether c is the zero Cap (no cap).
+func (c Cap) IsZero() bool { return c.Points == 0 && c.Period == "" }
+
+// Expiry says when an earned lot of points expires: Months and Days after it was earned
+// (months first, with month ends clamped by [loyalty.AddMonths]: 31 January + 1 month is
+// 28 or 29 February), in the program's time zone. Points remain usable through that whole
+// day and expire at the local midnight that ends it; with RoundTo they remain usable to the
+// end of the calendar period containing that day (month, quarter, year) instead. The zero
+// Expiry means points never expire.
+type Expiry struct {
+	Months  int            `json:"months,omitempty"`
+	Days    int            `json:"days,omitempty"`
+	RoundTo loyalty.Period `json:"round_to,omitempty"`
+}
+
+// IsZero reports whether e means "never expires".
+func (e Expiry) IsZero() bool { return e.Months == 0 && e.Days == 0 }
+
+// Until returns the first instant at which points earned at earned are expired, computed in
+// loc (nil means UTC), or the zero time when e is zero. Points are usable while now is
+// before it.
+func (e Expiry) Until(earned time.Time, loc *time.Location) time.Time {
+	if e.IsZero() {
+		return time.Time{}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	last := loyalty.AddMonths(earned.In(loc), e.Months).AddDate(0, 0, e.Days)
+	if e.RoundTo != "" {
+		return e.RoundTo.Next(last)
+	}
+	return loyalty.Day.Next(last)
+}
+
+// Validate checks e; errors name the field.
+func (e Expiry) Validate() error {
+	var errs []error
+	if e.Months < 0 {
+		errs = append(errs, loyalty.Invalid("months", e.Months, "must not be negative"))
+	}
+	if e.Days < 0 {
+		errs = append(errs, loyalty.Invalid("days", e.Days, "must not be negative"))
+	}
+	if e.RoundTo != "" {
+		if err := e.RoundTo.Validate(); err != nil {
+			errs = append(errs, loyalty.Invalid("round_to", string(e.RoundTo), "must be one of day, week, month, quarter, half-year, year"))
+		} else if e.IsZero() {
+			errs = append(errs, loyalty.Invalid("round_to", string(e.RoundTo), "needs months or days"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks r and reports every problem as a [*loyalty.FieldError] naming the field
+// path, such as "rates[2].per: must be positive (got 0)", joined with [errors.Join].
+func (r Rules) Validate() error {
+	var errs []error
+	for i, rate := range r.Rates {
+		if err := rate.Validate(); err != nil {
+			errs = append(errs, loyalty.InField(fmt.Sprintf("rates[%d]", i), err))
+		}
+	}
+	for i, t := range r.Exclude.Tags {
+		if t == "" {
+			errs = append(errs, loyalty.Invalid(fmt.Sprintf("exclude.tags[%d]", i), nil, "must not be empty"))
+		}
+	}
+	if r.OrderBonus < 0 {
+		errs = append(errs, loyalty.Invalid("order_bonus", r.OrderBonus, "must not be negative"))
+	}
+	seen := map[string]bool{}
+	for i, ev := range r.Events {
+		f := fmt.Sprintf("events[%d]", i)
+		switch {
+		case ev.Event == "":
+			errs = append(errs, loyalty.Invalid(f+".event", nil, "is required"))
+		case seen[ev.Event]:
+			errs = append(errs, loyalty.Invalid(f+".event", ev.Event, "is listed twice"))
+		}
+		seen[ev.Event] = true
+		if ev.Points <= 0 {
+			errs = append(errs, loyalty.Invalid(f+".points", ev.Points, "must be positive"))
+		}
+	}
+	if !r.Cap.IsZero() {
+		if r.Cap.Points <= 0 {
+			errs = append(errs, loyalty.Invalid("cap.points", r.Cap.Points, "must be positive"))
+		}
+		if r.Cap.Period != "" {
+			if err := r.Cap.Period.Validate(); err != nil {
+				errs = append(errs, loyalty.InField("cap", err))
+			}
+		}
+	}
+	if r.PendingDays < 0 {
+		errs = append(errs, loyalty.Invalid("pending_days", r.PendingDays, "must not be negative"))
+	}
+	if err := r.Expiry.Validate(); err != nil {
+		errs = append(errs, loyalty.InField("expiry", err))
+	}
+	if !r.Rounding.Valid() {
+		errs = append(errs, loyalty.Invalid("rounding", r.Rounding, "unknown rounding mode"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks one rate; errors name the field.
+func (r Rate) Validate() error {
+	var errs []error
+	ways := 0
+	if r.Points != 0 || !r.Per.IsZero() {
+		ways++
+		if r.Points <= 0 {
+			errs = append(errs, loyalty.Invalid("points", r.Points, "must be positive"))
+		}
+		if r.Per.Sign() <= 0 {
+			errs = append(errs, loyalty.Invalid("per", r.Per, "must be positive"))
+		}
+	}
+	if !r.ShareOfPrice.IsZero() {
+		ways++
+		if r.ShareOfPrice.Sign() < 0 {
+			errs = append(errs, loyalty.Invalid("share_of_price", r.ShareOfPrice, "must be positive"))
+		}
+	}
+	if r.PerUnit != 0 {
+		ways++
+		if r.PerUnit < 0 {
+			errs = append(errs, loyalty.Invalid("per_unit", r.PerUnit, "must be positive"))
+		}
+	}
+	switch {
+	case ways == 0:
+		errs = append(errs, loyalty.Invalid("points", nil, "is required: set points and per, share_of_price, or per_unit"))
+	case ways > 1:
+		errs = append(errs, loyalty.Invalid("points", nil, "set only one of points and per, share_of_price, per_unit"))
+	}
+	for i, t := range r.Tags {
+		if t == "" {
+			errs = append(errs, loyalty.Invalid(fmt.Sprintf("tags[%d]", i), nil, "must not be empty"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r Rate) matches(l loyalty.Line) bool {
+	if len(r.Categories) == 0 && len(r.SKUs) == 0 && len(r.Tags) == 0 {
+		return true
+	}
+	if slices.Contains(r.Categories, l.Category) || slices.Contains(r.SKUs, l.SKU) {
+		return true
+	}
+	for _, t := range r.Tags {
+		if l.HasTag(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e Exclusions) excludes(l loyalty.Line) bool {
+	if e.Promotions && l.OnPromotion {
+		return true
+	}
+	if slices.Contains(e.Categories, l.Category) || slices.Contains(e.SKUs, l.SKU) {
+		return true
+	}
+	for _, t := range e.Tags {
+		if l.HasTag(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan is what an order or an event earns, as data: the points of every order line, so that
+// a return can reverse exactly what a line earned. A Plan is computed by [Rules.Plan] or
+// [Rules.PlanEvent] and applied by [Ledger.Earn], which may lower it to respect a cap.
+type Plan struct {
+	Order loyalty.OrderID `json:"order,omitempty"` // the order, for purchases
+	Event string          `json:"event,omitempty"` // the event, for events that are not purchases
+	Lines []LinePlan      `json:"lines,omitempty"` // one per order line, in order; nil for events
+	Total Points          `json:"total"`           // the sum of Lines[i].Points (or the event's points)
+}
+
+// LinePlan is what one order line earns.
+type LinePlan struct {
+	Quantity loyalty.Quantity `json:"quantity"`           // the quantity bought, for proportional returns
+	Points   Points           `json:"points"`             // rate and bonus points of the line
+	Rate     int              `json:"rate"`               // index of the rate that applied, or -1
+	Excluded bool             `json:"excluded,omitempty"` // the line is excluded from earning
+}
+
+// Plan computes what order o earns under r, with a multiplier (a tier's 1.5; the zero
+// decimal means 1). It is pure: the cap, which depends on what the holder already earned,
+// is applied by the [Ledger]. Errors name the offending field of r, of o, or "multiplier".
+func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
+	if err := r.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("points: rules: %w", err)
+	}
+	if err := o.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("points: order: %w", err)
+	}
+	if multiplier.IsZero() {
+		multiplier = decimal.New(1, 0)
+	} else if multiplier.Sign() < 0 {
+		return Plan{}, loyalty.Invalid("multiplier", multiplier, "must be positive")
+	}
+	totals, err := o.LineTotals()
+	if err != nil {
+		return Plan{}, fmt.Errorf("points: order: %w", err)
+	}
+	p := Plan{Order: o.ID, Lines: make([]LinePlan, len(o.Lines))}
+	digits := int32(o.Currency.Digits())
+	eligible := make([]int64, len(o.Lines)) // weights for the order bonus
+	anyEligible := false
+	for i, l := range o.Lines {
+		lp := LinePlan{Quantity: l.Quantity, Rate: -1}
+		if r.Exclude.excludes(l) {
+			lp.Excluded = true
+		} else {
+			eligible[i] = totals[i].MinorUnits()
+			anyEligible = anyEligible || eligible[i] > 0
+			for k, rate := range r.Rates {
+				if rate.matches(l) {
+					lp.Rate = k
+					break
+				}
+			}
+		}
+		p.Lines[i] = lp
+	}
+	weights := make([]int64, len(o.Lines))
+	for k, rate := range r.Rates {
+		var group int64
+		used := false
+		for i := range p.Lines {
+			weights[i] = 0
+			if p.Lines[i].Rate == k {
+				weights[i] = totals[i].MinorUnits()
+				group += weights[i]
+				used = true
+			}
+		}
+		if !used {
+			continue
+		}
+		if rate.PerUnit != 0 { // per line: whole units of each line
+			for i, l := range o.Lines {
+				if p.Lines[i].Rate != k {
+					continue
+				}
+				exact := decimal.New(l.Quantity.Floor(), 0).Mul(decimal.New(int64(rate.PerUnit), 0)).Mul(multiplier)
+				pts, err := roundPoints(exact, r.Rounding)
+				if err != nil {
+					return Plan{}, err
+				}
+				p.Lines[i].Points = pts
+			}
+			continue
+		}
+		var exact decimal.Decimal
+		value := decimal.New(group, -digits)
+		if !rate.ShareOfPrice.IsZero() {
+			exact = value.Mul(rate.ShareOfPrice).Mul(multiplier)
+		} else {
+			blocks, _ := value.QuoRem(rate.Per, 0) // whole blocks: "per full 10"
+			exact = blocks.Mul(decimal.New(int64(rate.Points), 0)).Mul(multiplier)
+		}
+		pts, err := roundPoints(exact, r.Rounding)
+		if err != nil {
+			return Plan{}, err
+		}
+		if pts == 0 {
+			continue
+		}
+		parts, err := allocatePoints(pts, weights)
+		if err != nil {
+			return Plan{}, fmt.Errorf("points: rates[%d]: %w", k, err)
+		}
+		for i, x := range parts {
+			p.Lines[i].Points += x
+		}
+	}
+	if r.OrderBonus > 0 && anyEligible {
+		parts, err := allocatePoints(r.OrderBonus, eligible)
+		if err != nil {
+			return Plan{}, fmt.Errorf("points: order_bonus: %w", err)
+		}
+		for i, x := range parts {
+			p.Lines[i].Points += x
+		}
+	}
+	for _, lp := range p.Lines {
+		if p.Total, err = addPoints(p.Total, lp.Points); err != nil {
+			return Plan{}, err
+		}
+	}
+	return p, nil
+}
+
+// PlanEvent computes what count occurrences of event earn. Unknown events, and counts that
+// are not positive, are errors naming the field.
+func (r Rules) PlanEvent(event string, count int64) (Plan, error) {
+	if count <= 0 {
+		return Plan{}, loyalty.Invalid("count", count, "must be positive")
+	}
+	for _, ev := range r.Events {
+		if ev.Event == event {
+			total := ev.Points * Points(count)
+			if total/Points(count) != ev.Points {
+				return Plan{}, fmt.Errorf("points: %w: %d × %d", loyalty.ErrOverflow, ev.Points, count)
+			}
+			return Plan{Event: event, Total: total}, nil
+		}
+	}
+	return Plan{}, loyalty.Invalid("event", event, "is not an earning event of the program")
+}
+
+// Validate checks that p is a well-formed plan: non-negative points whose lines sum to
+// Total, and either an order or an event.
+func (p Plan) Validate() error {
+	var errs []error
+	if p.Order == "" && p.Event == "" {
+		errs = append(errs, loyalty.Invalid("order", nil, "or event is required"))
+	}
+	if p.Order != "" && p.Event != "" {
+		errs = append(errs, loyalty.Invalid("event", p.Event, "must be empty for an order plan"))
+	}
+	if p.Total < 0 {
+		errs = append(errs, loyalty.Invalid("total", p.Total, "must not be negative"))
+	}
+	if p.Order != "" {
+		if len(p.Lines) == 0 {
+			errs = append(errs, loyalty.Invalid("lines", nil, "must not be empty for an order"))
+		}
+		var sum Points
+		for i, l := range p.Lines {
+			if l.Points < 0 {
+				errs = append(errs, loyalty.Invalid(fmt.Sprintf("lines[%d].points", i), l.Points, "must not be negative"))
+			}
+			if l.Quantity.Sign() <= 0 {
+				errs = append(errs, loyalty.Invalid(fmt.Sprintf("lines[%d].quantity", i), l.Quantity, "must be positive"))
+			}
+			sum += l.Points
+		}
+		if len(errs) == 0 && sum != p.Total {
+			errs = append(errs, loyalty.Invalid("total", p.Total, fmt.Sprintf("must equal the sum of the lines (%d)", sum)))
+		}
+	} else if len(p.Lines) > 0 {
+		errs = append(errs, loyalty.Invalid("lines", len(p.Lines), "must be empty for an event"))
+	}
+	return errors.Join(errs...)
+}
+
+// capped returns p lowered to at most allowed points, the lines lowered in proportion to
+// what they earned (largest remainder), so that returns still reverse per line.
+func (p Plan) capped(allowed Points) (Plan, error) {
+	if allowed >= p.Total {
+		return p, nil
+	}
+	if allowed < 0 {
+		allowed = 0
+	}
+	out := p
+	out.Total = allowed
+	if len(p.Lines) == 0 {
+		return out, nil
+	}
+	out.Lines = slices.Clone(p.Lines)
+	weights := make([]int64, len(p.Lines))
+	for i, l := range p.Lines {
+		weights[i] = int64(l.Points)
+	}
+	parts, err := allocatePoints(allowed, weights)
+	if err != nil {
+		return Plan{}, err
+	}
+	for i := range out.Lines {
+		out.Lines[i].Points = parts[i]
+	}
+	return out, nil
+}
