@@ -79,7 +79,13 @@ func diff(t *testing.T, what string, want, got any) {
 // checkInvariants verifies what every result must satisfy: entries' lines sum to their
 // amounts, line discounts are the sum of the applied entries, nothing goes negative, floors
 // hold, and the totals add up.
-func checkInvariants(t testing.TB, o loyalty.Order, r discount.Result) {
+// fataler is what checkInvariants needs of a *testing.T or a *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+func checkInvariants(t fataler, o loyalty.Order, r discount.Result) {
 	t.Helper()
 	n := len(o.Lines)
 	perLine := make([]int64, n)
@@ -119,8 +125,13 @@ func checkInvariants(t testing.TB, o loyalty.Order, r discount.Result) {
 		if l.Base.MinorUnits()+0 != l.Discount.MinorUnits()+l.Total.MinorUnits() {
 			t.Fatalf("line %d: %s − %s ≠ %s", i, l.Base, l.Discount, l.Total)
 		}
-		if l.Floor.IsPositive() && l.Discount.IsPositive() && l.Total.MinorUnits() < l.Floor.MinorUnits() {
-			t.Fatalf("line %d: total %s below floor %s", i, l.Total, l.Floor)
+		if l.Floor.IsPositive() {
+			if l.Base.MinorUnits() >= l.Floor.MinorUnits() && l.Total.MinorUnits() < l.Floor.MinorUnits() {
+				t.Fatalf("line %d: total %s below floor %s", i, l.Total, l.Floor)
+			}
+			if l.Base.MinorUnits() < l.Floor.MinorUnits() && l.Discount.IsPositive() {
+				t.Fatalf("line %d: discounted %s although its price %s is below the floor %s", i, l.Discount, l.Base, l.Floor)
+			}
 		}
 		sub += l.Base.MinorUnits()
 		tot += l.Total.MinorUnits()
