@@ -40,7 +40,7 @@ type env struct {
 	clock *loyalty.ManualClock
 }
 
-func newEnv(t *testing.T, defs ...promo.Definition) env {
+func newEnv(t testing.TB, defs ...promo.Definition) env {
 	t.Helper()
 	store := &countingStore{Store: promo.NewMemoryStore()}
 	clock := loyalty.NewManualClock(msk(2026, 11, 20, 12))
