@@ -111,6 +111,9 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 	if err := checkSelf(prof, a); err != nil {
 		return err
 	}
+	if err := checkColleague(tx, ref, a); err != nil {
+		return err
+	}
 	if a.Customer {
 		return refuse(ReasonCustomer, a.Referee, rid, "account %s has bought before and cannot be referred", a.Referee)
 	}
@@ -217,6 +220,25 @@ func checkSelf(p Profile, a Attribution) error {
 	}
 	if v, ok := firstCommon(p.Identity.Phones, a.Identity.Phones); ok {
 		return refuse(ReasonMatchingContact, a.Referee, rid, "account %s has the phone %s of %s", a.Referee, v, ref)
+	}
+	return nil
+}
+
+// checkColleague refuses a referee whose buyer is registered as a buyer of the referrer's
+// own company: a colleague cannot be referred as a new customer.
+func checkColleague(tx ReadTx, ref Referrer, a Attribution) error {
+	if a.Buyer == "" || ref.Account == "" {
+		return nil
+	}
+	p, err := tx.Profile(BuyerReferrer("", a.Buyer).ID())
+	if errors.Is(err, loyalty.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.Referrer.Account == ref.Account {
+		return refuse(ReasonSameCompany, a.Referee, ref.ID(), "buyer %s of the referee is a buyer of account %s, the company of %s", a.Buyer, ref.Account, ref)
 	}
 	return nil
 }

@@ -19,7 +19,8 @@
 // most one referrer per referee: the first valid referral wins ([FirstWins], the default), or
 // the last one within a window ([LastWithinWindow]). Every refusal is a [*RefusalError] with a
 // [Reason], matching one sentinel: [ErrSelfReferral] (same account, same buyer, a buyer's own
-// company, matching contacts or tax identifiers supplied by the caller in an [Identity]),
+// company or a colleague, matching contacts or tax identifiers supplied by the caller in an
+// [Identity]),
 // [ErrAlreadyCustomer], [ErrAlreadyAttributed], [ErrCycle] (A refers B refers A, or any longer
 // chain) and [ErrVelocity] ([VelocityLimit]). An unknown code is [ErrUnknownCode].
 //

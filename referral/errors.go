@@ -73,7 +73,22 @@ type RefusalError struct {
 
 // Error implements the error interface.
 func (e *RefusalError) Error() string {
-	return e.Unwrap().Error() + ": " + e.Detail
+	var what string
+	switch e.Unwrap() {
+	case ErrSelfReferral:
+		what = "self-referral"
+	case ErrAlreadyCustomer:
+		what = "referee is already a customer"
+	case ErrAlreadyAttributed:
+		what = "referee is already attributed"
+	case ErrCycle:
+		what = "referral cycle"
+	case ErrVelocity:
+		what = "velocity limit reached"
+	default:
+		what = "refused"
+	}
+	return "referral: " + what + ": " + e.Detail
 }
 
 // Unwrap returns the sentinel error of e's reason.

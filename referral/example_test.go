@@ -87,3 +87,38 @@ func Example_coffeeShop() {
 	// true referral: referral cycle: account boris-bistro was itself referred through account anna-cafe: anna-cafe → boris-bistro → anna-cafe (each referred by the next)
 	// Anna: 1 attributed, 1 converted, 500 points granted
 }
+
+// Every refusal says why, as a sentinel to branch on, a stable reason and a sentence.
+func ExampleRefusalError() {
+	ctx := context.Background()
+	clock := loyalty.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	svc, _ := referral.New(referral.Config{Store: referral.NewMemoryStore(), Clock: clock})
+	svc.Register(ctx, referral.Registration{
+		Referrer: referral.BuyerReferrer("acme", "ivan"),
+		Code:     "IVAN",
+		Identity: referral.Identity{TaxIDs: []string{"7707083893"}, Phones: []string{"+7 (495) 123-45-67"}},
+	})
+	for _, a := range []referral.Attribution{
+		{Key: "1", Code: "ivan", Referee: "acme"},
+		{Key: "2", Code: "ivan", Referee: "shell-co", Identity: referral.Identity{TaxIDs: []string{"7707 083 893"}}},
+		{Key: "3", Code: "ivan", Referee: "shell-co", Identity: referral.Identity{Phones: []string{"74951234567"}}},
+		{Key: "4", Code: "ivan", Referee: "old-client", Customer: true},
+		{Key: "5", Code: "ivan", Referee: "new-co"},
+		{Key: "6", Code: "ivan", Referee: "new-co"},
+	} {
+		_, err := svc.Attribute(ctx, a)
+		var re *referral.RefusalError
+		if errors.As(err, &re) {
+			fmt.Printf("%s: %v\n", re.Reason, err)
+		} else {
+			fmt.Println("attributed", a.Referee, err)
+		}
+	}
+	// Output:
+	// same-company: referral: self-referral: buyer ivan of account acme cannot refer its own company acme
+	// matching-tax-id: referral: self-referral: account shell-co has the tax identifier 7707083893 of buyer ivan of account acme
+	// matching-contact: referral: self-referral: account shell-co has the phone 74951234567 of buyer ivan of account acme
+	// already-customer: referral: referee is already a customer: account old-client has bought before and cannot be referred
+	// attributed new-co <nil>
+	// already-attributed: referral: referee is already attributed: account new-co is already attributed to buyer ivan of account acme since 2026-03-02T10:00:00Z
+}

@@ -31,6 +31,11 @@ func TestAttributeGuards(t *testing.T) {
 		{name: "buyer refers itself under another account", req: referral.Attribution{Code: "IVAN", Referee: "ivan-llc", Buyer: "ivan"},
 			want: referral.ErrSelfReferral, reason: referral.ReasonSameBuyer},
 		{name: "buyer refers a colleague's new company", req: referral.Attribution{Code: "IVAN", Referee: "other-co", Buyer: "petr"}},
+		{name: "referee's buyer is a colleague of the referring buyer", req: referral.Attribution{Code: "IVAN", Referee: "side-co", Buyer: "olga"},
+			want: referral.ErrSelfReferral, reason: referral.ReasonSameCompany},
+		{name: "referee's buyer works for the referring account", req: referral.Attribution{Code: "ACME", Referee: "side-co", Buyer: "olga"},
+			want: referral.ErrSelfReferral, reason: referral.ReasonSameCompany},
+		{name: "referee's buyer works for another referrer's company", req: referral.Attribution{Code: "GLOBEX", Referee: "side-co", Buyer: "olga"}},
 		{name: "partner refers its own account", req: referral.Attribution{Code: "DEALER", Referee: "dealer-co"},
 			want: referral.ErrSelfReferral, reason: referral.ReasonSameAccount},
 		{name: "matching tax id, formatted differently", req: referral.Attribution{Code: "ACME", Referee: "shell-co",
@@ -70,6 +75,7 @@ func TestAttributeGuards(t *testing.T) {
 			register(t, svc, referral.AccountReferrer("acme"), "ACME", referral.Identity{
 				TaxIDs: []string{"7707083893"}, Emails: []string{"boss@acme.example"}, Phones: []string{"+7 (495) 123-45-67"}})
 			register(t, svc, referral.BuyerReferrer("acme", "ivan"), "IVAN", referral.Identity{})
+			register(t, svc, referral.BuyerReferrer("acme", "olga"), "OLGA", referral.Identity{})
 			register(t, svc, referral.PartnerReferrer("dealer-3", "dealer-co"), "DEALER", referral.Identity{})
 			register(t, svc, referral.AccountReferrer("globex"), "GLOBEX", referral.Identity{})
 			register(t, svc, referral.BuyerReferrer("initech", "bob"), "INITECH", referral.Identity{})
