@@ -273,12 +273,14 @@ type run struct {
 	hasCap  bool
 	codes   []string
 	entries []Entry
-	elig    []bool
 	w       []int64
 	idx     []int
 	free    []*state
 	n       int
 	err     error
+	notes   []LineNote // shared backing of every entry's Notes
+	states  [preStates + 1]state
+	freeBuf [preStates]*state
 }
 
 func (r *run) get() *state {
@@ -289,6 +291,10 @@ func (r *run) get() *state {
 	}
 	return &state{rem: make([]loyalty.Money, r.n), applied: make([]bool, len(r.ds))}
 }
+
+// preStates is how many scratch states an evaluation prepares in one allocation: enough for
+// a best-of over groups that stack additively or by best-of.
+const preStates = 5
 
 func (r *run) put(s ...*state) { r.free = append(r.free, s...) }
 
@@ -322,11 +328,20 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 		r.ds = list
 	}
 	k := len(r.ds)
-	// One backing array for all per-line slices.
-	money := make([]loyalty.Money, n*(k+2))
+	// One backing array for all per-line amounts: base, floor, every entry, the states.
+	money := make([]loyalty.Money, n*(k+3+preStates))
 	base0 := money[:n:n]
 	r.floor = money[n : 2*n : 2*n]
-	st := &state{rem: make([]loyalty.Money, n), applied: make([]bool, k)}
+	flags := make([]bool, k*(preStates+1))
+	for i := range r.states {
+		at := (k + 2 + i) * n
+		r.states[i] = state{rem: money[at : at+n : at+n], applied: flags[i*k : (i+1)*k : (i+1)*k]}
+	}
+	st := &r.states[preStates]
+	r.free = r.freeBuf[:0]
+	for i := range preStates {
+		r.free = append(r.free, &r.states[i])
+	}
 	r.sub = loyalty.Zero(c.cur)
 	for i, l := range o.Lines {
 		t, err := l.Total()
@@ -374,8 +389,8 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 		r.entries[i] = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
 			Lines: money[(i+2)*n : (i+3)*n : (i+3)*n], Amount: loyalty.Zero(c.cur)}
 	}
-	r.elig = make([]bool, n)
 	r.w = make([]int64, n)
+	r.notes = make([]LineNote, 0, n)
 
 	r.combine(c.units, c.stacking, st)
 	if r.err != nil {
@@ -551,7 +566,7 @@ func (r *run) reset(i int, e *Entry) {
 	e.Forgone = loyalty.Money{}
 	e.Tier = -1
 	e.Have, e.Need = Measure{}, Measure{}
-	e.Notes = e.Notes[:0]
+	e.Notes = nil
 	e.Percent = r.ds[i].pct
 	if r.ds[i].personal {
 		e.Reasons = ReasonPersonal
@@ -561,6 +576,12 @@ func (r *run) reset(i int, e *Entry) {
 // eval computes discount i on base, limited by st, into e (without committing).
 func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 	r.reset(i, e)
+	start := len(r.notes)
+	defer func() {
+		if end := len(r.notes); end > start {
+			e.Notes = r.notes[start:end:end]
+		}
+	}()
 	cd := &r.ds[i]
 	d := cd.d
 	o := r.o
@@ -598,12 +619,10 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		l := &o.Lines[li]
 		in, excluded := d.Scope.match(l)
 		if excluded {
-			e.Notes = append(e.Notes, LineNote{Line: li, Reason: ReasonExcluded})
+			r.notes = append(r.notes, LineNote{Line: li, Reason: ReasonExcluded})
 			e.Reasons |= ReasonExcluded
 		}
-		in = in && !excluded && base[li].IsPositive()
-		r.elig[li] = in
-		if !in {
+		if !in || !base[li].IsPositive() {
 			r.w[li] = 0
 			continue
 		}
@@ -651,7 +670,7 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		}
 	case AmountPerUnit:
 		for li := range out {
-			if r.elig[li] {
+			if r.w[li] > 0 {
 				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
@@ -662,7 +681,7 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		}
 	case FixedPrice:
 		for li := range out {
-			if r.elig[li] {
+			if r.w[li] > 0 {
 				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
@@ -756,7 +775,7 @@ func (r *run) freeItems(cd *compiled, base []loyalty.Money, e *Entry) bool {
 	r.idx = r.idx[:0]
 	var units int64
 	for li := range o.Lines {
-		if r.elig[li] {
+		if r.w[li] > 0 {
 			if wu := o.Lines[li].Quantity.Floor(); wu > 0 {
 				r.idx = append(r.idx, li)
 				units += wu
@@ -831,7 +850,7 @@ func (r *run) limit(i int, st *state, e *Entry) {
 		}
 		if a.MinorUnits() > room.MinorUnits() {
 			cut, _ := a.Sub(room)
-			e.Notes = append(e.Notes, LineNote{Line: li, Reason: reason, Amount: cut})
+			r.notes = append(r.notes, LineNote{Line: li, Reason: reason, Amount: cut})
 			e.Reasons |= reason
 			a = room
 			out[li] = a

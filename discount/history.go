@@ -30,12 +30,12 @@ func (h History) Validate(cur loyalty.Currency) error {
 		return fmt.Errorf("discount: history: %w", loyalty.Invalid("carried", h.Carried, "must be in the policy currency "+cur.Code()))
 	}
 	for i, p := range h.Purchases {
-		f := fmt.Sprintf("purchases[%d]", i)
-		if p.At.IsZero() {
-			return fmt.Errorf("discount: history: %w", loyalty.Invalid(f+".at", nil, "is required"))
-		}
-		if !p.Amount.IsZero() && p.Amount.Currency() != cur {
-			return fmt.Errorf("discount: history: %w", loyalty.Invalid(f+".amount", p.Amount, "must be in the policy currency "+cur.Code()))
+		switch {
+		case p.At.IsZero():
+			return fmt.Errorf("discount: history: %w", loyalty.Invalid(fmt.Sprintf("purchases[%d].at", i), nil, "is required"))
+		case !p.Amount.IsZero() && p.Amount.Currency() != cur:
+			return fmt.Errorf("discount: history: %w", loyalty.Invalid(fmt.Sprintf("purchases[%d].amount", i), p.Amount,
+				"must be in the policy currency "+cur.Code()))
 		}
 	}
 	return nil

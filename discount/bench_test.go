@@ -1,0 +1,79 @@
+package discount_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+)
+
+// benchPolicy has 5 candidates: a best-of group of three (10 % on category a, 500 off the
+// order, a volume ladder) followed sequentially by a cumulative ladder and a promo code.
+// The margin floor is on.
+func benchPolicy() discount.Policy {
+	return discount.Policy{
+		Currency: rub,
+		Stacking: discount.Sequential,
+		Groups:   []discount.Group{{ID: "promos", Stacking: discount.BestOf, Priority: 1}},
+		Discounts: []discount.Discount{
+			{ID: "cat-a", Kind: discount.Percent, Percent: dec("10"), Group: "promos",
+				Scope: discount.Scope{Categories: []loyalty.CategoryID{"a"}, ExcludePromotional: true}},
+			{ID: "off500", Kind: discount.AmountOff, Amount: m("500"), Group: "promos", Scope: all},
+			{ID: "volume", Kind: discount.Volume, Basis: discount.ByQuantity, Group: "promos", Scope: all,
+				Tiers: []discount.Tier{{FromQuantity: loyalty.MustQuantity("10"), Percent: dec("3")},
+					{FromQuantity: loyalty.MustQuantity("100"), Percent: dec("7")}}},
+			{ID: "ladder", Kind: discount.Cumulative, Priority: 2, Scope: all,
+				Tiers: []discount.Tier{{From: m("10000"), Percent: dec("5")}, {From: m("20000"), Percent: dec("10")}},
+				Decay: discount.Decay{AfterDays: 60, Keep: dec("50")}},
+			{ID: "code", Kind: discount.Percent, Percent: dec("30"), Priority: 3,
+				Scope:     discount.Scope{All: true, ExcludePromotional: true},
+				Condition: discount.Condition{Code: "SKIDKA30", MinSubtotal: m("5000")}},
+		},
+		Floor: discount.Floor{MinMarkup: dec("5")},
+		Cap:   discount.Cap{MaxPercent: dec("40")},
+	}
+}
+
+func benchOrder(n int) loyalty.Order {
+	o := loyalty.Order{ID: "bench", Account: "acme", Currency: rub, PlacedAt: day, Codes: []string{"SKIDKA30"}}
+	for i := range n {
+		l := line(fmt.Sprintf("SKU-%d", i), string(cats[i%3]), fmt.Sprint(1+i%7), fmt.Sprintf("%d.%02d", 100+i*37%900, i%100), "")
+		if i%2 == 0 {
+			l.UnitCost = loyalty.MustPrice(fmt.Sprint(50+i*37%400), "RUB")
+		}
+		l.OnPromotion = i%5 == 0
+		o.Lines = append(o.Lines, l)
+	}
+	return o
+}
+
+func BenchmarkApply(b *testing.B) {
+	c := mustNew(b, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	for _, n := range []int{10, 100} {
+		o := benchOrder(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Apply(o, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestBenchPolicy makes sure the benchmark exercises what it claims: every candidate is
+// evaluated, the best-of group picks one, the sequential ones apply.
+func TestBenchPolicy(t *testing.T) {
+	o := benchOrder(10)
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	r := apply(t, benchPolicy(), o, h)
+	checkInvariants(t, o, r)
+	applied := map[string]bool{}
+	for _, e := range r.Entries {
+		applied[e.Discount] = e.Applied
+	}
+	diff(t, "applied", map[string]bool{"cat-a": false, "off500": true, "volume": false, "ladder": true, "code": true}, applied)
+}
