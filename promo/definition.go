@@ -239,7 +239,10 @@ func (c Conditions) Validate() error {
 }
 
 // Limits cap how often codes are used. Every use counts from its reservation until it is
-// released, expires or is rolled back. Zero means unlimited.
+// released, expires or is rolled back. Zero means unlimited. Every use is counted under the
+// total, per-code and per-account counters whether or not those limits are set, so a limit
+// added to a running promotion counts the earlier uses; per-period counts start when Period
+// is set.
 type Limits struct {
 	// Total caps the uses of all codes of the definition together (the promotion's budget).
 	Total int `json:"total,omitempty"`
@@ -347,6 +350,28 @@ func (d Definition) limits() Limits {
 		l.PerCode = 1
 	}
 	return l
+}
+
+// Rules are the code families of a program, declared together: what campaign.Program holds
+// as its promo codes. It is plain data, JSON-able.
+type Rules struct {
+	Definitions []Definition `json:"definitions"`
+}
+
+// Validate checks every definition and that their IDs are distinct; errors name the path,
+// such as "definitions[2].limits.total".
+func (r Rules) Validate() error {
+	var errs []error
+	seen := make(map[DefinitionID]int, len(r.Definitions))
+	for i, d := range r.Definitions {
+		field := fmt.Sprintf("definitions[%d]", i)
+		errs = append(errs, loyalty.InField(field, d.Validate()))
+		if j, dup := seen[d.ID]; dup && d.ID != "" {
+			errs = append(errs, loyalty.Invalid(field+".id", string(d.ID), fmt.Sprintf("must be unique (also definitions[%d])", j)))
+		}
+		seen[d.ID] = i
+	}
+	return errors.Join(errs...)
 }
 
 // Code is one issued code: its canonical text, its family, and for personal or issued codes

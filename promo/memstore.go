@@ -22,6 +22,14 @@ type MemoryStore struct {
 	batches      memtx.Table[loyalty.IdempotencyKey, Batch]
 }
 
+// Not-found errors are built once: a new reservation looks its key up on every checkout.
+var (
+	errDefinitionNotFound  = fmt.Errorf("promo: definition: %w", loyalty.ErrNotFound)
+	errCodeNotFound        = fmt.Errorf("promo: code: %w", loyalty.ErrNotFound)
+	errReservationNotFound = fmt.Errorf("promo: reservation: %w", loyalty.ErrNotFound)
+	errBatchNotFound       = fmt.Errorf("promo: batch: %w", loyalty.ErrNotFound)
+)
+
 type heldKey struct {
 	def DefinitionID
 	key loyalty.IdempotencyKey
@@ -54,7 +62,7 @@ type memTx struct {
 func (t memTx) Definition(id DefinitionID) (Definition, error) {
 	d, ok := t.s.defs.Get(t.tx, id)
 	if !ok {
-		return Definition{}, fmt.Errorf("promo: definition %q: %w", id, loyalty.ErrNotFound)
+		return Definition{}, errDefinitionNotFound
 	}
 	return d, nil
 }
@@ -62,7 +70,7 @@ func (t memTx) Definition(id DefinitionID) (Definition, error) {
 func (t memTx) Code(code string) (Code, error) {
 	c, ok := t.s.codes.Get(t.tx, code)
 	if !ok {
-		return Code{}, fmt.Errorf("promo: code: %w", loyalty.ErrNotFound)
+		return Code{}, errCodeNotFound
 	}
 	return c, nil
 }
@@ -75,7 +83,7 @@ func (t memTx) Usage(c Counter) (int, error) {
 func (t memTx) Reservation(key loyalty.IdempotencyKey) (Reservation, error) {
 	r, ok := t.s.reservations.Get(t.tx, key)
 	if !ok {
-		return Reservation{}, fmt.Errorf("promo: reservation %q: %w", key, loyalty.ErrNotFound)
+		return Reservation{}, errReservationNotFound
 	}
 	return r, nil
 }
@@ -101,7 +109,7 @@ func (t memTx) ExpiredReservations(def DefinitionID, now time.Time) ([]Reservati
 func (t memTx) Batch(key loyalty.IdempotencyKey) (Batch, error) {
 	b, ok := t.s.batches.Get(t.tx, key)
 	if !ok {
-		return Batch{}, fmt.Errorf("promo: batch %q: %w", key, loyalty.ErrNotFound)
+		return Batch{}, errBatchNotFound
 	}
 	return b, nil
 }

@@ -113,6 +113,22 @@ func (s *Service) Define(ctx context.Context, d Definition) error {
 	return s.store.Update(ctx, func(tx Tx) error { return tx.PutDefinition(d) })
 }
 
+// DefineAll validates rules as a whole and then creates or replaces all of its definitions in
+// one transaction: either all are stored or none.
+func (s *Service) DefineAll(ctx context.Context, rules Rules) error {
+	if err := rules.Validate(); err != nil {
+		return fmt.Errorf("promo: rules: %w", err)
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		for _, d := range rules.Definitions {
+			if err := tx.PutDefinition(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Definition returns the definition id, or an error wrapping [loyalty.ErrNotFound].
 func (s *Service) Definition(ctx context.Context, id DefinitionID) (Definition, error) {
 	var d Definition

@@ -2,7 +2,9 @@ package promo_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -418,5 +420,55 @@ func TestReservationTTL(t *testing.T) {
 	}
 	if _, err := e.svc.Redeem(ctx, "k"); err != nil {
 		t.Errorf("Redeem within TTL: %v", err)
+	}
+}
+
+func TestDefineAll(t *testing.T) {
+	e := newEnv(t)
+	bad := promo.Rules{Definitions: []promo.Definition{skidka30(), {ID: "x", Benefit: promo.Benefit{Points: 1}, Limits: promo.Limits{PerCode: 3}}, skidka30()}}
+	err := e.svc.DefineAll(ctx, bad)
+	for _, want := range []string{"definitions[1].limits.per_code: must be 1", "definitions[2].id: must be unique (also definitions[0]) (got skidka30)"} {
+		if !strings.Contains(fmt.Sprint(err), want) {
+			t.Errorf("DefineAll = %v, want it to mention %q", err, want)
+		}
+	}
+	if _, err := e.svc.Definition(ctx, "skidka30"); !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("invalid rules stored a definition: %v", err)
+	}
+	good := promo.Rules{Definitions: []promo.Definition{skidka30(), {ID: "x", Benefit: promo.Benefit{Points: 1}}}}
+	if err := e.svc.DefineAll(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Definition(ctx, "skidka30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(skidka30(), got); diff != "" {
+		t.Errorf("stored definition (-want +got):\n%s", diff)
+	}
+}
+
+func TestRulesJSONRoundTrip(t *testing.T) {
+	win, _ := promo.Days("2026-12-01", "2026-12-31", moscow)
+	d := skidka30()
+	d.Conditions.Valid = win
+	d.Conditions.Include = promo.Scope{Categories: []loyalty.CategoryID{"beans"}, Tags: []string{"new"}}
+	d.Limits = promo.Limits{Total: 1000, PerAccountPerPeriod: 1, Period: loyalty.Week}
+	d.Issuance = coffeeIssuance
+	amount := promo.Definition{ID: "gift", Kind: promo.Personal, Benefit: promo.Benefit{Amount: rub("500")}}
+	in := promo.Rules{Definitions: []promo.Definition{d, amount}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out promo.Rules
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", data, err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s\n%s", diff, data)
+	}
+	if err := out.Validate(); err != nil {
+		t.Error(err)
 	}
 }
