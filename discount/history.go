@@ -9,7 +9,8 @@ import (
 
 // History is what the caller knows about an account's past purchases: the input of
 // [Cumulative] discounts, since this package stores nothing. Returns may be recorded as
-// negative purchases. Only purchases placed before the order being priced count.
+// negative purchases. Only purchases placed before the order being priced count. It is plain
+// data, safe for concurrent reads.
 type History struct {
 	// Purchases are past purchases in any order.
 	Purchases []Purchase `json:"purchases,omitempty"`

@@ -8,7 +8,8 @@ import (
 )
 
 // Kind is what a [Discount] gives. The zero Kind is invalid. Kinds marshal to and from their
-// names ("percent", "amount-off", …).
+// names ("percent", "amount-off", …). Kind and the other enumerations of this package are
+// immutable values, safe for concurrent use.
 type Kind uint8
 
 // The discount kinds.

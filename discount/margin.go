@@ -57,7 +57,8 @@ func ProfitShare(margin, disc decimal.Decimal) (decimal.Decimal, error) {
 }
 
 // Bonus describes a bonus (points) benefit for [BonusProfitShare] and [CompareDiscountBonus]:
-// points worth Rate % of the price are earned on one purchase and spent on a later one.
+// points worth Rate % of the price are earned on one purchase and spent on a later one. It is
+// a plain value, safe for concurrent use.
 type Bonus struct {
 	// Margin is the seller's gross margin, in percent of the price (0 < Margin < 100).
 	Margin decimal.Decimal
@@ -110,7 +111,8 @@ func BonusProfitShare(b Bonus) (decimal.Decimal, error) {
 
 // Comparison is the discount-versus-bonus comparison of one price, in money and in shares of
 // profit. The amounts are rounded half-up to minor units; the shares come from the exact
-// formulas of [ProfitShare] and [BonusProfitShare], not from the rounded amounts.
+// formulas of [ProfitShare] and [BonusProfitShare], not from the rounded amounts. It is a
+// plain value, safe for concurrent use.
 type Comparison struct {
 	Price loyalty.Money `json:"price"`
 	// Profit is the gross profit on one sale, Price × margin.
@@ -209,7 +211,8 @@ func MarginToMarkup(margin decimal.Decimal) (decimal.Decimal, error) {
 }
 
 // Scheme is a points scheme for [EffectiveCashback]: Points are earned per full Per spent,
-// and a reward that costs RewardPoints is worth RewardValue to the customer.
+// and a reward that costs RewardPoints is worth RewardValue to the customer. It is a plain
+// value, safe for concurrent use.
 type Scheme struct {
 	Points       int64         `json:"points"`
 	Per          loyalty.Money `json:"per"`
@@ -262,6 +265,7 @@ type Cell struct {
 }
 
 // Table is a teaching table over margins × discounts. Cells[i][j] is margin i, discount j.
+// It is plain data, safe for concurrent reads.
 type Table struct {
 	Margins   []decimal.Decimal `json:"margins"`
 	Discounts []decimal.Decimal `json:"discounts"`

@@ -12,7 +12,8 @@ import (
 // Policy is a shop's whole discount configuration: the candidate discounts, how they stack,
 // personal terms for individual accounts, an order-level cap and a margin floor. It is a
 // plain value (JSON-able); [Policy.Validate] checks it and [New] compiles it into a
-// [Calculator]. All amounts are in Currency.
+// [Calculator]. All amounts are in Currency. A Policy is safe for concurrent reads; [New]
+// copies it, so it may be changed afterwards without affecting a Calculator.
 type Policy struct {
 	// Currency is the currency of every amount in the policy and of the orders it prices.
 	Currency loyalty.Currency `json:"currency"`
@@ -40,7 +41,8 @@ type Policy struct {
 // lines (Scope), when (Condition), and how it stacks (Group, Priority, StopAfter, NotWith,
 // MaxAmount). Only the parameters of its Kind may be set.
 //
-// Percentages in this package are percent values from 0 to 100: 15 means 15 %.
+// Percentages in this package are percent values from 0 to 100: 15 means 15 %. Like every
+// configuration value of this package, a Discount is plain data, safe for concurrent reads.
 type Discount struct {
 	// ID names the discount uniquely within a policy (groups included); it appears in
 	// results and explanations.

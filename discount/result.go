@@ -12,6 +12,7 @@ import (
 // Reason is a set of reason codes recorded during evaluation: why a discount did not apply,
 // or why it gave less than it would have. A single code is one bit; [Reason.Has] tests
 // membership and [Reason.String] lists the codes ("trimmed-by-floor,trimmed-by-cap").
+// It is a plain value, safe for concurrent use.
 type Reason uint32
 
 // The reason codes.
@@ -82,12 +83,14 @@ func (r Reason) String() string {
 	return b.String()
 }
 
-// Measure is a measured or required value: an amount, or a quantity of units.
+// Measure is a measured or required value: an amount, or a quantity of units. It is a plain
+// value, safe for concurrent use.
 type Measure struct {
 	Amount   loyalty.Money    `json:"amount,omitzero"`
 	Quantity loyalty.Quantity `json:"quantity,omitzero"`
 }
 
+// String renders the measure: an amount with its currency, or a quantity of units.
 func (m Measure) String() string {
 	if !m.Amount.Currency().IsZero() {
 		return m.Amount.String()
@@ -95,7 +98,7 @@ func (m Measure) String() string {
 	return m.Quantity.String() + " units"
 }
 
-// LineNote records something that happened to one discount on one line.
+// LineNote records something that happened to one discount on one line. It is a plain value.
 type LineNote struct {
 	Line   int           `json:"line"`             // index into the order's lines
 	Reason Reason        `json:"reason"`           // excluded, trimmed-by-price, trimmed-by-floor
@@ -103,7 +106,7 @@ type LineNote struct {
 }
 
 // Entry is the record of one candidate discount: whether it applied, how much per line, and
-// why not or why less.
+// why not or why less. It is plain data, safe for concurrent reads.
 type Entry struct {
 	Discount string `json:"discount"` // the discount's ID
 	Name     string `json:"name,omitempty"`
@@ -133,7 +136,7 @@ type Entry struct {
 	Notes []LineNote `json:"notes,omitempty"`
 }
 
-// LineResult is one order line after discounts.
+// LineResult is one order line after discounts. It is a plain value.
 type LineResult struct {
 	Base     loyalty.Money `json:"base"`            // the line total before discounts
 	Discount loyalty.Money `json:"discount"`        // every discount on the line together
@@ -143,7 +146,8 @@ type LineResult struct {
 
 // Result is the outcome of pricing one order: totals, every line, and an [Entry] for every
 // candidate discount in evaluation order. It is plain data; [Result.Explain] renders it as
-// sentences on demand.
+// sentences on demand. A Result shares no memory with the [Calculator] that produced it and
+// is safe for concurrent reads.
 type Result struct {
 	Order    loyalty.OrderID `json:"order"`
 	Subtotal loyalty.Money   `json:"subtotal"`
@@ -271,6 +275,9 @@ func (e Entry) notes() string {
 			s = append(s, fmt.Sprintf("Line %d trimmed by %s to the price left.", n.Line+1, n.Amount.Amount()))
 		}
 	}
+	if e.Reasons.Has(ReasonTrimmedByPrice) && !e.hasNote(ReasonTrimmedByPrice) {
+		s = append(s, "Trimmed to the value of its lines.")
+	}
 	if e.Reasons.Has(ReasonTrimmedByCap) {
 		if e.By == "cap" {
 			s = append(s, "Trimmed by the order's cap.")
@@ -279,4 +286,13 @@ func (e Entry) notes() string {
 		}
 	}
 	return strings.Join(s, " ")
+}
+
+func (e Entry) hasNote(r Reason) bool {
+	for _, n := range e.Notes {
+		if n.Reason.Has(r) {
+			return true
+		}
+	}
+	return false
 }

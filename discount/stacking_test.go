@@ -328,3 +328,46 @@ func TestApplyErrors(t *testing.T) {
 		t.Errorf("history without time: %v", err)
 	}
 }
+
+// TestExplainReasons renders every kind of reason as a sentence.
+func TestExplainReasons(t *testing.T) {
+	o := order(line("A", "", "1", "1000", "900"), line("B", "", "1", "500", ""))
+	big := off("big", "5000", 1)     // trimmed to the price of B and to the floor of A
+	capped := pct("capped", "50", 2) // trimmed by its maximum amount
+	capped.MaxAmount = m("10")
+	p := policy(discount.Sequential, big)
+	p.Floor = discount.Floor{}
+	text := apply(t, p, o, discount.History{}).Explain()
+	// 5,000 off is first cut to the 1,500 of the order (1,000 : 500), then line 1 keeps its
+	// 900 cost: 1,000 − 100 = 900 trimmed.
+	contains(t, text,
+		"- big: applied, 600.00 RUB (line 1 100.00, line 2 500.00). Line 1 trimmed by 900.00 to keep the margin floor. Trimmed to the value of its lines.")
+
+	// 50 % of 1,500 capped at 10; then 1 % of the 1,490 left = 14.90, which stops the rest.
+	p = policy(discount.Sequential, capped, stop(pct("stopper", "1", 3)), pct("after", "1", 4))
+	text = apply(t, p, o, discount.History{}).Explain()
+	contains(t, text,
+		"- capped, 50%: applied, 10.00 RUB (line 1 6.67, line 2 3.33). Trimmed by its maximum amount.",
+		"- stopper, 1%: applied, 14.90 RUB",
+		"- after, 1%: not applied: stopper applied and stops further discounts.")
+
+	p = policy(discount.Exclusive, pct("first", "10", 1), pct("second", "20", 2))
+	p.Cap = discount.Cap{MaxAmount: m("50")}
+	text = apply(t, p, o, discount.History{}).Explain()
+	contains(t, text,
+		"- first, 10%: applied, 50.00 RUB (line 1 33.33, line 2 16.67). Trimmed by the order's cap.",
+		"- second, 20%: not applied: first applied first and is exclusive.",
+		"The order's discounts are capped at 50.00 RUB.")
+
+	p = policy(discount.Additive, pct("x", "10", 1))
+	p.Discounts[0].Condition = discount.Condition{Accounts: []loyalty.AccountID{"other"}, Until: day}
+	p.Discounts = append(p.Discounts, discount.Discount{ID: "fp", Kind: discount.FixedPrice,
+		Price: loyalty.MustPrice("5000", "RUB"), Scope: all})
+	p.Discounts = append(p.Discounts, discount.Discount{ID: "none", Kind: discount.Percent, Percent: dec("5"),
+		Scope: discount.Scope{Tags: []string{"nothing"}}})
+	text = apply(t, p, o, discount.History{}).Explain()
+	contains(t, text,
+		"- x, 10%: not applied: the order is outside its validity period; it is reserved for other accounts.",
+		"- fp: not applied: it comes to nothing on this order.",
+		"- none, 5%: not applied: no line of the order is in its scope.")
+}
