@@ -108,7 +108,7 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 	}
 	ref := prof.Referrer
 	rid := ref.ID()
-	if err := checkSelf(prof, a); err != nil {
+	if err := CheckSelfReferral(prof, a); err != nil {
 		return err
 	}
 	if err := checkColleague(tx, ref, a); err != nil {
@@ -168,8 +168,10 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 			res.Grants = append(res.Grants, g)
 		}
 	}
-	if err := tx.PutProfile(prof); err != nil {
-		return err
+	if len(s.rules.Velocity) > 0 { // the profile changed only to record the attribution time
+		if err := tx.PutProfile(prof); err != nil {
+			return err
+		}
 	}
 	if err := tx.PutReferral(next); err != nil {
 		return err
@@ -196,9 +198,14 @@ func (r *Referral) newGrant(side Side, rw Reward, st GrantStatus, at time.Time, 
 	return g
 }
 
-// checkSelf refuses a referee that is the referrer itself: its account, its buyer, its
-// company (for a buyer), or a party sharing its contacts or tax identifiers.
-func checkSelf(p Profile, a Attribution) error {
+// CheckSelfReferral refuses, with a [*RefusalError] matching [ErrSelfReferral], an
+// attribution whose referee is the referrer p itself: its account, its buyer, its company
+// (for a buyer), or a party sharing one of its contacts or tax identifiers (compared in
+// normalised form, see [Identity]). It is pure: the service runs it, with the checks that
+// need the store, on every attribution.
+func CheckSelfReferral(p Profile, a Attribution) error {
+	p.Identity = p.Identity.normalized()
+	a.Identity = a.Identity.normalized()
 	ref := p.Referrer
 	rid := ref.ID()
 	if ref.Account != "" && a.Referee == ref.Account {

@@ -102,12 +102,8 @@ func (s *Service) RecordOrder(ctx context.Context, e OrderEvent) (Result, error)
 	return s.event(ctx, e.Key, "order", e, e.Order.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
 		r.Orders++
 		at := e.Order.PlacedAt.In(s.rules.Location)
-		if ok := s.qualifies(r, at, res); !ok {
-			return nil
-		}
-		if c, _ := amount.Cmp(s.rules.MinOrder); c < 0 {
-			res.Outcome = OutcomeBelowMinimum
-			res.Reason = fmt.Sprintf("order %s of %s is below the minimum of %s", e.Order.ID, amount, s.rules.MinOrder)
+		if o, why := s.rules.Qualify(*r, amount, at); o != OutcomeConverted {
+			res.Outcome, res.Reason = o, fmt.Sprintf("order %s: %s", e.Order.ID, why)
 			return nil
 		}
 		r.Order = e.Order.ID
@@ -287,23 +283,45 @@ func (s *Service) event(ctx context.Context, key loyalty.IdempotencyKey, op stri
 
 // qualifies checks that the referral may convert at time at; otherwise it fills res.
 func (s *Service) qualifies(r *Referral, at time.Time, res *Result) bool {
+	if o, why := checkWindow(*r, at); o != OutcomeConverted {
+		res.Outcome, res.Reason = o, why
+		return false
+	}
+	return true
+}
+
+// checkWindow says whether r may still convert at time at: OutcomeConverted if so, else
+// the outcome and reason why not.
+func checkWindow(r Referral, at time.Time) (Outcome, string) {
 	switch {
 	case r.Status == StatusCancelled:
-		res.Outcome = OutcomeAlreadyConverted
-		res.Reason = "the referral's conversion was cancelled; it does not convert again"
+		return OutcomeAlreadyConverted, "the referral's conversion was cancelled; it does not convert again"
 	case r.Status != StatusAttributed:
-		res.Outcome = OutcomeAlreadyConverted
-		res.Reason = "the referral converted already (" + conversionName(r) + ")"
+		return OutcomeAlreadyConverted, "the referral converted already (" + conversionName(&r) + ")"
 	case at.Before(r.AttributedAt):
-		res.Outcome = OutcomeBeforeAttribution
-		res.Reason = fmt.Sprintf("it happened before the attribution at %s", r.AttributedAt.Format(time.RFC3339))
+		return OutcomeBeforeAttribution, fmt.Sprintf("it happened before the attribution at %s", r.AttributedAt.Format(time.RFC3339))
 	case !at.Before(r.ConvertBy):
-		res.Outcome = OutcomeWindowClosed
-		res.Reason = fmt.Sprintf("the conversion window closed at %s", r.ConvertBy.Format(time.RFC3339))
-	default:
-		return true
+		return OutcomeWindowClosed, fmt.Sprintf("the conversion window closed at %s", r.ConvertBy.Format(time.RFC3339))
 	}
-	return false
+	return OutcomeConverted, ""
+}
+
+// Qualify says, without changing anything, what an order of amount placed at time at would
+// do to the referral r under the rules: OutcomeConverted if it would convert it, otherwise
+// the outcome and the reason why not. It is the pure core of [Service.RecordOrder], for dry
+// runs ("this order earns your referrer a reward").
+func (rules Rules) Qualify(r Referral, amount loyalty.Money, at time.Time) (Outcome, string) {
+	if o, why := checkWindow(r, at); o != OutcomeConverted {
+		return o, why
+	}
+	c, err := amount.Cmp(rules.MinOrder)
+	if err != nil {
+		return OutcomeBelowMinimum, err.Error()
+	}
+	if c < 0 {
+		return OutcomeBelowMinimum, fmt.Sprintf("%s is below the minimum of %s", amount, rules.MinOrder)
+	}
+	return OutcomeConverted, ""
 }
 
 func conversionName(r *Referral) string {
