@@ -45,7 +45,7 @@ type Grant struct {
 // [Service]. The order of checks fixes which refusal a shop sees when several apply: a
 // personal code of another account is refused with [ErrForeignAccount] before anything
 // else is revealed about it; then the validity window, the account's eligibility, first
-// order, combinability, scope and minimum amounts.
+// order, combinability, scope (and the currency of an amount benefit) and minimum amounts.
 func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	if err := co.Validate(); err != nil {
 		return Grant{}, err
@@ -105,6 +105,9 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	}
 	if len(g.Lines) == 0 {
 		return Grant{}, refuse(ErrNotApplicable, "")
+	}
+	if cur := d.Benefit.Amount.Currency(); !cur.IsZero() && cur != o.Currency {
+		return Grant{}, refuse(ErrNotApplicable, fmt.Sprintf("the code's amount is in %s, the order in %s", cur, o.Currency))
 	}
 	if err := atLeast(subtotal, cond.MinOrder, "order subtotal"); err != nil {
 		return Grant{}, err

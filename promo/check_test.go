@@ -183,6 +183,12 @@ func TestEvaluateConditions(t *testing.T) {
 		{"min eligible", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) {
 			d.Conditions.Exclude.SKUs, d.Conditions.MinEligible = []loyalty.SKU{"a"}, rub("60")
 		}, start, promo.ErrMinimumOrder, nil},
+		{"amount benefit in another currency", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) {
+			d.Benefit = promo.Benefit{Amount: loyalty.MustMoney("10", "USD")}
+		}, start, promo.ErrNotApplicable, nil},
+		{"amount benefit in the order currency", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) {
+			d.Benefit = promo.Benefit{Amount: rub("10")}
+		}, start, nil, []int{0, 1}},
 		{"min order in another currency", func(d *promo.Definition, _ *promo.Code, _ *promo.Checkout) {
 			d.Conditions.MinOrder = loyalty.MustMoney("10", "USD")
 		}, start, promo.ErrMinimumOrder, nil},

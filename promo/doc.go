@@ -22,6 +22,7 @@
 // items already on promotion, first order only, eligible accounts, tiers and segments,
 // promotions it cannot be combined with), its [Limits] (total, per code, per account, per
 // calendar period) and an optional periodic [Issuance] (fresh codes to recent buyers).
+// A program declares its families together as [Rules].
 // [Evaluate] checks the conditions purely and returns a [Grant]: the benefit and the order
 // lines it applies to.
 //

@@ -140,10 +140,12 @@ func (s *Service) Definition(ctx context.Context, id DefinitionID) (Definition, 
 }
 
 // AddCode adds one code chosen by the shop, such as the vanity code "SKIDKA30"; c.Code is
-// normalised first. Adding the same code again with the same data changes nothing; a code
-// that exists with other data is an error wrapping [loyalty.ErrConflict].
+// parsed first like a typed code ([Service.Parse]), so a code that customers could not use
+// (one of a configured format's shape with a wrong check character) is refused. Adding the
+// same code again with the same data changes nothing; a code that exists with other data is
+// an error wrapping [loyalty.ErrConflict].
 func (s *Service) AddCode(ctx context.Context, c Code) (Code, error) {
-	code, err := Normalize(c.Code)
+	code, err := s.Parse(c.Code)
 	if err != nil {
 		return Code{}, fmt.Errorf("promo: code: %w", err)
 	}
@@ -191,7 +193,9 @@ type GenerateRequest struct {
 }
 
 // Generate creates a batch of new unique codes (never one already in the store) in one
-// transaction and returns it. The same key with the same request returns the first batch;
+// transaction and returns it. A large batch holds the store's write transaction while it is
+// generated and stored (about a second per million codes in memory); split huge batches
+// into several keys if checkouts must not wait. The same key with the same request returns the first batch;
 // with a different request it is an error wrapping [loyalty.ErrConflict].
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (Batch, error) {
 	if err := s.checkBatchRequest(req.Key, req.Definition, req.Count); err != nil {

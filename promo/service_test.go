@@ -472,3 +472,16 @@ func TestRulesJSONRoundTrip(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestAddCodeRefusesCodesOfAFormatWithAWrongCheck(t *testing.T) {
+	e := newEnv(t, skidka30())
+	s := promo.MustScheme(saleFormat)
+	codes, _ := s.Generate(1, nil)
+	bad := codes[0][:11] + string(nextInAlphabet(codes[0][11]))
+	if _, err := e.svc.AddCode(ctx, promo.Code{Code: bad, Definition: "skidka30"}); !errors.Is(err, promo.ErrCheckCharacter) {
+		t.Errorf("AddCode(%s) = %v, want ErrCheckCharacter", bad, err)
+	}
+	if _, err := e.svc.AddCode(ctx, promo.Code{Code: s.Display(codes[0]), Definition: "skidka30"}); err != nil {
+		t.Errorf("AddCode of a code with a good check: %v", err)
+	}
+}
