@@ -10,8 +10,10 @@ import (
 
 // Normalize maps a code as a person typed it to its canonical form with
 // [loyalty.NormalizeCode]: upper-case ASCII letters and digits, with case, separators,
-// full-width forms and Cyrillic or Greek look-alikes folded ("skidka-30", "СКИДКА 30" and
-// "ＳＫＩＤＫＡ３０" are all "SKIDKA30"). Anything else is refused before any lookup with
+// full-width forms and Cyrillic or Greek look-alikes folded ("skidka-30", " Skidka 30 " and
+// "ＳＫＩＤＫＡ３０" are all "SKIDKA30"; Cyrillic "САКЕ" is Latin "CAKE"). Letters that look
+// like no Latin letter are not transliterated: "скидка30" is refused. Anything else is
+// refused before any lookup with
 // [ErrCodeEmpty], [ErrCodeTooLong] or [ErrCodeCharset] (which also match the loyalty
 // sentinels). Normalize is idempotent and does not allocate for canonical input.
 func Normalize(s string) (string, error) {

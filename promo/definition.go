@@ -282,7 +282,8 @@ func (l Limits) Validate() error {
 }
 
 // Definition is one family of codes: what they grant, when they apply and how often they may
-// be used. It is plain data, JSON-able, checked with [Definition.Validate].
+// be used. It is plain data, JSON-able, checked with [Definition.Validate]; like every value
+// type of the package it is safe for concurrent use as long as nobody modifies it.
 type Definition struct {
 	// ID names the family; required.
 	ID DefinitionID `json:"id"`
@@ -290,10 +291,13 @@ type Definition struct {
 	// and the orchestrator see it. Defaults to the ID.
 	Promotion loyalty.CampaignID `json:"promotion,omitempty"`
 	// Kind says how codes may be shared. Defaults to [SingleUse].
-	Kind       Kind       `json:"kind,omitempty"`
-	Benefit    Benefit    `json:"benefit"`
+	Kind Kind `json:"kind,omitempty"`
+	// Benefit is what a code grants.
+	Benefit Benefit `json:"benefit"`
+	// Conditions say when a code may be used.
 	Conditions Conditions `json:"conditions"`
-	Limits     Limits     `json:"limits"`
+	// Limits cap how often codes are used.
+	Limits Limits `json:"limits"`
 	// Issuance, when not zero, issues fresh codes to recent buyers on a schedule
 	// ([Service.Issue]).
 	Issuance Issuance `json:"issuance"`

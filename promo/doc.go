@@ -50,7 +50,7 @@
 // # Concurrency, money and time
 //
 // [Service], [Scheme] and [MemoryStore] are safe for concurrent use; definitions and other
-// values are plain data. promo does no money arithmetic beyond comparing subtotals with
+// values are plain data, safe to share as long as nobody modifies them. promo does no money arithmetic beyond comparing subtotals with
 // minimums (exactly, in minor units); it never rounds. Times come from the [loyalty.Clock]
 // given to the service; periods and issue dates are computed in the program's location.
 package promo

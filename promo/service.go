@@ -194,7 +194,7 @@ type GenerateRequest struct {
 
 // Generate creates a batch of new unique codes (never one already in the store) in one
 // transaction and returns it. A large batch holds the store's write transaction while it is
-// generated and stored (about a second per million codes in memory); split huge batches
+// generated and stored (a few seconds per million codes in memory); split huge batches
 // into several keys if checkouts must not wait. The same key with the same request returns the first batch;
 // with a different request it is an error wrapping [loyalty.ErrConflict].
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (Batch, error) {
