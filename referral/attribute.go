@@ -11,6 +11,7 @@ import (
 )
 
 // Attribution asks to attribute the referee account to the referrer holding Code.
+// A Attribution is a plain value, safe for concurrent use when not modified.
 type Attribution struct {
 	// Key makes the request idempotent: a retry with the same key and payload returns the
 	// first result and changes nothing. Required.
@@ -49,6 +50,7 @@ func (a Attribution) Validate() error {
 }
 
 // AttributionResult is the outcome of an attribution.
+// A AttributionResult is a plain value, safe for concurrent use when not modified.
 type AttributionResult struct {
 	// Replayed is true when the key had been used before with the same payload: the result
 	// is the first one and nothing changed.

@@ -45,6 +45,7 @@ const (
 )
 
 // Result is the outcome of one order, custom event or return for a referee.
+// A Result is a plain value, safe for concurrent use when not modified.
 type Result struct {
 	// Replayed is true when the key had been used before with the same payload: the result
 	// is the first one and nothing changed.
@@ -60,6 +61,7 @@ type Result struct {
 }
 
 // OrderEvent reports an order of a (possibly referred) account.
+// A OrderEvent is a plain value, safe for concurrent use when not modified.
 type OrderEvent struct {
 	// Key makes the event idempotent. Required.
 	Key loyalty.IdempotencyKey `json:"key"`
@@ -115,6 +117,7 @@ func (s *Service) RecordOrder(ctx context.Context, e OrderEvent) (Result, error)
 }
 
 // ConversionEvent reports a custom event of a referred account ("contract-signed").
+// A ConversionEvent is a plain value, safe for concurrent use when not modified.
 type ConversionEvent struct {
 	// Key makes the event idempotent. Required.
 	Key loyalty.IdempotencyKey `json:"key"`
@@ -164,6 +167,7 @@ func (s *Service) RecordEvent(ctx context.Context, e ConversionEvent) (Result, e
 }
 
 // ReturnEvent reports goods returned from an order of a referred account.
+// A ReturnEvent is a plain value, safe for concurrent use when not modified.
 type ReturnEvent struct {
 	// Key makes the event idempotent. Required.
 	Key loyalty.IdempotencyKey `json:"key"`
@@ -457,6 +461,7 @@ func (s *Service) finalizeWith(tx Tx, r *Referral, prof *Profile, res *Result, n
 }
 
 // SettleResult lists what a settlement made final.
+// A SettleResult is a plain value, safe for concurrent use when not modified.
 type SettleResult struct {
 	// Finalized are the referees whose conversions became final, in order of FinalAt.
 	Finalized []loyalty.AccountID `json:"finalized,omitempty"`

@@ -64,6 +64,7 @@ const (
 // [Reason] ([ErrSelfReferral], [ErrAlreadyCustomer], [ErrAlreadyAttributed], [ErrCycle] or
 // [ErrVelocity]) through [errors.Is], and reads as a sentence:
 // "referral: self-referral: buyer b-1 of account acme cannot refer its own company acme".
+// A RefusalError is a plain value, safe for concurrent use when not modified.
 type RefusalError struct {
 	Reason   Reason            // why, as a stable name
 	Referee  loyalty.AccountID // the account that was to be attributed

@@ -53,6 +53,7 @@ const (
 // Grant is one reward decision: who gets which reward and where it stands. ID is stable
 // and unique ("acme-2/referrer/0", "partner:d-3/milestone/5/0"), so the orchestrator can use it
 // as the idempotency key when it grants the reward downstream.
+// A Grant is a plain value, safe for concurrent use when not modified.
 type Grant struct {
 	ID       string            `json:"id"`
 	Side     Side              `json:"side"`
@@ -66,7 +67,8 @@ type Grant struct {
 }
 
 // Referral is the attribution of one referee account to one referrer and what became of
-// it. It is a plain value; copies do not share memory with the store.
+// it. It is a plain value, safe for concurrent use when not
+// modified; copies do not share memory with the store.
 type Referral struct {
 	Referee      loyalty.AccountID `json:"referee"`
 	RefereeBuyer loyalty.BuyerID   `json:"referee_buyer,omitempty"` // the buyer who used the code, if known
@@ -115,6 +117,7 @@ func (r Referral) Clone() Referral {
 // Receipt records the outcome of one idempotent operation under its key, in the same
 // transaction as the operation. Fingerprint identifies the payload; Result is the JSON
 // encoding of the operation's first result, returned again on a retry.
+// A Receipt is a plain value, safe for concurrent use when not modified.
 type Receipt struct {
 	Key         loyalty.IdempotencyKey `json:"key"`
 	Op          string                 `json:"op"`

@@ -117,6 +117,7 @@ func (r Referrer) Validate() error {
 // them up; it compares a referee's identity with its referrer's to refuse self-referrals.
 // Comparison is on normalised forms: e-mails in lower case without surrounding space, phones
 // by their digits only, tax identifiers in upper case letters and digits only.
+// A Identity is a plain value, safe for concurrent use when not modified.
 type Identity struct {
 	Emails []string `json:"emails,omitempty"`
 	Phones []string `json:"phones,omitempty"`
@@ -195,7 +196,8 @@ func firstCommon(a, b []string) (string, bool) {
 
 // Profile is a registered referrer as the store keeps it: its stable code, the identity the
 // caller supplied, and the running counters the service needs for velocity limits,
-// milestones and caps. It is a plain value; copies do not share memory with the store.
+// milestones and caps. It is a plain value, safe for concurrent use when not
+// modified; copies do not share memory with the store.
 type Profile struct {
 	Referrer     Referrer  `json:"referrer"`
 	Code         string    `json:"code"` // canonical form (see loyalty.NormalizeCode)
@@ -218,6 +220,7 @@ type Profile struct {
 
 // CapUsage is what a referrer has used of its caps in the period starting at Start.
 // Cancelled rewards give their share back while the period lasts.
+// A CapUsage is a plain value, safe for concurrent use when not modified.
 type CapUsage struct {
 	Period      loyalty.Period `json:"period"`
 	Start       time.Time      `json:"start"`

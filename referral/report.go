@@ -11,6 +11,7 @@ import (
 
 // RewardTotals sums rewards by kind: points, money credit, and the number of discount and
 // promo-code rewards.
+// A RewardTotals is a plain value, safe for concurrent use when not modified.
 type RewardTotals struct {
 	Grants    int           `json:"grants"`
 	Points    int64         `json:"points"`
@@ -39,6 +40,7 @@ func (t *RewardTotals) add(rw Reward) error {
 }
 
 // Report is what one referrer has brought and earned, as of a time.
+// A Report is a plain value, safe for concurrent use when not modified.
 type Report struct {
 	Referrer Referrer `json:"referrer"`
 	Code     string   `json:"code"`

@@ -24,6 +24,7 @@ const (
 // Reward is one benefit to grant, as data. Exactly the field of its Kind is set:
 // Points for points, Rate for a discount, Family for a promo code, Credit for a credit.
 // Label is an optional name shown in explanations ("30% off the first order").
+// A Reward is a plain value, safe for concurrent use when not modified.
 type Reward struct {
 	Kind   RewardKind      `json:"kind"`
 	Points int64           `json:"points,omitempty"`
@@ -117,6 +118,7 @@ const (
 // Milestone grants Rewards to a referrer when its count of final conversions reaches a
 // mark: every Every-th conversion (5, 10, 15, … for Every = 5), or once at the At-th. Exactly
 // one of Every and At is set.
+// A Milestone is a plain value, safe for concurrent use when not modified.
 type Milestone struct {
 	Every   int      `json:"every,omitempty"`
 	At      int      `json:"at,omitempty"`
@@ -144,6 +146,7 @@ func (m Milestone) name() string {
 // rewards over a cap are cut down to what is left; once nothing is left, or once
 // MaxConversions is reached, further referrer rewards of the period are withheld, each with
 // the cap named as the reason. Referee rewards are never capped.
+// A Cap is a plain value, safe for concurrent use when not modified.
 type Cap struct {
 	Period         loyalty.Period `json:"period"`
 	MaxConversions int            `json:"max_conversions,omitempty"`
@@ -153,6 +156,7 @@ type Cap struct {
 
 // VelocityLimit refuses an attribution when the referrer already has Max attributions in the
 // Within before it.
+// A VelocityLimit is a plain value, safe for concurrent use when not modified.
 type VelocityLimit struct {
 	Max    int           `json:"max"`
 	Within time.Duration `json:"within"`

@@ -15,6 +15,7 @@ import (
 )
 
 // Config configures a [Service]. Zero fields mean the documented defaults.
+// A Config is a plain value, safe for concurrent use when not modified.
 type Config struct {
 	// Rules is the referral program. It is validated by [New].
 	Rules Rules
@@ -68,6 +69,7 @@ func (s *Service) addDays(t time.Time, n int) time.Time {
 // Registration asks for a referrer's code. Identity is what the caller knows of the
 // referrer's contacts and tax identifiers, compared with referees' to refuse self-referrals.
 // Code optionally asks for a chosen ("vanity") code instead of a generated one.
+// A Registration is a plain value, safe for concurrent use when not modified.
 type Registration struct {
 	Referrer Referrer `json:"referrer"`
 	Identity Identity `json:"identity"`

@@ -37,6 +37,7 @@ const (
 	smConvertDays    = 30
 	smReturnDays     = 10
 	smMilestoneEvery = 2
+	smWindowDays     = 10 // attribution window of LastWithinWindow
 )
 
 var smReferrers = map[string]referral.Referrer{
@@ -57,6 +58,7 @@ var (
 // mref is the model of one referral.
 type mref struct {
 	code      string
+	firstAt   time.Time
 	account   loyalty.AccountID // the referrer's account, if any
 	status    referral.Status
 	convertBy time.Time
@@ -83,12 +85,20 @@ type machine struct {
 	grants      map[string]referral.Grant // last seen state of every grant
 	history     []request
 	seq         int
+	last        bool           // LastWithinWindow attribution
+	superseded  map[string]int // take-overs from each code
 }
 
 func runStateMachine(t *testing.T, newStore func(t *testing.T) referral.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
 		clock := loyalty.NewManualClock(t0)
-		svc, err := referral.New(referral.Config{Rules: smRules(), Store: newStore(t), Clock: clock})
+		rules := smRules()
+		last := rapid.Bool().Draw(rt, "lastWithinWindow")
+		if last {
+			rules.Attribution = referral.LastWithinWindow
+			rules.AttributionWindowDays = smWindowDays
+		}
+		svc, err := referral.New(referral.Config{Rules: rules, Store: newStore(t), Clock: clock})
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -98,7 +108,8 @@ func runStateMachine(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			}
 		}
 		m := &machine{svc: svc, clock: clock, refs: map[loyalty.AccountID]*mref{},
-			conversions: map[loyalty.AccountID]int{}, grants: map[string]referral.Grant{}}
+			conversions: map[loyalty.AccountID]int{}, grants: map[string]referral.Grant{},
+			last: last, superseded: map[string]int{}}
 		rt.Repeat(map[string]func(*rapid.T){
 			"":          m.check,
 			"attribute": m.attribute,
@@ -130,8 +141,15 @@ func (m *machine) wantAttribute(referee loyalty.AccountID, code string) error {
 	if ref.Account == referee {
 		return referral.ErrSelfReferral
 	}
-	if m.refs[referee] != nil {
-		return referral.ErrAlreadyAttributed
+	if cur := m.refs[referee]; cur != nil {
+		switch {
+		case cur.status != referral.StatusAttributed, !m.last, cur.code == code:
+			return referral.ErrAlreadyAttributed
+		case cur.orders > 0:
+			return referral.ErrAlreadyCustomer
+		case !m.now().Before(cur.firstAt.AddDate(0, 0, smWindowDays)):
+			return referral.ErrAlreadyAttributed
+		}
 	}
 	seen := map[loyalty.AccountID]bool{}
 	for cur := ref.Account; cur != "" && !seen[cur]; {
@@ -163,7 +181,15 @@ func (m *machine) attribute(t *rapid.T) {
 	if err != nil {
 		t.Fatalf("Attribute(%s, %s) = %v, want success", referee, code, err)
 	}
-	m.refs[referee] = &mref{code: code, account: smReferrers[code].Account, status: referral.StatusAttributed,
+	first := m.now()
+	if cur := m.refs[referee]; cur != nil {
+		first = cur.firstAt
+		m.superseded[cur.code]++
+		if res.TookOver != smReferrers[cur.code].ID() {
+			t.Fatalf("take-over of %s reports %q, want %s", referee, res.TookOver, smReferrers[cur.code].ID())
+		}
+	}
+	m.refs[referee] = &mref{code: code, firstAt: first, account: smReferrers[code].Account, status: referral.StatusAttributed,
 		convertBy: m.now().AddDate(0, 0, smConvertDays)}
 	m.remember("attribute", a.Key, res, func() (any, bool, error) {
 		r, err := m.svc.Attribute(bg, a)
@@ -451,6 +477,9 @@ func (m *machine) check(t *rapid.T) {
 		rep, err := m.svc.Report(bg, ref)
 		if err != nil {
 			t.Fatalf("Report(%s): %v", ref, err)
+		}
+		if rep.Superseded != m.superseded[code] {
+			t.Fatalf("%s: %d referees taken over, model %d", ref, rep.Superseded, m.superseded[code])
 		}
 		if rep.Attributed != attributed[ref.ID()] || rep.Open+rep.Expired+rep.Pending+rep.Converted+rep.Cancelled != rep.Attributed || rep.Converted != finals[ref.ID()] {
 			t.Fatalf("report of %s = %+v; store: %d attributed, %d final", ref, rep, attributed[ref.ID()], finals[ref.ID()])
