@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) promo.Store) {
 	t.Run("ConcurrentTotalLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, false) })
 	t.Run("ConcurrentAccountLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, true) })
 	t.Run("ConcurrentExpiry", func(t *testing.T) { testConcurrentExpiry(t, newStore) })
+	t.Run("ConcurrentMixed", func(t *testing.T) { testConcurrentMixed(t, newStore) })
 	t.Run("ConcurrentGenerate", func(t *testing.T) { testConcurrentGenerate(t, newStore) })
 }
 
@@ -464,6 +465,86 @@ func testConcurrentExpiry(t *testing.T, newStore func(t *testing.T) promo.Store)
 	f.clock.Advance(time.Minute)
 	if n := rush(3); n != limit {
 		t.Fatalf("rush after the reservations expired: %d reservations, want %d", n, limit)
+	}
+}
+
+// testConcurrentMixed races reservations, redemptions, releases and rollbacks by a few
+// accounts on one limited code while the clock moves; no reader ever sees a count above a
+// limit, and at the end the counts equal the uses that hold.
+func testConcurrentMixed(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	const total, perAccount, workers, steps = 6, 2, 8, 60
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 1},
+		Limits: promo.Limits{Total: total, PerAccount: perAccount}}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "MIX", "d")
+	accounts := []string{"a", "b", "c", "d"}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range steps {
+				key := loyalty.IdempotencyKey(fmt.Sprintf("w%d-%d", w, i/4))
+				var err error
+				switch (w + i) % 4 {
+				case 0:
+					_, err = f.svc.Reserve(ctx, request(string(key), "MIX", accounts[(w+i/4)%len(accounts)]))
+				case 1:
+					_, err = f.svc.Redeem(ctx, key)
+				case 2:
+					if w%3 == 0 {
+						_, err = f.svc.Release(ctx, key)
+					} else {
+						_, err = f.svc.Rollback(ctx, key)
+					}
+				case 3:
+					if w == 0 {
+						f.clock.Advance(2 * time.Minute)
+					}
+				}
+				if err != nil && !promo.IsRefusal(err) && !errors.Is(err, loyalty.ErrConflict) && !errors.Is(err, loyalty.ErrNotFound) {
+					t.Errorf("worker %d step %d: %v", w, i, err)
+				}
+				n, err := f.svc.Usage(ctx, promo.Counter{Definition: "d"})
+				if err != nil || n > total {
+					t.Errorf("total usage %d (%v) exceeds %d", n, err, total)
+				}
+				for _, a := range accounts {
+					n, err := f.svc.Usage(ctx, promo.Counter{Definition: "d", Account: loyalty.AccountID(a)})
+					if err != nil || n > perAccount {
+						t.Errorf("usage by %s %d (%v) exceeds %d", a, n, err, perAccount)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	holds := map[loyalty.AccountID]int{}
+	sum := 0
+	now := f.clock.Now()
+	for w := range workers {
+		for i := 0; i < steps/4+1; i++ {
+			r, err := f.svc.Reservation(ctx, loyalty.IdempotencyKey(fmt.Sprintf("w%d-%d", w, i)))
+			if errors.Is(err, loyalty.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Holds(now) {
+				holds[r.Account]++
+				sum++
+			}
+		}
+	}
+	if n, err := f.svc.Usage(ctx, promo.Counter{Definition: "d"}); n != sum || err != nil {
+		t.Errorf("total usage %d, %v; %d uses hold", n, err, sum)
+	}
+	for _, a := range accounts {
+		id := loyalty.AccountID(a)
+		if n, err := f.svc.Usage(ctx, promo.Counter{Definition: "d", Account: id}); n != holds[id] || err != nil {
+			t.Errorf("usage by %s %d, %v; %d uses hold", a, n, err, holds[id])
+		}
 	}
 }
 
