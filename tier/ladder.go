@@ -84,13 +84,14 @@ func (b Benefits) HasPerk(name string) bool {
 // Commitment is a contract minimum attached to a level: the account commits to at least
 // Minimum of the ladder's measure in every Period (1,000,000 RUB a quarter). The shortfall is
 // reported by projections; when Enforce is set, an account that missed the minimum in the last
-// complete period does not keep the level at a downgrade review.
+// complete period neither keeps the level at a downgrade review nor reaches it by an upgrade
+// (a period that began before the account's enrolment does not count as missed).
 type Commitment struct {
 	// Period is the commitment period: month, quarter, half-year or year.
 	Period loyalty.Period `json:"period"`
 	// Minimum is the committed amount per period, in the ladder's measure; it must be positive.
 	Minimum Amount `json:"minimum"`
-	// Enforce makes a missed minimum a reason to downgrade at a downgrade review.
+	// Enforce makes a missed minimum a reason to downgrade (and not to upgrade).
 	Enforce bool `json:"enforce,omitempty"`
 }
 

@@ -455,15 +455,11 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 	if !immDown {
 		nextDown = pol.DowngradeEvery.Next(r)
 	}
-	// the day after a new calendar or anniversary window starts
+	// the end of the first day of the window after the one containing the instant before
+	// after: the first evaluation that sees the new window
 	winPoint := func(after time.Time) time.Time {
-		_, end := win.Bounds(after, enrolled)
-		for p := end.AddDate(0, 0, 1); ; p = end.AddDate(0, 0, 1) {
-			if p.After(after) {
-				return p
-			}
-			_, end = win.Bounds(end, enrolled)
-		}
+		_, end := win.Bounds(after.Add(-time.Nanosecond), enrolled)
+		return end.AddDate(0, 0, 1)
 	}
 	if immDown && e.m != Tenure && (win.kind() == Calendar || win.kind() == Anniversary) {
 		nextWin = winPoint(r)
@@ -471,7 +467,7 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 	enrolStart := midnight(enrolled)
 	tenureN := 0
 	if immUp && e.m == Tenure {
-		tenureN = int(tenureMonths(enrolled, r)) + 1
+		tenureN = int(tenureMonths(enrolled, r.Add(-time.Nanosecond))) + 1
 		nextTenure = loyalty.AddMonths(enrolStart, tenureN).AddDate(0, 0, 1)
 	}
 	// ends of days with activity, and (rolling windows) days after activity left the window
@@ -534,7 +530,13 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 		up, down := p.Equal(nextUp), p.Equal(nextDown)
 		graceEnds := a.Status.Grace != nil && !p.Before(a.Status.Grace.Until)
 		if up || down || graceEnds {
+			n := len(changes)
 			changes = e.evaluate(a, p, p, up, down, graceEnds, changes)
+			if imm && len(changes) > n {
+				// re-judge at once under the immediate rules: a grace that ended on a
+				// level the measure still does not support starts the next step down
+				changes = e.evaluate(a, p, p, immUp, immDown, false, changes)
+			}
 		}
 		if p.Equal(overrideEnd) {
 			after, _ := e.Effective(a.Status, p)
@@ -583,7 +585,11 @@ func (e *Evaluator) evaluate(a *Account, p, at time.Time, up, down, graceEnds bo
 	st := &a.Status
 	g := st.Grace
 	m := e.measureAt(a, p.Add(-time.Nanosecond))
+	// the highest level the measure supports whose enforced commitment, if any, was met
 	qual := e.levelFor(m)
+	for qual > 0 && !e.commitMet(a, qual, p) {
+		qual--
+	}
 	lv := st.Level
 	if lv >= len(e.thr) { // a status from a longer ladder: clamp
 		lv = len(e.thr) - 1

@@ -1,0 +1,124 @@
+package tier_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/tier"
+)
+
+func BenchmarkLevelFor(b *testing.B) {
+	e := mustEvaluator(airlineLadder())
+	amounts := []tier.Amount{{Spend: rub("1200000")}, {Spend: rub("3500000")}, {Spend: rub("7000000")}, {Spend: rub("5000000")}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	sum := 0
+	for i := 0; i < b.N; i++ {
+		lv, err := e.LevelFor(amounts[i&3])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += lv
+	}
+	if sum < 0 {
+		b.Fatal(sum)
+	}
+}
+
+// populate fills a memory store with n accounts enrolled on 1 January 2025, each with a few
+// days of ticket spend in 2025 spread so that the accounts land on every level.
+func populate(b *testing.B, n int) *tier.MemoryStore {
+	s := tier.NewMemoryStore()
+	start := date(2025, 1, 1)
+	const chunk = 10000
+	for lo := 0; lo < n; lo += chunk {
+		err := s.Update(context.Background(), func(tx tier.Tx) error {
+			for i := lo; i < min(lo+chunk, n); i++ {
+				a := tier.Account{
+					ID:       loyalty.AccountID(fmt.Sprintf("acct-%08d", i)),
+					Enrolled: start,
+					Status:   tier.Status{Since: start, Reviewed: start},
+				}
+				for k := 0; k < 3; k++ {
+					d := tier.DayOf(start) + tier.Day((i*7+k*97)%330)
+					a.History = append(a.History, tier.DayTotal{Day: d, Units: int64((i*31+k*17)%250) * 1_000_000}) // up to 2,490,000.00 RUB
+				}
+				sortHistory(a.History)
+				if err := tx.PutAccount(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	// build the ID index outside the measurement
+	s.View(context.Background(), func(tx tier.ReadTx) error { _, err := tx.Accounts("", 1); return err })
+	return s
+}
+
+func sortHistory(h tier.History) {
+	for i := 1; i < len(h); i++ {
+		for j := i; j > 0 && h[j].Day < h[j-1].Day; j-- {
+			h[j], h[j-1] = h[j-1], h[j]
+		}
+	}
+	// merge equal days
+	out := h[:0]
+	for _, d := range h {
+		if n := len(out); n > 0 && out[n-1].Day == d.Day {
+			out[n-1].Units += d.Units
+			continue
+		}
+		out = append(out, d)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkReview runs monthly batch reviews of the airline ladder (monthly upgrades, yearly
+// downgrades) over n accounts held in memory: one op is one review of every account, at the
+// next month's first day (a year of reviews is 12 ops). It reports the memory held per
+// account and the time per account.
+func BenchmarkReview(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			before := heapInUse()
+			s := populate(b, n)
+			perAccount := float64(heapInUse()-before) / float64(n)
+			svc, err := tier.NewService(s, tier.Config{Ladder: airlineLadder(), Location: msk, BatchSize: 4096})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			changed := 0
+			for i := 0; i < b.N; i++ {
+				rep, err := svc.ReviewAll(context.Background(), date(2025, time.February, 1).AddDate(0, i, 0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Reviewed != n {
+					b.Fatalf("reviewed %d accounts, want %d", rep.Reviewed, n)
+				}
+				changed += rep.Changed
+			}
+			b.StopTimer()
+			b.ReportMetric(perAccount, "B/account")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/account")
+			b.ReportMetric(float64(changed)/float64(b.N), "changed/op")
+			runtime.KeepAlive(s)
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package tier_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/tier"
+	"github.com/shopspring/decimal"
+)
+
+// The airline corporate program: points worth 5% of ticket spend up to 3,000,000 RUB a
+// year, 6% up to 5,000,000, 7% above; upgrades at monthly reviews, downgrades only at the
+// yearly review.
+func Example_airlineCorporate() {
+	ctx := context.Background()
+	moscow := time.FixedZone("MSK", 3*60*60)
+	rub := func(s string) loyalty.Money { return loyalty.MustMoney(s, "RUB") }
+	ladder := tier.Ladder{
+		Measure:  tier.Spend,
+		Currency: loyalty.MustCurrency("RUB"),
+		Levels: []tier.Level{
+			{Name: "5%", Benefits: tier.Benefits{EarnRate: decimal.RequireFromString("0.05")}},
+			{Name: "6%", Threshold: tier.Amount{Spend: rub("3000000.01")}, Benefits: tier.Benefits{EarnRate: decimal.RequireFromString("0.06")}},
+			{Name: "7%", Threshold: tier.Amount{Spend: rub("5000000.01")}, Benefits: tier.Benefits{EarnRate: decimal.RequireFromString("0.07")}},
+		},
+		Window: tier.Window{Kind: tier.Calendar, Period: loyalty.Year},
+		Review: tier.ReviewPolicy{UpgradeEvery: loyalty.Month, DowngradeEvery: loyalty.Year},
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, moscow) }
+	clock := loyalty.NewManualClock(day(2025, 1, 10))
+	svc, err := tier.NewService(tier.NewMemoryStore(), tier.Config{Ladder: ladder, Location: moscow, Clock: clock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	svc.Enroll(ctx, "acme", day(2025, 1, 10))
+	flights := map[time.Month]string{time.February: "1800000", time.March: "1500000", time.June: "2000000"}
+
+	// A year and a half of monthly reviews.
+	for m := day(2025, 2, 1); !m.After(day(2026, 7, 1)); m = loyalty.AddMonths(m, 1) {
+		if spend, ok := flights[m.Month()]; ok && m.Year() == 2025 {
+			clock.Set(m.AddDate(0, 0, 14))
+			svc.Record(ctx, "acme", clock.Now(), tier.Amount{Spend: rub(spend)}, loyalty.IdempotencyKey("tickets-"+m.Format("2006-01")))
+		}
+		clock.Set(loyalty.AddMonths(m, 1))
+		rep, _ := svc.ReviewAll(ctx, clock.Now())
+		for _, c := range rep.Changes {
+			fmt.Printf("%s: %s %s -> %s (spend %s)\n", c.At.Format("2006-01-02"), c.Kind,
+				svc.Evaluator().Level(c.From).Name, svc.Evaluator().Level(c.To).Name, c.Qualifying.Spend)
+		}
+	}
+	p, _ := svc.Project(ctx, "acme")
+	fmt.Print(p.Explain())
+	// Output:
+	// 2025-04-01: upgrade 5% -> 6% (spend 3300000.00 RUB)
+	// 2025-07-01: upgrade 6% -> 7% (spend 5300000.00 RUB)
+	// Account acme is at level 7%.
+	// Qualifying spend from 2026-01-01 to 2026-12-31: 0.00 RUB.
+	// It is at the top level.
+	// To keep the earned level at the review on 2027-01-01: 5000000.01 RUB more; projected level then: 5%.
+}
+
+// A three-level miles program: Red, Silver (+50% miles, priority check-in) and Gold (double
+// miles, lounge access) on tier points of a rolling 12 months. Upgrades are immediate; an
+// account that no longer qualifies drops one level at a monthly review.
+func Example_milesLadder() {
+	ladder := tier.Ladder{
+		Measure: tier.PointsEarned,
+		Levels: []tier.Level{
+			{Name: "Red", Benefits: tier.Benefits{Perks: []string{"spend miles on car rental, parking, hotels"}}},
+			{Name: "Silver", Threshold: tier.Amount{Count: 400}, Benefits: tier.Benefits{EarnMultiplier: decimal.RequireFromString("1.5"), Perks: []string{"priority check-in"}}},
+			{Name: "Gold", Threshold: tier.Amount{Count: 1000}, Benefits: tier.Benefits{EarnMultiplier: decimal.NewFromInt(2), Perks: []string{"priority check-in", "lounge access"}}},
+		},
+		Window: tier.Window{Kind: tier.Rolling, Months: 12},
+		Review: tier.ReviewPolicy{DowngradeEvery: loyalty.Month, Downgrade: tier.OneLevel},
+	}
+	e, err := tier.NewEvaluator(ladder, time.UTC)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	a := tier.Account{ID: "flyer", Enrolled: day(2025, 1, 1), History: tier.History{
+		{Day: tier.DayOf(day(2025, 1, 15)), Units: 500},
+		{Day: tier.DayOf(day(2025, 3, 10)), Units: 600},
+	}}
+	a, changes, _ := e.Advance(a, day(2026, 5, 1))
+	for _, c := range changes {
+		b := e.Level(c.To).Benefits
+		fmt.Printf("%s %-9s to %-6s (%d tier points): miles x%s, %v\n",
+			c.At.Format("2006-01-02"), c.Kind, e.Level(c.To).Name, c.Qualifying.Count, b.Multiplier(), b.Perks)
+	}
+	// Output:
+	// 2025-01-15 upgrade   to Silver (500 tier points): miles x1.5, [priority check-in]
+	// 2025-03-10 upgrade   to Gold   (1100 tier points): miles x2, [priority check-in lounge access]
+	// 2026-02-01 downgrade to Silver (600 tier points): miles x1.5, [priority check-in]
+	// 2026-04-01 downgrade to Red    (0 tier points): miles x1, [spend miles on car rental, parking, hotels]
+}
