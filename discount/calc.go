@@ -392,7 +392,7 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 	r.w = make([]int64, n)
 	r.notes = make([]LineNote, 0, n)
 
-	r.combine(c.units, c.stacking, st)
+	r.combine(c.units, c.stacking, base0, st)
 	if r.err != nil {
 		return Result{}, r.err
 	}
@@ -433,17 +433,20 @@ func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
 	return f, err
 }
 
-// combine evaluates units under mode on st and returns the discount they gave.
-func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
+// combine evaluates units under mode, computing on base (the prices the combination starts
+// from: the original prices at the top level, or what the enclosing combination hands its
+// units), limited by and committed into st. It returns the discount the units gave.
+func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *state) loyalty.Money {
 	total := loyalty.Zero(r.c.cur)
 	switch mode {
 	case Additive, Sequential:
-		base := st.rem
-		if mode == Additive {
-			snap := r.get()
-			snap.copyFrom(st)
-			defer r.put(snap)
-			base = snap.rem
+		// Additive units all compute on a fixed copy of base; sequential ones on a chain
+		// that starts at base and loses what each unit gave.
+		chain := r.get()
+		copy(chain.rem, base)
+		var prev *state
+		if mode == Sequential {
+			prev = r.get()
 		}
 		stopped := ""
 		for i := range units {
@@ -452,11 +455,25 @@ func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
 				r.mark(u, ReasonStopped, stopped)
 				continue
 			}
-			a := r.evalUnit(u, base, st)
+			if prev != nil {
+				copy(prev.rem, st.rem)
+			}
+			a := r.evalUnit(u, chain.rem, st)
+			if prev != nil && a.IsPositive() {
+				for li := range chain.rem {
+					if given, _ := prev.rem[li].Sub(st.rem[li]); !given.IsZero() {
+						chain.rem[li], _ = chain.rem[li].Sub(given)
+					}
+				}
+			}
 			if a.IsPositive() && u.stopAfter {
 				stopped = u.id
 			}
 			total, _ = total.Add(a)
+		}
+		r.put(chain)
+		if prev != nil {
+			r.put(prev)
 		}
 	case Exclusive:
 		winner := ""
@@ -466,7 +483,7 @@ func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
 				r.mark(u, ReasonOutranked, winner)
 				continue
 			}
-			a := r.evalUnit(u, st.rem, st)
+			a := r.evalUnit(u, base, st)
 			if a.IsPositive() {
 				winner = u.id
 				total = a
@@ -482,7 +499,7 @@ func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
 		}
 		for i := range units {
 			trial.copyFrom(st)
-			a := r.evalUnit(&units[i], st.rem, trial)
+			a := r.evalUnit(&units[i], base, trial)
 			amts = append(amts, a)
 			if a.MinorUnits() > total.MinorUnits() {
 				best, total = i, a
@@ -505,7 +522,7 @@ func (r *run) combine(units []unit, mode Stacking, st *state) loyalty.Money {
 // evalUnit evaluates one unit on base, commits it into st and returns what it gave.
 func (r *run) evalUnit(u *unit, base []loyalty.Money, st *state) loyalty.Money {
 	if u.disc < 0 {
-		return r.combine(u.members, u.stacking, st)
+		return r.combine(u.members, u.stacking, base, st)
 	}
 	e := &r.entries[u.disc]
 	r.eval(u.disc, base, st, e)

@@ -95,7 +95,10 @@ type Discount struct {
 }
 
 // Group is a named set of discounts that combine with their own [Stacking] and take part in
-// the policy's top-level stacking as one unit.
+// the policy's top-level stacking as one unit. Its members are evaluated by their own
+// Priority, then ID. The group computes on the prices its parent hands it: the original
+// prices under an additive or best-of policy, the prices left so far under a sequential one.
+// A group must have at least one member.
 type Group struct {
 	// ID names the group; discounts join it through [Discount.Group].
 	ID string `json:"id"`
@@ -174,8 +177,10 @@ type Decay struct {
 // Term is a personal term for one account on one rate-based discount ([Percent], [Volume]
 // or [Cumulative]): Mode [Override] replaces the rate the discount would give (whatever its
 // tier) with Percent, Mode [Add] adds Percent percentage points to every rate of the
-// discount (at most 100 in total). A non-nil Condition replaces the discount's condition
-// for this account.
+// discount (at most 100 in total). An overridden rate is a negotiated one: ladders and
+// [Decay] no longer apply to it; an added rate still decays. A non-nil Condition replaces
+// the discount's condition for this account. Results mark personal rates with
+// [ReasonPersonal].
 type Term struct {
 	Account   loyalty.AccountID `json:"account"`
 	Discount  string            `json:"discount"`
@@ -201,7 +206,9 @@ type Cap struct {
 //
 // rounded up to whole minor units so the floor is never undercut. At most one of the two
 // may be set; both zero still keeps lines at or above cost whenever a cost is known.
-// A discount that would cross the floor is trimmed and the result says so.
+// A discount that would cross the floor is trimmed on that line and the result says so
+// ([ReasonTrimmedByFloor] with a [LineNote]); the part trimmed is not moved to other lines.
+// A line already priced below its floor gets no discount.
 type Floor struct {
 	MinMarkup decimal.Decimal `json:"min_markup,omitzero"`
 	MinMargin decimal.Decimal `json:"min_margin,omitzero"`
@@ -283,6 +290,15 @@ func (p Policy) Validate() error {
 	}
 	if len(p.Discounts) == 0 {
 		add(loyalty.Invalid("discounts", nil, "must not be empty"))
+	}
+	members := map[string]bool{}
+	for _, d := range p.Discounts {
+		members[d.Group] = true
+	}
+	for i, g := range p.Groups {
+		if g.ID != "" && !members[g.ID] {
+			add(loyalty.Invalid(fmt.Sprintf("groups[%d]", i), g.ID, "has no discounts"))
+		}
 	}
 	for i, d := range p.Discounts {
 		f := fmt.Sprintf("discounts[%d]", i)

@@ -92,6 +92,37 @@ func genPolicy(t *rapid.T, stacking discount.Stacking, k int) discount.Policy {
 	for i := range k {
 		p.Discounts = append(p.Discounts, genDiscount(t, fmt.Sprintf("d%d", i)))
 	}
+	p.Discounts[0].NotWith = nil
+	if k > 1 && rapid.IntRange(0, 3).Draw(t, "notWith") == 0 {
+		p.Discounts[0].NotWith = []string{p.Discounts[k-1].ID}
+	}
+	if k > 1 && rapid.IntRange(0, 3).Draw(t, "stopAfter") == 0 {
+		p.Discounts[rapid.IntRange(0, k-1).Draw(t, "stopper")].StopAfter = true
+	}
+	genLimits(t, &p)
+	return p
+}
+
+// genGroupedPolicy is genPolicy with some discounts in up to two groups.
+func genGroupedPolicy(t *rapid.T, k int) discount.Policy {
+	p := genPolicy(t, genStacking(t), k)
+	used := map[string]bool{}
+	for i := range p.Discounts {
+		if g := rapid.IntRange(0, 2).Draw(t, "group"); g > 0 {
+			p.Discounts[i].Group = fmt.Sprintf("g%d", g)
+			used[p.Discounts[i].Group] = true
+		}
+	}
+	for _, g := range []string{"g1", "g2"} {
+		if used[g] {
+			p.Groups = append(p.Groups, discount.Group{ID: g, Stacking: genStacking(t),
+				Priority: rapid.IntRange(0, 3).Draw(t, "groupPriority"), StopAfter: rapid.Bool().Draw(t, "groupStop")})
+		}
+	}
+	return p
+}
+
+func genLimits(t *rapid.T, p *discount.Policy) {
 	switch rapid.IntRange(0, 3).Draw(t, "floor") {
 	case 0:
 		p.Floor.Disabled = true
@@ -106,7 +137,6 @@ func genPolicy(t *rapid.T, stacking discount.Stacking, k int) discount.Policy {
 	if rapid.IntRange(0, 3).Draw(t, "capPct") == 0 {
 		p.Cap.MaxPercent = genPercent(t, "capPercent")
 	}
-	return p
 }
 
 func genStacking(t *rapid.T) discount.Stacking {
@@ -118,7 +148,7 @@ func genStacking(t *rapid.T) discount.Stacking {
 // Lines outside a discount's scope never receive any of it.
 func TestPropInvariants(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genPolicy(t, genStacking(t), rapid.IntRange(1, 5).Draw(t, "k"))
+		p := genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k"))
 		o := genOrder(t)
 		c, err := discount.New(p)
 		if err != nil {
@@ -150,7 +180,7 @@ func TestPropInvariants(t *testing.T) {
 // whatever the stacking: evaluation follows the declared priority (then ID) only.
 func TestPropOrderIndependent(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genPolicy(t, genStacking(t), rapid.IntRange(2, 5).Draw(t, "k"))
+		p := genGroupedPolicy(t, rapid.IntRange(2, 5).Draw(t, "k"))
 		o := genOrder(t)
 		r1, err := discount.Evaluate(p, o, discount.History{})
 		if err != nil {
@@ -166,15 +196,42 @@ func TestPropOrderIndependent(t *testing.T) {
 		if d := cmp.Diff(r1, r2); d != "" {
 			t.Fatalf("result depends on listing order (-first +permuted):\n%s", d)
 		}
-		// Entries are in declared priority order.
-		prio := map[string]int{}
+		// Entries are in declared priority order: units by (priority, ID), where a group's
+		// are its own, and members of a group by (priority, ID) inside it.
+		gprio := map[string]int{}
+		for _, g := range p.Groups {
+			gprio[g.ID] = g.Priority
+		}
+		type key struct {
+			up      int
+			uid     string
+			mp      int
+			mid, id string
+		}
+		keys := map[string]key{}
 		for _, d := range p.Discounts {
-			prio[d.ID] = d.Priority
+			k := key{up: d.Priority, uid: d.ID, id: d.ID}
+			if d.Group != "" {
+				k = key{up: gprio[d.Group], uid: d.Group, mp: d.Priority, mid: d.ID, id: d.ID}
+			}
+			keys[d.ID] = k
+		}
+		less := func(a, b key) bool {
+			if a.up != b.up {
+				return a.up < b.up
+			}
+			if a.uid != b.uid {
+				return a.uid < b.uid
+			}
+			if a.mp != b.mp {
+				return a.mp < b.mp
+			}
+			return a.mid < b.mid
 		}
 		for i := 1; i < len(r1.Entries); i++ {
-			a, b := r1.Entries[i-1], r1.Entries[i]
-			if prio[a.Discount] > prio[b.Discount] || prio[a.Discount] == prio[b.Discount] && a.Discount > b.Discount {
-				t.Fatalf("entries out of priority order: %s (%d) before %s (%d)", a.Discount, prio[a.Discount], b.Discount, prio[b.Discount])
+			a, b := keys[r1.Entries[i-1].Discount], keys[r1.Entries[i].Discount]
+			if !less(a, b) {
+				t.Fatalf("entries out of priority order: %+v before %+v", a, b)
 			}
 		}
 	})
@@ -193,6 +250,7 @@ func TestPropBestOfNeverWorse(t *testing.T) {
 		applied := 0
 		for _, d := range p.Discounts {
 			q := p
+			d.NotWith = nil
 			q.Discounts = []discount.Discount{d}
 			alone, err := discount.Evaluate(q, o, discount.History{})
 			if err != nil {

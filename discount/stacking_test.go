@@ -371,3 +371,43 @@ func TestExplainReasons(t *testing.T) {
 		"- fp: not applied: it comes to nothing on this order.",
 		"- none, 5%: not applied: no line of the order is in its scope.")
 }
+
+// TestNestedBases: a group computes on the prices its parent hands it: the original prices
+// under an additive parent, the prices left so far under a sequential one.
+func TestNestedBases(t *testing.T) {
+	o := order(line("A", "", "1", "1000", ""))
+	tests := []struct {
+		name       string
+		top, inner discount.Stacking
+		want       map[string]loyalty.Money
+	}{
+		// Additive parent: the group's chain starts at the original 1,000: 100, then 90.
+		{"additive over sequential", discount.Additive, discount.Sequential,
+			map[string]loyalty.Money{"u": m("100"), "m1": m("100"), "m2": m("90")}},
+		// Sequential parent: the group starts at the 900 left: 90 and 90 (additive inside).
+		{"sequential over additive", discount.Sequential, discount.Additive,
+			map[string]loyalty.Money{"u": m("100"), "m1": m("90"), "m2": m("90")}},
+		// Sequential in sequential: 100, 90, 81.
+		{"sequential over sequential", discount.Sequential, discount.Sequential,
+			map[string]loyalty.Money{"u": m("100"), "m1": m("90"), "m2": m("81")}},
+		// Additive in additive: everything on the original price.
+		{"additive over additive", discount.Additive, discount.Additive,
+			map[string]loyalty.Money{"u": m("100"), "m1": m("100"), "m2": m("100")}},
+		// Additive parent, best-of group: the better member on the original price.
+		{"additive over best-of", discount.Additive, discount.BestOf,
+			map[string]loyalty.Money{"u": m("100"), "m1": m("100"), "m2": m("0")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := policy(tt.top, pct("u", "10", 0), inGroup(pct("m1", "10", 1), "g"), inGroup(pct("m2", "10", 2), "g"))
+			p.Groups = []discount.Group{{ID: "g", Stacking: tt.inner, Priority: 1}}
+			r := apply(t, p, o, discount.History{})
+			checkInvariants(t, o, r)
+			got := map[string]loyalty.Money{}
+			for _, e := range r.Entries {
+				got[e.Discount] = e.Amount
+			}
+			diff(t, "amounts", tt.want, got)
+		})
+	}
+}

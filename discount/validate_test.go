@@ -86,7 +86,11 @@ func TestValidate(t *testing.T) {
 		{"unknown group", func(p *discount.Policy) { p.Discounts[0].Group = "nope" },
 			[]string{"discounts[0].group: names no group of the policy (got nope)"}},
 		{"group without stacking", func(p *discount.Policy) { p.Groups = []discount.Group{{ID: "g"}} },
-			[]string{"groups[0].stacking: must be declared"}},
+			[]string{"groups[0].stacking: must be declared", "groups[0]: has no discounts (got g)"}},
+		{"group id used by a discount", func(p *discount.Policy) {
+			p.Groups = []discount.Group{{ID: "p", Stacking: discount.BestOf}}
+			p.Discounts[0].Group = "p"
+		}, []string{"discounts[0].id: is used twice (got p)"}},
 		{"not with unknown", func(p *discount.Policy) { p.Discounts[0].NotWith = []string{"R1"} },
 			[]string{"discounts[0].not_with[0]: must name another discount of the policy (got R1)"}},
 		{"bad code", func(p *discount.Policy) { p.Discounts[0].Condition.Code = "---" },
