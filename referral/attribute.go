@@ -76,7 +76,9 @@ func (s *Service) Attribute(ctx context.Context, a Attribution) (AttributionResu
 	code, _ := NormalizeCode(a.Code)
 	a.Code = code
 	a.Identity = a.Identity.normalized()
-	fp, err := fingerprint(a)
+	fpa := a
+	fpa.At = a.At.UTC() // the same instant in another zone is the same request
+	fp, err := fingerprint(fpa)
 	if err != nil {
 		return AttributionResult{}, err
 	}

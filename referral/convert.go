@@ -101,7 +101,9 @@ func (s *Service) RecordOrder(ctx context.Context, e OrderEvent) (Result, error)
 		return Result{}, fmt.Errorf("referral: record order %s: %w", e.Order.ID, &loyalty.CurrencyMismatchError{Op: "compare", A: amount.Currency(), B: s.rules.MinOrder.Currency()})
 	}
 	e.Amount = amount
-	return s.event(ctx, e.Key, "order", e, e.Order.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
+	fpe := e
+	fpe.Order.PlacedAt = e.Order.PlacedAt.UTC()
+	return s.event(ctx, e.Key, "order", fpe, e.Order.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
 		r.Orders++
 		at := e.Order.PlacedAt.In(s.rules.Location)
 		if o, why := s.rules.Qualify(*r, amount, at); o != OutcomeConverted {
@@ -147,7 +149,9 @@ func (s *Service) RecordEvent(ctx context.Context, e ConversionEvent) (Result, e
 	if err := errors.Join(errs...); err != nil {
 		return Result{}, fmt.Errorf("referral: record event: %w", err)
 	}
-	return s.event(ctx, e.Key, "event", e, e.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
+	fpe := e
+	fpe.At = e.At.UTC()
+	return s.event(ctx, e.Key, "event", fpe, e.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
 		at := now
 		if !e.At.IsZero() {
 			at = e.At.In(s.rules.Location)
@@ -183,8 +187,8 @@ type ReturnEvent struct {
 // RecordReturn records a return. A return of the converting order inside its return
 // window that leaves less than Rules.MinOrder kept (or nothing) cancels the conversion and
 // its pending rewards; the referral then never converts again. A smaller return leaves the
-// conversion standing; a return after the window changes nothing (and finalises the
-// conversion if [Service.Settle] has not yet). Returns of other orders change nothing. A
+// conversion standing; a return after the window, or reported after the conversion became
+// final, changes nothing (and finalises the conversion if [Service.Settle] has not yet). Returns of other orders change nothing. A
 // return for an account that was never referred fails with [ErrUnknownReferee].
 func (s *Service) RecordReturn(ctx context.Context, e ReturnEvent) (Result, error) {
 	var errs []error
@@ -203,7 +207,9 @@ func (s *Service) RecordReturn(ctx context.Context, e ReturnEvent) (Result, erro
 	if err := errors.Join(errs...); err != nil {
 		return Result{}, fmt.Errorf("referral: record return: %w", err)
 	}
-	return s.event(ctx, e.Key, "return", e, e.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
+	fpe := e
+	fpe.At = e.At.UTC()
+	return s.event(ctx, e.Key, "return", fpe, e.Account, func(tx Tx, r *Referral, res *Result, now time.Time) error {
 		at := now
 		if !e.At.IsZero() {
 			at = e.At.In(s.rules.Location)
@@ -252,7 +258,9 @@ func (s *Service) RecordReturn(ctx context.Context, e ReturnEvent) (Result, erro
 	})
 }
 
-// event runs one idempotent event for referee's referral in one transaction.
+// event runs one idempotent event for referee's referral in one transaction. payload is
+// what identifies the request, with its times in UTC so that the same instant written in
+// another zone is the same request.
 func (s *Service) event(ctx context.Context, key loyalty.IdempotencyKey, op string, payload any, referee loyalty.AccountID, fn func(tx Tx, r *Referral, res *Result, now time.Time) error) (Result, error) {
 	fp, err := fingerprint(payload)
 	if err != nil {

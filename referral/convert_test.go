@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
@@ -379,5 +380,27 @@ func TestGeneratedCodesNeverCollide(t *testing.T) {
 	// A vanity code equal to a generated one is refused as well.
 	if _, err := svc.Register(ctx, referral.Registration{Referrer: referral.AccountReferrer("c"), Code: p.Code}); !errors.Is(err, referral.ErrCodeTaken) {
 		t.Errorf("vanity copy of a generated code = %v", err)
+	}
+}
+
+// The same request with its times written in another zone is a retry, not a new payload.
+func TestRetryInAnotherZone(t *testing.T) {
+	svc, _ := setup(t, twoSided())
+	register(t, svc, referral.AccountReferrer("acme"), "ACME", referral.Identity{})
+	moscow := time.FixedZone("MSK", 3*3600)
+	a := referral.Attribution{Key: "a1", Code: "ACME", Referee: "new-co", At: t0}
+	attribute(t, svc, "a0", "ACME", "other-co")
+	if _, err := svc.Attribute(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	a.At = t0.In(moscow)
+	if res, err := svc.Attribute(ctx, a); err != nil || !res.Replayed {
+		t.Errorf("attribution retried in another zone = %v, %v", res.Replayed, err)
+	}
+	o := mkOrder("o1", "new-co", "12000", t0)
+	recordOrder(t, svc, "o1", o)
+	o.PlacedAt = t0.In(moscow)
+	if res := recordOrder(t, svc, "o1", o); !res.Replayed {
+		t.Errorf("order retried in another zone was not a replay: %+v", res)
 	}
 }

@@ -1,6 +1,7 @@
 package referral_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -305,5 +306,29 @@ func TestReport(t *testing.T) {
 	}
 	if _, err := svc.Report(ctx, referral.AccountReferrer("nobody")); !errors.Is(err, referral.ErrUnknownReferrer) {
 		t.Errorf("report of an unknown referrer = %v", err)
+	}
+}
+
+// Rules are data: they survive a JSON round trip unchanged (Location aside, which the
+// program carries as its time zone).
+func TestRulesJSONRoundTrip(t *testing.T) {
+	in := twoSided()
+	in.Attribution = referral.LastWithinWindow
+	in.Milestones = []referral.Milestone{{Every: 5, Rewards: []referral.Reward{referral.PointsReward(1000)}}, {At: 10, Rewards: []referral.Reward{referral.CreditReward(rubs("5000"))}}}
+	in.Caps = []referral.Cap{{Period: loyalty.Quarter, MaxConversions: 10, MaxPoints: 5000, MaxCredit: rubs("20000")}}
+	in.Velocity = []referral.VelocityLimit{{Max: 5, Within: 24 * time.Hour}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out referral.Rules
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("round trip (-in +out):\n%s\n%s", diff, b)
+	}
+	if err := out.Validate(); err != nil {
+		t.Errorf("decoded rules invalid: %v", err)
 	}
 }
