@@ -78,8 +78,10 @@ func (l Line) Validate(cur Currency) error {
 	if len(errs) == 0 {
 		if _, err := l.Total(); err != nil {
 			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_price is out of range"))
-		} else if _, err := l.TotalCost(); l.HasCost() && err != nil {
-			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_cost is out of range"))
+		} else if l.HasCost() {
+			if _, err := l.TotalCost(); err != nil {
+				errs = append(errs, Invalid("quantity", l.Quantity, "times unit_cost is out of range"))
+			}
 		}
 	}
 	return errors.Join(errs...)

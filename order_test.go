@@ -240,3 +240,11 @@ func TestInFieldPrefixesNestedErrors(t *testing.T) {
 		t.Error("InField(nil) != nil")
 	}
 }
+
+func TestOrderValidateDoesNotAllocateWhenValid(t *testing.T) {
+	o := validOrder()
+	o.Lines[0].UnitCost = loyalty.Price{} // unknown costs must not cost an error value each
+	if n := testing.AllocsPerRun(100, func() { _ = o.Validate() }); n != 0 {
+		t.Errorf("Validate of a valid order allocates %v times", n)
+	}
+}
