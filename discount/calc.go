@@ -269,6 +269,7 @@ type run struct {
 	h       *History
 	now     time.Time
 	sub     loyalty.Money
+	base0   []loyalty.Money // the line totals before any discount
 	floor   []loyalty.Money
 	hasCap  bool
 	codes   []string
@@ -331,6 +332,7 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 	// One backing array for all per-line amounts: base, floor, every entry, the states.
 	money := make([]loyalty.Money, n*(k+3+preStates))
 	base0 := money[:n:n]
+	r.base0 = base0
 	r.floor = money[n : 2*n : 2*n]
 	flags := make([]bool, k*(preStates+1))
 	for i := range r.states {
@@ -629,9 +631,10 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		}
 	}
 	// Scope.
-	eligBase := loyalty.Zero(cur)
+	eligBase := loyalty.Zero(cur) // what is left to discount on the eligible lines
+	eligOrig := loyalty.Zero(cur) // their value before any discount: the order's size
 	var eligQty loyalty.Quantity
-	found := false
+	matched, found := false, false
 	for li := range o.Lines {
 		l := &o.Lines[li]
 		in, excluded := d.Scope.match(l)
@@ -639,6 +642,7 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 			r.notes = append(r.notes, LineNote{Line: li, Reason: ReasonExcluded})
 			e.Reasons |= ReasonExcluded
 		}
+		matched = matched || in
 		if !in || !base[li].IsPositive() {
 			r.w[li] = 0
 			continue
@@ -646,24 +650,29 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		found = true
 		r.w[li] = base[li].MinorUnits()
 		var err error
-		if eligBase, err = eligBase.Add(base[li]); err != nil {
-			r.fail(err)
-			return
+		if eligBase, err = eligBase.Add(base[li]); err == nil {
+			if eligOrig, err = eligOrig.Add(r.base0[li]); err == nil {
+				eligQty, err = eligQty.Add(l.Quantity)
+			}
 		}
-		if eligQty, err = eligQty.Add(l.Quantity); err != nil {
-			r.fail(err)
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
 			return
 		}
 	}
-	if !found {
+	switch {
+	case !matched:
 		e.Reasons |= ReasonNoEligibleLines
+		return
+	case !found: // in scope, but nothing is left to discount
+		e.Reasons |= ReasonNoEffect
 		return
 	}
 	out := e.Lines
 	mode := r.c.rounding
 	switch d.Kind {
 	case Percent, Volume, Cumulative:
-		rate, ok := r.rate(cd, e, eligBase, eligQty)
+		rate, ok := r.rate(cd, e, eligOrig, eligQty)
 		if !ok {
 			return
 		}
@@ -718,7 +727,9 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 }
 
 // rate picks the fraction a rate-based discount applies.
-func (r *run) rate(cd *compiled, e *Entry, eligBase loyalty.Money, eligQty loyalty.Quantity) (decimal.Decimal, bool) {
+// A volume discount measures the eligible lines' value before any discount (eligOrig) and
+// quantity: the size of the order, whatever other discounts did.
+func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyalty.Quantity) (decimal.Decimal, bool) {
 	d := cd.d
 	if d.Kind == Percent || cd.override {
 		return cd.rate, true
@@ -737,8 +748,8 @@ func (r *run) rate(cd *compiled, e *Entry, eligBase loyalty.Money, eligQty loyal
 			e.Need = Measure{Quantity: d.Tiers[0].FromQuantity}
 		}
 	case d.Kind == Volume:
-		have.Amount = eligBase
-		tier = moneyTier(d.Tiers, eligBase)
+		have.Amount = eligOrig
+		tier = moneyTier(d.Tiers, eligOrig)
 		if tier < 0 {
 			e.Need = Measure{Amount: d.Tiers[0].From}
 		}

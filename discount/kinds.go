@@ -33,7 +33,7 @@ const (
 	// units are bought.
 	CheapestFree
 	// Volume takes a percentage chosen by the size of this one order (eligible quantity or
-	// amount, see [Basis]) from a ladder of [Tier]s.
+	// amount before any discount, see [Basis]) from a ladder of [Tier]s.
 	Volume
 	// Cumulative takes a percentage chosen by the account's accumulated spend (supplied by
 	// the caller as a [History]) from a ladder of [Tier]s, optionally with [Decay].

@@ -411,3 +411,17 @@ func TestNestedBases(t *testing.T) {
 		})
 	}
 }
+
+// TestVolumeMeasuresOrderSize: a volume tier depends on the order's size, not on what
+// earlier discounts left: 50 % first, then 10 % from 1,000 of the 500 left = 50. A fully
+// discounted line leaves later discounts nothing to do.
+func TestVolumeMeasuresOrderSize(t *testing.T) {
+	o := order(line("A", "", "1", "1000", ""))
+	vol := discount.Discount{ID: "vol", Kind: discount.Volume, Basis: discount.ByAmount, Scope: all, Priority: 2,
+		Tiers: []discount.Tier{{From: m("1000"), Percent: dec("10")}}}
+	r := apply(t, policy(discount.Sequential, pct("half", "50", 1), vol), o, discount.History{})
+	diff(t, "outcomes", map[string]outcome{"half": {m("500"), 0, ""}, "vol": {m("50"), 0, ""}}, outcomes(r))
+
+	r = apply(t, policy(discount.Sequential, pct("all", "100", 1), vol), o, discount.History{})
+	diff(t, "outcomes", map[string]outcome{"all": {m("1000"), 0, ""}, "vol": {m("0"), discount.ReasonNoEffect, ""}}, outcomes(r))
+}
