@@ -89,8 +89,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run %d: %v", run, err)
 			}
-			if v != len(want) {
-				t.Fatalf("run %d: version %d, want %d", run, v, len(want))
+			if v != want[len(want)-1].version {
+				t.Fatalf("run %d: version %d, want %d", run, v, want[len(want)-1].version)
 			}
 		}
 		var n int

@@ -41,16 +41,17 @@ func migrations() ([]migration, error) {
 		list = append(list, migration{version: v, name: name, sql: string(body)})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].version < list[j].version })
-	for i, m := range list {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlstore: migration %d is missing (found %d)", i+1, m.version)
+	for i := 1; i < len(list); i++ {
+		if list[i].version == list[i-1].version {
+			return nil, fmt.Errorf("sqlstore: two migrations are numbered %d", list[i].version)
 		}
 	}
 	return list, nil
 }
 
-// Migrate brings the schema of db up to date by applying, in order, every embedded migration
-// it has not applied yet, each in its own transaction together with its entry in the
+// Migrate brings the schema of db up to date by applying, in order of their numbers, every
+// embedded migration it has not applied yet (numbers are unique but need not be contiguous,
+// so that stores can be added independently), each in its own transaction together with its entry in the
 // loyalty_schema_migrations table. It is idempotent and safe to run from several processes
 // at once. It returns the schema version reached.
 func Migrate(ctx context.Context, db DBTX, dialect Dialect) (int, error) {
