@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -75,6 +76,8 @@ type Ledger struct {
 	cfg   Config
 	loc   *time.Location
 	clock loyalty.Clock
+
+	readers sync.Pool // *balanceReader
 }
 
 // New returns a Ledger over store with cfg, which must be valid.

@@ -82,14 +82,19 @@ type memTx struct {
 	tx *memtx.Tx
 }
 
-func notFound(what string, key any) error {
-	return fmt.Errorf("points: %s %v: %w", what, key, loyalty.ErrNotFound)
-}
+// Not-found errors are preallocated: a miss (a new idempotency key, a new order) is the
+// common case of every posting and must not allocate.
+var (
+	errNoAccount  = fmt.Errorf("points: account: %w", loyalty.ErrNotFound)
+	errNoLot      = fmt.Errorf("points: lot: %w", loyalty.ErrNotFound)
+	errNoPurchase = fmt.Errorf("points: purchase: %w", loyalty.ErrNotFound)
+	errNoRecord   = fmt.Errorf("points: idempotency record: %w", loyalty.ErrNotFound)
+)
 
 func (t memTx) Account(h Holder) (Account, error) {
 	a, ok := t.s.accounts.Get(t.tx, h)
 	if !ok {
-		return Account{}, notFound("account", h)
+		return Account{}, errNoAccount
 	}
 	return a, nil
 }
@@ -102,7 +107,7 @@ func (t memTx) Accounts(fn func(Account) bool) error {
 func (t memTx) Lot(id LotID) (Lot, error) {
 	m, ok := t.s.lots.Get(t.tx, id)
 	if !ok {
-		return Lot{}, notFound("lot", id)
+		return Lot{}, errNoLot
 	}
 	return m.lot, nil
 }
@@ -114,7 +119,7 @@ func (t memTx) OpenLots(h Holder) ([]Lot, error) {
 	t.s.holderLots.Range(t.tx, h, from, func(_ int, id LotID) bool {
 		m, ok := t.s.lots.Get(t.tx, id)
 		if !ok {
-			err = notFound("lot", id)
+			err = errNoLot
 			return false
 		}
 		if m.lot.Open() {
@@ -170,7 +175,7 @@ func (t memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 func (t memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
 	p, ok := t.s.purchases.Get(t.tx, purchaseKey{h, order})
 	if !ok {
-		return Purchase{}, notFound("purchase", order)
+		return Purchase{}, errNoPurchase
 	}
 	return p, nil
 }
@@ -178,7 +183,7 @@ func (t memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
 func (t memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 	r, ok := t.s.records.Get(t.tx, key)
 	if !ok {
-		return Record{}, notFound("idempotency key", key)
+		return Record{}, errNoRecord
 	}
 	return r, nil
 }
@@ -207,7 +212,7 @@ func (t memTx) InsertLot(l Lot) (Lot, error) {
 func (t memTx) UpdateLot(l Lot) error {
 	m, ok := t.s.lots.Get(t.tx, l.ID)
 	if !ok {
-		return notFound("lot", l.ID)
+		return fmt.Errorf("points: lot %d: %w", l.ID, loyalty.ErrNotFound)
 	}
 	if m.lot.Holder != l.Holder {
 		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, m.lot.Holder, l.Holder, loyalty.ErrConflict)

@@ -3,6 +3,7 @@ package points
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -293,8 +294,9 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 	if err := o.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("points: order: %w", err)
 	}
+	unit := multiplier.IsZero() || multiplier.Equal(one)
 	if multiplier.IsZero() {
-		multiplier = decimal.New(1, 0)
+		multiplier = one
 	} else if multiplier.Sign() < 0 {
 		return Plan{}, loyalty.Invalid("multiplier", multiplier, "must be positive")
 	}
@@ -351,17 +353,27 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 			}
 			continue
 		}
-		var exact decimal.Decimal
-		value := decimal.New(group, -digits)
-		if !rate.ShareOfPrice.IsZero() {
-			exact = value.Mul(rate.ShareOfPrice).Mul(multiplier)
+		var pts Points
+		if perMinor, ok := minorUnits(rate.Per, digits); ok && unit && rate.ShareOfPrice.IsZero() {
+			// The common case, in integer arithmetic: whole blocks times points per block.
+			blocks := group / perMinor
+			pts = Points(blocks) * rate.Points
+			if blocks != 0 && pts/Points(blocks) != rate.Points {
+				return Plan{}, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
+			}
 		} else {
-			blocks, _ := value.QuoRem(rate.Per, 0) // whole blocks: "per full 10"
-			exact = blocks.Mul(decimal.New(int64(rate.Points), 0)).Mul(multiplier)
-		}
-		pts, err := roundPoints(exact, r.Rounding)
-		if err != nil {
-			return Plan{}, err
+			var exact decimal.Decimal
+			value := decimal.New(group, -digits)
+			if !rate.ShareOfPrice.IsZero() {
+				exact = value.Mul(rate.ShareOfPrice).Mul(multiplier)
+			} else {
+				blocks, _ := value.QuoRem(rate.Per, 0) // whole blocks: "per full 10"
+				exact = blocks.Mul(decimal.New(int64(rate.Points), 0)).Mul(multiplier)
+			}
+			var err error
+			if pts, err = roundPoints(exact, r.Rounding); err != nil {
+				return Plan{}, err
+			}
 		}
 		if pts == 0 {
 			continue
@@ -472,4 +484,28 @@ func (p Plan) capped(allowed Points) (Plan, error) {
 		out.Lines[i].Points = parts[i]
 	}
 	return out, nil
+}
+
+var one = decimal.New(1, 0)
+
+// minorUnits returns d (an amount in major units) as a positive whole number of minor units
+// of a currency with digits decimals, when it is one and fits an int64.
+func minorUnits(d decimal.Decimal, digits int32) (int64, bool) {
+	if d.Sign() <= 0 || d.NumDigits() > 18 {
+		return 0, false
+	}
+	coef, exp := d.CoefficientInt64(), d.Exponent()+digits
+	for ; exp > 0; exp-- {
+		if coef > math.MaxInt64/10 {
+			return 0, false
+		}
+		coef *= 10
+	}
+	for ; exp < 0; exp++ {
+		if coef%10 != 0 {
+			return 0, false
+		}
+		coef /= 10
+	}
+	return coef, true
 }

@@ -41,24 +41,27 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 	if err := holder.Validate(); err != nil {
 		return Balance{}, loyalty.InField("holder", err)
 	}
-	now := l.clock.Now()
-	var a Account
-	due := false
-	err := l.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		if a, err = tx.Account(holder); err != nil {
-			if errors.Is(err, loyalty.ErrNotFound) {
-				return unknownHolder(holder)
-			}
-			return err
-		}
-		due = !a.NextDue.IsZero() && !now.Before(a.NextDue)
-		return nil
-	})
-	if err != nil || !due {
-		return balanceOf(a), err
+	// The read is the hot path of every checkout; a pooled reader keeps it from allocating
+	// the account row and the closure on every call.
+	r, _ := l.readers.Get().(*balanceReader)
+	if r == nil {
+		r = &balanceReader{}
+		r.fn = r.read
 	}
-	err = l.store.Update(ctx, func(tx Tx) error {
+	r.holder, r.now = holder, l.clock.Now()
+	err := l.store.View(ctx, r.fn)
+	bal, due, now := balanceOf(r.a), r.due, r.now
+	l.readers.Put(r)
+	if err != nil || !due {
+		return bal, err
+	}
+	return l.settleBalance(ctx, holder, now)
+}
+
+// settleBalance applies the holder's due activations and expiries and returns the balance.
+func (l *Ledger) settleBalance(ctx context.Context, holder Holder, now time.Time) (Balance, error) {
+	var a Account
+	err := l.store.Update(ctx, func(tx Tx) error {
 		b := &book{l: l, tx: tx, now: now, accounts: map[Holder]*Account{}}
 		acc, err := b.account(holder, false)
 		if err != nil {
@@ -68,6 +71,27 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 		return b.flush()
 	})
 	return balanceOf(a), err
+}
+
+// balanceReader is the reusable state of one balance read.
+type balanceReader struct {
+	holder Holder
+	now    time.Time
+	a      Account
+	due    bool
+	fn     func(tx ReadTx) error
+}
+
+func (r *balanceReader) read(tx ReadTx) error {
+	var err error
+	if r.a, err = tx.Account(r.holder); err != nil {
+		if errors.Is(err, loyalty.ErrNotFound) {
+			return unknownHolder(r.holder)
+		}
+		return err
+	}
+	r.due = !r.a.NextDue.IsZero() && !r.now.Before(r.a.NextDue)
+	return nil
 }
 
 // History returns up to limit of holder's entries from position from (0 is the first),
