@@ -129,3 +129,64 @@ func ExampleTeachingTable() {
 	//               30% |    17% / 20% |    33% / 50% |   67% / 200%
 	//               50% |    10% / 11% |    20% / 25% |    40% / 67%
 }
+
+// Why a 5 % discount costs far more than 5 %: at a 30 % margin it gives away a sixth of the
+// profit.
+func ExampleProfitShare() {
+	share, _ := discount.ProfitShare(decimal.NewFromInt(30), decimal.NewFromInt(5))
+	fmt.Printf("a 5%% discount at a 30%% margin gives away %s%% of the profit\n", share.StringFixed(2))
+	// Output: a 5% discount at a 30% margin gives away 16.67% of the profit
+}
+
+// The effective cashback of a fuel card: 1 point per full 10 spent on fuel, 3 per 10 in the
+// shop; 3,999 points buy 20 litres, worth 1,100 at 55 a litre.
+func ExampleEffectiveCashback() {
+	reward := loyalty.MustMoney("1100", "RUB")
+	per := loyalty.MustMoney("10", "RUB")
+	for _, path := range []struct {
+		name   string
+		points int64
+	}{{"fuel", 1}, {"shop", 3}} {
+		c, err := discount.EffectiveCashback(discount.Scheme{Points: path.points, Per: per, RewardPoints: 3999, RewardValue: reward})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s: %s%%\n", path.name, c.StringFixed(2))
+	}
+	// Output:
+	// fuel: 2.75%
+	// shop: 8.25%
+}
+
+// A personal discount that grows with purchases: from 10,000 accumulated 5 %, from 20,000
+// 10 %. Counting the current order, a 22,000 coat takes a new customer straight to 10 %.
+func ExampleCalculator_Apply_cumulative() {
+	d := decimal.RequireFromString
+	rub := loyalty.MustCurrency("RUB")
+	calc, err := discount.New(discount.Policy{
+		Currency: rub,
+		Stacking: discount.Exclusive,
+		Discounts: []discount.Discount{{
+			ID: "personal", Kind: discount.Cumulative, Scope: discount.Scope{All: true},
+			Tiers: []discount.Tier{
+				{From: loyalty.MustMoney("10000", "RUB"), Percent: d("5")},
+				{From: loyalty.MustMoney("20000", "RUB"), Percent: d("10")},
+			},
+			Accumulation: discount.Accumulation{IncludeCurrentOrder: true},
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	coat := loyalty.Order{ID: "coat", Account: "new-customer", Currency: rub,
+		PlacedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Lines:    []loyalty.Line{{SKU: "COAT", Quantity: loyalty.MustQuantity("1"), UnitPrice: loyalty.MustPrice("22000", "RUB")}}}
+	res, err := calc.Apply(coat, discount.History{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(res.Explain())
+	// Output:
+	// Subtotal 22000.00 RUB, discount 2200.00 RUB, total 19800.00 RUB.
+	// - personal, 10%: applied, 2200.00 RUB (line 1 2200.00).
+}
