@@ -416,7 +416,9 @@ func (s *Service) cancel(tx Tx, r *Referral, res *Result, at, now time.Time) err
 }
 
 // finalize makes r's pending conversion final: its pending grants become final, and the
-// referrer's milestones are checked.
+// referrer's milestones are checked. A milestone reached is granted on the referral whose
+// conversion reached it, so that profiles stay small however many milestones a referrer
+// reaches.
 func (s *Service) finalize(tx Tx, r *Referral, res *Result, now time.Time) error {
 	prof, err := tx.Profile(r.Referrer.ID())
 	if err != nil {
@@ -452,16 +454,18 @@ func (s *Service) finalizeWith(tx Tx, r *Referral, prof *Profile, res *Result, n
 				note += "; " + why
 			}
 			g := Grant{
-				ID:       fmt.Sprintf("%s/milestone/%d/%d", prof.Referrer.ID(), n, k),
-				Side:     SideReferrer,
-				Referrer: prof.Referrer.ID(),
-				Reward:   rw,
-				Status:   st,
-				At:       now,
-				Note:     note,
+				ID:        fmt.Sprintf("%s/milestone/%d/%d", prof.Referrer.ID(), n, k),
+				Side:      SideReferrer,
+				Referrer:  prof.Referrer.ID(),
+				Referee:   r.Referee,
+				Reward:    rw,
+				Status:    st,
+				At:        now,
+				Note:      note,
+				Milestone: n,
 			}
 			k++
-			prof.Milestones = append(prof.Milestones, g)
+			r.Grants = append(r.Grants, g)
 			res.Grants = append(res.Grants, g)
 		}
 	}

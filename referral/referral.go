@@ -58,12 +58,15 @@ type Grant struct {
 	ID       string            `json:"id"`
 	Side     Side              `json:"side"`
 	Referrer ReferrerID        `json:"referrer"`
-	Referee  loyalty.AccountID `json:"referee,omitempty"` // empty for milestone grants
-	Buyer    loyalty.BuyerID   `json:"buyer,omitempty"`   // the referee's buyer, if known
+	Referee  loyalty.AccountID `json:"referee"`         // for a milestone, the referee whose conversion reached it
+	Buyer    loyalty.BuyerID   `json:"buyer,omitempty"` // the referee's buyer, if known
 	Reward   Reward            `json:"reward"`
 	Status   GrantStatus       `json:"status"`
 	At       time.Time         `json:"at"`             // when it was earned
 	Note     string            `json:"note,omitempty"` // why: "welcome", "milestone: every 5 conversions", a cap
+	// Milestone is, for a milestone grant, the count of final conversions it rewards; 0
+	// for other grants.
+	Milestone int `json:"milestone,omitempty"`
 }
 
 // Referral is the attribution of one referee account to one referrer and what became of
@@ -101,7 +104,8 @@ type Referral struct {
 	CancelledAt  time.Time `json:"cancelled_at"`
 	CancelReason string    `json:"cancel_reason,omitempty"`
 
-	// Grants are the welcome and conversion rewards of this referral, in the order granted.
+	// Grants are the welcome and conversion rewards of this referral, and the referrer's
+	// milestone rewards its conversion reached, in the order granted.
 	Grants []Grant `json:"grants,omitempty"`
 	// Seq counts the grants ever created for this referee; grant IDs use it.
 	Seq int `json:"seq"`

@@ -214,8 +214,6 @@ type Profile struct {
 	Superseded int `json:"superseded"`
 	// Usage holds, per capped period, how much of the caps the current period has used.
 	Usage []CapUsage `json:"usage,omitempty"`
-	// Milestones holds the milestone rewards granted to the referrer.
-	Milestones []Grant `json:"milestones,omitempty"`
 }
 
 // CapUsage is what a referrer has used of its caps in the period starting at Start.
@@ -234,6 +232,5 @@ func (p Profile) Clone() Profile {
 	p.Identity = p.Identity.clone()
 	p.Recent = slices.Clone(p.Recent)
 	p.Usage = slices.Clone(p.Usage)
-	p.Milestones = slices.Clone(p.Milestones)
 	return p
 }

@@ -128,8 +128,5 @@ func buildReport(p Profile, refs []Referral, now time.Time) (Report, error) {
 			}
 		}
 	}
-	for _, g := range p.Milestones {
-		tally(g)
-	}
 	return rep, errors.Join(errs...)
 }

@@ -70,8 +70,25 @@ func TestMilestones(t *testing.T) {
 				t.Errorf("milestone grants (-want +got):\n%s", diff)
 			}
 			p, _ := svc.Profile(ctx, referral.AccountReferrer("acme"))
-			if diff := cmp.Diff(tt.want, milestoneIDs(p.Milestones)); diff != "" || p.Finalized != tt.conversions {
-				t.Errorf("profile: %d final conversions, milestones (-want +got):\n%s", p.Finalized, diff)
+			if p.Finalized != tt.conversions {
+				t.Errorf("profile: %d final conversions, want %d", p.Finalized, tt.conversions)
+			}
+			// Each milestone is kept on the referral whose conversion reached it.
+			got = nil
+			for i := range tt.conversions {
+				r, err := svc.Referral(ctx, loyalty.AccountID(fmt.Sprintf("acme-ref-%d", i)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range r.Grants {
+					if g.Milestone > 0 && (g.Milestone != i+1 || g.Referee != r.Referee) {
+						t.Errorf("milestone grant %+v on the referral of conversion %d", g, i+1)
+					}
+				}
+				got = append(got, milestoneIDs(r.Grants)...)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("stored milestone grants (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -392,6 +392,7 @@ func (m *machine) check(t *rapid.T) {
 	conversions := map[usage]int{}
 	finals := map[referral.ReferrerID]int{}
 	attributed := map[referral.ReferrerID]int{}
+	milestones := map[referral.ReferrerID]int{}
 	seen := map[string]bool{}
 	month := func(at time.Time) time.Time { return loyalty.Month.Start(at.In(time.UTC)) }
 
@@ -444,7 +445,12 @@ func (m *machine) check(t *rapid.T) {
 		for _, g := range got.Grants {
 			checkGrant(g)
 			welcome := g.Note == "welcome"
+			if g.Milestone > 0 {
+				milestones[g.Referrer]++
+			}
 			switch {
+			case g.Milestone > 0 && (got.Status != referral.StatusFinal || g.Status == referral.GrantPending):
+				t.Fatalf("milestone grant %s is %s on a %s referral", g.ID, g.Status, got.Status)
 			case welcome && g.Status != referral.GrantFinal:
 				t.Fatalf("welcome grant %s is %s", g.ID, g.Status)
 			case welcome:
@@ -465,13 +471,10 @@ func (m *machine) check(t *rapid.T) {
 		if err != nil {
 			t.Fatalf("Profile(%s): %v", ref, err)
 		}
-		for _, g := range p.Milestones {
-			checkGrant(g)
-		}
 		if p.Finalized != finals[ref.ID()] {
 			t.Fatalf("%s: profile counts %d final conversions, store has %d", ref, p.Finalized, finals[ref.ID()])
 		}
-		if n := len(p.Milestones); n != p.Finalized/smMilestoneEvery {
+		if n := milestones[ref.ID()]; n != p.Finalized/smMilestoneEvery {
 			t.Fatalf("%s: %d milestone grants for %d final conversions", ref, n, p.Finalized)
 		}
 		rep, err := m.svc.Report(bg, ref)
