@@ -98,3 +98,113 @@ func Example_milesLadder() {
 	// 2026-02-01 downgrade to Silver (600 tier points): miles x1.5, [priority check-in]
 	// 2026-04-01 downgrade to Red    (0 tier points): miles x1, [spend miles on car rental, parking, hotels]
 }
+
+// The older airline corporate program required a contract with a minimum of 1,000,000 RUB a
+// quarter. The projection reports the shortfall against the minimum and what keeping the
+// level takes at the quarterly review.
+func Example_contractMinimum() {
+	moscow := time.FixedZone("MSK", 3*60*60)
+	rub := func(s string) loyalty.Money { return loyalty.MustMoney(s, "RUB") }
+	ladder := tier.Ladder{
+		Currency: loyalty.MustCurrency("RUB"),
+		Levels: []tier.Level{
+			{Name: "base"},
+			{
+				Name:       "contract",
+				Threshold:  tier.Amount{Spend: rub("1000000")},
+				Benefits:   tier.Benefits{DiscountRate: decimal.RequireFromString("0.03"), Perks: []string{"personal manager", "deferred payment"}},
+				Commitment: &tier.Commitment{Period: loyalty.Quarter, Minimum: tier.Amount{Spend: rub("1000000")}, Enforce: true},
+			},
+		},
+		Window: tier.Window{Kind: tier.Calendar, Period: loyalty.Quarter},
+		Review: tier.ReviewPolicy{UpgradeEvery: loyalty.Month, DowngradeEvery: loyalty.Quarter},
+	}
+	e, err := tier.NewEvaluator(ladder, moscow)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, moscow) }
+	a := tier.Account{ID: "dealer-7", Enrolled: day(2025, 1, 1), History: tier.History{
+		{Day: tier.DayOf(day(2025, 1, 10)), Units: rub("1200000").MinorUnits()},
+		{Day: tier.DayOf(day(2025, 4, 20)), Units: rub("400000").MinorUnits()},
+	}}
+	fmt.Print(e.Project(a, day(2025, 5, 15)).Explain())
+	// Output:
+	// Account dealer-7 is at level contract.
+	// Qualifying spend from 2025-04-01 to 2025-06-30: 400000.00 RUB.
+	// It is at the top level.
+	// To keep the earned level at the review on 2025-07-01: 600000.00 RUB more; projected level then: base.
+	// Contract minimum 1000000.00 RUB for 2025-04-01 to 2025-06-30: 400000.00 RUB achieved, shortfall 600000.00 RUB.
+}
+
+// A dropshipping supplier lets a store use "fast transfer" (payment before the end customer
+// pays) after 6 months as a customer: a tenure ladder.
+func Example_tenurePerk() {
+	e, err := tier.NewEvaluator(tier.Ladder{
+		Measure: tier.Tenure,
+		Levels: []tier.Level{
+			{Name: "newcomer"},
+			{Name: "regular", Threshold: tier.Amount{Count: 6}, Benefits: tier.Benefits{Perks: []string{"fast transfer"}}},
+		},
+	}, time.UTC)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	store := tier.Account{ID: "store-12", Enrolled: time.Date(2025, 3, 15, 9, 30, 0, 0, time.UTC)}
+	for _, at := range []time.Time{time.Date(2025, 9, 14, 18, 0, 0, 0, time.UTC), time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)} {
+		p := e.Project(store, at)
+		fmt.Printf("%s: %s, fast transfer: %v", at.Format("2006-01-02"), p.LevelName, e.Level(p.Level).Benefits.HasPerk("fast transfer"))
+		if p.Next >= 0 {
+			fmt.Printf(", %s to %s", e.Format(p.NeededForNext), p.NextName)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// 2025-09-14: newcomer, fast transfer: false, 1 month to regular
+	// 2025-09-15: regular, fast transfer: true
+}
+
+// A hypermarket sells a cheap club card: 250 RUB buys a year of member prices. Spending
+// 100,000 RUB in a calendar year earns the same level.
+func Example_paidCard() {
+	ctx := context.Background()
+	rub := func(s string) loyalty.Money { return loyalty.MustMoney(s, "RUB") }
+	ladder := tier.Ladder{
+		Currency: loyalty.MustCurrency("RUB"),
+		Levels: []tier.Level{
+			{Name: "guest"},
+			{
+				Name:       "club",
+				Threshold:  tier.Amount{Spend: rub("100000")},
+				Benefits:   tier.Benefits{DiscountRate: decimal.RequireFromString("0.07")},
+				Membership: &tier.MembershipTerms{Fee: rub("250"), Months: 12},
+			},
+		},
+		Window: tier.Window{Kind: tier.Calendar, Period: loyalty.Year},
+	}
+	clock := loyalty.NewManualClock(time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC))
+	svc, err := tier.NewService(tier.NewMemoryStore(), tier.Config{Ladder: ladder, Clock: clock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	svc.Enroll(ctx, "shopper", time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC))
+	m, err := svc.BuyMembership(ctx, "shopper", 1, time.Time{}, "card-sale-1")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("paid %s for club from %s to %s\n", m.Fee, m.From.Format("2006-01-02"), m.Until.Format("2006-01-02"))
+	for _, at := range []time.Time{clock.Now(), m.Until} {
+		clock.Set(at)
+		p, _ := svc.Project(ctx, "shopper")
+		fmt.Printf("%s: %s (%s), member discount %s%%\n", at.Format("2006-01-02"), p.LevelName, p.Source,
+			svc.Evaluator().Level(p.Level).Benefits.DiscountRate.Shift(2))
+	}
+	// Output:
+	// paid 250.00 RUB for club from 2025-05-20 to 2026-05-20
+	// 2025-05-20: club (membership), member discount 7%
+	// 2026-05-20: guest (earned), member discount 0%
+}

@@ -337,11 +337,18 @@ func formatAmount(a Amount, m Measure) string {
 	case Volume:
 		return a.Volume.String()
 	case PointsEarned:
-		return fmt.Sprintf("%d points", a.Count)
+		return plural(a.Count, "point")
 	case Orders:
-		return fmt.Sprintf("%d orders", a.Count)
+		return plural(a.Count, "order")
 	case Tenure:
-		return fmt.Sprintf("%d months", a.Count)
+		return plural(a.Count, "month")
 	}
 	return fmt.Sprint(a.Count)
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d %s", n, unit)
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

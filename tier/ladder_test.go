@@ -1,6 +1,7 @@
 package tier_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -169,5 +170,45 @@ func TestHistorySum(t *testing.T) {
 	}
 	if got := tier.DayOf(date(2026, 3, 15)).Start(msk); !got.Equal(date(2026, 3, 15)) {
 		t.Errorf("Day.Start = %v", got)
+	}
+}
+
+func TestLadderJSONRoundTrip(t *testing.T) {
+	l := airlineLadder()
+	l.Levels[2].Benefits.Perks = []string{"personal manager"}
+	l.Levels[2].Commitment = &tier.Commitment{Period: loyalty.Quarter, Minimum: tier.Amount{Spend: rub("1000000")}, Enforce: true}
+	l.Levels[1].Membership = &tier.MembershipTerms{Fee: rub("250"), Months: 12}
+	data, err := json.Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back tier.Ladder
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", data, err)
+	}
+	if diff := cmp.Diff(l, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if err := back.Validate(); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(string(data), `"upgrade_every":"month"`) || !strings.Contains(string(data), `"earn_rate":"0.07"`) {
+		t.Errorf("unexpected JSON: %s", data)
+	}
+}
+
+func TestStatusFromALongerLadderDoesNotPanic(t *testing.T) {
+	e := mustEvaluator(milesLadder())
+	a := tier.Account{ID: "x", Enrolled: date(2025, 1, 1), Status: tier.Status{Level: 7, Reviewed: date(2025, 1, 1),
+		Override: &tier.Override{Level: 9, From: date(2025, 1, 1), Until: date(2026, 1, 1)}}}
+	if lv, _ := e.Effective(a.Status, date(2025, 6, 1)); lv != 2 {
+		t.Errorf("Effective = %d, want the top level 2", lv)
+	}
+	p := e.Project(a, date(2025, 6, 1))
+	if p.LevelName != "Gold" {
+		t.Errorf("projection level = %s", p.LevelName)
+	}
+	if _, _, err := e.Advance(a, date(2026, 6, 1)); err != nil {
+		t.Error(err)
 	}
 }

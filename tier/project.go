@@ -119,8 +119,9 @@ func (e *Evaluator) Project(a Account, now time.Time) Projection {
 		e.advance(&future, p.KeepBy, nil)
 		p.Projected, _ = e.Effective(future.Status, p.KeepBy)
 		p.ProjectedName = e.ladder.Levels[p.Projected].Name
-		if mk := e.measureAt(&a, p.KeepBy.Add(-time.Nanosecond)); mk < e.thr[st.Level] {
-			p.NeededToKeep = e.amount(e.thr[st.Level] - mk)
+		earned := max(min(st.Level, len(e.thr)-1), 0)
+		if mk := e.measureAt(&a, p.KeepBy.Add(-time.Nanosecond)); mk < e.thr[earned] {
+			p.NeededToKeep = e.amount(e.thr[earned] - mk)
 		} else {
 			p.NeededToKeep = e.amount(0)
 		}

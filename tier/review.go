@@ -314,7 +314,8 @@ func (e *Evaluator) Format(a Amount) string { return formatAmount(a, e.m) }
 func (e *Evaluator) Units(a Amount) (int64, error) { return amountUnits(e.m, e.cur, a) }
 
 // Effective returns the level in effect for st at t, and where it comes from: the earned
-// level, raised by an active override or paid membership.
+// level, raised by an active override or paid membership. Levels beyond the ladder (a
+// status stored under an older, longer ladder) are clamped to the top level.
 func (e *Evaluator) Effective(st Status, t time.Time) (int, Source) {
 	lv, src := st.Level, Earned
 	if st.Override.Active(t) && st.Override.Level > lv {
@@ -323,7 +324,8 @@ func (e *Evaluator) Effective(st Status, t time.Time) (int, Source) {
 	if st.Membership.Active(t) && st.Membership.Level > lv {
 		lv, src = st.Membership.Level, Paid
 	}
-	return lv, src
+	// a status stored under a longer ladder: clamp rather than index out of range
+	return max(min(lv, len(e.thr)-1), 0), src
 }
 
 // Benefits returns the benefits in effect for st at t: those of the effective level.
@@ -590,10 +592,7 @@ func (e *Evaluator) evaluate(a *Account, p, at time.Time, up, down, graceEnds bo
 	for qual > 0 && !e.commitMet(a, qual, p) {
 		qual--
 	}
-	lv := st.Level
-	if lv >= len(e.thr) { // a status from a longer ladder: clamp
-		lv = len(e.thr) - 1
-	}
+	lv := max(min(st.Level, len(e.thr)-1), 0) // a status stored under another ladder: clamp
 	keeps := m >= e.thr[lv] && e.commitMet(a, lv, p)
 	before, _ := e.Effective(*st, at.Add(-time.Nanosecond))
 	kind := ChangeKind("")

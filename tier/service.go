@@ -102,6 +102,8 @@ func (s *Service) Enroll(ctx context.Context, id loyalty.AccountID, at time.Time
 // apply. The activity counts for its local day. The same key with the same request returns
 // the first result and changes nothing; the same key with another request fails with
 // [loyalty.ErrConflict]. Tenure ladders record nothing: tenure follows from enrolment.
+// Activity dated before the account's last review counts from the next evaluation on: past
+// reviews are final and are not re-run.
 func (s *Service) Record(ctx context.Context, id loyalty.AccountID, at time.Time, amount Amount, key loyalty.IdempotencyKey) (Status, error) {
 	var errs []error
 	if id == "" {
