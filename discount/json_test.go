@@ -38,9 +38,20 @@ func TestPolicyJSON(t *testing.T) {
 			t.Errorf("Unmarshal(%s) = %v, want an error listing the names", bad, err)
 		}
 	}
-	// Results are JSON-able too.
-	if _, err := json.Marshal(r1); err != nil {
-		t.Errorf("Marshal(result): %v", err)
+	// Results are JSON-able too, reasons as codes.
+	out, err := json.Marshal(r1)
+	if err != nil {
+		t.Fatalf("Marshal(result): %v", err)
+	}
+	contains(t, string(out), `"reasons":"inactive"`, `"reasons":"excluded"`)
+	var rr discount.Result
+	if err := json.Unmarshal(out, &rr); err != nil {
+		t.Fatalf("Unmarshal(result): %v", err)
+	}
+	diff(t, "result after a JSON round trip", r1, rr)
+	var bad discount.Reason
+	if err := bad.UnmarshalText([]byte("excluded,bogus")); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown reason code: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package discount
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/loyaltykit/loyalty"
@@ -81,6 +82,26 @@ func (r Reason) String() string {
 		}
 	}
 	return b.String()
+}
+
+// MarshalText encodes r as its comma-separated codes, so that results read well as JSON.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText decodes comma-separated codes; the empty text is no reason.
+func (r *Reason) UnmarshalText(text []byte) error {
+	var v Reason
+	for _, code := range strings.Split(string(text), ",") {
+		if code == "" {
+			continue
+		}
+		i := slices.Index(reasonNames[:], code)
+		if i < 0 {
+			return loyalty.Invalid("reasons", code, "unknown reason code")
+		}
+		v |= 1 << i
+	}
+	*r = v
+	return nil
 }
 
 // Measure is a measured or required value: an amount, or a quantity of units. It is a plain
