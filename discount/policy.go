@@ -180,7 +180,8 @@ type Decay struct {
 // discount (at most 100 in total). An overridden rate is a negotiated one: ladders and
 // [Decay] no longer apply to it; an added rate still decays. A non-nil Condition replaces
 // the discount's condition for this account. Results mark personal rates with
-// [ReasonPersonal].
+// [ReasonPersonal]. A benefit of an account's own, beside the program's, is a Discount
+// restricted to it with [Condition].Accounts.
 type Term struct {
 	Account   loyalty.AccountID `json:"account"`
 	Discount  string            `json:"discount"`
@@ -458,6 +459,9 @@ func (d Discount) validate(cur loyalty.Currency) error {
 			add(loyalty.Invalid("decay.after_days", d.Decay.AfterDays, "must not be negative"))
 		}
 		add(checkPercent("decay.keep", d.Decay.Keep))
+		if d.Decay.AfterDays == 0 && !d.Decay.Keep.IsZero() {
+			add(loyalty.Invalid("decay.after_days", nil, "is required when decay.keep is set"))
+		}
 	default:
 		add(loyalty.Invalid("kind", d.Kind, "unknown discount kind"))
 	}

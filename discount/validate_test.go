@@ -74,6 +74,10 @@ func TestValidate(t *testing.T) {
 				Accumulation: discount.Accumulation{Months: -1}}
 		}, []string{"discounts[0].decay.after_days: must not be negative", "discounts[0].decay.keep: must be a percentage",
 			"discounts[0].accumulation.months: must not be negative"}},
+		{"decay keep without days", func(p *discount.Policy) {
+			p.Discounts[0] = discount.Discount{ID: "c", Kind: discount.Cumulative, Scope: all,
+				Tiers: []discount.Tier{{From: m("1"), Percent: dec("1")}}, Decay: discount.Decay{Keep: dec("50")}}
+		}, []string{"discounts[0].decay.after_days: is required when decay.keep is set"}},
 		{"negative cap", func(p *discount.Policy) { p.Cap.MaxAmount = m("-1") },
 			[]string{"cap.max_amount: must not be negative (got \"-1.00 RUB\")"}},
 		{"cap percent", func(p *discount.Policy) { p.Cap.MaxPercent = dec("101") }, []string{"cap.max_percent"}},
