@@ -319,19 +319,19 @@ func checkWindow(r Referral, at time.Time) (Outcome, string) {
 }
 
 // Qualify says, without changing anything, what an order of amount placed at time at would
-// do to the referral r under the rules: OutcomeConverted if it would convert it, otherwise
+// do to the referral ref under the rules: OutcomeConverted if it would convert it, otherwise
 // the outcome and the reason why not. It is the pure core of [Service.RecordOrder], for dry
 // runs ("this order earns your referrer a reward").
-func (rules Rules) Qualify(r Referral, amount loyalty.Money, at time.Time) (Outcome, string) {
-	if o, why := checkWindow(r, at); o != OutcomeConverted {
+func (r Rules) Qualify(ref Referral, amount loyalty.Money, at time.Time) (Outcome, string) {
+	if o, why := checkWindow(ref, at); o != OutcomeConverted {
 		return o, why
 	}
-	c, err := amount.Cmp(rules.MinOrder)
+	c, err := amount.Cmp(r.MinOrder)
 	if err != nil {
 		return OutcomeBelowMinimum, err.Error()
 	}
 	if c < 0 {
-		return OutcomeBelowMinimum, fmt.Sprintf("%s is below the minimum of %s", amount, rules.MinOrder)
+		return OutcomeBelowMinimum, fmt.Sprintf("%s is below the minimum of %s", amount, r.MinOrder)
 	}
 	return OutcomeConverted, ""
 }

@@ -2,6 +2,7 @@ package referral_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -402,5 +403,34 @@ func TestRetryInAnotherZone(t *testing.T) {
 	o.PlacedAt = t0.In(moscow)
 	if res := recordOrder(t, svc, "o1", o); !res.Replayed {
 		t.Errorf("order retried in another zone was not a replay: %+v", res)
+	}
+}
+
+// Settle works through any number of due conversions, batch by batch, oldest first.
+func TestSettleManyInBatches(t *testing.T) {
+	svc, clock := setup(t, twoSided())
+	register(t, svc, referral.AccountReferrer("acme"), "ACME", referral.Identity{})
+	const n = 250
+	var want []loyalty.AccountID
+	for i := range n {
+		a := loyalty.AccountID(fmt.Sprintf("r%03d", n-1-i)) // placed in reverse name order
+		attribute(t, svc, "a"+string(a), "ACME", a)
+		recordOrder(t, svc, "o"+string(a), mkOrder(loyalty.OrderID("o"+a), a, "10000", t0.Add(time.Duration(i)*time.Minute)))
+		want = append(want, a)
+	}
+	clock.Set(t0.Add(days(15)))
+	s, err := svc.Settle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, s.Finalized); diff != "" {
+		t.Errorf("finalized (-want +got):\n%s", diff)
+	}
+	if len(s.Grants) != 3*n {
+		t.Errorf("%d grants made final, want %d", len(s.Grants), 3*n)
+	}
+	rep, _ := svc.Report(ctx, referral.AccountReferrer("acme"))
+	if rep.Converted != n || rep.Granted.Points != 500*n {
+		t.Errorf("report after settling: %d converted, %d points", rep.Converted, rep.Granted.Points)
 	}
 }
