@@ -9,7 +9,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Measure names what a ladder's thresholds are measured in.
+// Measure names what a ladder's thresholds are measured in. It is a plain string value, safe
+// for concurrent use.
 type Measure string
 
 // The qualifying measures.
@@ -47,7 +48,8 @@ type Amount struct {
 }
 
 // Benefits are what a level gives, as data: the tier package does not apply them; an
-// orchestrator (or the shop) reads them. Zero fields mean "no such benefit".
+// orchestrator (or the shop) reads them. Zero fields mean "no such benefit". Benefits is a
+// plain value: safe for concurrent use as long as nobody modifies Perks.
 type Benefits struct {
 	// DiscountRate is a discount on price, such as 0.05 for 5%. It must lie in [0, 1].
 	DiscountRate decimal.Decimal `json:"discount_rate"`
@@ -85,7 +87,8 @@ func (b Benefits) HasPerk(name string) bool {
 // Minimum of the ladder's measure in every Period (1,000,000 RUB a quarter). The shortfall is
 // reported by projections; when Enforce is set, an account that missed the minimum in the last
 // complete period neither keeps the level at a downgrade review nor reaches it by an upgrade
-// (a period that began before the account's enrolment does not count as missed).
+// (a period that began before the account's enrolment does not count as missed). It is a plain
+// value, safe for concurrent use.
 type Commitment struct {
 	// Period is the commitment period: month, quarter, half-year or year.
 	Period loyalty.Period `json:"period"`
@@ -97,7 +100,7 @@ type Commitment struct {
 
 // MembershipTerms make a level purchasable: a fee buys the level for a number of months
 // (a paid club card that unlocks member prices). The tier package records the membership; the
-// fee is charged by the caller.
+// fee is charged by the caller. It is a plain value, safe for concurrent use.
 type MembershipTerms struct {
 	// Fee is the price of one membership period; it must not be negative and needs a currency.
 	Fee loyalty.Money `json:"fee"`
@@ -105,7 +108,8 @@ type MembershipTerms struct {
 	Months int `json:"months"`
 }
 
-// Level is one rung of a [Ladder].
+// Level is one rung of a [Ladder]. It is a plain value: safe for concurrent use as long as
+// nobody modifies it.
 type Level struct {
 	// Name identifies the level in explanations and events: "Silver". Required and unique.
 	Name string `json:"name"`
@@ -122,7 +126,9 @@ type Level struct {
 
 // Ladder is the whole configuration of a tiered program: ordered levels with thresholds on
 // one qualifying measure, the window the measure is summed over, and the review policy. It
-// is a plain value, validated by [Ladder.Validate] and compiled by [NewEvaluator].
+// is a plain value, validated by [Ladder.Validate] and compiled by [NewEvaluator] (which copies
+// it, so later changes to the Ladder do not affect the Evaluator). It marshals to and from
+// JSON. Safe for concurrent use as long as nobody modifies it.
 type Ladder struct {
 	// Measure is what thresholds count. Defaults to [Spend].
 	Measure Measure `json:"measure,omitempty"`

@@ -11,7 +11,7 @@ import (
 // Projection explains an account's standing at a time: its level and why, what is needed to
 // reach the next level, what is needed to keep the current one at the next downgrade review,
 // and the level it will have then if nothing more is recorded. It is plain data, rendered by
-// [Projection.Explain].
+// [Projection.Explain], safe for concurrent use as long as nobody modifies it.
 type Projection struct {
 	Account loyalty.AccountID `json:"account"`
 	At      time.Time         `json:"at"`
@@ -59,7 +59,8 @@ type Projection struct {
 	Commitment *CommitmentStatus `json:"commitment,omitempty"`
 }
 
-// CommitmentStatus reports progress towards a level's contract minimum in one period.
+// CommitmentStatus reports progress towards a level's contract minimum in one period. It is a
+// plain value, safe for concurrent use.
 type CommitmentStatus struct {
 	PeriodStart time.Time `json:"period_start"`
 	PeriodEnd   time.Time `json:"period_end"`

@@ -9,6 +9,7 @@ import (
 )
 
 // DowngradeMode says how far a downgrade review lowers an account that no longer qualifies.
+// It is a plain string value, safe for concurrent use.
 type DowngradeMode string
 
 // The downgrade modes.
@@ -68,7 +69,7 @@ func (p ReviewPolicy) Validate() error {
 }
 
 // Grace is a pending downgrade: the account keeps its level until Until, then drops to To
-// unless it qualified again in the meantime.
+// unless it qualified again in the meantime. It is a plain value, safe for concurrent use.
 type Grace struct {
 	Until time.Time `json:"until"`
 	To    int       `json:"to"`
@@ -76,7 +77,7 @@ type Grace struct {
 
 // Override is a negotiated status for one account: the account has at least Level from From
 // until Until (exclusive), whatever it earns. An override never lowers an account below the
-// level it earned.
+// level it earned. It is a plain value, safe for concurrent use.
 type Override struct {
 	Level  int       `json:"level"`
 	From   time.Time `json:"from"`
@@ -89,7 +90,8 @@ func (o *Override) Active(t time.Time) bool {
 	return o != nil && !t.Before(o.From) && t.Before(o.Until)
 }
 
-// Membership is a paid status: a fee bought Level from From until Until (exclusive).
+// Membership is a paid status: a fee bought Level from From until Until (exclusive). It is a
+// plain value, safe for concurrent use.
 type Membership struct {
 	Level int           `json:"level"`
 	From  time.Time     `json:"from"`
@@ -104,6 +106,7 @@ func (m *Membership) Active(t time.Time) bool {
 
 // Status is an account's standing. Level is the level earned by qualification; the level in
 // effect at a time also counts an active override or membership ([Evaluator.Effective]).
+// Status holds pointers: use [Status.Clone] before sharing a copy that will be modified.
 type Status struct {
 	// Level is the earned level (an index into the ladder's levels; 0 is the entry level).
 	Level int `json:"level"`
@@ -138,7 +141,7 @@ func (s Status) Clone() Status {
 }
 
 // Account is what the tier package keeps per account: enrolment, status and qualifying
-// history.
+// history. Like [Status], use [Account.Clone] before sharing a copy that will be modified.
 type Account struct {
 	ID       loyalty.AccountID `json:"id"`
 	Enrolled time.Time         `json:"enrolled"`
@@ -155,7 +158,8 @@ func (a Account) Clone() Account {
 	return a
 }
 
-// Source says where an account's effective level comes from.
+// Source says where an account's effective level comes from. It is a plain string value,
+// safe for concurrent use.
 type Source string
 
 // The sources of an effective level.
@@ -165,7 +169,8 @@ const (
 	Paid       Source = "membership" // a paid membership
 )
 
-// ChangeKind names what happened to an account's status.
+// ChangeKind names what happened to an account's status. It is a plain string value, safe for
+// concurrent use.
 type ChangeKind string
 
 // The kinds of change.
@@ -183,7 +188,7 @@ const (
 // Change is an event: an account's status changed. From and To are the effective levels just
 // before and after (equal when, say, an earned upgrade hides under a higher override); Earned
 // is the earned level after; Qualifying is the measure the evaluation saw (zero for events
-// that are not evaluations).
+// that are not evaluations). It is a plain value, safe for concurrent use.
 type Change struct {
 	Account    loyalty.AccountID `json:"account"`
 	At         time.Time         `json:"at"`

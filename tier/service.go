@@ -11,7 +11,7 @@ import (
 	"github.com/loyaltykit/loyalty"
 )
 
-// Config configures a [Service].
+// Config configures a [Service]. It is a plain value, read once by [NewService].
 type Config struct {
 	// Ladder is the program's ladder; it must be valid.
 	Ladder Ladder
@@ -215,7 +215,8 @@ func (s *Service) Review(ctx context.Context, id loyalty.AccountID, at time.Time
 	return out, changes, nil
 }
 
-// BatchReport is the result of [Service.ReviewAll].
+// BatchReport is the result of [Service.ReviewAll]. It is plain data, safe for concurrent
+// reads.
 type BatchReport struct {
 	At       time.Time `json:"at"`
 	Reviewed int       `json:"reviewed"` // accounts evaluated (not already reviewed up to At)

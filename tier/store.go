@@ -21,11 +21,14 @@ import (
 //   - Values are copied in and out: callers never alias stored data.
 //   - Implementations are safe for concurrent use.
 type Store interface {
+	// Update runs fn in one atomic read-write transaction (see above).
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in one consistent read-only transaction.
 	View(ctx context.Context, fn func(tx ReadTx) error) error
 }
 
-// ReadTx is the read side of a transaction.
+// ReadTx is the read side of a transaction. It is valid only inside the function it was
+// given to and must not be used from several goroutines.
 type ReadTx interface {
 	// Account returns the account, or an error wrapping [loyalty.ErrNotFound].
 	Account(id loyalty.AccountID) (Account, error)
@@ -41,7 +44,8 @@ type ReadTx interface {
 	LastBatchReview() (time.Time, error)
 }
 
-// Tx is a read-write transaction.
+// Tx is a read-write transaction. It is valid only inside the function it was given to and
+// must not be used from several goroutines.
 type Tx interface {
 	ReadTx
 	// PutAccount creates or replaces the account with ID a.ID.
@@ -56,7 +60,8 @@ type Tx interface {
 }
 
 // Receipt is the stored outcome of an idempotent mutation: the request (as a canonical
-// payload string, to detect a key reused for another request) and its first result.
+// payload string, to detect a key reused for another request) and its first result. It is a
+// plain value (use [Status.Clone] before modifying a shared copy).
 type Receipt struct {
 	Payload string            `json:"payload"`
 	Account loyalty.AccountID `json:"account"`

@@ -7,7 +7,8 @@ import (
 	"github.com/loyaltykit/loyalty"
 )
 
-// WindowKind names a kind of qualification window.
+// WindowKind names a kind of qualification window. It is a plain string value, safe for
+// concurrent use.
 type WindowKind string
 
 // The kinds of qualification window.
@@ -131,7 +132,8 @@ func midnight(t time.Time) time.Time {
 }
 
 // Day is a calendar date, counted in days since 1970-01-01, in the program's location. Day
-// totals of qualifying activity are kept per Day.
+// totals of qualifying activity are kept per Day. It is a plain integer value, safe for
+// concurrent use.
 type Day int32
 
 // DayOf returns the date of t in t's location.
@@ -151,13 +153,15 @@ func (d Day) String() string { return time.Unix(int64(d)*86400, 0).UTC().Format(
 
 // DayTotal is the qualifying activity of one account on one local day, in the integer units
 // of the ladder's measure (minor units for spend, millionths for volume, counts otherwise).
+// It is a plain value, safe for concurrent use.
 type DayTotal struct {
 	Day   Day   `json:"day"`
 	Units int64 `json:"units"`
 }
 
 // History is an account's qualifying activity: one [DayTotal] per day with activity, sorted by
-// day. Units may be negative (returns, corrections).
+// day. Units may be negative (returns, corrections). A History is a slice: safe for
+// concurrent reads, not for concurrent modification.
 type History []DayTotal
 
 // Sum returns the total of the days in [from, to), saturating instead of overflowing.
