@@ -552,7 +552,7 @@ func (r *run) mark(u *unit, reason Reason, by string) {
 	}
 	e := &r.entries[u.disc]
 	r.reset(u.disc, e)
-	e.Reasons = reason
+	e.Reasons |= reason
 	e.By = by
 }
 
@@ -726,7 +726,7 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 	r.limit(i, st, e)
 }
 
-// rate picks the fraction a rate-based discount applies.
+// rate picks the fraction a rate-based discount applies, recording its tier and percent.
 // A volume discount measures the eligible lines' value before any discount (eligOrig) and
 // quantity: the size of the order, whatever other discounts did.
 func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyalty.Quantity) (decimal.Decimal, bool) {

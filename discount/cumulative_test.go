@@ -209,3 +209,36 @@ func TestHistoryAccumulated(t *testing.T) {
 		diff(t, "last", day.AddDate(0, 0, -10), last)
 	}
 }
+
+// TestPersonalTermsAndDecay: an added rate decays with the ladder; an overridden one is a
+// negotiated rate and does not.
+func TestPersonalTermsAndDecay(t *testing.T) {
+	h := discount.History{Purchases: []discount.Purchase{bought(90, "25000")}} // 10 % tier, 90 days idle
+	tests := []struct {
+		name    string
+		term    discount.Term
+		want    loyalty.Money
+		pct     string
+		decayed bool
+	}{
+		// (10 + 2) % × 50 % = 6 % of 22,000 = 1,320.
+		{"add decays", discount.Term{Account: "acme", Discount: "personal", Mode: discount.Add, Percent: dec("2")},
+			m("1320"), "6", true},
+		// 8 % negotiated, no decay: 1,760.
+		{"override does not decay", discount.Term{Account: "acme", Discount: "personal", Mode: discount.Override, Percent: dec("8")},
+			m("1760"), "8", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := single(ladder(discount.Accumulation{}, discount.Decay{AfterDays: 60, Keep: dec("50")}))
+			p.Terms = []discount.Term{tt.term}
+			r := apply(t, p, coat(), h)
+			e, _ := r.Entry("personal")
+			diff(t, "amount", tt.want, e.Amount)
+			if !e.Percent.Equal(dec(tt.pct)) || e.Reasons.Has(discount.ReasonDecayed) != tt.decayed ||
+				!e.Reasons.Has(discount.ReasonPersonal) {
+				t.Errorf("percent %s reasons %q", e.Percent, e.Reasons)
+			}
+		})
+	}
+}
