@@ -434,3 +434,34 @@ func TestSettleManyInBatches(t *testing.T) {
 		t.Errorf("report after settling: %d converted, %d points", rep.Converted, rep.Granted.Points)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	rules := twoSided()
+	rules.Attribution = referral.LastWithinWindow
+	svc, clock := setup(t, rules)
+	register(t, svc, referral.AccountReferrer("acme"), "ACME", referral.Identity{})
+	register(t, svc, referral.AccountReferrer("globex"), "GLOBEX", referral.Identity{})
+	attribute(t, svc, "a1", "ACME", "new-co")
+	r, _ := svc.Referral(ctx, "new-co")
+	if got := r.Explain(); !strings.Contains(got, "It has not converted; it can until 2026-02-04.") {
+		t.Errorf("open referral:\n%s", got)
+	}
+	clock.Advance(days(1))
+	attribute(t, svc, "a2", "GLOBEX", "new-co")
+	recordOrder(t, svc, "o1", mkOrder("o1", "new-co", "12000", clock.Now()))
+	res, err := svc.RecordReturn(ctx, referral.ReturnEvent{Key: "r1", Account: "new-co", Order: "o1", Amount: rubs("12000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `Account new-co was referred by account globex with code GLOBEX on 2026-01-06.
+It was first referred by account:acme, and taken over.
+It converted by order o1 of 12000.00 RUB on 2026-01-06.
+The conversion was cancelled on 2026-01-06: order o1 was returned inside its return window (0.00 RUB kept).
+- 30% discount to the referee: final (welcome)
+- 500 points to the referrer: cancelled
+- credit of 1000.00 RUB to the referrer: cancelled
+- promo code of family THANKS to the referee: cancelled`
+	if diff := cmp.Diff(want, res.Referral.Explain()); diff != "" {
+		t.Errorf("Explain (-want +got):\n%s", diff)
+	}
+}

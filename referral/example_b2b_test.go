@@ -79,3 +79,31 @@ func Example_twoSidedB2B() {
 	// final: credit of 5000.00 RUB to the referrer (buyer:engineer-petrov/milestone/2/0)
 	// buyer engineer-petrov of account stroymash: 3 attributed, 2 converted, 1 cancelled; granted 1500 points and 5000.00 RUB
 }
+
+// A referral explains itself.
+func ExampleReferral_Explain() {
+	ctx := context.Background()
+	clock := loyalty.NewManualClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC))
+	svc, _ := referral.New(referral.Config{
+		Store: referral.NewMemoryStore(),
+		Clock: clock,
+		Rules: referral.Rules{
+			ReferrerRewards: []referral.Reward{referral.PointsReward(700)},
+			WelcomeRewards:  []referral.Reward{referral.PromoReward("WELCOME")},
+			Caps:            []referral.Cap{{Period: loyalty.Month, MaxPoints: 500}},
+		},
+	})
+	svc.Register(ctx, referral.Registration{Referrer: referral.PartnerReferrer("dealer-7", ""), Code: "DEALER7"})
+	svc.Attribute(ctx, referral.Attribution{Key: "s1", Code: "dealer7", Referee: "omega"})
+	res, _ := svc.RecordOrder(ctx, referral.OrderEvent{Key: "o1", Order: loyalty.Order{
+		ID: "OM-1", Account: "omega", Currency: loyalty.MustCurrency("RUB"), PlacedAt: clock.Now(),
+		Lines: []loyalty.Line{{SKU: "filter", Quantity: loyalty.MustQuantity("2"), UnitPrice: loyalty.MustPrice("4500", "RUB")}},
+	}})
+	fmt.Println(res.Referral.Explain())
+	// Output:
+	// Account omega was referred by partner dealer-7 with code DEALER7 on 2026-05-04.
+	// It converted by order OM-1 of 9000.00 RUB on 2026-05-04.
+	// The rewards become final on 2026-05-18 unless the order is returned.
+	// - promo code of family WELCOME to the referee: final (welcome)
+	// - 500 points to the referrer: pending (cut from 700 to 500 points by the cap of 500 points per month)
+}
