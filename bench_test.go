@@ -70,3 +70,11 @@ func BenchmarkNormalizeCode(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkMoneyDivRate(b *testing.B) {
+	m, r := loyalty.MustMoney("1234.56", "RUB"), decimal.RequireFromString("0.8")
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkMoney, _ = m.DivRate(r, loyalty.Ceiling)
+	}
+}

@@ -194,6 +194,21 @@ func (m Money) MulRate(rate decimal.Decimal, mode RoundingMode) (Money, error) {
 	return Money{units: v, cur: m.cur}, nil
 }
 
+// DivRate returns m/rate rounded once to whole minor units with mode: the price that leaves
+// a 20% margin over a cost is cost.DivRate(0.8, loyalty.Ceiling). The quotient is exact
+// before rounding and does not allocate for rates of up to 18 significant digits. A zero
+// rate is an [ErrInvalid] error; a result out of range is [ErrOverflow].
+func (m Money) DivRate(rate decimal.Decimal, mode RoundingMode) (Money, error) {
+	if rate.IsZero() {
+		return Money{}, Invalid("rate", "0", "cannot divide by zero")
+	}
+	v, ok := divDecimalRound(m.units, rate, mode)
+	if !ok {
+		return Money{}, fmt.Errorf("%w: %s ÷ %s", ErrOverflow, m, rate.String())
+	}
+	return Money{units: v, cur: m.cur}, nil
+}
+
 // Cmp compares m and o: -1 if m < o, 0 if equal, +1 if m > o. Amounts in different
 // currencies do not compare and return a [*CurrencyMismatchError].
 func (m Money) Cmp(o Money) (int, error) {

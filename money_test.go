@@ -367,3 +367,37 @@ func TestCurrencyText(t *testing.T) {
 		t.Errorf("Marshal USD = %s", data)
 	}
 }
+
+func TestDivRate(t *testing.T) {
+	d := decimal.RequireFromString
+	for _, tc := range []struct {
+		amount, rate string
+		mode         loyalty.RoundingMode
+		want         string
+	}{
+		{"100", "0.8", loyalty.Ceiling, "125.00"},
+		{"1", "3", loyalty.HalfUp, "0.33"},
+		{"1", "3", loyalty.Ceiling, "0.34"},
+		{"-1", "3", loyalty.Ceiling, "-0.33"},
+		{"-1", "3", loyalty.Floor, "-0.34"},
+		{"0.05", "2", loyalty.HalfEven, "0.02"}, // 0.025 → even
+		{"0.05", "2", loyalty.HalfUp, "0.03"},
+		{"10", "-0.5", loyalty.HalfUp, "-20.00"},
+		{"10", "1e2", loyalty.HalfUp, "0.10"},
+		{"10", "0.0000000000000000000001", loyalty.HalfUp, "overflow"},
+	} {
+		got, err := loyalty.MustMoney(tc.amount, "RUB").DivRate(d(tc.rate), tc.mode)
+		if tc.want == "overflow" {
+			if !errors.Is(err, loyalty.ErrOverflow) {
+				t.Errorf("%s ÷ %s = %v, %v; want overflow", tc.amount, tc.rate, got, err)
+			}
+			continue
+		}
+		if err != nil || got.Amount() != tc.want {
+			t.Errorf("%s ÷ %s (%v) = %v, %v; want %s", tc.amount, tc.rate, tc.mode, got.Amount(), err, tc.want)
+		}
+	}
+	if _, err := loyalty.MustMoney("1", "RUB").DivRate(decimal.Zero, loyalty.HalfUp); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("÷ 0: %v, want ErrInvalid", err)
+	}
+}

@@ -256,3 +256,35 @@ func TestPropTextAndJSONRoundTripsAreLossless(t *testing.T) {
 		}
 	})
 }
+
+func TestPropDivRateMatchesDecimalOracle(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cur := genCurrency.Draw(t, "cur")
+		m := genMoney(cur).Draw(t, "m")
+		rate := genDecimal.Draw(t, "rate")
+		mode := genMode.Draw(t, "mode")
+		got, err := m.DivRate(rate, mode)
+		if rate.IsZero() {
+			if !errors.Is(err, loyalty.ErrInvalid) {
+				t.Fatalf("%v ÷ 0: %v, want ErrInvalid", m, err)
+			}
+			return
+		}
+		// The quotient to 60 decimals rounds like the exact one: an 18-digit divisor cannot
+		// produce a run of 55 nines or zeros that would hide which side of a half it is on.
+		q := m.Decimal().DivRound(rate, 60)
+		want := roundRef(q, int32(cur.Digits()), mode)
+		if q.Abs().Shift(int32(cur.Digits())).GreaterThan(decimal.New(9, 18)) {
+			if err != nil && !errors.Is(err, loyalty.ErrOverflow) {
+				t.Fatalf("%v ÷ %s: unexpected error %v", m, rate, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%v ÷ %s (%v): %v, want %s", m, rate, mode, err, want)
+		}
+		if !got.Decimal().Equal(want) {
+			t.Fatalf("%v ÷ %s (%v) = %v, want %s", m, rate, mode, got, want)
+		}
+	})
+}

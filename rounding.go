@@ -180,3 +180,47 @@ func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode
 	}
 	return scaleRound(decimal.New(v, 0).Mul(rate), -shift, mode)
 }
+
+// divDecimalRound returns v/rate rounded with mode, exactly. Rates of up to 18 significant
+// digits run in wide integer arithmetic without allocating; others take the big-number path.
+// ok is false for a zero rate or a result out of range.
+func divDecimalRound(v int64, rate decimal.Decimal, mode RoundingMode) (int64, bool) {
+	if rate.IsZero() {
+		return 0, false
+	}
+	if rate.NumDigits() <= 18 {
+		coef := rate.CoefficientInt64()
+		exp := int(rate.Exponent())
+		neg := (v < 0) != (coef < 0)
+		switch {
+		case exp <= 0 && -exp < len(pow10): // v·10^-exp / coef
+			hi, lo := bits.Mul64(absU(v), pow10[-exp])
+			return divRound(hi, lo, absU(coef), neg, mode)
+		case exp > 0 && exp < len(pow10) && absU(coef) <= math.MaxUint64/pow10[exp]: // v / (coef·10^exp)
+			return divRound(0, absU(v), absU(coef)*pow10[exp], neg, mode)
+		}
+	}
+	num := big.NewInt(v)
+	den := rate.Coefficient()
+	ten := func(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+	if exp := int(rate.Exponent()); exp < 0 {
+		num.Mul(num, ten(-exp))
+	} else {
+		den.Mul(den, ten(exp))
+	}
+	neg := num.Sign()*den.Sign() < 0
+	num.Abs(num)
+	den.Abs(den)
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	half := new(big.Int).Lsh(r, 1).Cmp(den)
+	if roundsAway(mode, q.Bit(0) == 1, r.Sign() != 0, half, neg) {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() {
+		return 0, false
+	}
+	if neg {
+		return -q.Int64(), true
+	}
+	return q.Int64(), true
+}

@@ -418,21 +418,13 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 // (rounded up) times floorRate, or divided by floorDen.
 func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
 	cost, err := l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
-	if err != nil || c.floorDen.IsZero() {
-		if err != nil {
-			return loyalty.Money{}, err
-		}
+	switch {
+	case err != nil:
+		return loyalty.Money{}, err
+	case c.floorDen.IsZero():
 		return cost.MulRate(c.floorRate, loyalty.Ceiling)
 	}
-	// cost ÷ (1 − margin): the quotient truncated at the currency's digits, plus one minor
-	// unit when the division left a remainder.
-	q, rem := cost.Decimal().QuoRem(c.floorDen, int32(c.cur.Digits()))
-	f, err := loyalty.MoneyFromDecimal(q, c.cur, loyalty.Down)
-	if err == nil && rem.Sign() > 0 {
-		one, _ := loyalty.MoneyFromMinor(1, c.cur)
-		f, err = f.Add(one)
-	}
-	return f, err
+	return cost.DivRate(c.floorDen, loyalty.Ceiling) // cost ÷ (1 − margin)
 }
 
 // combine evaluates units under mode, computing on base (the prices the combination starts
