@@ -121,6 +121,9 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 	if a.Customer {
 		return refuse(ReasonCustomer, a.Referee, rid, "account %s has bought before and cannot be referred", a.Referee)
 	}
+	if err := checkKnownIdentity(tx, a, rid); err != nil {
+		return err
+	}
 	cur, err := tx.Referral(a.Referee)
 	exists := err == nil
 	if err != nil && !errors.Is(err, loyalty.ErrNotFound) {
@@ -142,6 +145,7 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 		Referee:           a.Referee,
 		RefereeBuyer:      a.Buyer,
 		Referrer:          ref,
+		Identity:          a.Identity,
 		Code:              prof.Code,
 		Status:            StatusAttributed,
 		AttributedAt:      at,
@@ -157,6 +161,7 @@ func (s *Service) attribute(tx Tx, a Attribution, at time.Time, res *Attribution
 		if next.RefereeBuyer == "" {
 			next.RefereeBuyer = cur.RefereeBuyer
 		}
+		next.Identity = cur.Identity.merge(a.Identity)
 		old, err := tx.Profile(cur.Referrer.ID())
 		if err != nil {
 			return err
@@ -233,6 +238,26 @@ func CheckSelfReferral(p Profile, a Attribution) error {
 		return refuse(ReasonMatchingContact, a.Referee, rid, "account %s has the phone %s of %s", a.Referee, v, ref)
 	}
 	return nil
+}
+
+// checkKnownIdentity refuses a referee sharing an identifier with another referee: the
+// same company (or person) signing up again under a new account to be referred again.
+func checkKnownIdentity(tx ReadTx, a Attribution, rid ReferrerID) error {
+	var found error
+	a.Identity.Each(func(kind IdentifierKind, value string) {
+		if found != nil {
+			return
+		}
+		other, err := tx.RefereeWith(kind, value)
+		switch {
+		case errors.Is(err, loyalty.ErrNotFound):
+		case err != nil:
+			found = err
+		case other != a.Referee:
+			found = refuse(ReasonKnownIdentity, a.Referee, rid, "the %s %s of account %s belongs to account %s, referred before", kind, value, a.Referee, other)
+		}
+	})
+	return found
 }
 
 // checkColleague refuses a referee whose buyer is registered as a buyer of the referrer's

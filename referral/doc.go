@@ -21,7 +21,8 @@
 // [Reason], matching one sentinel: [ErrSelfReferral] (same account, same buyer, a buyer's own
 // company or a colleague, matching contacts or tax identifiers supplied by the caller in an
 // [Identity]),
-// [ErrAlreadyCustomer], [ErrAlreadyAttributed], [ErrCycle] (A refers B refers A, or any longer
+// [ErrAlreadyCustomer] (by the caller's word, or an identifier of
+// another referee), [ErrAlreadyAttributed], [ErrCycle] (A refers B refers A, or any longer
 // chain) and [ErrVelocity] ([VelocityLimit]). An unknown code is [ErrUnknownCode].
 //
 // # Conversion, rewards and finality

@@ -48,11 +48,12 @@ type Reason string
 const (
 	ReasonSameAccount     Reason = "same-account"       // ErrSelfReferral: the referee is the referrer's account
 	ReasonSameBuyer       Reason = "same-buyer"         // ErrSelfReferral: the referee's buyer is the referring buyer
-	ReasonSameCompany     Reason = "same-company"       // ErrSelfReferral: a buyer refers its own company
+	ReasonSameCompany     Reason = "same-company"       // ErrSelfReferral: a buyer refers its own company, or a colleague
 	ReasonMatchingContact Reason = "matching-contact"   // ErrSelfReferral: an e-mail or phone of the referee is the referrer's
 	ReasonMatchingTaxID   Reason = "matching-tax-id"    // ErrSelfReferral: a tax identifier of the referee is the referrer's
 	ReasonCustomer        Reason = "already-customer"   // ErrAlreadyCustomer: the caller says the referee has bought before
 	ReasonHasOrdered      Reason = "has-ordered"        // ErrAlreadyCustomer: the referee has ordered since its attribution
+	ReasonKnownIdentity   Reason = "known-identity"     // ErrAlreadyCustomer: an identifier of the referee belongs to another referee
 	ReasonAttributed      Reason = "already-attributed" // ErrAlreadyAttributed: first attribution wins
 	ReasonConverted       Reason = "already-converted"  // ErrAlreadyAttributed: the referral converted (or was cancelled)
 	ReasonWindowClosed    Reason = "window-closed"      // ErrAlreadyAttributed: the re-attribution window has closed
@@ -97,7 +98,7 @@ func (e *RefusalError) Unwrap() error {
 	switch e.Reason {
 	case ReasonSameAccount, ReasonSameBuyer, ReasonSameCompany, ReasonMatchingContact, ReasonMatchingTaxID:
 		return ErrSelfReferral
-	case ReasonCustomer, ReasonHasOrdered:
+	case ReasonCustomer, ReasonHasOrdered, ReasonKnownIdentity:
 		return ErrAlreadyCustomer
 	case ReasonAttributed, ReasonConverted, ReasonWindowClosed:
 		return ErrAlreadyAttributed

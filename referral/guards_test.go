@@ -2,6 +2,7 @@ package referral_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -194,5 +195,55 @@ func TestLastWithinWindow(t *testing.T) {
 	}
 	if rep.Superseded != 1 || rep.Attributed != 1 {
 		t.Errorf("acme report = %+v, want 1 superseded, 1 attributed", rep)
+	}
+}
+
+// The same company signing up again under a new account is not a new customer.
+func TestKnownIdentity(t *testing.T) {
+	svc, _ := setup(t, referral.Rules{})
+	register(t, svc, referral.AccountReferrer("acme"), "ACME", referral.Identity{})
+	register(t, svc, referral.AccountReferrer("globex"), "GLOBEX", referral.Identity{})
+	first := referral.Attribution{Key: "k1", Code: "ACME", Referee: "twin-1",
+		Identity: referral.Identity{TaxIDs: []string{"5001 234"}, Emails: []string{"cfo@twin.example"}}}
+	if _, err := svc.Attribute(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		req    referral.Attribution
+		want   error
+		reason referral.Reason
+	}{
+		{"same tax id, other account", referral.Attribution{Code: "GLOBEX", Referee: "twin-2", Identity: referral.Identity{TaxIDs: []string{"5001234"}}},
+			referral.ErrAlreadyCustomer, referral.ReasonKnownIdentity},
+		{"same e-mail, other account, same referrer", referral.Attribution{Code: "ACME", Referee: "twin-3", Identity: referral.Identity{Emails: []string{"CFO@twin.example"}}},
+			referral.ErrAlreadyCustomer, referral.ReasonKnownIdentity},
+		{"the same account again", referral.Attribution{Code: "GLOBEX", Referee: "twin-1", Identity: referral.Identity{TaxIDs: []string{"5001234"}}},
+			referral.ErrAlreadyAttributed, referral.ReasonAttributed},
+		{"other identifiers", referral.Attribution{Code: "GLOBEX", Referee: "other", Identity: referral.Identity{TaxIDs: []string{"9009"}}}, nil, ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Key = loyalty.IdempotencyKey(fmt.Sprint("t", i))
+			_, err := svc.Attribute(ctx, tt.req)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Attribute = %v", err)
+				}
+				return
+			}
+			var re *referral.RefusalError
+			if !errors.Is(err, tt.want) || !errors.As(err, &re) || re.Reason != tt.reason {
+				t.Fatalf("Attribute = %v, want %v (%s)", err, tt.want, tt.reason)
+			}
+		})
+	}
+	// A refused referee's identifiers are not recorded: another account may use them.
+	if _, err := svc.Attribute(ctx, referral.Attribution{Key: "k9", Code: "ACME", Referee: "fresh", Identity: referral.Identity{Phones: []string{"+7 900 111 22 33"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := svc.Referral(ctx, "fresh")
+	if diff := cmp.Diff(referral.Identity{Phones: []string{"79001112233"}}, r.Identity); diff != "" {
+		t.Errorf("stored identity (-want +got):\n%s", diff)
 	}
 }

@@ -21,6 +21,7 @@ type MemoryStore struct {
 	referrals memtx.Table[loyalty.AccountID, Referral]
 	byRef     memtx.Log[ReferrerID, loyalty.AccountID] // every referee ever attributed to a referrer
 	pending   memtx.Table[loyalty.AccountID, time.Time]
+	idents    memtx.Table[identKey, loyalty.AccountID]
 	receipts  memtx.Table[loyalty.IdempotencyKey, Receipt]
 }
 
@@ -41,6 +42,11 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s: s, tx: tx}) })
+}
+
+type identKey struct {
+	kind  IdentifierKind
+	value string
 }
 
 type memTx struct {
@@ -70,6 +76,14 @@ func (t memTx) Referral(referee loyalty.AccountID) (Referral, error) {
 		return Referral{}, fmt.Errorf("referral: referee %s: %w", referee, loyalty.ErrNotFound)
 	}
 	return r, nil
+}
+
+func (t memTx) RefereeWith(kind IdentifierKind, value string) (loyalty.AccountID, error) {
+	a, ok := t.s.idents.Get(t.tx, identKey{kind, value})
+	if !ok {
+		return "", fmt.Errorf("referral: referee with %s %s: %w", kind, value, loyalty.ErrNotFound)
+	}
+	return a, nil
 }
 
 func (t memTx) ReferralsBy(referrer ReferrerID) ([]Referral, error) {
@@ -151,6 +165,15 @@ func (t memTx) PutReferral(r Referral) error {
 		if _, err := t.s.byRef.Append(t.tx, id, r.Referee); err != nil {
 			return err
 		}
+	}
+	var err error
+	r.Identity.Each(func(kind IdentifierKind, value string) {
+		if _, taken := t.s.idents.Get(t.tx, identKey{kind, value}); !taken && err == nil {
+			err = t.s.idents.Put(t.tx, identKey{kind, value}, r.Referee)
+		}
+	})
+	if err != nil {
+		return err
 	}
 	if r.Status == StatusPending {
 		if err := t.s.pending.Put(t.tx, r.Referee, r.FinalAt); err != nil {

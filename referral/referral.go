@@ -75,9 +75,12 @@ type Grant struct {
 type Referral struct {
 	Referee      loyalty.AccountID `json:"referee"`
 	RefereeBuyer loyalty.BuyerID   `json:"referee_buyer,omitempty"` // the buyer who used the code, if known
-	Referrer     Referrer          `json:"referrer"`
-	Code         string            `json:"code"`
-	Status       Status            `json:"status"`
+	// Identity holds the referee's identifiers as the caller supplied them on attribution,
+	// normalised; no other referee may share one of them.
+	Identity Identity `json:"identity"`
+	Referrer Referrer `json:"referrer"`
+	Code     string   `json:"code"`
+	Status   Status   `json:"status"`
 	// AttributedAt is when the current referrer was attributed; FirstAttributedAt when the
 	// referee was first attributed to anyone (they differ after a take-over).
 	AttributedAt      time.Time `json:"attributed_at"`
@@ -113,6 +116,7 @@ type Referral struct {
 
 // Clone returns a deep copy of r.
 func (r Referral) Clone() Referral {
+	r.Identity = r.Identity.clone()
 	r.Previous = slices.Clone(r.Previous)
 	r.Grants = slices.Clone(r.Grants)
 	return r

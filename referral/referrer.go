@@ -124,6 +124,30 @@ type Identity struct {
 	TaxIDs []string `json:"tax_ids,omitempty"`
 }
 
+// IdentifierKind names a kind of identifier of an [Identity].
+type IdentifierKind string
+
+// The identifier kinds.
+const (
+	IdentifierEmail IdentifierKind = "email"
+	IdentifierPhone IdentifierKind = "phone"
+	IdentifierTaxID IdentifierKind = "tax-id"
+)
+
+// Each calls fn with every identifier of id and its kind: e-mails, then phones, then tax
+// identifiers.
+func (id Identity) Each(fn func(kind IdentifierKind, value string)) {
+	for _, v := range id.Emails {
+		fn(IdentifierEmail, v)
+	}
+	for _, v := range id.Phones {
+		fn(IdentifierPhone, v)
+	}
+	for _, v := range id.TaxIDs {
+		fn(IdentifierTaxID, v)
+	}
+}
+
 // normalized returns id with every identifier in its comparison form, sorted and without
 // duplicates or empty values.
 func (id Identity) normalized() Identity {

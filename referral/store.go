@@ -31,6 +31,9 @@ type ReadTx interface {
 	ProfileByCode(code string) (Profile, error)
 	// Referral returns the current referral of the referee account.
 	Referral(referee loyalty.AccountID) (Referral, error)
+	// RefereeWith returns the referee account whose referral's Identity holds the
+	// normalised identifier value of kind (the first one stored, should several).
+	RefereeWith(kind IdentifierKind, value string) (loyalty.AccountID, error)
 	// ReferralsBy returns the referrals currently attributed to the referrer (taken-over
 	// referrals belong to their new referrer), ordered by AttributedAt, then Referee. A
 	// referrer without referrals has none; that is not an error.
@@ -49,7 +52,8 @@ type Tx interface {
 	// error wrapping [loyalty.ErrConflict] when p.Code is held by another referrer, or when
 	// it would change the code of an existing referrer (codes are stable).
 	PutProfile(p Profile) error
-	// PutReferral inserts or replaces the referral of r.Referee.
+	// PutReferral inserts or replaces the referral of r.Referee, and indexes the
+	// identifiers of r.Identity for RefereeWith.
 	PutReferral(r Referral) error
 	// PutReceipt inserts r. It fails with an error wrapping [loyalty.ErrConflict] when a
 	// receipt with r.Key exists.

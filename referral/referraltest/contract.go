@@ -86,7 +86,8 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			_, e2 := tx.ProfileByCode("NOPE")
 			_, e3 := tx.Referral("nobody")
 			_, e4 := tx.Receipt("k")
-			for i, err := range []error{e1, e2, e3, e4} {
+			_, e5 := tx.RefereeWith(referral.IdentifierTaxID, "7707")
+			for i, err := range []error{e1, e2, e3, e4, e5} {
 				if !errors.Is(err, loyalty.ErrNotFound) {
 					t.Errorf("read %d of a missing record = %v, want ErrNotFound", i, err)
 				}
@@ -120,7 +121,7 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			if err != nil {
 				return err
 			}
-			if diff := cmp.Diff(profile(acme, "ACME"), gp); diff != "" {
+			if diff := cmp.Diff(profile(acme, "ACME"), gp, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("profile (-want +got):\n%s", diff)
 			}
 			gp.Usage[0].Points = -1
@@ -131,7 +132,7 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			if err != nil {
 				return err
 			}
-			if diff := cmp.Diff(referralOf("new-co", acme, t0), gr); diff != "" {
+			if diff := cmp.Diff(referralOf("new-co", acme, t0), gr, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("referral (-want +got):\n%s", diff)
 			}
 			grc, err := tx.Receipt("k")
@@ -187,7 +188,9 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			if err := tx.PutProfile(profile(globex, "GLOBEX")); err != nil {
 				return err
 			}
-			if err := tx.PutReferral(referralOf("new-co", acme, t0)); err != nil {
+			r := referralOf("new-co", acme, t0)
+			r.Identity = referral.Identity{TaxIDs: []string{"5001"}}
+			if err := tx.PutReferral(r); err != nil {
 				return err
 			}
 			if err := tx.PutReceipt(referral.Receipt{Key: "k"}); err != nil {
@@ -210,7 +213,8 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 			_, e2 := tx.ProfileByCode("GLOBEX")
 			_, e3 := tx.Referral("new-co")
 			_, e4 := tx.Receipt("k")
-			for i, err := range []error{e1, e2, e3, e4} {
+			_, e5 := tx.RefereeWith(referral.IdentifierTaxID, "5001")
+			for i, err := range []error{e1, e2, e3, e4, e5} {
 				if !errors.Is(err, loyalty.ErrNotFound) {
 					t.Errorf("rolled-back write %d survived: %v", i, err)
 				}
@@ -226,6 +230,32 @@ func runContract(t *testing.T, newStore func(t *testing.T) referral.Store) {
 		if err := s.Update(ctx, func(referral.Tx) error { ran = true; return nil }); err == nil || ran {
 			t.Errorf("Update on a cancelled context = %v (ran %v)", err, ran)
 		}
+	})
+
+	t.Run("RefereeWith", func(t *testing.T) {
+		s := newStore(t)
+		a := referralOf("twin-1", acme, t0)
+		a.Identity = referral.Identity{Emails: []string{"cfo@twin.example"}, Phones: []string{"79001112233"}, TaxIDs: []string{"5001"}}
+		update(t, s, func(tx referral.Tx) error { return tx.PutReferral(a) })
+		// Identities only grow: a replaced referral adds its new identifiers.
+		a.Identity.TaxIDs = append(a.Identity.TaxIDs, "5002")
+		update(t, s, func(tx referral.Tx) error { return tx.PutReferral(a) })
+		view(t, s, func(tx referral.ReadTx) error {
+			for _, c := range []struct {
+				kind  referral.IdentifierKind
+				value string
+			}{{referral.IdentifierEmail, "cfo@twin.example"}, {referral.IdentifierPhone, "79001112233"}, {referral.IdentifierTaxID, "5001"}, {referral.IdentifierTaxID, "5002"}} {
+				got, err := tx.RefereeWith(c.kind, c.value)
+				if err != nil || got != "twin-1" {
+					t.Errorf("RefereeWith(%s, %s) = %q, %v; want twin-1", c.kind, c.value, got, err)
+				}
+			}
+			// Kinds are separate: a phone is not a tax identifier.
+			if _, err := tx.RefereeWith(referral.IdentifierTaxID, "79001112233"); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("RefereeWith across kinds = %v, want ErrNotFound", err)
+			}
+			return nil
+		})
 	})
 
 	t.Run("ReferralsByAndDue", func(t *testing.T) {
