@@ -219,8 +219,9 @@ type SettlementLine struct {
 }
 
 // Settlement reports, per pair of issuing and accepting partner, the points spent with
-// from <= At < to, net of restores, sorted by issuer then acceptor. Pairs where neither
-// partner is named (the program's own points spent in its own shop) are left out.
+// from <= At < to, net of restores (a period with more restored than spent nets negative),
+// sorted by issuer then acceptor. Pairs that net to zero, and pairs where neither partner is
+// named (the program's own points spent in its own shop), are left out.
 func (l *Ledger) Settlement(ctx context.Context, from, to time.Time) ([]SettlementLine, error) {
 	if !from.Before(to) {
 		return nil, loyalty.Invalid("to", to, "must be after from")
@@ -252,6 +253,9 @@ func (l *Ledger) Settlement(ctx context.Context, from, to time.Time) ([]Settleme
 	}
 	out := make([]SettlementLine, 0, len(sums))
 	for k, n := range sums {
+		if n == 0 {
+			continue
+		}
 		line := SettlementLine{Issuer: k.i, Acceptor: k.a, Points: n}
 		if l.cfg.Redemption.PointValue.Sign() > 0 {
 			if line.Value, err = l.cfg.Redemption.Value(n); err != nil {
