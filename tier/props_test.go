@@ -35,6 +35,14 @@ func genLadder(t *rapid.T) tier.Ladder {
 	if l.Review.DowngradeEvery == "" {
 		l.Review.Downgrade = tier.ToQualified
 	}
+	if n > 1 && rapid.Bool().Draw(t, "commitment") {
+		lv := rapid.IntRange(1, n-1).Draw(t, "committed-level")
+		l.Levels[lv].Commitment = &tier.Commitment{
+			Period:  rapid.SampledFrom([]loyalty.Period{loyalty.Month, loyalty.Quarter}).Draw(t, "commitment-period"),
+			Minimum: tier.Amount{Count: rapid.Int64Range(1, 20).Draw(t, "commitment-min")},
+			Enforce: rapid.Bool().Draw(t, "enforce"),
+		}
+	}
 	return l
 }
 

@@ -3,6 +3,7 @@ package tier
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -408,8 +409,9 @@ func (e *Evaluator) lastCompletePeriod(per loyalty.Period, p time.Time) (start, 
 // counts for its whole day, and a change they make takes effect from the start of the day
 // whose totals caused it (or from the previous evaluation, if later). Immediate rules are
 // evaluated at the end of every day with activity, on the first day of a new calendar or
-// anniversary window, on the day activity leaves a rolling window, on each monthly
-// anniversary of enrolment (tenure ladders), and at to itself. Grace periods end, and
+// anniversary window or enforced commitment period, on the day activity leaves a rolling
+// window, on each monthly anniversary of enrolment (tenure ladders), and at to itself; they
+// judge enforced commitments on the periods complete before the judged day. Grace periods end, and
 // overrides and memberships expire, at their exact times. So the result does not depend on
 // how often Advance is called: advancing in several steps gives the same result as
 // advancing at once.
@@ -494,6 +496,25 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 			ei++
 		}
 	}
+	// the end of the first day after a commitment period ends: the first evaluation that
+	// judges the completed period (immediate rules only)
+	var commitPeriods []loyalty.Period
+	if imm {
+		for _, c := range e.commit {
+			if c.enforce && !slices.Contains(commitPeriods, c.period) {
+				commitPeriods = append(commitPeriods, c.period)
+			}
+		}
+	}
+	commitPoint := func(after time.Time) (next time.Time) {
+		for _, per := range commitPeriods {
+			if t := per.Next(after.Add(-time.Nanosecond)).AddDate(0, 0, 1); next.IsZero() || t.Before(next) {
+				next = t
+			}
+		}
+		return next
+	}
+	nextCommit := commitPoint(r)
 	var overrideEnd, memberEnd time.Time
 	if o := a.Status.Override; o != nil && o.Until.After(r) && !o.Until.After(to) {
 		overrideEnd = o.Until.In(e.loc)
@@ -513,6 +534,7 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 		earlier(nextDown)
 		earlier(nextWin)
 		earlier(nextTenure)
+		earlier(nextCommit)
 		earlier(overrideEnd)
 		earlier(memberEnd)
 		if ai < len(h) {
@@ -532,17 +554,17 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 			if at.Before(last) {
 				at = last
 			}
-			changes = e.evaluate(a, p, at, immUp, immDown, false, changes)
+			changes = e.evaluate(a, p, at, midnight(q), immUp, immDown, false, changes)
 		}
 		up, down := p.Equal(nextUp), p.Equal(nextDown)
 		graceEnds := a.Status.Grace != nil && !p.Before(a.Status.Grace.Until)
 		if up || down || graceEnds {
 			n := len(changes)
-			changes = e.evaluate(a, p, p, up, down, graceEnds, changes)
+			changes = e.evaluate(a, p, p, p, up, down, graceEnds, changes)
 			if imm && len(changes) > n {
 				// re-judge at once under the immediate rules: a grace that ended on a
 				// level the measure still does not support starts the next step down
-				changes = e.evaluate(a, p, p, immUp, immDown, false, changes)
+				changes = e.evaluate(a, p, p, p, immUp, immDown, false, changes)
 			}
 		}
 		if p.Equal(overrideEnd) {
@@ -565,6 +587,9 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 		if p.Equal(nextWin) {
 			nextWin = winPoint(p)
 		}
+		if p.Equal(nextCommit) {
+			nextCommit = commitPoint(p)
+		}
 		if p.Equal(nextTenure) {
 			tenureN++
 			nextTenure = loyalty.AddMonths(enrolStart, tenureN).AddDate(0, 0, 1)
@@ -586,19 +611,20 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 }
 
 // evaluate applies the review rules at the evaluation point p, judging the window that
-// contains the instant before p; changes take effect at at. up and down enable upgrades and
-// downgrades; graceEnds enables the end of a pending grace.
-func (e *Evaluator) evaluate(a *Account, p, at time.Time, up, down, graceEnds bool, changes []Change) []Change {
+// contains the instant before p; changes take effect at at; commitments are judged on the
+// last period complete at ref. up and down enable upgrades and downgrades; graceEnds enables
+// the end of a pending grace.
+func (e *Evaluator) evaluate(a *Account, p, at, ref time.Time, up, down, graceEnds bool, changes []Change) []Change {
 	st := &a.Status
 	g := st.Grace
 	m := e.measureAt(a, p.Add(-time.Nanosecond))
 	// the highest level the measure supports whose enforced commitment, if any, was met
 	qual := e.levelFor(m)
-	for qual > 0 && !e.commitMet(a, qual, p) {
+	for qual > 0 && !e.commitMet(a, qual, ref) {
 		qual--
 	}
 	lv := max(min(st.Level, len(e.thr)-1), 0) // a status stored under another ladder: clamp
-	keeps := m >= e.thr[lv] && e.commitMet(a, lv, p)
+	keeps := m >= e.thr[lv] && e.commitMet(a, lv, ref)
 	before, _ := e.Effective(*st, at.Add(-time.Nanosecond))
 	kind := ChangeKind("")
 	switch {
