@@ -109,6 +109,16 @@ func TestPropAdvanceInStepsEqualsAtOnce(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		e := mustEvaluator(genLadder(t))
 		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		if rapid.Bool().Draw(t, "override") {
+			from := genTime(t, "override-from")
+			a.Status.Override = &tier.Override{Level: rapid.IntRange(0, e.Levels()-1).Draw(t, "override-level"), From: from,
+				Until: from.Add(time.Duration(rapid.Int64Range(1, 400*24).Draw(t, "override-hours")) * time.Hour)}
+		}
+		if rapid.Bool().Draw(t, "membership") {
+			from := genTime(t, "membership-from")
+			a.Status.Membership = &tier.Membership{Level: rapid.IntRange(0, e.Levels()-1).Draw(t, "membership-level"), From: from,
+				Until: loyalty.AddMonths(from, rapid.IntRange(1, 12).Draw(t, "membership-months"))}
+		}
 		ts := rapid.SliceOfN(rapid.Int64Range(1, 900*24), 1, 5).Draw(t, "steps")
 		slices.Sort(ts)
 		stepped := a
