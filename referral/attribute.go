@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -307,10 +306,12 @@ const maxChain = 10000
 func checkCycle(tx ReadTx, ref Referrer, referee loyalty.AccountID, rid ReferrerID) error {
 	cur := ref.Account
 	path := []loyalty.AccountID{referee}
+	seen := map[loyalty.AccountID]bool{referee: true}
 	for range maxChain {
-		if cur == "" {
-			return nil
+		if cur == "" || seen[cur] {
+			return nil // the end of the chain, or an older cycle that does not involve the referee
 		}
+		seen[cur] = true
 		path = append(path, cur)
 		r, err := tx.Referral(cur)
 		if errors.Is(err, loyalty.ErrNotFound) {
@@ -323,9 +324,6 @@ func checkCycle(tx ReadTx, ref Referrer, referee loyalty.AccountID, rid Referrer
 		if next == referee {
 			path = append(path, referee)
 			return refuse(ReasonCycle, referee, rid, "%s was itself referred through account %s: %s", ref, referee, chainString(path))
-		}
-		if slices.Contains(path, next) {
-			return nil // an older cycle that does not involve the referee
 		}
 		cur = next
 	}

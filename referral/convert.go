@@ -481,49 +481,61 @@ type SettleResult struct {
 	Grants []Grant `json:"grants,omitempty"`
 }
 
-// settleBatch is how many conversions Settle finalises per transaction.
-const settleBatch = 100
+// settleBatch is how many conversions Settle finalises per transaction; settleRound how
+// many due referees it reads at a time.
+const (
+	settleBatch = 100
+	settleRound = 10000
+)
 
 // Settle makes final every pending conversion whose return window has closed by the
 // service clock's now, with its rewards, and grants the milestones this reaches. It is
-// idempotent: a second call finds nothing left to do. Each batch of conversions is its own
-// transaction, so a failure keeps the batches before it.
+// idempotent: a second call finds nothing left to do, and concurrent calls finalise each
+// conversion once. Each batch of conversions is its own transaction, so a failure keeps
+// the batches before it. Call it periodically, such as daily.
 func (s *Service) Settle(ctx context.Context) (SettleResult, error) {
 	now := s.now()
 	var out SettleResult
 	for {
-		var batch Result
-		var done []loyalty.AccountID
-		err := s.store.Update(ctx, func(tx Tx) error {
-			batch, done = Result{}, nil
-			due, err := tx.Due(now, settleBatch)
-			if err != nil {
-				return err
-			}
-			for _, a := range due {
-				r, err := tx.Referral(a)
-				if err != nil {
-					return err
-				}
-				if r.Status != StatusPending || r.FinalAt.After(now) {
-					continue
-				}
-				if err := s.finalize(tx, &r, &batch, now); err != nil {
-					return err
-				}
-				if err := tx.PutReferral(r); err != nil {
-					return err
-				}
-				done = append(done, a)
-			}
-			return nil
+		var due []loyalty.AccountID
+		err := s.store.View(ctx, func(tx ReadTx) (err error) {
+			due, err = tx.Due(now, settleRound)
+			return err
 		})
 		if err != nil {
 			return out, err
 		}
-		out.Finalized = append(out.Finalized, done...)
-		out.Grants = append(out.Grants, batch.Grants...)
-		if len(done) < settleBatch {
+		for start := 0; start < len(due); start += settleBatch {
+			batch := due[start:min(start+settleBatch, len(due))]
+			var res Result
+			var done []loyalty.AccountID
+			err := s.store.Update(ctx, func(tx Tx) error {
+				res, done = Result{}, nil
+				for _, a := range batch {
+					r, err := tx.Referral(a)
+					if err != nil {
+						return err
+					}
+					if r.Status != StatusPending || r.FinalAt.After(now) {
+						continue // settled meanwhile
+					}
+					if err := s.finalize(tx, &r, &res, now); err != nil {
+						return err
+					}
+					if err := tx.PutReferral(r); err != nil {
+						return err
+					}
+					done = append(done, a)
+				}
+				return nil
+			})
+			if err != nil {
+				return out, err
+			}
+			out.Finalized = append(out.Finalized, done...)
+			out.Grants = append(out.Grants, res.Grants...)
+		}
+		if len(due) < settleRound {
 			return out, nil
 		}
 	}
