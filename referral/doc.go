@@ -40,6 +40,21 @@
 // conversions (every 5th, a bonus at the 10th), so they are never taken back. [Cap]s limit
 // what a referrer earns per calendar period.
 //
+// # The flow, for an orchestrator
+//
+//  1. [Service.Register] when a customer or partner asks for its code.
+//  2. [Service.Attribute] when a new account signs up with a code; grant the returned
+//     welcome [Grant]s (the referee's first-order benefit).
+//  3. [Service.RecordOrder] for every order of a referred account (an account that was
+//     never referred fails with [ErrUnknownReferee]); [Rules.Qualify] answers the same
+//     question without changing anything, for dry runs. Conversion grants come back
+//     [GrantPending]: show them, or book them as pending.
+//  4. [Service.RecordReturn] for every return of a referred account.
+//  5. [Service.Settle] periodically (daily): grant the returned [GrantFinal] grants, each
+//     under its Grant.ID as the idempotency key downstream.
+//
+// [Referral.Explain] and the Reason of every [Result] say in words what happened and why.
+//
 // # Idempotency
 //
 // Every event carries a [loyalty.IdempotencyKey]: a retry with the same key and payload
