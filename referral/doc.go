@@ -37,14 +37,14 @@
 // return window closes ([Service.Settle] makes them [GrantFinal]); a return inside it that
 // leaves less than the minimum kept cancels them ([Service.RecordReturn]), and a cancelled
 // referral never converts again. [Milestone] rewards are reached on counts of final
-// conversions (every 5th, a bonus at the 10th), so they are never taken back. [Cap]s limit
-// what a referrer earns per calendar period.
+// conversions (every 5th, a bonus at the 10th), so they are never taken back. Caps
+// ([Cap]) limit what a referrer earns per calendar period.
 //
 // # The flow, for an orchestrator
 //
 //  1. [Service.Register] when a customer or partner asks for its code.
 //  2. [Service.Attribute] when a new account signs up with a code; grant the returned
-//     welcome [Grant]s (the referee's first-order benefit).
+//     welcome grants ([Grant]: the referee's first-order benefit).
 //  3. [Service.RecordOrder] for every order of a referred account (an account that was
 //     never referred fails with [ErrUnknownReferee]); [Rules.Qualify] answers the same
 //     question without changing anything, for dry runs. Conversion grants come back
