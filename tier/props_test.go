@@ -192,3 +192,31 @@ func addDay(h tier.History, day tier.Day, units int64) tier.History {
 	slices.SortFunc(h, func(a, b tier.DayTotal) int { return int(a.Day) - int(b.Day) })
 	return h
 }
+
+func TestPropCompactChangesNothingLater(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := mustEvaluator(genLadder(t))
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		t1 := genTime(t, "t1")
+		t2 := t1.Add(time.Duration(rapid.Int64Range(0, 500*24).Draw(t, "later")) * time.Hour)
+		a1, _, err := e.Advance(a, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.Compact(a1)
+		if len(c.History) > len(a1.History) {
+			t.Fatalf("compaction grew the history: %d -> %d", len(a1.History), len(c.History))
+		}
+		want, wantCh, _ := e.Advance(a1, t2)
+		got, gotCh, _ := e.Advance(c, t2)
+		if diff := cmp.Diff(want.Status, got.Status); diff != "" {
+			t.Fatalf("status after compaction (-plain +compacted):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantCh, gotCh); diff != "" {
+			t.Fatalf("changes after compaction (-plain +compacted):\n%s", diff)
+		}
+		if diff := cmp.Diff(e.Project(a1, t2), e.Project(c, t2)); diff != "" {
+			t.Fatalf("projection after compaction (-plain +compacted):\n%s", diff)
+		}
+	})
+}

@@ -147,6 +147,7 @@ func (s *Service) Record(ctx context.Context, id loyalty.AccountID, at time.Time
 		}
 		a.History = h
 		changes := s.e.advance(&a, maxTime(now, a.Status.Reviewed), nil)
+		s.e.compact(&a)
 		if err := tx.PutAccount(a); err != nil {
 			return err
 		}
@@ -196,6 +197,7 @@ func (s *Service) Review(ctx context.Context, id loyalty.AccountID, at time.Time
 		if err != nil {
 			return err
 		}
+		s.e.compact(&b)
 		if b.Status.Reviewed.Equal(a.Status.Reviewed) {
 			out, changes = b.Status, nil
 			return nil
@@ -225,6 +227,9 @@ type BatchReport struct {
 	Changes []Change `json:"changes,omitempty"`
 }
 
+// Reviews ([Service.Record], [Service.Review], [Service.ReviewAll]) also drop qualifying history
+// that no later evaluation can see ([Evaluator.Compact]).
+//
 // ReviewAll reviews every account up to at, in pages of Config.BatchSize accounts, each page
 // in one transaction, in increasing order of account ID. It is deterministic and idempotent:
 // accounts already reviewed up to at are skipped, so running it twice (or resuming after a
@@ -319,6 +324,7 @@ func (s *Service) advanceAll(page []Account, at time.Time, workers int) []advanc
 				continue
 			}
 			out[i].changes = s.e.advance(&page[i], at, nil)
+			s.e.compact(&page[i])
 		}
 	}
 	if workers <= 1 || len(page) < 256 {
