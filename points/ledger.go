@@ -508,7 +508,7 @@ func (b *book) earn(a *Account, req EarnRequest) error {
 		if pur, err = b.purchase(a.Holder, plan.Order, plan.Lines); err != nil {
 			return err
 		}
-		if pur.EarnLot != 0 || slices.ContainsFunc(pur.Lines, func(l PurchaseLine) bool { return l.Earned != 0 }) {
+		if pur.EarnKey != "" {
 			return fmt.Errorf("points: order %s already earned points for %s: %w", plan.Order, a.Holder, loyalty.ErrConflict)
 		}
 	}
@@ -551,6 +551,7 @@ func (b *book) earn(a *Account, req EarnRequest) error {
 		return err
 	}
 	if plan.Order != "" {
+		pur.EarnKey = b.key
 		pur.Issuer = req.Issuer
 		for i, lp := range plan.Lines {
 			pur.Lines[i].Earned = lp.Points

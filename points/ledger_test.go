@@ -157,6 +157,9 @@ func TestExpiryMonthEnd(t *testing.T) {
 	if d := cmp.Diff(points.Balance{Holder: alice, Expired: 100, Earned: 100}, f.balance(alice)); d != "" {
 		t.Errorf("balance after expiry (-want +got):\n%s", d)
 	}
+	if _, err := f.l.Spend(ctx, points.SpendRequest{Key: "s1", Holder: alice, Points: 1}); !errors.Is(err, points.ErrInsufficientPoints) {
+		t.Errorf("spending expired points: %v, want ErrInsufficientPoints", err)
+	}
 	es := f.history(alice)
 	if last := es[len(es)-1]; last.Kind != points.KindExpire || !last.At.Equal(endOfFeb) || last.Delta() != -100 {
 		t.Errorf("last entry %+v, want 100 points expired at the end of February", last)
@@ -326,6 +329,9 @@ func TestReturnRestoresRedeemedPoints(t *testing.T) {
 	if d := cmp.Diff([]points.Points{150, 150}, spend.Lines); d != "" || !spend.Value.Equal(loyalty.MustMoney("300.00", "RUB")) {
 		t.Errorf("redemption split %v (-want +got %s), value %s; want 300.00 RUB", spend.Lines, d, spend.Value)
 	}
+	if _, err := f.l.Redeem(ctx, points.RedeemRequest{Key: "p2", Holder: alice, Order: o, Points: 10}); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("paying for the order with points twice: %v, want ErrConflict", err)
+	}
 	f.must(f.l.EarnOrder(ctx, "e1", alice, o, decimal.Zero)) // 200 points
 	// Return one of the two units of line 0: half its earned and half its paid points.
 	p = f.must(f.l.Return(ctx, points.ReturnRequest{Key: "r1", Holder: alice, Order: "o1", Lines: []loyalty.ReturnLine{{Line: 0, Quantity: loyalty.MustQuantity("1")}}}))
@@ -420,6 +426,11 @@ func TestIdempotency(t *testing.T) {
 	}
 	if _, err := f.l.EarnOrder(ctx, "e2", alice, o, decimal.Zero); !errors.Is(err, loyalty.ErrConflict) {
 		t.Errorf("the same order earned again under a new key: %v, want ErrConflict", err)
+	}
+	small := ord("small", line("a", "fuel", "1", "5.00")) // earns nothing, but earns once
+	f.must(f.l.EarnOrder(ctx, "e3", alice, small, decimal.Zero))
+	if _, err := f.l.EarnOrder(ctx, "e4", alice, small, decimal.Zero); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("an order that earned nothing earned again under a new key: %v, want ErrConflict", err)
 	}
 	// A spend retried after the balance changed still returns its first result.
 	s1 := f.must(f.l.Spend(ctx, points.SpendRequest{Key: "s1", Holder: alice, Points: 200}))

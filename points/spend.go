@@ -100,7 +100,7 @@ func (l *Ledger) Redeem(ctx context.Context, req RedeemRequest) (Posting, error)
 		if err != nil {
 			return err
 		}
-		if len(pur.Redeemed) > 0 {
+		if pur.PayKey != "" {
 			return fmt.Errorf("points: order %s was already paid with points by %s: %w", req.Order.ID, req.Holder, loyalty.ErrConflict)
 		}
 		parts, err := b.consume(a, req.Points, KindSpend)
@@ -108,6 +108,7 @@ func (l *Ledger) Redeem(ctx context.Context, req RedeemRequest) (Posting, error)
 			return err
 		}
 		pur.Redeemed = parts
+		pur.PayKey = b.key
 		pur.Acceptor = req.Acceptor
 		for i := range pur.Lines {
 			pur.Lines[i].Redeemed = split[i]

@@ -151,14 +151,16 @@ type Account struct {
 // Purchase records what one order did to one holder's points, for returns: the quantity
 // and the points of every line, what was returned, and which lots paid for the order.
 type Purchase struct {
-	Holder   Holder            `json:"holder"`
-	Order    loyalty.OrderID   `json:"order"`
-	Lines    []PurchaseLine    `json:"lines"`
-	EarnLot  LotID             `json:"earn_lot,omitempty"` // the lot the order earned (0: none)
-	Issuer   loyalty.PartnerID `json:"issuer,omitempty"`
-	Acceptor loyalty.PartnerID `json:"acceptor,omitempty"`
-	Redeemed []LotPart         `json:"redeemed,omitempty"` // lots that paid, in the order they were taken
-	Restored Points            `json:"restored,omitempty"` // redeemed points given back so far
+	Holder   Holder                 `json:"holder"`
+	Order    loyalty.OrderID        `json:"order"`
+	Lines    []PurchaseLine         `json:"lines"`
+	EarnKey  loyalty.IdempotencyKey `json:"earn_key,omitempty"` // the posting that earned points for the order
+	EarnLot  LotID                  `json:"earn_lot,omitempty"` // the lot the order earned (0: none)
+	PayKey   loyalty.IdempotencyKey `json:"pay_key,omitempty"`  // the posting that paid for the order with points
+	Issuer   loyalty.PartnerID      `json:"issuer,omitempty"`
+	Acceptor loyalty.PartnerID      `json:"acceptor,omitempty"`
+	Redeemed []LotPart              `json:"redeemed,omitempty"` // lots that paid, in the order they were taken
+	Restored Points                 `json:"restored,omitempty"` // redeemed points given back so far
 }
 
 // PurchaseLine is one order line of a [Purchase].

@@ -48,12 +48,15 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 		r = &balanceReader{}
 		r.fn = r.read
 	}
-	r.holder, r.now = holder, l.clock.Now()
+	r.holder, r.now, r.a, r.due = holder, l.clock.Now(), Account{}, false
 	err := l.store.View(ctx, r.fn)
 	bal, due, now := balanceOf(r.a), r.due, r.now
 	l.readers.Put(r)
-	if err != nil || !due {
-		return bal, err
+	if err != nil {
+		return Balance{}, err
+	}
+	if !due {
+		return bal, nil
 	}
 	return l.settleBalance(ctx, holder, now)
 }
