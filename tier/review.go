@@ -547,7 +547,6 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 			earlier(g.Until.In(e.loc))
 		}
 		q := p.Add(-time.Nanosecond)
-		before, _ := e.Effective(a.Status, q)
 		if imm {
 			// immediate rules take effect from the start of the day they judge
 			at := midnight(q)
@@ -556,6 +555,9 @@ func (e *Evaluator) advance(a *Account, to time.Time, changes []Change) []Change
 			}
 			changes = e.evaluate(a, p, at, midnight(q), immUp, immDown, false, changes)
 		}
+		// the effective level just before p, after the immediate rules (which take effect
+		// before p) and before the rules that take effect at p
+		before, _ := e.Effective(a.Status, q)
 		up, down := p.Equal(nextUp), p.Equal(nextDown)
 		graceEnds := a.Status.Grace != nil && !p.Before(a.Status.Grace.Until)
 		if up || down || graceEnds {
