@@ -56,7 +56,7 @@ func Example_airlineCorporate() {
 	// Output:
 	// 2025-04-01: upgrade 5% -> 6% (spend 3300000.00 RUB)
 	// 2025-07-01: upgrade 6% -> 7% (spend 5300000.00 RUB)
-	// Account acme is at level 7%.
+	// Account acme is at level 7% since 2025-07-01.
 	// Qualifying spend from 2026-01-01 to 2026-12-31: 0.00 RUB.
 	// It is at the top level.
 	// To keep the earned level at the review on 2027-01-01: 5000000.01 RUB more; projected level then: 5%.
@@ -131,7 +131,7 @@ func Example_contractMinimum() {
 	}}
 	fmt.Print(e.Project(a, day(2025, 5, 15)).Explain())
 	// Output:
-	// Account dealer-7 is at level contract.
+	// Account dealer-7 is at level contract since 2025-02-01.
 	// Qualifying spend from 2025-04-01 to 2025-06-30: 400000.00 RUB.
 	// It is at the top level.
 	// To keep the earned level at the review on 2025-07-01: 600000.00 RUB more; projected level then: base.

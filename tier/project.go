@@ -23,6 +23,12 @@ type Projection struct {
 	LevelName string `json:"level_name"`
 	Source    Source `json:"source"`
 	Earned    int    `json:"earned"`
+	// Since is when the earned level took effect. Until is when the override or membership
+	// that gives the effective level ends (zero for an earned level); Reason is the
+	// override's reason.
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason,omitempty"`
 
 	// WindowStart and WindowEnd bound the qualification window containing At ([start,
 	// end) local midnights; WindowEnd is zero for a lifetime window), and Qualifying is the
@@ -83,7 +89,13 @@ func (e *Evaluator) Project(a Account, now time.Time) Projection {
 	p := Projection{
 		Account: a.ID, At: now, Measure: e.m,
 		Level: eff, LevelName: e.ladder.Levels[eff].Name, Source: src, Earned: st.Level,
-		Next: -1, UpgradeAt: now,
+		Next: -1, UpgradeAt: now, Since: st.Since.In(e.loc),
+	}
+	switch src {
+	case Overridden:
+		p.Until, p.Reason = st.Override.Until.In(e.loc), st.Override.Reason
+	case Paid:
+		p.Until = st.Membership.Until.In(e.loc)
 	}
 	enrolled := a.Enrolled.In(e.loc)
 	if e.m != Tenure {
@@ -153,9 +165,14 @@ func (p Projection) Explain() string {
 	fmt.Fprintf(&b, "Account %s is at level %s", p.Account, p.LevelName)
 	switch p.Source {
 	case Overridden:
-		b.WriteString(" by a manual override")
+		fmt.Fprintf(&b, " by a manual override until %s", day(p.Until))
+		if p.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", p.Reason)
+		}
 	case Paid:
-		b.WriteString(" by a paid membership")
+		fmt.Fprintf(&b, " by a paid membership until %s", day(p.Until))
+	default:
+		fmt.Fprintf(&b, " since %s", day(p.Since))
 	}
 	b.WriteString(".\n")
 	if p.Measure == Tenure {

@@ -58,7 +58,8 @@ func TestOverrideThroughService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.LevelName != "7%" || p.Source != tier.Overridden || p.Earned != 0 || !strings.Contains(p.Explain(), "by a manual override") {
+	if p.LevelName != "7%" || p.Source != tier.Overridden || p.Earned != 0 ||
+		!strings.Contains(p.Explain(), "is at level 7% by a manual override until 2025-09-01 (negotiated for the 2025 contract).") {
 		t.Errorf("projection = %+v\n%s", p, p.Explain())
 	}
 	clock.Set(date(2025, 10, 1))
@@ -124,7 +125,7 @@ func TestProjectionAirline(t *testing.T) {
 	p := e.Project(a, time.Date(2025, 2, 20, 12, 0, 0, 0, msk))
 	want := tier.Projection{
 		Account: "acme", At: time.Date(2025, 2, 20, 12, 0, 0, 0, msk), Measure: tier.Spend,
-		Level: 0, LevelName: "5%", Source: tier.Earned, Earned: 0,
+		Level: 0, LevelName: "5%", Source: tier.Earned, Earned: 0, Since: date(2025, 1, 10),
 		WindowStart: date(2025, 1, 1), WindowEnd: date(2026, 1, 1), Qualifying: tier.Amount{Spend: rub("3500000")},
 		// 3,500,000 already supports 6% (granted at the March review), so the next level to
 		// aim for is 7%: 5,000,000.01 - 3,500,000 = 1,500,000.01.
@@ -137,7 +138,7 @@ func TestProjectionAirline(t *testing.T) {
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("projection (-want +got):\n%s", diff)
 	}
-	wantText := `Account acme is at level 5%.
+	wantText := `Account acme is at level 5% since 2025-01-10.
 Qualifying spend from 2025-01-01 to 2025-12-31: 3500000.00 RUB.
 1500000.01 RUB more reaches 7% at the review on 2025-03-01.
 The earned level is secured for the review on 2026-01-01; projected level then: 6%.
