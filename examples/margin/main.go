@@ -144,9 +144,9 @@ func nineThousandCase(w io.Writer) error {
 			"Points expire too: if %s of the points that would be redeemed expire first, only %s of that %s is spent, which costs %s.",
 			[]any{pctIn(expired), pctIn(hundred.Sub(expired)), pctIn(redeemed), expiring.BonusCost}},
 	}
-	fmt.Fprintf(w, "     %-48s %12s %14s %9s\n", "benefit of "+pctIn(rate), "cost", "profit", "share")
+	fmt.Fprintf(w, "     %-44s %11s %12s %16s\n", "benefit of "+pctIn(rate), "cost", "profit", "share of profit")
 	for _, r := range rows {
-		fmt.Fprintf(w, "  %s) %-48s %12s %14s %9s\n", r.key, r.what, r.cost, r.profit, pctOut(r.share))
+		fmt.Fprintf(w, "  %s) %-44s %11s %12s %16s\n", r.key, r.what, r.cost, r.profit, pctOut(r.share))
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {

@@ -54,11 +54,11 @@ const wantTables = `What a loyalty benefit costs, measured against profit
 
 1. Discount versus bonus: a 9000.00 RUB sale, profit 30% of the price, benefit 5%
 
-     benefit of 5%                                            cost         profit     share
-  a) discount, one sale                                 450.00 RUB    2700.00 RUB    16.67%
-  b) bonus, earned on sale 1, spent on sale 2           450.00 RUB    5400.00 RUB     8.33%
-  c) bonus, 60% of the points redeemed                  270.00 RUB    5400.00 RUB     5.00%
-  d) bonus, 60% redeemed, 25% of that expires           202.50 RUB    5400.00 RUB     3.75%
+     benefit of 5%                                       cost       profit  share of profit
+  a) discount, one sale                            450.00 RUB  2700.00 RUB           16.67%
+  b) bonus, earned on sale 1, spent on sale 2      450.00 RUB  5400.00 RUB            8.33%
+  c) bonus, 60% of the points redeemed             270.00 RUB  5400.00 RUB            5.00%
+  d) bonus, 60% redeemed, 25% of that expires      202.50 RUB  5400.00 RUB            3.75%
 
   a) A discount is paid on every sale: 450.00 RUB off a sale that makes 2700.00 RUB of profit;
      on two sales it is 900.00 RUB of 5400.00 RUB, the same share.
