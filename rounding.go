@@ -134,23 +134,26 @@ var pow10 = func() (p [20]uint64) {
 // scaleRound returns d·10^scale rounded to an integer with mode. It is the slow, exact path for
 // decimals whose digits do not fit the int64 fast paths.
 func scaleRound(d decimal.Decimal, scale int, mode RoundingMode) (int64, bool) {
-	coef := d.Coefficient()
-	exp := int(d.Exponent()) + scale
-	neg := coef.Sign() < 0
-	coef.Abs(coef)
-	if exp >= 0 {
-		coef.Mul(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(exp)), nil))
-		if !coef.IsInt64() {
-			return 0, false
-		}
-		if neg {
-			return -coef.Int64(), true
-		}
-		return coef.Int64(), true
+	num, den := d.Coefficient(), big.NewInt(1)
+	if exp := int(d.Exponent()) + scale; exp >= 0 {
+		num.Mul(num, bigPow10(exp))
+	} else {
+		den = bigPow10(-exp)
 	}
-	div := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-exp)), nil)
-	q, r := new(big.Int).QuoRem(coef, div, new(big.Int))
-	half := new(big.Int).Lsh(r, 1).Cmp(div)
+	return bigDivRound(num, den, mode)
+}
+
+// bigPow10 returns 10^n as a big integer.
+func bigPow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+// bigDivRound returns num/den rounded with mode (den ≠ 0): the big-number twin of divRound,
+// for the rare values beyond 128-bit arithmetic. It may modify num and den.
+func bigDivRound(num, den *big.Int, mode RoundingMode) (int64, bool) {
+	neg := num.Sign()*den.Sign() < 0
+	num.Abs(num)
+	den.Abs(den)
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	half := r.Lsh(r, 1).Cmp(den)
 	if roundsAway(mode, q.Bit(0) == 1, r.Sign() != 0, half, neg) {
 		q.Add(q, big.NewInt(1))
 	}
@@ -200,27 +203,11 @@ func divDecimalRound(v int64, rate decimal.Decimal, mode RoundingMode) (int64, b
 			return divRound(0, absU(v), absU(coef)*pow10[exp], neg, mode)
 		}
 	}
-	num := big.NewInt(v)
-	den := rate.Coefficient()
-	ten := func(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+	num, den := big.NewInt(v), rate.Coefficient()
 	if exp := int(rate.Exponent()); exp < 0 {
-		num.Mul(num, ten(-exp))
+		num.Mul(num, bigPow10(-exp))
 	} else {
-		den.Mul(den, ten(exp))
+		den.Mul(den, bigPow10(exp))
 	}
-	neg := num.Sign()*den.Sign() < 0
-	num.Abs(num)
-	den.Abs(den)
-	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
-	half := new(big.Int).Lsh(r, 1).Cmp(den)
-	if roundsAway(mode, q.Bit(0) == 1, r.Sign() != 0, half, neg) {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsInt64() {
-		return 0, false
-	}
-	if neg {
-		return -q.Int64(), true
-	}
-	return q.Int64(), true
+	return bigDivRound(num, den, mode)
 }
