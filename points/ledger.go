@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -135,16 +136,69 @@ func (p Posting) Entry(kind EntryKind) (Entry, bool) {
 	return Entry{}, false
 }
 
+// fingerprint identifies a request: the SHA-256 of the operation's name and a canonical
+// encoding of the request, in hex. The requests of the hot paths (earn, spend) have a
+// hand-written encoding; the others are encoded as JSON.
 func fingerprint(op string, req any) (string, error) {
-	b, err := json.Marshal(struct {
-		Op  string `json:"op"`
-		Req any    `json:"req"`
-	}{op, req})
-	if err != nil {
-		return "", fmt.Errorf("points: fingerprint: %w", err)
+	var buf [256]byte
+	b := appendString(buf[:0], op)
+	switch r := req.(type) { // static calls keep buf on the stack
+	case EarnRequest:
+		b = r.appendFingerprint(b)
+	case SpendRequest:
+		b = r.appendFingerprint(b)
+	default:
+		j, err := json.Marshal(req)
+		if err != nil {
+			return "", fmt.Errorf("points: fingerprint: %w", err)
+		}
+		b = append(b, j...)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// appendString appends s with its length, so that no two sequences of fields encode alike.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+func appendInt(b []byte, v int64) []byte {
+	b = strconv.AppendInt(b, v, 10)
+	return append(b, ';')
+}
+
+func (h Holder) appendFingerprint(b []byte) []byte {
+	return appendString(appendString(b, string(h.Kind)), h.ID)
+}
+
+func (r EarnRequest) appendFingerprint(b []byte) []byte {
+	b = appendString(b, string(r.Key))
+	b = r.Holder.appendFingerprint(b)
+	b = appendString(b, string(r.Issuer))
+	b = appendString(b, string(r.Plan.Order))
+	b = appendString(b, r.Plan.Event)
+	b = appendInt(b, int64(r.Plan.Total))
+	b = appendInt(b, int64(len(r.Plan.Lines)))
+	for _, l := range r.Plan.Lines {
+		b = appendInt(b, l.Quantity.Micros())
+		b = appendInt(b, int64(l.Points))
+		b = appendInt(b, int64(l.Rate))
+		if l.Excluded {
+			b = append(b, 'x')
+		}
+	}
+	return b
+}
+
+func (r SpendRequest) appendFingerprint(b []byte) []byte {
+	b = appendString(b, string(r.Key))
+	b = r.Holder.appendFingerprint(b)
+	b = appendInt(b, int64(r.Points))
+	b = appendString(b, string(r.Acceptor))
+	return appendString(b, r.Reward)
 }
 
 func checkKey(key loyalty.IdempotencyKey) error {
@@ -178,7 +232,7 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 		case !errors.Is(err, loyalty.ErrNotFound):
 			return err
 		}
-		b := &book{l: l, tx: tx, now: now, key: key, accounts: map[Holder]*Account{}}
+		b := &book{l: l, tx: tx, now: now, key: key}
 		if err := fn(b); err != nil {
 			return err
 		}
@@ -200,8 +254,7 @@ type book struct {
 	tx       Tx
 	now      time.Time
 	key      loyalty.IdempotencyKey
-	accounts map[Holder]*Account
-	order    []Holder // accounts in load order, for flushing deterministically
+	accounts []*Account // the accounts loaded, in load order (one or two)
 	entries  []Entry
 }
 
@@ -211,8 +264,10 @@ func unknownHolder(h Holder) error {
 
 // account loads h's account (creating it when create is set) and applies due work.
 func (b *book) account(h Holder, create bool) (*Account, error) {
-	if a, ok := b.accounts[h]; ok {
-		return a, nil
+	for _, a := range b.accounts {
+		if a.Holder == h {
+			return a, nil
+		}
 	}
 	if err := h.Validate(); err != nil {
 		return nil, loyalty.InField("holder", err)
@@ -226,8 +281,7 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 	case err != nil:
 		return nil, err
 	}
-	b.accounts[h] = &a
-	b.order = append(b.order, h)
+	b.accounts = append(b.accounts, &a)
 	if err := b.settle(&a); err != nil {
 		return nil, err
 	}
@@ -235,8 +289,8 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 }
 
 func (b *book) flush() error {
-	for _, h := range b.order {
-		if err := b.tx.PutAccount(*b.accounts[h]); err != nil {
+	for _, a := range b.accounts {
+		if err := b.tx.PutAccount(*a); err != nil {
 			return err
 		}
 	}

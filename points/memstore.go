@@ -20,7 +20,7 @@ import (
 // the lots ever earned.
 func NewMemoryStore() Store {
 	return &memStore{
-		entries:   memtx.Log[int, Entry]{Clone: cloneEntry},
+		entries:   memtx.Log[int, *Entry]{}, // copied by AppendEntry and the readers
 		purchases: memtx.Table[purchaseKey, Purchase]{Clone: clonePurchase},
 		records:   memtx.Table[loyalty.IdempotencyKey, Record]{Clone: cloneRecord},
 	}
@@ -42,7 +42,7 @@ type memStore struct {
 	lots       memtx.Table[LotID, memLot]
 	holderLots memtx.Log[Holder, LotID]
 	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
-	entries    memtx.Log[int, Entry]    // every entry, under key 0; ID = position + 1
+	entries    memtx.Log[int, *Entry]   // every entry, under key 0; ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
 	purchases  memtx.Table[purchaseKey, Purchase]
 	records    memtx.Table[loyalty.IdempotencyKey, Record]
@@ -156,18 +156,18 @@ func (t memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
 			return false
 		}
 		e, _ := t.s.entries.At(t.tx, 0, pos)
-		out = append(out, e)
+		out = append(out, cloneEntry(*e))
 		return true
 	})
 	return out, nil
 }
 
 func (t memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
-	t.s.entries.Range(t.tx, 0, 0, func(_ int, e Entry) bool {
+	t.s.entries.Range(t.tx, 0, 0, func(_ int, e *Entry) bool {
 		if e.At.Before(from) || !e.At.Before(to) {
 			return true
 		}
-		return fn(e)
+		return fn(cloneEntry(*e))
 	})
 	return nil
 }
@@ -242,13 +242,14 @@ func (t memTx) UpdateLot(l Lot) error {
 func (t memTx) AppendEntry(e Entry) (Entry, error) {
 	pos := t.s.entries.Len(t.tx, 0)
 	e.ID = EntryID(pos + 1)
-	if _, err := t.s.entries.Append(t.tx, 0, e); err != nil {
+	stored := cloneEntry(e) // e's slices stay with the caller
+	if _, err := t.s.entries.Append(t.tx, 0, &stored); err != nil {
 		return Entry{}, err
 	}
 	if _, err := t.s.holderLog.Append(t.tx, e.Holder, pos); err != nil {
 		return Entry{}, err
 	}
-	return cloneEntry(e), nil
+	return e, nil
 }
 
 func (t memTx) PutPurchase(p Purchase) error {

@@ -94,6 +94,12 @@ func (r Redemption) Value(p Points) (loyalty.Money, error) {
 	if r.Currency.IsZero() {
 		return loyalty.Money{}, loyalty.Invalid("currency", nil, "is required to value points")
 	}
+	if per, ok := minorUnits(r.PointValue, int32(r.Currency.Digits())); ok {
+		// A point worth whole minor units: exact integer arithmetic, nothing to round.
+		if v := int64(p) * per; p == 0 || v/int64(p) == per {
+			return loyalty.MoneyFromMinor(v, r.Currency)
+		}
+	}
 	return loyalty.MoneyFromDecimal(decimal.New(int64(p), 0).Mul(r.PointValue), r.Currency, r.Rounding)
 }
 
