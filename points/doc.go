@@ -35,6 +35,10 @@
 // [Ledger.Settlement] nets them per partner pair, and [Ledger.Liability] values outstanding
 // points with an expected redemption rate and forecasts expiry.
 //
+// [Ledger.Balance] reports active, pending, spent, expired, reversed points and any negative
+// balance; [Ledger.History] pages through a holder's entries, and [Ledger.Upcoming] says
+// what expires next and when.
+//
 // Every mutation takes a [loyalty.IdempotencyKey]: repeating it returns the first result
 // and changes nothing; reusing it for a different request fails with [loyalty.ErrConflict].
 // A failed operation leaves the store exactly as it was. Spending more than is available

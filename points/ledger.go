@@ -18,6 +18,8 @@ import (
 
 // ReturnPolicy says what a return does when the points the returned lines earned are no
 // longer in the order's own lot (they were spent, expired or moved).
+//
+// ReturnPolicy values are plain data, safe for concurrent use when not modified.
 type ReturnPolicy string
 
 // The return policies.
@@ -35,6 +37,8 @@ const (
 )
 
 // Config configures a [Ledger]. Zero fields mean documented defaults.
+//
+// Config values are plain data, safe for concurrent use when not modified.
 type Config struct {
 	Rules      Rules        `json:"rules"`
 	Redemption Redemption   `json:"redemption"`
@@ -106,6 +110,8 @@ func New(store Store, cfg Config) (*Ledger, error) {
 func (l *Ledger) Config() Config { return l.cfg }
 
 // Posting is the result of one keyed operation: the entries it appended.
+//
+// Posting values are plain data, safe for concurrent use when not modified.
 type Posting struct {
 	Key     loyalty.IdempotencyKey `json:"key"`
 	At      time.Time              `json:"at"`
@@ -527,6 +533,8 @@ func (b *book) repay(a *Account) error {
 }
 
 // EarnRequest asks the ledger to credit a plan's points to a holder.
+//
+// EarnRequest values are plain data, safe for concurrent use when not modified.
 type EarnRequest struct {
 	Key    loyalty.IdempotencyKey `json:"key"`
 	Holder Holder                 `json:"holder"`

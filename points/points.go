@@ -12,12 +12,16 @@ import (
 // Points is a whole number of bonus points. Points are an integer count: they are never
 // rounded by a currency's minor units, and every computation that produces a fraction of a
 // point rounds it once, with a named [loyalty.RoundingMode].
+//
+// Points values are plain data, safe for concurrent use when not modified.
 type Points int64
 
 // String returns p as a plain integer, "3999".
 func (p Points) String() string { return strconv.FormatInt(int64(p), 10) }
 
 // HolderKind says what kind of party holds points.
+//
+// HolderKind values are plain data, safe for concurrent use when not modified.
 type HolderKind string
 
 // The holder kinds.
@@ -79,6 +83,8 @@ var (
 // InsufficientPointsError reports that a holder has fewer available points than an
 // operation needs. It matches [ErrInsufficientPoints]. Pending points are not available;
 // Pending says how many there are, so that a caller can explain "300 more activate later".
+//
+// InsufficientPointsError values are plain data, safe for concurrent use when not modified.
 type InsufficientPointsError struct {
 	Holder  Holder
 	Have    Points // available: active points less any negative balance
@@ -100,6 +106,8 @@ func (e *InsufficientPointsError) Is(target error) bool { return target == ErrIn
 
 // RedemptionLimitError reports a redemption outside the limits of [Redemption]. It matches
 // [ErrRedemptionLimit].
+//
+// RedemptionLimitError values are plain data, safe for concurrent use when not modified.
 type RedemptionLimitError struct {
 	Requested Points
 	Min       Points // the minimum redemption (0 when none)
@@ -173,5 +181,3 @@ func addPoints(a, b Points) (Points, error) {
 	}
 	return s, nil
 }
-
-func joinErrs(errs []error) error { return errors.Join(errs...) }

@@ -38,6 +38,8 @@ type Redemption struct {
 }
 
 // Reward is an item of the reward catalogue: 20 litres of fuel for 3,999 points.
+//
+// Reward values are plain data, safe for concurrent use when not modified.
 type Reward struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
@@ -133,6 +135,8 @@ func (r Redemption) MaxPoints(total loyalty.Money) (Points, error) {
 
 // Quote is a checked redemption of points against an order: the points, their money value,
 // and the most the order allows.
+//
+// Quote values are plain data, safe for concurrent use when not modified.
 type Quote struct {
 	Points Points        `json:"points"`
 	Value  loyalty.Money `json:"value"`

@@ -8,6 +8,8 @@ import (
 )
 
 // ReturnRequest asks the ledger to undo what returned order lines did to a holder's points.
+//
+// ReturnRequest values are plain data, safe for concurrent use when not modified.
 type ReturnRequest struct {
 	Key    loyalty.IdempotencyKey `json:"key"`
 	Holder Holder                 `json:"holder"`

@@ -56,6 +56,8 @@ type Rules struct {
 //   - PerUnit points per whole unit bought (12.5 litres is 12 units).
 //
 // A multiplier (a tier's ×1.5) multiplies what the rate earns before it is rounded once.
+//
+// Rate values are plain data, safe for concurrent use when not modified.
 type Rate struct {
 	// Categories, SKUs and Tags scope the rate: a line matches when it is in one of the
 	// categories, is one of the SKUs, or carries one of the tags. A rate with no scope
@@ -71,6 +73,8 @@ type Rate struct {
 }
 
 // Exclusions name lines that earn nothing.
+//
+// Exclusions values are plain data, safe for concurrent use when not modified.
 type Exclusions struct {
 	Promotions bool                 `json:"promotions,omitempty"` // lines with OnPromotion set
 	Tags       []string             `json:"tags,omitempty"`       // lines carrying any of these tags ("gift-card")
@@ -79,12 +83,16 @@ type Exclusions struct {
 }
 
 // EventRule is an earning event that is not a purchase.
+//
+// EventRule values are plain data, safe for concurrent use when not modified.
 type EventRule struct {
 	Event  string `json:"event"`  // the event's name, such as "course-completed"
 	Points Points `json:"points"` // points per occurrence
 }
 
 // Cap limits the points one holder earns in a calendar period of the program's time zone.
+//
+// Cap values are plain data, safe for concurrent use when not modified.
 type Cap struct {
 	Points Points         `json:"points,omitempty"` // the most a holder earns per period
 	Period loyalty.Period `json:"period,omitempty"` // defaults to loyalty.Month
@@ -99,6 +107,8 @@ func (c Cap) IsZero() bool { return c.Points == 0 && c.Period == "" }
 // day and expire at the local midnight that ends it; with RoundTo they remain usable to the
 // end of the calendar period containing that day (month, quarter, year) instead. The zero
 // Expiry means points never expire.
+//
+// Expiry values are plain data, safe for concurrent use when not modified.
 type Expiry struct {
 	Months  int            `json:"months,omitempty"`
 	Days    int            `json:"days,omitempty"`
@@ -269,6 +279,8 @@ func (e Exclusions) excludes(l loyalty.Line) bool {
 // Plan is what an order or an event earns, as data: the points of every order line, so that
 // a return can reverse exactly what a line earned. A Plan is computed by [Rules.Plan] or
 // [Rules.PlanEvent] and applied by [Ledger.Earn], which may lower it to respect a cap.
+//
+// Plan values are plain data, safe for concurrent use when not modified.
 type Plan struct {
 	Order loyalty.OrderID `json:"order,omitempty"` // the order, for purchases
 	Event string          `json:"event,omitempty"` // the event, for events that are not purchases
@@ -277,6 +289,8 @@ type Plan struct {
 }
 
 // LinePlan is what one order line earns.
+//
+// LinePlan values are plain data, safe for concurrent use when not modified.
 type LinePlan struct {
 	Quantity loyalty.Quantity `json:"quantity"`           // the quantity bought, for proportional returns
 	Points   Points           `json:"points"`             // rate and bonus points of the line

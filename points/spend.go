@@ -2,12 +2,15 @@ package points
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/loyaltykit/loyalty"
 )
 
 // SpendRequest asks the ledger to spend points outside an order: a reward, a fee.
+//
+// SpendRequest values are plain data, safe for concurrent use when not modified.
 type SpendRequest struct {
 	Key      loyalty.IdempotencyKey `json:"key"`
 	Holder   Holder                 `json:"holder"`
@@ -52,6 +55,8 @@ func (l *Ledger) RedeemReward(ctx context.Context, key loyalty.IdempotencyKey, h
 }
 
 // RedeemRequest asks the ledger to let points pay part of an order.
+//
+// RedeemRequest values are plain data, safe for concurrent use when not modified.
 type RedeemRequest struct {
 	Key      loyalty.IdempotencyKey `json:"key"`
 	Holder   Holder                 `json:"holder"`
@@ -123,6 +128,8 @@ func (l *Ledger) Redeem(ctx context.Context, req RedeemRequest) (Posting, error)
 
 // TransferRequest asks the ledger to move points between holders (a company passing points
 // to an employee).
+//
+// TransferRequest values are plain data, safe for concurrent use when not modified.
 type TransferRequest struct {
 	Key    loyalty.IdempotencyKey `json:"key"`
 	From   Holder                 `json:"from"`
@@ -184,6 +191,8 @@ func (l *Ledger) Transfer(ctx context.Context, req TransferRequest) (Posting, er
 // Adjustment is a manual correction of a holder's points, with a reason and an actor for
 // audit. Positive Points credit a new active lot (expiring by the rules from now); negative
 // Points debit active points like a spend.
+//
+// Adjustment values are plain data, safe for concurrent use when not modified.
 type Adjustment struct {
 	Key    loyalty.IdempotencyKey `json:"key"`
 	Holder Holder                 `json:"holder"`
@@ -205,7 +214,7 @@ func (l *Ledger) Adjust(ctx context.Context, adj Adjustment) (Posting, error) {
 	if adj.Actor == "" {
 		errs = append(errs, loyalty.Invalid("actor", nil, "is required"))
 	}
-	if err := joinErrs(errs); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return Posting{}, err
 	}
 	return l.keyed(ctx, adj.Key, "adjust", adj, func(b *book) error {

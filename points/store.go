@@ -9,13 +9,19 @@ import (
 
 // LotID identifies a lot. IDs are assigned by the store, positive and increasing in
 // creation order, so a smaller ID is an older lot.
+//
+// LotID values are plain data, safe for concurrent use when not modified.
 type LotID int64
 
 // EntryID identifies a ledger entry. IDs are assigned by the store, positive and increasing
 // in the order entries were appended.
+//
+// EntryID values are plain data, safe for concurrent use when not modified.
 type EntryID int64
 
 // EntryKind says what a ledger entry did.
+//
+// EntryKind values are plain data, safe for concurrent use when not modified.
 type EntryKind string
 
 // The entry kinds. Every change to a holder's points is one immutable entry.
@@ -39,6 +45,8 @@ const (
 //	Amount = Remaining + Spent + Expired + Reversed + Transferred + Debited
 //
 // Remaining points are pending while Pending is set, active otherwise.
+//
+// Lot values are plain data, safe for concurrent use when not modified.
 type Lot struct {
 	ID       LotID             `json:"id"`
 	Holder   Holder            `json:"holder"`
@@ -78,6 +86,8 @@ func (l Lot) SpendsBefore(o Lot) bool {
 }
 
 // LotPart is a number of points taken from or given to one lot.
+//
+// LotPart values are plain data, safe for concurrent use when not modified.
 type LotPart struct {
 	Lot    LotID             `json:"lot"`
 	Issuer loyalty.PartnerID `json:"issuer,omitempty"`
@@ -85,8 +95,10 @@ type LotPart struct {
 }
 
 // Entry is one immutable change in the ledger. Points is the number of points the entry
-// moves, always positive; Kind says from where to where, and [Entry.Delta] gives the effect
-// on the holder's net balance.
+// moves, never negative (zero only for an earning the cap withheld entirely or a reversal
+// forgiven entirely); Kind says from where to where, and [Entry.Delta] gives the effect on
+// the holder's net balance. Entries are plain data, safe for concurrent use when not
+// modified.
 type Entry struct {
 	ID     EntryID                `json:"id"`
 	Holder Holder                 `json:"holder"`
@@ -131,6 +143,8 @@ func (e Entry) Delta() Points {
 // Debt is the negative balance left by returns under [NegativeBalance]; it is repaid by the
 // next active points. NextDue is the earliest time at which a pending lot activates or a lot
 // expires (zero: none), so that due work is found without scanning lots.
+//
+// Account values are plain data, safe for concurrent use when not modified.
 type Account struct {
 	Holder      Holder    `json:"holder"`
 	Earned      Points    `json:"earned"`
@@ -150,6 +164,8 @@ type Account struct {
 
 // Purchase records what one order did to one holder's points, for returns: the quantity
 // and the points of every line, what was returned, and which lots paid for the order.
+//
+// Purchase values are plain data, safe for concurrent use when not modified.
 type Purchase struct {
 	Holder   Holder                 `json:"holder"`
 	Order    loyalty.OrderID        `json:"order"`
@@ -164,6 +180,8 @@ type Purchase struct {
 }
 
 // PurchaseLine is one order line of a [Purchase].
+//
+// PurchaseLine values are plain data, safe for concurrent use when not modified.
 type PurchaseLine struct {
 	Quantity loyalty.Quantity `json:"quantity"`
 	Returned loyalty.Quantity `json:"returned"`
@@ -174,6 +192,8 @@ type PurchaseLine struct {
 // Record is an idempotency record: the first result of a keyed operation, with a
 // fingerprint of its request so that a reuse of the key with a different request is
 // refused.
+//
+// Record values are plain data, safe for concurrent use when not modified.
 type Record struct {
 	Key         loyalty.IdempotencyKey `json:"key"`
 	Fingerprint string                 `json:"fingerprint"`
@@ -196,6 +216,8 @@ type Store interface {
 }
 
 // ReadTx is the read side of a transaction.
+//
+// A ReadTx is valid only inside the function it was passed to; do not share it between goroutines.
 type ReadTx interface {
 	// Account returns the holder's balance row, or an error wrapping loyalty.ErrNotFound.
 	Account(h Holder) (Account, error)
@@ -223,6 +245,8 @@ type ReadTx interface {
 }
 
 // Tx is a read-write transaction.
+//
+// A Tx is valid only inside the function it was passed to; do not share it between goroutines.
 type Tx interface {
 	ReadTx
 	// PutAccount inserts or replaces the holder's balance row.

@@ -12,6 +12,8 @@ import (
 )
 
 // Balance is a holder's points at one moment.
+//
+// Balance values are plain data, safe for concurrent use when not modified.
 type Balance struct {
 	Holder    Holder `json:"holder"`
 	Available Points `json:"available"` // Active − Debt: what can be spent now; negative while in debt
@@ -122,6 +124,8 @@ func (l *Ledger) History(ctx context.Context, holder Holder, from, limit int) ([
 }
 
 // Expiring is a number of points that expire at one instant.
+//
+// Expiring values are plain data, safe for concurrent use when not modified.
 type Expiring struct {
 	At     time.Time `json:"at"`
 	Points Points    `json:"points"`
@@ -165,6 +169,8 @@ func (l *Ledger) Upcoming(ctx context.Context, holder Holder, limit int) ([]Expi
 }
 
 // ExpiryRun summarises one run of [Ledger.Expire].
+//
+// ExpiryRun values are plain data, safe for concurrent use when not modified.
 type ExpiryRun struct {
 	At        time.Time `json:"at"`
 	Holders   int       `json:"holders"`   // holders with due work
@@ -214,6 +220,8 @@ func (l *Ledger) Expire(ctx context.Context) (ExpiryRun, error) {
 // SettlementLine is what one coalition partner owes another for a period: points issued by
 // Issuer and accepted as payment by Acceptor, net of points restored by returns, and their
 // money value at the program's point value.
+//
+// SettlementLine values are plain data, safe for concurrent use when not modified.
 type SettlementLine struct {
 	Issuer   loyalty.PartnerID `json:"issuer"`
 	Acceptor loyalty.PartnerID `json:"acceptor"`
@@ -274,6 +282,8 @@ func (l *Ledger) Settlement(ctx context.Context, from, to time.Time) ([]Settleme
 }
 
 // LiabilityOptions parameterise [Ledger.Liability].
+//
+// LiabilityOptions values are plain data, safe for concurrent use when not modified.
 type LiabilityOptions struct {
 	// RedemptionRate is the share of outstanding points expected to be redeemed (1 minus
 	// breakage), such as "0.7". Zero means 1: every point is redeemed.
@@ -283,6 +293,8 @@ type LiabilityOptions struct {
 }
 
 // Liability is what the program owes in points at one moment.
+//
+// Liability values are plain data, safe for concurrent use when not modified.
 type Liability struct {
 	At          time.Time     `json:"at"`
 	Outstanding Points        `json:"outstanding"` // active and pending points not yet expired
