@@ -122,3 +122,31 @@ func BenchmarkReview(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReviewYear runs a year of monthly batch reviews (1 February 2025 to 1 January
+// 2026, the last also the yearly downgrade review) over n accounts: one op is the whole year.
+func BenchmarkReviewYear(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var changed int
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := populate(b, n)
+				svc, err := tier.NewService(s, tier.Config{Ladder: airlineLadder(), Location: msk, BatchSize: 4096})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for m := 1; m <= 12; m++ {
+					rep, err := svc.ReviewAll(context.Background(), loyalty.AddMonths(date(2025, 1, 1), m))
+					if err != nil {
+						b.Fatal(err)
+					}
+					changed += rep.Changed
+				}
+			}
+			b.ReportMetric(float64(changed)/float64(b.N), "changes/year")
+		})
+	}
+}
