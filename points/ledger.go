@@ -232,8 +232,14 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 			if rec.Fingerprint != fp {
 				return fmt.Errorf("points: key %q was used for a different request: %w", key, loyalty.ErrConflict)
 			}
-			out = rec.Result
-			out.Replayed = true
+			out = Posting{Key: key, At: rec.At, Replayed: true}
+			for _, id := range rec.Entries {
+				e, err := tx.Entry(id)
+				if err != nil {
+					return err
+				}
+				out.Entries = append(out.Entries, e)
+			}
 			return nil
 		case !errors.Is(err, loyalty.ErrNotFound):
 			return err
@@ -246,7 +252,11 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 			return err
 		}
 		out = Posting{Key: key, At: now, Entries: b.entries}
-		return tx.PutRecord(Record{Key: key, Fingerprint: fp, Result: out})
+		ids := make([]EntryID, len(b.entries))
+		for i, e := range b.entries {
+			ids[i] = e.ID
+		}
+		return tx.PutRecord(Record{Key: key, Fingerprint: fp, At: now, Entries: ids})
 	})
 	if err != nil {
 		return Posting{}, err

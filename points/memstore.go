@@ -62,10 +62,7 @@ func clonePurchase(p Purchase) Purchase {
 }
 
 func cloneRecord(r Record) Record {
-	r.Result.Entries = slices.Clone(r.Result.Entries)
-	for i, e := range r.Result.Entries {
-		r.Result.Entries[i] = cloneEntry(e)
-	}
+	r.Entries = slices.Clone(r.Entries)
 	return r
 }
 
@@ -147,6 +144,14 @@ func (t memTx) AllOpenLots(fn func(Lot) bool) error {
 		return true
 	})
 	return nil
+}
+
+func (t memTx) Entry(id EntryID) (Entry, error) {
+	e, ok := t.s.entries.At(t.tx, 0, int(id)-1)
+	if !ok {
+		return Entry{}, fmt.Errorf("points: entry %d: %w", id, loyalty.ErrNotFound)
+	}
+	return cloneEntry(*e), nil
 }
 
 func (t memTx) Entries(h Holder, from, limit int) ([]Entry, error) {

@@ -189,15 +189,16 @@ type PurchaseLine struct {
 	Redeemed Points           `json:"redeemed"` // points that paid for the line
 }
 
-// Record is an idempotency record: the first result of a keyed operation, with a
-// fingerprint of its request so that a reuse of the key with a different request is
-// refused.
+// Record is an idempotency record: when a keyed operation ran, the entries it appended
+// (its result, read back on a retry), and a fingerprint of its request so that a reuse of
+// the key with a different request is refused.
 //
 // Record values are plain data, safe for concurrent use when not modified.
 type Record struct {
 	Key         loyalty.IdempotencyKey `json:"key"`
 	Fingerprint string                 `json:"fingerprint"`
-	Result      Posting                `json:"result"`
+	At          time.Time              `json:"at"`
+	Entries     []EntryID              `json:"entries,omitempty"`
 }
 
 // Store holds the ledger's state. Implementations must be safe for concurrent use.
@@ -223,6 +224,8 @@ type ReadTx interface {
 	Account(h Holder) (Account, error)
 	// Accounts calls fn for every account, in no particular order, until fn returns false.
 	Accounts(fn func(Account) bool) error
+	// Entry returns one entry by ID, or an error wrapping loyalty.ErrNotFound.
+	Entry(id EntryID) (Entry, error)
 	// Lot returns one lot, or an error wrapping loyalty.ErrNotFound.
 	Lot(id LotID) (Lot, error)
 	// OpenLots returns the holder's open lots (Remaining > 0), pending ones included, in

@@ -88,8 +88,7 @@ func testContract(t *testing.T, newStore func(t *testing.T) points.Store) {
 		pur := points.Purchase{Holder: alice, Order: "o1", EarnLot: 1,
 			Lines:    []points.PurchaseLine{{Quantity: loyalty.MustQuantity("2"), Earned: 5, Redeemed: 1}},
 			Redeemed: []points.LotPart{{Lot: 1, Issuer: "p1", Points: 1}}}
-		rec := points.Record{Key: "k1", Fingerprint: "f", Result: points.Posting{Key: "k1", At: t0,
-			Entries: []points.Entry{{ID: 1, Holder: alice, Kind: points.KindEarn, Points: 5, At: t0, Lines: []points.Points{5}}}}}
+		rec := points.Record{Key: "k1", Fingerprint: "f", At: t0, Entries: []points.EntryID{3, 4}}
 		update(t, s, func(tx points.Tx) error {
 			if err := tx.PutAccount(acct); err != nil {
 				return err
@@ -318,6 +317,16 @@ func testContract(t *testing.T, newStore func(t *testing.T) points.Store) {
 				t.Errorf("Entries(alice, 1, 2) points (-want +got):\n%s", d)
 			}
 			es[0].Lots[0].Points = 1000 // must not reach the store
+			byID, err := tx.Entry(ids[3])
+			if err != nil {
+				return err
+			}
+			if byID.ID != ids[3] || byID.Points != 4 || byID.Holder != alice {
+				t.Errorf("Entry(%d) = %+v, want alice's entry of 4 points", ids[3], byID)
+			}
+			if _, err := tx.Entry(ids[4] + 100); !errors.Is(err, loyalty.ErrNotFound) {
+				t.Errorf("Entry of a missing ID: %v, want ErrNotFound", err)
+			}
 			var between []points.Points
 			err = tx.EntriesBetween(t0.Add(time.Hour), t0.Add(3*time.Hour), func(e points.Entry) bool {
 				between = append(between, e.Points)
