@@ -91,3 +91,15 @@ func BenchmarkBalance(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPlan computes what a two-line order earns (pure, no store).
+func BenchmarkPlan(b *testing.B) {
+	rules := fuelCardRules()
+	o := fuelOrder("o")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := rules.Plan(o, decimal.Zero); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -140,6 +140,21 @@ func roundPoints(d decimal.Decimal, mode loyalty.RoundingMode) (Points, error) {
 // allocatePoints splits p by largest remainder in proportion to weights: the parts sum
 // exactly to p (see [loyalty.Money.Allocate]).
 func allocatePoints(p Points, weights []int64) ([]Points, error) {
+	only := -1 // the one positive weight, when there is exactly one: it takes everything
+	for i, w := range weights {
+		if w < 0 || (w > 0 && only >= 0) {
+			only = -2
+			break
+		}
+		if w > 0 {
+			only = i
+		}
+	}
+	if only >= 0 {
+		out := make([]Points, len(weights))
+		out[only] = p
+		return out, nil
+	}
 	m, err := loyalty.MoneyFromMinor(int64(p), unitCurrency)
 	if err != nil {
 		return nil, err
