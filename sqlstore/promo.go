@@ -1,0 +1,608 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/promo"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// PromoStore is the SQL [promo.Store]: definitions, codes, usage counters, reservations and
+// batches in the tables of migration 0002_promo (apply it with [Migrate]).
+//
+// Update runs its function in one transaction (see [NewPromoStore]) and re-runs it on a
+// transient conflict; View runs its function in a read-only transaction on one snapshot
+// (repeatable read on PostgreSQL, a deferred read transaction on SQLite) and never waits
+// for writers. Usage limits hold across processes and machines because every
+// check-and-count of the promo service runs inside one serializable write transaction, and
+// promo write transactions are serialised: on SQLite by the database's write lock, on
+// PostgreSQL by a lock on the promo_write_lock table taken before the transaction's first
+// read (so its snapshot already includes the previous writer's commit and the hot usage
+// counters never make it fail and retry). A count never goes below zero: decrements are
+// conditional updates and the column has a CHECK constraint.
+//
+// Strings are stored as they are: SQL metacharacters are harmless (every statement is
+// parameterised). Keys, IDs, codes, accounts and periods are limited to [MaxPromoKeyBytes]
+// bytes, and every string must be valid UTF-8 (text columns also refuse NUL bytes, which
+// PostgreSQL cannot store): a write that breaks these rules is refused with an error
+// wrapping [loyalty.ErrInvalid] and a read of such a key finds nothing. Times are kept to
+// the microsecond, in UTC, between the years 1 and 9999.
+//
+// A PromoStore is safe for concurrent use when its DBTX is a *sql.DB.
+type PromoStore struct {
+	db      DBTX
+	dialect Dialect
+}
+
+// MaxPromoKeyBytes is the longest key, ID, code, account or period a [PromoStore] accepts,
+// in bytes: four of them make the primary key of a usage counter, which must fit in one
+// PostgreSQL index entry.
+const MaxPromoKeyBytes = 512
+
+// NewPromoStore returns a PromoStore running its statements on db, a database of dialect
+// with migration 0002_promo applied.
+//
+// With a *sql.DB every Update is its own transaction: serializable on PostgreSQL, after
+// taking the promo write lock; an immediate write transaction on SQLite; retried
+// transparently with a bounded backoff on a serialization failure, deadlock or busy
+// database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
+// promo effects commit together with the caller's own writes; on PostgreSQL Update still
+// takes the promo write lock, so the caller's transaction may use any isolation level
+// (under READ COMMITTED every statement after the lock sees the last writer's commit), but
+// a serializable transaction that read before its first promo Update may fail with a
+// serialization error, which the caller must retry.
+func NewPromoStore(db DBTX, dialect Dialect) *PromoStore {
+	return &PromoStore{db: db, dialect: dialect}
+}
+
+// Update implements [promo.Store].
+func (s *PromoStore) Update(ctx context.Context, fn func(tx promo.Tx) error) error {
+	return inTx(ctx, s.db, s.dialect, func(q DBTX) error {
+		if s.dialect == Postgres {
+			// A utility statement without parameters: it takes no snapshot, so the
+			// transaction's snapshot is taken by the first read, after the lock.
+			if _, err := q.ExecContext(ctx, `LOCK TABLE promo_write_lock IN EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("sqlstore: promo: lock: %w", err)
+			}
+		}
+		return fn(promoTx{ctx: ctx, q: q})
+	})
+}
+
+// View implements [promo.Store].
+func (s *PromoStore) View(ctx context.Context, fn func(tx promo.ReadTx) error) error {
+	sqlDB, ok := s.db.(*sql.DB)
+	if !ok {
+		return fn(promoTx{ctx: ctx, q: s.db})
+	}
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := promoViewOnce(ctx, sqlDB, opts, func(q DBTX) error { return fn(promoTx{ctx: ctx, q: q}) })
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff + rand.N(backoff)):
+		}
+		backoff = min(backoff*2, 100*time.Millisecond)
+	}
+}
+
+func promoViewOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(q DBTX) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// promoTx implements promo.Tx on one transaction.
+type promoTx struct {
+	ctx context.Context
+	q   DBTX
+}
+
+// Not-found errors are built once: a new reservation looks its key up on every checkout.
+var (
+	errPromoDefinitionNotFound  = fmt.Errorf("sqlstore: promo: definition: %w", loyalty.ErrNotFound)
+	errPromoCodeNotFound        = fmt.Errorf("sqlstore: promo: code: %w", loyalty.ErrNotFound)
+	errPromoReservationNotFound = fmt.Errorf("sqlstore: promo: reservation: %w", loyalty.ErrNotFound)
+	errPromoBatchNotFound       = fmt.Errorf("sqlstore: promo: batch: %w", loyalty.ErrNotFound)
+)
+
+func (t promoTx) Definition(id promo.DefinitionID) (promo.Definition, error) {
+	if !promoStorableKey(string(id)) {
+		return promo.Definition{}, errPromoDefinitionNotFound
+	}
+	var body string
+	err := t.q.QueryRowContext(t.ctx, `SELECT body FROM promo_definitions WHERE id = $1`, string(id)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return promo.Definition{}, errPromoDefinitionNotFound
+	} else if err != nil {
+		return promo.Definition{}, promoDBError("read definition "+promoQuote(string(id)), err)
+	}
+	var d promo.Definition
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return promo.Definition{}, fmt.Errorf("sqlstore: promo: definition %s: stored JSON: %w", promoQuote(string(id)), err)
+	}
+	return d, nil
+}
+
+func (t promoTx) PutDefinition(d promo.Definition) error {
+	if err := promoCheckKey("id", string(d.ID)); err != nil {
+		return promoRefused("definition", err)
+	}
+	if err := promoCheckStrings("", reflect.ValueOf(d)); err != nil {
+		return promoRefused("definition", err)
+	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		return promoRefused("definition", loyalty.Invalid("", nil, "cannot be stored: "+err.Error()))
+	}
+	_, err = t.q.ExecContext(t.ctx, `INSERT INTO promo_definitions (id, body) VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE SET body = excluded.body`, string(d.ID), string(body))
+	return promoDBError("put definition "+promoQuote(string(d.ID)), err)
+}
+
+func (t promoTx) Code(code string) (promo.Code, error) {
+	if !promoStorableKey(code) {
+		return promo.Code{}, errPromoCodeNotFound
+	}
+	c := promo.Code{Code: code}
+	var def, account, issuedTo string
+	var from, until, issued sql.NullInt64
+	err := t.q.QueryRowContext(t.ctx, `SELECT definition, account, issued_to, valid_from, valid_until, issued_at
+		FROM promo_codes WHERE code = $1`, code).Scan(&def, &account, &issuedTo, &from, &until, &issued)
+	if errors.Is(err, sql.ErrNoRows) {
+		return promo.Code{}, errPromoCodeNotFound
+	} else if err != nil {
+		return promo.Code{}, promoDBError("read code "+promoQuote(code), err)
+	}
+	c.Definition, c.Account, c.IssuedTo = promo.DefinitionID(def), loyalty.AccountID(account), loyalty.AccountID(issuedTo)
+	c.Valid.From, c.Valid.Until, c.IssuedAt = promoNullableTime(from), promoNullableTime(until), promoNullableTime(issued)
+	return c, nil
+}
+
+func (t promoTx) InsertCode(c promo.Code) error {
+	if err := errors.Join(promoCheckKey("code", c.Code), promoCheckKey("definition", string(c.Definition)),
+		promoCheckKey("account", string(c.Account)), promoCheckText("issued_to", string(c.IssuedTo)),
+		promoCheckTime("valid.from", c.Valid.From), promoCheckTime("valid.until", c.Valid.Until), promoCheckTime("issued_at", c.IssuedAt)); err != nil {
+		return promoRefused("code", err)
+	}
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`,
+		c.Code, string(c.Definition), string(c.Account), string(c.IssuedTo),
+		promoNullMicros(c.Valid.From), promoNullMicros(c.Valid.Until), promoNullMicros(c.IssuedAt))
+	if err != nil {
+		return promoDBError("insert code "+promoQuote(c.Code), err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return promoDBError("insert code "+promoQuote(c.Code), err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: promo: code %s already exists: %w", promoQuote(c.Code), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+func (t promoTx) Usage(c promo.Counter) (int, error) {
+	if !promoStorableKey(string(c.Definition)) || !promoStorableKey(c.Code) || !promoStorableKey(string(c.Account)) || !promoStorableKey(c.Period) {
+		return 0, nil // never counted
+	}
+	var n int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT n FROM promo_usage WHERE definition = $1 AND code = $2 AND account = $3 AND period = $4`,
+		string(c.Definition), c.Code, string(c.Account), c.Period).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, promoDBError("read usage", err)
+	}
+	return int(n), nil
+}
+
+func (t promoTx) AddUsage(c promo.Counter, delta int) error {
+	if err := promoCheckCounter(c); err != nil {
+		return promoRefused("counter", err)
+	}
+	d := int64(delta)
+	switch {
+	case d == 0:
+		return nil
+	case d > 0:
+		// Insert the count, or add to it unless that would overflow.
+		res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_usage (definition, code, account, period, n) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (definition, code, account, period) DO UPDATE SET n = promo_usage.n + excluded.n WHERE promo_usage.n <= $6`,
+			string(c.Definition), c.Code, string(c.Account), c.Period, d, math.MaxInt64-d)
+		if n, err := promoAffected(res, err); err != nil {
+			return promoDBError("add usage", err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlstore: promo: usage count of %s would overflow: %w", promoCounterString(c), loyalty.ErrOverflow)
+		}
+		return nil
+	}
+	if d == math.MinInt64 {
+		return fmt.Errorf("sqlstore: promo: usage count of %s would become negative: %w", promoCounterString(c), loyalty.ErrConflict)
+	}
+	// Subtract only from a count at least as large: never below zero. A count that reaches
+	// zero keeps its row, which reads as zero like a count never made.
+	res, err := t.q.ExecContext(t.ctx, `UPDATE promo_usage SET n = n + $5
+		WHERE definition = $1 AND code = $2 AND account = $3 AND period = $4 AND n >= $6`,
+		string(c.Definition), c.Code, string(c.Account), c.Period, d, -d)
+	if n, err := promoAffected(res, err); err != nil {
+		return promoDBError("subtract usage", err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: promo: usage count of %s would become negative: %w", promoCounterString(c), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+const promoReservationColumns = `key, state, definition, code, promotion, benefit, lines, eligible_minor, eligible_currency,
+	account, order_id, counters, reserved_at, expires_at, redeemed_at, ended_at`
+
+func (t promoTx) Reservation(key loyalty.IdempotencyKey) (promo.Reservation, error) {
+	if !promoStorableKey(string(key)) {
+		return promo.Reservation{}, errPromoReservationNotFound
+	}
+	r, err := promoScanReservation(t.q.QueryRowContext(t.ctx, `SELECT `+promoReservationColumns+` FROM promo_reservations WHERE key = $1`, string(key)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return promo.Reservation{}, errPromoReservationNotFound
+	} else if err != nil {
+		return promo.Reservation{}, promoDBError("read reservation "+promoQuote(string(key)), err)
+	}
+	return r, nil
+}
+
+func (t promoTx) ExpiredReservations(def promo.DefinitionID, now time.Time) ([]promo.Reservation, error) {
+	if !promoStorableKey(string(def)) {
+		return nil, nil
+	}
+	// Stored expiry times are whole microseconds, so "not after now" is "not after now
+	// rounded down to the microsecond". 'reserved' is promo.Reserved, spelled out so that
+	// the partial index promo_reservations_held applies.
+	rows, err := t.q.QueryContext(t.ctx, `SELECT `+promoReservationColumns+` FROM promo_reservations
+		WHERE definition = $1 AND state = 'reserved' AND expires_at <= $2`, string(def), promoClampMicros(now))
+	if err != nil {
+		return nil, promoDBError("read expired reservations", err)
+	}
+	defer rows.Close()
+	var out []promo.Reservation
+	for rows.Next() {
+		r, err := promoScanReservation(rows)
+		if err != nil {
+			return nil, promoDBError("read expired reservations", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, promoDBError("read expired reservations", err)
+	}
+	return out, nil
+}
+
+func (t promoTx) PutReservation(r promo.Reservation) error {
+	g := r.Grant
+	errs := []error{promoCheckKey("key", string(r.Key)), promoCheckText("state", string(r.State)),
+		promoCheckKey("grant.definition", string(g.Definition)), promoCheckText("grant.code", g.Code), promoCheckText("grant.promotion", string(g.Promotion)),
+		promoCheckJSONText("grant.benefit.ref", g.Benefit.Ref), promoCheckText("account", string(r.Account)), promoCheckText("order", string(r.Order)),
+		promoCheckTime("reserved_at", r.ReservedAt), promoCheckTime("expires_at", r.ExpiresAt), promoCheckTime("redeemed_at", r.RedeemedAt), promoCheckTime("ended_at", r.EndedAt)}
+	for i, c := range r.Counters {
+		errs = append(errs, loyalty.InField(fmt.Sprintf("counters[%d]", i), promoCheckCounter(c)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return promoRefused("reservation", err)
+	}
+	benefit, err := json.Marshal(g.Benefit)
+	if err != nil {
+		return promoRefused("reservation", loyalty.Invalid("grant.benefit", nil, "cannot be stored: "+err.Error()))
+	}
+	lines, err := json.Marshal(g.Lines)
+	if err != nil {
+		return promoRefused("reservation", loyalty.Invalid("grant.lines", nil, "cannot be stored: "+err.Error()))
+	}
+	counters, err := json.Marshal(r.Counters)
+	if err != nil {
+		return promoRefused("reservation", loyalty.Invalid("counters", nil, "cannot be stored: "+err.Error()))
+	}
+	_, err = t.q.ExecContext(t.ctx, `INSERT INTO promo_reservations (`+promoReservationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, definition = excluded.definition, code = excluded.code,
+			promotion = excluded.promotion, benefit = excluded.benefit, lines = excluded.lines,
+			eligible_minor = excluded.eligible_minor, eligible_currency = excluded.eligible_currency,
+			account = excluded.account, order_id = excluded.order_id, counters = excluded.counters,
+			reserved_at = excluded.reserved_at, expires_at = excluded.expires_at,
+			redeemed_at = excluded.redeemed_at, ended_at = excluded.ended_at`,
+		string(r.Key), string(r.State), string(g.Definition), g.Code, string(g.Promotion), string(benefit), string(lines),
+		g.Eligible.MinorUnits(), g.Eligible.Currency().Code(), string(r.Account), string(r.Order), string(counters),
+		r.ReservedAt.UnixMicro(), r.ExpiresAt.UnixMicro(), promoNullMicros(r.RedeemedAt), promoNullMicros(r.EndedAt))
+	return promoDBError("put reservation "+promoQuote(string(r.Key)), err)
+}
+
+func (t promoTx) Batch(key loyalty.IdempotencyKey) (promo.Batch, error) {
+	if !promoStorableKey(string(key)) {
+		return promo.Batch{}, errPromoBatchNotFound
+	}
+	b := promo.Batch{Key: key}
+	var def, codes, issuedTo string
+	err := t.q.QueryRowContext(t.ctx, `SELECT definition, request, codes, issued_to FROM promo_batches WHERE key = $1`, string(key)).
+		Scan(&def, &b.Request, &codes, &issuedTo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return promo.Batch{}, errPromoBatchNotFound
+	} else if err != nil {
+		return promo.Batch{}, promoDBError("read batch "+promoQuote(string(key)), err)
+	}
+	b.Definition = promo.DefinitionID(def)
+	if err := errors.Join(json.Unmarshal([]byte(codes), &b.Codes), json.Unmarshal([]byte(issuedTo), &b.IssuedTo)); err != nil {
+		return promo.Batch{}, fmt.Errorf("sqlstore: promo: batch %s: stored JSON: %w", promoQuote(string(key)), err)
+	}
+	return b, nil
+}
+
+func (t promoTx) InsertBatch(b promo.Batch) error {
+	errs := []error{promoCheckKey("key", string(b.Key)), promoCheckKey("definition", string(b.Definition)), promoCheckText("request", b.Request)}
+	for i, c := range b.Codes {
+		errs = append(errs, promoCheckJSONText(fmt.Sprintf("codes[%d]", i), c))
+	}
+	for i, a := range b.IssuedTo {
+		errs = append(errs, promoCheckJSONText(fmt.Sprintf("issued_to[%d]", i), string(a)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return promoRefused("batch", err)
+	}
+	codes, err := json.Marshal(b.Codes)
+	if err != nil {
+		return promoRefused("batch", loyalty.Invalid("codes", nil, "cannot be stored: "+err.Error()))
+	}
+	issuedTo, err := json.Marshal(b.IssuedTo)
+	if err != nil {
+		return promoRefused("batch", loyalty.Invalid("issued_to", nil, "cannot be stored: "+err.Error()))
+	}
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_batches (key, definition, request, codes, issued_to)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
+		string(b.Key), string(b.Definition), b.Request, string(codes), string(issuedTo))
+	if n, err := promoAffected(res, err); err != nil {
+		return promoDBError("insert batch "+promoQuote(string(b.Key)), err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: promo: batch %s already exists: %w", promoQuote(string(b.Key)), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+// promoScanner is a *sql.Row or *sql.Rows.
+type promoScanner interface{ Scan(dest ...any) error }
+
+func promoScanReservation(row promoScanner) (promo.Reservation, error) {
+	var r promo.Reservation
+	var key, state, def, code, promotion, benefit, lines, currency, account, order, counters string
+	var minor, reservedAt, expiresAt int64
+	var redeemedAt, endedAt sql.NullInt64
+	if err := row.Scan(&key, &state, &def, &code, &promotion, &benefit, &lines, &minor, &currency,
+		&account, &order, &counters, &reservedAt, &expiresAt, &redeemedAt, &endedAt); err != nil {
+		return r, err
+	}
+	r.Key, r.State, r.Account, r.Order = loyalty.IdempotencyKey(key), promo.State(state), loyalty.AccountID(account), loyalty.OrderID(order)
+	r.Grant.Definition, r.Grant.Code, r.Grant.Promotion = promo.DefinitionID(def), code, loyalty.CampaignID(promotion)
+	r.ReservedAt, r.ExpiresAt = promoFromMicros(reservedAt), promoFromMicros(expiresAt)
+	r.RedeemedAt, r.EndedAt = promoNullableTime(redeemedAt), promoNullableTime(endedAt)
+	if err := errors.Join(json.Unmarshal([]byte(benefit), &r.Grant.Benefit), json.Unmarshal([]byte(lines), &r.Grant.Lines),
+		json.Unmarshal([]byte(counters), &r.Counters)); err != nil {
+		return r, fmt.Errorf("sqlstore: promo: reservation %s: stored JSON: %w", promoQuote(key), err)
+	}
+	if currency != "" {
+		cur, err := loyalty.ParseCurrency(currency)
+		if err == nil {
+			r.Grant.Eligible, err = loyalty.MoneyFromMinor(minor, cur)
+		}
+		if err != nil {
+			return r, fmt.Errorf("sqlstore: promo: reservation %s: stored eligible amount: %w", promoQuote(key), err)
+		}
+	}
+	return r, nil
+}
+
+func promoAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// promoDBError wraps an error of the database, keeping it in the chain (so that a transaction
+// that failed on a transient conflict is retried); a violated unique or check constraint
+// also matches loyalty.ErrConflict.
+func promoDBError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if promoConstraintViolation(err) {
+		return fmt.Errorf("sqlstore: promo: %s: %w: %w", op, loyalty.ErrConflict, err)
+	}
+	return fmt.Errorf("sqlstore: promo: %s: %w", op, err)
+}
+
+func promoConstraintViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505" || pg.Code == "23514" // unique_violation, check_violation
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return true
+		}
+	}
+	return false
+}
+
+func promoRefused(what string, err error) error {
+	return fmt.Errorf("sqlstore: promo: %s refused: %w", what, err)
+}
+
+// promoStorableKey reports whether s could have been stored as a key; a read of any other key
+// finds nothing.
+func promoStorableKey(s string) bool {
+	return len(s) <= MaxPromoKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// promoCheckKey refuses a key that is too long for an index entry or that promoCheckText refuses.
+func promoCheckKey(field, s string) error {
+	if len(s) > MaxPromoKeyBytes {
+		return loyalty.Invalid(field, nil, fmt.Sprintf("must be at most %d bytes long (is %d)", MaxPromoKeyBytes, len(s)))
+	}
+	return promoCheckText(field, s)
+}
+
+// promoCheckText refuses a string for a text column: invalid UTF-8 or a NUL byte.
+func promoCheckText(field, s string) error {
+	if err := promoCheckJSONText(field, s); err != nil {
+		return err
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return loyalty.Invalid(field, promoQuote(s), "must not contain NUL bytes")
+	}
+	return nil
+}
+
+// promoCheckJSONText refuses a string for a JSON value: invalid UTF-8, which encoding/json would
+// silently replace.
+func promoCheckJSONText(field, s string) error {
+	if !utf8.ValidString(s) {
+		return loyalty.Invalid(field, promoQuote(s), "must be valid UTF-8")
+	}
+	return nil
+}
+
+func promoCheckCounter(c promo.Counter) error {
+	return errors.Join(promoCheckKey("definition", string(c.Definition)), promoCheckKey("code", c.Code),
+		promoCheckKey("account", string(c.Account)), promoCheckKey("period", c.Period))
+}
+
+// promoCheckStrings refuses the first string in the exported fields of v (walking structs,
+// slices, arrays, maps and pointers) that is not valid UTF-8. field is v's path, with the
+// JSON names of the fields.
+func promoCheckStrings(field string, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		return promoCheckJSONText(field, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return promoCheckStrings(field, v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := promoCheckStrings(fmt.Sprintf("%s[%d]", field, i), v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if err := promoCheckStrings(field+"[key]", it.Key()); err != nil {
+				return err
+			}
+			if err := promoCheckStrings(field+"["+fmt.Sprint(it.Key())+"]", it.Value()); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if field != "" {
+				name = field + "." + name
+			}
+			if err := promoCheckStrings(name, v.Field(i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// The range of storable times: the years 1 to 9999 (UTC), microseconds being kept.
+var (
+	promoMinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	promoMaxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func promoCheckTime(field string, t time.Time) error {
+	if t.Before(promoMinTime) || !t.Before(promoMaxTime) {
+		return loyalty.Invalid(field, t.Format(time.RFC3339Nano), "must be in the years 1 to 9999")
+	}
+	return nil
+}
+
+// promoNullMicros is t in UTC microseconds, or NULL for the zero time.
+func promoNullMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// promoClampMicros is t in UTC microseconds, clamped to the storable range.
+func promoClampMicros(t time.Time) int64 {
+	switch {
+	case t.Before(promoMinTime):
+		return promoMinTime.UnixMicro()
+	case !t.Before(promoMaxTime):
+		return promoMaxTime.UnixMicro()
+	}
+	return t.UnixMicro()
+}
+
+var promoZeroMicros = time.Time{}.UnixMicro()
+
+func promoFromMicros(us int64) time.Time {
+	if us == promoZeroMicros {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func promoNullableTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return promoFromMicros(n.Int64)
+}
+
+// promoQuote renders s for an error message: quoted, and cut after 64 bytes.
+func promoQuote(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:64]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func promoCounterString(c promo.Counter) string {
+	return promoQuote(fmt.Sprintf("%s/%s/%s/%s", c.Definition, c.Code, c.Account, c.Period))
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package sqlstore
+
+func init() { promoRaceEnabled = true }
