@@ -842,3 +842,47 @@ func TestHistoryPages(t *testing.T) {
 		t.Errorf("negative from: %v", err)
 	}
 }
+
+func TestRestoreAcrossLotsOverTwoReturns(t *testing.T) {
+	f := newFixture(t, points.Config{Rules: points.Rules{Rates: per10, Expiry: points.Expiry{Days: 30}},
+		Redemption: points.Redemption{Currency: rub, PointValue: dec("1")}})
+	f.credit(alice, 60, "c1") // lot A, expires first
+	f.clock.Advance(24 * time.Hour)
+	f.credit(alice, 40, "c2") // lot B
+	o := ord("o1", line("a", "x", "2", "100.00"))
+	p := f.must(f.l.Redeem(ctx, points.RedeemRequest{Key: "p1", Holder: alice, Order: o, Points: 100}))
+	lotA, lotB := p.Entries[0].Lots[0].Lot, p.Entries[0].Lots[1].Lot
+	restored := func(key string) []points.LotPart {
+		p := f.must(f.l.Return(ctx, points.ReturnRequest{Key: loyalty.IdempotencyKey(key), Holder: alice, Order: "o1",
+			Lines: []loyalty.ReturnLine{{Line: 0, Quantity: loyalty.MustQuantity("1")}}}))
+		e, _ := p.Entry(points.KindRestore)
+		return e.Lots
+	}
+	// Latest taken first: B's 40 and 10 of A, then A's other 50.
+	if d := cmp.Diff([]points.LotPart{{Lot: lotB, Points: 40}, {Lot: lotA, Points: 10}}, restored("r1")); d != "" {
+		t.Errorf("first return restored (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]points.LotPart{{Lot: lotA, Points: 50}}, restored("r2")); d != "" {
+		t.Errorf("second return restored (-want +got):\n%s", d)
+	}
+	up, err := f.l.Upcoming(ctx, alice, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []points.Expiring{{At: mustTime("2026-03-03T00:00:00Z"), Points: 60}, {At: mustTime("2026-03-04T00:00:00Z"), Points: 40}}
+	if d := cmp.Diff(want, up); d != "" {
+		t.Errorf("every lot got its own points back (-want +got):\n%s", d)
+	}
+}
+
+func TestCapPeriodInProgramTimeZone(t *testing.T) {
+	moscow := time.FixedZone("MSK", 3*3600)
+	f := newFixture(t, points.Config{Rules: points.Rules{Rates: per10, Cap: points.Cap{Points: 100, Period: loyalty.Month}}, Location: moscow})
+	f.clock.Set(mustTime("2026-02-28T20:00:00Z")) // 23:00 on 28 February in Moscow
+	f.must(f.l.EarnOrder(ctx, "e1", alice, ord("o1", line("a", "x", "1", "1000.00")), decimal.Zero))
+	f.clock.Set(mustTime("2026-02-28T21:30:00Z")) // 00:30 on 1 March in Moscow: a new month
+	p := f.must(f.l.EarnOrder(ctx, "e2", alice, ord("o2", line("a", "x", "1", "1000.00")), decimal.Zero))
+	if e, _ := p.Entry(points.KindEarn); e.Points != 100 || e.Capped != 0 {
+		t.Errorf("first earning of the Moscow month %+v, want 100 points uncapped", e)
+	}
+}

@@ -73,6 +73,8 @@ func TestPlan(t *testing.T) {
 			Exclude: points.Exclusions{Categories: []loyalty.CategoryID{"tobacco"}, SKUs: []loyalty.SKU{"lottery"}}},
 			order(line("cig", "tobacco", "1", "10"), line("lottery", "shop", "1", "10"), line("tea", "shop", "1", "10")), "",
 			[]points.Points{0, 0, 10}, []int{-1, -1, 0}},
+		{"no bonus when every line is excluded", points.Rules{OrderBonus: 100, Exclude: points.Exclusions{Tags: []string{"gift-card"}}},
+			order(giftCard), "", []points.Points{0}, []int{-1}},
 		{"an order bonus is split over eligible lines by value, not multiplied", points.Rules{OrderBonus: 100,
 			Exclude: points.Exclusions{Tags: []string{"gift-card"}}},
 			order(line("a", "x", "1", "300.00"), giftCard, line("b", "x", "1", "100.00")), "2", []points.Points{75, 0, 25}, []int{-1, -1, -1}},

@@ -572,4 +572,21 @@ func (s *machine) check(t *rapid.T) {
 			t.Fatalf("%s: open lots hold %d, balance %d", h, lots[h], a+p)
 		}
 	}
+	// Lot by lot: the store's lots are created in the model's order, so IDs match positions.
+	err = s.store.View(ctx, func(tx points.ReadTx) error {
+		for i, ml := range s.m.lots {
+			l, err := tx.Lot(points.LotID(i + 1))
+			if err != nil {
+				return err
+			}
+			if l.Holder != ml.holder || int64(l.Remaining) != ml.remaining || l.Pending != ml.pending ||
+				!l.Expires.Equal(ml.expires) {
+				t.Fatalf("lot %d = %+v; model: holder %s, %d remaining, pending %v, expires %v", l.ID, l, ml.holder, ml.remaining, ml.pending, ml.expires)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
