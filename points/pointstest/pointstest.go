@@ -395,6 +395,104 @@ func ledgerConfig(clock loyalty.Clock, policy points.ReturnPolicy, loc *time.Loc
 var rub = loyalty.MustCurrency("RUB")
 
 func testConcurrency(t *testing.T, newStore func(t *testing.T) points.Store) {
+	t.Run("SpendFromOneHolder", func(t *testing.T) { testConcurrentSpends(t, newStore) })
+	t.Run("MixedWorkload", func(t *testing.T) { testConcurrentMix(t, newStore) })
+}
+
+// testConcurrentMix runs earnings, spends, transfers and returns between two holders from
+// many goroutines, then checks that every balance agrees with its lots and its history.
+func testConcurrentMix(t *testing.T, newStore func(t *testing.T) points.Store) {
+	clock := loyalty.NewManualClock(t0)
+	store := newStore(t)
+	l, err := points.New(store, ledgerConfig(clock, points.NegativeBalance, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			me, other := alice, bob
+			if w%2 == 1 {
+				me, other = bob, alice
+			}
+			for i := range 25 {
+				key := func(op string) loyalty.IdempotencyKey {
+					return loyalty.IdempotencyKey(fmt.Sprintf("%s-%d-%d", op, w, i))
+				}
+				id := loyalty.OrderID(fmt.Sprintf("o-%d-%d", w, i))
+				o := loyalty.Order{ID: id, Account: "acme", Currency: rub, PlacedAt: t0, Lines: []loyalty.Line{
+					{SKU: "a", Quantity: loyalty.MustQuantity("3"), UnitPrice: loyalty.MustPrice(fmt.Sprintf("%d.50", 50+i*7), "RUB")}}}
+				steps := []func() error{
+					func() error { _, err := l.EarnOrder(ctx, key("earn"), me, o, decimal.Zero); return err },
+					func() error { _, err := l.Activate(ctx, key("act"), me, id); return err },
+					func() error {
+						_, err := l.Spend(ctx, points.SpendRequest{Key: key("spend"), Holder: me, Points: points.Points(1 + i%9)})
+						return err
+					},
+					func() error {
+						_, err := l.Transfer(ctx, points.TransferRequest{Key: key("move"), From: me, To: other, Points: 3})
+						return err
+					},
+					func() error {
+						_, err := l.Return(ctx, points.ReturnRequest{Key: key("ret"), Holder: me, Order: id,
+							Lines: []loyalty.ReturnLine{{Line: 0, Quantity: loyalty.MustQuantity("2")}}})
+						return err
+					},
+				}
+				for _, step := range steps {
+					if err := step(); err != nil && !errors.Is(err, points.ErrInsufficientPoints) {
+						errs <- err
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	lots := map[points.Holder]points.Points{}
+	view(t, store, func(tx points.ReadTx) error {
+		return tx.AllOpenLots(func(l points.Lot) bool { lots[l.Holder] += l.Remaining; return true })
+	})
+	var transferredOut, transferredIn points.Points
+	for _, h := range []points.Holder{alice, bob} {
+		b, err := l.Balance(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Earned != b.Active+b.Pending+b.Spent+b.Expired+b.Reversed+b.Transferred+b.Debited {
+			t.Errorf("%s: points created or lost: %+v", h, b)
+		}
+		if lots[h] != b.Active+b.Pending {
+			t.Errorf("%s: lots hold %d, balance %d", h, lots[h], b.Active+b.Pending)
+		}
+		es, err := l.History(ctx, h, 0, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var net points.Points
+		for _, e := range es {
+			net += e.Delta()
+			if e.Kind == points.KindTransferIn {
+				transferredIn += e.Points
+			}
+		}
+		if net != b.Active+b.Pending-b.Debt {
+			t.Errorf("%s: history nets to %d, balance is %d", h, net, b.Active+b.Pending-b.Debt)
+		}
+		transferredOut += b.Transferred
+	}
+	if transferredIn != transferredOut {
+		t.Errorf("%d points transferred out, %d in", transferredOut, transferredIn)
+	}
+}
+
+func testConcurrentSpends(t *testing.T, newStore func(t *testing.T) points.Store) {
 	clock := loyalty.NewManualClock(t0)
 	l, err := points.New(newStore(t), ledgerConfig(clock, points.WithinBalance, nil))
 	if err != nil {
