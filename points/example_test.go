@@ -45,8 +45,8 @@ func ExampleRules_Plan_fuelCard() {
 	perPoint := litres.Decimal().DivRound(decimal.NewFromInt(3999), 6)
 	fmt.Printf("a point spent on 20 litres is worth %s RUB\n", perPoint)
 	for _, r := range rules.Rates {
-		cashback := perPoint.Mul(decimal.NewFromInt(int64(r.Points))).DivRound(r.Per, 6).Shift(2)
-		fmt.Printf("%v: %d per full %s RUB = %s%% cashback\n", r.Categories, r.Points, r.Per, cashback.StringFixed(2))
+		cashback, _ := r.Cashback(perPoint, 4)
+		fmt.Printf("%v: %d per full %s RUB = %s%% cashback\n", r.Categories, r.Points, r.Per, cashback.Shift(2).StringFixed(2))
 	}
 	// Output:
 	// ai95      2216.00 RUB  221 points

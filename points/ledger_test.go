@@ -886,3 +886,41 @@ func TestCapPeriodInProgramTimeZone(t *testing.T) {
 		t.Errorf("first earning of the Moscow month %+v, want 100 points uncapped", e)
 	}
 }
+
+func TestRedemptionPointsFor(t *testing.T) {
+	for _, tt := range []struct {
+		value  string
+		mode   loyalty.RoundingMode
+		amount string
+		want   points.Points
+	}{
+		{"1", loyalty.HalfUp, "500.00", 500},
+		{"1", loyalty.HalfUp, "500.01", 501},
+		{"0.25", loyalty.HalfUp, "100.00", 400},
+		{"0.3", loyalty.HalfUp, "1.00", 4},   // 3 points are 0.90
+		{"0.003", loyalty.HalfUp, "0.01", 2}, // 2 points are 0.006, rounded to 0.01
+		{"0.003", loyalty.Down, "0.01", 4},   // 3 points are 0.009, rounded down to 0.00
+		{"0.277069", loyalty.HalfUp, "1108.00", 3999},
+	} {
+		r := points.Redemption{Currency: rub, PointValue: dec(tt.value), Rounding: tt.mode}
+		got, err := r.PointsFor(loyalty.MustMoney(tt.amount, "RUB"))
+		if err != nil || got != tt.want {
+			t.Errorf("points for %s at %s (%s) = %d, %v; want %d", tt.amount, tt.value, tt.mode, got, err, tt.want)
+			continue
+		}
+		v, _ := r.Value(got)
+		if c, _ := v.Cmp(loyalty.MustMoney(tt.amount, "RUB")); c < 0 {
+			t.Errorf("%d points are worth %s, less than %s", got, v, tt.amount)
+		}
+	}
+	r := points.Redemption{Currency: rub, PointValue: dec("1")}
+	if _, err := r.PointsFor(loyalty.MustMoney("0", "RUB")); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("points for nothing: %v", err)
+	}
+	if _, err := r.PointsFor(loyalty.MustMoney("5", "USD")); !errors.Is(err, loyalty.ErrCurrencyMismatch) {
+		t.Errorf("points for dollars: %v", err)
+	}
+	if _, err := (points.Redemption{Currency: rub}).PointsFor(loyalty.MustMoney("5", "RUB")); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("points without a value: %v", err)
+	}
+}

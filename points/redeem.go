@@ -14,7 +14,8 @@ import (
 // nobody modifies it.
 //
 // Conversion from points to money is exact and rounds once, with Rounding: the value of
-// p points is p × PointValue rounded to the currency's minor units. The largest redemption
+// p points is p × PointValue rounded to the currency's minor units ([Redemption.Value]);
+// [Redemption.PointsFor] converts back, to the fewest points whose value covers an amount. The largest redemption
 // an order allows is the largest whole number of points whose exact value does not exceed
 // MaxShare of the order total (the share itself rounded down to minor units), so the
 // converted value never exceeds the cap whatever the rounding mode.
@@ -103,6 +104,45 @@ func (r Redemption) Value(p Points) (loyalty.Money, error) {
 		}
 	}
 	return loyalty.MoneyFromDecimal(decimal.New(int64(p), 0).Mul(r.PointValue), r.Currency, r.Rounding)
+}
+
+// PointsFor returns the fewest points whose value ([Redemption.Value]) covers amount: the
+// points a buyer needs to pay amount with points. amount must be positive and in the
+// program's currency.
+func (r Redemption) PointsFor(amount loyalty.Money) (Points, error) {
+	if r.PointValue.Sign() <= 0 {
+		return 0, loyalty.Invalid("point_value", r.PointValue, "must be positive to convert money to points")
+	}
+	if amount.Currency() != r.Currency {
+		return 0, &loyalty.CurrencyMismatchError{Op: "convert", A: amount.Currency(), B: r.Currency}
+	}
+	if amount.Sign() <= 0 {
+		return 0, loyalty.Invalid("amount", amount, "must be positive")
+	}
+	perPoint := r.PointValue.Shift(int32(r.Currency.Digits()))
+	q, rem := decimal.New(amount.MinorUnits(), 0).QuoRem(perPoint, 0)
+	if rem.Sign() > 0 {
+		q = q.Add(decimal.New(1, 0))
+	}
+	if q.GreaterThan(decimal.New(1<<62, 0)) {
+		return 0, fmt.Errorf("points: %w: points for %s", loyalty.ErrOverflow, amount)
+	}
+	// q points cover amount exactly; rounding the value up (half-up, up, ceiling) may let
+	// fewer cover it. Value is monotonic in the points, so search [1, q] for the fewest.
+	lo, hi := Points(1), Points(q.IntPart())
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		v, err := r.Value(mid)
+		if err != nil {
+			return 0, err
+		}
+		if c, _ := v.Cmp(amount); c >= 0 {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi, nil
 }
 
 // MaxPoints returns the most points that may pay for an order of the given total: the largest

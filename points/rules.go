@@ -246,6 +246,20 @@ func (r Rate) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Cashback returns the rate's effective cashback: the share of the price it gives back when
+// a point is worth pointValue (in major units), rounded half-up to precision decimals.
+// Block rates are valued at whole blocks ("1 point per full 10" at 0.5 per point is 5%);
+// ok is false for per-unit rates, whose cashback depends on the price.
+func (r Rate) Cashback(pointValue decimal.Decimal, precision int32) (cashback decimal.Decimal, ok bool) {
+	switch {
+	case !r.ShareOfPrice.IsZero():
+		return r.ShareOfPrice.Mul(pointValue).Round(precision), true
+	case r.Points > 0 && r.Per.Sign() > 0:
+		return decimal.New(int64(r.Points), 0).Mul(pointValue).DivRound(r.Per, precision), true
+	}
+	return decimal.Decimal{}, false
+}
+
 func (r Rate) matches(l loyalty.Line) bool {
 	if len(r.Categories) == 0 && len(r.SKUs) == 0 && len(r.Tags) == 0 {
 		return true

@@ -1,6 +1,7 @@
 package points_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -263,5 +264,61 @@ func TestExpiryUntil(t *testing.T) {
 				t.Errorf("Until = %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestRateCashback(t *testing.T) {
+	for _, tt := range []struct {
+		rate  points.Rate
+		value string
+		want  string // "" when not defined
+	}{
+		{points.Rate{Points: 1, Per: dec("10")}, "1", "0.1"},
+		{points.Rate{Points: 3, Per: dec("10")}, "0.5", "0.15"},
+		{points.Rate{Points: 1, Per: dec("3")}, "1", "0.3333"},
+		{points.Rate{ShareOfPrice: dec("0.05")}, "1", "0.05"},
+		{points.Rate{ShareOfPrice: dec("0.05")}, "0.3", "0.015"},
+		{points.Rate{PerUnit: 10}, "1", ""},
+	} {
+		got, ok := tt.rate.Cashback(dec(tt.value), 4)
+		if ok != (tt.want != "") || ok && !got.Equal(dec(tt.want)) {
+			t.Errorf("%+v at %s per point: cashback %s, %v; want %q", tt.rate, tt.value, got, ok, tt.want)
+		}
+	}
+}
+
+func TestRulesJSONRoundTrip(t *testing.T) {
+	in := fuelCardRules()
+	in.Rates = append(in.Rates, points.Rate{Tags: []string{"business"}, ShareOfPrice: dec("0.07")}, points.Rate{SKUs: []loyalty.SKU{"tyre"}, PerUnit: 10})
+	in.Exclude = points.Exclusions{Promotions: true, Tags: []string{"gift-card"}}
+	in.OrderBonus = 50
+	in.Events = []points.EventRule{{Event: "course-completed", Points: 500}}
+	in.Cap = points.Cap{Points: 100, Period: loyalty.Month}
+	in.PendingDays = 14
+	in.Expiry = points.Expiry{Months: 12, RoundTo: loyalty.Quarter}
+	in.Rounding = loyalty.Down
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out points.Rules
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(in, out); d != "" {
+		t.Errorf("rules after a JSON round trip (-want +got):\n%s\n%s", d, b)
+	}
+	red := points.Redemption{Currency: rub, PointValue: dec("0.25"), MaxShare: dec("0.2"), MinPoints: 100,
+		Rewards: []points.Reward{{ID: "fuel-20l", Name: "20 litres of any fuel", Cost: 3999}}}
+	b, err = json.Marshal(red)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var red2 points.Redemption
+	if err := json.Unmarshal(b, &red2); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(red, red2); d != "" {
+		t.Errorf("redemption after a JSON round trip (-want +got):\n%s\n%s", d, b)
 	}
 }
