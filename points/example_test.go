@@ -137,3 +137,35 @@ func ExampleLedger_EarnOrder_dual() {
 	// account:acme 450
 	// buyer:ivanova 675
 }
+
+// Explain puts a plan into words, line by line.
+func ExampleRules_Explain() {
+	rules := points.Rules{
+		Rates: []points.Rate{
+			{Categories: []loyalty.CategoryID{"fuel"}, Points: 1, Per: decimal.NewFromInt(10)},
+			{Tags: []string{"business"}, ShareOfPrice: decimal.RequireFromString("0.05")},
+		},
+		Exclude: points.Exclusions{Tags: []string{"gift-card"}},
+	}
+	o := loyalty.Order{ID: "o-1", Account: "acme", Currency: loyalty.MustCurrency("RUB"), PlacedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		Lines: []loyalty.Line{
+			{SKU: "ai95", Category: "fuel", Quantity: loyalty.MustQuantity("40"), UnitPrice: loyalty.MustPrice("55.40", "RUB")},
+			{SKU: "lounge", Tags: []string{"business"}, Quantity: loyalty.MustQuantity("1"), UnitPrice: loyalty.MustPrice("3000", "RUB")},
+			{SKU: "gift", Tags: []string{"gift-card"}, Quantity: loyalty.MustQuantity("1"), UnitPrice: loyalty.MustPrice("1000", "RUB")},
+			{SKU: "bolt", Quantity: loyalty.MustQuantity("10"), UnitPrice: loyalty.MustPrice("3.50", "RUB")},
+		}}
+	plan, err := rules.Plan(o, decimal.Zero)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range rules.Explain(o, plan) {
+		fmt.Println(s)
+	}
+	// Output:
+	// ai95 (2216.00 RUB): 221 points at 1 point per full 10 (fuel)
+	// lounge (3000.00 RUB): 150 points at 5% of the price (tag business)
+	// gift (1000.00 RUB): no points, excluded from earning
+	// bolt (35.00 RUB): no points, no earning rate applies
+	// total: 371 points
+}

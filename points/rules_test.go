@@ -322,3 +322,32 @@ func TestRulesJSONRoundTrip(t *testing.T) {
 		t.Errorf("redemption after a JSON round trip (-want +got):\n%s\n%s", d, b)
 	}
 }
+
+func TestRateStringAndExplainBonus(t *testing.T) {
+	for _, tt := range []struct {
+		rate points.Rate
+		want string
+	}{
+		{points.Rate{Points: 3, Per: dec("10"), Categories: []loyalty.CategoryID{"shop", "services"}}, "3 points per full 10 (shop, services)"},
+		{points.Rate{PerUnit: 1, SKUs: []loyalty.SKU{"cartridge"}}, "1 point per whole unit (SKU cartridge)"},
+		{points.Rate{ShareOfPrice: dec("0.075")}, "7.5% of the price"},
+	} {
+		if got := tt.rate.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+	rules := points.Rules{Rates: []points.Rate{{Categories: []loyalty.CategoryID{"fuel"}, Points: 1, Per: dec("10")}}, OrderBonus: 10}
+	o := order(line("ai95", "fuel", "1", "100.00"), line("tea", "shop", "1", "100.00"))
+	plan, err := rules.Plan(o, decimal.Zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"ai95 (100.00 RUB): 15 points at 1 point per full 10 (fuel), with its share of the order bonus",
+		"tea (100.00 RUB): 5 points, its share of the order bonus",
+		"total: 20 points",
+	}
+	if d := cmp.Diff(want, rules.Explain(o, plan)); d != "" {
+		t.Errorf("Explain (-want +got):\n%s", d)
+	}
+}
