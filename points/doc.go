@@ -9,7 +9,9 @@
 // order, [EventRule]s for earning that is not a purchase (a completed course, a recycled
 // cartridge), a [Cap] per period, the pending delay and the [Expiry]. [Rules.Plan] is pure:
 // given a [loyalty.Order] and a multiplier (a tier's ×1.5) it returns a [Plan], the points
-// of every order line, so that a return can reverse exactly what a line earned.
+// of every order line, so that a return can reverse exactly what a line earned, and
+// [Rules.Explain] puts it into plain words. [Rate.Cashback] gives a rate's effective
+// cashback at a point value.
 //
 // # The ledger
 //
