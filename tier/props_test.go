@@ -220,3 +220,61 @@ func TestPropCompactChangesNothingLater(t *testing.T) {
 		}
 	})
 }
+
+var keepChecked int
+
+// NeededToKeep is exact: recording it on the last day the next downgrade review judges keeps
+// the earned level; one unit less does not.
+func TestPropNeededToKeepIsExact(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l := genLadder(t)
+		l.Window = rapid.SampledFrom([]tier.Window{{Kind: tier.Calendar, Period: loyalty.Year},
+			{Kind: tier.Calendar, Period: loyalty.Quarter}, {Kind: tier.Anniversary}}).Draw(t, "window")
+		l.Review.DowngradeEvery = l.Window.Period
+		if l.Window.Kind == tier.Anniversary {
+			l.Review.DowngradeEvery = loyalty.Month
+		}
+		l.Review.GraceMonths = 0
+		l.Review.Downgrade = tier.ToQualified
+		for i := range l.Levels {
+			l.Levels[i].Commitment = nil
+		}
+		e := mustEvaluator(l)
+		// denser activity than genHistory, so that many accounts hold a level worth keeping
+		days := rapid.SliceOfNDistinct(rapid.IntRange(0, 800), 0, 60, rapid.ID[int]).Draw(t, "days")
+		slices.Sort(days)
+		var h tier.History
+		for _, d := range days {
+			h = append(h, tier.DayTotal{Day: tier.DayOf(propStart) + tier.Day(d), Units: rapid.Int64Range(1, 8).Draw(t, "units")})
+		}
+		a := tier.Account{ID: "a", Enrolled: propStart, History: h}
+		for k := 0; k < 20; k++ {
+			checkKeep(t, e, a, genTime(t, "now"))
+		}
+	})
+	t.Logf("%d of the cases needed something to keep their level", keepChecked)
+}
+
+func checkKeep(t *rapid.T, e *tier.Evaluator, a tier.Account, now time.Time) {
+	p := e.Project(a, now)
+	if p.KeepBy.IsZero() {
+		t.Fatalf("no KeepBy with a downgrade schedule: %+v", p)
+	}
+	if p.NeededToKeep.Count == 0 {
+		return
+	}
+	keepChecked++
+	lastDay := tier.DayOf(p.KeepBy.Add(-time.Nanosecond))
+	with := a.Clone()
+	with.History = addDay(with.History, lastDay, p.NeededToKeep.Count)
+	got, _, _ := e.Advance(with, p.KeepBy)
+	if got.Status.Level < p.Earned {
+		t.Fatalf("with %d more the account fell from %d to %d at %v", p.NeededToKeep.Count, p.Earned, got.Status.Level, p.KeepBy)
+	}
+	short := a.Clone()
+	short.History = addDay(short.History, lastDay, p.NeededToKeep.Count-1)
+	got, _, _ = e.Advance(short, p.KeepBy)
+	if got.Status.Level >= p.Earned {
+		t.Fatalf("with %d more (one short) the account kept level %d at %v", p.NeededToKeep.Count-1, got.Status.Level, p.KeepBy)
+	}
+}

@@ -505,3 +505,32 @@ func (s *Service) Project(ctx context.Context, id loyalty.AccountID) (Projection
 	}
 	return s.e.Project(a, s.now()), nil
 }
+
+// ProjectAll projects every account at the clock's now, in increasing order of account ID,
+// and calls fn with each projection (for reports and "distance to the next level"
+// notifications). Accounts are read page by page, each page in one read transaction; nothing
+// is stored. It stops at the first error fn returns and returns it.
+func (s *Service) ProjectAll(ctx context.Context, fn func(Projection) error) error {
+	now := s.now()
+	var after loyalty.AccountID
+	for {
+		var page []Account
+		err := s.store.View(ctx, func(tx ReadTx) error {
+			var err error
+			page, err = tx.Accounts(after, s.batch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, a := range page {
+			if err := fn(s.e.Project(a, now)); err != nil {
+				return err
+			}
+		}
+		if len(page) < s.batch {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

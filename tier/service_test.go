@@ -225,3 +225,43 @@ func TestPropBatchReviewTwiceEqualsOnce(t *testing.T) {
 		_, _ = onceStore, twiceStore
 	})
 }
+
+func TestProjectAll(t *testing.T) {
+	clock := loyalty.NewManualClock(date(2025, 1, 1))
+	svc, _ := newSvc(t, airlineLadder(), clock) // pages of 4
+	spend := map[loyalty.AccountID]string{"a": "100", "b": "3500000", "c": "6000000", "d": "0", "e": "2999999.99", "f": "4000000"}
+	for id, amount := range spend {
+		svc.Enroll(ctx, id, date(2025, 1, 1))
+		clock.Set(date(2025, 1, 5))
+		if _, err := svc.Record(ctx, id, date(2025, 1, 5), tier.Amount{Spend: rub(amount)}, loyalty.IdempotencyKey("k-"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Set(date(2025, 2, 10))
+	var got []string
+	err := svc.ProjectAll(ctx, func(p tier.Projection) error {
+		got = append(got, fmt.Sprintf("%s %s next=%s needed=%s", p.Account, p.LevelName, p.NextName, p.NeededForNext.Spend))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the February review upgraded on January's spend; "next" is the level above both the
+	// current level and the one the spend supports
+	want := []string{
+		"a 5% next=6% needed=2999900.01 RUB",
+		"b 6% next=7% needed=1500000.01 RUB",
+		"c 7% next= needed=0",
+		"d 5% next=6% needed=3000000.01 RUB",
+		"e 5% next=6% needed=0.02 RUB",
+		"f 6% next=7% needed=1000000.01 RUB",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := svc.ProjectAll(ctx, func(tier.Projection) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("ProjectAll did not stop at the first error: %v after %d calls", err, n)
+	}
+}
