@@ -12,7 +12,8 @@ import (
 // them, without stores, entries or idempotency: what the ledger must agree with.
 
 type mLot struct {
-	id        int
+	id        int          // creation order
+	lotID     points.LotID // the store's ID, from the posting that created the lot
 	holder    points.Holder
 	earnedAt  time.Time
 	activeAt  time.Time // pending until (zero: active)

@@ -176,6 +176,7 @@ func (s *machine) earn(t *rapid.T) {
 	}
 	if pts > 0 {
 		mp.earnLot = s.m.credit(h, pts, s.now(), 2, 5)
+		mp.earnLot.lotID = e.Lots[0].Lot
 	}
 	s.m.purchases[pkey(h, o.ID)] = mp
 	s.m.repay(h)
@@ -382,8 +383,12 @@ func (s *machine) transfer(t *rapid.T) {
 	parts := s.m.take(from, n)
 	s.m.counters(from).transferred += n
 	s.m.counters(to).earned += n
-	for _, part := range parts {
-		s.m.lots = append(s.m.lots, &mLot{id: len(s.m.lots) + 1, holder: to, earnedAt: part.lot.earnedAt, expires: part.lot.expires, remaining: part.n})
+	in, _ := p.Entry(points.KindTransferIn)
+	if len(in.Lots) != len(parts) {
+		t.Fatalf("transfer-in entry %+v, want one lot per lot taken (%d)", in, len(parts))
+	}
+	for i, part := range parts {
+		s.m.lots = append(s.m.lots, &mLot{id: len(s.m.lots) + 1, lotID: in.Lots[i].Lot, holder: to, earnedAt: part.lot.earnedAt, expires: part.lot.expires, remaining: part.n})
 	}
 	s.m.settle(to, s.now())
 	s.remember(key, p, redo, other)
@@ -412,7 +417,8 @@ func (s *machine) adjust(t *rapid.T) {
 		return
 	}
 	if n > 0 {
-		s.m.credit(h, n, s.now(), 0, 5)
+		e, _ := p.Entry(points.KindCredit)
+		s.m.credit(h, n, s.now(), 0, 5).lotID = e.Lots[0].Lot
 		s.m.repay(h)
 	} else {
 		s.m.take(h, -n)
@@ -572,10 +578,10 @@ func (s *machine) check(t *rapid.T) {
 			t.Fatalf("%s: open lots hold %d, balance %d", h, lots[h], a+p)
 		}
 	}
-	// Lot by lot: the store's lots are created in the model's order, so IDs match positions.
+	// Lot by lot, by the IDs the postings reported.
 	err = s.store.View(ctx, func(tx points.ReadTx) error {
-		for i, ml := range s.m.lots {
-			l, err := tx.Lot(points.LotID(i + 1))
+		for _, ml := range s.m.lots {
+			l, err := tx.Lot(ml.lotID)
 			if err != nil {
 				return err
 			}
