@@ -125,3 +125,31 @@ func TestRecordOverflowIsAnError(t *testing.T) {
 		t.Errorf("history after the failed record: %+v", a.History)
 	}
 }
+
+// A purchase at 22:00 UTC on 31 December is 01:00 on 1 January in Moscow: it counts for the
+// new year of a Moscow program, and the program's reviews happen at Moscow midnight.
+func TestWindowsFollowTheProgramTimeZone(t *testing.T) {
+	e := mustEvaluator(airlineLadder()) // Moscow
+	lateUTC := time.Date(2025, 12, 31, 22, 0, 0, 0, time.UTC)
+	a := tier.Account{ID: "tz", Enrolled: date(2025, 1, 1), History: tier.History{
+		{Day: tier.DayOf(lateUTC.In(msk)), Units: rub("3500000").MinorUnits()},
+	}}
+	if got := tier.DayOf(lateUTC.In(msk)).String(); got != "2026-01-01" {
+		t.Fatalf("local day = %s, want 2026-01-01", got)
+	}
+	if q := e.Qualifying(a, lateUTC); q.Spend.Amount() != "3500000.00" {
+		t.Errorf("2026 spend seen at the purchase = %s", q.Spend)
+	}
+	if q := e.Qualifying(a, time.Date(2025, 12, 31, 20, 59, 0, 0, time.UTC)); !q.Spend.IsZero() {
+		t.Errorf("2025 spend = %s, want 0: the purchase belongs to 2026 in Moscow", q.Spend)
+	}
+	// the February review happens at Moscow midnight: 31 January 21:00 UTC
+	b, _, _ := e.Advance(a, time.Date(2026, 1, 31, 20, 59, 0, 0, time.UTC))
+	if b.Status.Level != 0 {
+		t.Errorf("upgraded before the Moscow review: %d", b.Status.Level)
+	}
+	b, ch, _ := e.Advance(b, time.Date(2026, 1, 31, 21, 0, 0, 0, time.UTC))
+	if b.Status.Level != 1 || len(ch) != 1 || !ch[0].At.Equal(date(2026, 2, 1)) {
+		t.Errorf("at the Moscow review: level %d, changes %+v", b.Status.Level, ch)
+	}
+}
