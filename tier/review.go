@@ -411,10 +411,10 @@ func (e *Evaluator) lastCompletePeriod(per loyalty.Period, p time.Time) (start, 
 // evaluated at the end of every day with activity, on the first day of a new calendar or
 // anniversary window or enforced commitment period, on the day activity leaves a rolling
 // window, on each monthly anniversary of enrolment (tenure ladders), and at to itself; they
-// judge enforced commitments on the periods complete before the judged day. Grace periods end, and
-// overrides and memberships expire, at their exact times. So the result does not depend on
-// how often Advance is called: advancing in several steps gives the same result as
-// advancing at once.
+// judge enforced commitments on the periods complete before the judged day. Grace periods
+// end, and overrides and memberships expire, at their exact times. So the result does not
+// depend on how often Advance is called: advancing in several steps gives the same result
+// as advancing at once. Advance does not compact the history ([Evaluator.Compact]).
 func (e *Evaluator) Advance(a Account, to time.Time) (Account, []Change, error) {
 	if to.Before(a.Status.Reviewed) {
 		return a, nil, fmt.Errorf("tier: review of %s: %w", a.ID,

@@ -181,10 +181,13 @@ func maxTime(a, b time.Time) time.Time {
 
 // Review evaluates the account up to at (every review date since its last review) and
 // returns its new status and the changes. Reviewing again at the same time changes nothing.
-// A time before the account's last review is an error naming "at".
+// A time before the account's last review, or after now, is an error naming "at".
 func (s *Service) Review(ctx context.Context, id loyalty.AccountID, at time.Time) (Status, []Change, error) {
 	if err := checkAccount(id); err != nil {
 		return Status{}, nil, err
+	}
+	if at.After(s.now()) {
+		return Status{}, nil, fmt.Errorf("tier: review: %w", loyalty.Invalid("at", at.In(s.e.loc).Format(time.RFC3339), "is in the future"))
 	}
 	var out Status
 	var changes []Change
@@ -235,12 +238,15 @@ type BatchReport struct {
 // accounts already reviewed up to at are skipped, so running it twice (or resuming after a
 // failure) gives the same state as running it once, and the second run reports no changes.
 // The changes are stored in each account's change log and returned. A time before the last
-// completed batch review is an error naming "at".
+// completed batch review, or after now, is an error naming "at".
 func (s *Service) ReviewAll(ctx context.Context, at time.Time) (BatchReport, error) {
 	at = at.In(s.e.loc)
 	rep := BatchReport{At: at}
 	if at.IsZero() {
 		return rep, fmt.Errorf("tier: review all: %w", loyalty.Invalid("at", nil, "is required"))
+	}
+	if at.After(s.now()) {
+		return rep, fmt.Errorf("tier: review all: %w", loyalty.Invalid("at", at.Format(time.RFC3339), "is in the future"))
 	}
 	err := s.store.View(ctx, func(tx ReadTx) error {
 		last, err := tx.LastBatchReview()

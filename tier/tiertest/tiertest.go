@@ -370,7 +370,8 @@ func testServiceIdempotency(t *testing.T, s tier.Store) {
 			_, err := svc.Record(ctx, "acme", day(2025, 3, 1), tier.Amount{Spend: rub("5")}, "")
 			return err
 		},
-		"review in the past": func() error { _, _, err := svc.Review(ctx, "acme", day(2025, 1, 1)); return err },
+		"review in the past":   func() error { _, _, err := svc.Review(ctx, "acme", day(2025, 1, 1)); return err },
+		"review in the future": func() error { _, _, err := svc.Review(ctx, "acme", day(2025, 4, 1)); return err },
 		"override without expiry": func() error {
 			_, err := svc.SetOverride(ctx, "acme", tier.Override{Level: 2}, "k4")
 			return err
@@ -411,6 +412,10 @@ func testBatchTwice(t *testing.T, s tier.Store) {
 		}
 	}
 	at := day(2025, 2, 1)
+	if _, err := svc.ReviewAll(ctx, at); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("a batch review in the future: %v, want ErrInvalid", err)
+	}
+	clock.Set(at)
 	rep, err := svc.ReviewAll(ctx, at)
 	if err != nil {
 		t.Fatal(err)
