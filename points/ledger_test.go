@@ -3,6 +3,7 @@ package points_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -922,5 +923,49 @@ func TestRedemptionPointsFor(t *testing.T) {
 	}
 	if _, err := (points.Redemption{Currency: rub}).PointsFor(loyalty.MustMoney("5", "RUB")); !errors.Is(err, loyalty.ErrInvalid) {
 		t.Errorf("points without a value: %v", err)
+	}
+}
+
+func TestHolder(t *testing.T) {
+	if err := (points.Holder{Kind: "partner", ID: "x"}).Validate(); err == nil || err.Error() != "kind: must be account or buyer (got partner)" {
+		t.Errorf("unknown kind: %v", err)
+	}
+	if err := (points.Holder{}).Validate(); !errors.Is(err, loyalty.ErrInvalid) || err.Error() != "kind: is required\nid: is required" {
+		t.Errorf("zero holder: %v", err)
+	}
+	if !(points.Holder{}).IsZero() || alice.IsZero() {
+		t.Error("IsZero")
+	}
+	if err := bob.Validate(); err != nil || bob.String() != "buyer:bob" {
+		t.Errorf("bob: %v, %q", err, bob)
+	}
+}
+
+func TestUpcoming(t *testing.T) {
+	f := newFixture(t, points.Config{Rules: points.Rules{Rates: per10, Expiry: points.Expiry{Days: 10}}})
+	for day := range 3 {
+		f.must(f.l.EarnOrder(ctx, loyalty.IdempotencyKey(fmt.Sprint("e", day)), alice, ord(loyalty.OrderID(fmt.Sprint("o", day)), line("a", "x", "1", "100.00")), decimal.Zero))
+		f.must(f.l.EarnOrder(ctx, loyalty.IdempotencyKey(fmt.Sprint("f", day)), alice, ord(loyalty.OrderID(fmt.Sprint("p", day)), line("a", "x", "1", "50.00")), decimal.Zero))
+		f.clock.Advance(24 * time.Hour)
+	}
+	f.must(f.l.Spend(ctx, points.SpendRequest{Key: "s", Holder: alice, Points: 20}))
+	got, err := f.l.Upcoming(ctx, alice, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 15 points a day expire 10 days later; the 20 spent took the first day's 15 and 5 of
+	// the second day's, and the limit of 2 instants leaves nothing more to show.
+	want := []points.Expiring{{At: mustTime("2026-02-12T00:00:00Z"), Points: 10}, {At: mustTime("2026-02-13T00:00:00Z"), Points: 15}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Upcoming (-want +got):\n%s", d)
+	}
+	if got, err := f.l.Upcoming(ctx, alice, 1); err != nil || len(got) != 1 || got[0] != want[0] {
+		t.Errorf("Upcoming with limit 1 = %v, %v; want %v", got, err, want[:1])
+	}
+	if _, err := f.l.Upcoming(ctx, bob, 2); !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("unknown holder: %v", err)
+	}
+	if _, err := f.l.Upcoming(ctx, alice, 0); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("limit 0: %v", err)
 	}
 }
