@@ -1,0 +1,816 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/referral"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ReferralStore is the SQL [referral.Store]: referrer profiles, referrals, the index of
+// referee identifiers and idempotency receipts, in the tables of migration 0003_referral
+// (apply it with [Migrate]).
+//
+// Update runs its function in one transaction (see [NewReferralStore]) and re-runs it on a
+// transient conflict; View runs its function in a read-only transaction on one snapshot
+// (repeatable read on PostgreSQL, a deferred read transaction on SQLite) and never waits
+// for writers. The referral service's guarantees (one attribution and one conversion per
+// referee, each reward granted once, caps and velocity limits) hold across processes and
+// machines because each of its check-then-write steps runs inside one serializable write
+// transaction, and referral write transactions are serialised: on SQLite by the database's
+// write lock, on PostgreSQL by a lock on the referral_write_lock table taken before the
+// transaction's first read (so its snapshot already includes the previous writer's commit
+// and the hot referrer profiles never make it fail and retry).
+//
+// Strings are stored as they are: SQL metacharacters are harmless (every statement is
+// parameterised). Referee accounts, referrer IDs, codes, receipt keys and identifier values
+// are limited to [MaxReferralKeyBytes] bytes, and every string must be valid UTF-8 without
+// NUL bytes (PostgreSQL cannot store those, and JSON would silently replace invalid UTF-8):
+// a write that breaks these rules is refused with an error wrapping [loyalty.ErrInvalid],
+// naming the field, and changes nothing; a read of such a key finds nothing. Times are kept
+// to the microsecond, in UTC, between the years 1 and 9999 (a time outside is refused);
+// the zero time stays the zero time.
+//
+// A ReferralStore is safe for concurrent use when its DBTX is a *sql.DB.
+type ReferralStore struct {
+	db      DBTX
+	sqlDB   *sql.DB // db, if it is a *sql.DB
+	dialect Dialect
+	q       refQueries
+
+	prepMu   sync.Mutex
+	prepared atomic.Bool
+	stmts    map[string]*sql.Stmt // by query text; written once, before prepared is set
+}
+
+// MaxReferralKeyBytes is the longest referee account, referrer ID ("account:" and the
+// account), code, receipt key or identifier value a [ReferralStore] accepts, in bytes: two
+// of them make an entry of the index of referrals by referrer, which must fit in one
+// PostgreSQL index entry.
+const MaxReferralKeyBytes = 1024
+
+// NewReferralStore returns a ReferralStore running its statements on db, a database of
+// dialect with migration 0003_referral applied.
+//
+// With a *sql.DB every Update is its own transaction: serializable on PostgreSQL, after
+// taking the referral write lock; an immediate write transaction on SQLite; retried
+// transparently with a bounded backoff on a serialization failure, deadlock or busy
+// database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
+// referral effects commit together with the caller's own writes; on PostgreSQL Update
+// still takes the referral write lock, so the caller's transaction may use any isolation
+// level (under READ COMMITTED every statement after the lock sees the last writer's
+// commit), but a serializable transaction that read before its first referral Update may
+// fail with a serialization error, which the caller must retry. db must be a *sql.DB or a
+// *sql.Tx.
+func NewReferralStore(db DBTX, dialect Dialect) *ReferralStore {
+	s := &ReferralStore{db: db, dialect: dialect, q: newRefQueries(dialect)}
+	s.sqlDB, _ = db.(*sql.DB)
+	return s
+}
+
+// Update implements [referral.Store].
+func (s *ReferralStore) Update(ctx context.Context, fn func(tx referral.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	return inTx(ctx, s.db, s.dialect, func(q DBTX) error {
+		if s.dialect == Postgres {
+			// A utility statement without parameters: it takes no snapshot, so the
+			// transaction's snapshot is taken by the first read, after the lock.
+			if _, err := q.ExecContext(ctx, `LOCK TABLE referral_write_lock IN EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("sqlstore: referral: lock: %w", err)
+			}
+		}
+		return fn(&referralTx{ctx: ctx, q: q, s: s})
+	})
+}
+
+// View implements [referral.Store].
+func (s *ReferralStore) View(ctx context.Context, fn func(tx referral.ReadTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlDB := s.sqlDB
+	if sqlDB == nil {
+		return fn(&referralTx{ctx: ctx, q: s.db, s: s})
+	}
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := refViewOnce(ctx, sqlDB, opts, func(q DBTX) error { return fn(&referralTx{ctx: ctx, q: q, s: s}) })
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff + rand.N(backoff)):
+		}
+		backoff = min(backoff*2, 100*time.Millisecond)
+	}
+}
+
+func refViewOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(q DBTX) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// refQueries are the store's statements. Their text depends on the dialect: PostgreSQL
+// compares text by the database's collation unless told otherwise, and IDs order byte by
+// byte (as Go compares strings), which is SQLite's default.
+type refQueries struct {
+	profile, profileByCode, referral, refereeWith, referralsBy, due, dueAll, receipt string
+	profileHolders, putProfile, putReferral, putIdentifier, putReceipt               string
+}
+
+func newRefQueries(d Dialect) refQueries {
+	collate := ""
+	if d == Postgres {
+		collate = ` COLLATE "C"`
+	}
+	return refQueries{
+		profile:        `SELECT ` + refProfileColumns + ` FROM referral_profiles WHERE id = $1`,
+		profileByCode:  `SELECT ` + refProfileColumns + ` FROM referral_profiles WHERE code = $1`,
+		referral:       `SELECT ` + refReferralColumns + ` FROM referral_referrals WHERE referee = $1`,
+		refereeWith:    `SELECT referee FROM referral_identifiers WHERE kind = $1 AND value = $2`,
+		referralsBy:    `SELECT ` + refReferralColumns + ` FROM referral_referrals WHERE referrer_id = $1 ORDER BY attributed_at, referee` + collate,
+		due:            `SELECT referee FROM referral_referrals WHERE status = 'pending' AND final_at <= $1 ORDER BY final_at, referee` + collate + ` LIMIT $2`,
+		dueAll:         `SELECT referee FROM referral_referrals WHERE status = 'pending' AND final_at <= $1 ORDER BY final_at, referee` + collate,
+		receipt:        `SELECT key, op, fingerprint, result, result IS NULL, at FROM referral_receipts WHERE key = $1`,
+		profileHolders: `SELECT id, code FROM referral_profiles WHERE id = $1 OR code = $2`,
+		putProfile: `INSERT INTO referral_profiles (` + refProfileColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, account = excluded.account, buyer = excluded.buyer,
+			partner = excluded.partner, identity = excluded.identity, registered_at = excluded.registered_at,
+			recent = excluded.recent, finalized = excluded.finalized, superseded = excluded.superseded, usage = excluded.usage`,
+		putReferral: `INSERT INTO referral_referrals (` + refReferralColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+			$21, $22, $23, $24, $25, $26, $27, $28)
+		ON CONFLICT (referee) DO UPDATE SET referee_buyer = excluded.referee_buyer, identity = excluded.identity,
+			referrer_id = excluded.referrer_id, referrer_kind = excluded.referrer_kind,
+			referrer_account = excluded.referrer_account, referrer_buyer = excluded.referrer_buyer,
+			referrer_partner = excluded.referrer_partner, code = excluded.code, status = excluded.status,
+			attributed_at = excluded.attributed_at, first_attributed_at = excluded.first_attributed_at,
+			convert_by = excluded.convert_by, previous = excluded.previous, orders = excluded.orders,
+			order_id = excluded.order_id, event = excluded.event,
+			amount_minor = excluded.amount_minor, amount_currency = excluded.amount_currency,
+			returned_minor = excluded.returned_minor, returned_currency = excluded.returned_currency,
+			converted_at = excluded.converted_at, counted_at = excluded.counted_at, final_at = excluded.final_at,
+			cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason,
+			grants = excluded.grants, seq = excluded.seq`,
+		putIdentifier: `INSERT INTO referral_identifiers (kind, value, referee) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO NOTHING`,
+		putReceipt: `INSERT INTO referral_receipts (key, op, fingerprint, result, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (key) DO NOTHING`,
+	}
+}
+
+func (q *refQueries) all() []string {
+	return []string{q.profile, q.profileByCode, q.referral, q.refereeWith, q.referralsBy, q.due, q.dueAll, q.receipt,
+		q.profileHolders, q.putProfile, q.putReferral, q.putIdentifier, q.putReceipt}
+}
+
+// prepare prepares the store's statements on SQLite, once, when the store runs on a
+// *sql.DB: the driver would otherwise parse every statement every time (the pgx driver
+// keeps prepared statements of its own). It runs before a transaction begins, so that it
+// never waits for a connection while holding one.
+func (s *ReferralStore) prepare(ctx context.Context) error {
+	if s.sqlDB == nil || s.dialect != SQLite || s.prepared.Load() {
+		return nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if s.prepared.Load() {
+		return nil
+	}
+	stmts := make(map[string]*sql.Stmt)
+	for _, query := range s.q.all() {
+		st, err := s.sqlDB.PrepareContext(ctx, query)
+		if err != nil {
+			for _, st := range stmts {
+				st.Close()
+			}
+			return fmt.Errorf("sqlstore: referral: prepare: %w", err)
+		}
+		stmts[query] = st
+	}
+	s.stmts = stmts
+	s.prepared.Store(true)
+	return nil
+}
+
+const refProfileColumns = `id, kind, account, buyer, partner, code, identity, registered_at, recent, finalized, superseded, usage`
+
+const refReferralColumns = `referee, referee_buyer, identity, referrer_id, referrer_kind, referrer_account, referrer_buyer, referrer_partner,
+	code, status, attributed_at, first_attributed_at, convert_by, previous, orders, order_id, event,
+	amount_minor, amount_currency, returned_minor, returned_currency,
+	converted_at, counted_at, final_at, cancelled_at, cancel_reason, grants, seq`
+
+// referralTx implements referral.Tx on one transaction.
+type referralTx struct {
+	ctx context.Context
+	q   DBTX
+	s   *ReferralStore
+}
+
+// stmt returns the store's prepared statement of query for this transaction, or nil.
+func (t *referralTx) stmt(query string) *sql.Stmt {
+	if t.s.stmts == nil || !t.s.prepared.Load() {
+		return nil
+	}
+	tx, ok := t.q.(*sql.Tx)
+	st := t.s.stmts[query]
+	if !ok || st == nil {
+		return nil
+	}
+	return tx.StmtContext(t.ctx, st)
+}
+
+func (t *referralTx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
+	return t.q.QueryRowContext(t.ctx, query, args...)
+}
+
+func (t *referralTx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.q.QueryContext(t.ctx, query, args...)
+}
+
+func (t *referralTx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
+	return t.q.ExecContext(t.ctx, query, args...)
+}
+
+func refNotFound(what, id string) error {
+	return fmt.Errorf("sqlstore: referral: %s %s: %w", what, refQuote(id), loyalty.ErrNotFound)
+}
+
+func (t *referralTx) Profile(id referral.ReferrerID) (referral.Profile, error) {
+	if !refStorableKey(string(id)) {
+		return referral.Profile{}, refNotFound("referrer", string(id))
+	}
+	row := t.queryRow(t.s.q.profile, string(id))
+	p, err := refScanProfile(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return referral.Profile{}, refNotFound("referrer", string(id))
+	}
+	if err != nil {
+		return referral.Profile{}, refDBError("read referrer "+refQuote(string(id)), err)
+	}
+	return p, nil
+}
+
+func (t *referralTx) ProfileByCode(code string) (referral.Profile, error) {
+	if !refStorableKey(code) {
+		return referral.Profile{}, refNotFound("code", code)
+	}
+	row := t.queryRow(t.s.q.profileByCode, code)
+	p, err := refScanProfile(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return referral.Profile{}, refNotFound("code", code)
+	}
+	if err != nil {
+		return referral.Profile{}, refDBError("read code "+refQuote(code), err)
+	}
+	return p, nil
+}
+
+func (t *referralTx) Referral(referee loyalty.AccountID) (referral.Referral, error) {
+	if !refStorableKey(string(referee)) {
+		return referral.Referral{}, refNotFound("referee", string(referee))
+	}
+	row := t.queryRow(t.s.q.referral, string(referee))
+	r, err := refScanReferral(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return referral.Referral{}, refNotFound("referee", string(referee))
+	}
+	if err != nil {
+		return referral.Referral{}, refDBError("read referee "+refQuote(string(referee)), err)
+	}
+	return r, nil
+}
+
+func (t *referralTx) RefereeWith(kind referral.IdentifierKind, value string) (loyalty.AccountID, error) {
+	what := "referee with " + string(kind)
+	if !refStorableKey(string(kind)) || !refStorableKey(value) {
+		return "", refNotFound(what, value)
+	}
+	var referee string
+	err := t.queryRow(t.s.q.refereeWith, string(kind), value).Scan(&referee)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", refNotFound(what, value)
+	}
+	if err != nil {
+		return "", refDBError("read "+what+" "+refQuote(value), err)
+	}
+	return loyalty.AccountID(referee), nil
+}
+
+func (t *referralTx) ReferralsBy(referrer referral.ReferrerID) ([]referral.Referral, error) {
+	if !refStorableKey(string(referrer)) {
+		return nil, nil
+	}
+	rows, err := t.query(t.s.q.referralsBy, string(referrer))
+	if err != nil {
+		return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+	}
+	defer rows.Close()
+	var out []referral.Referral
+	for rows.Next() {
+		r, err := refScanReferral(rows)
+		if err != nil {
+			return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+	}
+	return out, nil
+}
+
+func (t *referralTx) Due(now time.Time, limit int) ([]loyalty.AccountID, error) {
+	if limit == 0 || now.Before(refMinTime) {
+		return nil, nil // no stored time is before the zero time
+	}
+	at := refMicros(now)
+	if now.After(refMaxTime) {
+		at = refMicros(refMaxTime)
+	}
+	var rows *sql.Rows
+	var err error
+	if limit < 0 {
+		rows, err = t.query(t.s.q.dueAll, at)
+	} else {
+		rows, err = t.query(t.s.q.due, at, int64(limit))
+	}
+	if err != nil {
+		return nil, refDBError("read due referrals", err)
+	}
+	defer rows.Close()
+	var out []loyalty.AccountID
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, refDBError("read due referrals", err)
+		}
+		out = append(out, loyalty.AccountID(a))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, refDBError("read due referrals", err)
+	}
+	return out, nil
+}
+
+func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, error) {
+	if !refStorableKey(string(key)) {
+		return referral.Receipt{}, refNotFound("receipt", string(key))
+	}
+	var (
+		r      referral.Receipt
+		k      string
+		result []byte
+		null   bool
+		at     int64
+	)
+	err := t.queryRow(t.s.q.receipt, string(key)).Scan(&k, &r.Op, &r.Fingerprint, &result, &null, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return referral.Receipt{}, refNotFound("receipt", string(key))
+	}
+	if err != nil {
+		return referral.Receipt{}, refDBError("read receipt "+refQuote(string(key)), err)
+	}
+	if !null && result == nil {
+		result = []byte{} // a driver may read an empty value as nil
+	}
+	r.Key, r.Result, r.At = loyalty.IdempotencyKey(k), result, refTime(at)
+	return r, nil
+}
+
+func (t *referralTx) PutProfile(p referral.Profile) error {
+	id := string(p.Referrer.ID())
+	what := "put referrer " + refQuote(id)
+	if err := errors.Join(refCheckKey("referrer.id", id), refCheckKey("code", p.Code), refCheckValue("", reflect.ValueOf(p))); err != nil {
+		return refRefused(what, err)
+	}
+	// Conflicts are found by reading, not by a failed statement, which would end a
+	// PostgreSQL transaction.
+	rows, err := t.query(t.s.q.profileHolders, id, p.Code)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	var conflict error
+	for rows.Next() {
+		var holder, code string
+		if err := rows.Scan(&holder, &code); err != nil {
+			rows.Close()
+			return refDBError(what, err)
+		}
+		switch {
+		case holder != id:
+			conflict = fmt.Errorf("sqlstore: referral: code %s is held by %s: %w", refQuote(p.Code), refQuote(holder), loyalty.ErrConflict)
+		case code != p.Code:
+			conflict = fmt.Errorf("sqlstore: referral: referrer %s holds code %s, cannot change it to %s: %w", refQuote(id), refQuote(code), refQuote(p.Code), loyalty.ErrConflict)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return refDBError(what, err)
+	}
+	if conflict != nil {
+		return conflict
+	}
+	identity, err := json.Marshal(p.Identity)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	recent := make([]time.Time, len(p.Recent))
+	for i, at := range p.Recent {
+		recent[i] = refNormTime(at)
+	}
+	usage := make([]referral.CapUsage, len(p.Usage))
+	for i, u := range p.Usage {
+		u.Start = refNormTime(u.Start)
+		usage[i] = u
+	}
+	recentJSON, err := json.Marshal(recent)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	usageJSON, err := json.Marshal(usage)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	_, err = t.exec(t.s.q.putProfile,
+		id, string(p.Referrer.Kind), string(p.Referrer.Account), string(p.Referrer.Buyer), string(p.Referrer.Partner),
+		p.Code, string(identity), refMicros(p.RegisteredAt), string(recentJSON), int64(p.Finalized), int64(p.Superseded), string(usageJSON))
+	return refDBError(what, err)
+}
+
+func (t *referralTx) PutReferral(r referral.Referral) error {
+	what := "put referral of " + refQuote(string(r.Referee))
+	errs := []error{refCheckKey("referee", string(r.Referee)), refCheckKey("referrer.id", string(r.Referrer.ID()))}
+	r.Identity.Each(func(kind referral.IdentifierKind, value string) {
+		errs = append(errs, refCheckKey("identity."+string(kind), value))
+	})
+	errs = append(errs, refCheckValue("", reflect.ValueOf(r)))
+	if err := errors.Join(errs...); err != nil {
+		return refRefused(what, err)
+	}
+	identity, err := json.Marshal(r.Identity)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	previous, err := json.Marshal(r.Previous)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	var grants []referral.Grant
+	if r.Grants != nil {
+		grants = make([]referral.Grant, len(r.Grants))
+		for i, g := range r.Grants {
+			g.At = refNormTime(g.At)
+			grants[i] = g
+		}
+	}
+	grantsJSON, err := json.Marshal(grants)
+	if err != nil {
+		return refDBError(what, err)
+	}
+	_, err = t.exec(t.s.q.putReferral,
+		string(r.Referee), string(r.RefereeBuyer), string(identity), string(r.Referrer.ID()), string(r.Referrer.Kind),
+		string(r.Referrer.Account), string(r.Referrer.Buyer), string(r.Referrer.Partner),
+		r.Code, string(r.Status), refMicros(r.AttributedAt), refMicros(r.FirstAttributedAt), refMicros(r.ConvertBy),
+		string(previous), int64(r.Orders), string(r.Order), r.Event,
+		r.Amount.MinorUnits(), r.Amount.Currency().Code(), r.Returned.MinorUnits(), r.Returned.Currency().Code(),
+		refMicros(r.ConvertedAt), refMicros(r.CountedAt), refMicros(r.FinalAt), refMicros(r.CancelledAt), r.CancelReason,
+		string(grantsJSON), int64(r.Seq))
+	if err != nil {
+		return refDBError(what, err)
+	}
+	return t.putIdentifiers(r.Referee, r.Identity, what)
+}
+
+// refIdentifierBatch is how many identifiers one statement indexes on PostgreSQL.
+const refIdentifierBatch = 100
+
+// putIdentifiers indexes the identifiers of referee's identity that no referee holds yet:
+// on SQLite one prepared statement each, on PostgreSQL in batches, one round trip each.
+func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Identity, what string) error {
+	var err error
+	if t.s.dialect == SQLite {
+		id.Each(func(kind referral.IdentifierKind, value string) {
+			if err == nil {
+				_, err = t.exec(t.s.q.putIdentifier, string(kind), value, string(referee))
+			}
+		})
+		return refDBError(what, err)
+	}
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		var b strings.Builder
+		b.WriteString(`INSERT INTO referral_identifiers (kind, value, referee) VALUES `)
+		for i := 0; i < len(args); i += 3 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d, $%d)", i+1, i+2, i+3)
+		}
+		b.WriteString(` ON CONFLICT (kind, value) DO NOTHING`)
+		_, err := t.q.ExecContext(t.ctx, b.String(), args...)
+		args = args[:0]
+		return refDBError(what, err)
+	}
+	id.Each(func(kind referral.IdentifierKind, value string) {
+		if err != nil {
+			return
+		}
+		args = append(args, string(kind), value, string(referee))
+		if len(args) == 3*refIdentifierBatch {
+			err = flush()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func (t *referralTx) PutReceipt(r referral.Receipt) error {
+	what := "put receipt " + refQuote(string(r.Key))
+	if err := errors.Join(refCheckKey("key", string(r.Key)), refCheckValue("", reflect.ValueOf(r))); err != nil {
+		return refRefused(what, err)
+	}
+	var result any
+	if r.Result != nil {
+		result = r.Result
+	}
+	res, err := t.exec(t.s.q.putReceipt, string(r.Key), r.Op, r.Fingerprint, result, refMicros(r.At))
+	if err != nil {
+		return refDBError(what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return refDBError(what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: referral: receipt %s exists: %w", refQuote(string(r.Key)), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+// refScanner is a *sql.Row or *sql.Rows.
+type refScanner interface{ Scan(dest ...any) error }
+
+func refScanProfile(row refScanner) (referral.Profile, error) {
+	var (
+		p                                 referral.Profile
+		id, kind, account, buyer, partner string
+		identity, recent, usage           string
+		registered, finalized, superseded int64
+	)
+	if err := row.Scan(&id, &kind, &account, &buyer, &partner, &p.Code, &identity, &registered, &recent, &finalized, &superseded, &usage); err != nil {
+		return p, err
+	}
+	p.Referrer = referral.Referrer{Kind: referral.ReferrerKind(kind), Account: loyalty.AccountID(account),
+		Buyer: loyalty.BuyerID(buyer), Partner: loyalty.PartnerID(partner)}
+	p.RegisteredAt = refTime(registered)
+	p.Finalized, p.Superseded = int(finalized), int(superseded)
+	if err := errors.Join(json.Unmarshal([]byte(identity), &p.Identity), json.Unmarshal([]byte(recent), &p.Recent),
+		json.Unmarshal([]byte(usage), &p.Usage)); err != nil {
+		return p, fmt.Errorf("stored JSON of referrer %s: %w", refQuote(id), err)
+	}
+	if len(p.Recent) == 0 {
+		p.Recent = nil
+	}
+	if len(p.Usage) == 0 {
+		p.Usage = nil
+	}
+	return p, nil
+}
+
+func refScanReferral(row refScanner) (referral.Referral, error) {
+	var (
+		r                                                referral.Referral
+		referee, buyer, identity, rid, kind, account     string
+		rbuyer, partner, status, previous, order, grants string
+		amountCur, returnedCur                           string
+		attributed, first, convertBy, converted, counted int64
+		final, cancelled, orders, amount, returned, seq  int64
+	)
+	if err := row.Scan(&referee, &buyer, &identity, &rid, &kind, &account, &rbuyer, &partner,
+		&r.Code, &status, &attributed, &first, &convertBy, &previous, &orders, &order, &r.Event,
+		&amount, &amountCur, &returned, &returnedCur,
+		&converted, &counted, &final, &cancelled, &r.CancelReason, &grants, &seq); err != nil {
+		return r, err
+	}
+	r.Referee, r.RefereeBuyer = loyalty.AccountID(referee), loyalty.BuyerID(buyer)
+	r.Referrer = referral.Referrer{Kind: referral.ReferrerKind(kind), Account: loyalty.AccountID(account),
+		Buyer: loyalty.BuyerID(rbuyer), Partner: loyalty.PartnerID(partner)}
+	r.Status = referral.Status(status)
+	r.AttributedAt, r.FirstAttributedAt, r.ConvertBy = refTime(attributed), refTime(first), refTime(convertBy)
+	r.ConvertedAt, r.CountedAt, r.FinalAt, r.CancelledAt = refTime(converted), refTime(counted), refTime(final), refTime(cancelled)
+	r.Orders, r.Order, r.Seq = int(orders), loyalty.OrderID(order), int(seq)
+	var errAmount, errReturned error
+	r.Amount, errAmount = refMoney(amount, amountCur)
+	r.Returned, errReturned = refMoney(returned, returnedCur)
+	if err := errors.Join(errAmount, errReturned, json.Unmarshal([]byte(identity), &r.Identity),
+		json.Unmarshal([]byte(previous), &r.Previous), json.Unmarshal([]byte(grants), &r.Grants)); err != nil {
+		return r, fmt.Errorf("stored referral of %s: %w", refQuote(referee), err)
+	}
+	return r, nil
+}
+
+// refMoney rebuilds an amount stored as minor units and a currency code ("" for the zero
+// Money).
+func refMoney(minor int64, code string) (loyalty.Money, error) {
+	if code == "" {
+		if minor != 0 {
+			return loyalty.Money{}, fmt.Errorf("amount %d without a currency", minor)
+		}
+		return loyalty.Money{}, nil
+	}
+	cur, err := loyalty.ParseCurrency(code)
+	if err != nil {
+		return loyalty.Money{}, err
+	}
+	return loyalty.MoneyFromMinor(minor, cur)
+}
+
+// The range of storable times: years 1 to 9999, as JSON can encode them.
+var (
+	refMinTime = time.Time{}
+	refMaxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+func refMicros(t time.Time) int64 { return t.UnixMicro() }
+
+func refTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// refNormTime returns t as it reads back from a column: in UTC, to the microsecond.
+func refNormTime(t time.Time) time.Time { return refTime(refMicros(t)) }
+
+// refStorableKey reports whether s could have been stored as a key; a read of any other key
+// finds nothing.
+func refStorableKey(s string) bool {
+	return len(s) <= MaxReferralKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// refCheckKey refuses a key that is too long for an index entry or that refCheckText
+// refuses.
+func refCheckKey(field, s string) error {
+	if len(s) > MaxReferralKeyBytes {
+		return loyalty.Invalid(field, refQuote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxReferralKeyBytes, len(s)))
+	}
+	return refCheckText(field, s)
+}
+
+// refCheckText refuses a string that is not valid UTF-8 or holds a NUL byte.
+func refCheckText(field, s string) error {
+	if !utf8.ValidString(s) {
+		return loyalty.Invalid(field, refQuote(s), "must be valid UTF-8")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return loyalty.Invalid(field, refQuote(s), "must not contain NUL bytes")
+	}
+	return nil
+}
+
+var refTimeType = reflect.TypeFor[time.Time]()
+
+// refCheckValue refuses the first string (refCheckText) or time (outside the storable
+// range) in the exported fields of v, walking structs, slices, arrays, maps and pointers
+// (types without exported fields, such as Money and decimals, hold neither). field is v's
+// path, with the JSON names of the fields.
+// []byte values are bytes, not text, and are not checked.
+func refCheckValue(field string, v reflect.Value) error {
+	if v.Type() == refTimeType {
+		if t := v.Interface().(time.Time); t.Before(refMinTime) || t.After(refMaxTime) {
+			return loyalty.Invalid(field, t, "must be between the years 1 and 9999")
+		}
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return refCheckText(field, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return refCheckValue(field, v.Elem())
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		fallthrough
+	case reflect.Array:
+		for i := range v.Len() {
+			if err := refCheckValue(field+"["+strconv.Itoa(i)+"]", v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			f := field + "[" + fmt.Sprint(iter.Key()) + "]"
+			if err := errors.Join(refCheckValue(f, iter.Key()), refCheckValue(f, iter.Value())); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		typ := v.Type()
+		for i := range typ.NumField() {
+			sf := typ.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				name = sf.Name
+			}
+			if field != "" {
+				name = field + "." + name
+			}
+			if err := refCheckValue(name, v.Field(i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// refDBError wraps a database error of op; a unique violation wraps loyalty.ErrConflict.
+// It returns nil for a nil err.
+func refDBError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if refUniqueViolation(err) {
+		return fmt.Errorf("sqlstore: referral: %s: %w: %w", op, loyalty.ErrConflict, err)
+	}
+	return fmt.Errorf("sqlstore: referral: %s: %w", op, err)
+}
+
+func refUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505" // unique_violation
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+	}
+	return false
+}
+
+func refRefused(op string, err error) error {
+	return fmt.Errorf("sqlstore: referral: %s refused: %w", op, err)
+}
+
+// refQuote quotes s for a message, shortened to its first 64 bytes.
+func refQuote(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:64]) + "…"
+	}
+	return strconv.Quote(s)
+}
