@@ -554,8 +554,9 @@ type EarnRequest struct {
 
 // Earn credits req.Plan to req.Holder as one new lot, opening the holder's account if it
 // has none. The rules' cap lowers the plan if the holder already earned up to it in the
-// current period (the withheld points are on the entry as Capped); the lot is pending for
-// Rules.PendingDays and expires by Rules.Expiry, both from now in the program's time zone.
+// current period (the withheld points are on the entry as Capped); an order's lot is pending
+// for Rules.PendingDays (an event's is active at once) and expires by Rules.Expiry, both from
+// now in the program's time zone.
 // An order earns at most once per holder: earning it again under another key fails with an
 // error wrapping [loyalty.ErrConflict].
 func (l *Ledger) Earn(ctx context.Context, req EarnRequest) (Posting, error) {
@@ -607,7 +608,7 @@ func (b *book) earn(a *Account, req EarnRequest) error {
 	if plan.Total > 0 {
 		lot := Lot{Kind: KindEarn, Order: plan.Order, Issuer: req.Issuer, EarnedAt: b.now, Amount: plan.Total,
 			Expires: rules.Expiry.Until(b.now, b.l.loc)}
-		if rules.PendingDays > 0 {
+		if rules.PendingDays > 0 && plan.Order != "" { // events have no return window
 			lot.Pending = true
 			lot.ActiveAt = b.now.In(b.l.loc).AddDate(0, 0, rules.PendingDays)
 		}

@@ -127,6 +127,18 @@ func TestPendingPointsActivate(t *testing.T) {
 	}
 }
 
+func TestEventPointsHaveNoReturnWindow(t *testing.T) {
+	f := newFixture(t, points.Config{Rules: points.Rules{Rates: per10, PendingDays: 14,
+		Events: []points.EventRule{{Event: "course-completed", Points: 500}}}})
+	p := f.must(f.l.EarnEvent(ctx, "ev1", alice, "course-completed", 1))
+	if e, _ := p.Entry(points.KindEarn); e.Pending || e.Points != 500 {
+		t.Errorf("event earning %+v, want 500 active points", e)
+	}
+	if b := f.balance(alice); b.Active != 500 || b.Pending != 0 {
+		t.Errorf("balance %+v, want 500 active", b)
+	}
+}
+
 func TestExpiryMonthEnd(t *testing.T) {
 	f := newFixture(t, points.Config{Rules: points.Rules{Rates: per10, Expiry: points.Expiry{Months: 1}}})
 	f.must(f.l.EarnOrder(ctx, "e1", alice, ord("o1", line("a", "x", "1", "1000.00")), decimal.Zero)) // 31 January

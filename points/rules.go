@@ -35,8 +35,9 @@ type Rules struct {
 	// Cap limits what one holder can earn in a calendar period ("at most 100 a month"),
 	// purchases and events together. The zero Cap means no cap.
 	Cap Cap `json:"cap,omitempty"`
-	// PendingDays is the delay, in calendar days of the program's time zone, before earned
-	// points become active (the return window). Zero means points are active at once.
+	// PendingDays is the delay, in calendar days of the program's time zone, before points
+	// earned by an order become active (the return window). Zero means points are active at
+	// once. Points earned by events have no return window and are active at once.
 	PendingDays int `json:"pending_days,omitempty"`
 	// Expiry says when earned points expire. The zero Expiry means they never do.
 	Expiry Expiry `json:"expiry,omitempty"`
