@@ -12,11 +12,12 @@ import (
 )
 
 // MemoryStore is the in-memory [Store], built on internal/memtx: transactions are
-// serializable and all-or-nothing, and values are copied in and out. It is safe for
-// concurrent use.
+// serializable and all-or-nothing, and values are copied in and out. Rows are kept compact
+// (about 200 bytes per account with a few days of history); times come back in UTC, the same
+// instants that were stored. It is safe for concurrent use.
 type MemoryStore struct {
 	db       memtx.DB
-	accounts memtx.Table[loyalty.AccountID, Account]
+	accounts memtx.Table[loyalty.AccountID, row]
 	changes  memtx.Log[loyalty.AccountID, Change]
 	receipts memtx.Table[loyalty.IdempotencyKey, Receipt]
 	meta     memtx.Table[string, time.Time]
@@ -31,7 +32,7 @@ type MemoryStore struct {
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{}
-	s.accounts.Clone = Account.Clone
+	s.accounts.Clone = row.clone
 	s.receipts.Clone = func(r Receipt) Receipt { r.Status = r.Status.Clone(); return r }
 	return s
 }
@@ -52,11 +53,11 @@ type memTx struct {
 }
 
 func (t memTx) Account(id loyalty.AccountID) (Account, error) {
-	a, ok := t.s.accounts.Get(t.tx, id)
+	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
 		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
 	}
-	return a, nil
+	return r.account(id), nil
 }
 
 func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {
@@ -92,8 +93,8 @@ func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {
 	}
 	out := make([]Account, 0, min(limit, len(ids)-start))
 	for _, id := range ids[start:] {
-		if a, ok := s.accounts.Get(t.tx, id); ok {
-			out = append(out, a)
+		if r, ok := s.accounts.Get(t.tx, id); ok {
+			out = append(out, r.account(id))
 			if len(out) == limit {
 				break
 			}
@@ -126,7 +127,7 @@ func (t memTx) PutAccount(a Account) error {
 		return loyalty.Invalid("account", nil, "is required")
 	}
 	n := t.s.accounts.Len(t.tx)
-	if err := t.s.accounts.Put(t.tx, a.ID, a); err != nil {
+	if err := t.s.accounts.Put(t.tx, a.ID, toRow(a)); err != nil {
 		return err
 	}
 	if t.s.accounts.Len(t.tx) > n { // a new account
@@ -155,4 +156,76 @@ func (t memTx) PutReceipt(key loyalty.IdempotencyKey, r Receipt) error {
 
 func (t memTx) SetLastBatchReview(at time.Time) error {
 	return t.s.meta.Put(t.tx, "last-batch-review", at)
+}
+
+// row is the stored form of an Account: times as Unix seconds and nanoseconds (no location
+// pointer), the rarely set parts of the status behind one pointer, so that a million rows
+// hold few pointers for the garbage collector to scan. Times come back in UTC.
+type row struct {
+	enrolled, since, reviewed instant
+	level                     int
+	history                   History
+	extra                     *rowExtra // nil when the status has no grace, override or membership
+}
+
+type rowExtra struct {
+	grace      *Grace
+	override   *Override
+	membership *Membership
+}
+
+// instant is a time without its location; the zero instant is the zero time.
+type instant struct {
+	sec  int64
+	nsec int32
+	set  bool
+}
+
+func toInstant(t time.Time) instant {
+	if t.IsZero() {
+		return instant{}
+	}
+	return instant{sec: t.Unix(), nsec: int32(t.Nanosecond()), set: true}
+}
+
+func (i instant) time() time.Time {
+	if !i.set {
+		return time.Time{}
+	}
+	return time.Unix(i.sec, int64(i.nsec)).UTC()
+}
+
+// toRow converts a for storing; the table's clone function copies the history and extras.
+func toRow(a Account) row {
+	r := row{
+		enrolled: toInstant(a.Enrolled), since: toInstant(a.Status.Since), reviewed: toInstant(a.Status.Reviewed),
+		level: a.Status.Level, history: a.History,
+	}
+	if st := a.Status; st.Grace != nil || st.Override != nil || st.Membership != nil {
+		r.extra = &rowExtra{grace: st.Grace, override: st.Override, membership: st.Membership}
+	}
+	return r
+}
+
+func (r row) clone() row {
+	if r.history != nil {
+		r.history = append(History(nil), r.history...)
+	}
+	if r.extra != nil {
+		st := Status{Grace: r.extra.grace, Override: r.extra.override, Membership: r.extra.membership}.Clone()
+		r.extra = &rowExtra{grace: st.Grace, override: st.Override, membership: st.Membership}
+	}
+	return r
+}
+
+// account rebuilds the Account of a row already copied out by the table.
+func (r row) account(id loyalty.AccountID) Account {
+	a := Account{
+		ID: id, Enrolled: r.enrolled.time(), History: r.history,
+		Status: Status{Level: r.level, Since: r.since.time(), Reviewed: r.reviewed.time()},
+	}
+	if x := r.extra; x != nil {
+		a.Status.Grace, a.Status.Override, a.Status.Membership = x.grace, x.override, x.membership
+	}
+	return a
 }

@@ -18,7 +18,8 @@ import (
 //     a serialization failure), so fn must have no effect outside tx.
 //   - View runs fn in a read-only transaction that sees one consistent state.
 //   - Reads of a missing account report an error wrapping [loyalty.ErrNotFound].
-//   - Values are copied in and out: callers never alias stored data.
+//   - Values are copied in and out: callers never alias stored data. Times are kept as
+//     instants: they may come back in another location (the service converts them).
 //   - Implementations are safe for concurrent use.
 type Store interface {
 	// Update runs fn in one atomic read-write transaction (see above).
