@@ -26,33 +26,55 @@ func (m Money) Allocate(weights []int64) ([]Money, error) {
 // AllocateInto is [Money.Allocate] writing the parts into dst, which must have the length of
 // weights; it lets hot paths reuse one slice.
 func (m Money) AllocateInto(dst []Money, weights []int64) error {
+	if len(dst) != len(weights) {
+		return Invalid("dst", len(dst), fmt.Sprintf("must have the length of weights (%d)", len(weights)))
+	}
+	var buf [16]int64 // keeps small orders off the heap
+	units := buf[:0]
+	if len(weights) > len(buf) {
+		units = make([]int64, 0, len(weights))
+	}
+	units = units[:len(weights)]
+	if err := AllocateInts(units, m.units, weights); err != nil {
+		return err
+	}
+	for i, u := range units {
+		dst[i] = Money{units: u, cur: m.cur}
+	}
+	return nil
+}
+
+// AllocateInts splits the integer total into len(weights) integer parts written to dst, with
+// the rules of [Money.Allocate]: largest remainder, parts summing exactly to total, never of
+// the opposite sign, zero for a zero weight, ties to the earlier position. It is the same
+// routine for counts that are not money, such as bonus points (any integer type based on
+// int64).
+func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	if len(weights) == 0 {
 		return Invalid("weights", nil, "must not be empty")
 	}
 	if len(dst) != len(weights) {
 		return Invalid("dst", len(dst), fmt.Sprintf("must have the length of weights (%d)", len(weights)))
 	}
-	var total uint64
+	var sum uint64
 	for i, w := range weights {
 		if w < 0 {
 			return Invalid(fmt.Sprintf("weights[%d]", i), w, "must not be negative")
 		}
-		total += uint64(w)
-		if total > math.MaxInt64 {
+		sum += uint64(w)
+		if sum > math.MaxInt64 {
 			return Invalid("weights", nil, "sum overflows int64")
 		}
 	}
-	if total == 0 {
-		if m.units != 0 {
+	if sum == 0 {
+		if total != 0 {
 			return Invalid("weights", nil, "are all zero, so a non-zero amount cannot be split by them")
 		}
-		for i := range dst {
-			dst[i] = Money{cur: m.cur}
-		}
+		clear(dst)
 		return nil
 	}
-	neg := m.units < 0
-	whole := absU(m.units)
+	neg := total < 0
+	whole := absU(int64(total))
 	// Each part first gets its share rounded toward zero; remember the dropped remainders.
 	var buf [16]remainder // keeps small orders off the heap
 	rems := buf[:0]
@@ -62,9 +84,9 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 	var given uint64
 	for i, w := range weights {
 		hi, lo := bits.Mul64(whole, uint64(w))
-		q, r := bits.Div64(hi, lo, total) // q ≤ whole, so it cannot overflow
+		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
 		given += q
-		dst[i] = Money{units: signed(q, neg), cur: m.cur}
+		dst[i] = T(signed(q, neg))
 		if r != 0 {
 			rems = append(rems, remainder{r, i})
 		}
@@ -76,12 +98,12 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 		return nil
 	}
 	selectFirst(rems, left)
-	step := int64(1)
+	step := T(1)
 	if neg {
 		step = -1
 	}
 	for _, x := range rems[:left] {
-		dst[x.i].units += step
+		dst[x.i] += step
 	}
 	return nil
 }

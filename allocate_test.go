@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 
 	"github.com/loyaltykit/loyalty"
 )
@@ -74,5 +75,44 @@ func TestSplit(t *testing.T) {
 	}
 	if _, err := loyalty.MustMoney("1", "RUB").Split(0); !errors.Is(err, loyalty.ErrInvalid) {
 		t.Errorf("Split(0) = %v", err)
+	}
+}
+
+func TestAllocateInts(t *testing.T) {
+	parts := make([]int64, 4)
+	if err := loyalty.AllocateInts(parts, 103, []int64{4400, 0, 5500, 400}); err != nil {
+		t.Fatal(err)
+	}
+	// 103 by 44:0:55:4 of 103: exact shares 44, 0, 55, 4.
+	if diff := cmp.Diff([]int64{44, 0, 55, 4}, parts); diff != "" {
+		t.Errorf("AllocateInts (-want +got):\n%s", diff)
+	}
+	if err := loyalty.AllocateInts(parts[:2], -7, []int64{1, 1}); err != nil || parts[0] != -4 || parts[1] != -3 {
+		t.Errorf("AllocateInts(-7, 1:1) = %v, %v; want [-4 -3]", parts[:2], err)
+	}
+	if err := loyalty.AllocateInts(parts[:1], 5, []int64{1, 1}); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("short dst: %v", err)
+	}
+}
+
+func TestRoundDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		d    string
+		mode loyalty.RoundingMode
+		want int64
+	}{
+		{"44.5", loyalty.HalfUp, 45},
+		{"44.5", loyalty.HalfEven, 44},
+		{"44.9", loyalty.Down, 44},
+		{"-44.1", loyalty.Floor, -45},
+		{"7", loyalty.Up, 7},
+	} {
+		got, err := loyalty.RoundDecimal(decimal.RequireFromString(tc.d), tc.mode)
+		if err != nil || got != tc.want {
+			t.Errorf("RoundDecimal(%s, %v) = %d, %v; want %d", tc.d, tc.mode, got, err, tc.want)
+		}
+	}
+	if _, err := loyalty.RoundDecimal(decimal.RequireFromString("1e19"), loyalty.HalfUp); !errors.Is(err, loyalty.ErrOverflow) {
+		t.Errorf("1e19: %v, want overflow", err)
 	}
 }

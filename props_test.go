@@ -197,6 +197,15 @@ func TestPropAllocationSumsExactlyWithTheRightSigns(t *testing.T) {
 		if sum != total {
 			t.Fatalf("parts sum to %v, want %v", sum, total)
 		}
+		ints := make([]int64, len(weights))
+		if err := loyalty.AllocateInts(ints, total.MinorUnits(), weights); err != nil {
+			t.Fatal(err)
+		}
+		for i := range ints {
+			if ints[i] != parts[i].MinorUnits() {
+				t.Fatalf("AllocateInts part %d = %d, Money.Allocate gave %v", i, ints[i], parts[i])
+			}
+		}
 	})
 }
 

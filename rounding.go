@@ -60,6 +60,16 @@ func (m *RoundingMode) UnmarshalText(text []byte) error {
 	return Invalid("rounding", string(text), "must be one of half-up, half-even, up, down, ceiling, floor")
 }
 
+// RoundDecimal rounds d to an integer with mode: for counts that are not money, such as
+// bonus points computed as a share of a price. It fails with [ErrOverflow] beyond int64.
+func RoundDecimal(d decimal.Decimal, mode RoundingMode) (int64, error) {
+	v, ok := scaleRound(d, 0, mode)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s", ErrOverflow, d.String())
+	}
+	return v, nil
+}
+
 // roundsAway is the one rounding rule of the library. Given a truncated magnitude q, whether
 // a remainder was dropped, how the remainder compares with half the divisor (-1, 0, +1), and
 // the sign of the exact result, it reports whether the magnitude must grow by one.

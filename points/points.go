@@ -123,49 +123,21 @@ func (e *RedemptionLimitError) Error() string {
 // Is reports whether target is [ErrRedemptionLimit].
 func (e *RedemptionLimitError) Is(target error) bool { return target == ErrRedemptionLimit }
 
-// unitCurrency is a currency without minor units. Rounding a decimal to whole points and
-// splitting points by largest remainder reuse the root package's exact Money arithmetic on
-// whole units of it; no currency rounding is involved because it has no minor units.
-var unitCurrency = loyalty.MustCurrency("JPY")
-
 // roundPoints rounds d to whole points once, with mode.
 func roundPoints(d decimal.Decimal, mode loyalty.RoundingMode) (Points, error) {
-	m, err := loyalty.MoneyFromDecimal(d, unitCurrency, mode)
+	v, err := loyalty.RoundDecimal(d, mode)
 	if err != nil {
 		return 0, fmt.Errorf("points: %w", err)
 	}
-	return Points(m.MinorUnits()), nil
+	return Points(v), nil
 }
 
 // allocatePoints splits p by largest remainder in proportion to weights: the parts sum
-// exactly to p (see [loyalty.Money.Allocate]).
+// exactly to p (see [loyalty.AllocateInts]).
 func allocatePoints(p Points, weights []int64) ([]Points, error) {
-	only := -1 // the one positive weight, when there is exactly one: it takes everything
-	for i, w := range weights {
-		if w < 0 || (w > 0 && only >= 0) {
-			only = -2
-			break
-		}
-		if w > 0 {
-			only = i
-		}
-	}
-	if only >= 0 {
-		out := make([]Points, len(weights))
-		out[only] = p
-		return out, nil
-	}
-	m, err := loyalty.MoneyFromMinor(int64(p), unitCurrency)
-	if err != nil {
-		return nil, err
-	}
-	parts, err := m.Allocate(weights)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Points, len(parts))
-	for i, x := range parts {
-		out[i] = Points(x.MinorUnits())
+	out := make([]Points, len(weights))
+	if err := loyalty.AllocateInts(out, p, weights); err != nil {
+		return nil, fmt.Errorf("points: %w", err)
 	}
 	return out, nil
 }
