@@ -202,15 +202,11 @@ func share(total, done, all int64) int64 {
 	if done >= all {
 		return total
 	}
-	parts, err := loyalty.MoneyFromMinor(total, loyalty.MustCurrency("JPY"))
-	if err != nil {
+	split := make([]int64, 2)
+	if err := loyalty.AllocateInts(split, total, []int64{done, all - done}); err != nil {
 		panic(err)
 	}
-	split, err := parts.Allocate([]int64{done, all - done})
-	if err != nil {
-		panic(err)
-	}
-	return split[0].MinorUnits()
+	return split[0]
 }
 
 func (m *model) balance(h points.Holder) points.Balance {

@@ -80,14 +80,9 @@ func lineTotals(t *rapid.T, lines []loyalty.Line) (weights []int64, sum int64) {
 }
 
 func split(t *rapid.T, n int64, weights []int64) []int64 {
-	whole, _ := loyalty.MoneyFromMinor(n, loyalty.MustCurrency("JPY"))
-	ps, err := whole.Allocate(weights)
-	if err != nil {
+	out := make([]int64, len(weights))
+	if err := loyalty.AllocateInts(out, n, weights); err != nil {
 		t.Fatal(err)
-	}
-	out := make([]int64, len(ps))
-	for i, p := range ps {
-		out[i] = p.MinorUnits()
 	}
 	return out
 }
