@@ -43,6 +43,13 @@ func TestValidateRejectsBadLadders(t *testing.T) {
 			[]string{"window.period: must be one of month, quarter, half-year, year"}},
 		{"calendar window of a day", func(l *tier.Ladder) { l.Window.Period = loyalty.Day }, []string{"window.period"}},
 		{"unknown window", func(l *tier.Ladder) { l.Window.Kind = "fortnight" }, []string{"window.kind: must be one of"}},
+		{"lifetime window with a period", func(l *tier.Ladder) { l.Window = tier.Window{Period: loyalty.Year, Months: 3} },
+			[]string{"window.period: must be empty for a lifetime window (got year)", "window.months: must be zero for a lifetime window (got 3)"}},
+		{"calendar window with months", func(l *tier.Ladder) { l.Window.Months = 12 }, []string{"window.months: must be zero for a calendar window (got 12)"}},
+		{"rolling window with a period", func(l *tier.Ladder) { l.Window = tier.Window{Kind: tier.Rolling, Months: 3, Period: loyalty.Month} },
+			[]string{"window.period: must be empty for a rolling window (got month)"}},
+		{"negative anniversary window", func(l *tier.Ladder) { l.Window = tier.Window{Kind: tier.Anniversary, Months: -1} },
+			[]string{"window.months: must be at least 1 (or 0 for 12): a window cannot be empty (got -1)"}},
 		{"bad schedules", func(l *tier.Ladder) {
 			l.Review = tier.ReviewPolicy{UpgradeEvery: "monthly", DowngradeEvery: "yearly", Downgrade: "halfway", GraceMonths: -1}
 		}, []string{"review.upgrade_every", "review.downgrade_every", "review.downgrade: must be to-qualified or one-level (got halfway)", "review.grace_months: must not be negative (got -1)"}},

@@ -265,3 +265,54 @@ func TestProjectAll(t *testing.T) {
 		t.Errorf("ProjectAll did not stop at the first error: %v after %d calls", err, n)
 	}
 }
+
+// Large pages are advanced on several goroutines; the result must not depend on it.
+func TestReviewAllLargePages(t *testing.T) {
+	l := milesLadder()
+	s := tier.NewMemoryStore()
+	svc, err := tier.NewService(s, tier.Config{Ladder: l, Location: msk, BatchSize: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1200
+	var accounts []tier.Account
+	for i := range n {
+		a := tier.Account{ID: loyalty.AccountID(fmt.Sprintf("a%04d", i)), Enrolled: date(2025, 1, 1),
+			History: tier.History{{Day: tier.DayOf(date(2025, 1, 1)) + tier.Day(i%300), Units: int64(i % 1300)}}}
+		accounts = append(accounts, a)
+	}
+	if err := s.Update(ctx, func(tx tier.Tx) error {
+		for _, a := range accounts {
+			if err := tx.PutAccount(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at := date(2026, 2, 1)
+	rep, err := svc.ReviewAll(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reviewed != n {
+		t.Errorf("reviewed %d, want %d", rep.Reviewed, n)
+	}
+	e := svc.Evaluator()
+	var want []tier.Change
+	for _, a := range accounts {
+		solo, ch, _ := e.Advance(a, at)
+		want = append(want, ch...)
+		got, _ := svc.Account(ctx, a.ID)
+		if diff := cmp.Diff(e.Compact(solo), got); diff != "" {
+			t.Fatalf("account %s (-advance +batch):\n%s", a.ID, diff)
+		}
+	}
+	if diff := cmp.Diff(want, rep.Changes); diff != "" {
+		t.Errorf("events (-advance +batch):\n%s", diff)
+	}
+	if len(want) == 0 {
+		t.Error("the population produced no events: the test checks nothing")
+	}
+}
