@@ -474,6 +474,9 @@ func (s *Service) BuyMembership(ctx context.Context, id loyalty.AccountID, level
 	if err != nil {
 		return Membership{}, err
 	}
+	if out.Membership == nil { // a receipt that lost its membership: a store bug
+		return Membership{}, fmt.Errorf("tier: buy membership: the receipt for key %q holds no membership", key)
+	}
 	return *out.Membership, nil
 }
 
