@@ -44,8 +44,8 @@ func populate(b *testing.B, n int) *tier.MemoryStore {
 					Status:   tier.Status{Since: start, Reviewed: start},
 				}
 				for k := 0; k < 3; k++ {
-					d := tier.DayOf(start) + tier.Day((i*7+k*97)%330)
-					a.History = append(a.History, tier.DayTotal{Day: d, Units: int64((i*31+k*17)%250) * 1_000_000}) // up to 2,490,000.00 RUB
+					d := tier.DayOf(start) + tier.Day((i*7+k*37)%330)
+					a.History = append(a.History, tier.DayTotal{Day: d, Units: int64((i*31+k*17)%350) * 1_000_000}) // up to 3,490,000.00 RUB
 				}
 				sortHistory(a.History)
 				if err := tx.PutAccount(a); err != nil {
