@@ -1,0 +1,308 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/referral"
+	"github.com/loyaltykit/loyalty/tier"
+	"github.com/shopspring/decimal"
+)
+
+// Stores are the stores an [Engine] works over: one per domain package and the engine's own
+// [OrderStore]. [MemoryStores] returns in-memory ones; the sqlstore module provides SQL ones.
+// Tiers may be nil for a program without tiers and Referrals for one without referrals.
+type Stores struct {
+	Points    points.Store
+	Tiers     tier.Store
+	Codes     promo.Store
+	Referrals referral.Store
+	Orders    OrderStore
+}
+
+// MemoryStores returns a fresh set of in-memory stores, the embedded default.
+func MemoryStores() Stores {
+	return Stores{
+		Points:    points.NewMemoryStore(),
+		Tiers:     tier.NewMemoryStore(),
+		Codes:     promo.NewMemoryStore(),
+		Referrals: referral.NewMemoryStore(),
+		Orders:    NewMemoryStore(),
+	}
+}
+
+// Config configures an [Engine]. Zero fields mean the documented defaults.
+type Config struct {
+	// Clock tells the time of evaluations, commits and returns. Defaults to the system
+	// clock; simulations pass a loyalty.ManualClock.
+	Clock loyalty.Clock
+}
+
+// Engine runs one [Program] over a set of [Stores]: [Engine.Evaluate], [Engine.Commit] and
+// [Engine.Return]. It builds the domain services once and is safe for concurrent use.
+type Engine struct {
+	prog   Program
+	loc    *time.Location
+	clock  loyalty.Clock
+	stores Stores
+
+	ledger      *points.Ledger
+	buyerLedger *points.Ledger
+	tiers       *tier.Service
+	tierEval    *tier.Evaluator
+	codes       *promo.Service
+	referrals   *referral.Service
+	calc        *discount.Calculator // nil when there is no candidate discount at all
+
+	defIndex   map[promo.DefinitionID]int
+	tierExtra  []*points.Rules // per level: the rules of its EarnRate, nil when none
+	welcomePts int64           // points of the referral welcome rewards
+	welcomeOff bool            // whether a welcome discount candidate exists
+}
+
+// New validates p and returns an Engine running it over s. The stores of the parts p uses
+// are required.
+func New(p Program, s Stores, cfg Config) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if s.Points == nil {
+		errs = append(errs, loyalty.Invalid("stores.points", nil, "is required"))
+	}
+	if s.Codes == nil {
+		errs = append(errs, loyalty.Invalid("stores.codes", nil, "is required"))
+	}
+	if s.Orders == nil {
+		errs = append(errs, loyalty.Invalid("stores.orders", nil, "is required"))
+	}
+	if p.Tiers != nil && s.Tiers == nil {
+		errs = append(errs, loyalty.Invalid("stores.tiers", nil, "is required for a program with tiers"))
+	}
+	if p.Referral != nil && s.Referrals == nil {
+		errs = append(errs, loyalty.Invalid("stores.referrals", nil, "is required for a program with referrals"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("campaign: new: %w", err)
+	}
+	loc, _ := p.Location()
+	clock := cfg.Clock
+	if clock == nil {
+		clock = loyalty.SystemClock()
+	}
+	e := &Engine{prog: p, loc: loc, clock: clock, stores: s, defIndex: map[promo.DefinitionID]int{}}
+	var err error
+	red := p.Redemption
+	if red.Currency.IsZero() && !red.PointValue.IsZero() {
+		red.Currency = p.Currency
+	}
+	e.ledger, err = points.New(s.Points, points.Config{Rules: p.Earning, Redemption: red,
+		Returns: p.Returns, Location: loc, Clock: clock})
+	if err != nil {
+		return nil, fmt.Errorf("campaign: new: points: %w", err)
+	}
+	if p.BuyerEarning != nil {
+		e.buyerLedger, err = points.New(s.Points, points.Config{Rules: *p.BuyerEarning, Redemption: red,
+			Returns: p.Returns, Location: loc, Clock: clock})
+		if err != nil {
+			return nil, fmt.Errorf("campaign: new: buyer points: %w", err)
+		}
+	}
+	if p.Tiers != nil {
+		e.tiers, err = tier.NewService(s.Tiers, tier.Config{Ladder: *p.Tiers, Location: loc, Clock: clock})
+		if err != nil {
+			return nil, fmt.Errorf("campaign: new: tiers: %w", err)
+		}
+		e.tierEval = e.tiers.Evaluator()
+		e.tierExtra = make([]*points.Rules, len(p.Tiers.Levels))
+		for i, l := range p.Tiers.Levels {
+			if l.Benefits.EarnRate.IsPositive() {
+				r := earnRateRules(p, l.Benefits.EarnRate)
+				e.tierExtra[i] = &r
+			}
+		}
+	}
+	e.codes, err = promo.New(promo.Config{Store: s.Codes, Clock: clock, Location: loc})
+	if err != nil {
+		return nil, fmt.Errorf("campaign: new: promo: %w", err)
+	}
+	if len(p.Codes.Definitions) > 0 {
+		if err := e.codes.DefineAll(context.Background(), p.Codes); err != nil {
+			return nil, fmt.Errorf("campaign: new: promo: %w", err)
+		}
+	}
+	for i, d := range p.Codes.Definitions {
+		e.defIndex[d.ID] = i
+	}
+	if p.Referral != nil {
+		rules := *p.Referral
+		rules.Location = loc
+		e.referrals, err = referral.New(referral.Config{Rules: rules, Store: s.Referrals, Clock: clock})
+		if err != nil {
+			return nil, fmt.Errorf("campaign: new: referral: %w", err)
+		}
+		for _, rw := range rules.WelcomeRewards {
+			switch rw.Kind {
+			case referral.RewardPoints:
+				e.welcomePts += rw.Points
+			case referral.RewardDiscount:
+				e.welcomeOff = true
+			}
+		}
+	}
+	pol, err := extendPolicy(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(pol.Discounts) > 0 {
+		e.calc, err = discount.New(pol)
+		if err != nil {
+			return nil, fmt.Errorf("campaign: new: discounts: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// earnRateRules are the points rules of a tier's earn rate: rate × value in points worth
+// PointValue each (one point per major unit when points have no money value), excluding the
+// lines the base earning excludes, rounded like it.
+func earnRateRules(p Program, rate decimal.Decimal) points.Rules {
+	share := rate
+	if pv := p.Redemption.PointValue; pv.IsPositive() {
+		share = rate.DivRound(pv, 16)
+	}
+	return points.Rules{Rates: []points.Rate{{ShareOfPrice: share}}, Exclude: p.Earning.Exclude,
+		Rounding: p.Earning.Rounding}
+}
+
+// Tokens are the internal codes that enable the engine's candidate discounts in the order
+// the calculator sees.
+func tierToken(level int) string { return tokenPrefix + "T" + strconv.Itoa(level) }
+func defToken(i int) string      { return tokenPrefix + "D" + strconv.Itoa(i) }
+
+const welcomeToken = tokenPrefix + "R"
+
+// extendPolicy returns the program's discount policy with the engine's candidates added:
+// one percent discount per tier level with a discount rate, one per promo-code family with
+// a percent or amount benefit, and the referral welcome discount. Each is enabled by an
+// internal code that only the engine puts in the order it prices.
+func extendPolicy(p Program) (discount.Policy, error) {
+	pol := p.Discounts
+	pol.Discounts = append([]discount.Discount(nil), p.Discounts.Discounts...)
+	if policyEmpty(pol) {
+		pol.Currency = p.Currency
+		if pol.Stacking == 0 {
+			pol.Stacking = discount.Additive
+		}
+	}
+	hundred := decimal.NewFromInt(100)
+	if p.Tiers != nil {
+		for i, l := range p.Tiers.Levels {
+			if !l.Benefits.DiscountRate.IsPositive() {
+				continue
+			}
+			pol.Discounts = append(pol.Discounts, discount.Discount{
+				ID: tierPrefix + l.Name, Name: "tier " + l.Name + " discount", Kind: discount.Percent,
+				Percent: l.Benefits.DiscountRate.Mul(hundred), Scope: discount.Scope{All: true},
+				Condition: discount.Condition{Code: tierToken(i)},
+			})
+		}
+	}
+	for i, d := range p.Codes.Definitions {
+		b := d.Benefit
+		if !b.Percent.IsPositive() && !b.Amount.IsPositive() {
+			continue
+		}
+		c := discount.Discount{ID: codePrefix + string(d.ID), Name: "promo code " + string(d.ID),
+			Scope: promoScope(d.Conditions), Condition: discount.Condition{Code: defToken(i)}}
+		if b.Percent.IsPositive() {
+			c.Kind, c.Percent = discount.Percent, b.Percent
+		} else {
+			c.Kind, c.Amount = discount.AmountOff, b.Amount
+		}
+		pol.Discounts = append(pol.Discounts, c)
+	}
+	if p.Referral != nil {
+		rate := decimal.Zero
+		for _, rw := range p.Referral.WelcomeRewards {
+			if rw.Kind == referral.RewardDiscount {
+				rate = rate.Add(rw.Rate)
+			}
+		}
+		if rate.IsPositive() {
+			pol.Discounts = append(pol.Discounts, discount.Discount{
+				ID: referralPrefix + "welcome", Name: "referral welcome discount", Kind: discount.Percent,
+				Percent: decimal.Min(rate, decimal.NewFromInt(1)).Mul(hundred), Scope: discount.Scope{All: true},
+				Condition: discount.Condition{Code: welcomeToken},
+			})
+		}
+	}
+	return pol, nil
+}
+
+// promoScope translates the line conditions of a promo-code family into a discount scope
+// selecting the same lines as the family's grants.
+func promoScope(c promo.Conditions) discount.Scope {
+	s := discount.Scope{
+		ExcludeCategories:  c.Exclude.Categories,
+		ExcludeSKUs:        c.Exclude.SKUs,
+		ExcludeTags:        c.Exclude.Tags,
+		ExcludePromotional: c.ExcludePromotional,
+	}
+	if c.Include.IsZero() {
+		s.All = true
+	} else {
+		s.Categories, s.SKUs, s.Tags = c.Include.Categories, c.Include.SKUs, c.Include.Tags
+	}
+	return s
+}
+
+// Program returns the engine's program.
+func (e *Engine) Program() Program { return e.prog }
+
+// Location returns the program's time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() loyalty.Clock { return e.clock }
+
+// Points returns the ledger of the company accounts' points, to query balances, history and
+// liability, or to run expiry.
+func (e *Engine) Points() *points.Ledger { return e.ledger }
+
+// BuyerPoints returns the ledger of the buyers' earning, or nil when the program has no
+// BuyerEarning. It shares the points store with [Engine.Points].
+func (e *Engine) BuyerPoints() *points.Ledger { return e.buyerLedger }
+
+// Tiers returns the tier service (to run reviews, set overrides, project), or nil for a
+// program without tiers.
+func (e *Engine) Tiers() *tier.Service { return e.tiers }
+
+// Codes returns the promo-code service, to generate, add and issue codes.
+func (e *Engine) Codes() *promo.Service { return e.codes }
+
+// Referrals returns the referral service (to register referrers and settle conversions), or
+// nil for a program without referrals.
+func (e *Engine) Referrals() *referral.Service { return e.referrals }
+
+// Account returns what the engine knows of an account's purchases: its order count and
+// purchase history. An account without committed orders has the zero record.
+func (e *Engine) Account(ctx context.Context, id loyalty.AccountID) (AccountRecord, error) {
+	var rec AccountRecord
+	err := e.stores.Orders.View(ctx, func(tx OrderReadTx) error {
+		var err error
+		rec, err = tx.Account(id)
+		if errors.Is(err, loyalty.ErrNotFound) {
+			rec, err = AccountRecord{Account: id}, nil
+		}
+		return err
+	})
+	return rec, err
+}

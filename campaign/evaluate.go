@@ -1,0 +1,678 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/referral"
+	"github.com/loyaltykit/loyalty/tier"
+	"github.com/shopspring/decimal"
+)
+
+// Evaluate computes the whole outcome of order under the program at the clock's now — the
+// account's tier and benefits, the codes accepted or refused, the discount on every line,
+// the points each holder earns, the points redeemed, the totals and the margin — and writes
+// nothing to any store. A refused code or redemption does not fail the evaluation: the quote
+// reports it. Errors are bad input (an invalid order, another currency: loyalty.ErrInvalid)
+// and store failures.
+func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
+	ev := evaluation{e: e, ctx: ctx, now: e.clock.Now(), order: order, opt: opt}
+	if err := ev.run(); err != nil {
+		return Quote{}, err
+	}
+	return ev.q, nil
+}
+
+// evaluation is one run of the pipeline. Each step reads what the earlier ones left and adds
+// to the quote; a campaign step (extra candidates, multipliers, bonuses) slots in as one more
+// step.
+type evaluation struct {
+	e     *Engine
+	ctx   context.Context
+	now   time.Time
+	order loyalty.Order
+	opt   EvaluateOptions
+	q     Quote
+
+	acct       AccountRecord
+	level      int
+	benefits   tier.Benefits
+	levelName  string
+	calcCodes  []string        // accepted codes and internal tokens, for the calculator
+	bonus      []points.Points // bonus points per line (codes, welcome rewards)
+	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
+	paid       loyalty.Order   // the order at the prices paid after discounts
+}
+
+func (ev *evaluation) run() error {
+	for _, step := range []func() error{
+		ev.validate, ev.facts, ev.tier, ev.codes, ev.discounts, ev.earn, ev.redeem, ev.totals, ev.margin,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ev *evaluation) validate() error {
+	o := ev.order
+	var errs []error
+	if err := o.Validate(); err != nil {
+		errs = append(errs, inField("order", err))
+	} else if o.Currency != ev.e.prog.Currency {
+		errs = append(errs, loyalty.Invalid("order.currency", o.Currency, "must be the program currency "+ev.e.prog.Currency.Code()))
+	}
+	if ev.opt.RedeemPoints < 0 {
+		errs = append(errs, loyalty.Invalid("options.redeem_points", ev.opt.RedeemPoints, "must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
+	ev.bonus = make([]points.Points, len(o.Lines))
+	ev.multiplier = decimal.NewFromInt(1)
+	return nil
+}
+
+// facts reads what the engine knows of the account: its order count and purchase history.
+func (ev *evaluation) facts() error {
+	err := ev.e.stores.Orders.View(ev.ctx, func(tx OrderReadTx) error {
+		a, err := tx.Account(ev.order.Account)
+		if errors.Is(err, loyalty.ErrNotFound) {
+			a, err = AccountRecord{Account: ev.order.Account}, nil
+		}
+		ev.acct = a
+		ev.q.PriorOrders = a.Orders
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	return nil
+}
+
+// tier finds the account's effective level at now, without storing anything.
+func (ev *evaluation) tier() error {
+	e := ev.e
+	if e.tiers == nil {
+		return nil
+	}
+	out := &TierOutcome{Source: tier.Earned}
+	a, err := e.tiers.Account(ev.ctx, ev.order.Account)
+	switch {
+	case errors.Is(err, loyalty.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	default:
+		out.Enrolled = true
+		if at := ev.now; !at.Before(a.Status.Reviewed) {
+			adv, _, err := e.tierEval.Advance(a, at)
+			if err != nil {
+				return fmt.Errorf("campaign: evaluate: %w", err)
+			}
+			a = adv
+		}
+		out.Level, out.Source = e.tierEval.Effective(a.Status, ev.now)
+	}
+	lvl := e.tierEval.Level(out.Level)
+	out.Name, out.Benefits = lvl.Name, lvl.Benefits
+	ev.level, ev.levelName, ev.benefits = out.Level, out.Name, out.Benefits
+	ev.q.Tier = out
+	if lvl.Benefits.DiscountRate.IsPositive() {
+		ev.calcCodes = append(ev.calcCodes, tierToken(out.Level))
+	}
+	ev.multiplier = ev.multiplier.Mul(lvl.Benefits.Multiplier())
+	return nil
+}
+
+// codes checks every entered code: promo codes with the promo service, referral codes with
+// the referral service. Refusals are kept in the quote.
+func (ev *evaluation) codes() error {
+	e := ev.e
+	seen := map[string]bool{}
+	tokens := map[string]bool{}
+	var promotions []loyalty.CampaignID
+	for _, typed := range ev.order.Codes {
+		out := CodeOutcome{Typed: typed}
+		canon, nerr := loyalty.NormalizeCode(typed)
+		if nerr == nil {
+			out.Code = canon
+			if seen[canon] {
+				out.Reason, out.Message = "duplicate", ErrDuplicateCode.Error()
+				ev.q.Codes = append(ev.q.Codes, out)
+				continue
+			}
+			seen[canon] = true
+		}
+		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
+		g, err := e.codes.Validate(ev.ctx, typed, co)
+		switch {
+		case err == nil:
+			out.Kind, out.Accepted, out.Code = PromoCode, true, g.Code
+			gg := g
+			out.Grant = &gg
+			promotions = append(promotions, g.Promotion)
+			ev.calcCodes = append(ev.calcCodes, g.Code)
+			switch b := g.Benefit; {
+			case b.Percent.IsPositive() || b.Amount.IsPositive():
+				out.Discount = codePrefix + string(g.Definition)
+				if t := defToken(e.defIndex[g.Definition]); !tokens[t] {
+					tokens[t] = true
+					ev.calcCodes = append(ev.calcCodes, t)
+				}
+			case b.Ref != "":
+				id, _ := cutPrefix(b.Ref, refDiscount)
+				out.Discount = id
+			case b.Points > 0:
+				out.Points = points.Points(b.Points)
+				if err := ev.addBonus(out.Points, g.Lines); err != nil {
+					return err
+				}
+			}
+		case errors.Is(err, promo.ErrUnknownCode) && e.referrals != nil && nerr == nil:
+			if err := ev.referralCode(&out, canon); err != nil {
+				return err
+			}
+		case promo.IsRefusal(err):
+			out.Kind = PromoCode
+			out.Reason, out.Message = refusalName(err), err.Error()
+		default:
+			return fmt.Errorf("campaign: evaluate: code %q: %w", typed, err)
+		}
+		ev.q.Codes = append(ev.q.Codes, out)
+	}
+	return nil
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+func refusalName(err error) string {
+	if r := reasonOf(err); r != "" {
+		return r
+	}
+	return "refused"
+}
+
+// referralCode checks a code that is not a promo code against the referral program: it is
+// accepted on the first order of an account not yet referred, and its welcome rewards apply.
+func (ev *evaluation) referralCode(out *CodeOutcome, canon string) error {
+	e := ev.e
+	prof, err := e.referrals.Lookup(ev.ctx, canon)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		out.Reason, out.Message = "unknown", promo.ErrUnknownCode.Error()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: code %q: %w", out.Typed, err)
+	}
+	out.Kind, out.Referrer = ReferralCode, prof.Referrer.String()
+	if ev.acct.Orders > 0 {
+		out.Reason, out.Message = "not-first-order", ErrNotReferralOrder.Error()
+		return nil
+	}
+	att := referral.Attribution{Key: "evaluate", Code: canon, Referee: ev.order.Account, Buyer: ev.order.Buyer}
+	if err := referral.CheckSelfReferral(prof, att); err != nil {
+		out.Reason, out.Message = refusalName(err), err.Error()
+		return nil
+	}
+	if _, err := e.referrals.Referral(ev.ctx, ev.order.Account); err == nil {
+		out.Reason, out.Message = "already-attributed", referral.ErrAlreadyAttributed.Error()
+		return nil
+	} else if !errors.Is(err, loyalty.ErrNotFound) {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	out.Accepted = true
+	if e.welcomeOff {
+		out.Discount = referralPrefix + "welcome"
+		ev.calcCodes = append(ev.calcCodes, welcomeToken)
+	}
+	if e.welcomePts > 0 {
+		out.Points = points.Points(e.welcomePts)
+		all := make([]int, len(ev.order.Lines))
+		for i := range all {
+			all[i] = i
+		}
+		return ev.addBonus(out.Points, all)
+	}
+	return nil
+}
+
+// addBonus spreads bonus points over the given lines in proportion to their value (largest
+// remainder), so that a return takes back the share of the lines returned.
+func (ev *evaluation) addBonus(p points.Points, lines []int) error {
+	if len(lines) == 0 || p <= 0 {
+		return nil
+	}
+	weights := make([]int64, len(lines))
+	for i, l := range lines {
+		if l < 0 || l >= len(ev.order.Lines) {
+			return fmt.Errorf("campaign: evaluate: grant names line %d of %d", l, len(ev.order.Lines))
+		}
+		t, err := ev.order.Lines[l].Total()
+		if err != nil {
+			return err
+		}
+		weights[i] = t.MinorUnits()
+	}
+	parts, err := allocatePoints(p, weights)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	for i, l := range lines {
+		ev.bonus[l] += parts[i]
+	}
+	return nil
+}
+
+// allocatePoints splits p in proportion to weights by largest remainder (equally when every
+// weight is zero), through loyalty.Money.Allocate so the parts sum exactly to p.
+func allocatePoints(p points.Points, weights []int64) ([]points.Points, error) {
+	zero := true
+	for _, w := range weights {
+		if w != 0 {
+			zero = false
+		}
+	}
+	if zero {
+		weights = make([]int64, len(weights))
+		for i := range weights {
+			weights[i] = 1
+		}
+	}
+	m, err := loyalty.MoneyFromMinor(int64(p), pointsCurrency)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := m.Allocate(weights)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]points.Points, len(parts))
+	for i, x := range parts {
+		out[i] = points.Points(x.MinorUnits())
+	}
+	return out, nil
+}
+
+// pointsCurrency carries point counts through loyalty.Money.Allocate; only the integer count
+// matters.
+var pointsCurrency = loyalty.MustCurrency("JPY")
+
+// discounts prices the order under the policy with the candidates the earlier steps enabled.
+func (ev *evaluation) discounts() error {
+	o := ev.order
+	if ev.e.calc == nil {
+		totals, err := o.LineTotals()
+		if err != nil {
+			return err
+		}
+		sub, err := o.Subtotal()
+		if err != nil {
+			return err
+		}
+		r := discount.Result{Order: o.ID, Subtotal: sub, Discount: loyalty.Zero(o.Currency), Total: sub,
+			Lines: make([]discount.LineResult, len(totals))}
+		for i, t := range totals {
+			r.Lines[i] = discount.LineResult{Base: t, Discount: loyalty.Zero(o.Currency), Total: t}
+		}
+		ev.q.Discount = r
+		return nil
+	}
+	priced := o
+	priced.Codes = ev.calcCodes
+	r, err := ev.e.calc.Apply(priced, ev.acct.History)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: discounts: %w", err)
+	}
+	ev.q.Discount = r
+	return nil
+}
+
+// earn plans the points of the company account (and of the buyer) on the prices paid after
+// discounts.
+func (ev *evaluation) earn() error {
+	e, o := ev.e, ev.order
+	paid, err := paidOrder(o, ev.q.Discount.Lines)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	ev.paid = paid
+	base, err := e.prog.Earning.Plan(paid, ev.multiplier)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: earning: %w", err)
+	}
+	earning := Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
+	plan := base
+	plan.Lines = append([]points.LinePlan(nil), base.Lines...)
+	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
+		extra, err := e.tierExtra[ev.level].Plan(paid, decimal.Zero)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: tier earn rate: %w", err)
+		}
+		for i := range plan.Lines {
+			plan.Lines[i].Points += extra.Lines[i].Points
+			if plan.Lines[i].Rate < 0 && extra.Lines[i].Points > 0 {
+				plan.Lines[i].Excluded = false
+			}
+		}
+		earning.TierRate = extra.Total
+	}
+	for i, b := range ev.bonus {
+		plan.Lines[i].Points += b
+		earning.Bonus += b
+		if b > 0 {
+			plan.Lines[i].Excluded = false
+		}
+	}
+	plan.Total = earning.Base + earning.TierRate + earning.Bonus
+	for i := range plan.Lines {
+		plan.Lines[i].Quantity = o.Lines[i].Quantity
+	}
+	earning.Plan = plan
+	if err := ev.times(&earning, e.prog.Earning); err != nil {
+		return err
+	}
+	ev.q.Earnings = append(ev.q.Earnings, earning)
+	if e.prog.BuyerEarning != nil && o.Buyer != "" {
+		bp, err := e.prog.BuyerEarning.Plan(paid, decimal.Zero)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
+		}
+		for i := range bp.Lines {
+			bp.Lines[i].Quantity = o.Lines[i].Quantity
+		}
+		be := Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)}
+		if err := ev.times(&be, *e.prog.BuyerEarning); err != nil {
+			return err
+		}
+		ev.q.Earnings = append(ev.q.Earnings, be)
+	}
+	return nil
+}
+
+func (ev *evaluation) times(er *Earning, r points.Rules) error {
+	if r.PendingDays > 0 {
+		er.ActivatesAt = ev.now.In(ev.e.loc).AddDate(0, 0, r.PendingDays)
+	}
+	er.ExpiresAt = r.Expiry.Until(ev.now, ev.e.loc)
+	red := ev.e.ledger.Config().Redemption
+	if red.PointValue.IsPositive() && er.Plan.Total > 0 {
+		v, err := red.Value(er.Plan.Total)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
+		er.Value = v
+	}
+	return nil
+}
+
+// paidOrder returns o with every discounted line repriced so that its line total is what
+// the discount left: the same quantity at a unit price of total ÷ quantity (prices carry six
+// decimals, so this is exact whenever such a price exists — always below 10,000 units in a
+// two-digit currency); a line the discount made free gets the smallest positive price, whose
+// total rounds to zero. When no six-decimal price gives the total exactly, the nearest price
+// is used.
+func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
+	paid := o
+	paid.Lines = append([]loyalty.Line(nil), o.Lines...)
+	paid.Codes = nil
+	for i := range paid.Lines {
+		if i >= len(lines) || lines[i].Discount.IsZero() {
+			continue
+		}
+		l := &paid.Lines[i]
+		p, err := priceFor(lines[i].Total, l.Quantity)
+		if err != nil {
+			return loyalty.Order{}, err
+		}
+		l.UnitPrice = p
+	}
+	return paid, nil
+}
+
+func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
+	cur := total.Currency()
+	scale := int64(1)
+	for d := cur.Digits(); d < 6; d++ {
+		scale *= 10
+	}
+	t := uint64(total.MinorUnits()) * uint64(scale) // total in micro-units of a major unit
+	qm := uint64(q.Micros())
+	hi, lo := bits.Mul64(t, 1_000_000)
+	if hi >= qm || qm == 0 {
+		return loyalty.Price{}, fmt.Errorf("campaign: line total %s: %w", total, loyalty.ErrOverflow)
+	}
+	quo, rem := bits.Div64(hi, lo, qm)
+	if 2*rem >= qm {
+		quo++
+	}
+	best := int64(quo)
+	for _, c := range []int64{best, best - 1, best + 1} {
+		if c <= 0 {
+			continue
+		}
+		p, err := loyalty.ParsePrice(formatMicros(c), cur.Code())
+		if err != nil {
+			return loyalty.Price{}, err
+		}
+		if got, err := p.Times(q, loyalty.HalfUp); err == nil && got.Equal(total) {
+			return p, nil
+		}
+	}
+	if best <= 0 {
+		best = 1
+	}
+	return loyalty.ParsePrice(formatMicros(best), cur.Code())
+}
+
+func formatMicros(m int64) string {
+	s := strconv.FormatInt(m, 10)
+	for len(s) < 7 {
+		s = "0" + s
+	}
+	return s[:len(s)-6] + "." + s[len(s)-6:]
+}
+
+// redeem checks the requested points against the balance and the redemption rules on the
+// total after discounts.
+func (ev *evaluation) redeem() error {
+	want := ev.opt.RedeemPoints
+	if want == 0 {
+		return nil
+	}
+	e := ev.e
+	r := &Redemption{Requested: want, Value: loyalty.Zero(ev.order.Currency)}
+	ev.q.Redemption = r
+	red := e.ledger.Config().Redemption
+	total := ev.q.Discount.Total
+	if !red.PointValue.IsPositive() {
+		r.Reason, r.Message = "no-point-value", "points have no money value in this program; they buy catalogue rewards only"
+		return nil
+	}
+	max, err := red.MaxPoints(total)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: redemption: %w", err)
+	}
+	r.Max = max
+	avail, err := e.available(ev.ctx, points.ForAccount(ev.order.Account), ev.now)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	r.Available = avail
+	pq, err := red.Quote(total, want)
+	switch {
+	case errors.Is(err, points.ErrRedemptionLimit):
+		r.Reason, r.Message = "redemption-limit", err.Error()
+		return nil
+	case err != nil:
+		return fmt.Errorf("campaign: evaluate: redemption: %w", err)
+	case avail < want:
+		r.Reason = "insufficient-points"
+		r.Message = (&points.InsufficientPointsError{Holder: points.ForAccount(ev.order.Account), Have: avail, Need: want}).Error()
+		return nil
+	}
+	r.Applied, r.Value = want, pq.Value
+	return nil
+}
+
+// available is the holder's spendable balance at now, read without writing: the open lots
+// that are active (or due to activate) and not expired, less any negative balance.
+func (e *Engine) available(ctx context.Context, h points.Holder, now time.Time) (points.Points, error) {
+	var sum points.Points
+	err := e.stores.Points.View(ctx, func(tx points.ReadTx) error {
+		a, err := tx.Account(h)
+		if errors.Is(err, loyalty.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		lots, err := tx.OpenLots(h)
+		if err != nil {
+			return err
+		}
+		for _, l := range lots {
+			if l.Pending && (l.ActiveAt.IsZero() || l.ActiveAt.After(now)) {
+				continue
+			}
+			if !l.Expires.IsZero() && !now.Before(l.Expires) {
+				continue
+			}
+			sum += l.Remaining
+		}
+		sum -= a.Debt
+		return nil
+	})
+	return sum, err
+}
+
+// totals sums the quote up and fills in the lines.
+func (ev *evaluation) totals() error {
+	cur := ev.order.Currency
+	d := ev.q.Discount
+	t := Totals{Subtotal: d.Subtotal, Discount: d.Discount, PointsValue: loyalty.Zero(cur)}
+	if t.Discount.IsZero() {
+		t.Discount = loyalty.Zero(cur)
+	}
+	var redeemed []points.Points
+	if r := ev.q.Redemption; r != nil && r.Applied > 0 {
+		t.PointsValue = r.Value
+		weights := make([]int64, len(d.Lines))
+		for i, l := range d.Lines {
+			weights[i] = l.Total.MinorUnits()
+		}
+		var err error
+		if redeemed, err = allocatePoints(r.Applied, weights); err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
+	}
+	pay, err := d.Total.Sub(t.PointsValue)
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	t.ToPay = pay
+	ev.q.Totals = t
+	ev.q.Lines = make([]LineOutcome, len(d.Lines))
+	for i, l := range d.Lines {
+		lo := LineOutcome{Base: l.Base, Discount: l.Discount, Total: l.Total}
+		if lo.Discount.IsZero() {
+			lo.Discount = loyalty.Zero(cur)
+		}
+		if len(ev.q.Earnings) > 0 {
+			lo.Points = ev.q.Earnings[0].Plan.Lines[i].Points
+		}
+		if redeemed != nil {
+			lo.Redeemed = redeemed[i]
+		}
+		if ol := ev.order.Lines[i]; ol.HasCost() {
+			c, err := ol.TotalCost()
+			if err != nil {
+				return fmt.Errorf("campaign: evaluate: %w", err)
+			}
+			lo.Cost = c
+		}
+		ev.q.Lines[i] = lo
+	}
+	return nil
+}
+
+// margin computes the gross profit over the lines whose cost is known.
+func (ev *evaluation) margin() error {
+	cur := ev.order.Currency
+	z := loyalty.Zero(cur)
+	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
+	var pv []loyalty.Money
+	if v := ev.q.Totals.PointsValue; v.IsPositive() {
+		weights := make([]int64, len(ev.q.Lines))
+		for i, l := range ev.q.Lines {
+			weights[i] = l.Total.MinorUnits()
+		}
+		var err error
+		if pv, err = v.Allocate(weights); err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
+	}
+	add := func(a *loyalty.Money, x loyalty.Money, neg bool) error {
+		var err error
+		if neg {
+			*a, err = a.Sub(x)
+		} else {
+			*a, err = a.Add(x)
+		}
+		return err
+	}
+	for i, l := range ev.q.Lines {
+		if !ev.order.Lines[i].HasCost() {
+			m.Unknown = append(m.Unknown, i)
+			continue
+		}
+		steps := []struct {
+			a   *loyalty.Money
+			x   loyalty.Money
+			neg bool
+		}{
+			{&m.Revenue, l.Base, false}, {&m.Cost, l.Cost, false},
+			{&m.Before, l.Base, false}, {&m.Before, l.Cost, true},
+			{&m.AfterDiscounts, l.Total, false}, {&m.AfterDiscounts, l.Cost, true},
+			{&m.After, l.Total, false}, {&m.After, l.Cost, true},
+		}
+		if pv != nil {
+			steps = append(steps, struct {
+				a   *loyalty.Money
+				x   loyalty.Money
+				neg bool
+			}{&m.After, pv[i], true})
+		}
+		for _, s := range steps {
+			if err := add(s.a, s.x, s.neg); err != nil {
+				return fmt.Errorf("campaign: evaluate: margin: %w", err)
+			}
+		}
+	}
+	m.Known = len(m.Unknown) == 0
+	for _, er := range ev.q.Earnings {
+		if !er.Value.IsZero() {
+			v, err := m.EarnedValue.Add(er.Value)
+			if err != nil {
+				return fmt.Errorf("campaign: evaluate: margin: %w", err)
+			}
+			m.EarnedValue = v
+		}
+	}
+	ev.q.Margin = m
+	return nil
+}

@@ -1,0 +1,168 @@
+package campaign
+
+import (
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/tier"
+	"github.com/shopspring/decimal"
+)
+
+// EvaluateOptions are what the buyer asks for beyond the order itself.
+//
+// EvaluateOptions values are plain data, safe for concurrent use.
+type EvaluateOptions struct {
+	// RedeemPoints is how many of the company account's points the buyer wants to pay with.
+	// Zero means none.
+	RedeemPoints points.Points `json:"redeem_points,omitempty"`
+}
+
+// Quote is the whole outcome of an order under the program, as data: the account's tier and
+// benefits, the codes accepted or refused, the discount on every line with the record of
+// every candidate discount, the points each holder earns and when they activate, the points
+// redeemed, the totals and the margin. [Engine.Evaluate] computes it without writing
+// anything, [Quote.Explain] renders it as sentences, and [Engine.Commit] applies it.
+//
+// A Quote is plain data (JSON-able), safe for concurrent reads.
+type Quote struct {
+	Program loyalty.ProgramID `json:"program"`
+	Order   loyalty.Order     `json:"order"`
+	Options EvaluateOptions   `json:"options"`
+	// At is when the quote was computed (the engine clock's now).
+	At time.Time `json:"at"`
+	// PriorOrders is the number of the account's committed orders not fully returned, as
+	// first-order conditions read it.
+	PriorOrders int `json:"prior_orders"`
+	// Tier is the account's tier at At; nil for a program without tiers.
+	Tier *TierOutcome `json:"tier,omitempty"`
+	// Codes are the outcomes of the codes entered on the order, in order.
+	Codes []CodeOutcome `json:"codes,omitempty"`
+	// Lines are the order's lines after discounts, with their points.
+	Lines []LineOutcome `json:"lines"`
+	// Discount is the discount calculator's full record: every candidate discount, applied
+	// or not, and why.
+	Discount discount.Result `json:"discount"`
+	// Earnings are the points each holder earns: the company account first, then the buyer.
+	Earnings []Earning `json:"earnings,omitempty"`
+	// Redemption is the outcome of EvaluateOptions.RedeemPoints; nil when none were asked.
+	Redemption *Redemption `json:"redemption,omitempty"`
+	// Totals sum the order up.
+	Totals Totals `json:"totals"`
+	// Margin is the gross profit before and after the program's benefits.
+	Margin Margin `json:"margin"`
+}
+
+// TierOutcome is the account's level when the order is evaluated and what it gives.
+type TierOutcome struct {
+	Level    int           `json:"level"`
+	Name     string        `json:"name"`
+	Source   tier.Source   `json:"source"`
+	Benefits tier.Benefits `json:"benefits"`
+	// Enrolled is false for an account the tier store does not know yet (it is enrolled at
+	// the entry level by its first commit).
+	Enrolled bool `json:"enrolled"`
+}
+
+// CodeKind says what kind of code an entered code turned out to be.
+type CodeKind string
+
+// The kinds of entered codes.
+const (
+	PromoCode    CodeKind = "promo"
+	ReferralCode CodeKind = "referral"
+)
+
+// CodeOutcome is what became of one code entered on the order. A refused code does not fail
+// the evaluation: it is reported here with its reason.
+type CodeOutcome struct {
+	Typed    string        `json:"typed"`              // as the customer typed it
+	Code     string        `json:"code,omitempty"`     // canonical form, when it has one
+	Kind     CodeKind      `json:"kind,omitempty"`     // what it is, when known
+	Accepted bool          `json:"accepted"`           // whether it applies to the order
+	Reason   string        `json:"reason,omitempty"`   // refusal: a stable name, see CodeOutcome.Err
+	Message  string        `json:"message,omitempty"`  // refusal: the message in words
+	Grant    *promo.Grant  `json:"grant,omitempty"`    // accepted promo codes: what the code grants
+	Discount string        `json:"discount,omitempty"` // the discount candidate the code enables, if any
+	Points   points.Points `json:"points,omitempty"`   // bonus points the code adds to the company's earning
+	Referrer string        `json:"referrer,omitempty"` // accepted referral codes: the referrer
+}
+
+// Err returns the refusal as an error matching its sentinel (promo.ErrCodeExpired,
+// referral.ErrSelfReferral, [ErrDuplicateCode], …), or nil for an accepted code. It works on
+// a quote read back from JSON too.
+func (c CodeOutcome) Err() error {
+	if c.Accepted || c.Reason == "" {
+		return nil
+	}
+	return &CodeError{Code: c.Typed, Reason: c.Reason, Message: c.Message}
+}
+
+// LineOutcome is one order line after the program's benefits.
+type LineOutcome struct {
+	Base     loyalty.Money `json:"base"`     // the line total before discounts
+	Discount loyalty.Money `json:"discount"` // every discount on the line
+	Total    loyalty.Money `json:"total"`    // Base − Discount: what points are earned on
+	Points   points.Points `json:"points"`   // points the company earns on the line
+	Redeemed points.Points `json:"redeemed,omitempty"`
+	Cost     loyalty.Money `json:"cost,omitzero"` // the line's cost, when known
+}
+
+// Earning is what one holder earns from the order.
+type Earning struct {
+	Holder points.Holder `json:"holder"`
+	// Plan is the points of every line, as the ledger will credit them (before the cap,
+	// which the ledger applies).
+	Plan points.Plan `json:"plan"`
+	// Base is what the earning rules give, multiplied by Multiplier; TierRate is the extra
+	// points of the tier's earn rate; Bonus the points of codes and welcome rewards.
+	// Base + TierRate + Bonus = Plan.Total.
+	Base       points.Points   `json:"base"`
+	Multiplier decimal.Decimal `json:"multiplier"`
+	TierRate   points.Points   `json:"tier_rate,omitempty"`
+	Bonus      points.Points   `json:"bonus,omitempty"`
+	// ActivatesAt is when the points become usable if earned at the quote's time (zero: at
+	// once); ExpiresAt when they expire (zero: never). A commit at another time shifts both.
+	ActivatesAt time.Time `json:"activates_at,omitzero"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	// Value is the money value of the points at the program's point value (zero when
+	// points have no money value).
+	Value loyalty.Money `json:"value,omitzero"`
+}
+
+// Redemption is the outcome of a request to pay with points.
+type Redemption struct {
+	Requested points.Points `json:"requested"`
+	Applied   points.Points `json:"applied"` // 0 when refused
+	Value     loyalty.Money `json:"value"`   // the money the applied points pay
+	Max       points.Points `json:"max"`     // the most the order allows
+	Available points.Points `json:"available"`
+	Reason    string        `json:"reason,omitempty"`  // refusal: "insufficient-points", "redemption-limit", "no-point-value"
+	Message   string        `json:"message,omitempty"` // refusal in words
+}
+
+// Totals sum an evaluated order up: Subtotal − Discount − PointsValue = ToPay.
+type Totals struct {
+	Subtotal    loyalty.Money `json:"subtotal"`
+	Discount    loyalty.Money `json:"discount"`
+	PointsValue loyalty.Money `json:"points_value"`
+	ToPay       loyalty.Money `json:"to_pay"`
+}
+
+// Margin is the order's gross profit before and after the program's benefits. It is computed
+// over the lines whose cost is known; Known says whether that is every line.
+type Margin struct {
+	Known          bool          `json:"known"`
+	Unknown        []int         `json:"unknown,omitempty"` // lines without a cost
+	Revenue        loyalty.Money `json:"revenue"`           // subtotal of the costed lines
+	Cost           loyalty.Money `json:"cost"`
+	Before         loyalty.Money `json:"before"`          // profit before discounts
+	AfterDiscounts loyalty.Money `json:"after_discounts"` // profit after discounts
+	// After is the profit after discounts and the points redeemed (the points' value is
+	// split over the lines like the redemption); EarnedValue is the value of the points the
+	// order earns, a promise the program pays later.
+	After       loyalty.Money `json:"after"`
+	EarnedValue loyalty.Money `json:"earned_value,omitzero"`
+}

@@ -1,0 +1,327 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/referral"
+	"github.com/loyaltykit/loyalty/tier"
+)
+
+// ReturnPlan is what a return reverses, decided when it starts: the share of the amount paid
+// and of the qualifying amount that the returned quantities carry (cumulative shares, so that
+// a sequence of partial returns adds up exactly to the whole order), and whether the order
+// is now fully returned. It is plain data.
+type ReturnPlan struct {
+	CommitKey loyalty.IdempotencyKey `json:"commit_key"`
+	Account   loyalty.AccountID      `json:"account"`
+	Paid      loyalty.Money          `json:"paid"` // amount paid after discounts for the returned quantities
+	Base      loyalty.Money          `json:"base"` // the same before discounts
+	Volume    loyalty.Quantity       `json:"volume"`
+	Full      bool                   `json:"full"`
+}
+
+// ReturnReceipt is what a return reversed: the points postings of each holder, the tier
+// status after the negative qualifying amount, the code uses rolled back (on a full return)
+// and the referral's outcome. It is plain data, safe for concurrent reads.
+type ReturnReceipt struct {
+	Key      loyalty.IdempotencyKey `json:"key"`
+	Order    loyalty.OrderID        `json:"order"`
+	Lines    []loyalty.ReturnLine   `json:"lines"`
+	At       time.Time              `json:"at"`
+	Plan     ReturnPlan             `json:"plan"`
+	Points   []points.Posting       `json:"points,omitempty"`
+	Tier     *tier.Status           `json:"tier,omitempty"`
+	Codes    []promo.Reservation    `json:"codes,omitempty"`
+	Referral *referral.Result       `json:"referral,omitempty"`
+	// Replayed is set when the receipt is the stored result of an earlier return with the
+	// same key; nothing was changed.
+	Replayed bool `json:"-"`
+}
+
+// Return reverses what a committed order did for the returned lines (line indexes and
+// quantities of the order): the points each holder earned on them and the points that paid
+// for them (points.Ledger.Return), the tier's qualifying amount (a negative record), the
+// purchase history (a negative purchase, so cumulative discounts fall back), the referral's
+// conversion (a return in its window may cancel it) and, once every line is fully returned,
+// the uses of the order's promo codes. Returning more than was bought, counting earlier
+// returns, is an error that changes nothing.
+//
+// Return is idempotent by key: the same key with the same lines returns the first receipt;
+// with other lines or another order it fails with loyalty.ErrConflict. Its steps cannot
+// refuse once the return is validated; an error (a store failure) leaves it pending, and
+// calling Return again with the key completes it exactly once.
+func (e *Engine) Return(ctx context.Context, order loyalty.OrderID, lines []loyalty.ReturnLine, key loyalty.IdempotencyKey) (ReturnReceipt, error) {
+	var errs []error
+	if key == "" {
+		errs = append(errs, loyalty.Invalid("key", nil, "is required"))
+	}
+	if order == "" {
+		errs = append(errs, loyalty.Invalid("order", nil, "is required"))
+	}
+	if len(lines) == 0 {
+		errs = append(errs, loyalty.Invalid("lines", nil, "must not be empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ReturnReceipt{}, fmt.Errorf("campaign: return: %w", err)
+	}
+	req, err := fingerprint(struct {
+		O loyalty.OrderID
+		L []loyalty.ReturnLine
+	}{order, lines})
+	if err != nil {
+		return ReturnReceipt{}, fmt.Errorf("campaign: return: %w", err)
+	}
+	now := e.clock.Now()
+	var rr ReturnRecord
+	var replay *ReturnReceipt
+	err = e.stores.Orders.Update(ctx, func(tx OrderTx) error {
+		replay = nil
+		cur, err := tx.Return(key)
+		switch {
+		case err == nil:
+			if cur.Request != req {
+				return fmt.Errorf("campaign: return: key %q was used for another request (order %s): %w", key, cur.Order, loyalty.ErrConflict)
+			}
+			if cur.State == Done {
+				r := *cur.Receipt
+				replay = &r
+			}
+			rr = cur
+			return nil
+		case !errors.Is(err, loyalty.ErrNotFound):
+			return err
+		}
+		o, err := tx.Order(order)
+		if errors.Is(err, loyalty.ErrNotFound) || err == nil && !o.Committed {
+			return fmt.Errorf("campaign: return: order %s was not committed: %w", order, loyalty.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		c, err := tx.Commit(o.Key)
+		if err != nil {
+			return err
+		}
+		q := c.Quote
+		if err := q.Order.ValidateReturn(lines, o.Returned); err != nil {
+			return err
+		}
+		plan, err := returnPlan(q, lines, o.Returned)
+		if err != nil {
+			return err
+		}
+		plan.CommitKey = o.Key
+		o.Returned = append(o.Returned, lines...)
+		o.Full = plan.Full
+		if err := tx.PutOrder(o); err != nil {
+			return err
+		}
+		rr = ReturnRecord{Key: key, Order: order, Lines: lines, Request: req, State: Pending, Plan: plan, At: now}
+		return tx.PutReturn(rr)
+	})
+	if err != nil {
+		return ReturnReceipt{}, fmt.Errorf("campaign: return: %w", err)
+	}
+	if replay != nil {
+		replay.Replayed = true
+		return *replay, nil
+	}
+	return e.runReturn(ctx, rr)
+}
+
+// returnPlan computes the cumulative shares of the returned quantities.
+func returnPlan(q Quote, lines, prior []loyalty.ReturnLine) (ReturnPlan, error) {
+	o := q.Order
+	cur := o.Currency
+	before := make([]int64, len(o.Lines)) // micros returned before
+	for _, r := range prior {
+		before[r.Line] += r.Quantity.Micros()
+	}
+	now := append([]int64(nil), before...)
+	for _, r := range lines {
+		now[r.Line] += r.Quantity.Micros()
+	}
+	plan := ReturnPlan{Account: o.Account, Paid: loyalty.Zero(cur), Base: loyalty.Zero(cur), Full: true}
+	var vol int64
+	for i, l := range o.Lines {
+		qm := l.Quantity.Micros()
+		if now[i] < qm {
+			plan.Full = false
+		}
+		if now[i] == before[i] {
+			continue
+		}
+		vol += now[i] - before[i]
+		for _, s := range []struct {
+			total loyalty.Money
+			into  *loyalty.Money
+		}{{q.Lines[i].Total, &plan.Paid}, {q.Lines[i].Base, &plan.Base}} {
+			t := s.total.MinorUnits()
+			share := shareOf(t, now[i], qm) - shareOf(t, before[i], qm)
+			m, err := loyalty.MoneyFromMinor(share, cur)
+			if err != nil {
+				return ReturnPlan{}, err
+			}
+			if *s.into, err = s.into.Add(m); err != nil {
+				return ReturnPlan{}, err
+			}
+		}
+	}
+	plan.Volume = loyalty.QuantityFromMicros(vol)
+	return plan, nil
+}
+
+// shareOf returns ⌊t × part / whole⌋ for 0 ≤ part ≤ whole and t ≥ 0, exactly.
+func shareOf(t, part, whole int64) int64 {
+	if part >= whole {
+		return t
+	}
+	hi, lo := bits.Mul64(uint64(t), uint64(part))
+	quo, _ := bits.Div64(hi, lo, uint64(whole))
+	return int64(quo)
+}
+
+// runReturn runs (or resumes) the steps of a return.
+func (e *Engine) runReturn(ctx context.Context, rr ReturnRecord) (ReturnReceipt, error) {
+	var c CommitRecord
+	err := e.stores.Orders.View(ctx, func(tx OrderReadTx) error {
+		var err error
+		c, err = tx.Commit(rr.Plan.CommitKey)
+		return err
+	})
+	pending := func(err error) (ReturnReceipt, error) {
+		return ReturnReceipt{}, fmt.Errorf("campaign: return %q of order %s interrupted (return again with the key to complete it): %w", rr.Key, rr.Order, err)
+	}
+	if err != nil {
+		return pending(err)
+	}
+	q := c.Quote
+	o := q.Order
+	r := ReturnReceipt{Key: rr.Key, Order: rr.Order, Lines: rr.Lines, Plan: rr.Plan}
+	holders := []points.Holder{points.ForAccount(o.Account)}
+	if o.Buyer != "" && e.buyerLedger != nil {
+		holders = append(holders, points.ForBuyer(o.Buyer))
+	}
+	var reversed points.Points
+	for _, h := range holders {
+		has, err := e.hasPurchase(ctx, h, o.ID)
+		if err != nil {
+			return pending(err)
+		}
+		if !has {
+			continue
+		}
+		l := e.ledger
+		if h.Kind == points.BuyerHolder {
+			l = e.buyerLedger
+		}
+		post, err := l.Return(ctx, points.ReturnRequest{Key: loyalty.IdempotencyKey(fmt.Sprintf("%s/points/%s", rr.Key, h.Kind)),
+			Holder: h, Order: o.ID, Lines: rr.Lines})
+		if err != nil {
+			return pending(err)
+		}
+		if h.Kind == points.AccountHolder {
+			reversed = post.Points(points.KindReverse)
+		}
+		r.Points = append(r.Points, post)
+	}
+	if e.tiers != nil {
+		amount, ok := e.tierReturn(rr.Plan, reversed)
+		if ok {
+			st, err := e.tiers.Record(ctx, o.Account, e.clampNow(rr.At), amount, loyalty.IdempotencyKey(string(rr.Key)+"/tier"))
+			if err != nil {
+				return pending(err)
+			}
+			r.Tier = &st
+		}
+	}
+	if e.referrals != nil && rr.Plan.Paid.IsPositive() {
+		res, err := e.referrals.RecordReturn(ctx, referral.ReturnEvent{Key: loyalty.IdempotencyKey(string(rr.Key) + "/referral"),
+			Account: o.Account, Order: o.ID, Amount: rr.Plan.Paid, At: rr.At})
+		switch {
+		case errors.Is(err, referral.ErrUnknownReferee):
+		case err != nil:
+			return pending(err)
+		default:
+			r.Referral = &res
+		}
+	}
+	if rr.Plan.Full && c.Receipt != nil {
+		for _, u := range c.Receipt.Codes {
+			res, err := e.codes.Rollback(ctx, u.Key)
+			if err != nil {
+				return pending(err)
+			}
+			r.Codes = append(r.Codes, res)
+		}
+	}
+	now := e.clock.Now()
+	r.At = now
+	var out ReturnReceipt
+	err = e.stores.Orders.Update(ctx, func(tx OrderTx) error {
+		cur, err := tx.Return(rr.Key)
+		if err != nil {
+			return err
+		}
+		if cur.State == Done {
+			out = *cur.Receipt
+			return nil
+		}
+		cur.State, cur.Receipt, cur.At = Done, &r, now
+		if err := tx.PutReturn(cur); err != nil {
+			return err
+		}
+		a, err := tx.Account(o.Account)
+		if err != nil {
+			return err
+		}
+		if rr.Plan.Paid.IsPositive() {
+			a.History.Purchases = append(a.History.Purchases, discount.Purchase{At: rr.At, Amount: rr.Plan.Paid.Neg()})
+		}
+		if rr.Plan.Full && a.Orders > 0 {
+			a.Orders--
+		}
+		out = r
+		return tx.PutAccount(a)
+	})
+	if err != nil {
+		return pending(err)
+	}
+	return out, nil
+}
+
+// tierReturn is the negative qualifying amount of a return.
+func (e *Engine) tierReturn(p ReturnPlan, reversed points.Points) (tier.Amount, bool) {
+	switch e.prog.Tiers.Measure {
+	case tier.Tenure:
+		return tier.Amount{}, false
+	case tier.PointsEarned:
+		return tier.Amount{Count: -int64(reversed)}, reversed != 0
+	case tier.Volume:
+		return tier.Amount{Volume: loyalty.QuantityFromMicros(-p.Volume.Micros())}, !p.Volume.IsZero()
+	case tier.Orders:
+		return tier.Amount{Count: -1}, p.Full
+	}
+	return tier.Amount{Spend: p.Base.Neg()}, p.Base.IsPositive()
+}
+
+func (e *Engine) hasPurchase(ctx context.Context, h points.Holder, id loyalty.OrderID) (bool, error) {
+	has := false
+	err := e.stores.Points.View(ctx, func(tx points.ReadTx) error {
+		_, err := tx.Purchase(h, id)
+		if errors.Is(err, loyalty.ErrNotFound) {
+			return nil
+		}
+		has = err == nil
+		return err
+	})
+	return has, err
+}

@@ -1,0 +1,203 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/internal/memtx"
+)
+
+// OrderStore is the engine's own state: the journal of commits and returns (one record per
+// idempotency key), the committed orders with what has been returned from them, and per
+// account the purchase history that cumulative discounts read and the count of orders that
+// first-order conditions read. It is separate from the stores of the domain packages, which
+// keep their own state.
+//
+// Contract, which [github.com/loyaltykit/loyalty/campaign/campaigntest.Run] checks:
+//   - Update runs fn in one serializable, all-or-nothing transaction: if fn returns an error
+//     (or panics) nothing it wrote is kept. fn may be run more than once (SQL stores retry
+//     serialization failures), so it has no effect outside tx.
+//   - View runs fn in a read-only transaction that sees one consistent state.
+//   - Reads of absent records return an error wrapping loyalty.ErrNotFound.
+//   - Put methods insert or replace the record under its key; the engine decides what may be
+//     replaced, inside one transaction.
+//   - Values are copied in and out: callers never alias stored data.
+//   - Implementations are safe for concurrent use.
+type OrderStore interface {
+	Update(ctx context.Context, fn func(tx OrderTx) error) error
+	View(ctx context.Context, fn func(tx OrderReadTx) error) error
+}
+
+// OrderReadTx is the read side of an [OrderStore] transaction. It is valid only inside the
+// function it was passed to; do not share it between goroutines.
+type OrderReadTx interface {
+	// Commit returns the journal record of a commit key, or an error wrapping
+	// loyalty.ErrNotFound.
+	Commit(key loyalty.IdempotencyKey) (CommitRecord, error)
+	// Order returns the record of an order claimed by a commit, or an error wrapping
+	// loyalty.ErrNotFound.
+	Order(id loyalty.OrderID) (OrderRecord, error)
+	// Account returns an account's purchase record, or an error wrapping loyalty.ErrNotFound.
+	Account(id loyalty.AccountID) (AccountRecord, error)
+	// Return returns the journal record of a return key, or an error wrapping
+	// loyalty.ErrNotFound.
+	Return(key loyalty.IdempotencyKey) (ReturnRecord, error)
+}
+
+// OrderTx is a read-write [OrderStore] transaction. It is valid only inside the function it
+// was passed to; do not share it between goroutines.
+type OrderTx interface {
+	OrderReadTx
+	// PutCommit inserts or replaces the record under r.Key.
+	PutCommit(r CommitRecord) error
+	// PutOrder inserts or replaces the record under r.ID.
+	PutOrder(r OrderRecord) error
+	// PutAccount inserts or replaces the record under r.Account.
+	PutAccount(r AccountRecord) error
+	// PutReturn inserts or replaces the record under r.Key.
+	PutReturn(r ReturnRecord) error
+}
+
+// State is the state of a journal record: a commit or a return.
+type State string
+
+// The journal states. An attempt starts Pending; it ends Done, or Failed when a step refused
+// on business grounds and the steps before it were compensated. A Pending record found by a
+// later call with the same key is resumed: its steps are idempotent by their sub-keys.
+const (
+	Pending State = "pending"
+	Done    State = "done"
+	Failed  State = "failed"
+)
+
+// CommitRecord is the journal record of one commit key: the request it answers, the state
+// and number of its current attempt, the quote that attempt applies, and the receipt once
+// done. It is plain data, safe for concurrent use when not modified.
+type CommitRecord struct {
+	Key     loyalty.IdempotencyKey `json:"key"`
+	Order   loyalty.OrderID        `json:"order"`
+	Account loyalty.AccountID      `json:"account"`
+	Request string                 `json:"request"` // fingerprint of the order and options
+	State   State                  `json:"state"`
+	Attempt int                    `json:"attempt"`
+	Quote   Quote                  `json:"quote"`
+	Receipt *Receipt               `json:"receipt,omitempty"`
+	Error   string                 `json:"error,omitempty"` // why the last attempt failed
+	At      time.Time              `json:"at"`              // when the record last changed
+}
+
+// OrderRecord is an order claimed by a commit key, and what has been returned from it
+// (returns still pending included, so that concurrent returns never exceed the order).
+// It is plain data, safe for concurrent use when not modified.
+type OrderRecord struct {
+	ID        loyalty.OrderID        `json:"id"`
+	Account   loyalty.AccountID      `json:"account"`
+	Key       loyalty.IdempotencyKey `json:"key"`
+	Committed bool                   `json:"committed"`
+	Returned  []loyalty.ReturnLine   `json:"returned,omitempty"`
+	Full      bool                   `json:"full,omitempty"` // every line fully returned
+}
+
+// AccountRecord is what the engine knows of an account's purchases: the number of its
+// committed orders that were not fully returned (first-order conditions read it) and its
+// purchase history (cumulative discounts read it): the amount paid after discounts of every
+// committed order, and every return as a negative purchase. It is plain data, safe for
+// concurrent use when not modified.
+type AccountRecord struct {
+	Account loyalty.AccountID `json:"account"`
+	Orders  int               `json:"orders"`
+	History discount.History  `json:"history"`
+}
+
+// ReturnRecord is the journal record of one return key. It is plain data, safe for
+// concurrent use when not modified.
+type ReturnRecord struct {
+	Key     loyalty.IdempotencyKey `json:"key"`
+	Order   loyalty.OrderID        `json:"order"`
+	Lines   []loyalty.ReturnLine   `json:"lines"`
+	Request string                 `json:"request"`
+	State   State                  `json:"state"`
+	Plan    ReturnPlan             `json:"plan"`
+	Receipt *ReturnReceipt         `json:"receipt,omitempty"`
+	At      time.Time              `json:"at"`
+}
+
+// NewMemoryStore returns an in-memory [OrderStore], the embedded default. It is built on
+// internal/memtx: a failed Update leaves it exactly as it was. Records are stored encoded,
+// as a SQL store would keep them, so nothing is aliased. It is safe for concurrent use.
+func NewMemoryStore() OrderStore {
+	clone := func(b []byte) []byte { return append([]byte(nil), b...) }
+	return &memStore{
+		commits:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+		orders:   memtx.Table[loyalty.OrderID, []byte]{Clone: clone},
+		accounts: memtx.Table[loyalty.AccountID, []byte]{Clone: clone},
+		returns:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+	}
+}
+
+type memStore struct {
+	db       memtx.DB
+	commits  memtx.Table[loyalty.IdempotencyKey, []byte]
+	orders   memtx.Table[loyalty.OrderID, []byte]
+	accounts memtx.Table[loyalty.AccountID, []byte]
+	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
+}
+
+type memTx struct {
+	s  *memStore
+	tx *memtx.Tx
+}
+
+func (s *memStore) Update(ctx context.Context, fn func(tx OrderTx) error) error {
+	return s.db.Update(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+}
+
+func (s *memStore) View(ctx context.Context, fn func(tx OrderReadTx) error) error {
+	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+}
+
+func get[K comparable, V any](tx *memtx.Tx, t *memtx.Table[K, []byte], k K, what string) (V, error) {
+	var v V
+	b, ok := t.Get(tx, k)
+	if !ok {
+		return v, fmt.Errorf("campaign: %s %v: %w", what, k, loyalty.ErrNotFound)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("campaign: %s %v: %w", what, k, err)
+	}
+	return v, nil
+}
+
+func put[K comparable, V any](tx *memtx.Tx, t *memtx.Table[K, []byte], k K, v V, what string) error {
+	if k == *new(K) {
+		return loyalty.Invalid(what, nil, "has no key")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("campaign: %s %v: %w", what, k, err)
+	}
+	return t.Put(tx, k, b)
+}
+
+func (t memTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
+	return get[loyalty.IdempotencyKey, CommitRecord](t.tx, &t.s.commits, key, "commit")
+}
+func (t memTx) Order(id loyalty.OrderID) (OrderRecord, error) {
+	return get[loyalty.OrderID, OrderRecord](t.tx, &t.s.orders, id, "order")
+}
+func (t memTx) Account(id loyalty.AccountID) (AccountRecord, error) {
+	return get[loyalty.AccountID, AccountRecord](t.tx, &t.s.accounts, id, "account")
+}
+func (t memTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
+	return get[loyalty.IdempotencyKey, ReturnRecord](t.tx, &t.s.returns, key, "return")
+}
+func (t memTx) PutCommit(r CommitRecord) error { return put(t.tx, &t.s.commits, r.Key, r, "commit") }
+func (t memTx) PutOrder(r OrderRecord) error   { return put(t.tx, &t.s.orders, r.ID, r, "order") }
+func (t memTx) PutAccount(r AccountRecord) error {
+	return put(t.tx, &t.s.accounts, r.Account, r, "account")
+}
+func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
