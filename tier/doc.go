@@ -23,6 +23,7 @@
 // [Evaluator.Advance] (run every review between an account's last review and a time) and
 // [Evaluator.Project] (current level, what is needed to reach the next one and to keep the
 // current one, the projected level, rendered in plain sentences by [Projection.Explain]),
+// [Evaluator.ExplainChange] (one sentence per event, for notifications),
 // [Evaluator.Compact] (drop history no later evaluation can see) and [Evaluator.OrderAmount]
 // (what an order qualifies for). Every rule about dates is computed in the program's
 // location, in whole local days: a review "on the first of the month" happens at local

@@ -47,15 +47,14 @@ func Example_airlineCorporate() {
 		clock.Set(loyalty.AddMonths(m, 1))
 		rep, _ := svc.ReviewAll(ctx, clock.Now())
 		for _, c := range rep.Changes {
-			fmt.Printf("%s: %s %s -> %s (spend %s)\n", c.At.Format("2006-01-02"), c.Kind,
-				svc.Evaluator().Level(c.From).Name, svc.Evaluator().Level(c.To).Name, c.Qualifying.Spend)
+			fmt.Println(svc.Evaluator().ExplainChange(c))
 		}
 	}
 	p, _ := svc.Project(ctx, "acme")
 	fmt.Print(p.Explain())
 	// Output:
-	// 2025-04-01: upgrade 5% -> 6% (spend 3300000.00 RUB)
-	// 2025-07-01: upgrade 6% -> 7% (spend 5300000.00 RUB)
+	// On 2025-04-01 account acme was upgraded from 5% to 6% (qualifying spend 3300000.00 RUB).
+	// On 2025-07-01 account acme was upgraded from 6% to 7% (qualifying spend 5300000.00 RUB).
 	// Account acme is at level 7% since 2025-07-01.
 	// Qualifying spend from 2026-01-01 to 2026-12-31: 0.00 RUB.
 	// It is at the top level.

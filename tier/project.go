@@ -208,3 +208,30 @@ func (p Projection) Explain() string {
 	}
 	return b.String()
 }
+
+// ExplainChange renders a change event as one plain sentence for a notification: "On
+// 2025-04-01 account acme was upgraded from 5% to 6% (qualifying spend 3300000.00 RUB)."
+func (e *Evaluator) ExplainChange(c Change) string {
+	name := func(i int) string { return e.ladder.Levels[max(min(i, len(e.thr)-1), 0)].Name }
+	f := func(a Amount) string { return formatAmount(a, e.m) }
+	head := fmt.Sprintf("On %s account %s", c.At.In(e.loc).Format(time.DateOnly), c.Account)
+	switch c.Kind {
+	case Upgraded:
+		return fmt.Sprintf("%s was upgraded from %s to %s (qualifying %s %s).", head, name(c.From), name(c.To), e.m, f(c.Qualifying))
+	case Downgraded:
+		return fmt.Sprintf("%s was downgraded from %s to %s (qualifying %s %s).", head, name(c.From), name(c.To), e.m, f(c.Qualifying))
+	case GraceStarted:
+		return fmt.Sprintf("%s no longer qualified for %s (qualifying %s %s) and keeps it for a grace period.", head, name(c.Earned), e.m, f(c.Qualifying))
+	case Requalified:
+		return fmt.Sprintf("%s qualified again for %s (qualifying %s %s): the grace period is over.", head, name(c.Earned), e.m, f(c.Qualifying))
+	case OverrideSet:
+		return fmt.Sprintf("%s was given a manual override: level %s (was %s).", head, name(c.To), name(c.From))
+	case OverrideExpired:
+		return fmt.Sprintf("%s lost its manual override: level %s (was %s).", head, name(c.To), name(c.From))
+	case MembershipBought:
+		return fmt.Sprintf("%s bought a membership: level %s (was %s).", head, name(c.To), name(c.From))
+	case MembershipExpired:
+		return fmt.Sprintf("%s's membership ended: level %s (was %s).", head, name(c.To), name(c.From))
+	}
+	return fmt.Sprintf("%s changed (%s): level %s (was %s).", head, c.Kind, name(c.To), name(c.From))
+}

@@ -261,3 +261,36 @@ func TestEnforcedCommitment(t *testing.T) {
 		t.Errorf("projected = %s, want open", p.ProjectedName)
 	}
 }
+
+func TestExplainChange(t *testing.T) {
+	e := mustEvaluator(airlineLadder())
+	at := date(2025, 4, 1)
+	q := tier.Amount{Spend: rub("3300000")}
+	for _, tt := range []struct {
+		c    tier.Change
+		want string
+	}{
+		{tier.Change{Account: "acme", At: at, Kind: tier.Upgraded, From: 0, To: 1, Earned: 1, Qualifying: q},
+			"On 2025-04-01 account acme was upgraded from 5% to 6% (qualifying spend 3300000.00 RUB)."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.Downgraded, From: 2, To: 1, Earned: 1, Qualifying: q},
+			"On 2025-04-01 account acme was downgraded from 7% to 6% (qualifying spend 3300000.00 RUB)."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.GraceStarted, From: 2, To: 2, Earned: 2, Qualifying: q},
+			"On 2025-04-01 account acme no longer qualified for 7% (qualifying spend 3300000.00 RUB) and keeps it for a grace period."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.Requalified, From: 2, To: 2, Earned: 2, Qualifying: q},
+			"On 2025-04-01 account acme qualified again for 7% (qualifying spend 3300000.00 RUB): the grace period is over."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.OverrideSet, From: 0, To: 2},
+			"On 2025-04-01 account acme was given a manual override: level 7% (was 5%)."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.OverrideExpired, From: 2, To: 0},
+			"On 2025-04-01 account acme lost its manual override: level 5% (was 7%)."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.MembershipBought, From: 0, To: 1},
+			"On 2025-04-01 account acme bought a membership: level 6% (was 5%)."},
+		{tier.Change{Account: "acme", At: at, Kind: tier.MembershipExpired, From: 1, To: 0},
+			"On 2025-04-01 account acme's membership ended: level 5% (was 6%)."},
+		{tier.Change{Account: "acme", At: at.Add(-time.Hour), Kind: "renamed", From: 9, To: 1}, // clamped, in the program's zone
+			"On 2025-03-31 account acme changed (renamed): level 6% (was 7%)."},
+	} {
+		if got := e.ExplainChange(tt.c); got != tt.want {
+			t.Errorf("ExplainChange(%s) =\n%s\nwant\n%s", tt.c.Kind, got, tt.want)
+		}
+	}
+}
