@@ -150,3 +150,33 @@ func BenchmarkReviewYear(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProjectAll explains every account (level, distance to the next, what keeps the
+// current one) on 15 July 2025: one op projects all n accounts.
+func BenchmarkProjectAll(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			s := populate(b, n)
+			svc, err := tier.NewService(s, tier.Config{Ladder: airlineLadder(), Location: msk, BatchSize: 4096,
+				Clock: loyalty.NewManualClock(date(2025, 7, 15))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				count := 0
+				if err := svc.ProjectAll(context.Background(), func(p tier.Projection) error {
+					count++
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if count != n {
+					b.Fatalf("projected %d accounts, want %d", count, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/account")
+		})
+	}
+}
