@@ -278,3 +278,18 @@ func checkKeep(t *rapid.T, e *tier.Evaluator, a tier.Account, now time.Time) {
 		t.Fatalf("with %d more (one short) the account kept level %d at %v", p.NeededToKeep.Count-1, got.Status.Level, p.KeepBy)
 	}
 }
+
+func TestPropDayOfMatchesTheCalendar(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sec := rapid.Int64Range(-80000*86400, 80000*86400).Draw(t, "sec")
+		at := time.Unix(sec, 0).In(msk)
+		y, m, d := at.Date()
+		want := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if got := tier.DayOf(at); int64(got) != want {
+			t.Fatalf("DayOf(%v) = %d, want %d", at, got, want)
+		}
+		if back := tier.DayOf(at).Start(msk); !back.Equal(time.Date(y, m, d, 0, 0, 0, 0, msk)) {
+			t.Fatalf("Start = %v", back)
+		}
+	})
+}
