@@ -332,6 +332,7 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 // the codes accepted before it, as Evaluate saw them.
 func checkout(co promo.Checkout, q Quote, i int) promo.Checkout {
 	co.PriorOrders = q.PriorOrders
+	co.Promotions = append([]loyalty.CampaignID(nil), q.Promotions...)
 	for _, c := range q.Codes[:i] {
 		if c.Accepted && c.Grant != nil {
 			co.Promotions = append(co.Promotions, c.Grant.Promotion)

@@ -62,6 +62,7 @@ type Engine struct {
 	calc        *discount.Calculator // nil when there is no candidate discount at all
 
 	defIndex   map[promo.DefinitionID]int
+	combos     bool            // some code family has NotWith or Exclusive conditions
 	tierExtra  []*points.Rules // per level: the rules of its EarnRate, nil when none
 	welcomePts int64           // points of the referral welcome rewards
 	welcomeOff bool            // whether a welcome discount candidate exists
@@ -140,6 +141,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	}
 	for i, d := range p.Codes.Definitions {
 		e.defIndex[d.ID] = i
+		e.combos = e.combos || len(d.Conditions.NotWith) > 0 || d.Conditions.Exclusive
 	}
 	if p.Referral != nil {
 		rules := *p.Referral

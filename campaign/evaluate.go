@@ -141,6 +141,22 @@ func (ev *evaluation) codes() error {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
 	var promotions []loyalty.CampaignID
+	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
+		// The policy's own discounts that apply without any code are promotions a code may
+		// refuse to combine with ("not with R1").
+		priced := ev.order
+		priced.Codes = ev.calcCodes
+		r, err := e.calc.Apply(priced, ev.acct.History)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: discounts: %w", err)
+		}
+		for _, en := range r.Entries {
+			if en.Applied && !engineCandidate(en.Discount) {
+				promotions = append(promotions, loyalty.CampaignID(en.Discount))
+			}
+		}
+		ev.q.Promotions = append([]loyalty.CampaignID(nil), promotions...)
+	}
 	for _, typed := range ev.order.Codes {
 		out := CodeOutcome{Typed: typed}
 		canon, nerr := loyalty.NormalizeCode(typed)

@@ -38,6 +38,9 @@ type Quote struct {
 	PriorOrders int `json:"prior_orders"`
 	// Tier is the account's tier at At; nil for a program without tiers.
 	Tier *TierOutcome `json:"tier,omitempty"`
+	// Promotions are the policy's discounts that apply without any code, as codes that do
+	// not combine with them see them (filled in only when a code family has such a rule).
+	Promotions []loyalty.CampaignID `json:"promotions,omitempty"`
 	// Codes are the outcomes of the codes entered on the order, in order.
 	Codes []CodeOutcome `json:"codes,omitempty"`
 	// Lines are the order's lines after discounts, with their points.

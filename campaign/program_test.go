@@ -1,0 +1,186 @@
+package campaign_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/campaign"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/referral"
+	"github.com/shopspring/decimal"
+)
+
+func TestProgramValidateGood(t *testing.T) {
+	for name, p := range map[string]campaign.Program{
+		"wholesaler": wholesaler(),
+		"coffee":     coffeeShop(),
+		"fuel":       fuelCard(),
+		"airline":    airline(),
+		"minimal":    {ID: "p", Currency: rub},
+	} {
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestProgramValidateBad(t *testing.T) {
+	usd := loyalty.MustMoney("10", "USD")
+	tests := []struct {
+		name   string
+		change func(p *campaign.Program)
+		fields []string // every field path the error must name
+	}{
+		{"no id and currency", func(p *campaign.Program) { p.ID = ""; p.Currency = loyalty.Currency{} }, []string{"id:", "currency:"}},
+		{"bad time zone", func(p *campaign.Program) { p.TimeZone = "Mars/Olympus" }, []string{"time_zone: "}},
+		{"discount policy in dollars", func(p *campaign.Program) { p.Discounts.Currency = loyalty.MustCurrency("USD") }, []string{"discounts.currency:"}},
+		{"bad discount", func(p *campaign.Program) { p.Discounts.Discounts[0].Tiers[1].Percent = d("120") }, []string{"discounts.discounts[0].tiers[1].percent"}},
+		{"reserved discount id", func(p *campaign.Program) { p.Discounts.Discounts[0].ID = "tier:x" }, []string{"discounts.discounts[0].id: must not start with the reserved prefix tier:"}},
+		{"tier ladder in dollars", func(p *campaign.Program) {
+			p.Tiers.Currency = loyalty.MustCurrency("USD")
+			p.Tiers.Levels[1].Threshold.Spend = usd
+			p.Tiers.Levels[2].Threshold.Spend = loyalty.MustMoney("20", "USD")
+		}, []string{"tiers.currency:"}},
+		{"overlapping tier thresholds", func(p *campaign.Program) { p.Tiers.Levels[2].Threshold.Spend = m("100000") }, []string{"tiers.levels[2].threshold"}},
+		{"bad earning", func(p *campaign.Program) { p.Earning.Rates = []points.Rate{{Points: 1}} }, []string{"earning.rates[0]"}},
+		{"redemption in dollars", func(p *campaign.Program) {
+			p.Redemption = points.Redemption{Currency: loyalty.MustCurrency("USD"), PointValue: d("1")}
+		}, []string{"redemption.currency:"}},
+		{"bad returns policy", func(p *campaign.Program) { p.Returns = "never" }, []string{"returns:"}},
+		{"code amount in dollars", func(p *campaign.Program) {
+			p.Codes.Definitions = []promo.Definition{{ID: "X", Benefit: promo.Benefit{Amount: usd}}}
+		}, []string{"codes.definitions[0].benefit.amount:"}},
+		{"code ref to nothing", func(p *campaign.Program) {
+			p.Codes.Definitions = []promo.Definition{{ID: "X", Benefit: promo.Benefit{Ref: "discount:nope"}}}
+		}, []string{"codes.definitions[0].benefit.ref:"}},
+		{"bad code family", func(p *campaign.Program) {
+			p.Codes.Definitions = []promo.Definition{{ID: "X", Benefit: promo.Benefit{Percent: d("130")}}}
+		}, []string{"codes.definitions[0].benefit"}},
+		{"referral credit in dollars", func(p *campaign.Program) {
+			p.Referral = &referral.Rules{ReferrerRewards: []referral.Reward{referral.CreditReward(usd)}}
+		}, []string{"referral.referrer_rewards[0].credit:"}},
+		{"referral welcome promo", func(p *campaign.Program) {
+			p.Referral = &referral.Rules{ReferrerRewards: []referral.Reward{referral.PointsReward(5)},
+				WelcomeRewards: []referral.Reward{referral.PromoReward("W")}}
+		}, []string{"referral.welcome_rewards[0].kind:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := wholesaler()
+			tt.change(&p)
+			err := p.Validate()
+			if err == nil {
+				t.Fatal("Validate accepted the program")
+			}
+			if !errors.Is(err, loyalty.ErrInvalid) {
+				t.Errorf("error does not match loyalty.ErrInvalid: %v", err)
+			}
+			for _, f := range tt.fields {
+				if !strings.Contains(err.Error(), f) {
+					t.Errorf("error does not name %q:\n%v", f, err)
+				}
+			}
+			if _, err := campaign.New(p, campaign.MemoryStores(), campaign.Config{}); err == nil {
+				t.Error("New accepted the program")
+			}
+		})
+	}
+}
+
+func TestProgramJSONRoundTrip(t *testing.T) {
+	for name, p := range map[string]campaign.Program{
+		"wholesaler": wholesaler(), "coffee": coffeeShop(), "fuel": fuelCard(), "airline": airline(),
+		"no discounts": {ID: "p", Currency: rub, Earning: points.Rules{Rates: []points.Rate{{Points: 1, Per: d("10")}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := campaign.LoadProgram(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("LoadProgram: %v\n%s", err, b)
+			}
+			if diff := cmp.Diff(p, got, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadProgramStrict(t *testing.T) {
+	good, err := json.Marshal(wholesaler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		json string
+		want string
+	}{
+		"unknown field":     {strings.Replace(string(good), `"id":`, `"colour":"red","id":`, 1), "colour"},
+		"unknown nested":    {strings.Replace(string(good), `"stacking":`, `"stackin":"x","stacking":`, 1), "stackin"},
+		"trailing data":     {string(good) + ` {"id":"x"}`, "unexpected data"},
+		"not json":          {"hello", "invalid"},
+		"invalid program":   {`{"id":"","currency":"RUB","discounts":{},"earning":{},"redemption":{"currency":"","point_value":"0"},"codes":{"definitions":null}}`, "id: is required"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := campaign.LoadProgram(strings.NewReader(tt.json))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadProgram error = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := campaign.LoadProgram(strings.NewReader(string(good) + "\n  ")); err != nil {
+		t.Errorf("trailing white space refused: %v", err)
+	}
+}
+
+func FuzzLoadProgram(f *testing.F) {
+	for _, p := range []campaign.Program{wholesaler(), coffeeShop(), fuelCard(), airline()} {
+		b, err := json.Marshal(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add(`{"id":"p","currency":"RUB"}`)
+	f.Add(`{"id":"p","currency":"RUB","tiers":{"levels":[]}}`)
+	f.Add(`{}`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := campaign.LoadProgram(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		// A program that loads is valid, saves and loads again, and builds an engine.
+		if err := p.Validate(); err != nil {
+			t.Fatalf("loaded program is invalid: %v", err)
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		if _, err := campaign.LoadProgram(bytes.NewReader(b)); err != nil {
+			t.Fatalf("reload: %v\n%s", err, b)
+		}
+		if _, err := campaign.New(p, campaign.MemoryStores(), campaign.Config{}); err != nil {
+			t.Fatalf("New on a valid program: %v", err)
+		}
+	})
+}
+
+func TestNewNeedsStores(t *testing.T) {
+	_, err := campaign.New(wholesaler(), campaign.Stores{}, campaign.Config{})
+	for _, f := range []string{"stores.points", "stores.codes", "stores.orders", "stores.tiers"} {
+		if err == nil || !strings.Contains(err.Error(), f) {
+			t.Errorf("New without stores: error %v does not name %s", err, f)
+		}
+	}
+}
