@@ -123,11 +123,11 @@ func TestLoadProgramStrict(t *testing.T) {
 		json string
 		want string
 	}{
-		"unknown field":     {strings.Replace(string(good), `"id":`, `"colour":"red","id":`, 1), "colour"},
-		"unknown nested":    {strings.Replace(string(good), `"stacking":`, `"stackin":"x","stacking":`, 1), "stackin"},
-		"trailing data":     {string(good) + ` {"id":"x"}`, "unexpected data"},
-		"not json":          {"hello", "invalid"},
-		"invalid program":   {`{"id":"","currency":"RUB","discounts":{},"earning":{},"redemption":{"currency":"","point_value":"0"},"codes":{"definitions":null}}`, "id: is required"},
+		"unknown field":   {strings.Replace(string(good), `"id":`, `"colour":"red","id":`, 1), "colour"},
+		"unknown nested":  {strings.Replace(string(good), `"stacking":`, `"stackin":"x","stacking":`, 1), "stackin"},
+		"trailing data":   {string(good) + ` {"id":"x"}`, "unexpected data"},
+		"not json":        {"hello", "invalid"},
+		"invalid program": {`{"id":"","currency":"RUB","discounts":{},"earning":{},"redemption":{"currency":"","point_value":"0"},"codes":{"definitions":null}}`, "id: is required"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
