@@ -118,7 +118,7 @@ func (s ordersHook) Update(ctx context.Context, fn func(campaign.OrderTx) error)
 }
 
 // newHooked runs p over hooked memory stores.
-func newHooked(t testing.TB, p campaign.Program) (*campaign.Engine, *loyalty.ManualClock, *hookStores) {
+func newHooked(t tb, p campaign.Program) (*campaign.Engine, *loyalty.ManualClock, *hookStores) {
 	t.Helper()
 	h := &hookStores{}
 	s := campaign.MemoryStores()
@@ -137,7 +137,7 @@ func newHooked(t testing.TB, p campaign.Program) (*campaign.Engine, *loyalty.Man
 	return e, clock, h
 }
 
-func credit(t testing.TB, e *campaign.Engine, account string, n points.Points) {
+func credit(t tb, e *campaign.Engine, account string, n points.Points) {
 	t.Helper()
 	if _, err := e.Points().Adjust(ctx, points.Adjustment{Key: loyalty.IdempotencyKey("credit-" + account + "-" + n.String()),
 		Holder: points.ForAccount(loyalty.AccountID(account)), Points: n, Reason: "test", Actor: "test"}); err != nil {

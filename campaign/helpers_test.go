@@ -2,7 +2,6 @@ package campaign_test
 
 import (
 	"context"
-	"testing"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -35,7 +34,7 @@ func order(id, account string, at time.Time, lines ...loyalty.Line) loyalty.Orde
 }
 
 // newEngine runs p over fresh memory stores with a manual clock at t0.
-func newEngine(t testing.TB, p campaign.Program) (*campaign.Engine, *loyalty.ManualClock) {
+func newEngine(t tb, p campaign.Program) (*campaign.Engine, *loyalty.ManualClock) {
 	t.Helper()
 	clock := loyalty.NewManualClock(t0)
 	e, err := campaign.New(p, campaign.MemoryStores(), campaign.Config{Clock: clock})
@@ -45,7 +44,7 @@ func newEngine(t testing.TB, p campaign.Program) (*campaign.Engine, *loyalty.Man
 	return e, clock
 }
 
-func evaluate(t testing.TB, e *campaign.Engine, o loyalty.Order, opt campaign.EvaluateOptions) campaign.Quote {
+func evaluate(t tb, e *campaign.Engine, o loyalty.Order, opt campaign.EvaluateOptions) campaign.Quote {
 	t.Helper()
 	q, err := e.Evaluate(ctx, o, opt)
 	if err != nil {
@@ -54,7 +53,7 @@ func evaluate(t testing.TB, e *campaign.Engine, o loyalty.Order, opt campaign.Ev
 	return q
 }
 
-func commit(t testing.TB, e *campaign.Engine, q campaign.Quote) campaign.Receipt {
+func commit(t tb, e *campaign.Engine, q campaign.Quote) campaign.Receipt {
 	t.Helper()
 	r, err := e.Commit(ctx, q, loyalty.IdempotencyKey("commit-"+string(q.Order.ID)))
 	if err != nil {
@@ -78,4 +77,12 @@ func ms(ss ...string) []loyalty.Money {
 		out[i] = m(s)
 	}
 	return out
+}
+
+// tb is what the helpers need of a *testing.T, a *testing.B or a *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Error(args ...any)
 }
