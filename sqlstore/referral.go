@@ -10,8 +10,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -49,13 +47,8 @@ import (
 // A ReferralStore is safe for concurrent use when its DBTX is a *sql.DB.
 type ReferralStore struct {
 	db      DBTX
-	sqlDB   *sql.DB // db, if it is a *sql.DB
 	dialect Dialect
 	q       refQueries
-
-	prepMu   sync.Mutex
-	prepared atomic.Bool
-	stmts    map[string]*sql.Stmt // by query text; written once, before prepared is set
 }
 
 // MaxReferralKeyBytes is the longest referee account, referrer ID ("account:" and the
@@ -78,17 +71,12 @@ const MaxReferralKeyBytes = 1024
 // fail with a serialization error, which the caller must retry. db must be a *sql.DB or a
 // *sql.Tx.
 func NewReferralStore(db DBTX, dialect Dialect) *ReferralStore {
-	s := &ReferralStore{db: db, dialect: dialect, q: newRefQueries(dialect)}
-	s.sqlDB, _ = db.(*sql.DB)
-	return s
+	return &ReferralStore{db: db, dialect: dialect, q: newRefQueries(dialect)}
 }
 
 // Update implements [referral.Store].
 func (s *ReferralStore) Update(ctx context.Context, fn func(tx referral.Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.prepare(ctx); err != nil {
 		return err
 	}
 	return inTx(ctx, s.db, s.dialect, func(q DBTX) error {
@@ -108,12 +96,9 @@ func (s *ReferralStore) View(ctx context.Context, fn func(tx referral.ReadTx) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sqlDB := s.sqlDB
-	if sqlDB == nil {
+	sqlDB, ok := s.db.(*sql.DB)
+	if !ok {
 		return fn(&referralTx{ctx: ctx, q: s.db, s: s})
-	}
-	if err := s.prepare(ctx); err != nil {
-		return err
 	}
 	opts := &sql.TxOptions{ReadOnly: true}
 	if s.dialect == Postgres {
@@ -151,7 +136,7 @@ func refViewOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(q
 // byte (as Go compares strings), which is SQLite's default.
 type refQueries struct {
 	profile, profileByCode, referral, refereeWith, referralsBy, due, dueAll, receipt string
-	profileHolders, putProfile, putReferral, putIdentifier, putReceipt               string
+	profileHolders, putProfile, putReferral, putReceipt                              string
 }
 
 func newRefQueries(d Dialect) refQueries {
@@ -189,44 +174,9 @@ func newRefQueries(d Dialect) refQueries {
 			converted_at = excluded.converted_at, counted_at = excluded.counted_at, final_at = excluded.final_at,
 			cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason,
 			grants = excluded.grants, seq = excluded.seq`,
-		putIdentifier: `INSERT INTO referral_identifiers (kind, value, referee) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO NOTHING`,
 		putReceipt: `INSERT INTO referral_receipts (key, op, fingerprint, result, at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (key) DO NOTHING`,
 	}
-}
-
-func (q *refQueries) all() []string {
-	return []string{q.profile, q.profileByCode, q.referral, q.refereeWith, q.referralsBy, q.due, q.dueAll, q.receipt,
-		q.profileHolders, q.putProfile, q.putReferral, q.putIdentifier, q.putReceipt}
-}
-
-// prepare prepares the store's statements on SQLite, once, when the store runs on a
-// *sql.DB: the driver would otherwise parse every statement every time (the pgx driver
-// keeps prepared statements of its own). It runs before a transaction begins, so that it
-// never waits for a connection while holding one.
-func (s *ReferralStore) prepare(ctx context.Context) error {
-	if s.sqlDB == nil || s.dialect != SQLite || s.prepared.Load() {
-		return nil
-	}
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if s.prepared.Load() {
-		return nil
-	}
-	stmts := make(map[string]*sql.Stmt)
-	for _, query := range s.q.all() {
-		st, err := s.sqlDB.PrepareContext(ctx, query)
-		if err != nil {
-			for _, st := range stmts {
-				st.Close()
-			}
-			return fmt.Errorf("sqlstore: referral: prepare: %w", err)
-		}
-		stmts[query] = st
-	}
-	s.stmts = stmts
-	s.prepared.Store(true)
-	return nil
 }
 
 const refProfileColumns = `id, kind, account, buyer, partner, code, identity, registered_at, recent, finalized, superseded, usage`
@@ -243,37 +193,15 @@ type referralTx struct {
 	s   *ReferralStore
 }
 
-// stmt returns the store's prepared statement of query for this transaction, or nil.
-func (t *referralTx) stmt(query string) *sql.Stmt {
-	if t.s.stmts == nil || !t.s.prepared.Load() {
-		return nil
-	}
-	tx, ok := t.q.(*sql.Tx)
-	st := t.s.stmts[query]
-	if !ok || st == nil {
-		return nil
-	}
-	return tx.StmtContext(t.ctx, st)
-}
-
 func (t *referralTx) queryRow(query string, args ...any) *sql.Row {
-	if st := t.stmt(query); st != nil {
-		return st.QueryRowContext(t.ctx, args...)
-	}
 	return t.q.QueryRowContext(t.ctx, query, args...)
 }
 
 func (t *referralTx) query(query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(query); st != nil {
-		return st.QueryContext(t.ctx, args...)
-	}
 	return t.q.QueryContext(t.ctx, query, args...)
 }
 
 func (t *referralTx) exec(query string, args ...any) (sql.Result, error) {
-	if st := t.stmt(query); st != nil {
-		return st.ExecContext(t.ctx, args...)
-	}
 	return t.q.ExecContext(t.ctx, query, args...)
 }
 
@@ -526,21 +454,12 @@ func (t *referralTx) PutReferral(r referral.Referral) error {
 	return t.putIdentifiers(r.Referee, r.Identity, what)
 }
 
-// refIdentifierBatch is how many identifiers one statement indexes on PostgreSQL.
+// refIdentifierBatch is how many identifiers one statement indexes.
 const refIdentifierBatch = 100
 
-// putIdentifiers indexes the identifiers of referee's identity that no referee holds yet:
-// on SQLite one prepared statement each, on PostgreSQL in batches, one round trip each.
+// putIdentifiers indexes the identifiers of referee's identity that no referee holds yet,
+// in batches of one statement each.
 func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Identity, what string) error {
-	var err error
-	if t.s.dialect == SQLite {
-		id.Each(func(kind referral.IdentifierKind, value string) {
-			if err == nil {
-				_, err = t.exec(t.s.q.putIdentifier, string(kind), value, string(referee))
-			}
-		})
-		return refDBError(what, err)
-	}
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
@@ -559,6 +478,7 @@ func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Ident
 		args = args[:0]
 		return refDBError(what, err)
 	}
+	var err error
 	id.Each(func(kind referral.IdentifierKind, value string) {
 		if err != nil {
 			return

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +48,29 @@ func emptyReferralTables(t testing.TB, db *sql.DB) {
 	}
 }
 
+// refRaceChecks is how many cases the conformance suite's rapid state machine runs under the
+// race detector, unless -rapid.checks or RAPID_CHECKS says otherwise. The detector slows
+// the SQLite engine (C translated to Go) some twentyfold: the full 100 cases would take
+// minutes, and what the detector looks for, the store's concurrency, is the suite's
+// concurrency test, which runs in full. Without -race the state machine runs its 100 cases.
+const refRaceChecks = 6
+
+// refLimitRapidChecks applies refRaceChecks for the rest of t under the race detector,
+// unless rapid's number of checks is not its default (chosen on the command line or by
+// RAPID_CHECKS).
+func refLimitRapidChecks(t *testing.T) {
+	f := flag.Lookup("rapid.checks")
+	if !refRace || f == nil || os.Getenv("RAPID_CHECKS") != "" || f.Value.String() != f.DefValue {
+		return
+	}
+	if err := f.Value.Set(strconv.Itoa(refRaceChecks)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Value.Set(f.DefValue) })
+}
+
 func TestReferralStoreConformance(t *testing.T) {
+	refLimitRapidChecks(t)
 	eachDB(t, func(t *testing.T, d testDB) {
 		db := openReferralDB(t, d)
 		// Every store the suite asks for is the same store emptied: the suite uses one
@@ -761,3 +786,41 @@ func BenchmarkPostgresAttribute(b *testing.B) { benchReferral(b, postgresDB(b)) 
 
 // BenchmarkSQLiteAttribute attributes new referees from 8 parallel clients on SQLite.
 func BenchmarkSQLiteAttribute(b *testing.B) { benchReferral(b, sqliteDB(b)) }
+
+// TestReferralQueriesUseIndexes checks on SQLite that no lookup of the store scans a whole
+// table: each is served by the primary keys, the unique code or the indexes of migration
+// 0003. (PostgreSQL plans depend on table statistics; the same indexes serve it.)
+func TestReferralQueriesUseIndexes(t *testing.T) {
+	db := openReferralDB(t, sqliteDB(t))
+	q := newRefQueries(SQLite)
+	for name, query := range map[string]string{
+		"profile": q.profile, "profileByCode": q.profileByCode, "referral": q.referral, "refereeWith": q.refereeWith,
+		"referralsBy": q.referralsBy, "due": q.due, "dueAll": q.dueAll, "receipt": q.receipt, "profileHolders": q.profileHolders,
+	} {
+		args := []any{"a", "b"}[:strings.Count(query, "$")]
+		rows, err := db.Query(`EXPLAIN QUERY PLAN `+query, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN ") {
+				t.Errorf("%s scans a table: %v", name, plan)
+			}
+		}
+		if len(plan) == 0 {
+			t.Errorf("%s: no plan", name)
+		}
+	}
+}
