@@ -19,24 +19,28 @@
 // # Pure calculation
 //
 // [NewEvaluator] compiles a ladder for the program's [time.Location]. Its methods are pure:
-// [Evaluator.LevelFor] (a level lookup of a few nanoseconds), [Evaluator.Qualifying],
-// [Evaluator.Advance] (run every review between an account's last review and a time) and
-// [Evaluator.Project] (current level, what is needed to reach the next one and to keep the
-// current one, the projected level, rendered in plain sentences by [Projection.Explain]),
-// [Evaluator.ExplainChange] (one sentence per event, for notifications),
-// [Evaluator.Compact] (drop history no later evaluation can see) and [Evaluator.OrderAmount]
-// (what an order qualifies for). Every rule about dates is computed in the program's
-// location, in whole local days: a review "on the first of the month" happens at local
-// midnight and judges the window that contains the day before.
+//   - [Evaluator.LevelFor]: the level a qualifying amount supports, in a few nanoseconds;
+//   - [Evaluator.Qualifying]: an account's measure in the window containing a time;
+//   - [Evaluator.Advance]: run every review between an account's last review and a time;
+//   - [Evaluator.Effective] and [Evaluator.Benefits]: the level (earned, raised by an active
+//     override or paid membership) and benefits in effect;
+//   - [Evaluator.Project]: current level, what is needed to reach the next one and to keep the
+//     current one, the projected level, rendered in plain sentences by [Projection.Explain];
+//   - [Evaluator.ExplainChange]: one sentence per event, for notifications;
+//   - [Evaluator.Compact]: drop history no later evaluation can see;
+//   - [Evaluator.OrderAmount]: what an order qualifies for.
+//
+// Every rule about dates is computed in the program's location, in whole local days: a review
+// "on the first of the month" happens at local midnight and judges the window that contains
+// the day before.
 //
 // # Service and stores
 //
 // A [Service] keeps accounts in a [Store] — status and day totals of qualifying activity per
 // account — and offers [Service.Enroll], [Service.Record], [Service.Review],
-// [Service.ReviewAll] (the batch review: deterministic, idempotent, one [Change] event per
-// changed account), [Service.SetOverride], [Service.BuyMembership], [Service.Project] and
-// [Service.ProjectAll] (explain every account).
-// Mutations an ERP may retry take an [loyalty.IdempotencyKey]. [NewMemoryStore] is the
+// [Service.ReviewAll] (the batch review: deterministic, idempotent, a [Change] event for every
+// change of every account), [Service.SetOverride], [Service.BuyMembership], [Service.Project]
+// and [Service.ProjectAll] (explain every account). Mutations an ERP may retry take an [loyalty.IdempotencyKey]. [NewMemoryStore] is the
 // in-memory Store; package tiertest is the conformance suite every Store must pass.
 //
 // # Rounding and units
