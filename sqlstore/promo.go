@@ -31,9 +31,12 @@ import (
 // check-and-count of the promo service runs inside one serializable write transaction, and
 // promo write transactions are serialised: on SQLite by the database's write lock, on
 // PostgreSQL by a lock on the promo_write_lock table taken before the transaction's first
-// read (so its snapshot already includes the previous writer's commit and the hot usage
-// counters never make it fail and retry). A count never goes below zero: decrements are
-// conditional updates and the column has a CHECK constraint.
+// read (so its snapshot already includes the previous writer's commit, and writers queue
+// on the hot usage counters instead of failing and retrying). A count never goes below
+// zero: decrements are conditional updates and the column has a CHECK constraint. Writes
+// from several instances therefore take turns, as they do on SQLite and in the memory
+// store: [promo.Service.Generate] costs two statements per code (a lookup and an insert)
+// and holds the turn meanwhile, so generate huge batches in parts.
 //
 // Strings are stored as they are: SQL metacharacters are harmless (every statement is
 // parameterised). Keys, IDs, codes, accounts and periods are limited to [MaxPromoKeyBytes]
