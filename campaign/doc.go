@@ -1,5 +1,118 @@
 // Package campaign is the orchestrator of loyaltykit: a [Program] declares a whole loyalty
-// program — tiers, discounts, points, promo codes, referrals — and an [Engine] runs it with
-// three calls: [Engine.Evaluate], [Engine.Commit] and [Engine.Return]. It is the only package
-// that imports points, tier, discount, promo and referral.
+// program — tier ladder, discount policy, points earning and redemption, promo codes,
+// referrals — and an [Engine] runs it with three calls: [Engine.Evaluate] (a dry run that
+// writes nothing), [Engine.Commit] (exactly once per idempotency key) and [Engine.Return].
+// It is the only package that imports points, tier, discount, promo and referral.
+//
+// # Program
+//
+// A Program is one plain, JSON-able value. [LoadProgram] reads it strictly (unknown fields
+// and trailing data are errors) and [Program.Validate] checks it as a whole, naming every
+// problem by its path ("discounts.discounts[2].percent: …", "tiers.currency: …"); amounts in
+// another currency than the program's are errors wherever they occur.
+//
+// # Evaluate
+//
+// [Engine.Evaluate] runs a pipeline of small steps over the order and the account's state at
+// the clock's now, and returns a [Quote], plain data:
+//
+//  1. the order is validated and must be in the program's currency;
+//  2. the engine's own [OrderStore] gives the account's purchase history (for cumulative
+//     discounts) and its number of orders (for first-order conditions);
+//  3. the tier service gives the account's effective level at now, computed on a copy (an
+//     account the tier store does not know is at the entry level);
+//  4. every entered code is checked: a promo code with promo.Service.Validate (its refusal
+//     is kept in the quote, matching the promo sentinel through [CodeOutcome.Err]); a code
+//     that is no promo code is looked up as a referral code, valid on a first order of an
+//     account not yet referred;
+//  5. the discount calculator prices the order. Besides the policy's discounts it holds the
+//     engine's candidates: "tier:<level>" (the level's DiscountRate over the whole order),
+//     "code:<family>" (a promo family's Percent or Amount benefit on the lines its
+//     conditions select) and "referral:welcome" (a referral welcome discount). Each is enabled
+//     by an internal code (prefix LKCAMPAIGN, reserved) that only the engine adds to the order
+//     it prices, together with the accepted promo codes, so that a policy discount whose
+//     Condition.Code names a promo code applies when, and only when, that code was accepted
+//     (a promo Ref benefit "discount:<id>" names such a discount). All of them stack by the
+//     policy's Stacking (Additive when the policy declares no discounts of its own), under its
+//     cap and margin floor. Codes that refuse to combine with a promotion (NotWith,
+//     Exclusive) see the policy discounts that apply without any code as the order's
+//     promotions;
+//  6. points are planned on the prices paid after discounts: every discounted line is
+//     repriced at total ÷ quantity (exact with six-decimal prices for any quantity below
+//     10,000 units in a two-digit currency; otherwise the nearest price). The company earns
+//     by Program.Earning with the level's EarnMultiplier (multipliers are multiplied together
+//     before the single rounding of the plan), plus the level's EarnRate: a share of the
+//     price paid, in points worth Redemption.PointValue each (one point per major unit when
+//     points have no money value: 5 % of 9,000.00 at 1 RUB a point is 450 points), plus the
+//     bonus points of codes and welcome rewards, spread over their lines by value. The buyer,
+//     if the order names one and the program has BuyerEarning, earns by those rules, without
+//     tier benefits. Points paid with do not reduce what is earned;
+//  7. a redemption (EvaluateOptions.RedeemPoints) is checked against the company account's
+//     available balance (read without writing) and Redemption's limits on the total after
+//     discounts; a refusal is kept in the quote;
+//  8. totals, and the margin over the lines whose cost is known, before and after discounts
+//     and points.
+//
+// The explanation is recorded as data; [Quote.Explain] renders it as sentences on demand,
+// reusing discount.Result.Explain for the discounts.
+//
+// # Commit: a saga of idempotent steps
+//
+// [Engine.Commit] first looks up the journal record of its key in the OrderStore: a finished
+// commit is returned again (Replayed), a pending one is resumed, a key used for another order
+// is loyalty.ErrConflict. A new attempt evaluates the order again and refuses with
+// [ErrStaleQuote] when the outcome differs from the quote (a tier change, a code used up,
+// points spent, a purchase that moved a cumulative discount). It then writes a pending
+// journal record (attempt n) claiming the order, and runs the steps, each idempotent by a
+// sub-key derived from the key, the attempt and the step:
+//
+//   - steps that may refuse, first: each accepted promo code's use (promo.Service.RedeemNow),
+//     the referral attribution, then the points redemption (points.Ledger.Redeem), last
+//     because the ledger pays an order with points only once. A refusal compensates the
+//     steps done, in reverse (promo.Service.Rollback), marks the attempt failed and returns
+//     the refusal (matching promo.ErrExhausted, points.ErrInsufficientPoints, …); a later
+//     Commit with the key starts attempt n+1. A referral attribution is not undone (the
+//     referral package has no such operation): it stays, attributed and unconverted, and the
+//     next attempt finds it;
+//   - steps that cannot refuse: points earned by the company and by the buyer
+//     (points.Ledger.Earn), the tier's qualifying purchase (tier.Service.Record; the account
+//     is enrolled at the start of the local day of its first committed order), the referral
+//     conversion (referral.Service.RecordOrder), and finally, in one OrderStore transaction,
+//     the journal record marked done with the [Receipt], the order marked committed and the
+//     purchase added to the account's history. These are not compensated but completed: an
+//     error (a store failure, a crash) leaves the attempt pending, and calling Commit again
+//     with the same key resumes it, each step replaying its first result, so it completes
+//     exactly once.
+//
+// # Return
+//
+// [Engine.Return] validates the returned lines against the committed order and the earlier
+// returns (loyalty.Order.ValidateReturn) and claims them in the same OrderStore transaction
+// that writes its pending journal record, so concurrent returns never exceed the order. Then
+// it reverses what the order did for those lines: points earned and redeemed for each holder
+// (points.Ledger.Return), the tier's qualifying amount (a negative record), the referral
+// (referral.Service.RecordReturn) and, once every line is fully returned, the code uses
+// (promo.Service.Rollback); finally the purchase history gets a negative purchase and a
+// fully returned order stops counting as an order. Shares of partial returns are cumulative,
+// so that a sequence of returns adds up exactly to the whole order. Like Commit it is
+// idempotent by key and resumes a pending return.
+//
+// # Stores
+//
+// [Stores] holds one store per domain package and the engine's [OrderStore];
+// [MemoryStores] returns in-memory ones. [NewMemoryStore] is the in-memory OrderStore; the
+// conformance suite in package campaigntest checks any implementation.
+//
+// # Rounding
+//
+// The engine does no money arithmetic of its own beyond sums: discounts round in the
+// discount package, points in the points package (once per rate and order), and the shares of
+// returns and redemptions are exact integer splits (largest remainder, or floors of
+// cumulative shares).
+//
+// # Concurrency
+//
+// An Engine is safe for concurrent use: its state is in the stores, whose transactions keep
+// code limits and balances exact under concurrent commits. Program, Quote, Receipt and the
+// other data types are plain values, safe for concurrent reads.
 package campaign
