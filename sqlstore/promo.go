@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -88,39 +87,7 @@ func (s *PromoStore) Update(ctx context.Context, fn func(tx promo.Tx) error) err
 
 // View implements [promo.Store].
 func (s *PromoStore) View(ctx context.Context, fn func(tx promo.ReadTx) error) error {
-	sqlDB, ok := s.db.(*sql.DB)
-	if !ok {
-		return fn(promoTx{ctx: ctx, q: s.db})
-	}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	backoff := time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := promoViewOnce(ctx, sqlDB, opts, func(q DBTX) error { return fn(promoTx{ctx: ctx, q: q}) })
-		if err == nil || !retryable(err) || attempt == maxAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff + rand.N(backoff)):
-		}
-		backoff = min(backoff*2, 100*time.Millisecond)
-	}
-}
-
-func promoViewOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(q DBTX) error) error {
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inReadTx(ctx, s.db, s.dialect, func(q DBTX) error { return fn(promoTx{ctx: ctx, q: q}) })
 }
 
 // promoTx implements promo.Tx on one transaction.

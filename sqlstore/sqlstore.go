@@ -93,13 +93,28 @@ func inTx(ctx context.Context, db DBTX, dialect Dialect, fn func(tx DBTX) error)
 // inTxAt is inTx with the isolation level to use on PostgreSQL (SQLite transactions are
 // always serializable).
 func inTxAt(ctx context.Context, db DBTX, dialect Dialect, level sql.IsolationLevel, fn func(tx DBTX) error) error {
-	sqlDB, ok := db.(*sql.DB)
-	if !ok {
-		return fn(db)
-	}
 	opts := &sql.TxOptions{}
 	if dialect == Postgres {
 		opts.Isolation = level
+	}
+	return retryTx(ctx, db, opts, fn)
+}
+
+// inReadTx runs fn in a read-only transaction that sees one consistent snapshot (repeatable
+// read on PostgreSQL), with the retries of inTx; on a caller's *sql.Tx it runs fn once.
+func inReadTx(ctx context.Context, db DBTX, dialect Dialect, fn func(tx DBTX) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return retryTx(ctx, db, opts, fn)
+}
+
+// retryTx is the one transaction runner behind inTx, inTxAt and inReadTx.
+func retryTx(ctx context.Context, db DBTX, opts *sql.TxOptions, fn func(tx DBTX) error) error {
+	sqlDB, ok := db.(*sql.DB)
+	if !ok {
+		return fn(db)
 	}
 	backoff := time.Millisecond
 	for attempt := 1; ; attempt++ {
