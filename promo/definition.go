@@ -120,13 +120,14 @@ func (w Window) Contains(t time.Time) bool {
 	return (w.From.IsZero() || !t.Before(w.From)) && (w.Until.IsZero() || t.Before(w.Until))
 }
 
-// check refuses t outside the window.
+// check refuses t outside the window. Times in the refusal are shown in t's location (the
+// program's), whatever location the stored window came back in.
 func (w Window) check(t time.Time) error {
 	if !w.From.IsZero() && t.Before(w.From) {
-		return refuse(ErrNotYetValid, "valid from "+w.From.Format("2006-01-02 15:04 MST"))
+		return refuse(ErrNotYetValid, "valid from "+w.From.In(t.Location()).Format("2006-01-02 15:04 MST"))
 	}
 	if !w.Until.IsZero() && !t.Before(w.Until) {
-		return refuse(ErrCodeExpired, "ended "+w.Until.Format("2006-01-02 15:04 MST"))
+		return refuse(ErrCodeExpired, "ended "+w.Until.In(t.Location()).Format("2006-01-02 15:04 MST"))
 	}
 	return nil
 }

@@ -605,7 +605,7 @@ func (s *Service) evaluate(tx ReadTx, code string, co Checkout, now time.Time) (
 	} else if err != nil {
 		return Definition{}, Code{}, Grant{}, err
 	}
-	g, err := Evaluate(d, c, co, now)
+	g, err := Evaluate(d, c, co, now.In(s.loc))
 	if err != nil {
 		return Definition{}, Code{}, Grant{}, err
 	}
