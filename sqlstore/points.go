@@ -1,0 +1,900 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/points"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// PointsStore is the SQL [points.Store]: balance rows, lots, ledger entries and purchases in
+// the tables of migration 0004_points, idempotency records in loyalty_idempotency (scope
+// "points"); apply the migrations with [Migrate].
+//
+// Update runs its function in one serializable transaction (see [NewPointsStore]) and
+// re-runs it on a transient conflict; View runs its function in a read-only transaction on
+// one snapshot (repeatable read on PostgreSQL, a deferred read transaction on SQLite). The
+// ledger's balances hold across processes and machines because every posting reads and
+// writes its holders' balance rows inside one such transaction: of two concurrent postings
+// for one holder, one waits (SQLite) or fails and is re-run on the other's result
+// (PostgreSQL).
+//
+// Strings are stored as they are: SQL metacharacters are harmless (every statement is
+// parameterised). Holder kinds and IDs, order IDs and idempotency keys are limited to
+// [MaxPointsKeyBytes] bytes, and every string must be valid UTF-8 without NUL bytes (which
+// PostgreSQL cannot store): a write that breaks these rules is refused with an error
+// wrapping [loyalty.ErrInvalid] and changes nothing, and a read of such a key finds nothing.
+// Times are kept to the microsecond, in UTC, between the years 1 and 9999.
+//
+// A PointsStore is safe for concurrent use when its DBTX is a *sql.DB.
+type PointsStore struct {
+	db      DBTX
+	dialect Dialect
+	// The statements that number new rows differ: PostgreSQL numbers them from the
+	// BIGSERIAL sequences, SQLite takes the largest ID plus one.
+	insertLot, insertEntry string
+}
+
+// MaxPointsKeyBytes is the longest holder kind, holder ID, order ID or idempotency key a
+// [PointsStore] accepts, in bytes: they make primary keys, which must fit in one PostgreSQL
+// index entry.
+const MaxPointsKeyBytes = 512
+
+// NewPointsStore returns a PointsStore running its statements on db, a database of dialect
+// with migration 0004_points applied.
+//
+// With a *sql.DB every Update is its own transaction: serializable on PostgreSQL, an
+// immediate write transaction on SQLite; retried transparently with a bounded backoff on a
+// serialization failure, deadlock or busy database. With a caller's *sql.Tx, Update and
+// View run on that transaction once, so that points effects commit together with the
+// caller's own writes; the caller's transaction should then be serializable (on PostgreSQL)
+// and the caller retries it on a serialization failure.
+func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
+	s := &PointsStore{db: db, dialect: dialect}
+	if dialect == SQLite {
+		s.insertLot = `INSERT INTO points_lots (id, ` + pointsLotColumns + `)
+			VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM points_lots), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			RETURNING id`
+		s.insertEntry = `INSERT INTO points_entries (id, ` + pointsEntryColumns + `)
+			VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM points_entries), $1, $2,
+				(SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries WHERE holder_kind = $1 AND holder_id = $2),
+				$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+			ON CONFLICT (holder_kind, holder_id, pos) DO NOTHING
+			RETURNING id`
+	} else {
+		s.insertLot = `INSERT INTO points_lots (` + pointsLotColumns + `)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			RETURNING id`
+		s.insertEntry = `INSERT INTO points_entries (` + pointsEntryColumns + `)
+			VALUES ($1, $2,
+				(SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries WHERE holder_kind = $1 AND holder_id = $2),
+				$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+			ON CONFLICT (holder_kind, holder_id, pos) DO NOTHING
+			RETURNING id`
+	}
+	return s
+}
+
+// Update implements [points.Store].
+func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
+	var learned []points.Holder // balance rows an earlier attempt could not lock at once
+	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
+		st := &pointsTxState{lock: s.dialect == Postgres, learned: &learned}
+		t := pointsTx{pointsReadTx{ctx: ctx, q: q, s: s, st: st}}
+		if st.lock && len(learned) > 0 {
+			if err := t.prelock(learned); err != nil {
+				return err
+			}
+		}
+		return fn(t)
+	})
+}
+
+// View implements [points.Store].
+func (s *PointsStore) View(ctx context.Context, fn func(tx points.ReadTx) error) error {
+	return pointsReadOnly(ctx, s.db, s.dialect, func(q DBTX) error {
+		return fn(pointsReadTx{ctx: ctx, q: q, s: s})
+	})
+}
+
+// pointsReadOnly runs fn in a read-only transaction on one snapshot: repeatable read on
+// PostgreSQL, a deferred transaction on SQLite, retried like inTx on a transient conflict.
+// On a caller's *sql.Tx it runs fn on that transaction once.
+//
+// It is the read-only counterpart of inTx, which every store needs: it belongs in
+// sqlstore.go.
+func pointsReadOnly(ctx context.Context, db DBTX, dialect Dialect, fn func(q DBTX) error) error {
+	sqlDB, ok := db.(*sql.DB)
+	if !ok {
+		return fn(db)
+	}
+	opts := &sql.TxOptions{ReadOnly: true}
+	if dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := runOnce(ctx, sqlDB, opts, fn)
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			if err != nil && retryable(err) {
+				return fmt.Errorf("sqlstore: gave up after %d attempts: %w", attempt, err)
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff + rand.N(backoff)):
+		}
+		backoff = min(backoff*2, 100*time.Millisecond)
+	}
+}
+
+// pointsReadTx implements points.ReadTx on one transaction; it has no write methods, so
+// that View hands out a value that cannot write.
+type pointsReadTx struct {
+	ctx context.Context
+	q   DBTX
+	s   *PointsStore
+	st  *pointsTxState // nil in View
+}
+
+// pointsTx implements points.Tx on one transaction.
+type pointsTx struct{ pointsReadTx }
+
+// pointsTxState is what one attempt of an Update knows about the rows it read.
+//
+// On PostgreSQL an Update runs at READ COMMITTED and makes itself serializable by locking:
+// every balance row it reads stays locked (SELECT … FOR UPDATE) until it ends, so
+// concurrent postings for one holder queue on the row instead of failing; and a row it found
+// absent (a balance, a purchase, an idempotency record, a position in a holder's history)
+// must still be absent when it writes it, or the attempt fails as a serialization failure
+// and is re-run. To avoid deadlocks, an attempt that holds a balance row and needs another
+// one does not wait for it (NOWAIT): it fails, and the next attempt locks every balance row
+// the failed one wanted first, in one global order.
+type pointsTxState struct {
+	lock            bool // lock balance rows (PostgreSQL)
+	locked          []points.Holder
+	learned         *[]points.Holder // shared by the attempts of one Update
+	absentAccounts  []points.Holder
+	absentKeys      []loyalty.IdempotencyKey
+	absentPurchases []pointsPurchaseKey
+}
+
+type pointsPurchaseKey struct {
+	h points.Holder
+	o loyalty.OrderID
+}
+
+// errPointsRetry is the serialization failure of an attempt that found a row changed that
+// it relied on: inTx (and a caller retrying its own transaction) re-runs the transaction.
+var errPointsRetry = &pgconn.PgError{Severity: "ERROR", Code: "40001",
+	Message: "could not serialize access: a row read by the points store changed (detected by sqlstore)"}
+
+func pointsRetry(op string) error {
+	return fmt.Errorf("sqlstore: points: %s: %w", op, errPointsRetry)
+}
+
+// lockedAccount reads h's balance row and locks it until the transaction ends; it does not
+// wait for the lock when the attempt already holds another balance row.
+func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
+	held := slices.Contains(t.st.locked, h)
+	q := pointsAccountSelect + ` FOR UPDATE`
+	if !held && len(t.st.locked) > 0 {
+		q += ` NOWAIT`
+	}
+	a, err := pointsScanAccount(t.q.QueryRowContext(t.ctx, q, string(h.Kind), h.ID))
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "55P03" { // lock_not_available
+		learned := append(slices.Clone(t.st.locked), h)
+		for _, l := range *t.st.learned {
+			if !slices.Contains(learned, l) {
+				learned = append(learned, l)
+			}
+		}
+		*t.st.learned = learned
+		return points.Account{}, pointsRetry("balance row of " + pointsQuote(h.String()) + " is locked")
+	}
+	if err == nil && !held {
+		t.st.locked = append(t.st.locked, h)
+	}
+	return a, err
+}
+
+// prelock locks the balance rows of hs in one global order (by kind, then ID, byte by byte).
+func (t pointsTx) prelock(hs []points.Holder) error {
+	hs = slices.Clone(hs)
+	slices.SortFunc(hs, func(a, b points.Holder) int {
+		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for _, h := range hs {
+		var one int
+		err := t.q.QueryRowContext(t.ctx, `SELECT 1 FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2 FOR UPDATE`,
+			string(h.Kind), h.ID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return pointsDBError("lock balance row of "+pointsQuote(h.String()), err)
+		}
+		t.st.locked = append(t.st.locked, h)
+	}
+	return nil
+}
+
+// Not-found errors are built once: a new idempotency key or order is the common case of
+// every posting.
+var (
+	errPointsAccountNotFound  = fmt.Errorf("sqlstore: points: account: %w", loyalty.ErrNotFound)
+	errPointsLotNotFound      = fmt.Errorf("sqlstore: points: lot: %w", loyalty.ErrNotFound)
+	errPointsEntryNotFound    = fmt.Errorf("sqlstore: points: entry: %w", loyalty.ErrNotFound)
+	errPointsPurchaseNotFound = fmt.Errorf("sqlstore: points: purchase: %w", loyalty.ErrNotFound)
+	errPointsRecordNotFound   = fmt.Errorf("sqlstore: points: idempotency record: %w", loyalty.ErrNotFound)
+)
+
+// pointsPage is how many rows the visiting reads (Accounts, AllOpenLots, EntriesBetween)
+// read at a time: each page is read whole before the callback sees it, so that the
+// callback may use the transaction, and memory stays bounded however large the tables.
+const pointsPage = 500
+
+// pointsScope is the scope of the points idempotency records in loyalty_idempotency.
+const pointsScope = "points"
+
+// ---- accounts
+
+const pointsAccountColumns = `holder_kind, holder_id, earned, active, pending, spent, expired, reversed, transferred,
+	debited, debt, next_due, cap_period, cap_earned, entries`
+
+func pointsScanAccount(row pointsScanner) (points.Account, error) {
+	var a points.Account
+	var kind, id string
+	var nextDue, capPeriod sql.NullInt64
+	var entries int64
+	err := row.Scan(&kind, &id, &a.Earned, &a.Active, &a.Pending, &a.Spent, &a.Expired, &a.Reversed, &a.Transferred,
+		&a.Debited, &a.Debt, &nextDue, &capPeriod, &a.CapEarned, &entries)
+	a.Holder = points.Holder{Kind: points.HolderKind(kind), ID: id}
+	a.NextDue, a.CapPeriod, a.Entries = pointsNullableTime(nextDue), pointsNullableTime(capPeriod), int(entries)
+	return a, err
+}
+
+const pointsAccountSelect = `SELECT ` + pointsAccountColumns + ` FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2`
+
+func (t pointsReadTx) Account(h points.Holder) (points.Account, error) {
+	if !pointsStorableHolder(h) {
+		return points.Account{}, errPointsAccountNotFound
+	}
+	var a points.Account
+	var err error
+	if t.st != nil && t.st.lock {
+		a, err = t.lockedAccount(h)
+	} else {
+		a, err = pointsScanAccount(t.q.QueryRowContext(t.ctx, pointsAccountSelect, string(h.Kind), h.ID))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		if t.st != nil && !slices.Contains(t.st.absentAccounts, h) {
+			t.st.absentAccounts = append(t.st.absentAccounts, h)
+		}
+		return points.Account{}, errPointsAccountNotFound
+	} else if err != nil {
+		return points.Account{}, pointsDBError("read account "+pointsQuote(h.String()), err)
+	}
+	return a, nil
+}
+
+func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
+	// Pages in holder order: the first from the smallest holder (the zero one included),
+	// the next ones after the last holder read.
+	const page = `SELECT ` + pointsAccountColumns + ` FROM points_accounts
+		WHERE (holder_kind, holder_id) %s ($1, $2) ORDER BY holder_kind, holder_id LIMIT %d`
+	first, next := fmt.Sprintf(page, ">=", pointsPage), fmt.Sprintf(page, ">", pointsPage)
+	q, kind, id := first, "", ""
+	for {
+		page, err := pointsQueryAll(t, q, pointsScanAccount, kind, id)
+		if err != nil {
+			return pointsDBError("read accounts", err)
+		}
+		for _, a := range page {
+			if !fn(a) {
+				return nil
+			}
+		}
+		if len(page) < pointsPage {
+			return nil
+		}
+		last := page[len(page)-1].Holder
+		q, kind, id = next, string(last.Kind), last.ID
+	}
+}
+
+func (t pointsTx) PutAccount(a points.Account) error {
+	if err := errors.Join(pointsCheckHolder("holder", a.Holder),
+		pointsCheckTime("next_due", a.NextDue), pointsCheckTime("cap_period", a.CapPeriod)); err != nil {
+		return pointsRefused("account", err)
+	}
+	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
+		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
+		pointsNullMicros(a.NextDue), pointsNullMicros(a.CapPeriod), int64(a.CapEarned), int64(a.Entries)}
+	if t.st != nil && slices.Contains(t.st.absentAccounts, a.Holder) {
+		// Read as absent: it must still be.
+		res, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT (holder_kind, holder_id) DO NOTHING`, args...)
+		if n, err := pointsAffected(res, err); err != nil {
+			return pointsDBError("insert account "+pointsQuote(a.Holder.String()), err)
+		} else if n == 0 {
+			return pointsRetry("account " + pointsQuote(a.Holder.String()) + " was created concurrently")
+		}
+		t.st.absentAccounts = slices.DeleteFunc(t.st.absentAccounts, func(h points.Holder) bool { return h == a.Holder })
+		return nil
+	}
+	_, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (holder_kind, holder_id) DO UPDATE SET earned = excluded.earned, active = excluded.active,
+			pending = excluded.pending, spent = excluded.spent, expired = excluded.expired, reversed = excluded.reversed,
+			transferred = excluded.transferred, debited = excluded.debited, debt = excluded.debt,
+			next_due = excluded.next_due, cap_period = excluded.cap_period, cap_earned = excluded.cap_earned,
+			entries = excluded.entries`, args...)
+	return pointsDBError("put account "+pointsQuote(a.Holder.String()), err)
+}
+
+// ---- lots
+
+const pointsLotColumns = `holder_kind, holder_id, kind, order_id, issuer, earned_at, active_at, expires, pending,
+	amount, remaining, spent, expired, reversed, transferred, debited`
+
+// pointsNever is the stored expiry of a lot that never expires: after every other.
+const pointsNever = math.MaxInt64
+
+func pointsScanLot(row pointsScanner) (points.Lot, error) {
+	var l points.Lot
+	var hkind, hid, kind, order, issuer string
+	var earnedAt, expires int64
+	var activeAt sql.NullInt64
+	err := row.Scan(&l.ID, &hkind, &hid, &kind, &order, &issuer, &earnedAt, &activeAt, &expires, &l.Pending,
+		&l.Amount, &l.Remaining, &l.Spent, &l.Expired, &l.Reversed, &l.Transferred, &l.Debited)
+	l.Holder = points.Holder{Kind: points.HolderKind(hkind), ID: hid}
+	l.Kind, l.Order, l.Issuer = points.EntryKind(kind), loyalty.OrderID(order), loyalty.PartnerID(issuer)
+	l.EarnedAt, l.ActiveAt = pointsFromMicros(earnedAt), pointsNullableTime(activeAt)
+	if expires != pointsNever {
+		l.Expires = pointsFromMicros(expires)
+	}
+	return l, err
+}
+
+func pointsCheckLot(l points.Lot) error {
+	return errors.Join(pointsCheckHolder("holder", l.Holder), pointsCheckText("kind", string(l.Kind)),
+		pointsCheckKey("order", string(l.Order)), pointsCheckText("issuer", string(l.Issuer)),
+		pointsCheckTime("earned_at", l.EarnedAt), pointsCheckTime("active_at", l.ActiveAt), pointsCheckTime("expires", l.Expires))
+}
+
+// pointsLotArgs are the values of pointsLotColumns.
+func pointsLotArgs(l points.Lot) []any {
+	expires := int64(pointsNever)
+	if !l.Expires.IsZero() {
+		expires = l.Expires.UnixMicro()
+	}
+	return []any{string(l.Holder.Kind), l.Holder.ID, string(l.Kind), string(l.Order), string(l.Issuer),
+		l.EarnedAt.UnixMicro(), pointsNullMicros(l.ActiveAt), expires, l.Pending,
+		int64(l.Amount), int64(l.Remaining), int64(l.Spent), int64(l.Expired), int64(l.Reversed), int64(l.Transferred), int64(l.Debited)}
+}
+
+func (t pointsReadTx) Lot(id points.LotID) (points.Lot, error) {
+	l, err := pointsScanLot(t.q.QueryRowContext(t.ctx, `SELECT id, `+pointsLotColumns+` FROM points_lots WHERE id = $1`, int64(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return points.Lot{}, errPointsLotNotFound
+	} else if err != nil {
+		return points.Lot{}, pointsDBError(fmt.Sprintf("read lot %d", id), err)
+	}
+	return l, nil
+}
+
+func (t pointsReadTx) OpenLots(h points.Holder) ([]points.Lot, error) {
+	if !pointsStorableHolder(h) {
+		return nil, nil
+	}
+	// remaining > 0 and the order are those of the partial index points_lots_open.
+	lots, err := pointsQueryAll(t, `SELECT id, `+pointsLotColumns+` FROM points_lots
+		WHERE holder_kind = $1 AND holder_id = $2 AND remaining > 0 ORDER BY expires, earned_at, id`,
+		pointsScanLot, string(h.Kind), h.ID)
+	if err != nil {
+		return nil, pointsDBError("read open lots of "+pointsQuote(h.String()), err)
+	}
+	return lots, nil
+}
+
+func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
+	var after int64
+	for {
+		page, err := pointsQueryAll(t, `SELECT id, `+pointsLotColumns+` FROM points_lots
+			WHERE remaining > 0 AND id > $1 ORDER BY id LIMIT `+strconv.Itoa(pointsPage), pointsScanLot, after)
+		if err != nil {
+			return pointsDBError("read open lots", err)
+		}
+		for _, l := range page {
+			if !fn(l) {
+				return nil
+			}
+		}
+		if len(page) < pointsPage {
+			return nil
+		}
+		after = int64(page[len(page)-1].ID)
+	}
+}
+
+func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
+	if err := pointsCheckLot(l); err != nil {
+		return points.Lot{}, pointsRefused("lot", err)
+	}
+	var id int64
+	if err := t.q.QueryRowContext(t.ctx, t.s.insertLot, pointsLotArgs(l)...).Scan(&id); err != nil {
+		return points.Lot{}, pointsDBError("insert lot", err)
+	}
+	l.ID = points.LotID(id)
+	return l, nil
+}
+
+func (t pointsTx) UpdateLot(l points.Lot) error {
+	if err := pointsCheckLot(l); err != nil {
+		return pointsRefused("lot", err)
+	}
+	args := append(pointsLotArgs(l), int64(l.ID))
+	res, err := t.q.ExecContext(t.ctx, `UPDATE points_lots SET kind = $3, order_id = $4, issuer = $5, earned_at = $6,
+		active_at = $7, expires = $8, pending = $9, amount = $10, remaining = $11, spent = $12, expired = $13,
+		reversed = $14, transferred = $15, debited = $16
+		WHERE id = $17 AND holder_kind = $1 AND holder_id = $2`, args...)
+	if n, err := pointsAffected(res, err); err != nil {
+		return pointsDBError(fmt.Sprintf("update lot %d", l.ID), err)
+	} else if n == 1 {
+		return nil
+	}
+	stored, err := t.Lot(l.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: points: lot %d: %w", l.ID, err)
+	}
+	return fmt.Errorf("sqlstore: points: lot %d belongs to %s, not %s: %w", l.ID,
+		pointsQuote(stored.Holder.String()), pointsQuote(l.Holder.String()), loyalty.ErrConflict)
+}
+
+// ---- entries
+
+const pointsEntryColumns = `holder_kind, holder_id, pos, kind, points, at, key, lots, order_id, event, lines, pending,
+	issuer, acceptor, value_minor, value_currency, reward, capped, debt, forgiven, reason, actor, counter_kind, counter_id`
+
+// pointsEntrySelect reads the columns pointsScanEntry scans.
+const pointsEntrySelect = `SELECT id, holder_kind, holder_id, kind, points, at, key, lots, order_id, event, lines, pending,
+	issuer, acceptor, value_minor, value_currency, reward, capped, debt, forgiven, reason, actor, counter_kind, counter_id
+	FROM points_entries`
+
+func pointsScanEntry(row pointsScanner) (points.Entry, error) {
+	var e points.Entry
+	var hkind, hid, kind, key, lots, order, event, lines, issuer, acceptor, currency, reward, reason, actor, ckind, cid string
+	var at, minor int64
+	if err := row.Scan(&e.ID, &hkind, &hid, &kind, &e.Points, &at, &key, &lots, &order, &event, &lines, &e.Pending,
+		&issuer, &acceptor, &minor, &currency, &reward, &e.Capped, &e.Debt, &e.Forgiven, &reason, &actor, &ckind, &cid); err != nil {
+		return e, err
+	}
+	e.Holder = points.Holder{Kind: points.HolderKind(hkind), ID: hid}
+	e.Kind, e.At, e.Key = points.EntryKind(kind), pointsFromMicros(at), loyalty.IdempotencyKey(key)
+	e.Order, e.Event, e.Issuer, e.Acceptor = loyalty.OrderID(order), event, loyalty.PartnerID(issuer), loyalty.PartnerID(acceptor)
+	e.Reward, e.Reason, e.Actor = reward, reason, actor
+	e.Counter = points.Holder{Kind: points.HolderKind(ckind), ID: cid}
+	if err := errors.Join(pointsUnmarshal(lots, &e.Lots), pointsUnmarshal(lines, &e.Lines)); err != nil {
+		return e, fmt.Errorf("sqlstore: points: entry %d: stored JSON: %w", e.ID, err)
+	}
+	var err error
+	if e.Value, err = pointsMoney(minor, currency); err != nil {
+		return e, fmt.Errorf("sqlstore: points: entry %d: stored value: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+func (t pointsReadTx) Entry(id points.EntryID) (points.Entry, error) {
+	e, err := pointsScanEntry(t.q.QueryRowContext(t.ctx, pointsEntrySelect+` WHERE id = $1`, int64(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return points.Entry{}, errPointsEntryNotFound
+	} else if err != nil {
+		return points.Entry{}, pointsDBError(fmt.Sprintf("read entry %d", id), err)
+	}
+	return e, nil
+}
+
+func (t pointsReadTx) Entries(h points.Holder, from, limit int) ([]points.Entry, error) {
+	if !pointsStorableHolder(h) || limit <= 0 {
+		return nil, nil
+	}
+	es, err := pointsQueryAll(t, pointsEntrySelect+` WHERE holder_kind = $1 AND holder_id = $2 AND pos >= $3 ORDER BY pos LIMIT $4`,
+		pointsScanEntry, string(h.Kind), h.ID, int64(max(from, 0)), int64(limit))
+	if err != nil {
+		return nil, pointsDBError("read entries of "+pointsQuote(h.String()), err)
+	}
+	return es, nil
+}
+
+func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) bool) error {
+	if !from.Before(to) {
+		return nil
+	}
+	// Stored times are whole microseconds: at >= from is at >= from rounded up, at < to is
+	// at < to rounded up.
+	lo, hi := pointsCeilMicros(from), pointsCeilMicros(to)
+	var after int64 = math.MinInt64
+	for {
+		page, err := pointsQueryAll(t, pointsEntrySelect+` WHERE at >= $1 AND at < $2 AND id > $3 ORDER BY id LIMIT `+strconv.Itoa(pointsPage),
+			pointsScanEntry, lo, hi, after)
+		if err != nil {
+			return pointsDBError("read entries by time", err)
+		}
+		for _, e := range page {
+			if !fn(e) {
+				return nil
+			}
+		}
+		if len(page) < pointsPage {
+			return nil
+		}
+		after = int64(page[len(page)-1].ID)
+	}
+}
+
+func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
+	errs := []error{pointsCheckHolder("holder", e.Holder), pointsCheckText("kind", string(e.Kind)), pointsCheckTime("at", e.At),
+		pointsCheckText("key", string(e.Key)), pointsCheckText("order", string(e.Order)), pointsCheckText("event", e.Event),
+		pointsCheckText("issuer", string(e.Issuer)), pointsCheckText("acceptor", string(e.Acceptor)), pointsCheckText("reward", e.Reward),
+		pointsCheckText("reason", e.Reason), pointsCheckText("actor", e.Actor),
+		pointsCheckText("counter.kind", string(e.Counter.Kind)), pointsCheckText("counter.id", e.Counter.ID)}
+	for i, p := range e.Lots {
+		errs = append(errs, pointsCheckText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return points.Entry{}, pointsRefused("entry", err)
+	}
+	lots, err := pointsMarshal(e.Lots, e.Lots == nil)
+	if err != nil {
+		return points.Entry{}, pointsRefused("entry", loyalty.Invalid("lots", nil, "cannot be stored: "+err.Error()))
+	}
+	lines, err := pointsMarshal(e.Lines, e.Lines == nil)
+	if err != nil {
+		return points.Entry{}, pointsRefused("entry", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
+	}
+	var id int64
+	err = t.q.QueryRowContext(t.ctx, t.s.insertEntry,
+		string(e.Holder.Kind), e.Holder.ID, string(e.Kind), int64(e.Points), e.At.UnixMicro(), string(e.Key), lots,
+		string(e.Order), e.Event, lines, e.Pending, string(e.Issuer), string(e.Acceptor),
+		e.Value.MinorUnits(), e.Value.Currency().Code(), e.Reward, int64(e.Capped), int64(e.Debt), int64(e.Forgiven),
+		e.Reason, e.Actor, string(e.Counter.Kind), e.Counter.ID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Another transaction appended to the holder's history since this one looked.
+		return points.Entry{}, pointsRetry("history of " + pointsQuote(e.Holder.String()) + " changed concurrently")
+	} else if err != nil {
+		return points.Entry{}, pointsDBError("append entry for "+pointsQuote(e.Holder.String()), err)
+	}
+	e.ID = points.EntryID(id)
+	return e, nil
+}
+
+// ---- purchases
+
+func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.Purchase, error) {
+	if !pointsStorableHolder(h) || !pointsStorableKey(string(order)) {
+		return points.Purchase{}, errPointsPurchaseNotFound
+	}
+	p := points.Purchase{Holder: h, Order: order}
+	var lines, earnKey, payKey, issuer, acceptor, redeemed string
+	var earnLot int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT lines, earn_key, earn_lot, pay_key, issuer, acceptor, redeemed, restored
+		FROM points_purchases WHERE holder_kind = $1 AND holder_id = $2 AND order_id = $3`, string(h.Kind), h.ID, string(order)).
+		Scan(&lines, &earnKey, &earnLot, &payKey, &issuer, &acceptor, &redeemed, &p.Restored)
+	if errors.Is(err, sql.ErrNoRows) {
+		if k := (pointsPurchaseKey{h, order}); t.st != nil && !slices.Contains(t.st.absentPurchases, k) {
+			t.st.absentPurchases = append(t.st.absentPurchases, k)
+		}
+		return points.Purchase{}, errPointsPurchaseNotFound
+	} else if err != nil {
+		return points.Purchase{}, pointsDBError("read purchase "+pointsQuote(string(order)), err)
+	}
+	p.EarnKey, p.EarnLot, p.PayKey = loyalty.IdempotencyKey(earnKey), points.LotID(earnLot), loyalty.IdempotencyKey(payKey)
+	p.Issuer, p.Acceptor = loyalty.PartnerID(issuer), loyalty.PartnerID(acceptor)
+	if err := errors.Join(pointsUnmarshal(lines, &p.Lines), pointsUnmarshal(redeemed, &p.Redeemed)); err != nil {
+		return points.Purchase{}, fmt.Errorf("sqlstore: points: purchase %s: stored JSON: %w", pointsQuote(string(order)), err)
+	}
+	return p, nil
+}
+
+func (t pointsTx) PutPurchase(p points.Purchase) error {
+	errs := []error{pointsCheckHolder("holder", p.Holder), pointsCheckKey("order", string(p.Order)),
+		pointsCheckText("earn_key", string(p.EarnKey)), pointsCheckText("pay_key", string(p.PayKey)),
+		pointsCheckText("issuer", string(p.Issuer)), pointsCheckText("acceptor", string(p.Acceptor))}
+	for i, r := range p.Redeemed {
+		errs = append(errs, pointsCheckText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return pointsRefused("purchase", err)
+	}
+	lines, err := pointsMarshal(p.Lines, p.Lines == nil)
+	if err != nil {
+		return pointsRefused("purchase", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
+	}
+	redeemed, err := pointsMarshal(p.Redeemed, p.Redeemed == nil)
+	if err != nil {
+		return pointsRefused("purchase", loyalty.Invalid("redeemed", nil, "cannot be stored: "+err.Error()))
+	}
+	const insert = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
+			pay_key, issuer, acceptor, redeemed, restored)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	args := []any{string(p.Holder.Kind), p.Holder.ID, string(p.Order), lines, string(p.EarnKey), int64(p.EarnLot),
+		string(p.PayKey), string(p.Issuer), string(p.Acceptor), redeemed, int64(p.Restored)}
+	if k := (pointsPurchaseKey{p.Holder, p.Order}); slices.Contains(t.st.absentPurchases, k) {
+		// Read as absent: it must still be.
+		res, err := t.q.ExecContext(t.ctx, insert+` ON CONFLICT (holder_kind, holder_id, order_id) DO NOTHING`, args...)
+		if n, err := pointsAffected(res, err); err != nil {
+			return pointsDBError("insert purchase "+pointsQuote(string(p.Order)), err)
+		} else if n == 0 {
+			return pointsRetry("purchase " + pointsQuote(string(p.Order)) + " was stored concurrently")
+		}
+		t.st.absentPurchases = slices.DeleteFunc(t.st.absentPurchases, func(x pointsPurchaseKey) bool { return x == k })
+		return nil
+	}
+	_, err = t.q.ExecContext(t.ctx, insert+`
+		ON CONFLICT (holder_kind, holder_id, order_id) DO UPDATE SET lines = excluded.lines, earn_key = excluded.earn_key,
+			earn_lot = excluded.earn_lot, pay_key = excluded.pay_key, issuer = excluded.issuer, acceptor = excluded.acceptor,
+			redeemed = excluded.redeemed, restored = excluded.restored`, args...)
+	return pointsDBError("put purchase "+pointsQuote(string(p.Order)), err)
+}
+
+// ---- idempotency records
+
+func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) {
+	if !pointsStorableKey(string(key)) {
+		return points.Record{}, errPointsRecordNotFound
+	}
+	r := points.Record{Key: key}
+	var entries string
+	var at int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT payload_hash, result, created_at FROM loyalty_idempotency
+		WHERE scope = $1 AND key = $2`, pointsScope, string(key)).Scan(&r.Fingerprint, &entries, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		if t.st != nil && !slices.Contains(t.st.absentKeys, key) {
+			t.st.absentKeys = append(t.st.absentKeys, key)
+		}
+		return points.Record{}, errPointsRecordNotFound
+	} else if err != nil {
+		return points.Record{}, pointsDBError("read idempotency record "+pointsQuote(string(key)), err)
+	}
+	r.At = pointsFromMicros(at)
+	if err := pointsUnmarshal(entries, &r.Entries); err != nil {
+		return points.Record{}, fmt.Errorf("sqlstore: points: idempotency record %s: stored JSON: %w", pointsQuote(string(key)), err)
+	}
+	return r, nil
+}
+
+func (t pointsTx) PutRecord(r points.Record) error {
+	if err := errors.Join(pointsCheckKey("key", string(r.Key)), pointsCheckText("fingerprint", r.Fingerprint),
+		pointsCheckTime("at", r.At)); err != nil {
+		return pointsRefused("idempotency record", err)
+	}
+	entries, err := pointsMarshal(r.Entries, r.Entries == nil)
+	if err != nil {
+		return pointsRefused("idempotency record", loyalty.Invalid("entries", nil, "cannot be stored: "+err.Error()))
+	}
+	// ON CONFLICT DO NOTHING: a key that exists is refused without a failing statement,
+	// which on PostgreSQL would abort the whole transaction. A key inserted by a concurrent
+	// transaction is a serialization failure, and the retry finds the record.
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
+		pointsScope, string(r.Key), r.Fingerprint, entries, r.At.UnixMicro())
+	if n, err := pointsAffected(res, err); err != nil {
+		return pointsDBError("put idempotency record "+pointsQuote(string(r.Key)), err)
+	} else if n == 0 {
+		if slices.Contains(t.st.absentKeys, r.Key) {
+			return pointsRetry("idempotency key " + pointsQuote(string(r.Key)) + " was stored concurrently")
+		}
+		return fmt.Errorf("sqlstore: points: idempotency key %s exists: %w", pointsQuote(string(r.Key)), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+// ---- helpers
+
+// pointsScanner is a *sql.Row or *sql.Rows.
+type pointsScanner interface{ Scan(dest ...any) error }
+
+// pointsQueryAll runs a query and scans every row with scan, closing the rows before it
+// returns.
+func pointsQueryAll[T any](t pointsReadTx, query string, scan func(pointsScanner) (T, error), args ...any) ([]T, error) {
+	rows, err := t.q.QueryContext(t.ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func pointsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// pointsDBError wraps an error of the database, keeping it in the chain (so that a
+// transaction that failed on a transient conflict is retried); a violated unique or check
+// constraint also matches loyalty.ErrConflict.
+func pointsDBError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if pointsConstraintViolation(err) {
+		return fmt.Errorf("sqlstore: points: %s: %w: %w", op, loyalty.ErrConflict, err)
+	}
+	return fmt.Errorf("sqlstore: points: %s: %w", op, err)
+}
+
+func pointsConstraintViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505" || pg.Code == "23514" // unique_violation, check_violation
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return true
+		}
+	}
+	return false
+}
+
+func pointsRefused(what string, err error) error {
+	return fmt.Errorf("sqlstore: points: %s refused: %w", what, err)
+}
+
+// pointsStorableKey reports whether s could have been stored as a key; a read of any other
+// key finds nothing.
+func pointsStorableKey(s string) bool {
+	return len(s) <= MaxPointsKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+func pointsStorableHolder(h points.Holder) bool {
+	return pointsStorableKey(string(h.Kind)) && pointsStorableKey(h.ID)
+}
+
+// pointsCheckKey refuses a key that is too long for an index entry or that pointsCheckText
+// refuses.
+func pointsCheckKey(field, s string) error {
+	if len(s) > MaxPointsKeyBytes {
+		return loyalty.Invalid(field, nil, fmt.Sprintf("must be at most %d bytes long (is %d)", MaxPointsKeyBytes, len(s)))
+	}
+	return pointsCheckText(field, s)
+}
+
+func pointsCheckHolder(field string, h points.Holder) error {
+	return errors.Join(pointsCheckKey(field+".kind", string(h.Kind)), pointsCheckKey(field+".id", h.ID))
+}
+
+// pointsCheckText refuses a string for a text column or a JSON value: invalid UTF-8 (which
+// PostgreSQL refuses and encoding/json would silently replace) or a NUL byte.
+func pointsCheckText(field, s string) error {
+	if !utf8.ValidString(s) {
+		return loyalty.Invalid(field, pointsQuote(s), "must be valid UTF-8")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return loyalty.Invalid(field, pointsQuote(s), "must not contain NUL bytes")
+	}
+	return nil
+}
+
+// The range of storable times: the years 1 to 9999 (UTC), microseconds being kept.
+var (
+	pointsMinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	pointsMaxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func pointsCheckTime(field string, t time.Time) error {
+	if t.Before(pointsMinTime) || !t.Before(pointsMaxTime) {
+		return loyalty.Invalid(field, t.Format(time.RFC3339Nano), "must be in the years 1 to 9999")
+	}
+	return nil
+}
+
+// pointsNullMicros is t in UTC microseconds, or NULL for the zero time.
+func pointsNullMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// pointsCeilMicros is t in UTC microseconds rounded up, clamped to the storable range.
+func pointsCeilMicros(t time.Time) int64 {
+	switch {
+	case t.Before(pointsMinTime):
+		return pointsMinTime.UnixMicro()
+	case !t.Before(pointsMaxTime):
+		return pointsMaxTime.UnixMicro()
+	}
+	us := t.UnixMicro()
+	if time.UnixMicro(us).Before(t) {
+		us++
+	}
+	return us
+}
+
+var pointsZeroMicros = time.Time{}.UnixMicro()
+
+func pointsFromMicros(us int64) time.Time {
+	if us == pointsZeroMicros {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func pointsNullableTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return pointsFromMicros(n.Int64)
+}
+
+// pointsMarshal encodes v as JSON, or as ” when isNil, so that a nil list reads back nil
+// and an empty one empty.
+func pointsMarshal(v any, isNil bool) (string, error) {
+	if isNil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func pointsUnmarshal(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+func pointsMoney(minor int64, currency string) (loyalty.Money, error) {
+	if currency == "" {
+		if minor != 0 {
+			return loyalty.Money{}, fmt.Errorf("%d minor units without a currency", minor)
+		}
+		return loyalty.Money{}, nil
+	}
+	cur, err := loyalty.ParseCurrency(currency)
+	if err != nil {
+		return loyalty.Money{}, err
+	}
+	return loyalty.MoneyFromMinor(minor, cur)
+}
+
+// pointsQuote renders s for an error message: quoted, and cut after 64 bytes.
+func pointsQuote(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:64]) + "…"
+	}
+	return strconv.Quote(s)
+}
