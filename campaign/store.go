@@ -127,23 +127,31 @@ type ReturnRecord struct {
 }
 
 // NewMemoryStore returns an in-memory [OrderStore], the embedded default. It is built on
-// internal/memtx: a failed Update leaves it exactly as it was. Records are stored encoded,
-// as a SQL store would keep them, so nothing is aliased. It is safe for concurrent use.
+// internal/memtx: a failed Update leaves it exactly as it was. Orders and accounts, read on
+// every evaluation, are kept as deep-copied values; journal records, which hold whole quotes
+// and receipts, are kept JSON-encoded, as a SQL store would keep them. Nothing is aliased.
+// It is safe for concurrent use.
 func NewMemoryStore() OrderStore {
 	clone := func(b []byte) []byte { return append([]byte(nil), b...) }
 	return &memStore{
-		commits:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
-		orders:   memtx.Table[loyalty.OrderID, []byte]{Clone: clone},
-		accounts: memtx.Table[loyalty.AccountID, []byte]{Clone: clone},
-		returns:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+		commits: memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+		orders: memtx.Table[loyalty.OrderID, OrderRecord]{Clone: func(r OrderRecord) OrderRecord {
+			r.Returned = append([]loyalty.ReturnLine(nil), r.Returned...)
+			return r
+		}},
+		accounts: memtx.Table[loyalty.AccountID, AccountRecord]{Clone: func(r AccountRecord) AccountRecord {
+			r.History.Purchases = append([]discount.Purchase(nil), r.History.Purchases...)
+			return r
+		}},
+		returns: memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
 	}
 }
 
 type memStore struct {
 	db       memtx.DB
 	commits  memtx.Table[loyalty.IdempotencyKey, []byte]
-	orders   memtx.Table[loyalty.OrderID, []byte]
-	accounts memtx.Table[loyalty.AccountID, []byte]
+	orders   memtx.Table[loyalty.OrderID, OrderRecord]
+	accounts memtx.Table[loyalty.AccountID, AccountRecord]
 	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
 }
 
@@ -187,17 +195,33 @@ func (t memTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
 	return get[loyalty.IdempotencyKey, CommitRecord](t.tx, &t.s.commits, key, "commit")
 }
 func (t memTx) Order(id loyalty.OrderID) (OrderRecord, error) {
-	return get[loyalty.OrderID, OrderRecord](t.tx, &t.s.orders, id, "order")
+	r, ok := t.s.orders.Get(t.tx, id)
+	if !ok {
+		return OrderRecord{}, fmt.Errorf("campaign: order %s: %w", id, loyalty.ErrNotFound)
+	}
+	return r, nil
 }
 func (t memTx) Account(id loyalty.AccountID) (AccountRecord, error) {
-	return get[loyalty.AccountID, AccountRecord](t.tx, &t.s.accounts, id, "account")
+	r, ok := t.s.accounts.Get(t.tx, id)
+	if !ok {
+		return AccountRecord{}, fmt.Errorf("campaign: account %s: %w", id, loyalty.ErrNotFound)
+	}
+	return r, nil
 }
 func (t memTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
 	return get[loyalty.IdempotencyKey, ReturnRecord](t.tx, &t.s.returns, key, "return")
 }
 func (t memTx) PutCommit(r CommitRecord) error { return put(t.tx, &t.s.commits, r.Key, r, "commit") }
-func (t memTx) PutOrder(r OrderRecord) error   { return put(t.tx, &t.s.orders, r.ID, r, "order") }
+func (t memTx) PutOrder(r OrderRecord) error {
+	if r.ID == "" {
+		return loyalty.Invalid("order", nil, "has no key")
+	}
+	return t.s.orders.Put(t.tx, r.ID, r)
+}
 func (t memTx) PutAccount(r AccountRecord) error {
-	return put(t.tx, &t.s.accounts, r.Account, r, "account")
+	if r.Account == "" {
+		return loyalty.Invalid("account", nil, "has no key")
+	}
+	return t.s.accounts.Put(t.tx, r.Account, r)
 }
 func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
