@@ -45,4 +45,3 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
-
