@@ -210,7 +210,7 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 			continue
 		}
 		res, err := e.referrals.Attribute(ctx, referral.Attribution{Key: loyalty.IdempotencyKey(string(rec.Key) + "/referral"),
-			Code: c.Code, Referee: o.Account, Buyer: o.Buyer, At: rec.At})
+			Code: c.Code, Referee: o.Account, Buyer: o.Buyer, At: e.clampNow(o.PlacedAt)})
 		if err != nil {
 			var re *referral.RefusalError
 			if errors.As(err, &re) || errors.Is(err, referral.ErrUnknownCode) {

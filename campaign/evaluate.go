@@ -245,9 +245,13 @@ func (ev *evaluation) referralCode(out *CodeOutcome, canon string) error {
 		out.Reason, out.Message = refusalName(err), err.Error()
 		return nil
 	}
-	if _, err := e.referrals.Referral(ev.ctx, ev.order.Account); err == nil {
-		out.Reason, out.Message = "already-attributed", referral.ErrAlreadyAttributed.Error()
-		return nil
+	if ref, err := e.referrals.Referral(ev.ctx, ev.order.Account); err == nil {
+		// An attribution by this very code that never saw an order is one an earlier,
+		// failed commit attempt left: the next attempt finds it again.
+		if ref.Code != canon || ref.Status != referral.StatusAttributed || ref.Orders > 0 {
+			out.Reason, out.Message = "already-attributed", referral.ErrAlreadyAttributed.Error()
+			return nil
+		}
 	} else if !errors.Is(err, loyalty.ErrNotFound) {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
