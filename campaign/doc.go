@@ -97,6 +97,15 @@
 // so that a sequence of returns adds up exactly to the whole order. Like Commit it is
 // idempotent by key and resumes a pending return.
 //
+// # Referrals
+//
+// A referral code typed on an account's first order attributes the account to its referrer
+// when the order commits; the program's welcome rewards apply to that order (a discount
+// "referral:welcome", bonus points). Orders and returns of referred accounts are reported to
+// the referral service, which converts the referral or cancels it. [Engine.SettleReferrals],
+// run periodically, makes conversions final and credits their points rewards
+// ([Engine.GrantReferral], keyed by the grant's ID); other rewards are returned to the caller.
+//
 // # Stores
 //
 // [Stores] holds one store per domain package and the engine's [OrderStore];

@@ -151,3 +151,7 @@ func TestWholesaler(t *testing.T) {
 		t.Errorf("accumulated after return = %v, %v; want 19800.00 RUB", spend, err)
 	}
 }
+
+func tierOverride(level int, from time.Time) tier.Override {
+	return tier.Override{Level: level, From: from, Until: from.AddDate(1, 0, 0), Reason: "test"}
+}
