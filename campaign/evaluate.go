@@ -54,7 +54,7 @@ type evaluation struct {
 
 func (ev *evaluation) run() error {
 	for _, step := range []func() error{
-		ev.validate, ev.facts, ev.tier, ev.codes, ev.discounts, ev.earn, ev.redeem, ev.totals, ev.margin,
+		ev.validate, ev.facts, ev.tier, ev.codes, ev.discounts, ev.earn, ev.redeem, ev.totals, ev.margin, ev.referral,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -470,10 +470,10 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 	for d := cur.Digits(); d < 6; d++ {
 		scale *= 10
 	}
-	t := uint64(total.MinorUnits()) * uint64(scale) // total in micro-units of a major unit
+	th, t := bits.Mul64(uint64(total.MinorUnits()), uint64(scale)) // total in micro-units of a major unit
 	qm := uint64(q.Micros())
 	hi, lo := bits.Mul64(t, 1_000_000)
-	if hi >= qm || qm == 0 {
+	if th != 0 || hi >= qm || qm == 0 {
 		return loyalty.Price{}, fmt.Errorf("campaign: line total %s: %w", total, loyalty.ErrOverflow)
 	}
 	quo, rem := bits.Div64(hi, lo, qm)
@@ -694,5 +694,40 @@ func (ev *evaluation) margin() error {
 		}
 	}
 	ev.q.Margin = m
+	return nil
+}
+
+// referral says what the order does to the account's referral, without recording it.
+func (ev *evaluation) referral() error {
+	e := ev.e
+	if e.referrals == nil {
+		return nil
+	}
+	rules := e.referrals.Rules()
+	at := ev.order.PlacedAt
+	ref, err := e.referrals.Referral(ev.ctx, ev.order.Account)
+	var eff ReferralEffect
+	switch {
+	case err == nil:
+		eff.Referrer = ref.Referrer.String()
+	case errors.Is(err, loyalty.ErrNotFound):
+		var code *CodeOutcome
+		for i := range ev.q.Codes {
+			if c := &ev.q.Codes[i]; c.Accepted && c.Kind == ReferralCode {
+				code = c
+			}
+		}
+		if code == nil {
+			return nil
+		}
+		// Attributed by this very order: a fresh referral.
+		ref = referral.Referral{Referee: ev.order.Account, Status: referral.StatusAttributed, AttributedAt: at,
+			FirstAttributedAt: at, ConvertBy: at.AddDate(0, 0, rules.ConvertWithinDays)}
+		eff.Referrer, eff.New = code.Referrer, true
+	default:
+		return fmt.Errorf("campaign: evaluate: %w", err)
+	}
+	eff.Outcome, eff.Reason = rules.Qualify(ref, ev.q.Discount.Total, at)
+	ev.q.Referral = &eff
 	return nil
 }

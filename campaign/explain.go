@@ -6,6 +6,7 @@ import (
 
 	"github.com/loyaltykit/loyalty/discount"
 	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/referral"
 	"github.com/shopspring/decimal"
 )
 
@@ -103,6 +104,13 @@ func (q Quote) Explain() string {
 			line("%d points pay %s of the order.", r.Applied, r.Value)
 		} else {
 			line("Paying with %d points refused: %s.", r.Requested, r.Message)
+		}
+	}
+	if r := q.Referral; r != nil {
+		if r.Outcome == referral.OutcomeConverted {
+			line("The order converts the referral by %s; the rewards are final after the return window.", r.Referrer)
+		} else {
+			line("The order does not convert the referral by %s: %s.", r.Referrer, r.Reason)
 		}
 	}
 	m := q.Margin

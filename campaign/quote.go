@@ -7,6 +7,7 @@ import (
 	"github.com/loyaltykit/loyalty/discount"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/loyaltykit/loyalty/promo"
+	"github.com/loyaltykit/loyalty/referral"
 	"github.com/loyaltykit/loyalty/tier"
 	"github.com/shopspring/decimal"
 )
@@ -43,6 +44,9 @@ type Quote struct {
 	Promotions []loyalty.CampaignID `json:"promotions,omitempty"`
 	// Codes are the outcomes of the codes entered on the order, in order.
 	Codes []CodeOutcome `json:"codes,omitempty"`
+	// Referral is what the order does to the account's referral, for a referred account or
+	// one this order refers; nil otherwise.
+	Referral *ReferralEffect `json:"referral,omitempty"`
 	// Lines are the order's lines after discounts, with their points.
 	Lines []LineOutcome `json:"lines"`
 	// Discount is the discount calculator's full record: every candidate discount, applied
@@ -168,4 +172,13 @@ type Margin struct {
 	// order earns, a promise the program pays later.
 	After       loyalty.Money `json:"after"`
 	EarnedValue loyalty.Money `json:"earned_value,omitzero"`
+}
+
+// ReferralEffect is what an order does to its account's referral: whether it converts it
+// (the referrer's reward then waits for the return window) and why not otherwise.
+type ReferralEffect struct {
+	Referrer string           `json:"referrer"`
+	New      bool             `json:"new,omitempty"` // the order's referral code attributes the account
+	Outcome  referral.Outcome `json:"outcome"`
+	Reason   string           `json:"reason,omitempty"`
 }

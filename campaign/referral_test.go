@@ -49,6 +49,9 @@ func TestReferral(t *testing.T) {
 	if diff := cmp.Diff(ms("4500"), lineTotals(q)); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
+	if q.Referral == nil || !q.Referral.New || q.Referral.Outcome != referral.OutcomeConverted {
+		t.Errorf("referral effect = %+v, want a new referral converted", q.Referral)
+	}
 	r := commit(t, e, q)
 	if r.Attribution == nil || r.Conversion == nil || r.Conversion.Outcome != referral.OutcomeConverted {
 		t.Fatalf("receipt: attribution %+v, conversion %+v", r.Attribution, r.Conversion)
@@ -58,8 +61,12 @@ func TestReferral(t *testing.T) {
 	clock.Advance(time.Hour)
 	o2 := order("b2", "boris", clock.Now(), line("beans", "beans", "1", "5000", ""))
 	o2.Codes = []string{"ANNA1"}
-	if q2 := evaluate(t, e, o2, campaign.EvaluateOptions{}); !errors.Is(q2.Codes[0].Err(), campaign.ErrNotReferralOrder) {
+	q2 := evaluate(t, e, o2, campaign.EvaluateOptions{})
+	if !errors.Is(q2.Codes[0].Err(), campaign.ErrNotReferralOrder) {
 		t.Errorf("second order: %+v, want refused", q2.Codes[0])
+	}
+	if q2.Referral == nil || q2.Referral.Outcome != referral.OutcomeAlreadyConverted {
+		t.Errorf("second order's referral effect = %+v, want already converted", q2.Referral)
 	}
 
 	// After the return window both sides get their points, once.
