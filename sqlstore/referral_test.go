@@ -322,8 +322,8 @@ func TestReferralStoreStoresHostileText(t *testing.T) {
 				if err != nil || p.Code != h {
 					t.Errorf("ProfileByCode(%q) = %q, %v", h, p.Code, err)
 				}
-				if p, err := tx.Profile(p.Referrer.ID()); err != nil || p.Code != h {
-					t.Errorf("Profile(%q) = %q, %v", p.Referrer.ID(), p.Code, err)
+				if byID, err := tx.Profile(p.Referrer.ID()); err != nil || byID.Code != h {
+					t.Errorf("Profile(%q) = %q, %v", p.Referrer.ID(), byID.Code, err)
 				}
 				r, err := tx.Referral(loyalty.AccountID(h))
 				if err != nil || r.Code != h || r.CancelReason != h || r.Event != h {
