@@ -39,14 +39,15 @@
 //     promotions;
 //  6. points are planned on the prices paid after discounts: every discounted line is
 //     repriced at total ÷ quantity (exact with six-decimal prices for any quantity below
-//     10,000 units in a two-digit currency; otherwise the nearest price). The company earns
+//     10,000 units in a two-digit currency, 5,000 for a line made free; otherwise the
+//     nearest price, off by at most a few minor units). The company earns
 //     by Program.Earning with the level's EarnMultiplier (multipliers are multiplied together
 //     before the single rounding of the plan), plus the level's EarnRate: a share of the
 //     price paid, in points worth Redemption.PointValue each (one point per major unit when
 //     points have no money value: 5 % of 9,000.00 at 1 RUB a point is 450 points), plus the
 //     bonus points of codes and welcome rewards, spread over their lines by value. The buyer,
 //     if the order names one and the program has BuyerEarning, earns by those rules, without
-//     tier benefits. Points paid with do not reduce what is earned;
+//     tier benefits. Points that pay part of the order do not reduce what it earns;
 //  7. a redemption (EvaluateOptions.RedeemPoints) is checked against the company account's
 //     available balance (read without writing) and Redemption's limits on the total after
 //     discounts; a refusal is kept in the quote;

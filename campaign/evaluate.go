@@ -52,6 +52,10 @@ type evaluation struct {
 	paid       loyalty.Order   // the order at the prices paid after discounts
 }
 
+// run runs the steps in order. The campaigns to come (time-boxed promotions with budgets)
+// slot in as steps too: one after tier (audiences), adding candidate discounts and internal
+// codes before discounts, and one before earn, multiplying ev.multiplier (combined before the
+// single rounding of the plan) or adding to ev.bonus.
 func (ev *evaluation) run() error {
 	for _, step := range []func() error{
 		ev.validate, ev.facts, ev.tier, ev.codes, ev.discounts, ev.earn, ev.redeem, ev.totals, ev.margin, ev.referral,
@@ -444,8 +448,8 @@ func (ev *evaluation) times(er *Earning, r points.Rules) error {
 // the discount left: the same quantity at a unit price of total ÷ quantity (prices carry six
 // decimals, so this is exact whenever such a price exists — always below 10,000 units in a
 // two-digit currency); a line the discount made free gets the smallest positive price, whose
-// total rounds to zero. When no six-decimal price gives the total exactly, the nearest price
-// is used.
+// total rounds to zero below 5,000 units. When no six-decimal price gives the total exactly,
+// the nearest price is used.
 func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
 	paid := o
 	paid.Lines = append([]loyalty.Line(nil), o.Lines...)
