@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -93,42 +92,7 @@ func (s *ReferralStore) Update(ctx context.Context, fn func(tx referral.Tx) erro
 
 // View implements [referral.Store].
 func (s *ReferralStore) View(ctx context.Context, fn func(tx referral.ReadTx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sqlDB, ok := s.db.(*sql.DB)
-	if !ok {
-		return fn(&referralTx{ctx: ctx, q: s.db, s: s})
-	}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	backoff := time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := refViewOnce(ctx, sqlDB, opts, func(q DBTX) error { return fn(&referralTx{ctx: ctx, q: q, s: s}) })
-		if err == nil || !retryable(err) || attempt == maxAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff + rand.N(backoff)):
-		}
-		backoff = min(backoff*2, 100*time.Millisecond)
-	}
-}
-
-func refViewOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(q DBTX) error) error {
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inReadTx(ctx, s.db, s.dialect, func(q DBTX) error { return fn(&referralTx{ctx: ctx, q: q, s: s}) })
 }
 
 // refQueries are the store's statements. Their text depends on the dialect: PostgreSQL

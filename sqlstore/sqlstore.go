@@ -112,6 +112,9 @@ func inReadTx(ctx context.Context, db DBTX, dialect Dialect, fn func(tx DBTX) er
 
 // retryTx is the one transaction runner behind inTx, inTxAt and inReadTx.
 func retryTx(ctx context.Context, db DBTX, opts *sql.TxOptions, fn func(tx DBTX) error) error {
+	if err := ctx.Err(); err != nil {
+		return err // a cancelled operation runs nothing, as with the in-memory stores
+	}
 	sqlDB, ok := db.(*sql.DB)
 	if !ok {
 		return fn(db)
