@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +46,12 @@ func emptyPoints(t testing.TB, db *sql.DB) {
 
 func TestPointsStoreConformance(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
+		if promoRaceEnabled {
+			// The state machine makes tens of thousands of statements in its 100 checks:
+			// minutes under the race detector, which slows the pure-Go SQLite down some
+			// thirty times. Without -race it runs all 100.
+			promoFewerRapidChecks(t, map[Dialect]int{SQLite: 5, Postgres: 20}[d.dialect])
+		}
 		db := openPointsDB(t, d)
 		pointstest.Run(t, func(t *testing.T) points.Store {
 			emptyPoints(t, db)
@@ -114,4 +122,211 @@ func benchmarkPointsEarn(b *testing.B, d testDB) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "earns/s")
+}
+
+// TestPointsStoreStoresHostileText: holder IDs, keys, orders and free text full of SQL
+// metacharacters, quotes, LIKE wildcards, backslashes, non-ASCII text and the longest
+// accepted keys are stored and read back byte for byte, and match only themselves.
+func TestPointsStoreStoresHostileText(t *testing.T) {
+	hostile := []string{
+		`'; DROP TABLE points_lots; --`,
+		`" OR 1=1 --`,
+		`%`, `_`, `\`, `\'`, `$1`, `?`, `:name`, `@x`,
+		"Ünïcødé ключ 鍵 🎁",
+		"tab\tnew\nline\r",
+		strings.Repeat("k", MaxPointsKeyBytes),
+		strings.Repeat("я", MaxPointsKeyBytes/2), // 512 bytes of two-byte runes
+	}
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		l := pointsLedger(t, db, d.dialect)
+		s := NewPointsStore(db, d.dialect)
+		for i, text := range hostile {
+			h := points.ForAccount(loyalty.AccountID(text))
+			key := loyalty.IdempotencyKey(text)
+			order := pointsOrder(text, 100)
+			p, err := l.EarnOrder(pointsCtx, key, h, order, decimal.Zero)
+			if err != nil {
+				t.Fatalf("earn %d for %q: %v", i, text, err)
+			}
+			spendKey := loyalty.IdempotencyKey("spend" + strconv.Itoa(i) + ":" + text[:min(len(text), 400)]) // 400: a rune boundary
+			if _, err := l.Spend(pointsCtx, points.SpendRequest{Key: spendKey, Holder: h, Points: 3, Reward: text, Acceptor: loyalty.PartnerID(text)}); err != nil {
+				t.Fatalf("spend %d for %q: %v", i, text, err)
+			}
+			again, err := l.EarnOrder(pointsCtx, key, h, order, decimal.Zero)
+			if err != nil || !again.Replayed || again.Entries[0].ID != p.Entries[0].ID {
+				t.Fatalf("earn %d again = %+v, %v; want the first result replayed", i, again, err)
+			}
+			b := pointsCheckLedger(t, l, s, h)
+			if b.Holder != h || b.Earned != 10 || b.Spent != 3 {
+				t.Errorf("balance of %q = %+v, want 10 earned and 3 spent", text, b)
+			}
+			es, err := l.History(pointsCtx, h, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) != 2 || es[0].Key != key || es[0].Order != order.ID || es[1].Reward != text || es[1].Acceptor != loyalty.PartnerID(text) {
+				t.Errorf("history of %q = %+v", text, es)
+			}
+		}
+		// Each holder has only its own rows: no key matched another (no wildcards, no
+		// case folding, no truncation).
+		var accounts, entries, purchases, records, lots int
+		for q, n := range map[string]*int{
+			`SELECT COUNT(*) FROM points_accounts`: &accounts, `SELECT COUNT(*) FROM points_entries`: &entries,
+			`SELECT COUNT(*) FROM points_purchases`: &purchases, `SELECT COUNT(*) FROM points_lots`: &lots,
+			`SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = 'points'`: &records,
+		} {
+			if err := db.QueryRow(q).Scan(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(hostile); accounts != n || entries != 2*n || purchases != n || lots != n || records != 2*n {
+			t.Errorf("rows: %d accounts, %d entries, %d purchases, %d lots, %d records; want %d, %d, %d, %d, %d",
+				accounts, entries, purchases, lots, records, n, 2*n, n, n, 2*n)
+		}
+	})
+}
+
+// TestPointsStoreRefusesBadText: keys longer than MaxPointsKeyBytes, invalid UTF-8, NUL
+// bytes and times the columns cannot hold are refused with an error wrapping
+// loyalty.ErrInvalid before they reach the database, the transaction's earlier writes
+// are rolled back, and reads of such keys find nothing.
+func TestPointsStoreRefusesBadText(t *testing.T) {
+	long := strings.Repeat("x", MaxPointsKeyBytes+1)
+	bad := map[string]string{"too long": long, "invalid UTF-8": "bad\xff\xfe", "NUL byte": "nul\x00byte"}
+	ok := points.ForAccount("ok")
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		s := NewPointsStore(db, d.dialect)
+		l := pointsLedger(t, db, d.dialect)
+		for name, text := range bad {
+			h := points.ForAccount(loyalty.AccountID(text))
+			writes := map[string]func(tx points.Tx) error{
+				"account holder": func(tx points.Tx) error { return tx.PutAccount(points.Account{Holder: h}) },
+				"lot holder": func(tx points.Tx) error {
+					_, err := tx.InsertLot(points.Lot{Holder: h, Amount: 1, Remaining: 1, EarnedAt: pointsT0})
+					return err
+				},
+				"lot issuer": func(tx points.Tx) error {
+					_, err := tx.InsertLot(points.Lot{Holder: ok, Issuer: loyalty.PartnerID(text + long), EarnedAt: pointsT0})
+					return err
+				},
+				"entry reason": func(tx points.Tx) error {
+					_, err := tx.AppendEntry(points.Entry{Holder: ok, Kind: points.KindCredit, Reason: text + long, At: pointsT0})
+					return err
+				},
+				"entry lot issuer": func(tx points.Tx) error {
+					_, err := tx.AppendEntry(points.Entry{Holder: ok, Kind: points.KindSpend, At: pointsT0,
+						Lots: []points.LotPart{{Lot: 1, Issuer: loyalty.PartnerID(text + long), Points: 1}}})
+					return err
+				},
+				"purchase order": func(tx points.Tx) error {
+					return tx.PutPurchase(points.Purchase{Holder: ok, Order: loyalty.OrderID(text)})
+				},
+				"record key": func(tx points.Tx) error { return tx.PutRecord(points.Record{Key: loyalty.IdempotencyKey(text)}) },
+			}
+			if name == "too long" { // long free text is fine; only keys are limited
+				delete(writes, "lot issuer")
+				delete(writes, "entry reason")
+				delete(writes, "entry lot issuer")
+			}
+			for what, write := range writes {
+				err := s.Update(pointsCtx, func(tx points.Tx) error {
+					if err := tx.PutAccount(points.Account{Holder: ok, Earned: 1, Active: 1}); err != nil {
+						return err
+					}
+					return write(tx)
+				})
+				if !errors.Is(err, loyalty.ErrInvalid) {
+					t.Errorf("%s in %s: %v, want ErrInvalid", name, what, err)
+				}
+			}
+			err := s.View(pointsCtx, func(tx points.ReadTx) error {
+				if _, err := tx.Account(h); !errors.Is(err, loyalty.ErrNotFound) {
+					t.Errorf("Account(%s) = %v, want ErrNotFound", name, err)
+				}
+				if _, err := tx.Record(loyalty.IdempotencyKey(text)); !errors.Is(err, loyalty.ErrNotFound) {
+					t.Errorf("Record(%s) = %v, want ErrNotFound", name, err)
+				}
+				if _, err := tx.Purchase(ok, loyalty.OrderID(text)); !errors.Is(err, loyalty.ErrNotFound) {
+					t.Errorf("Purchase(%s) = %v, want ErrNotFound", name, err)
+				}
+				if lots, err := tx.OpenLots(h); err != nil || len(lots) != 0 {
+					t.Errorf("OpenLots(%s) = %v, %v; want none", name, lots, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Through the ledger: refused, nothing stored.
+			if _, err := l.EarnOrder(pointsCtx, "k-"+loyalty.IdempotencyKey(name), h, pointsOrder("o", 100), decimal.Zero); !errors.Is(err, loyalty.ErrInvalid) {
+				t.Errorf("earning for a holder with %s: %v, want ErrInvalid", name, err)
+			}
+			if _, err := l.Adjust(pointsCtx, points.Adjustment{Key: loyalty.IdempotencyKey(text), Holder: ok, Points: 5, Reason: "r", Actor: "a"}); !errors.Is(err, loyalty.ErrInvalid) {
+				t.Errorf("adjusting with a key with %s: %v, want ErrInvalid", name, err)
+			}
+		}
+		for what, write := range map[string]func(tx points.Tx) error{
+			"year 10000": func(tx points.Tx) error {
+				_, err := tx.AppendEntry(points.Entry{Holder: ok, Kind: points.KindCredit, At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+				return err
+			},
+			"before year 1": func(tx points.Tx) error {
+				return tx.PutAccount(points.Account{Holder: ok, NextDue: time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)})
+			},
+		} {
+			if err := s.Update(pointsCtx, func(tx points.Tx) error { return write(tx) }); !errors.Is(err, loyalty.ErrInvalid) {
+				t.Errorf("%s: %v, want ErrInvalid", what, err)
+			}
+		}
+		for _, table := range pointsTables {
+			var n int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s holds %d rows (%v) after refused writes, want 0", table, n, err)
+			}
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM loyalty_idempotency`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("loyalty_idempotency holds %d rows (%v) after refused writes, want 0", n, err)
+		}
+	})
+}
+
+// TestPointsStoreOnCallersTransaction: on a caller's *sql.Tx the store's writes commit or
+// roll back with the caller's own.
+func TestPointsStoreOnCallersTransaction(t *testing.T) {
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		h := points.ForAccount("acme")
+		for _, commit := range []bool{false, true} {
+			tx, err := db.BeginTx(pointsCtx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := pointsLedger(t, tx, d.dialect)
+			if _, err := l.EarnOrder(pointsCtx, "earn", h, pointsOrder("o1", 250), decimal.Zero); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := l.Balance(pointsCtx, h); err != nil || b.Active != 25 {
+				t.Fatalf("balance inside the transaction = %+v, %v; want 25 active", b, err)
+			}
+			if commit {
+				err = tx.Commit()
+			} else {
+				err = tx.Rollback()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := pointsLedger(t, db, d.dialect).Balance(pointsCtx, h)
+			switch {
+			case commit && (err != nil || b.Active != 25):
+				t.Errorf("after commit: %+v, %v; want 25 active", b, err)
+			case !commit && !errors.Is(err, loyalty.ErrNotFound):
+				t.Errorf("after rollback: %+v, %v; want ErrNotFound", b, err)
+			}
+		}
+	})
 }
