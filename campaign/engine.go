@@ -19,6 +19,7 @@ import (
 // Stores are the stores an [Engine] works over: one per domain package and the engine's own
 // [OrderStore]. [MemoryStores] returns in-memory ones; the sqlstore module provides SQL ones.
 // Tiers may be nil for a program without tiers and Referrals for one without referrals.
+// Stores is a plain value; the stores themselves are safe for concurrent use.
 type Stores struct {
 	Points    points.Store
 	Tiers     tier.Store
@@ -38,7 +39,8 @@ func MemoryStores() Stores {
 	}
 }
 
-// Config configures an [Engine]. Zero fields mean the documented defaults.
+// Config configures an [Engine]. Zero fields mean the documented defaults. It is a plain
+// value, read once by [New].
 type Config struct {
 	// Clock tells the time of evaluations, commits and returns. Defaults to the system
 	// clock; simulations pass a loyalty.ManualClock.

@@ -68,6 +68,7 @@ func reasonOf(err error) string {
 
 // CodeError is the refusal of one entered code, as kept in a [Quote]: it matches the
 // sentinel of its Reason with errors.Is (promo.ErrCodeExpired for "expired", and so on).
+// It is plain data, safe for concurrent use.
 type CodeError struct {
 	Code    string // as typed
 	Reason  string // the stable name of the refusal

@@ -62,7 +62,8 @@ type Quote struct {
 	Margin Margin `json:"margin"`
 }
 
-// TierOutcome is the account's level when the order is evaluated and what it gives.
+// TierOutcome is the account's level when the order is evaluated and what it gives. It is
+// plain data, safe for concurrent reads.
 type TierOutcome struct {
 	Level    int           `json:"level"`
 	Name     string        `json:"name"`
@@ -73,7 +74,8 @@ type TierOutcome struct {
 	Enrolled bool `json:"enrolled"`
 }
 
-// CodeKind says what kind of code an entered code turned out to be.
+// CodeKind says what kind of code an entered code turned out to be. It is a plain string
+// value, safe for concurrent use.
 type CodeKind string
 
 // The kinds of entered codes.
@@ -83,7 +85,8 @@ const (
 )
 
 // CodeOutcome is what became of one code entered on the order. A refused code does not fail
-// the evaluation: it is reported here with its reason.
+// the evaluation: it is reported here with its reason. It is plain data, safe for
+// concurrent reads.
 type CodeOutcome struct {
 	Typed    string        `json:"typed"`              // as the customer typed it
 	Code     string        `json:"code,omitempty"`     // canonical form, when it has one
@@ -107,7 +110,8 @@ func (c CodeOutcome) Err() error {
 	return &CodeError{Code: c.Typed, Reason: c.Reason, Message: c.Message}
 }
 
-// LineOutcome is one order line after the program's benefits.
+// LineOutcome is one order line after the program's benefits. It is plain data, safe for
+// concurrent reads.
 type LineOutcome struct {
 	Base     loyalty.Money `json:"base"`     // the line total before discounts
 	Discount loyalty.Money `json:"discount"` // every discount on the line
@@ -117,7 +121,8 @@ type LineOutcome struct {
 	Cost     loyalty.Money `json:"cost,omitzero"` // the line's cost, when known
 }
 
-// Earning is what one holder earns from the order.
+// Earning is what one holder earns from the order. It is plain data, safe for concurrent
+// reads.
 type Earning struct {
 	Holder points.Holder `json:"holder"`
 	// Plan is the points of every line, as the ledger will credit them (before the cap,
@@ -139,7 +144,8 @@ type Earning struct {
 	Value loyalty.Money `json:"value,omitzero"`
 }
 
-// Redemption is the outcome of a request to pay with points.
+// Redemption is the outcome of a request to pay with points. It is plain data, safe for
+// concurrent reads.
 type Redemption struct {
 	Requested points.Points `json:"requested"`
 	Applied   points.Points `json:"applied"` // 0 when refused
@@ -150,7 +156,8 @@ type Redemption struct {
 	Message   string        `json:"message,omitempty"` // refusal in words
 }
 
-// Totals sum an evaluated order up: Subtotal − Discount − PointsValue = ToPay.
+// Totals sum an evaluated order up: Subtotal − Discount − PointsValue = ToPay. It is plain
+// data, safe for concurrent reads.
 type Totals struct {
 	Subtotal    loyalty.Money `json:"subtotal"`
 	Discount    loyalty.Money `json:"discount"`
@@ -159,7 +166,8 @@ type Totals struct {
 }
 
 // Margin is the order's gross profit before and after the program's benefits. It is computed
-// over the lines whose cost is known; Known says whether that is every line.
+// over the lines whose cost is known; Known says whether that is every line. It is plain
+// data, safe for concurrent reads.
 type Margin struct {
 	Known          bool          `json:"known"`
 	Unknown        []int         `json:"unknown,omitempty"` // lines without a cost
@@ -175,7 +183,8 @@ type Margin struct {
 }
 
 // ReferralEffect is what an order does to its account's referral: whether it converts it
-// (the referrer's reward then waits for the return window) and why not otherwise.
+// (the referrer's reward then waits for the return window) and why not otherwise. It is
+// plain data, safe for concurrent reads.
 type ReferralEffect struct {
 	Referrer string           `json:"referrer"`
 	New      bool             `json:"new,omitempty"` // the order's referral code attributes the account

@@ -62,7 +62,8 @@ type OrderTx interface {
 	PutReturn(r ReturnRecord) error
 }
 
-// State is the state of a journal record: a commit or a return.
+// State is the state of a journal record: a commit or a return. It is a plain string value,
+// safe for concurrent use.
 type State string
 
 // The journal states. An attempt starts Pending; it ends Done, or Failed when a step refused
