@@ -45,6 +45,30 @@ func genOrder(t *rapid.T, id, account string, at time.Time) loyalty.Order {
 	return o
 }
 
+// genProgram draws a variant of the reference program: its stacking, tier benefits,
+// cumulative rates, earn rates, pending delay, redemption share and margin floor.
+func genProgram(t *rapid.T) campaign.Program {
+	p := reference()
+	p.Discounts.Stacking = rapid.SampledFrom([]discount.Stacking{discount.Sequential, discount.Additive, discount.BestOf, discount.Exclusive}).Draw(t, "stacking")
+	rates := []string{"0", "0.01", "0.03", "0.05"}
+	mults := []string{"1", "1.5", "2"}
+	for i := 1; i < len(p.Tiers.Levels); i++ {
+		b := &p.Tiers.Levels[i].Benefits
+		b.DiscountRate = d(rapid.SampledFrom(rates).Draw(t, "tier discount"))
+		b.EarnMultiplier = d(rapid.SampledFrom(mults).Draw(t, "multiplier"))
+		b.EarnRate = d(rapid.SampledFrom([]string{"0", "0", "0.02"}).Draw(t, "earn rate"))
+	}
+	cum := &p.Discounts.Discounts[0]
+	cum.Tiers[0].Percent = d(rapid.SampledFrom([]string{"1", "2", "5"}).Draw(t, "cumulative 1"))
+	cum.Tiers[1].Percent = d(rapid.SampledFrom([]string{"5", "10", "50"}).Draw(t, "cumulative 2"))
+	cum.Accumulation.IncludeCurrentOrder = rapid.Bool().Draw(t, "include current")
+	p.Discounts.Floor.MinMarkup = d(rapid.SampledFrom([]string{"0", "10"}).Draw(t, "floor"))
+	p.Earning.Rates[0].Points = points.Points(rapid.IntRange(1, 3).Draw(t, "tool points"))
+	p.Earning.PendingDays = rapid.SampledFrom([]int{0, 0, 14}).Draw(t, "pending days")
+	p.Redemption.MaxShare = d(rapid.SampledFrom([]string{"0.2", "0.5", "1"}).Draw(t, "max share"))
+	return p
+}
+
 // state is what the stores show of some accounts: balances, code uses, purchase records and
 // tier standing.
 type state struct {
@@ -118,7 +142,7 @@ func genRedeem(t *rapid.T, e *campaign.Engine, account string) points.Points {
 
 func TestPropEvaluateNeverWrites(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		e, clock, h := newHooked(t, reference())
+		e, clock, h := newHooked(t, genProgram(t))
 		credit(t, e, "acme", points.Points(rapid.Int64Range(1, 5000).Draw(t, "credit")))
 		history(t, e, clock, "acme")
 		redeem := genRedeem(t, e, "acme")
@@ -151,7 +175,7 @@ func TestPropEvaluateNeverWrites(t *testing.T) {
 
 func TestPropCommitTwiceIsOnce(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		e, clock, _ := newHooked(t, reference())
+		e, clock, _ := newHooked(t, genProgram(t))
 		credit(t, e, "acme", points.Points(rapid.Int64Range(1, 5000).Draw(t, "credit")))
 		history(t, e, clock, "acme")
 		q, err := e.Evaluate(ctx, genOrder(t, "o", "acme", clock.Now()), campaign.EvaluateOptions{RedeemPoints: genRedeem(t, e, "acme")})
@@ -183,7 +207,7 @@ func TestPropCommitTwiceIsOnce(t *testing.T) {
 
 func TestPropCommitThenFullReturnRestores(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		e, clock, _ := newHooked(t, reference())
+		e, clock, _ := newHooked(t, genProgram(t))
 		credit(t, e, "acme", points.Points(rapid.Int64Range(1, 5000).Draw(t, "credit")))
 		history(t, e, clock, "acme")
 		before := snapshot(t, e, "acme")
