@@ -650,42 +650,31 @@ func (ev *evaluation) margin() error {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
 	}
-	add := func(a *loyalty.Money, x loyalty.Money, neg bool) error {
-		var err error
-		if neg {
-			*a, err = a.Sub(x)
-		} else {
-			*a, err = a.Add(x)
+	var err error
+	add := func(a *loyalty.Money, plus, minus loyalty.Money) {
+		if err == nil {
+			*a, err = a.Add(plus)
 		}
-		return err
+		if err == nil {
+			*a, err = a.Sub(minus)
+		}
 	}
 	for i, l := range ev.q.Lines {
 		if !ev.order.Lines[i].HasCost() {
 			m.Unknown = append(m.Unknown, i)
 			continue
 		}
-		steps := []struct {
-			a   *loyalty.Money
-			x   loyalty.Money
-			neg bool
-		}{
-			{&m.Revenue, l.Base, false}, {&m.Cost, l.Cost, false},
-			{&m.Before, l.Base, false}, {&m.Before, l.Cost, true},
-			{&m.AfterDiscounts, l.Total, false}, {&m.AfterDiscounts, l.Cost, true},
-			{&m.After, l.Total, false}, {&m.After, l.Cost, true},
-		}
+		add(&m.Revenue, l.Base, z)
+		add(&m.Cost, l.Cost, z)
+		add(&m.Before, l.Base, l.Cost)
+		add(&m.AfterDiscounts, l.Total, l.Cost)
+		add(&m.After, l.Total, l.Cost)
 		if pv != nil {
-			steps = append(steps, struct {
-				a   *loyalty.Money
-				x   loyalty.Money
-				neg bool
-			}{&m.After, pv[i], true})
+			add(&m.After, z, pv[i])
 		}
-		for _, s := range steps {
-			if err := add(s.a, s.x, s.neg); err != nil {
-				return fmt.Errorf("campaign: evaluate: margin: %w", err)
-			}
-		}
+	}
+	if err != nil {
+		return fmt.Errorf("campaign: evaluate: margin: %w", err)
 	}
 	m.Known = len(m.Unknown) == 0
 	for _, er := range ev.q.Earnings {
