@@ -25,13 +25,21 @@ import (
 // the tables of migration 0004_points, idempotency records in loyalty_idempotency (scope
 // "points"); apply the migrations with [Migrate].
 //
-// Update runs its function in one serializable transaction (see [NewPointsStore]) and
-// re-runs it on a transient conflict; View runs its function in a read-only transaction on
-// one snapshot (repeatable read on PostgreSQL, a deferred read transaction on SQLite). The
-// ledger's balances hold across processes and machines because every posting reads and
-// writes its holders' balance rows inside one such transaction: of two concurrent postings
-// for one holder, one waits (SQLite) or fails and is re-run on the other's result
-// (PostgreSQL).
+// Update runs its function in one transaction (see [NewPointsStore]) and re-runs it on a
+// transient conflict; View runs its function in a read-only transaction on one snapshot
+// (repeatable read on PostgreSQL, a deferred read transaction on SQLite). Balances hold
+// across processes and machines: on SQLite every Update holds the database's write lock;
+// on PostgreSQL an Update locks every balance row it reads until it ends, so concurrent
+// postings for one holder queue on the holder's row (instead of failing and retrying, as
+// they would under serializable isolation, whose page-level predicate locks also make
+// postings for different holders fail), and postings for different holders run in
+// parallel. The ledger reads a holder's balance row before the holder's lots, entries and
+// purchases and writes it with every change, so under these locks its transactions are
+// serializable; a row a transaction found absent and then writes (a new holder, order or
+// idempotency key, the next position in a history) is checked to be still absent, and the
+// transaction is re-run if another one stored it meanwhile. (A function of its own that
+// reads a holder's lots, entries or purchases without first reading the holder's balance
+// row sees them at READ COMMITTED on PostgreSQL.)
 //
 // Strings are stored as they are: SQL metacharacters are harmless (every statement is
 // parameterised). Holder kinds and IDs, order IDs and idempotency keys are limited to
@@ -57,12 +65,14 @@ const MaxPointsKeyBytes = 512
 // NewPointsStore returns a PointsStore running its statements on db, a database of dialect
 // with migration 0004_points applied.
 //
-// With a *sql.DB every Update is its own transaction: serializable on PostgreSQL, an
-// immediate write transaction on SQLite; retried transparently with a bounded backoff on a
-// serialization failure, deadlock or busy database. With a caller's *sql.Tx, Update and
-// View run on that transaction once, so that points effects commit together with the
-// caller's own writes; the caller's transaction should then be serializable (on PostgreSQL)
-// and the caller retries it on a serialization failure.
+// With a *sql.DB every Update is its own transaction: READ COMMITTED with the row locks
+// described at [PointsStore] on PostgreSQL, an immediate write transaction on SQLite;
+// retried transparently with a bounded backoff on a serialization failure, deadlock or busy
+// database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
+// points effects commit together with the caller's own writes; on PostgreSQL the row locks
+// work at any isolation level, and the caller retries its transaction when it fails with a
+// serialization failure (SQLSTATE 40001, which the store also reports when a row it relied
+// on changed).
 func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 	s := &PointsStore{db: db, dialect: dialect}
 	if dialect == SQLite {
@@ -163,9 +173,11 @@ type pointsTx struct{ pointsReadTx }
 // concurrent postings for one holder queue on the row instead of failing; and a row it found
 // absent (a balance, a purchase, an idempotency record, a position in a holder's history)
 // must still be absent when it writes it, or the attempt fails as a serialization failure
-// and is re-run. To avoid deadlocks, an attempt that holds a balance row and needs another
-// one does not wait for it (NOWAIT): it fails, and the next attempt locks every balance row
-// the failed one wanted first, in one global order.
+// and is re-run. Balance rows are locked in one global order (by holder kind, then ID) to
+// avoid deadlocks: an attempt that needs a row that comes before one it holds does not wait
+// for it (NOWAIT) but fails, and the next attempt locks every balance row the failed one
+// wanted first, in the global order. (A transfer from "b" to "a" takes two attempts when
+// "a" is busy; the ledger's expiry run visits holders in the global order.)
 type pointsTxState struct {
 	lock            bool // lock balance rows (PostgreSQL)
 	locked          []points.Holder
@@ -194,8 +206,8 @@ func pointsRetry(op string) error {
 func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 	held := slices.Contains(t.st.locked, h)
 	q := pointsAccountSelect + ` FOR UPDATE`
-	if !held && len(t.st.locked) > 0 {
-		q += ` NOWAIT`
+	if !held && slices.ContainsFunc(t.st.locked, func(l points.Holder) bool { return pointsCompareHolders(l, h) > 0 }) {
+		q += ` NOWAIT` // waiting out of the global order could deadlock
 	}
 	a, err := pointsScanAccount(t.q.QueryRowContext(t.ctx, q, string(h.Kind), h.ID))
 	var pg *pgconn.PgError
@@ -215,15 +227,19 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 	return a, err
 }
 
-// prelock locks the balance rows of hs in one global order (by kind, then ID, byte by byte).
+// pointsCompareHolders is the global order in which balance rows are locked: by kind, then
+// ID, byte by byte.
+func pointsCompareHolders(a, b points.Holder) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// prelock locks the balance rows of hs in the global order.
 func (t pointsTx) prelock(hs []points.Holder) error {
 	hs = slices.Clone(hs)
-	slices.SortFunc(hs, func(a, b points.Holder) int {
-		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(hs, pointsCompareHolders)
 	for _, h := range hs {
 		var one int
 		err := t.q.QueryRowContext(t.ctx, `SELECT 1 FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2 FOR UPDATE`,

@@ -46,11 +46,15 @@ func emptyPoints(t testing.TB, db *sql.DB) {
 
 func TestPointsStoreConformance(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		if promoRaceEnabled {
-			// The state machine makes tens of thousands of statements in its 100 checks:
-			// minutes under the race detector, which slows the pure-Go SQLite down some
-			// thirty times. Without -race it runs all 100.
+		// The state machine makes tens of thousands of statements in its 100 checks:
+		// minutes under the race detector, which slows the pure-Go SQLite down some thirty
+		// times, and some 15 s of round trips to PostgreSQL without it. RAPID_CHECKS or
+		// -rapid.checks choose another number.
+		switch {
+		case promoRaceEnabled:
 			promoFewerRapidChecks(t, map[Dialect]int{SQLite: 5, Postgres: 20}[d.dialect])
+		case d.dialect == Postgres:
+			promoFewerRapidChecks(t, 40)
 		}
 		db := openPointsDB(t, d)
 		pointstest.Run(t, func(t *testing.T) points.Store {
