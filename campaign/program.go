@@ -15,6 +15,7 @@ import (
 	"github.com/loyaltykit/loyalty/promo"
 	"github.com/loyaltykit/loyalty/referral"
 	"github.com/loyaltykit/loyalty/tier"
+	"github.com/shopspring/decimal"
 )
 
 // Program is a whole loyalty program as one value: its currency and time zone, the tier
@@ -212,6 +213,12 @@ func (p Program) validate() []error {
 	if policyEmpty(p.Discounts) {
 		if !p.Discounts.Currency.IsZero() && p.Discounts.Currency != cur {
 			add(loyalty.Invalid("discounts.currency", p.Discounts.Currency, "must be the program currency "+cur.Code()))
+		} else if ext, err := extendPolicy(p); err == nil && !cur.IsZero() {
+			if len(ext.Discounts) == 0 { // still check the floor, cap and rounding
+				ext.Discounts = []discount.Discount{{ID: "probe", Kind: discount.Percent,
+					Percent: decimal.NewFromInt(1), Scope: discount.Scope{All: true}}}
+			}
+			add(inField("discounts", ext.Validate()))
 		}
 	} else {
 		if p.Discounts.Currency != cur {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
+	"github.com/loyaltykit/loyalty/discount"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/loyaltykit/loyalty/promo"
 	"github.com/loyaltykit/loyalty/referral"
@@ -52,6 +53,9 @@ func TestProgramValidateBad(t *testing.T) {
 		{"redemption in dollars", func(p *campaign.Program) {
 			p.Redemption = points.Redemption{Currency: loyalty.MustCurrency("USD"), PointValue: d("1")}
 		}, []string{"redemption.currency:"}},
+		{"bad floor without discounts", func(p *campaign.Program) {
+			p.Discounts = discount.Policy{Floor: discount.Floor{MinMarkup: d("-5")}}
+		}, []string{"discounts.floor.min_markup"}},
 		{"bad returns policy", func(p *campaign.Program) { p.Returns = "never" }, []string{"returns:"}},
 		{"code amount in dollars", func(p *campaign.Program) {
 			p.Codes.Definitions = []promo.Definition{{ID: "X", Benefit: promo.Benefit{Amount: usd}}}
