@@ -302,8 +302,8 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 	return nil
 }
 
-// allocatePoints splits p in proportion to weights by largest remainder (equally when every
-// weight is zero), through loyalty.Money.Allocate so the parts sum exactly to p.
+// allocatePoints splits p in proportion to weights by largest remainder with
+// loyalty.AllocateInts (equally when every weight is zero), so the parts sum exactly to p.
 func allocatePoints(p points.Points, weights []int64) ([]points.Points, error) {
 	zero := true
 	for _, w := range weights {
@@ -317,24 +317,12 @@ func allocatePoints(p points.Points, weights []int64) ([]points.Points, error) {
 			weights[i] = 1
 		}
 	}
-	m, err := loyalty.MoneyFromMinor(int64(p), pointsCurrency)
-	if err != nil {
+	out := make([]points.Points, len(weights))
+	if err := loyalty.AllocateInts(out, p, weights); err != nil {
 		return nil, err
-	}
-	parts, err := m.Allocate(weights)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]points.Points, len(parts))
-	for i, x := range parts {
-		out[i] = points.Points(x.MinorUnits())
 	}
 	return out, nil
 }
-
-// pointsCurrency carries point counts through loyalty.Money.Allocate; only the integer count
-// matters.
-var pointsCurrency = loyalty.MustCurrency("JPY")
 
 // discounts prices the order under the policy with the candidates the earlier steps enabled.
 func (ev *evaluation) discounts() error {
