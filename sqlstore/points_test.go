@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/loyaltykit/loyalty/points/pointstest"
@@ -331,6 +332,117 @@ func TestPointsStoreOnCallersTransaction(t *testing.T) {
 			case !commit && !errors.Is(err, loyalty.ErrNotFound):
 				t.Errorf("after rollback: %+v, %v; want ErrNotFound", b, err)
 			}
+		}
+	})
+}
+
+// TestPointsStoreKeepsEveryField: an entry, a lot, a balance row, a purchase and a record
+// with every field set read back as they were written (times to the microsecond, in UTC).
+func TestPointsStoreKeepsEveryField(t *testing.T) {
+	at := time.Date(2026, 3, 29, 2, 30, 15, 123456789, time.FixedZone("MSK", 3*3600))
+	us := at.Truncate(time.Microsecond).UTC()
+	h := points.ForBuyer("ivanov")
+	entry := points.Entry{Holder: h, Kind: points.KindSpend, Points: 42, At: at, Key: "k",
+		Lots: []points.LotPart{{Lot: 3, Issuer: "p1", Points: 40}, {Lot: 4, Points: 2}}, Order: "o1", Event: "ev",
+		Lines: []points.Points{30, 12}, Pending: true, Issuer: "p1", Acceptor: "p2", Value: loyalty.MustMoney("42.00", "RUB"),
+		Reward: "mug", Capped: 1, Debt: 2, Forgiven: 3, Reason: "why", Actor: "who", Counter: points.ForAccount("acme")}
+	lot := points.Lot{Holder: h, Kind: points.KindEarn, Order: "o1", Issuer: "p1", EarnedAt: at, ActiveAt: at.Add(time.Hour),
+		Expires: at.AddDate(1, 0, 0), Pending: true, Amount: 100, Remaining: 40, Spent: 20, Expired: 10, Reversed: 10, Transferred: 10, Debited: 10}
+	acct := points.Account{Holder: h, Earned: 100, Active: 30, Pending: 10, Spent: 20, Expired: 10, Reversed: 10, Transferred: 10,
+		Debited: 10, Debt: 5, NextDue: at, CapPeriod: at.Add(-time.Hour), CapEarned: 7, Entries: 9}
+	pur := points.Purchase{Holder: h, Order: "o1", EarnKey: "ek", EarnLot: 3, PayKey: "pk", Issuer: "p1", Acceptor: "p2", Restored: 4,
+		Lines:    []points.PurchaseLine{{Quantity: loyalty.MustQuantity("1.5"), Returned: loyalty.MustQuantity("0.25"), Earned: 5, Redeemed: 2}},
+		Redeemed: []points.LotPart{{Lot: 3, Issuer: "p1", Points: 2}}}
+	rec := points.Record{Key: "k", Fingerprint: "f", At: at, Entries: []points.EntryID{1, 2}}
+	eachDB(t, func(t *testing.T, d testDB) {
+		s := NewPointsStore(openPointsDB(t, d), d.dialect)
+		var e points.Entry
+		var l points.Lot
+		err := s.Update(pointsCtx, func(tx points.Tx) error {
+			var err error
+			if e, err = tx.AppendEntry(entry); err != nil {
+				return err
+			}
+			if l, err = tx.InsertLot(lot); err != nil {
+				return err
+			}
+			return errors.Join(tx.PutAccount(acct), tx.PutPurchase(pur), tx.PutRecord(rec))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantE, wantL, wantA, wantR := entry, lot, acct, rec
+		wantE.ID, wantE.At = e.ID, us
+		wantL.ID, wantL.EarnedAt, wantL.ActiveAt, wantL.Expires = l.ID, us, us.Add(time.Hour), at.AddDate(1, 0, 0).Truncate(time.Microsecond).UTC()
+		wantA.NextDue, wantA.CapPeriod = us, us.Add(-time.Hour)
+		wantR.At = us
+		err = s.View(pointsCtx, func(tx points.ReadTx) error {
+			gotE, err := tx.Entry(e.ID)
+			pointsDiff(t, "entry", wantE, gotE, err)
+			gotL, err := tx.Lot(l.ID)
+			pointsDiff(t, "lot", wantL, gotL, err)
+			gotA, err := tx.Account(h)
+			pointsDiff(t, "account", wantA, gotA, err)
+			gotP, err := tx.Purchase(h, "o1")
+			pointsDiff(t, "purchase", pur, gotP, err)
+			gotR, err := tx.Record("k")
+			pointsDiff(t, "record", wantR, gotR, err)
+			for _, v := range []time.Time{gotE.At, gotL.EarnedAt, gotA.NextDue, gotR.At} {
+				if v.Location() != time.UTC {
+					t.Errorf("time %v is not in UTC", v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func pointsDiff[T any](t *testing.T, what string, want, got T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+// TestPointsStoreNewHolderFromManyClients: many clients earn at once for a holder that does
+// not exist yet, each under its own key: the balance row and the first position of the
+// history are created once, and no earning is lost (on PostgreSQL the losers of the race
+// are re-run).
+func TestPointsStoreNewHolderFromManyClients(t *testing.T) {
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		l := pointsLedger(t, db, d.dialect)
+		h := points.ForAccount("new")
+		const clients = 8
+		start := make(chan struct{})
+		errs := make(chan error, clients)
+		for i := range clients {
+			go func() {
+				<-start
+				_, err := l.EarnOrder(pointsCtx, loyalty.IdempotencyKey("k"+strconv.Itoa(i)), h, pointsOrder("o"+strconv.Itoa(i), 100), decimal.Zero)
+				errs <- err
+			}()
+		}
+		close(start)
+		for range clients {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		b := pointsCheckLedger(t, l, NewPointsStore(db, d.dialect), h)
+		if b.Earned != clients*10 {
+			t.Errorf("earned %d, want %d", b.Earned, clients*10)
+		}
+		var n, maxPos int
+		if err := db.QueryRow(`SELECT COUNT(*), MAX(pos) FROM points_entries`).Scan(&n, &maxPos); err != nil || n != clients || maxPos != clients-1 {
+			t.Errorf("%d entries up to position %d (%v), want %d up to %d", n, maxPos, err, clients, clients-1)
 		}
 	})
 }
