@@ -491,12 +491,16 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 	return loyalty.ParsePrice(formatMicros(best), cur.Code())
 }
 
+// formatMicros renders a non-negative count of millionths as a plain decimal ("0.000001").
 func formatMicros(m int64) string {
-	s := strconv.FormatInt(m, 10)
-	for len(s) < 7 {
-		s = "0" + s
+	var b [32]byte
+	out := strconv.AppendInt(b[:0], m/1_000_000, 10)
+	out = append(out, '.')
+	frac := m % 1_000_000
+	for div := int64(100_000); div > 0; div /= 10 {
+		out = append(out, byte('0'+frac/div%10))
 	}
-	return s[:len(s)-6] + "." + s[len(s)-6:]
+	return string(out)
 }
 
 // redeem checks the requested points against the balance and the redemption rules on the
