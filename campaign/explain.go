@@ -76,6 +76,9 @@ func (q Quote) Explain() string {
 		b.WriteByte('\n')
 	}
 	for _, er := range q.Earnings {
+		if er.Plan.Total == 0 && er.Base == 0 {
+			continue // nothing to say: the order earns nothing for this holder
+		}
 		who := "Account " + er.Holder.ID
 		if er.Holder.Kind == points.BuyerHolder {
 			who = "Buyer " + er.Holder.ID
@@ -114,6 +117,10 @@ func (q Quote) Explain() string {
 		}
 	}
 	m := q.Margin
+	if !m.Known && len(m.Unknown) == len(q.Lines) {
+		line("Gross profit unknown: no line has a known cost.")
+		return b.String()
+	}
 	known := "costs known for every line"
 	if !m.Known {
 		known = fmt.Sprintf("over the lines with a known cost; unknown for lines %v", m.Unknown)

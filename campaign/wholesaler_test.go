@@ -120,7 +120,7 @@ func TestWholesaler(t *testing.T) {
 	}
 	text := q4.Explain()
 	for _, s := range []string{"Tier Gold (by override): a 5% discount, personal manager, deferred payment.",
-		"tier:Gold", "cumulative", "unknown for lines [0]"} {
+		"tier:Gold", "cumulative", "Gross profit unknown: no line has a known cost."} {
 		if !strings.Contains(text, s) {
 			t.Errorf("explanation lacks %q:\n%s", s, text)
 		}
