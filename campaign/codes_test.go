@@ -116,3 +116,22 @@ func TestStaleAfterTierChange(t *testing.T) {
 		t.Errorf("commit of the fresh quote: %v, discount %s (want 250.00 RUB)", err, q.Totals.Discount)
 	}
 }
+
+// A promo code that looks like one of the engine's internal codes enables nothing.
+func TestTypedCodeCannotPassAsInternal(t *testing.T) {
+	p := wholesaler()
+	p.Codes.Definitions = []promo.Definition{{ID: "ODD", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 1}}}
+	e, _ := newEngine(t, p)
+	if _, err := e.Codes().AddCode(ctx, promo.Code{Code: "LKCAMPAIGNT2", Definition: "ODD"}); err != nil {
+		t.Fatal(err)
+	}
+	o := order("o1", "acme", t0, line("pump", "hardware", "1", "5000", ""))
+	o.Codes = []string{"lkcampaign-t2"}
+	q := evaluate(t, e, o, campaign.EvaluateOptions{})
+	if !q.Codes[0].Accepted {
+		t.Fatalf("code refused: %s", q.Codes[0].Message)
+	}
+	if en, _ := q.Discount.Entry("tier:Gold"); en.Applied || !q.Totals.Discount.IsZero() {
+		t.Errorf("the typed code enabled the Gold discount: %+v", q.Totals)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -181,7 +182,9 @@ func (ev *evaluation) codes() error {
 			gg := g
 			out.Grant = &gg
 			promotions = append(promotions, g.Promotion)
-			ev.calcCodes = append(ev.calcCodes, g.Code)
+			if !strings.HasPrefix(g.Code, tokenPrefix) { // never let a typed code pass as an internal one
+				ev.calcCodes = append(ev.calcCodes, g.Code)
+			}
 			switch b := g.Benefit; {
 			case b.Percent.IsPositive() || b.Amount.IsPositive():
 				out.Discount = codePrefix + string(g.Definition)
