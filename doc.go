@@ -15,18 +15,24 @@
 //   - loyalty (this package): [Money], [Currency], [Price], [Quantity], [Order], [Line],
 //     identifiers such as [AccountID], errors, [Clock] and calendar [Period]s.
 //   - points: the bonus-points ledger: earn rules, pending points, expiry, redemption,
-//     returns, coalitions, liability. (planned)
+//     returns, coalitions, liability.
 //   - tier: level ladders, qualification windows, asymmetric upgrade and downgrade reviews,
-//     projection, batch review. (planned)
+//     projection, batch review.
 //   - discount: fixed, volume, cumulative and personal discounts, stacking, exact allocation,
-//     margin floors, and margin-impact mathematics. (planned)
+//     margin floors, and margin-impact mathematics.
 //   - promo: promo-code generation, normalisation, validation, reservation, redemption.
-//     (planned)
-//   - referral: referral codes, two-sided rewards, conversion, fraud guards. (planned)
-//   - campaign: the Program that wires everything together: evaluate, commit, return,
-//     simulate. (planned)
+//   - referral: referral codes, two-sided rewards, conversion, fraud guards.
+//   - campaign: the Program that wires everything together: evaluate, commit, return;
+//     time-boxed campaigns and simulation are being built.
 //   - examples: runnable programs for shops, ERP teams and educators.
-//   - sqlstore: PostgreSQL and SQLite stores, in their own module. (planned)
+//   - sqlstore: PostgreSQL and SQLite stores, in their own module (promo and referral so
+//     far; points, tier and campaign are being built).
+//
+// Stateful packages share one store pattern: a small Store interface in the package that
+// uses it, whose Update method runs a function in one atomic transaction (retried by SQL
+// stores on serialization failures), an in-memory implementation for embedding, and a
+// conformance suite (pointstest, tiertest, promotest, referraltest) that every
+// implementation must pass.
 //
 // # Money and rounding
 //
@@ -44,7 +50,8 @@
 //
 // Splitting an amount (a discount across order lines, a refund across lots) uses
 // [Money.Allocate], largest-remainder allocation: the parts always sum exactly to the whole,
-// deterministically. [Money.Split] divides evenly.
+// deterministically; [AllocateInts] does the same for integer counts such as points.
+// [Money.Split] divides evenly.
 //
 // # Errors
 //
