@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
 )
 
@@ -43,5 +44,30 @@ func BenchmarkEvaluate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCommit commits a new 10-line order of the reference program per iteration (the
+// evaluation, the re-evaluation that detects staleness, and every store step), with the
+// promo code and a redemption.
+func BenchmarkCommit(b *testing.B) {
+	e, clock, _ := newHooked(b, reference())
+	credit(b, e, "acme", 1_000_000_000)
+	lines := make([]loyalty.Line, 10)
+	for i := range lines {
+		lines[i] = line(fmt.Sprintf("sku-%d", i), "tools", "2", "123.45", "80.50")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clock.Advance(time.Second)
+		o := order(fmt.Sprintf("o%d", i), "acme", clock.Now(), lines...)
+		q, err := e.Evaluate(ctx, o, campaign.EvaluateOptions{RedeemPoints: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Commit(ctx, q, loyalty.IdempotencyKey(o.ID)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -548,8 +548,10 @@ func (ev *evaluation) redeem() error {
 	return nil
 }
 
-// available is the holder's spendable balance at now, read without writing: the open lots
-// that are active (or due to activate) and not expired, less any negative balance.
+// available is the holder's spendable balance at now, read without writing: the balance
+// row when no activation or expiry has fallen due since it was written (one read),
+// otherwise the open lots that are active (or due to activate) and not expired, less any
+// negative balance.
 func (e *Engine) available(ctx context.Context, h points.Holder, now time.Time) (points.Points, error) {
 	var sum points.Points
 	err := e.stores.Points.View(ctx, func(tx points.ReadTx) error {
@@ -559,6 +561,11 @@ func (e *Engine) available(ctx context.Context, h points.Holder, now time.Time) 
 		}
 		if err != nil {
 			return err
+		}
+		if a.NextDue.IsZero() || now.Before(a.NextDue) {
+			// Nothing has fallen due since the row was written: it is the balance now.
+			sum = a.Active - a.Debt
+			return nil
 		}
 		lots, err := tx.OpenLots(h)
 		if err != nil {
