@@ -413,3 +413,26 @@ func TestReturn(t *testing.T) {
 		t.Errorf("return beyond the order: %v, want ErrInvalid", err)
 	}
 }
+
+// Points that became active since the balance row was written count in a dry run, which
+// still writes nothing.
+func TestEvaluateSeesDueActivations(t *testing.T) {
+	p := reference()
+	p.Earning.PendingDays = 14
+	e, clock, h := newHooked(t, p)
+	commit(t, e, evaluate(t, e, order("o1", "acme", t0, line("drill", "tools", "1", "5000", "")), campaign.EvaluateOptions{}))
+	o2 := order("o2", "acme", t0, line("drill", "tools", "1", "5000", ""))
+	if q := evaluate(t, e, o2, campaign.EvaluateOptions{RedeemPoints: 100}); q.Redemption.Applied != 0 || q.Redemption.Available != 0 {
+		t.Errorf("pending points were available: %+v", q.Redemption)
+	}
+	clock.Advance(15 * 24 * time.Hour)
+	o2.PlacedAt = clock.Now()
+	writes := h.Writes()
+	q := evaluate(t, e, o2, campaign.EvaluateOptions{RedeemPoints: 100})
+	if q.Redemption.Available != 100 || q.Redemption.Applied != 100 {
+		t.Errorf("after the pending delay: %+v, want 100 available and applied", q.Redemption)
+	}
+	if h.Writes() != writes {
+		t.Errorf("Evaluate wrote %d times", h.Writes()-writes)
+	}
+}
