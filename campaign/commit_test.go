@@ -436,3 +436,28 @@ func TestEvaluateSeesDueActivations(t *testing.T) {
 		t.Errorf("Evaluate wrote %d times", h.Writes()-writes)
 	}
 }
+
+// A quote altered by its holder is refused like a stale one: Commit applies only what the
+// program decides.
+func TestCommitTamperedQuote(t *testing.T) {
+	e, _, h := newHooked(t, reference())
+	q := evaluate(t, e, order("o1", "acme", t0, line("drill", "tools", "1", "5000", "")), campaign.EvaluateOptions{})
+	for name, tamper := range map[string]func(q *campaign.Quote){
+		"to pay":   func(q *campaign.Quote) { q.Totals.ToPay = m("1") },
+		"points":   func(q *campaign.Quote) { q.Earnings[0].Plan.Total = 1_000_000 },
+		"discount": func(q *campaign.Quote) { q.Lines[0].Total = m("10") },
+	} {
+		bad := q
+		bad.Totals = q.Totals
+		bad.Earnings = append([]campaign.Earning(nil), q.Earnings...)
+		bad.Lines = append([]campaign.LineOutcome(nil), q.Lines...)
+		tamper(&bad)
+		writes := h.Writes()
+		if _, err := e.Commit(ctx, bad, loyalty.IdempotencyKey("k-"+name)); !errors.Is(err, campaign.ErrStaleQuote) {
+			t.Errorf("%s: %v, want ErrStaleQuote", name, err)
+		}
+		if h.Writes() != writes {
+			t.Errorf("%s: the refused commit wrote", name)
+		}
+	}
+}
