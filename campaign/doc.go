@@ -85,6 +85,12 @@
 //     with the same key resumes it, each step replaying its first result, so it completes
 //     exactly once.
 //
+// The sub-keys have the shapes "<key>/a<attempt>/code/<i>", "<key>/a<attempt>/redeem",
+// "<key>/a<attempt>/earn/<holder kind>", "<key>/a<attempt>/tier", "<key>/referral" and
+// "<key>/a<attempt>/referral-order"; returns use "<key>/points/<holder kind>",
+// "<key>/tier" and "<key>/referral"; referral rewards "referral/<grant id>". Callers that
+// also use the services directly should key their own operations differently.
+//
 // # Return
 //
 // [Engine.Return] validates the returned lines against the committed order and the earlier
