@@ -135,3 +135,22 @@ func TestTypedCodeCannotPassAsInternal(t *testing.T) {
 		t.Errorf("the typed code enabled the Gold discount: %+v", q.Totals)
 	}
 }
+
+// Two codes of one promotion: the second is refused instead of being used up for nothing.
+func TestTwoCodesOfOneFamily(t *testing.T) {
+	e, _ := newEngine(t, codesShop())
+	for _, c := range []string{"TOOLS300", "TOOLS300B"} {
+		if _, err := e.Codes().AddCode(ctx, promo.Code{Code: c, Definition: "TOOLS300"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := order("o1", "acme", t0, line("drill", "tools", "1", "3000", ""))
+	o.Codes = []string{"TOOLS300", "TOOLS300B"}
+	q := evaluate(t, e, o, campaign.EvaluateOptions{})
+	if !q.Codes[0].Accepted || !errors.Is(q.Codes[1].Err(), campaign.ErrDuplicateCode) {
+		t.Errorf("codes = %+v, want the first accepted and the second refused", q.Codes)
+	}
+	if r := commit(t, e, q); len(r.Codes) != 1 {
+		t.Errorf("%d code uses, want 1", len(r.Codes))
+	}
+}

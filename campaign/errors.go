@@ -14,7 +14,8 @@ var (
 	// account's state changed since it was evaluated (a tier change, a code used up, points
 	// spent, a new purchase moving a cumulative discount). Evaluate again.
 	ErrStaleQuote = errors.New("campaign: the quote is stale; evaluate the order again")
-	// ErrDuplicateCode refuses a code entered twice on one order.
+	// ErrDuplicateCode refuses a code entered twice on one order, or a second code of a
+	// promotion the order already has a code of.
 	ErrDuplicateCode = errors.New("campaign: code entered twice")
 	// ErrNotReferralOrder refuses a referral code on an order of an account that has bought
 	// before: a referral code works on a first order only.

@@ -145,6 +145,7 @@ func (ev *evaluation) codes() error {
 	e := ev.e
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
+	families := map[promo.DefinitionID]bool{}
 	var promotions []loyalty.CampaignID
 	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
 		// The policy's own discounts that apply without any code are promotions a code may
@@ -177,7 +178,14 @@ func (ev *evaluation) codes() error {
 		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
 		g, err := e.codes.Validate(ev.ctx, typed, co)
 		switch {
+		case err == nil && families[g.Definition]:
+			// One use per promotion and order: a second code of the same family would be
+			// used up for a benefit the order already has.
+			out.Kind, out.Code = PromoCode, g.Code
+			out.Reason = "duplicate"
+			out.Message = fmt.Sprintf("%v: another code of promotion %s is already applied", ErrDuplicateCode, g.Promotion)
 		case err == nil:
+			families[g.Definition] = true
 			out.Kind, out.Accepted, out.Code = PromoCode, true, g.Code
 			gg := g
 			out.Grant = &gg
