@@ -6,6 +6,7 @@ import (
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
+	"github.com/loyaltykit/loyalty/points"
 	"github.com/shopspring/decimal"
 )
 
@@ -86,3 +87,5 @@ type tb interface {
 	Fatalf(format string, args ...any)
 	Error(args ...any)
 }
+
+func pointsOf(n int64) points.Points { return points.Points(n) }
