@@ -319,6 +319,9 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 		}
 		a.Orders++
 		a.History.Purchases = append(a.History.Purchases, discount.Purchase{At: o.PlacedAt, Amount: q.Discount.Total})
+		if a.History, err = compactHistory(a.History, e.prog.Discounts, now); err != nil {
+			return err
+		}
 		out = r
 		return tx.PutAccount(a)
 	})

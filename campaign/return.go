@@ -286,6 +286,9 @@ func (e *Engine) runReturn(ctx context.Context, rr ReturnRecord) (ReturnReceipt,
 		if rr.Plan.Paid.IsPositive() {
 			a.History.Purchases = append(a.History.Purchases, discount.Purchase{At: rr.At, Amount: rr.Plan.Paid.Neg()})
 		}
+		if a.History, err = compactHistory(a.History, e.prog.Discounts, now); err != nil {
+			return err
+		}
 		if rr.Plan.Full && a.Orders > 0 {
 			a.Orders--
 		}

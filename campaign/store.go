@@ -106,8 +106,11 @@ type OrderRecord struct {
 // AccountRecord is what the engine knows of an account's purchases: the number of its
 // committed orders that were not fully returned (first-order conditions read it) and its
 // purchase history (cumulative discounts read it): the amount paid after discounts of every
-// committed order, and every return as a negative purchase. It is plain data, safe for
-// concurrent use when not modified.
+// committed order, and every return as a negative purchase. The history is kept bounded:
+// purchases that no rolling window of the policy can read any more are folded into
+// History.Carried, which keeps the lifetime sum, and only the latest positive purchase (which
+// decaying discounts read) stays listed beside them. It is plain data, safe for concurrent
+// use when not modified.
 type AccountRecord struct {
 	Account loyalty.AccountID `json:"account"`
 	Orders  int               `json:"orders"`
