@@ -77,7 +77,7 @@ func (s *TierStore) Update(ctx context.Context, fn func(tx tier.Tx) error) error
 				return fmt.Errorf("sqlstore: tier: lock: %w", err)
 			}
 		}
-		t := &tierTx{tierReadTx: tierReadTx{ctx: ctx, q: q}}
+		t := &tierTx{tierReadTx: tierReadTx{ctx: ctx, q: q, dialect: s.dialect}}
 		t.w = &t.pending
 		if err := fn(t); err != nil {
 			return err
@@ -88,15 +88,16 @@ func (s *TierStore) Update(ctx context.Context, fn func(tx tier.Tx) error) error
 
 // View implements [tier.Store].
 func (s *TierStore) View(ctx context.Context, fn func(tx tier.ReadTx) error) error {
-	return inReadTx(ctx, s.db, s.dialect, func(q DBTX) error { return fn(tierReadTx{ctx: ctx, q: q}) })
+	return inReadTx(ctx, s.db, s.dialect, func(q DBTX) error { return fn(tierReadTx{ctx: ctx, q: q, dialect: s.dialect}) })
 }
 
 // tierReadTx implements tier.ReadTx on one transaction; it has no write methods, so that
 // View hands out a value that cannot write.
 type tierReadTx struct {
-	ctx context.Context
-	q   DBTX
-	w   *tierPending // the Update's writes not sent yet; nil in View
+	ctx     context.Context
+	q       DBTX
+	dialect Dialect
+	w       *tierPending // the Update's writes not sent yet; nil in View
 }
 
 // tierTx implements tier.Tx on one transaction.
@@ -112,9 +113,35 @@ type tierPending struct {
 	changes  []tier.Change
 }
 
-// tierBatchRows is how many rows one multi-row statement writes (18 parameters each, far
-// below both databases' limits).
-const tierBatchRows = 200
+// batchRows is how many rows one multi-row statement writes: 200 on PostgreSQL (18
+// parameters each, far below its limit), 16 on SQLite, where a statement costs little more
+// than its parsing and the driver's binding of parameters takes time quadratic in their
+// number.
+func (t tierReadTx) batchRows() int {
+	if t.dialect == SQLite {
+		return 16
+	}
+	return 200
+}
+
+// placeholders writes "($first+1, …, $first+n)" on PostgreSQL, "(?, …, ?)" on SQLite, whose
+// driver matches numbered parameters to arguments in time quadratic in their number, and
+// anonymous ones in order.
+func (t tierReadTx) placeholders(b *strings.Builder, first, n int) {
+	b.WriteByte('(')
+	for j := range n {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		if t.dialect == SQLite {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(first + j + 1))
+	}
+	b.WriteByte(')')
+}
 
 // flush sends the pending writes to the database.
 func (t tierReadTx) flush() error {
@@ -123,7 +150,7 @@ func (t tierReadTx) flush() error {
 		return nil
 	}
 	for len(p.accounts) > 0 {
-		n := min(len(p.accounts), tierBatchRows)
+		n := min(len(p.accounts), t.batchRows())
 		if err := t.putAccounts(p.accounts[:n]); err != nil {
 			return err
 		}
@@ -238,7 +265,7 @@ func (t tierReadTx) putAccounts(accounts []tier.Account) error {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		tierPlaceholders(&b, i*cols, cols)
+		t.placeholders(&b, i*cols, cols)
 		args = append(args, []byte(a.ID), tierMicros(a.Enrolled))
 		args = tierAppendStatus(args, a.Status, a.Enrolled)
 		args = append(args, tierEncodeHistory(a.History))
@@ -252,19 +279,6 @@ func (t tierReadTx) putAccounts(accounts []tier.Account) error {
 		membership_fee_currency = excluded.membership_fee_currency, nanos = excluded.nanos, history = excluded.history`)
 	_, err := t.q.ExecContext(t.ctx, b.String(), args...)
 	return tierDBError("write accounts", err)
-}
-
-// tierPlaceholders writes "($first+1, …, $first+n)".
-func tierPlaceholders(b *strings.Builder, first, n int) {
-	b.WriteByte('(')
-	for j := range n {
-		if j > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(first + j + 1))
-	}
-	b.WriteByte(')')
 }
 
 // tierAccountScan receives one row of tier_accounts.
@@ -422,18 +436,15 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 		}
 	}
 	for len(ids) > 0 {
-		n := min(len(ids), 500)
+		n := min(len(ids), 10*t.batchRows())
 		var b strings.Builder
-		b.WriteString(`SELECT account, MAX(seq) FROM tier_changes WHERE account IN (`)
+		b.WriteString(`SELECT account, MAX(seq) FROM tier_changes WHERE account IN `)
+		t.placeholders(&b, 0, n)
+		b.WriteString(` GROUP BY account`)
 		args := make([]any, n)
 		for i, id := range ids[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("$" + strconv.Itoa(i+1))
 			args[i] = []byte(id)
 		}
-		b.WriteString(`) GROUP BY account`)
 		if err := func() error {
 			rows, err := t.q.QueryContext(t.ctx, b.String(), args...)
 			if err != nil {
@@ -456,7 +467,7 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 	}
 	const cols = 12
 	for len(changes) > 0 {
-		n := min(len(changes), tierBatchRows)
+		n := min(len(changes), t.batchRows())
 		var b strings.Builder
 		b.WriteString(`INSERT INTO tier_changes (account, seq, at, at_nanos, kind, from_level, to_level, earned,
 			qualifying_spend_minor, qualifying_spend_currency, qualifying_volume_micros, qualifying_count) VALUES `)
@@ -465,7 +476,7 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			tierPlaceholders(&b, i*cols, cols)
+			t.placeholders(&b, i*cols, cols)
 			next[c.Account]++
 			q := c.Qualifying
 			args = append(args, []byte(c.Account), next[c.Account], tierMicros(c.At), tierNanos(c.At), string(c.Kind),

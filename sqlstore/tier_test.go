@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +45,17 @@ func emptyTierTables(t testing.TB, db *sql.DB) {
 	}
 }
 
+// tierRaceChecks is how many cases the conformance suite's rapid state machine runs under
+// the race detector, unless -rapid.checks or RAPID_CHECKS says otherwise: each of its steps
+// reads every account back, which the detector slows some twentyfold on SQLite (C
+// translated to Go). Without -race the state machine runs its 100 cases.
+const tierRaceChecks = 2
+
 func TestTierStoreConformance(t *testing.T) {
-	refLimitRapidChecks(t)
+	refLimitRapidChecks(t) // restores the default when the test ends
+	if f := flag.Lookup("rapid.checks"); refRace && f != nil && f.Value.String() == strconv.Itoa(refRaceChecks) {
+		f.Value.Set(strconv.Itoa(tierRaceChecks))
+	}
 	eachDB(t, func(t *testing.T, d testDB) {
 		db := openTierDB(t, d)
 		// Every store the suite asks for is the same store emptied: the suite uses one
@@ -609,6 +620,137 @@ func TestTierQueriesUseIndexes(t *testing.T) {
 			if !usesIndex {
 				t.Errorf("%s uses no index: %q", name, plan)
 			}
+		}
+	})
+}
+
+// tierScenarioResult is what a run of tierScenario observed.
+type tierScenarioResult struct {
+	Reports  []tier.BatchReport
+	Statuses map[loyalty.AccountID]tier.Status
+	Accounts []tier.Account
+	Changes  map[loyalty.AccountID][]tier.Change
+}
+
+// tierPopulate puts n accounts into s: enrolled in the first half of 2024, each with a few
+// days of spend from July 2024 to March 2025 spread so that the accounts land on every
+// level, some with an override or a paid membership that ends during the scenario.
+func tierPopulate(t testing.TB, s tier.Store, n int) {
+	t.Helper()
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, tierMSK)
+	const chunk = 1000
+	for lo := 0; lo < n; lo += chunk {
+		if err := s.Update(tierCtx, func(tx tier.Tx) error {
+			for i := lo; i < min(lo+chunk, n); i++ {
+				enrolled := base.AddDate(0, i%6, i%28)
+				a := tier.Account{ID: loyalty.AccountID(fmt.Sprintf("acct-%06d", i)), Enrolled: enrolled,
+					Status: tier.Status{Since: enrolled, Reviewed: enrolled}}
+				for k := range 1 + i%4 {
+					d := tier.DayOf(time.Date(2024, 7, 1, 0, 0, 0, 0, tierMSK)) + tier.Day((i*7+k*53)%270)
+					a.History = append(a.History, tier.DayTotal{Day: d, Units: int64((i*31+k*17)%900) * 1500})
+				}
+				slices.SortFunc(a.History, func(x, y tier.DayTotal) int { return int(x.Day - y.Day) })
+				a.History = slices.CompactFunc(a.History, func(x, y tier.DayTotal) bool { return x.Day == y.Day })
+				if i%7 == 3 {
+					a.Status.Override = &tier.Override{Level: 3, From: enrolled, Until: time.Date(2025, 2, 15, 0, 0, 0, 0, tierMSK), Reason: "pilot"}
+				}
+				if i%11 == 5 {
+					a.Status.Membership = &tier.Membership{Level: 2, From: enrolled, Until: time.Date(2025, 3, 1, 0, 0, 0, 0, tierMSK).Add(time.Duration(i) * time.Microsecond), Fee: tierRUB("300")}
+				}
+				if err := tx.PutAccount(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tierScenario runs monthly batch reviews from January to July 2025 over the accounts of
+// tierPopulate, with purchases and returns of some accounts recorded between them, then the
+// last review once more; it returns the reports and the final state.
+func tierScenario(t testing.TB, s tier.Store, n int) tierScenarioResult {
+	t.Helper()
+	clock := loyalty.NewManualClock(time.Date(2025, 1, 1, 0, 0, 0, 0, tierMSK))
+	svc, err := tier.NewService(s, tier.Config{Ladder: tierTestLadder(), Location: tierMSK, Clock: clock, BatchSize: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tierScenarioResult{Statuses: map[loyalty.AccountID]tier.Status{}, Changes: map[loyalty.AccountID][]tier.Change{}}
+	for m := range 7 {
+		at := time.Date(2025, time.January+time.Month(m), 1, 0, 0, 0, 0, tierMSK)
+		clock.Set(at.Add(time.Hour))
+		for i := m; i < n; i += 37 {
+			id := loyalty.AccountID(fmt.Sprintf("acct-%06d", i))
+			amount := tierRUB(fmt.Sprint((i%9 - 2) * 700)) // returns too
+			st, err := svc.Record(tierCtx, id, at.Add(-time.Duration(i%72)*time.Hour), tier.Amount{Spend: amount}, loyalty.IdempotencyKey(fmt.Sprintf("o-%d-%d", m, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Statuses[id] = st
+		}
+		rep, err := svc.ReviewAll(tierCtx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Reports = append(res.Reports, rep)
+	}
+	rep, err := svc.ReviewAll(tierCtx, time.Date(2025, time.July, 1, 0, 0, 0, 0, tierMSK))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Reports = append(res.Reports, rep)
+	if err := s.View(tierCtx, func(tx tier.ReadTx) error {
+		var err error
+		if res.Accounts, err = tx.Accounts("", n+1); err != nil {
+			return err
+		}
+		for _, a := range res.Accounts {
+			if res.Changes[a.ID], err = tx.Changes(a.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestTierBatchReviewMatchesMemory runs the same months of batch reviews and purchases
+// over a few thousand accounts on the memory store, SQLite and PostgreSQL: the reports
+// (changes, counts), the statuses the purchases returned and the final accounts and change
+// logs are the same; the last review, run twice, changes nothing the second time.
+func TestTierBatchReviewMatchesMemory(t *testing.T) {
+	n := 3000
+	if testing.Short() || refRace {
+		n = 400 // the race detector slows SQLite some twentyfold
+	}
+	mem := tier.NewMemoryStore()
+	tierPopulate(t, mem, n)
+	want := tierScenario(t, mem, n)
+	kinds := map[tier.ChangeKind]int{}
+	for _, rep := range want.Reports {
+		for _, c := range rep.Changes {
+			kinds[c.Kind]++
+		}
+	}
+	for _, k := range []tier.ChangeKind{tier.Upgraded, tier.Downgraded, tier.GraceStarted, tier.OverrideExpired, tier.MembershipExpired} {
+		if kinds[k] == 0 {
+			t.Fatalf("the scenario makes no %s change (%v): it does not test what it should", k, kinds)
+		}
+	}
+	if last := want.Reports[len(want.Reports)-1]; last.Reviewed != 0 || last.Changed != 0 || len(last.Changes) != 0 {
+		t.Fatalf("memory store: the second review at the same time reviewed %d, changed %d", last.Reviewed, last.Changed)
+	}
+	eachDB(t, func(t *testing.T, d testDB) {
+		s := NewTierStore(openTierDB(t, d), d.dialect)
+		tierPopulate(t, s, n)
+		got := tierScenario(t, s, n)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s differs from the memory store (-memory +%s):\n%.3000s", d.dialect, d.dialect, diff)
 		}
 	})
 }
