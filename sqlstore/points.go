@@ -202,7 +202,8 @@ func pointsRetry(op string) error {
 }
 
 // lockedAccount reads h's balance row and locks it until the transaction ends; it does not
-// wait for the lock when the attempt already holds another balance row.
+// wait for the lock when the attempt holds a balance row that comes after h in the global
+// order.
 func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 	held := slices.Contains(t.st.locked, h)
 	q := pointsAccountSelect + ` FOR UPDATE`

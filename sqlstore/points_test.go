@@ -446,3 +446,72 @@ func TestPointsStoreNewHolderFromManyClients(t *testing.T) {
 		}
 	})
 }
+
+// TestPointsStoreLocksInOneOrder (PostgreSQL): an Update that needs balance rows out of the
+// global order (b, then a) while another transaction holds a does not wait with b held,
+// which could deadlock: its first attempt fails at once, and the second locks a and b in
+// order, waits for a, and succeeds when the other transaction ends.
+func TestPointsStoreLocksInOneOrder(t *testing.T) {
+	d := postgresDB(t)
+	db := openPointsDB(t, d)
+	s := NewPointsStore(db, d.dialect)
+	a, b := points.ForAccount("a"), points.ForAccount("b")
+	if err := s.Update(pointsCtx, func(tx points.Tx) error {
+		return errors.Join(tx.PutAccount(points.Account{Holder: a}), tx.PutAccount(points.Account{Holder: b}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.BeginTx(pointsCtx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if err := NewPointsStore(other, d.dialect).Update(pointsCtx, func(tx points.Tx) error {
+		_, err := tx.Account(a) // locks a until other ends
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(pointsCtx, func(tx points.Tx) error {
+			attempts++
+			for _, h := range []points.Holder{b, a} {
+				acct, err := tx.Account(h)
+				if err != nil {
+					return err
+				}
+				acct.Earned++
+				if err := tx.PutAccount(acct); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the update ended while a was locked: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 2 {
+		t.Errorf("%d attempts, want 2 (one failing at once, one locking in order)", attempts)
+	}
+	if err := s.View(pointsCtx, func(tx points.ReadTx) error {
+		for _, h := range []points.Holder{a, b} {
+			if acct, err := tx.Account(h); err != nil || acct.Earned != 1 {
+				t.Errorf("%s = %+v, %v; want Earned 1", h, acct, err)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
