@@ -16,7 +16,8 @@ import (
 // and capsules (a cumulative discount from any spend at all), 500 off every coffee machine
 // even on bundles already discounted (additive stacking), the bundle promotion R1 (10 % off
 // bundles), the shareable code SKIDKA30 (30 % off from 10,000, not on promotional items, not
-// with R1) and friend codes (30 % off a first order) that customers pass around.
+// with R1), friend codes (30 % off a first order) that customers pass around, and personal
+// 30 % codes issued every two weeks to recent buyers.
 func coffeeShop() campaign.Program {
 	return campaign.Program{
 		ID: "capsboutique", Currency: rub, TimeZone: "Europe/Moscow",
@@ -31,6 +32,10 @@ func coffeeShop() campaign.Program {
 				Conditions: promo.Conditions{MinOrder: m("10000"), ExcludePromotional: true, NotWith: []loyalty.CampaignID{"R1"}}},
 			{ID: "FRIEND30", Kind: promo.Shareable, Benefit: promo.Benefit{Percent: d("30")},
 				Conditions: promo.Conditions{FirstOrderOnly: true}},
+			// Every two weeks (mid-month and month end) recent buyers get a personal 30 %
+			// code valid 2.5 months; buying once in 2 months keeps them coming.
+			{ID: "BIWEEKLY", Kind: promo.Personal, Benefit: promo.Benefit{Percent: d("30")},
+				Issuance: promo.Issuance{DaysOfMonth: []int{15, 31}, ValidMonths: 2, ValidDays: 15, ActiveMonths: 2}},
 		}},
 	}
 }
@@ -108,5 +113,52 @@ func TestCoffeeShop(t *testing.T) {
 	}
 	if n, err := e.Codes().Usage(ctx, promo.Counter{Definition: "SKIDKA30"}); err != nil || n != 0 {
 		t.Errorf("SKIDKA30 uses after the return = %d, %v; want 0", n, err)
+	}
+}
+
+func TestCoffeeShopPeriodicCodes(t *testing.T) {
+	e, clock := newCoffeeShop(t)
+	commit(t, e, evaluate(t, e, order("a", "cafe", t0, line("beans", "beans", "2", "1500", "")), campaign.EvaluateOptions{}))
+	clock.Advance(time.Hour)
+	commit(t, e, evaluate(t, e, order("b", "bistro", clock.Now(), line("caps", "capsules", "10", "50", "")), campaign.EvaluateOptions{}))
+
+	// 15 March, Moscow: both bought within two months and each gets a personal code.
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issueAt := time.Date(2026, 3, 15, 0, 0, 0, 0, msk)
+	clock.Set(issueAt.Add(9 * time.Hour))
+	batch, err := e.IssueCodes(ctx, promo.IssueRequest{Key: "issue-03-15", Definition: "BIWEEKLY",
+		Format: promo.Format{Pattern: "CB-####-###?"}, At: issueAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]loyalty.AccountID{"bistro", "cafe"}, batch.IssuedTo); diff != "" {
+		t.Fatalf("recipients (-want +got):\n%s", diff)
+	}
+	cafeCode := batch.Codes[1]
+
+	// The cafe's code takes 30 % off its order; the bistro cannot use it.
+	o := order("c", "cafe", clock.Now(), line("beans", "beans", "2", "1500", ""))
+	o.Codes = []string{cafeCode}
+	q := evaluate(t, e, o, campaign.EvaluateOptions{})
+	// 15 % (a customer since order a) and 30 %, additive: 450 + 900 off 3,000.
+	if diff := cmp.Diff(ms("1650"), lineTotals(q)); diff != "" {
+		t.Errorf("cafe's order (-want +got):\n%s", diff)
+	}
+	ob := order("d", "bistro", clock.Now(), line("beans", "beans", "2", "1500", ""))
+	ob.Codes = []string{cafeCode}
+	if qb := evaluate(t, e, ob, campaign.EvaluateOptions{}); !errors.Is(qb.Codes[0].Err(), promo.ErrForeignAccount) {
+		t.Errorf("bistro with the cafe's code: %+v, want foreign-account", qb.Codes[0])
+	}
+
+	// Three months later nobody has bought since: the next issue reaches no one.
+	late := time.Date(2026, 6, 15, 0, 0, 0, 0, msk)
+	clock.Set(late.Add(time.Hour))
+	batch, err = e.IssueCodes(ctx, promo.IssueRequest{Key: "issue-06-15", Definition: "BIWEEKLY",
+		Format: promo.Format{Pattern: "CB-####-###?"}, At: late})
+	if err != nil || len(batch.Codes) != 0 {
+		t.Errorf("June issue: %d codes, %v; want none", len(batch.Codes), err)
 	}
 }

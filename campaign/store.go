@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -43,6 +44,9 @@ type OrderReadTx interface {
 	Order(id loyalty.OrderID) (OrderRecord, error)
 	// Account returns an account's purchase record, or an error wrapping loyalty.ErrNotFound.
 	Account(id loyalty.AccountID) (AccountRecord, error)
+	// Accounts returns up to limit account records whose IDs are greater than after (the
+	// empty ID starts from the beginning), in increasing byte-wise order of ID.
+	Accounts(after loyalty.AccountID, limit int) ([]AccountRecord, error)
 	// Return returns the journal record of a return key, or an error wrapping
 	// loyalty.ErrNotFound.
 	Return(key loyalty.IdempotencyKey) (ReturnRecord, error)
@@ -216,6 +220,28 @@ func (t memTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
 	return get[loyalty.IdempotencyKey, ReturnRecord](t.tx, &t.s.returns, key, "return")
 }
 func (t memTx) PutCommit(r CommitRecord) error { return put(t.tx, &t.s.commits, r.Key, r, "commit") }
+func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]AccountRecord, error) {
+	if limit <= 0 {
+		return nil, loyalty.Invalid("limit", limit, "must be positive")
+	}
+	var ids []loyalty.AccountID
+	t.s.accounts.Range(t.tx, func(k loyalty.AccountID, _ AccountRecord) bool {
+		if k > after {
+			ids = append(ids, k)
+		}
+		return true
+	})
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]AccountRecord, len(ids))
+	for i, id := range ids {
+		out[i], _ = t.s.accounts.Get(t.tx, id)
+	}
+	return out, nil
+}
+
 func (t memTx) PutOrder(r OrderRecord) error {
 	if r.ID == "" {
 		return loyalty.Invalid("order", nil, "has no key")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
 	"github.com/loyaltykit/loyalty/discount"
@@ -30,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) campaign.OrderStore) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newStore(t)) })
 	t.Run("FailedUpdateKeepsNothing", func(t *testing.T) { testRollback(t, newStore(t)) })
 	t.Run("Copies", func(t *testing.T) { testCopies(t, newStore(t)) })
+	t.Run("AccountsInOrder", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore(t)) })
 }
@@ -210,6 +212,56 @@ func testCopies(t *testing.T, s campaign.OrderStore) {
 	}
 }
 
+func testAccounts(t *testing.T, s campaign.OrderStore) {
+	ids := []loyalty.AccountID{"b", "a", "d", "c", "aa", "e"}
+	err := s.Update(ctx, func(tx campaign.OrderTx) error {
+		for i, id := range ids {
+			if err := tx.PutAccount(sampleAccount(string(id), i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []loyalty.AccountID
+	var after loyalty.AccountID
+	for page := 0; page < 10; page++ {
+		var recs []campaign.AccountRecord
+		if err := s.View(ctx, func(tx campaign.OrderReadTx) error {
+			var err error
+			recs, err = tx.Accounts(after, 4)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 4 {
+			t.Fatalf("page of %d records, limit 4", len(recs))
+		}
+		for _, r := range recs {
+			got = append(got, r.Account)
+		}
+		if len(recs) < 4 {
+			break
+		}
+		after = recs[len(recs)-1].Account
+	}
+	want := []loyalty.AccountID{"a", "aa", "b", "c", "d", "e"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("accounts in pages (-want +got):\n%s", d)
+	}
+	if err := s.View(ctx, func(tx campaign.OrderReadTx) error {
+		r, err := tx.Accounts("d", 10)
+		if err == nil && (len(r) != 1 || r[0].Account != "e" || r[0].Orders != 5) {
+			t.Errorf("accounts after d = %+v, want e with its record", r)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // model is the plain model of the state machine.
 type model struct {
 	commits  map[loyalty.IdempotencyKey]campaign.CommitRecord
@@ -283,15 +335,23 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) campaign.OrderSt
 				put(rt, k, rapid.Bool().Draw(rt, "fail"), func(tx campaign.OrderTx) error { return tx.PutReturn(r) }, func() { md.returns[r.Key] = r })
 			},
 			"": func(rt *rapid.T) {
-				// The invariant: every account record agrees with the model (the actions
-				// check the records they touch in full).
+				// The invariant: the account listing agrees with the model (the actions check
+				// the records they touch in full).
 				err := s.View(ctx, func(tx campaign.OrderReadTx) error {
-					var errs []error
-					for _, k := range []loyalty.AccountID{"a", "b"} {
-						a, err := tx.Account(k)
-						errs = append(errs, same(md.accounts, k, a, err))
+					list, err := tx.Accounts("", 10)
+					if err != nil {
+						return err
 					}
-					return errors.Join(errs...)
+					var want []campaign.AccountRecord
+					for _, k := range []loyalty.AccountID{"a", "b"} {
+						if a, ok := md.accounts[k]; ok {
+							want = append(want, a)
+						}
+					}
+					if d := cmp.Diff(want, list, cmpopts.EquateEmpty()); d != "" {
+						return fmt.Errorf("account listing differs from the model (-model +store):\n%s", d)
+					}
+					return nil
 				})
 				if err != nil {
 					rt.Fatal(err)
