@@ -113,6 +113,12 @@
 // run periodically, makes conversions final and credits their points rewards
 // ([Engine.GrantReferral], keyed by the grant's ID); other rewards are returned to the caller.
 //
+// # Periodic codes
+//
+// [Engine.IssueCodes] issues a promo family's periodic codes (its Issuance schedule) to the
+// accounts the engine knows, each with its latest purchase, so that only recent buyers
+// receive them; [Engine.Buyers] lists those accounts.
+//
 // # Stores
 //
 // [Stores] holds one store per domain package and the engine's [OrderStore];
