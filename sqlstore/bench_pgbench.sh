@@ -16,6 +16,13 @@ cd "$(dirname "$0")"
 # The same server, another database: replace the URI's path.
 scratch="loyalty_pgbench_scratch"
 scratch_dsn="$(printf '%s' "$LOYALTY_PG_DSN" | sed -E "s#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\\1/$scratch#")"
+case "$scratch_dsn" in
+*"/$scratch" | *"/$scratch?"*) ;;
+*)
+	echo "bench_pgbench.sh: LOYALTY_PG_DSN must be a postgres:// URI (got a form this script cannot point at a scratch database)" >&2
+	exit 1
+	;;
+esac
 PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -q "$LOYALTY_PG_DSN" -c "DROP DATABASE IF EXISTS $scratch" -c "CREATE DATABASE $scratch" >/dev/null
 trap 'PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -q "$LOYALTY_PG_DSN" -c "DROP DATABASE IF EXISTS $scratch" >/dev/null 2>&1 || true' EXIT
 
