@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -751,6 +753,89 @@ func TestTierBatchReviewMatchesMemory(t *testing.T) {
 		got := tierScenario(t, s, n)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s differs from the memory store (-memory +%s):\n%.3000s", d.dialect, d.dialect, diff)
+		}
+	})
+}
+
+// TestTierSeveralInstances runs the tier service on several separate connection pools, as
+// separate application instances would: every instance records the same purchases under
+// the same keys (a retrying caller reaching another instance) while batch reviews run on
+// all of them. Each purchase counts once, every retry gets the first result, and every
+// instance sees the same state.
+func TestTierSeveralInstances(t *testing.T) {
+	const instances, accounts, purchases = 4, 3, 24
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, tierMSK)
+	eachDB(t, func(t *testing.T, d testDB) {
+		openTierDB(t, d)
+		svcs := make([]*tier.Service, instances)
+		for i := range svcs {
+			db := mustOpen(t, d) // a separate pool, as another application instance would have
+			db.SetMaxOpenConns(3)
+			svc, err := tier.NewService(NewTierStore(db, d.dialect), tier.Config{Ladder: tierTestLadder(), Location: tierMSK,
+				Clock: loyalty.NewManualClock(at), BatchSize: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svcs[i] = svc
+		}
+		id := func(k int) loyalty.AccountID { return loyalty.AccountID(fmt.Sprint("acct-", k%accounts)) }
+		for k := range accounts {
+			if _, err := svcs[k%instances].Enroll(tierCtx, id(k), at.AddDate(0, -2, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		results := make([][]tier.Status, instances)
+		var wg sync.WaitGroup
+		for inst := range instances {
+			results[inst] = make([]tier.Status, purchases)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				for _, k := range rand.New(rand.NewPCG(uint64(inst), 9)).Perm(purchases) {
+					st, err := svcs[inst].Record(tierCtx, id(k), at.AddDate(0, 0, -1-k), tier.Amount{Spend: tierRUB("400")}, loyalty.IdempotencyKey(fmt.Sprint("order-", k)))
+					if err != nil {
+						t.Errorf("instance %d: Record %d: %v", inst, k, err)
+						return
+					}
+					results[inst][k] = st
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if _, err := svcs[inst].ReviewAll(tierCtx, at); err != nil {
+					t.Errorf("instance %d: ReviewAll: %v", inst, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		for inst := 1; inst < instances; inst++ {
+			if diff := cmp.Diff(results[0], results[inst]); diff != "" {
+				t.Errorf("instance %d got other results for the same keys (-instance 0 +instance %d):\n%s", inst, inst, diff)
+			}
+		}
+		var want []tier.Account
+		for inst, svc := range svcs {
+			var got []tier.Account
+			total := int64(0)
+			for k := range accounts {
+				a, err := svc.Account(tierCtx, id(k))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, a)
+				total += a.History.Sum(-1<<31, 1<<31-1)
+			}
+			if total != purchases*40000 {
+				t.Errorf("instance %d: %d kopeks recorded in all, want %d (each purchase once)", inst, total, purchases*40000)
+			}
+			if inst == 0 {
+				want = got
+			} else if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("instance %d sees another state (-instance 0 +instance %d):\n%s", inst, inst, diff)
+			}
 		}
 	})
 }
