@@ -74,27 +74,33 @@ func Invalid(field string, value any, reason string) error {
 	return e
 }
 
-// InField prefixes the field path of every [*FieldError] inside err (including errors
-// joined with [errors.Join]) with prefix, so that a nested value's errors read as paths of
-// the enclosing value: InField("lines[2]", err) turns "quantity: …" into
-// "lines[2].quantity: …". Other errors are returned unchanged; nil stays nil.
+// InField prefixes the field path of every [*FieldError] inside err with prefix, so that a
+// nested value's errors read as paths of the enclosing value: InField("lines[2]", err) turns
+// "quantity: …" into "lines[2].quantity: …". It looks through errors joined with
+// [errors.Join] and through single wrappers such as fmt.Errorf("tier: %w", err): a wrapper
+// around field errors is dropped, since the path now says where the problem is. Errors
+// without a field are returned unchanged; nil stays nil.
 func InField(prefix string, err error) error {
 	if err == nil || prefix == "" {
 		return err
 	}
-	var fe *FieldError
-	if errors.As(err, &fe) && err == error(fe) {
-		c := *fe
-		c.Field = joinPath(prefix, fe.Field)
+	switch e := err.(type) {
+	case *FieldError:
+		c := *e
+		c.Field = joinPath(prefix, e.Field)
 		return &c
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs := j.Unwrap()
+	case interface{ Unwrap() []error }:
+		errs := e.Unwrap()
 		out := make([]error, len(errs))
-		for i, e := range errs {
-			out[i] = InField(prefix, e)
+		for i, x := range errs {
+			out[i] = InField(prefix, x)
 		}
 		return errors.Join(out...)
+	case interface{ Unwrap() error }:
+		var fe *FieldError
+		if inner := e.Unwrap(); inner != nil && errors.As(inner, &fe) {
+			return InField(prefix, inner)
+		}
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package loyalty_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +240,16 @@ func TestInFieldPrefixesNestedErrors(t *testing.T) {
 	if loyalty.InField("x", nil) != nil {
 		t.Error("InField(nil) != nil")
 	}
+	wrapped := fmt.Errorf("tier: %w", errors.Join(loyalty.Invalid("levels[1].threshold", "5", "must increase"), loyalty.Invalid("window", nil, "is required")))
+	got = loyalty.InField("tiers", wrapped).Error()
+	want = "tiers.levels[1].threshold: must increase (got 5)\ntiers.window: is required"
+	if got != want {
+		t.Errorf("InField through a wrapper = %q, want %q", got, want)
+	}
+	plain := fmt.Errorf("tier: %w", loyalty.ErrNotFound)
+	if loyalty.InField("tiers", plain) != plain {
+		t.Error("InField changed an error that holds no field")
+	}
 }
 
 func TestOrderValidateDoesNotAllocateWhenValid(t *testing.T) {
@@ -246,5 +257,18 @@ func TestOrderValidateDoesNotAllocateWhenValid(t *testing.T) {
 	o.Lines[0].UnitCost = loyalty.Price{} // unknown costs must not cost an error value each
 	if n := testing.AllocsPerRun(100, func() { _ = o.Validate() }); n != 0 {
 		t.Errorf("Validate of a valid order allocates %v times", n)
+	}
+}
+
+func TestPriceFromMicros(t *testing.T) {
+	p, err := loyalty.PriceFromMicros(355500, rub)
+	if err != nil || p != loyalty.MustPrice("0.3555", "RUB") {
+		t.Errorf("PriceFromMicros = %v, %v", p, err)
+	}
+	if _, err := loyalty.PriceFromMicros(1, loyalty.Currency{}); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("without currency: %v", err)
+	}
+	if _, err := loyalty.PriceFromMicros(-1<<63, rub); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("MinInt64: %v", err)
 	}
 }

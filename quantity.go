@@ -151,6 +151,18 @@ func MustPrice(amount, currency string) Price {
 	return p
 }
 
+// PriceFromMicros returns the price of micros millionths of a major unit of cur:
+// PriceFromMicros(355500, rub) is 0.3555 RUB.
+func PriceFromMicros(micros int64, cur Currency) (Price, error) {
+	if cur.IsZero() {
+		return Price{}, Invalid("currency", nil, "is required")
+	}
+	if micros == -micros && micros != 0 { // math.MinInt64
+		return Price{}, Invalid("price", micros, "is out of range")
+	}
+	return Price{micros: micros, cur: cur}, nil
+}
+
 // PriceOf returns m as a price per unit.
 func PriceOf(m Money) (Price, error) {
 	v, ok := mulDivRound(m.units, int64(pow10[fixedScale-m.cur.Digits()]), 1, Down)
