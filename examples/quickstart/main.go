@@ -1,17 +1,30 @@
-// Command quickstart is the smallest tour of loyaltykit's vocabulary: an order with a
-// fractional quantity and a price with more digits than the currency, its exact totals, a
-// 5% discount spread over the lines so that the parts add up to the kopek, and the errors a
-// bad order gets.
+// Command quickstart is the smallest real integration of loyaltykit, short enough to copy
+// into a shop's checkout: one declared campaign.Program, an engine over in-memory stores,
+// and the three calls every integration makes.
+//
+//  1. Evaluate an order: a dry run that writes nothing and says what the order gets (here a
+//     5% personal discount once the customer's purchases reach 10,000 RUB, and 1 bonus point
+//     per full 100 RUB paid);
+//  2. print the quote's plain-language explanation (what a shop shows a customer or a
+//     support desk);
+//  3. Commit it exactly once under an idempotency key (sending it again changes nothing);
+//  4. Return part of the order: the points it earned on the returned goods are taken back
+//     and the returned amount no longer counts towards the personal discount;
+//  5. read the balances afterwards.
 //
 // Run it from the repository root:
 //
 //	go run ./examples/quickstart
 //
-// It will grow into the full evaluate → commit → return integration once the campaign
-// package lands.
+// The clock is fixed, so the output is the same on every run. In a shop, leave
+// campaign.Config empty (the system clock) and replace campaign.MemoryStores with stores from
+// the sqlstore module.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,84 +33,126 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/campaign"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	err := run(os.Stdout, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer) error {
+// program is the shop's whole loyalty program as one value. It could equally be read from
+// JSON with campaign.LoadProgram.
+func program() campaign.Program {
+	rub := loyalty.MustCurrency("RUB")
+	return campaign.Program{
+		ID: "shop", Currency: rub, TimeZone: "Europe/Moscow",
+		// A personal discount: 5% once the customer's purchases, this order included,
+		// reach 10,000 RUB.
+		Discounts: discount.Policy{Currency: rub, Stacking: discount.Additive, Discounts: []discount.Discount{{
+			ID: "personal", Name: "personal discount", Kind: discount.Cumulative, Scope: discount.Scope{All: true},
+			Accumulation: discount.Accumulation{IncludeCurrentOrder: true},
+			Tiers:        []discount.Tier{{From: loyalty.MustMoney("10000", "RUB"), Percent: decimal.NewFromInt(5)}},
+		}}},
+		// 1 point per full 100 RUB paid after discounts.
+		Earning: points.Rules{Rates: []points.Rate{{Points: 1, Per: decimal.NewFromInt(100)}}},
+		// A point pays 1 RUB, at most 20% of an order.
+		Redemption: points.Redemption{Currency: rub, PointValue: decimal.NewFromInt(1), MaxShare: decimal.RequireFromString("0.2")},
+	}
+}
+
+// run tells the story on w. args are the command-line arguments without the program name;
+// quickstart takes none.
+func run(w io.Writer, args []string) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(w)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	ctx := context.Background()
+	clock := loyalty.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	eng, err := campaign.New(program(), campaign.MemoryStores(), campaign.Config{Clock: clock})
+	if err != nil {
+		return err
+	}
+
+	// 1. An order arrives from the checkout.
 	order := loyalty.Order{
-		ID:       "order-42",
-		Account:  "acme-logistics",
-		Buyer:    "acme-logistics/petrova",
-		Currency: loyalty.MustCurrency("RUB"),
-		PlacedAt: time.Date(2026, 11, 2, 10, 30, 0, 0, time.UTC),
+		ID: "order-42", Account: "acme", Currency: loyalty.MustCurrency("RUB"), PlacedAt: clock.Now(),
 		Lines: []loyalty.Line{
-			{SKU: "bolt-m8", Category: "fasteners", Quantity: loyalty.MustQuantity("1000"),
-				UnitPrice: loyalty.MustPrice("0.3555", "RUB"), UnitCost: loyalty.MustPrice("0.21", "RUB")},
-			{SKU: "diesel", Category: "fuel", Quantity: loyalty.MustQuantity("40.25"),
-				UnitPrice: loyalty.MustPrice("52.99", "RUB"), UnitCost: loyalty.MustPrice("47.10", "RUB")},
-			{SKU: "drill-x2", Category: "tools", Quantity: loyalty.MustQuantity("2"),
-				UnitPrice: loyalty.MustPrice("8999.90", "RUB"), UnitCost: loyalty.MustPrice("6100", "RUB")},
+			{SKU: "drill", Category: "tools", Quantity: loyalty.MustQuantity("2"),
+				UnitPrice: loyalty.MustPrice("12500", "RUB"), UnitCost: loyalty.MustPrice("9000", "RUB")},
+			{SKU: "bits", Category: "tools", Quantity: loyalty.MustQuantity("10"),
+				UnitPrice: loyalty.MustPrice("99.90", "RUB"), UnitCost: loyalty.MustPrice("60", "RUB")},
 		},
 	}
-	if err := order.Validate(); err != nil {
-		return err
-	}
-	totals, err := order.LineTotals()
+	q, err := eng.Evaluate(ctx, order, campaign.EvaluateOptions{})
 	if err != nil {
 		return err
 	}
-	subtotal, err := order.Subtotal()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "Order %s for %s, %d lines:\n", order.ID, order.Account, len(order.Lines))
-	for i, l := range order.Lines {
-		fmt.Fprintf(w, "  %-9s %8s × %-12s = %s\n", l.SKU, l.Quantity, l.UnitPrice, totals[i])
-	}
-	fmt.Fprintf(w, "Subtotal: %s\n", subtotal)
 
-	// A 5% order discount, rounded once, then spread over the lines by their value.
-	discount, err := subtotal.MulRate(decimal.RequireFromString("0.05"), loyalty.HalfUp)
+	// 2. What the order gets, in plain words.
+	fmt.Fprintln(w, "1. Evaluate (a dry run, nothing written):")
+	fmt.Fprint(w, q.Explain())
+
+	// 3. The customer pays: commit the quote under a key the ERP can retry with.
+	r, err := eng.Commit(ctx, q, "commit-order-42")
 	if err != nil {
 		return err
 	}
-	weights := make([]int64, len(totals))
-	for i, t := range totals {
-		weights[i] = t.MinorUnits()
-	}
-	parts, err := discount.Allocate(weights)
+	acme := points.ForAccount("acme")
+	fmt.Fprintf(w, "\n2. Commit: %d points credited to acme.\n", r.Earned(acme))
+	again, err := eng.Commit(ctx, q, "commit-order-42")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "5%% discount: %s, per line %v\n", discount, parts)
-
-	// Margin before and after the discount.
-	cost := loyalty.Zero(order.Currency)
-	for _, l := range order.Lines {
-		c, err := l.TotalCost()
-		if err != nil {
-			return err
-		}
-		if cost, err = cost.Add(c); err != nil {
-			return err
-		}
+	fmt.Fprintf(w, "   The same commit sent again: replayed=%t, still %d points.\n", again.Replayed, again.Earned(acme))
+	clock.Advance(time.Hour)
+	if err := balances(ctx, w, eng, "acme"); err != nil {
+		return err
 	}
-	before, _ := subtotal.Sub(cost)
-	netRevenue, _ := subtotal.Sub(discount)
-	after, _ := netRevenue.Sub(cost)
-	given := discount.Decimal().DivRound(before.Decimal(), 4).Shift(2)
-	fmt.Fprintf(w, "Gross profit: %s before, %s after: the 5%% discount gives away %s%% of the profit.\n",
-		before, after, given.StringFixed(2))
 
-	// Bad input is an error naming the field, never a panic.
-	bad := order
-	bad.Lines = []loyalty.Line{{SKU: "diesel", Quantity: loyalty.MustQuantity("-5"), UnitPrice: loyalty.MustPrice("52.99", "USD")}}
-	fmt.Fprintf(w, "A bad order is refused:\n%v\n", bad.Validate())
+	// 4. A week later one drill comes back.
+	clock.Advance(7 * 24 * time.Hour)
+	ret, err := eng.Return(ctx, "order-42", []loyalty.ReturnLine{{Line: 0, Quantity: loyalty.MustQuantity("1")}}, "return-order-42-1")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n3. Return of 1 drill: %s paid back, %d points taken back.\n",
+		ret.Plan.Paid, ret.Points[0].Points(points.KindReverse))
+
+	// 5. The balances afterwards.
+	return balances(ctx, w, eng, "acme")
+}
+
+// balances prints the account's points and what its personal discount counts.
+func balances(ctx context.Context, w io.Writer, eng *campaign.Engine, account loyalty.AccountID) error {
+	holder := points.ForAccount(account)
+	b, err := eng.Points().Balance(ctx, holder)
+	if err != nil {
+		return err
+	}
+	acct, err := eng.Account(ctx, account)
+	if err != nil {
+		return err
+	}
+	spend, _, err := acct.History.Accumulated(discount.Accumulation{}, eng.Clock().Now(), eng.Program().Currency)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   Balance: %d points available (%d earned, %d taken back by returns); purchases counted for the personal discount: %s.\n",
+		b.Available, b.Earned, b.Reversed, spend)
 	return nil
 }
