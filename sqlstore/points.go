@@ -436,10 +436,15 @@ func (t pointsReadTx) OpenLots(h points.Holder) ([]points.Lot, error) {
 }
 
 func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
-	var after int64
+	// Pages in the order of the partial index points_lots_open, so that only open lots are
+	// read: the first page from the start, the next ones after the last lot read.
+	const page = `SELECT id, ` + pointsLotColumns + ` FROM points_lots
+		WHERE remaining > 0 %s ORDER BY holder_kind, holder_id, expires, earned_at, id LIMIT %d`
+	first := fmt.Sprintf(page, "", pointsPage)
+	next := fmt.Sprintf(page, "AND (holder_kind, holder_id, expires, earned_at, id) > ($1, $2, $3, $4, $5)", pointsPage)
+	q, args := first, []any(nil)
 	for {
-		page, err := pointsQueryAll(t, `SELECT id, `+pointsLotColumns+` FROM points_lots
-			WHERE remaining > 0 AND id > $1 ORDER BY id LIMIT `+strconv.Itoa(pointsPage), pointsScanLot, after)
+		page, err := pointsQueryAll(t, q, pointsScanLot, args...)
 		if err != nil {
 			return pointsDBError("read open lots", err)
 		}
@@ -451,7 +456,8 @@ func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
 		if len(page) < pointsPage {
 			return nil
 		}
-		after = int64(page[len(page)-1].ID)
+		last := pointsLotArgs(page[len(page)-1])
+		q, args = next, []any{last[0], last[1], last[7], last[5], int64(page[len(page)-1].ID)} // kind, id, expires, earned_at, id
 	}
 }
 
@@ -551,10 +557,13 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 	// Stored times are whole microseconds: at >= from is at >= from rounded up, at < to is
 	// at < to rounded up.
 	lo, hi := pointsCeilMicros(from), pointsCeilMicros(to)
-	var after int64 = math.MinInt64
+	// Pages in the order of the index points_entries_at: the first from lo, the next ones
+	// after the last entry read.
+	first := pointsEntrySelect + ` WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT ` + strconv.Itoa(pointsPage)
+	next := pointsEntrySelect + ` WHERE (at, id) > ($1, $3) AND at < $2 ORDER BY at, id LIMIT ` + strconv.Itoa(pointsPage)
+	q, args := first, []any{lo, hi}
 	for {
-		page, err := pointsQueryAll(t, pointsEntrySelect+` WHERE at >= $1 AND at < $2 AND id > $3 ORDER BY id LIMIT `+strconv.Itoa(pointsPage),
-			pointsScanEntry, lo, hi, after)
+		page, err := pointsQueryAll(t, q, pointsScanEntry, args...)
 		if err != nil {
 			return pointsDBError("read entries by time", err)
 		}
@@ -566,7 +575,8 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 		if len(page) < pointsPage {
 			return nil
 		}
-		after = int64(page[len(page)-1].ID)
+		last := page[len(page)-1]
+		q, args = next, []any{last.At.UnixMicro(), hi, int64(last.ID)}
 	}
 }
 

@@ -515,3 +515,96 @@ func TestPointsStoreLocksInOneOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPointsStoreVisitsEveryRow: Accounts, AllOpenLots and EntriesBetween read in pages of
+// pointsPage rows; they visit every row exactly once across page boundaries (rows that tie
+// on time included) and stop when the callback says so.
+func TestPointsStoreVisitsEveryRow(t *testing.T) {
+	const n = 2*pointsPage + 7
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		s := NewPointsStore(db, d.dialect)
+		err := s.Update(pointsCtx, func(tx points.Tx) error {
+			for i := range n {
+				h := points.ForAccount(loyalty.AccountID(strconv.Itoa(i % 300)))
+				if i%2 == 1 {
+					h = points.ForBuyer(loyalty.BuyerID(strconv.Itoa(i)))
+				}
+				if err := tx.PutAccount(points.Account{Holder: h, Earned: points.Points(i)}); err != nil {
+					return err
+				}
+				at := pointsT0.Add(time.Duration(i/3) * time.Second) // three entries and lots per instant
+				if _, err := tx.InsertLot(points.Lot{Holder: h, EarnedAt: at, Amount: 1, Remaining: points.Points(i % 2)}); err != nil {
+					return err
+				}
+				if _, err := tx.AppendEntry(points.Entry{Holder: h, Kind: points.KindCredit, Points: points.Points(i), At: at}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(pointsCtx, func(tx points.ReadTx) error {
+			accounts := map[points.Holder]int{}
+			if err := tx.Accounts(func(a points.Account) bool { accounts[a.Holder]++; return true }); err != nil {
+				return err
+			}
+			if want := 150 + n/2; len(accounts) != want { // even i: 150 accounts (i % 300 is even); odd i: a buyer each
+				t.Errorf("Accounts visited %d holders, want %d", len(accounts), want)
+			}
+			for h, k := range accounts {
+				if k != 1 {
+					t.Errorf("Accounts visited %s %d times", h, k)
+				}
+			}
+			lots := map[points.LotID]int{}
+			if err := tx.AllOpenLots(func(l points.Lot) bool { lots[l.ID]++; return true }); err != nil {
+				return err
+			}
+			if len(lots) != n/2 {
+				t.Errorf("AllOpenLots visited %d lots, want %d", len(lots), n/2)
+			}
+			for id, k := range lots {
+				if k != 1 {
+					t.Errorf("AllOpenLots visited lot %d %d times", id, k)
+				}
+			}
+			var sum points.Points
+			seen := map[points.EntryID]bool{}
+			from, to := pointsT0.Add(time.Second), pointsT0.Add(time.Duration(n/3)*time.Second) // entries 3 .. 3*(n/3)-1
+			if err := tx.EntriesBetween(from, to, func(e points.Entry) bool {
+				if seen[e.ID] {
+					t.Errorf("EntriesBetween visited entry %d twice", e.ID)
+				}
+				seen[e.ID] = true
+				sum += e.Points
+				return true
+			}); err != nil {
+				return err
+			}
+			last := 3*(n/3) - 1
+			if want := points.Points((3 + last) * (last - 2) / 2); sum != want || len(seen) != last-2 {
+				t.Errorf("EntriesBetween visited %d entries of %d points, want %d of %d", len(seen), sum, last-2, want)
+			}
+			visits := 0
+			stop := func() bool { visits++; return visits < pointsPage+1 }
+			if err := tx.EntriesBetween(from, to, func(points.Entry) bool { return stop() }); err != nil || visits != pointsPage+1 {
+				t.Errorf("EntriesBetween went on after false: %d visits, %v", visits, err)
+			}
+			visits = 0
+			if err := tx.Accounts(func(points.Account) bool { return stop() }); err != nil || visits != pointsPage+1 {
+				t.Errorf("Accounts went on after false: %d visits, %v", visits, err)
+			}
+			visits = 0
+			if err := tx.AllOpenLots(func(points.Lot) bool { return stop() }); err != nil || visits != pointsPage+1 {
+				t.Errorf("AllOpenLots went on after false: %d visits, %v", visits, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

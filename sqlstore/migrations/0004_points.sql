@@ -92,8 +92,8 @@ CREATE TABLE points_entries (
 -- Entries: a holder's history by position.
 CREATE UNIQUE INDEX points_entries_history ON points_entries (holder_kind, holder_id, pos);
 
--- EntriesBetween: entries by time (settlement, reports).
-CREATE INDEX points_entries_at ON points_entries (at);
+-- EntriesBetween: entries by time (settlement, reports), read in pages.
+CREATE INDEX points_entries_at ON points_entries (at, id);
 
 -- One row per (holder, order): what the order did to the holder's points. lines and
 -- redeemed are JSON arrays (quantities as exact decimal strings).
