@@ -1,0 +1,73 @@
+package campaign_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/loyaltykit/loyalty/campaign"
+	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/tier"
+)
+
+// simDiscount is a cumulative discount program: 5 % on every order (the ladder's first step
+// is reached by any order, which counts), 7 % once the account's lifetime purchases reach
+// 200,000, and a three-level tier ladder on spend in a rolling 3 months, reviewed monthly,
+// whose levels give no benefits of their own (they show the distribution).
+func simDiscount() campaign.Program {
+	return campaign.Program{
+		ID: "cumulative-5", Currency: rub, TimeZone: "Europe/Moscow",
+		Tiers: simLadder(),
+		Discounts: discount.Policy{
+			Currency: rub, Stacking: discount.Additive,
+			Discounts: []discount.Discount{{
+				ID: "cumulative", Kind: discount.Cumulative, Scope: discount.Scope{All: true},
+				Accumulation: discount.Accumulation{IncludeCurrentOrder: true},
+				Tiers:        []discount.Tier{{From: m("0.01"), Percent: d("5")}, {From: m("200000"), Percent: d("7")}},
+			}},
+		},
+	}
+}
+
+// simBonus is the bonus program of the same nominal rate: 5 % of the price paid as points
+// worth 1 RUB each, active after 14 days, expiring 6 months after they were earned; points
+// may pay up to half of an order. Same tier ladder.
+func simBonus() campaign.Program {
+	return campaign.Program{
+		ID: "bonus-5", Currency: rub, TimeZone: "Europe/Moscow",
+		Tiers:      simLadder(),
+		Earning:    points.Rules{Rates: []points.Rate{{ShareOfPrice: d("0.05")}}, PendingDays: 14, Expiry: points.Expiry{Months: 6}},
+		Redemption: points.Redemption{Currency: rub, PointValue: d("1"), MaxShare: d("0.5")},
+	}
+}
+
+func simLadder() *tier.Ladder {
+	return &tier.Ladder{
+		Currency: rub,
+		Levels: []tier.Level{
+			{Name: "Base"},
+			{Name: "Silver", Threshold: tier.Amount{Spend: m("50000")}},
+			{Name: "Gold", Threshold: tier.Amount{Spend: m("150000")}},
+		},
+		Window: tier.Window{Kind: tier.Rolling, Months: 3},
+		Review: tier.ReviewPolicy{UpgradeEvery: "month", DowngradeEvery: "month"},
+	}
+}
+
+func generate(t testing.TB, opt campaign.GenerateOptions) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := campaign.GenerateHistory(&b, opt); err != nil {
+		t.Fatalf("GenerateHistory: %v", err)
+	}
+	return b.Bytes()
+}
+
+func TestSimulateSmoke(t *testing.T) {
+	h := generate(t, campaign.GenerateOptions{Seed: 1, Orders: 300, Accounts: 40, ReturnPercent: 10, OneTimePercent: 30})
+	rep, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{}, simDiscount(), simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rep.String())
+}
