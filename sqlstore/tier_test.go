@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -54,8 +55,10 @@ func emptyTierTables(t testing.TB, db *sql.DB) {
 const tierRaceChecks = 2
 
 func TestTierStoreConformance(t *testing.T) {
+	f := flag.Lookup("rapid.checks")
+	chosen := f == nil || f.Value.String() != f.DefValue || os.Getenv("RAPID_CHECKS") != ""
 	refLimitRapidChecks(t) // restores the default when the test ends
-	if f := flag.Lookup("rapid.checks"); refRace && f != nil && f.Value.String() == strconv.Itoa(refRaceChecks) {
+	if refRace && !chosen {
 		f.Value.Set(strconv.Itoa(tierRaceChecks))
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
