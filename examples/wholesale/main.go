@@ -157,6 +157,7 @@ func run(w io.Writer, args []string) error {
 	var buyers []loyalty.BuyerID
 	var explained []campaign.Quote
 	var last campaign.Quote
+	sum := struct{ subtotal, discount, before, after loyalty.Money }{loyalty.Zero(rub), loyalty.Zero(rub), loyalty.Zero(rub), loyalty.Zero(rub)}
 	for _, s := range steps {
 		clock.Advance(s.after)
 		o := loyalty.Order{ID: s.id, Account: s.account, Buyer: s.buyer, Currency: rub, PlacedAt: clock.Now(), Lines: s.lines}
@@ -173,6 +174,17 @@ func run(w io.Writer, args []string) error {
 			explained = append(explained, q)
 		}
 		last = q
+		for _, p := range []struct {
+			to  *loyalty.Money
+			add loyalty.Money
+		}{
+			{&sum.subtotal, q.Totals.Subtotal}, {&sum.discount, q.Totals.Discount},
+			{&sum.before, q.Margin.Before}, {&sum.after, q.Margin.AfterDiscounts},
+		} {
+			if *p.to, err = p.to.Add(p.add); err != nil {
+				return err
+			}
+		}
 		if s.account == "stroymir" {
 			if _, ok := byBuyer[s.buyer]; !ok {
 				buyers = append(buyers, s.buyer)
@@ -183,6 +195,16 @@ func run(w io.Writer, args []string) error {
 			}
 		}
 	}
+
+	// What the program cost the seller, measured against profit rather than price.
+	given, err := sum.before.Sub(sum.after)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nWhat it cost the seller: %s of discounts on %s of sales (%s%%).\n",
+		sum.discount, sum.subtotal, percent(sum.discount, sum.subtotal))
+	fmt.Fprintf(w, "On the lines with a known cost the gross profit fell from %s to %s:\n", sum.before, sum.after)
+	fmt.Fprintf(w, "the discounts gave away %s, %s%% of the profit.\n", given, percent(given, sum.before))
 
 	fmt.Fprintln(w, "\nOne company, several buyers: what each bought for stroymir")
 	for _, b := range buyers {
@@ -204,6 +226,11 @@ func run(w io.Writer, args []string) error {
 	fmt.Fprintf(w, "\nAt the checkout of order %s the portal offers deferred payment: %t; a personal manager: %t.\n",
 		last.Order.ID, last.Tier.Benefits.HasPerk("deferred payment"), last.Tier.Benefits.HasPerk("personal manager"))
 	return nil
+}
+
+// percent returns part/whole in percent, rounded half-up to two decimals.
+func percent(part, whole loyalty.Money) string {
+	return part.Decimal().DivRound(whole.Decimal(), 4).Shift(2).StringFixed(2)
 }
 
 // benefits says what a level gives in words.

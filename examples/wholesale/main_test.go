@@ -26,6 +26,11 @@ import (
 //     (no cost): 112,900. Cumulative 10% = 10,000 + 1,290 = 11,290; Gold 5% = 5,000 + 645 =
 //     5,645; 16,935 off, 95,965 to pay. The pumps' floor 83,600 is below 85,000. Profit over
 //     the pumps: 24,000 before, 24,000 − 15,000 = 9,000 after; the hoses' is unknown.
+//   - In all: list prices 22,000 + 106,650 + 50,000 + 22,000 + 400,000 + 112,900 = 713,550;
+//     discounts 2,200 + 7,650 + 6,000 + 2,640 + 48,000 + 16,935 = 83,425 = 11.6915…% → 11.69%.
+//     Gross profit over the costed lines: 6,000 + 16,650 + 12,000 + 6,000 + 80,000 + 24,000 =
+//     144,650 before; 3,800 + 9,000 + 6,000 + 3,360 + 32,000 + 9,000 = 63,160 after; the
+//     81,490 given away is 56.336…% → 56.34% of it.
 //   - Buyers of stroymir: petrova 19,800 + 44,000 + 95,965 = 159,765; ivanov 99,000; sidorov
 //     352,000.
 const want = `A wholesaler's program
@@ -43,6 +48,10 @@ const want = `A wholesaler's program
   2026-03-14 o-4   kraft/orlov         22000.00 RUB   2640.00 RUB   19360.00 RUB  Bronze  personal terms: 12% from the first order
   2026-03-24 o-5   stroymir/sidorov   400000.00 RUB  48000.00 RUB  352000.00 RUB  Silver  a big order lifts the company to Gold
   2026-03-25 o-6   stroymir/petrova   112900.00 RUB  16935.00 RUB   95965.00 RUB  Gold    Gold: 5% + 10%, and the perks
+
+What it cost the seller: 83425.00 RUB of discounts on 713550.00 RUB of sales (11.69%).
+On the lines with a known cost the gross profit fell from 144650.00 RUB to 63160.00 RUB:
+the discounts gave away 81490.00 RUB, 56.34% of the profit.
 
 One company, several buyers: what each bought for stroymir
   stroymir/petrova   159765.00 RUB
