@@ -2,6 +2,8 @@ package campaign_test
 
 import (
 	"bytes"
+	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/loyaltykit/loyalty/campaign"
@@ -63,11 +65,29 @@ func generate(t testing.TB, opt campaign.GenerateOptions) []byte {
 	return b.Bytes()
 }
 
-func TestSimulateSmoke(t *testing.T) {
-	h := generate(t, campaign.GenerateOptions{Seed: 1, Orders: 300, Accounts: 40, ReturnPercent: 10, OneTimePercent: 30})
-	rep, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{}, simDiscount(), simBonus())
-	if err != nil {
-		t.Fatal(err)
+func BenchmarkSimulate(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
+			h := generate(b, campaign.GenerateOptions{Seed: 7, Orders: n, ReturnPercent: 5, OneTimePercent: 20})
+			b.ReportAllocs()
+			var peak uint64
+			var ms runtime.MemStats
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{
+					ProgressEvery: 1000,
+					Progress: func(int) {
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse)
+					},
+				}, simDiscount(), simBonus())
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
 	}
-	t.Log(rep.String())
 }
