@@ -10,12 +10,12 @@ import (
 )
 
 // BenchmarkEvaluate evaluates an order of the reference program (3 tiers, a cumulative
-// discount ladder, one promo code, category earn rates) for an account at Silver with a
-// purchase history, with the code entered and points to redeem.
+// discount ladder, 5 campaigns, one promo code, category earn rates) for an account at
+// Silver with a purchase history, with the code entered and points to redeem.
 func BenchmarkEvaluate(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			e, clock, _ := newHooked(b, reference())
+			e, clock, _ := newHooked(b, referenceCampaigns())
 			credit(b, e, "acme", 5000)
 			for i := 0; i < 5; i++ {
 				clock.Advance(time.Hour)
@@ -33,7 +33,13 @@ func BenchmarkEvaluate(b *testing.B) {
 			o.Codes = []string{"SAVE10"}
 			opt := campaign.EvaluateOptions{RedeemPoints: 100}
 			q := evaluate(b, e, o, opt)
-			if q.Tier.Name != "Silver" || !q.Codes[0].Accepted || q.Redemption.Applied != 100 {
+			applied := 0
+			for _, c := range q.Campaigns {
+				if c.Applied {
+					applied++
+				}
+			}
+			if q.Tier.Name != "Silver" || !q.Codes[0].Accepted || q.Redemption.Applied != 100 || len(q.Campaigns) != 5 || applied < 4 {
 				b.Fatalf("unexpected quote: tier %s, code %+v, redemption %+v", q.Tier.Name, q.Codes[0], q.Redemption)
 			}
 			b.ReportAllocs()
@@ -70,4 +76,26 @@ func BenchmarkCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// referenceCampaigns is the reference program with five campaigns running on t0 (2 March
+// 2026): 3 % off tools (a money budget), points ×2 for Silver and Gold (uses budgets), 100
+// points on orders from 5,000, a gift in the week before 8 March, and a 1-in-4 instant win
+// of 50 points.
+func referenceCampaigns() campaign.Program {
+	p := reference()
+	spring := campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"}
+	p.Campaigns = []campaign.Campaign{
+		{ID: "tools-week", Priority: 2, Schedule: spring, Conditions: campaign.Conditions{Categories: []loyalty.CategoryID{"tools"}},
+			Actions: []campaign.Action{{Kind: campaign.ActionDiscount, Percent: d("3")}}, Budget: campaign.Budget{Money: m("1000000")}},
+		{ID: "double-points", Priority: 1, Schedule: spring, Audience: campaign.Audience{Tiers: []string{"Silver", "Gold"}},
+			Actions: []campaign.Action{{Kind: campaign.ActionMultiplier, Multiplier: d("2")}}, Budget: campaign.Budget{Uses: 100000, PerAccount: 1000}},
+		{ID: "big-order", Schedule: spring, Conditions: campaign.Conditions{MinAmount: m("5000")},
+			Actions: []campaign.Action{{Kind: campaign.ActionPoints, Points: 100}}},
+		{ID: "womens-day", Schedule: campaign.Schedule{Holidays: []campaign.Date{"2026-03-08"}, DaysBefore: 7},
+			Actions: []campaign.Action{{Kind: campaign.ActionPerk, Perk: "flowers", Value: m("100")}}},
+		{ID: "lucky", Schedule: spring, Chance: &campaign.Chance{Wins: 1, OutOf: 4, Seed: 1},
+			Actions: []campaign.Action{{Kind: campaign.ActionPoints, Points: 50}}},
+	}
+	return p
 }

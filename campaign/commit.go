@@ -35,9 +35,21 @@ type Receipt struct {
 	Earnings    []points.Posting            `json:"earnings,omitempty"`
 	Tier        *tier.Status                `json:"tier,omitempty"`
 	Conversion  *referral.Result            `json:"conversion,omitempty"`
+	// Budget is what the order consumed of its campaigns' budgets.
+	Budget *BudgetUse `json:"budget,omitempty"`
+	// Issued are the promo codes the order's campaigns issued to the account.
+	Issued []IssuedCode `json:"issued,omitempty"`
 	// Replayed is set when the receipt is the stored result of an earlier commit with the
 	// same key; nothing was changed.
 	Replayed bool `json:"-"`
+}
+
+// IssuedCode is a promo code a campaign issued to the account of a committed order. It is
+// plain data, safe for concurrent reads.
+type IssuedCode struct {
+	Campaign   loyalty.CampaignID `json:"campaign"`
+	Definition promo.DefinitionID `json:"definition"`
+	Code       string             `json:"code"`
 }
 
 // Earned returns the points the commit credited to holder (after the ledger's cap).
@@ -198,7 +210,7 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 		res, err := e.codes.RedeemNow(ctx, promo.Request{Key: k, Code: c.Typed, Checkout: checkout(co, q, i)})
 		if err != nil {
 			if promo.IsRefusal(err) {
-				return e.failCommit(ctx, rec, used, fmt.Errorf("code %q: %w", c.Typed, err))
+				return e.failCommit(ctx, rec, used, nil, fmt.Errorf("code %q: %w", c.Typed, err))
 			}
 			return pending(err)
 		}
@@ -214,11 +226,24 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 		if err != nil {
 			var re *referral.RefusalError
 			if errors.As(err, &re) || errors.Is(err, referral.ErrUnknownCode) {
-				return e.failCommit(ctx, rec, used, fmt.Errorf("referral code %q: %w", c.Typed, err))
+				return e.failCommit(ctx, rec, used, nil, fmt.Errorf("referral code %q: %w", c.Typed, err))
 			}
 			return pending(err)
 		}
 		r.Attribution = &res
+	}
+	var consumed *BudgetUse
+	if items := budgetItems(q); len(items) > 0 {
+		u, err := e.changeBudgets(ctx, BudgetUse{Key: loyalty.IdempotencyKey(base + "/budget"), Order: o.ID,
+			Account: o.Account, Items: items, At: rec.At}, true)
+		if err != nil {
+			if errors.Is(err, ErrBudgetExhausted) {
+				return e.failCommit(ctx, rec, used, nil, err)
+			}
+			return pending(err)
+		}
+		consumed = &u
+		r.Budget = &u
 	}
 	if red := q.Redemption; red != nil && red.Applied > 0 {
 		paid, err := paidOrder(o, q.Discount.Lines)
@@ -229,7 +254,7 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 			Holder: points.ForAccount(o.Account), Order: paid, Points: red.Applied})
 		if err != nil {
 			if errors.Is(err, points.ErrInsufficientPoints) || errors.Is(err, points.ErrRedemptionLimit) {
-				return e.failCommit(ctx, rec, used, err)
+				return e.failCommit(ctx, rec, used, consumed, err)
 			}
 			return pending(err)
 		}
@@ -251,6 +276,21 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 			return pending(err)
 		}
 		r.Earnings = append(r.Earnings, post)
+	}
+	for _, c := range q.Campaigns {
+		if !c.Applied {
+			continue
+		}
+		for j, def := range c.Codes {
+			b, err := e.codes.Generate(ctx, promo.GenerateRequest{Key: loyalty.IdempotencyKey(fmt.Sprintf("%s/campaign/%s/code/%d", base, c.ID, j)),
+				Definition: def, Count: 1, Account: o.Account})
+			if err != nil {
+				return pending(err)
+			}
+			for _, code := range b.Codes {
+				r.Issued = append(r.Issued, IssuedCode{Campaign: c.ID, Definition: def, Code: code})
+			}
+		}
 	}
 	if e.tiers != nil {
 		at := e.clampNow(o.PlacedAt)
@@ -318,6 +358,9 @@ func (e *Engine) runCommit(ctx context.Context, rec CommitRecord) (Receipt, erro
 			return err
 		}
 		a.Orders++
+		if a.Since.IsZero() || o.PlacedAt.Before(a.Since) {
+			a.Since = o.PlacedAt
+		}
 		a.History.Purchases = append(a.History.Purchases, discount.Purchase{At: o.PlacedAt, Amount: q.Discount.Total})
 		if a.History, err = compactHistory(a.History, e.prog.Discounts, now); err != nil {
 			return err
@@ -351,9 +394,15 @@ func tierName(q Quote) string {
 	return q.Tier.Name
 }
 
-// failCommit compensates the code uses of a refused attempt (in reverse), marks it failed
-// and returns the refusal.
-func (e *Engine) failCommit(ctx context.Context, rec CommitRecord, used []loyalty.IdempotencyKey, cause error) (Receipt, error) {
+// failCommit compensates the budget consumption and the code uses of a refused attempt (in
+// reverse), marks it failed and returns the refusal.
+func (e *Engine) failCommit(ctx context.Context, rec CommitRecord, used []loyalty.IdempotencyKey, budget *BudgetUse, cause error) (Receipt, error) {
+	if budget != nil {
+		if _, err := e.changeBudgets(ctx, BudgetUse{Key: budget.Key + "/undo", Order: budget.Order, Account: budget.Account,
+			Items: negate(budget.Items), At: budget.At}, false); err != nil {
+			return Receipt{}, fmt.Errorf("campaign: commit of order %s refused (%v) and not yet compensated (commit again with key %q): %w", rec.Order, cause, rec.Key, err)
+		}
+	}
 	for i := len(used) - 1; i >= 0; i-- {
 		if _, err := e.codes.Rollback(ctx, used[i]); err != nil {
 			return Receipt{}, fmt.Errorf("campaign: commit of order %s refused (%v) and not yet compensated (commit again with key %q): %w", rec.Order, cause, rec.Key, err)

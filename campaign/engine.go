@@ -68,6 +68,7 @@ type Engine struct {
 	tierExtra  []*points.Rules // per level: the rules of its EarnRate, nil when none
 	welcomePts int64           // points of the referral welcome rewards
 	welcomeOff bool            // whether a welcome discount candidate exists
+	camps      []compiled      // the campaigns by priority
 }
 
 // New validates p and returns an Engine running it over s. The stores of the parts p uses
@@ -161,6 +162,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			}
 		}
 	}
+	e.camps = compileCampaigns(p)
 	pol, err := extendPolicy(p)
 	if err != nil {
 		return nil, err
@@ -195,7 +197,8 @@ const welcomeToken = tokenPrefix + "R"
 
 // extendPolicy returns the program's discount policy with the engine's candidates added:
 // one percent discount per tier level with a discount rate, one per promo-code family with
-// a percent or amount benefit, and the referral welcome discount. Each is enabled by an
+// a percent or amount benefit, one per campaign with a discount action (on the lines its
+// conditions select), and the referral welcome discount. Each is enabled by an
 // internal code that only the engine puts in the order it prices.
 func extendPolicy(p Program) (discount.Policy, error) {
 	pol := p.Discounts
@@ -232,6 +235,29 @@ func extendPolicy(p Program) (discount.Policy, error) {
 			c.Kind, c.Amount = discount.AmountOff, b.Amount
 		}
 		pol.Discounts = append(pol.Discounts, c)
+	}
+	for i, c := range p.Campaigns {
+		for _, a := range c.Actions {
+			if a.Kind != ActionDiscount {
+				continue
+			}
+			cd := discount.Discount{ID: campaignPrefix + string(c.ID), Name: c.Name,
+				Scope:     discount.Scope{All: true},
+				Condition: discount.Condition{Code: campaignToken(i)}}
+			if cd.Name == "" {
+				cd.Name = "campaign " + string(c.ID)
+			}
+			if cn := c.Conditions; len(cn.Categories) > 0 || len(cn.SKUs) > 0 {
+				cd.Scope = discount.Scope{Categories: cn.Categories, SKUs: cn.SKUs}
+			}
+			if a.Percent.IsPositive() {
+				cd.Kind, cd.Percent = discount.Percent, a.Percent
+			} else {
+				cd.Kind, cd.Amount = discount.AmountOff, a.Amount
+			}
+			pol.Discounts = append(pol.Discounts, cd)
+			break
+		}
 	}
 	if p.Referral != nil {
 		rate := decimal.Zero

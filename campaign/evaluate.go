@@ -51,15 +51,23 @@ type evaluation struct {
 	bonus      []points.Points // bonus points per line (codes, welcome rewards)
 	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
 	paid       loyalty.Order   // the order at the prices paid after discounts
+	basePlan   points.Plan     // the earning rules' plan with ev.multiplier
+
+	camps     []campRun                              // the scheduled campaigns, as in q.Campaigns
+	budgets   map[loyalty.CampaignID][2]BudgetRecord // total and account counters
+	baseCodes int                                    // len(calcCodes) before the campaigns
+	baseBonus []points.Points                        // bonus before the campaigns
+	baseMult  decimal.Decimal                        // multiplier before the campaigns
 }
 
-// run runs the steps in order. The campaigns to come (time-boxed promotions with budgets)
-// slot in as steps too: one after tier (audiences), adding candidate discounts and internal
-// codes before discounts, and one before earn, multiplying ev.multiplier (combined before the
-// single rounding of the plan) or adding to ev.bonus.
+// run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
+// selects them and adds their candidate discounts' internal codes, bonus points and
+// multipliers; campaignCosts (after earn) prices them and drops those over their money
+// budget, running discounts and earn again without them.
 func (ev *evaluation) run() error {
 	for _, step := range []func() error{
-		ev.validate, ev.facts, ev.tier, ev.codes, ev.discounts, ev.earn, ev.redeem, ev.totals, ev.margin, ev.referral,
+		ev.validate, ev.facts, ev.tier, ev.codes, ev.campaigns, ev.discounts, ev.earn, ev.campaignCosts,
+		ev.redeem, ev.totals, ev.margin, ev.referral,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -97,7 +105,10 @@ func (ev *evaluation) facts() error {
 		}
 		ev.acct = a
 		ev.q.PriorOrders = a.Orders
-		return err
+		if err != nil {
+			return err
+		}
+		return ev.readBudgets(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
@@ -378,6 +389,7 @@ func (ev *evaluation) earn() error {
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
 	}
+	ev.basePlan = base
 	earning := Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
 	plan := base
 	plan.Lines = append([]points.LinePlan(nil), base.Lines...)

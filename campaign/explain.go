@@ -63,6 +63,42 @@ func (q Quote) Explain() string {
 			line("Code %s refused: %s.", c.Typed, c.Message)
 		}
 	}
+	for _, c := range q.Campaigns {
+		name := "Campaign " + string(c.ID)
+		if c.Name != "" {
+			name += " (" + c.Name + ")"
+		}
+		if !c.Applied {
+			line("%s does not apply: %s.", name, c.Message)
+			continue
+		}
+		var parts []string
+		if c.Draw != nil {
+			parts = append(parts, fmt.Sprintf("won the draw (%d of %d)", c.Draw.Roll, c.Draw.OutOf))
+		}
+		if !c.Discount.IsZero() {
+			parts = append(parts, "a discount of "+c.Discount.String())
+		}
+		if c.Points > 0 {
+			parts = append(parts, fmt.Sprintf("%d points", c.Points))
+		}
+		if c.Multiplier.IsPositive() {
+			parts = append(parts, "points ×"+c.Multiplier.String())
+		}
+		parts = append(parts, c.Perks...)
+		for _, d := range c.Codes {
+			parts = append(parts, "a "+string(d)+" code on commit")
+		}
+		what := "nothing on this order"
+		if len(parts) > 0 {
+			what = strings.Join(parts, ", ")
+		}
+		cost := ""
+		if !c.Cost.IsZero() {
+			cost = ", costing " + c.Cost.String()
+		}
+		line("%s applies: %s%s.", name, what, cost)
+	}
 	if d := q.Discount; len(d.Entries) > 0 {
 		// The engine's own candidates that no code or tier enabled are noise: leave them out.
 		d.Entries = make([]discount.Entry, 0, len(q.Discount.Entries))
@@ -135,5 +171,6 @@ func percent(rate decimal.Decimal) string {
 }
 
 func engineCandidate(id string) bool {
-	return strings.HasPrefix(id, tierPrefix) || strings.HasPrefix(id, codePrefix) || strings.HasPrefix(id, referralPrefix)
+	return strings.HasPrefix(id, tierPrefix) || strings.HasPrefix(id, codePrefix) || strings.HasPrefix(id, referralPrefix) ||
+		strings.HasPrefix(id, campaignPrefix)
 }

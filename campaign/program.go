@@ -64,6 +64,9 @@ type Program struct {
 	// attribute the account to its referrer, and orders and returns of referred accounts
 	// are reported to it.
 	Referral *referral.Rules `json:"referral,omitempty"`
+	// Campaigns are the program's time-boxed promotions with their budgets (see
+	// [Campaign]). A campaign's discount is the candidate "campaign:<id>".
+	Campaigns []Campaign `json:"campaigns,omitempty"`
 }
 
 // reserved prefixes of discount IDs and of the internal codes that enable candidates.
@@ -71,7 +74,8 @@ const (
 	tierPrefix     = "tier:"
 	codePrefix     = "code:"
 	referralPrefix = "referral:"
-	tokenPrefix    = "LKCAMPAIGN" // canonical internal codes: LKCAMPAIGNT<n>, LKCAMPAIGND<n>, LKCAMPAIGNR
+	campaignPrefix = "campaign:"
+	tokenPrefix    = "LKCAMPAIGN" // canonical internal codes: LKCAMPAIGNT<n>, LKCAMPAIGND<n>, LKCAMPAIGNR, LKCAMPAIGNC<n>
 	refDiscount    = "discount:"
 )
 
@@ -225,7 +229,7 @@ func (p Program) validate() []error {
 			add(loyalty.Invalid("discounts.currency", p.Discounts.Currency, "must be the program currency "+cur.Code()))
 		}
 		for i, d := range p.Discounts.Discounts {
-			for _, pre := range []string{tierPrefix, codePrefix, referralPrefix} {
+			for _, pre := range []string{tierPrefix, codePrefix, referralPrefix, campaignPrefix} {
 				if strings.HasPrefix(d.ID, pre) {
 					add(loyalty.Invalid(fmt.Sprintf("discounts.discounts[%d].id", i), d.ID, "must not start with the reserved prefix "+pre))
 				}
@@ -266,6 +270,8 @@ func (p Program) validate() []error {
 			}
 		}
 	}
+	// Campaigns.
+	p.validateCampaigns(add)
 	// Referral.
 	if r := p.Referral; r != nil {
 		add(inField("referral", r.Validate()))

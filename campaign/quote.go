@@ -19,6 +19,9 @@ type EvaluateOptions struct {
 	// RedeemPoints is how many of the company account's points the buyer wants to pay with.
 	// Zero means none.
 	RedeemPoints points.Points `json:"redeem_points,omitempty"`
+	// Segments are the named segments the caller puts the account in (campaign audiences
+	// read them; the library does not compute segments).
+	Segments []string `json:"segments,omitempty"`
 }
 
 // Quote is the whole outcome of an order under the program, as data: the account's tier and
@@ -44,6 +47,9 @@ type Quote struct {
 	Promotions []loyalty.CampaignID `json:"promotions,omitempty"`
 	// Codes are the outcomes of the codes entered on the order, in order.
 	Codes []CodeOutcome `json:"codes,omitempty"`
+	// Campaigns are the program's campaigns whose schedule covers the order, in the order
+	// they were considered (priority, then ID): applied, or why not.
+	Campaigns []CampaignOutcome `json:"campaigns,omitempty"`
 	// Referral is what the order does to the account's referral, for a referred account or
 	// one this order refers; nil otherwise.
 	Referral *ReferralEffect `json:"referral,omitempty"`
@@ -190,4 +196,45 @@ type ReferralEffect struct {
 	New      bool             `json:"new,omitempty"` // the order's referral code attributes the account
 	Outcome  referral.Outcome `json:"outcome"`
 	Reason   string           `json:"reason,omitempty"`
+}
+
+// CampaignOutcome is what one campaign does to the order: whether it applies (and why not),
+// the lines it selected, what it gives and what that costs its budget. It is plain data,
+// safe for concurrent reads.
+type CampaignOutcome struct {
+	ID   loyalty.CampaignID `json:"id"`
+	Name string             `json:"name,omitempty"`
+	// Applied reports whether the campaign applies to the order.
+	Applied bool `json:"applied"`
+	// Reason says why not: "excluded" (an exclusive campaign before it applies),
+	// "audience", "conditions", "draw" (an instant win the order did not win) or "budget".
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Draw is the instant-win draw, for a campaign with a Chance.
+	Draw *Draw `json:"draw,omitempty"`
+	// Lines are the indexes of the lines the conditions select.
+	Lines []int `json:"lines,omitempty"`
+	// Discount is what the campaign's discount gave (after stacking, cap and floor).
+	Discount loyalty.Money `json:"discount,omitzero"`
+	// Points are the points the campaign adds: its bonus and its multiplier's extra.
+	Points     points.Points        `json:"points,omitempty"`
+	Multiplier decimal.Decimal      `json:"multiplier,omitzero"`
+	Perks      []string             `json:"perks,omitempty"`
+	Codes      []promo.DefinitionID `json:"codes,omitempty"` // promo families of the codes issued on commit
+	// Cost is what the campaign gives, in money: the discount, the value of its points at
+	// the program's point value, and its perks' values.
+	Cost loyalty.Money `json:"cost,omitzero"`
+	// Budgeted is set when the campaign has a budget the order consumes; LineCosts then
+	// splits Cost over the order's lines, so that a return gives back its lines' share.
+	Budgeted  bool            `json:"budgeted,omitempty"`
+	LineCosts []loyalty.Money `json:"line_costs,omitempty"`
+}
+
+// Draw is the outcome of an instant-win draw: Roll in [0, OutOf) wins below Wins. It is
+// plain data.
+type Draw struct {
+	Roll  int  `json:"roll"`
+	Wins  int  `json:"wins"`
+	OutOf int  `json:"out_of"`
+	Won   bool `json:"won"`
 }

@@ -26,6 +26,10 @@ type ReturnPlan struct {
 	Base      loyalty.Money          `json:"base"` // the same before discounts
 	Volume    loyalty.Quantity       `json:"volume"`
 	Full      bool                   `json:"full"`
+	// Budget is what the return gives back to the campaigns' budgets: the returned
+	// quantities' share of each campaign's cost, and its use once the order is fully
+	// returned.
+	Budget []BudgetItem `json:"budget,omitempty"`
 }
 
 // ReturnReceipt is what a return reversed: the points postings of each holder, the tier
@@ -41,6 +45,8 @@ type ReturnReceipt struct {
 	Tier     *tier.Status           `json:"tier,omitempty"`
 	Codes    []promo.Reservation    `json:"codes,omitempty"`
 	Referral *referral.Result       `json:"referral,omitempty"`
+	// Budget is what the return gave back to the campaigns' budgets.
+	Budget *BudgetUse `json:"budget,omitempty"`
 	// Replayed is set when the receipt is the stored result of an earlier return with the
 	// same key; nothing was changed.
 	Replayed bool `json:"-"`
@@ -176,6 +182,32 @@ func returnPlan(q Quote, lines, prior []loyalty.ReturnLine) (ReturnPlan, error) 
 		}
 	}
 	plan.Volume = loyalty.QuantityFromMicros(vol)
+	for _, c := range q.Campaigns {
+		if !c.Applied || !c.Budgeted || len(c.LineCosts) != len(o.Lines) {
+			continue
+		}
+		var back int64
+		for i, l := range o.Lines {
+			if t := c.LineCosts[i].MinorUnits(); t > 0 && now[i] != before[i] {
+				qm := l.Quantity.Micros()
+				back += shareOf(t, now[i], qm) - shareOf(t, before[i], qm)
+			}
+		}
+		it := BudgetItem{Campaign: c.ID}
+		if plan.Full {
+			it.Uses = -1
+		}
+		if back != 0 {
+			m, err := loyalty.MoneyFromMinor(-back, cur)
+			if err != nil {
+				return ReturnPlan{}, err
+			}
+			it.Money = m
+		}
+		if it.Uses != 0 || !it.Money.IsZero() {
+			plan.Budget = append(plan.Budget, it)
+		}
+	}
 	return plan, nil
 }
 
@@ -253,6 +285,14 @@ func (e *Engine) runReturn(ctx context.Context, rr ReturnRecord) (ReturnReceipt,
 		default:
 			r.Referral = &res
 		}
+	}
+	if len(rr.Plan.Budget) > 0 {
+		u, err := e.changeBudgets(ctx, BudgetUse{Key: loyalty.IdempotencyKey(string(rr.Key) + "/budget"), Order: o.ID,
+			Account: o.Account, Items: rr.Plan.Budget, At: rr.At}, false)
+		if err != nil {
+			return pending(err)
+		}
+		r.Budget = &u
 	}
 	if rr.Plan.Full && c.Receipt != nil {
 		for _, u := range c.Receipt.Codes {

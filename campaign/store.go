@@ -50,6 +50,12 @@ type OrderReadTx interface {
 	// Return returns the journal record of a return key, or an error wrapping
 	// loyalty.ErrNotFound.
 	Return(key loyalty.IdempotencyKey) (ReturnRecord, error)
+	// Budget returns a campaign's budget counter: its total when account is empty, the
+	// account's share otherwise; or an error wrapping loyalty.ErrNotFound.
+	Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error)
+	// BudgetUse returns the record of one change of budget counters by its key, or an error
+	// wrapping loyalty.ErrNotFound.
+	BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error)
 }
 
 // OrderTx is a read-write [OrderStore] transaction. It is valid only inside the function it
@@ -64,6 +70,10 @@ type OrderTx interface {
 	PutAccount(r AccountRecord) error
 	// PutReturn inserts or replaces the record under r.Key.
 	PutReturn(r ReturnRecord) error
+	// PutBudget inserts or replaces the counter under (r.Campaign, r.Account).
+	PutBudget(r BudgetRecord) error
+	// PutBudgetUse inserts or replaces the record under u.Key.
+	PutBudgetUse(u BudgetUse) error
 }
 
 // State is the state of a journal record: a commit or a return. It is a plain string value,
@@ -119,6 +129,9 @@ type AccountRecord struct {
 	Account loyalty.AccountID `json:"account"`
 	Orders  int               `json:"orders"`
 	History discount.History  `json:"history"`
+	// Since is when the account's earliest committed order was placed (zero before its
+	// first commit); campaigns' tenure conditions read it.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // ReturnRecord is the journal record of one return key. It is plain data, safe for
@@ -152,7 +165,17 @@ func NewMemoryStore() OrderStore {
 			return r
 		}},
 		returns: memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+		budgets: memtx.Table[budgetKey, BudgetRecord]{},
+		uses: memtx.Table[loyalty.IdempotencyKey, BudgetUse]{Clone: func(u BudgetUse) BudgetUse {
+			u.Items = append([]BudgetItem(nil), u.Items...)
+			return u
+		}},
 	}
+}
+
+type budgetKey struct {
+	id      loyalty.CampaignID
+	account loyalty.AccountID
 }
 
 type memStore struct {
@@ -161,6 +184,8 @@ type memStore struct {
 	orders   memtx.Table[loyalty.OrderID, OrderRecord]
 	accounts memtx.Table[loyalty.AccountID, AccountRecord]
 	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
+	budgets  memtx.Table[budgetKey, BudgetRecord]
+	uses     memtx.Table[loyalty.IdempotencyKey, BudgetUse]
 }
 
 type memTx struct {
@@ -255,3 +280,30 @@ func (t memTx) PutAccount(r AccountRecord) error {
 	return t.s.accounts.Put(t.tx, r.Account, r)
 }
 func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
+
+func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
+	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
+	if !ok {
+		return BudgetRecord{}, fmt.Errorf("campaign: budget of %s %s: %w", id, account, loyalty.ErrNotFound)
+	}
+	return r, nil
+}
+func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
+	u, ok := t.s.uses.Get(t.tx, key)
+	if !ok {
+		return BudgetUse{}, fmt.Errorf("campaign: budget use %s: %w", key, loyalty.ErrNotFound)
+	}
+	return u, nil
+}
+func (t memTx) PutBudget(r BudgetRecord) error {
+	if r.Campaign == "" {
+		return loyalty.Invalid("budget", nil, "has no campaign")
+	}
+	return t.s.budgets.Put(t.tx, budgetKey{r.Campaign, r.Account}, r)
+}
+func (t memTx) PutBudgetUse(u BudgetUse) error {
+	if u.Key == "" {
+		return loyalty.Invalid("budget use", nil, "has no key")
+	}
+	return t.s.uses.Put(t.tx, u.Key, u)
+}

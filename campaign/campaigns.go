@@ -1,0 +1,441 @@
+package campaign
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/promo"
+	"github.com/shopspring/decimal"
+)
+
+// Campaign is a time-boxed promotion: when it runs ([Schedule]), for whom ([Audience]), on
+// which orders ([Conditions]), what it gives ([Action]), by what chance ([Chance]) and how
+// much it may cost in all ([Budget]). It is plain data, part of a [Program]; safe for
+// concurrent use when not modified.
+//
+// Campaigns are considered in order of decreasing Priority, then increasing ID. One that
+// applies and is Exclusive keeps every later campaign from applying to the order.
+type Campaign struct {
+	// ID names the campaign uniquely within the program. Required. Its discount appears in
+	// results as "campaign:<ID>".
+	ID loyalty.CampaignID `json:"id"`
+	// Name is an optional description used in explanations.
+	Name string `json:"name,omitempty"`
+	// Priority orders the campaigns: higher first; ties by ID.
+	Priority int `json:"priority,omitempty"`
+	// Exclusive, when the campaign applies, keeps the campaigns after it from applying.
+	Exclusive bool `json:"exclusive,omitempty"`
+	// Schedule is when orders qualify, by the time the order was placed, in the program's
+	// time zone. Required: an end date, or recurring windows.
+	Schedule Schedule `json:"schedule"`
+	// Audience is which accounts qualify; the zero Audience is everyone.
+	Audience Audience `json:"audience,omitzero"`
+	// Conditions are what the order must contain; the zero Conditions accept any order.
+	Conditions Conditions `json:"conditions,omitzero"`
+	// Actions are what the campaign gives. At least one is required; at most one discount
+	// and one multiplier.
+	Actions []Action `json:"actions"`
+	// Chance, when set, makes the campaign an instant win: it applies only to the orders the
+	// seeded draw picks.
+	Chance *Chance `json:"chance,omitempty"`
+	// Budget caps what the campaign gives in all; the zero Budget is unlimited.
+	Budget Budget `json:"budget,omitzero"`
+}
+
+// Date is a calendar day in the program's time zone, written "2006-01-02". It is a plain
+// string value, safe for concurrent use.
+type Date string
+
+// parse returns the start of the day in loc.
+func (d Date) parse(loc *time.Location) (time.Time, error) {
+	t, err := time.Parse("2006-01-02", string(d))
+	if err != nil {
+		return time.Time{}, loyalty.Invalid("", string(d), "must be a date written 2006-01-02")
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc), nil
+}
+
+// Schedule says when a campaign runs, by local calendar days of the program's time zone
+// (midnight to midnight, daylight saving time included). It is plain data.
+//
+// A one-off campaign runs from Start (inclusive; "" means from the beginning) through End
+// (inclusive, required). A recurring campaign lists Holidays: it runs from DaysBefore days
+// before each holiday through DaysAfter days after it ("from 7 days before each holiday":
+// DaysBefore 7), and Start and End, when given, bound those windows.
+type Schedule struct {
+	Start      Date   `json:"start,omitempty"`
+	End        Date   `json:"end,omitempty"`
+	Holidays   []Date `json:"holidays,omitempty"`
+	DaysBefore int    `json:"days_before,omitempty"`
+	DaysAfter  int    `json:"days_after,omitempty"`
+}
+
+// Recurring reports whether the schedule repeats around holidays.
+func (s Schedule) Recurring() bool { return len(s.Holidays) > 0 }
+
+// Active reports whether the schedule covers the instant at in the time zone loc (nil
+// means UTC). Dates that do not parse cover nothing; [Program.Validate] reports them.
+func (s Schedule) Active(at time.Time, loc *time.Location) bool {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if s.Start != "" {
+		st, err := s.Start.parse(loc)
+		if err != nil || at.Before(st) {
+			return false
+		}
+	}
+	if s.End != "" {
+		en, err := s.End.parse(loc)
+		if err != nil || !at.Before(nextDay(en, 1)) {
+			return false
+		}
+	} else if !s.Recurring() {
+		return false
+	}
+	if !s.Recurring() {
+		return true
+	}
+	for _, h := range s.Holidays {
+		day, err := h.parse(loc)
+		if err != nil {
+			continue
+		}
+		if !at.Before(nextDay(day, -s.DaysBefore)) && at.Before(nextDay(day, s.DaysAfter+1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// nextDay is the local midnight n days after the local midnight day.
+func nextDay(day time.Time, n int) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day()+n, 0, 0, 0, 0, day.Location())
+}
+
+// Audience says which accounts a campaign is for. Every non-zero field must hold. It is
+// plain data.
+type Audience struct {
+	// Tiers are the names of the levels that qualify; empty means any level.
+	Tiers []string `json:"tiers,omitempty"`
+	// Segments are named segments, one of which the caller must list in
+	// EvaluateOptions.Segments (the library does not compute segments).
+	Segments []string `json:"segments,omitempty"`
+	// Newcomers limits the campaign to accounts without a committed order (fully returned
+	// orders do not count).
+	Newcomers bool `json:"newcomers,omitempty"`
+	// Account limits the campaign to one account: a personal promotion.
+	Account loyalty.AccountID `json:"account,omitempty"`
+	// MinTenureMonths limits the campaign to accounts whose first committed order was placed
+	// at least that many months before the order (AccountRecord.Since).
+	MinTenureMonths int `json:"min_tenure_months,omitempty"`
+}
+
+// Conditions are what an order must contain for a campaign. Categories and SKUs select the
+// eligible lines (any line in one of the categories or with one of the SKUs; every line when
+// both are empty); at least one line must be eligible, and the eligible lines must reach
+// MinAmount (their total before discounts) and MinQuantity (their summed quantity). The
+// campaign's discount, bonus points and perk values go to the eligible lines. It is plain
+// data.
+type Conditions struct {
+	MinAmount   loyalty.Money        `json:"min_amount,omitzero"`
+	Categories  []loyalty.CategoryID `json:"categories,omitempty"`
+	SKUs        []loyalty.SKU        `json:"skus,omitempty"`
+	MinQuantity loyalty.Quantity     `json:"min_quantity,omitzero"`
+}
+
+// eligible returns the indexes of the order's lines the conditions select.
+func (c Conditions) eligible(o loyalty.Order) []int {
+	var out []int
+	for i, l := range o.Lines {
+		if len(c.Categories) == 0 && len(c.SKUs) == 0 ||
+			slices.Contains(c.Categories, l.Category) || slices.Contains(c.SKUs, l.SKU) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// ActionKind is what an [Action] gives. It is a plain string value.
+type ActionKind string
+
+// The kinds of actions.
+const (
+	// ActionDiscount takes Percent (0–100) or Amount off the eligible lines, as the
+	// discount candidate "campaign:<ID>", stacking under the policy's Stacking, cap and
+	// margin floor.
+	ActionDiscount ActionKind = "discount"
+	// ActionPoints adds Points bonus points to the company's earning, spread over the
+	// eligible lines by value.
+	ActionPoints ActionKind = "points"
+	// ActionMultiplier multiplies the order's base earning by Multiplier (> 1). The
+	// multipliers of several campaigns add their extras (×2 and ×1.5 make ×2.5); the result
+	// multiplies the tier's multiplier before the plan's single rounding.
+	ActionMultiplier ActionKind = "multiplier"
+	// ActionCode issues one new code of the promo family Definition to the account when the
+	// order commits.
+	ActionCode ActionKind = "code"
+	// ActionPerk grants the named Perk (a gift, a free delivery, a dessert), which the
+	// caller delivers; Value is its cost to the program.
+	ActionPerk ActionKind = "perk"
+)
+
+// Action is one thing a campaign gives. The fields used depend on Kind (see the kinds). It
+// is plain data.
+type Action struct {
+	Kind       ActionKind         `json:"kind"`
+	Percent    decimal.Decimal    `json:"percent,omitzero"`
+	Amount     loyalty.Money      `json:"amount,omitzero"`
+	Points     points.Points      `json:"points,omitempty"`
+	Multiplier decimal.Decimal    `json:"multiplier,omitzero"`
+	Definition promo.DefinitionID `json:"definition,omitempty"`
+	Perk       string             `json:"perk,omitempty"`
+	Value      loyalty.Money      `json:"value,omitzero"`
+}
+
+// Chance makes a campaign an instant win: an order wins with probability Wins/OutOf ("1 in
+// 4": Wins 1, OutOf 4). The draw is a pure function of Seed, the campaign ID and the order
+// ID (SHA-256), so it is reproducible: evaluating or committing the same order again draws
+// the same result, and a simulation replays the same winners. It is plain data.
+type Chance struct {
+	Wins  int    `json:"wins"`
+	OutOf int    `json:"out_of"`
+	Seed  uint64 `json:"seed,omitempty"`
+}
+
+// Draw returns the draw of order for campaign id: a number in [0, OutOf), and whether it
+// wins (below Wins).
+func (c Chance) Draw(id loyalty.CampaignID, order loyalty.OrderID) (int, bool) {
+	if c.OutOf <= 0 {
+		return 0, false
+	}
+	var seed [8]byte
+	binary.BigEndian.PutUint64(seed[:], c.Seed)
+	h := sha256.New()
+	h.Write(seed[:])
+	fmt.Fprintf(h, "%q %q", id, order)
+	sum := h.Sum(nil)
+	roll := int(binary.BigEndian.Uint64(sum[:8]) % uint64(c.OutOf))
+	return roll, roll < c.Wins
+}
+
+// Budget caps what a campaign gives over its whole life, never exceeded under concurrent
+// commits: Money its cost (the discounts it gave, the money value of its bonus and
+// multiplier points at the program's point value, and its perks' values), Uses the orders
+// it applies to, PerAccount the orders per account. Zero fields mean no cap. A return gives
+// back the returned lines' share of the cost, and the use once the order is fully
+// returned. It is plain data.
+type Budget struct {
+	Money      loyalty.Money `json:"money,omitzero"`
+	Uses       int64         `json:"uses,omitempty"`
+	PerAccount int64         `json:"per_account,omitempty"`
+}
+
+// IsZero reports whether the budget caps nothing.
+func (b Budget) IsZero() bool { return b.Money.IsZero() && b.Uses == 0 && b.PerAccount == 0 }
+
+// validateCampaigns checks the program's campaigns.
+func (p Program) validateCampaigns(add func(error)) {
+	loc, err := p.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	cur := p.Currency
+	ids := map[loyalty.CampaignID]bool{}
+	levels := map[string]bool{}
+	if p.Tiers != nil {
+		for _, l := range p.Tiers.Levels {
+			levels[l.Name] = true
+		}
+	}
+	defs := map[promo.DefinitionID]bool{}
+	for _, d := range p.Codes.Definitions {
+		defs[d.ID] = true
+	}
+	money := func(field string, m loyalty.Money, positive bool) {
+		switch {
+		case !m.IsZero() && !cur.IsZero() && m.Currency() != cur:
+			add(loyalty.Invalid(field, m, "must be in the program currency "+cur.Code()))
+		case m.IsNegative() || positive && !m.IsPositive():
+			add(loyalty.Invalid(field, m, "must be positive"))
+		}
+	}
+	for i, c := range p.Campaigns {
+		f := fmt.Sprintf("campaigns[%d]", i)
+		switch {
+		case c.ID == "":
+			add(loyalty.Invalid(f+".id", nil, "is required"))
+		case ids[c.ID]:
+			add(loyalty.Invalid(f+".id", string(c.ID), "is used by another campaign"))
+		}
+		ids[c.ID] = true
+		// Schedule.
+		s := c.Schedule
+		var start, end time.Time
+		if s.Start != "" {
+			if start, err = s.Start.parse(loc); err != nil {
+				add(loyalty.Invalid(f+".schedule.start", string(s.Start), "must be a date written 2006-01-02"))
+			}
+		}
+		if s.End != "" {
+			if end, err = s.End.parse(loc); err != nil {
+				add(loyalty.Invalid(f+".schedule.end", string(s.End), "must be a date written 2006-01-02"))
+			}
+		} else if !s.Recurring() {
+			add(loyalty.Invalid(f+".schedule.end", nil, "is required unless the campaign recurs around holidays"))
+		}
+		if !start.IsZero() && !end.IsZero() && end.Before(start) {
+			add(loyalty.Invalid(f+".schedule.end", string(s.End), "must not be before start "+string(s.Start)))
+		}
+		for j, h := range s.Holidays {
+			if _, err := h.parse(loc); err != nil {
+				add(loyalty.Invalid(fmt.Sprintf("%s.schedule.holidays[%d]", f, j), string(h), "must be a date written 2006-01-02"))
+			}
+		}
+		if s.DaysBefore < 0 || s.DaysBefore > 366 {
+			add(loyalty.Invalid(f+".schedule.days_before", s.DaysBefore, "must be between 0 and 366"))
+		}
+		if s.DaysAfter < 0 || s.DaysAfter > 366 {
+			add(loyalty.Invalid(f+".schedule.days_after", s.DaysAfter, "must be between 0 and 366"))
+		}
+		if !s.Recurring() && (s.DaysBefore != 0 || s.DaysAfter != 0) {
+			add(loyalty.Invalid(f+".schedule.holidays", nil, "are required with days_before or days_after"))
+		}
+		// Audience.
+		for j, t := range c.Audience.Tiers {
+			if !levels[t] {
+				add(loyalty.Invalid(fmt.Sprintf("%s.audience.tiers[%d]", f, j), t, "must name a level of the tier ladder"))
+			}
+		}
+		for j, sg := range c.Audience.Segments {
+			if sg == "" {
+				add(loyalty.Invalid(fmt.Sprintf("%s.audience.segments[%d]", f, j), sg, "must not be empty"))
+			}
+		}
+		if c.Audience.MinTenureMonths < 0 {
+			add(loyalty.Invalid(f+".audience.min_tenure_months", c.Audience.MinTenureMonths, "must not be negative"))
+		}
+		if c.Audience.Newcomers && c.Audience.MinTenureMonths > 0 {
+			add(loyalty.Invalid(f+".audience.newcomers", true, "contradicts min_tenure_months: no account qualifies"))
+		}
+		// Conditions.
+		money(f+".conditions.min_amount", c.Conditions.MinAmount, false)
+		if c.Conditions.MinQuantity.Micros() < 0 {
+			add(loyalty.Invalid(f+".conditions.min_quantity", c.Conditions.MinQuantity, "must not be negative"))
+		}
+		// Actions.
+		if len(c.Actions) == 0 {
+			add(loyalty.Invalid(f+".actions", nil, "must list at least one action"))
+		}
+		kinds := map[ActionKind]int{}
+		for j, a := range c.Actions {
+			af := fmt.Sprintf("%s.actions[%d]", f, j)
+			kinds[a.Kind]++
+			switch a.Kind {
+			case ActionDiscount:
+				switch {
+				case a.Percent.IsZero() == a.Amount.IsZero():
+					add(loyalty.Invalid(af, nil, "a discount needs exactly one of percent and amount"))
+				case !a.Percent.IsZero() && (!a.Percent.IsPositive() || a.Percent.GreaterThan(decimal.NewFromInt(100))):
+					add(loyalty.Invalid(af+".percent", a.Percent, "must be above 0 and at most 100"))
+				case !a.Amount.IsZero():
+					money(af+".amount", a.Amount, true)
+				}
+				if kinds[a.Kind] == 2 {
+					add(loyalty.Invalid(af+".kind", a.Kind, "a campaign has at most one discount"))
+				}
+			case ActionPoints:
+				if a.Points <= 0 {
+					add(loyalty.Invalid(af+".points", a.Points, "must be positive"))
+				}
+			case ActionMultiplier:
+				if !a.Multiplier.GreaterThan(decimal.NewFromInt(1)) || a.Multiplier.GreaterThan(decimal.NewFromInt(100)) {
+					add(loyalty.Invalid(af+".multiplier", a.Multiplier, "must be above 1 and at most 100"))
+				}
+				if kinds[a.Kind] == 2 {
+					add(loyalty.Invalid(af+".kind", a.Kind, "a campaign has at most one multiplier"))
+				}
+			case ActionCode:
+				if !defs[a.Definition] {
+					add(loyalty.Invalid(af+".definition", string(a.Definition), "must name a promo family of codes.definitions"))
+				}
+			case ActionPerk:
+				if a.Perk == "" {
+					add(loyalty.Invalid(af+".perk", nil, "is required"))
+				}
+				money(af+".value", a.Value, false)
+			default:
+				add(loyalty.Invalid(af+".kind", a.Kind, "must be discount, points, multiplier, code or perk"))
+			}
+		}
+		if ch := c.Chance; ch != nil && (ch.OutOf <= 0 || ch.Wins <= 0 || ch.Wins > ch.OutOf) {
+			add(loyalty.Invalid(f+".chance", fmt.Sprintf("%d in %d", ch.Wins, ch.OutOf), "must win 1 to out_of times in out_of (out_of positive)"))
+		}
+		// Budget.
+		money(f+".budget.money", c.Budget.Money, false)
+		if c.Budget.Uses < 0 {
+			add(loyalty.Invalid(f+".budget.uses", c.Budget.Uses, "must not be negative"))
+		}
+		if c.Budget.PerAccount < 0 {
+			add(loyalty.Invalid(f+".budget.per_account", c.Budget.PerAccount, "must not be negative"))
+		}
+	}
+}
+
+// compiled is a campaign as the engine runs it.
+type compiled struct {
+	Campaign
+	index      int             // in Program.Campaigns
+	discount   bool            // has a discount candidate
+	multiplier decimal.Decimal // the multiplier action's, or zero
+	points     points.Points   // bonus points
+	perks      []string
+	perkValue  loyalty.Money
+	codes      []promo.DefinitionID
+}
+
+// compileCampaigns sorts the program's campaigns by priority (higher first), then ID.
+func compileCampaigns(p Program) []compiled {
+	out := make([]compiled, len(p.Campaigns))
+	for i, c := range p.Campaigns {
+		k := compiled{Campaign: c, index: i, perkValue: loyalty.Zero(p.Currency)}
+		for _, a := range c.Actions {
+			switch a.Kind {
+			case ActionDiscount:
+				k.discount = true
+			case ActionMultiplier:
+				k.multiplier = a.Multiplier
+			case ActionPoints:
+				k.points += a.Points
+			case ActionPerk:
+				k.perks = append(k.perks, a.Perk)
+				if !a.Value.IsZero() {
+					k.perkValue, _ = k.perkValue.Add(a.Value)
+				}
+			case ActionCode:
+				k.codes = append(k.codes, a.Definition)
+			}
+		}
+		out[i] = k
+	}
+	slices.SortStableFunc(out, func(a, b compiled) int {
+		if a.Priority != b.Priority {
+			return b.Priority - a.Priority
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func campaignToken(i int) string { return tokenPrefix + "C" + fmt.Sprint(i) }

@@ -1,0 +1,406 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/shopspring/decimal"
+)
+
+// campRun is one scheduled campaign in an evaluation.
+type campRun struct {
+	c     *compiled
+	out   int             // index in q.Campaigns
+	bonus []points.Points // the campaign's own bonus points per order line
+}
+
+// readBudgets reads the budget counters of the budgeted campaigns (inside the facts view).
+func (ev *evaluation) readBudgets(tx OrderReadTx) error {
+	for i := range ev.e.camps {
+		c := &ev.e.camps[i]
+		if c.Budget.IsZero() {
+			continue
+		}
+		if ev.budgets == nil {
+			ev.budgets = map[loyalty.CampaignID][2]BudgetRecord{}
+		}
+		var pair [2]BudgetRecord
+		for j, acct := range []loyalty.AccountID{"", ev.order.Account} {
+			r, err := tx.Budget(c.ID, acct)
+			if errors.Is(err, loyalty.ErrNotFound) {
+				r, err = BudgetRecord{Campaign: c.ID, Account: acct}, nil
+			}
+			if err != nil {
+				return err
+			}
+			pair[j] = r
+		}
+		ev.budgets[c.ID] = pair
+	}
+	return nil
+}
+
+// campaigns selects the campaigns whose schedule covers the order's time: by priority, each
+// applies unless an exclusive one applied before it, or its audience, conditions, draw or
+// remaining uses refuse it.
+func (ev *evaluation) campaigns() error {
+	e := ev.e
+	ev.baseCodes, ev.baseMult = len(ev.calcCodes), ev.multiplier
+	if len(e.camps) == 0 {
+		return nil
+	}
+	at := ev.order.PlacedAt
+	excluded := ""
+	for i := range e.camps {
+		c := &e.camps[i]
+		if !c.Schedule.Active(at, e.loc) {
+			continue
+		}
+		out := CampaignOutcome{ID: c.ID, Name: c.Name}
+		lines, why := ev.qualifies(c)
+		switch {
+		case excluded != "":
+			out.Reason, out.Message = "excluded", "exclusive campaign "+excluded+" applies"
+		case why != "":
+			out.Reason, out.Message = why, ev.reasonText(c, why)
+			out.Lines = lines
+		}
+		if out.Reason == "" && c.Chance != nil {
+			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
+			out.Draw = &Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won}
+			if !won {
+				out.Reason, out.Message = "draw", fmt.Sprintf("drew %d of %d, wins below %d", roll, c.Chance.OutOf, c.Chance.Wins)
+			}
+		}
+		if out.Reason == "" {
+			if limit := ev.usesLeft(c); limit != "" {
+				out.Reason, out.Message = "budget", "the campaign's budget of "+limit+" is used up"
+			}
+		}
+		if out.Reason == "" {
+			out.Applied, out.Lines = true, lines
+			out.Multiplier, out.Perks, out.Codes = c.multiplier, c.perks, c.codes
+			if c.Exclusive {
+				excluded = string(c.ID)
+			}
+		}
+		ev.camps = append(ev.camps, campRun{c: c, out: len(ev.q.Campaigns)})
+		ev.q.Campaigns = append(ev.q.Campaigns, out)
+	}
+	if len(ev.camps) == 0 {
+		return nil
+	}
+	ev.baseBonus = append([]points.Points(nil), ev.bonus...)
+	return ev.applyCampaigns()
+}
+
+// qualifies checks the audience and the conditions; it returns the eligible lines and ""
+// or the reason the campaign does not apply.
+func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
+	a := c.Audience
+	switch {
+	case a.Account != "" && a.Account != ev.order.Account,
+		len(a.Tiers) > 0 && (ev.q.Tier == nil || !slices.Contains(a.Tiers, ev.levelName)),
+		a.Newcomers && ev.acct.Orders > 0,
+		a.MinTenureMonths > 0 && (ev.acct.Since.IsZero() || loyalty.AddMonths(ev.acct.Since, a.MinTenureMonths).After(ev.order.PlacedAt)):
+		return nil, "audience"
+	}
+	if len(a.Segments) > 0 {
+		in := false
+		for _, s := range ev.opt.Segments {
+			in = in || slices.Contains(a.Segments, s)
+		}
+		if !in {
+			return nil, "audience"
+		}
+	}
+	lines := c.Conditions.eligible(ev.order)
+	if len(lines) == 0 {
+		return nil, "conditions"
+	}
+	cn := c.Conditions
+	if !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
+		amount, qty := loyalty.Zero(ev.order.Currency), loyalty.Quantity{}
+		for _, i := range lines {
+			l := ev.order.Lines[i]
+			t, err := l.Total()
+			if err == nil {
+				amount, err = amount.Add(t)
+			}
+			if err == nil {
+				qty, err = qty.Add(l.Quantity)
+			}
+			if err != nil {
+				return lines, "conditions"
+			}
+		}
+		if c, err := amount.Cmp(cn.MinAmount); !cn.MinAmount.IsZero() && (err != nil || c < 0) {
+			return lines, "conditions"
+		}
+		if qty.Cmp(cn.MinQuantity) < 0 {
+			return lines, "conditions"
+		}
+	}
+	return lines, ""
+}
+
+func (ev *evaluation) reasonText(c *compiled, why string) string {
+	switch why {
+	case "audience":
+		return "the account is not in the campaign's audience"
+	case "conditions":
+		cn := c.Conditions
+		s := "the order does not meet the campaign's conditions"
+		if !cn.MinAmount.IsZero() {
+			s += " (at least " + cn.MinAmount.String() + " of eligible goods"
+			if !cn.MinQuantity.IsZero() {
+				s += ", " + cn.MinQuantity.String() + " units"
+			}
+			s += ")"
+		} else if !cn.MinQuantity.IsZero() {
+			s += " (at least " + cn.MinQuantity.String() + " units of eligible goods)"
+		}
+		return s
+	}
+	return why
+}
+
+// usesLeft returns "" when the campaign's uses allow one more order of the account, or the
+// name of the limit reached.
+func (ev *evaluation) usesLeft(c *compiled) string {
+	b := c.Budget
+	if b.IsZero() {
+		return ""
+	}
+	pair := ev.budgets[c.ID]
+	switch {
+	case b.Uses > 0 && pair[0].Uses+1 > b.Uses:
+		return fmt.Sprintf("%d uses", b.Uses)
+	case b.PerAccount > 0 && pair[1].Uses+1 > b.PerAccount:
+		return fmt.Sprintf("%d uses per account", b.PerAccount)
+	case b.Money.IsPositive() && !pair[0].Spent.IsZero():
+		if c, err := pair[0].Spent.Cmp(b.Money); err != nil || c >= 0 {
+			return b.Money.String()
+		}
+	}
+	return ""
+}
+
+// applyCampaigns puts the applied campaigns' internal codes, bonus points and multipliers
+// on top of what the earlier steps left.
+func (ev *evaluation) applyCampaigns() error {
+	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
+	copy(ev.bonus, ev.baseBonus)
+	extra := decimal.Zero
+	for i := range ev.camps {
+		r := &ev.camps[i]
+		out := &ev.q.Campaigns[r.out]
+		r.bonus = nil
+		if !out.Applied {
+			continue
+		}
+		if r.c.discount {
+			ev.calcCodes = append(ev.calcCodes, campaignToken(r.c.index))
+		}
+		if r.c.points > 0 {
+			weights := make([]int64, len(out.Lines))
+			for j, l := range out.Lines {
+				t, err := ev.order.Lines[l].Total()
+				if err != nil {
+					return fmt.Errorf("campaign: evaluate: %w", err)
+				}
+				weights[j] = t.MinorUnits()
+			}
+			parts, err := allocatePoints(r.c.points, weights)
+			if err != nil {
+				return fmt.Errorf("campaign: evaluate: %w", err)
+			}
+			r.bonus = make([]points.Points, len(ev.order.Lines))
+			for j, l := range out.Lines {
+				r.bonus[l] = parts[j]
+				ev.bonus[l] += parts[j]
+			}
+		}
+		if r.c.multiplier.IsPositive() {
+			extra = extra.Add(r.c.multiplier.Sub(decimal.NewFromInt(1)))
+		}
+	}
+	ev.multiplier = ev.baseMult
+	if extra.IsPositive() {
+		ev.multiplier = ev.baseMult.Mul(extra.Add(decimal.NewFromInt(1)))
+	}
+	return nil
+}
+
+// campaignCosts prices every applied campaign; those whose cost exceeds what is left of
+// their money budget are dropped, and the discounts and points are computed again without
+// them, until every applied campaign fits.
+func (ev *evaluation) campaignCosts() error {
+	if len(ev.camps) == 0 {
+		return nil
+	}
+	for {
+		dropped, err := ev.costs()
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: campaigns: %w", err)
+		}
+		if !dropped {
+			return nil
+		}
+		if err := ev.applyCampaigns(); err != nil {
+			return err
+		}
+		ev.q.Earnings = nil
+		if err := ev.discounts(); err != nil {
+			return err
+		}
+		if err := ev.earn(); err != nil {
+			return err
+		}
+	}
+}
+
+func (ev *evaluation) costs() (bool, error) {
+	e := ev.e
+	n := len(ev.order.Lines)
+	cur := ev.order.Currency
+	// The multipliers' extra points per line, shared among the campaigns by their extras.
+	var mults []int // indexes into ev.camps
+	var multWeights []int64
+	for i, r := range ev.camps {
+		if ev.q.Campaigns[r.out].Applied && r.c.multiplier.IsPositive() {
+			mults = append(mults, i)
+			multWeights = append(multWeights, r.c.multiplier.Sub(decimal.NewFromInt(1)).Shift(6).IntPart())
+		}
+	}
+	multPts := make([][]points.Points, len(ev.camps))
+	if len(mults) > 0 {
+		plain, err := e.prog.Earning.Plan(ev.paid, ev.baseMult)
+		if err != nil {
+			return false, err
+		}
+		for _, i := range mults {
+			multPts[i] = make([]points.Points, n)
+		}
+		for l := 0; l < n; l++ {
+			extra := ev.basePlan.Lines[l].Points - plain.Lines[l].Points
+			if extra <= 0 {
+				continue
+			}
+			parts, err := allocatePoints(extra, multWeights)
+			if err != nil {
+				return false, err
+			}
+			for j, i := range mults {
+				multPts[i][l] = parts[j]
+			}
+		}
+	}
+	red := e.ledger.Config().Redemption
+	dropped := false
+	lineCost := make([]int64, n)
+	for i, r := range ev.camps {
+		out := &ev.q.Campaigns[r.out]
+		if !out.Applied {
+			continue
+		}
+		clear(lineCost)
+		out.Discount = loyalty.Money{}
+		if r.c.discount {
+			if en, ok := ev.q.Discount.Entry(campaignPrefix + string(r.c.ID)); ok && en.Applied {
+				out.Discount = en.Amount
+				for l, m := range en.Lines {
+					if l < n {
+						lineCost[l] += m.MinorUnits()
+					}
+				}
+			}
+		}
+		var pts points.Points
+		var ptsWeights []int64
+		if r.bonus != nil || multPts[i] != nil {
+			ptsWeights = make([]int64, n)
+			for l := 0; l < n; l++ {
+				var p points.Points
+				if r.bonus != nil {
+					p += r.bonus[l]
+				}
+				if multPts[i] != nil {
+					p += multPts[i][l]
+				}
+				ptsWeights[l] = int64(p)
+				pts += p
+			}
+		}
+		out.Points = pts
+		if pts > 0 && red.PointValue.IsPositive() {
+			v, err := red.Value(pts)
+			if err != nil {
+				return false, err
+			}
+			parts, err := v.Allocate(ptsWeights)
+			if err != nil {
+				return false, err
+			}
+			for l, m := range parts {
+				lineCost[l] += m.MinorUnits()
+			}
+		}
+		if !r.c.perkValue.IsZero() {
+			weights := make([]int64, n)
+			for _, l := range out.Lines {
+				t, err := ev.order.Lines[l].Total()
+				if err != nil {
+					return false, err
+				}
+				weights[l] = t.MinorUnits() + 1 // +1: a free line still carries a share
+			}
+			parts, err := r.c.perkValue.Allocate(weights)
+			if err != nil {
+				return false, err
+			}
+			for l, m := range parts {
+				lineCost[l] += m.MinorUnits()
+			}
+		}
+		var total int64
+		for _, c := range lineCost {
+			total += c
+		}
+		cost, err := loyalty.MoneyFromMinor(total, cur)
+		if err != nil {
+			return false, err
+		}
+		out.Cost = cost
+		out.Budgeted, out.LineCosts = false, nil
+		if r.c.Budget.IsZero() {
+			continue
+		}
+		if b := r.c.Budget.Money; b.IsPositive() {
+			spent := ev.budgets[r.c.ID][0].Spent
+			left := b
+			if !spent.IsZero() {
+				if left, err = b.Sub(spent); err != nil {
+					return false, err
+				}
+			}
+			if c, err := cost.Cmp(left); err != nil || c > 0 {
+				*out = CampaignOutcome{ID: out.ID, Name: out.Name, Draw: out.Draw, Lines: out.Lines, Reason: "budget",
+					Message: fmt.Sprintf("the order would cost the campaign %s and its budget has %s left", cost, left)}
+				dropped = true
+				continue
+			}
+		}
+		out.Budgeted = true
+		out.LineCosts = make([]loyalty.Money, n)
+		for l, c := range lineCost {
+			if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+				return false, err
+			}
+		}
+	}
+	return dropped, nil
+}
