@@ -355,6 +355,12 @@ func (s *simulation) run(ctx context.Context, rr rowReader) error {
 			cur.order, cur.ret = r.order, r.ret
 		}
 		if err != nil {
+			if s.opt.OnError == Stop && !same {
+				// The orders before the malformed row are replayed before stopping.
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
+			}
 			if err := s.rowError(err); err != nil {
 				return err
 			}
