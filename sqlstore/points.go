@@ -99,10 +99,17 @@ func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 	return s
 }
 
-// Update implements [points.Store].
+// Update implements [points.Store]. If fn panics, the transaction is rolled back (its
+// locks released) before the panic goes on.
 func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
 	var learned []points.Holder // balance rows an earlier attempt could not lock at once
-	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
+	var panicked any
+	err := inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked, err = r, errPointsPanic
+			}
+		}()
 		st := &pointsTxState{lock: s.dialect == Postgres, learned: &learned}
 		t := pointsTx{pointsReadTx{ctx: ctx, q: q, s: s, st: st}}
 		if st.lock && len(learned) > 0 {
@@ -112,7 +119,15 @@ func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) e
 		}
 		return fn(t)
 	})
+	if panicked != nil {
+		panic(panicked)
+	}
+	return err
 }
+
+// errPointsPanic stands for a panic of an Update's function while its transaction is
+// rolled back.
+var errPointsPanic = errors.New("sqlstore: points: the function panicked")
 
 // View implements [points.Store].
 func (s *PointsStore) View(ctx context.Context, fn func(tx points.ReadTx) error) error {

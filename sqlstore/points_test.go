@@ -608,3 +608,45 @@ func TestPointsStoreVisitsEveryRow(t *testing.T) {
 		}
 	})
 }
+
+// TestPointsStorePanicRollsBack: a panic inside Update goes on to the caller, after the
+// transaction was rolled back: nothing it wrote is kept and the balance row it locked is
+// free for the next posting.
+func TestPointsStorePanicRollsBack(t *testing.T) {
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := openPointsDB(t, d)
+		s := NewPointsStore(db, d.dialect)
+		l := pointsLedger(t, db, d.dialect)
+		h := points.ForAccount("acme")
+		if _, err := l.Adjust(pointsCtx, points.Adjustment{Key: "seed", Holder: h, Points: 10, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Errorf("recovered %v, want the function's panic", r)
+				}
+			}()
+			_ = s.Update(pointsCtx, func(tx points.Tx) error {
+				a, err := tx.Account(h) // locks the row on PostgreSQL
+				if err != nil {
+					return err
+				}
+				a.Earned, a.Active = 99, 99
+				if err := tx.PutAccount(a); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		ctx, cancel := context.WithTimeout(pointsCtx, 5*time.Second)
+		defer cancel()
+		p, err := l.Spend(ctx, points.SpendRequest{Key: "after", Holder: h, Points: 4})
+		if err != nil {
+			t.Fatalf("spend after the panic: %+v, %v", p, err)
+		}
+		if b, err := l.Balance(pointsCtx, h); err != nil || b.Earned != 10 || b.Active != 6 {
+			t.Errorf("balance = %+v, %v; want 10 earned, 6 active", b, err)
+		}
+	})
+}
