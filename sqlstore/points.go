@@ -129,11 +129,22 @@ func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) e
 // rolled back.
 var errPointsPanic = errors.New("sqlstore: points: the function panicked")
 
-// View implements [points.Store].
+// View implements [points.Store]. If fn panics, the transaction is rolled back before the
+// panic goes on.
 func (s *PointsStore) View(ctx context.Context, fn func(tx points.ReadTx) error) error {
-	return pointsReadOnly(ctx, s.db, s.dialect, func(q DBTX) error {
+	var panicked any
+	err := pointsReadOnly(ctx, s.db, s.dialect, func(q DBTX) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked, err = r, errPointsPanic
+			}
+		}()
 		return fn(pointsReadTx{ctx: ctx, q: q, s: s})
 	})
+	if panicked != nil {
+		panic(panicked)
+	}
+	return err
 }
 
 // pointsReadOnly runs fn in a read-only transaction on one snapshot: repeatable read on

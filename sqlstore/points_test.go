@@ -609,9 +609,10 @@ func TestPointsStoreVisitsEveryRow(t *testing.T) {
 	})
 }
 
-// TestPointsStorePanicRollsBack: a panic inside Update goes on to the caller, after the
-// transaction was rolled back: nothing it wrote is kept and the balance row it locked is
-// free for the next posting.
+// TestPointsStorePanicRollsBack: a panic inside Update or View goes on to the caller, after
+// the transaction was rolled back: nothing it wrote is kept, the balance row it locked is
+// free for the next posting, and no connection is left in a transaction (the database
+// closes at the end of the test).
 func TestPointsStorePanicRollsBack(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
 		db := openPointsDB(t, d)
@@ -638,6 +639,14 @@ func TestPointsStorePanicRollsBack(t *testing.T) {
 				}
 				panic("boom")
 			})
+		}()
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Errorf("recovered %v from View, want the function's panic", r)
+				}
+			}()
+			_ = s.View(pointsCtx, func(tx points.ReadTx) error { panic("boom") })
 		}()
 		ctx, cancel := context.WithTimeout(pointsCtx, 5*time.Second)
 		defer cancel()
