@@ -66,11 +66,21 @@ func genProgram(t *rapid.T) campaign.Program {
 	p.Earning.Rates[0].Points = points.Points(rapid.IntRange(1, 3).Draw(t, "tool points"))
 	p.Earning.PendingDays = rapid.SampledFrom([]int{0, 0, 14}).Draw(t, "pending days")
 	p.Redemption.MaxShare = d(rapid.SampledFrom([]string{"0.2", "0.5", "1"}).Draw(t, "max share"))
+	if rapid.Bool().Draw(t, "campaigns") {
+		p.Campaigns = referenceCampaigns().Campaigns
+		p.Campaigns[0].Budget.Money = m(rapid.SampledFrom([]string{"0", "50", "500", "5000"}).Draw(t, "tools budget"))
+		p.Campaigns[1].Budget.PerAccount = rapid.Int64Range(0, 3).Draw(t, "double per account")
+		p.Campaigns[2].Budget.Uses = rapid.Int64Range(0, 3).Draw(t, "big-order uses")
+		p.Campaigns[3].Budget.Money = m(rapid.SampledFrom([]string{"0", "100", "250"}).Draw(t, "gift budget"))
+	}
 	return p
 }
 
-// state is what the stores show of some accounts: balances, code uses, purchase records and
-// tier standing.
+// campaignIDs are the campaigns of referenceCampaigns.
+var campaignIDs = []loyalty.CampaignID{"tools-week", "double-points", "big-order", "womens-day", "lucky"}
+
+// state is what the stores show of some accounts: balances, code uses, purchase records,
+// tier standing and campaign budgets.
 type state struct {
 	Points map[string][2]points.Points // available, pending
 	Uses   int
@@ -78,12 +88,23 @@ type state struct {
 	Spend  map[string]loyalty.Money
 	Level  map[string]int
 	Qual   map[string]loyalty.Money
+	// Budgets are the campaigns' counters, in all and per account: uses and minor units spent.
+	Budgets map[string][2]int64
 }
 
 func snapshot(t *rapid.T, e *campaign.Engine, accounts ...string) state {
 	s := state{Points: map[string][2]points.Points{}, Orders: map[string]int{}, Spend: map[string]loyalty.Money{},
-		Level: map[string]int{}, Qual: map[string]loyalty.Money{}}
+		Level: map[string]int{}, Qual: map[string]loyalty.Money{}, Budgets: map[string][2]int64{}}
 	var err error
+	for _, id := range campaignIDs {
+		for _, a := range append([]string{""}, accounts...) {
+			b, err := e.Budget(ctx, id, loyalty.AccountID(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Budgets[string(id)+"/"+a] = [2]int64{b.Uses, b.Spent.MinorUnits()}
+		}
+	}
 	if s.Uses, err = e.Codes().Usage(ctx, promo.Counter{Definition: "SAVE10"}); err != nil {
 		t.Fatal(err)
 	}
@@ -321,4 +342,90 @@ func TestConcurrentCommitsRespectLimits(t *testing.T) {
 	if b.Available < 0 || b.Spent != 60 {
 		t.Errorf("balance = %+v, want 60 spent and nothing negative", b)
 	}
+}
+
+// Budgets are never exceeded under concurrent commits: orders of a few accounts are
+// committed from several goroutines at once (an order refused for a stale quote or a spent
+// budget is evaluated again), and every counter stays within its budget and equals what the
+// receipts consumed.
+func TestPropBudgetsNeverExceededConcurrently(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := campaign.Budget{
+			Money:      m(fmt.Sprint(rapid.Int64Range(1, 40).Draw(t, "money") * 100)),
+			Uses:       rapid.Int64Range(0, 6).Draw(t, "uses"),
+			PerAccount: rapid.Int64Range(0, 3).Draw(t, "per account"),
+		}
+		c := campaign.Campaign{ID: "c", Schedule: campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"},
+			Actions: []campaign.Action{{Kind: campaign.ActionDiscount, Percent: d("10")}, {Kind: campaign.ActionPoints, Points: 7}},
+			Budget:  b}
+		e, _ := newEngine(t, points1(c))
+		n := rapid.IntRange(2, 8).Draw(t, "orders")
+		orders := make([]loyalty.Order, n)
+		for i := range orders {
+			acct := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "account")
+			price := rapid.Int64Range(1, 3000).Draw(t, "price")
+			orders[i] = order(fmt.Sprintf("o%d", i), acct, t0, line("x", "tools", "1", fmt.Sprint(price), ""))
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		uses := map[string]int64{}
+		spent := int64(0)
+		var failed error
+		for _, o := range orders {
+			wg.Add(1)
+			go func(o loyalty.Order) {
+				defer wg.Done()
+				for attempt := 0; ; attempt++ {
+					q, err := e.Evaluate(ctx, o, campaign.EvaluateOptions{})
+					if err == nil {
+						var r campaign.Receipt
+						if r, err = e.Commit(ctx, q, loyalty.IdempotencyKey(o.ID)); err == nil {
+							mu.Lock()
+							if r.Budget != nil {
+								for _, it := range r.Budget.Items {
+									uses[""] += it.Uses
+									uses[string(o.Account)] += it.Uses
+									spent += it.Money.MinorUnits()
+								}
+							}
+							mu.Unlock()
+							return
+						}
+					}
+					if attempt > 100 || !errors.Is(err, campaign.ErrStaleQuote) && !errors.Is(err, campaign.ErrBudgetExhausted) {
+						mu.Lock()
+						failed = err
+						mu.Unlock()
+						return
+					}
+				}
+			}(o)
+		}
+		wg.Wait()
+		if failed != nil {
+			t.Fatal(failed)
+		}
+		total, err := e.Budget(ctx, "c", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total.Uses != uses[""] || total.Spent.MinorUnits() != spent {
+			t.Fatalf("counter %+v, receipts %d uses and %d spent", total, uses[""], spent)
+		}
+		if b.Uses > 0 && total.Uses > b.Uses {
+			t.Fatalf("%d uses of a budget of %d", total.Uses, b.Uses)
+		}
+		if total.Spent.MinorUnits() > b.Money.MinorUnits() {
+			t.Fatalf("spent %s of a budget of %s", total.Spent, b.Money)
+		}
+		for _, a := range []loyalty.AccountID{"a", "b"} {
+			r, err := e.Budget(ctx, "c", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Uses != uses[string(a)] || b.PerAccount > 0 && r.Uses > b.PerAccount {
+				t.Fatalf("account %s: %d uses, receipts %d, budget %d per account", a, r.Uses, uses[string(a)], b.PerAccount)
+			}
+		}
+	})
 }

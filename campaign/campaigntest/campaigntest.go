@@ -4,8 +4,10 @@
 //
 // Run checks the contract documented on campaign.OrderStore: records read back as written,
 // absent records report loyalty.ErrNotFound, a failed Update keeps nothing, values are copied
-// in and out, a rapid state machine against a plain map model, and concurrent
-// read-modify-write transactions that lose no update (run it with -race).
+// in and out, a rapid state machine against a plain map model, concurrent
+// read-modify-write transactions that lose no update, and an engine over the store whose
+// campaign budgets are never exceeded by many goroutines committing at once (run it with
+// -race).
 package campaigntest
 
 import (
@@ -21,6 +23,8 @@ import (
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
 	"github.com/loyaltykit/loyalty/discount"
+	"github.com/loyaltykit/loyalty/points"
+	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 )
 
@@ -34,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) campaign.OrderStore) {
 	t.Run("AccountsInOrder", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("Budgets", func(t *testing.T) { testBudgets(t, newStore(t)) })
+	t.Run("BudgetsUnderConcurrentCommits", func(t *testing.T) { testBudgetCommits(t, newStore) })
 }
 
 var (
@@ -268,13 +274,16 @@ type model struct {
 	orders   map[loyalty.OrderID]campaign.OrderRecord
 	accounts map[loyalty.AccountID]campaign.AccountRecord
 	returns  map[loyalty.IdempotencyKey]campaign.ReturnRecord
+	budgets  map[loyalty.AccountID]campaign.BudgetRecord // campaign "spring", by account ("" for its total)
+	uses     map[loyalty.IdempotencyKey]campaign.BudgetUse
 }
 
 func testStateMachine(t *testing.T, newStore func(t *testing.T) campaign.OrderStore) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := newStore(t)
 		md := model{commits: map[loyalty.IdempotencyKey]campaign.CommitRecord{}, orders: map[loyalty.OrderID]campaign.OrderRecord{},
-			accounts: map[loyalty.AccountID]campaign.AccountRecord{}, returns: map[loyalty.IdempotencyKey]campaign.ReturnRecord{}}
+			accounts: map[loyalty.AccountID]campaign.AccountRecord{}, returns: map[loyalty.IdempotencyKey]campaign.ReturnRecord{},
+			budgets: map[loyalty.AccountID]campaign.BudgetRecord{}, uses: map[loyalty.IdempotencyKey]campaign.BudgetUse{}}
 		key := rapid.SampledFrom([]string{"a", "b"})
 		// verify compares every record stored under k with the model.
 		verify := func(rt *rapid.T, k string) {
@@ -287,7 +296,13 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) campaign.OrderSt
 				e3 := same(md.accounts, loyalty.AccountID(k), a, err)
 				r, err := tx.Return(loyalty.IdempotencyKey(k))
 				e4 := same(md.returns, loyalty.IdempotencyKey(k), r, err)
-				return errors.Join(e1, e2, e3, e4)
+				b, err := tx.Budget("spring", loyalty.AccountID(k))
+				e5 := same(md.budgets, loyalty.AccountID(k), b, err)
+				bt, err := tx.Budget("spring", "")
+				e6 := same(md.budgets, "", bt, err)
+				u, err := tx.BudgetUse(loyalty.IdempotencyKey(k))
+				e7 := same(md.uses, loyalty.IdempotencyKey(k), u, err)
+				return errors.Join(e1, e2, e3, e4, e5, e6, e7)
 			})
 			if err != nil {
 				rt.Fatal(err)
@@ -333,6 +348,16 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) campaign.OrderSt
 				k := key.Draw(rt, "key")
 				r := sampleReturn(k, rapid.Int64Range(1, 3_000_000).Draw(rt, "quantity"))
 				put(rt, k, rapid.Bool().Draw(rt, "fail"), func(tx campaign.OrderTx) error { return tx.PutReturn(r) }, func() { md.returns[r.Key] = r })
+			},
+			"budget": func(rt *rapid.T) {
+				k := rapid.SampledFrom([]string{"a", "b", ""}).Draw(rt, "account")
+				r := sampleBudget("spring", k, rapid.Int64Range(-2, 5).Draw(rt, "uses"))
+				put(rt, "a", rapid.Bool().Draw(rt, "fail"), func(tx campaign.OrderTx) error { return tx.PutBudget(r) }, func() { md.budgets[r.Account] = r })
+			},
+			"budget use": func(rt *rapid.T) {
+				k := key.Draw(rt, "key")
+				u := sampleUse(k, rapid.Int64Range(-1, 1).Draw(rt, "uses"))
+				put(rt, k, rapid.Bool().Draw(rt, "fail"), func(tx campaign.OrderTx) error { return tx.PutBudgetUse(u) }, func() { md.uses[u.Key] = u })
 			},
 			"": func(rt *rapid.T) {
 				// The invariant: the account listing agrees with the model (the actions check
@@ -431,5 +456,184 @@ func testConcurrent(t *testing.T, s campaign.OrderStore) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func sampleBudget(id, account string, uses int64) campaign.BudgetRecord {
+	return campaign.BudgetRecord{Campaign: loyalty.CampaignID(id), Account: loyalty.AccountID(account), Uses: uses, Spent: money(uses * 150)}
+}
+
+func sampleUse(key string, uses int64) campaign.BudgetUse {
+	return campaign.BudgetUse{Key: loyalty.IdempotencyKey(key), Order: "o-1", Account: "acme", At: t0,
+		Items: []campaign.BudgetItem{{Campaign: "spring", Uses: uses, Money: money(uses * 150)}, {Campaign: "gift", Uses: 1}}}
+}
+
+// testBudgets checks budget counters and budget uses: absent, round trip (a campaign's
+// total and an account's counter are distinct records), replaced, rolled back, copied.
+func testBudgets(t *testing.T, s campaign.OrderStore) {
+	err := s.View(ctx, func(tx campaign.OrderReadTx) error {
+		if _, err := tx.Budget("spring", ""); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("Budget of an absent campaign: %v, want ErrNotFound", err)
+		}
+		if _, err := tx.BudgetUse("k"); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("BudgetUse of an absent key: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, acct, other, u := sampleBudget("spring", "", 3), sampleBudget("spring", "acme", 1), sampleBudget("gift", "acme", 2), sampleUse("k1", 1)
+	if err := s.Update(ctx, func(tx campaign.OrderTx) error {
+		return errors.Join(tx.PutBudget(total), tx.PutBudget(acct), tx.PutBudget(other), tx.PutBudgetUse(u))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want ...campaign.BudgetRecord) {
+		t.Helper()
+		err := s.View(ctx, func(tx campaign.OrderReadTx) error {
+			for _, w := range want {
+				got, err := tx.Budget(w.Campaign, w.Account)
+				if err != nil {
+					return err
+				}
+				if d := cmp.Diff(w, got); d != "" {
+					t.Errorf("%s: budget %s/%s (-put +got):\n%s", when, w.Campaign, w.Account, d)
+				}
+			}
+			got, err := tx.BudgetUse(u.Key)
+			if err != nil {
+				return err
+			}
+			if d := cmp.Diff(u, got); d != "" {
+				t.Errorf("%s: budget use (-put +got):\n%s", when, d)
+			}
+			got.Items[0].Uses = 99 // a returned record is a copy
+			again, err := tx.BudgetUse(u.Key)
+			if err == nil && again.Items[0].Uses != u.Items[0].Uses {
+				t.Errorf("%s: the store aliases a budget use it returned", when)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after put", total, acct, other)
+	// A failed update keeps nothing; a successful one replaces.
+	boom := errors.New("boom")
+	if err := s.Update(ctx, func(tx campaign.OrderTx) error {
+		if err := errors.Join(tx.PutBudget(sampleBudget("spring", "", 9)), tx.PutBudgetUse(sampleUse("k1", 5)), tx.PutBudgetUse(sampleUse("k2", 1))); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want the function's error", err)
+	}
+	check("after a failed update", total, acct, other)
+	if err := s.View(ctx, func(tx campaign.OrderReadTx) error {
+		if _, err := tx.BudgetUse("k2"); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("budget use of a failed update kept: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	total = sampleBudget("spring", "", 4)
+	if err := s.Update(ctx, func(tx campaign.OrderTx) error { return tx.PutBudget(total) }); err != nil {
+		t.Fatal(err)
+	}
+	check("after replace", total, acct, other)
+}
+
+// testBudgetCommits runs an engine over the store with three campaigns, each capped by one
+// kind of budget — 5 uses in all, 2 uses per account, 1,000.00 of money (each order costs
+// it 300.00) — and commits 24 orders of 4 accounts from 8 goroutines at once, evaluating an
+// order again when its commit is refused: every budget is used up exactly and never
+// exceeded, and each counter is the sum of what the receipts consumed (refused commits
+// changed nothing).
+func testBudgetCommits(t *testing.T, newStore func(t *testing.T) campaign.OrderStore) {
+	spring := campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"}
+	prog := campaign.Program{ID: "budgets", Currency: rub, TimeZone: "Europe/Moscow",
+		Earning:    points.Rules{Rates: []points.Rate{{Points: 1, Per: decimal.NewFromInt(100)}}},
+		Redemption: points.Redemption{Currency: rub, PointValue: decimal.NewFromInt(1)},
+		Campaigns: []campaign.Campaign{
+			{ID: "uses", Schedule: spring, Actions: []campaign.Action{{Kind: campaign.ActionPoints, Points: 10}}, Budget: campaign.Budget{Uses: 5}},
+			{ID: "per-account", Schedule: spring, Actions: []campaign.Action{{Kind: campaign.ActionPoints, Points: 1}}, Budget: campaign.Budget{PerAccount: 2}},
+			{ID: "money", Schedule: spring, Actions: []campaign.Action{{Kind: campaign.ActionDiscount, Amount: money(30000)}}, Budget: campaign.Budget{Money: money(100000)}},
+		}}
+	stores := campaign.MemoryStores()
+	stores.Orders = newStore(t)
+	e, err := campaign.New(prog, stores, campaign.Config{Clock: loyalty.NewManualClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each, accounts = 8, 3, 4
+	var mu sync.Mutex
+	consumed := map[[2]string]int64{} // (campaign, account or "") → uses by successful commits
+	spent := money(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				acct := loyalty.AccountID(fmt.Sprintf("acct-%d", (w+i)%accounts))
+				o := loyalty.Order{ID: loyalty.OrderID(fmt.Sprintf("o-%d-%d", w, i)), Account: acct, Currency: rub, PlacedAt: t0,
+					Lines: []loyalty.Line{{SKU: "drill", Quantity: loyalty.QuantityFromMicros(1_000_000), UnitPrice: loyalty.MustPrice("1000", "RUB")}}}
+				var r campaign.Receipt
+				for attempt := 0; ; attempt++ { // a refused commit is evaluated again
+					q, err := e.Evaluate(ctx, o, campaign.EvaluateOptions{})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					r, err = e.Commit(ctx, q, loyalty.IdempotencyKey("k-"+string(o.ID)))
+					if err == nil {
+						break
+					}
+					if attempt > 100 || !errors.Is(err, campaign.ErrStaleQuote) && !errors.Is(err, campaign.ErrBudgetExhausted) {
+						t.Error(err)
+						return
+					}
+				}
+				if r.Budget == nil {
+					continue
+				}
+				mu.Lock()
+				for _, it := range r.Budget.Items {
+					consumed[[2]string{string(it.Campaign), ""}] += it.Uses
+					consumed[[2]string{string(it.Campaign), string(acct)}] += it.Uses
+					if it.Campaign == "money" && !it.Money.IsZero() {
+						spent, _ = spent.Add(it.Money)
+					}
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	get := func(id string, acct loyalty.AccountID) campaign.BudgetRecord {
+		b, err := e.Budget(ctx, loyalty.CampaignID(id), acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if b := get("uses", ""); b.Uses != 5 || b.Uses != consumed[[2]string{"uses", ""}] {
+		t.Errorf("uses campaign: %d uses counted, %d by the receipts; want 5", b.Uses, consumed[[2]string{"uses", ""}])
+	}
+	for a := 0; a < accounts; a++ {
+		acct := loyalty.AccountID(fmt.Sprintf("acct-%d", a))
+		if b := get("per-account", acct); b.Uses != 2 || b.Uses != consumed[[2]string{"per-account", string(acct)}] {
+			t.Errorf("per-account campaign, %s: %d uses counted, %d by the receipts; want 2 (6 orders each)", acct, b.Uses, consumed[[2]string{"per-account", string(acct)}])
+		}
+	}
+	b := get("money", "")
+	if c, _ := b.Spent.Cmp(money(100000)); c > 0 || !b.Spent.Equal(spent) || b.Uses*30000 != b.Spent.MinorUnits() {
+		t.Errorf("money campaign: spent %s in %d uses, receipts say %s; want equal, at most 1000.00", b.Spent, b.Uses, spent)
+	}
+	if b.Uses != 3 {
+		t.Errorf("money campaign: %d uses of 300.00 from 1,000.00, want 3", b.Uses)
 	}
 }
