@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testDB is one database to run a test against.
@@ -199,6 +200,36 @@ func TestInTxOnCallersTransactionDoesNotCommit(t *testing.T) {
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM loyalty_idempotency`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("rows after the caller rolled back = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+func TestPanicInTransactionRollsBack(t *testing.T) {
+	eachDB(t, func(t *testing.T, d testDB) {
+		db := mustOpen(t, d)
+		db.SetMaxOpenConns(1) // a connection left in a transaction would block the check below
+		ctx := context.Background()
+		if _, err := Migrate(ctx, db, d.dialect); err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the panic was swallowed")
+				}
+			}()
+			inTx(ctx, db, d.dialect, func(tx DBTX) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at) VALUES ('s', 'k', 'h', 'r', 1)`); err != nil {
+					t.Fatal(err)
+				}
+				panic("boom")
+			})
+		}()
+		check, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var n int
+		if err := db.QueryRowContext(check, `SELECT COUNT(*) FROM loyalty_idempotency`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("rows after a panicking transaction = %d, %v; want 0 (an error here means the connection was left in the transaction)", n, err)
 		}
 	})
 }

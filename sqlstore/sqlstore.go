@@ -138,14 +138,22 @@ func retryTx(ctx context.Context, db DBTX, opts *sql.TxOptions, fn func(tx DBTX)
 	}
 }
 
-func runOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx DBTX) error) error {
+// runOnce runs fn in one transaction: committed if fn succeeds, rolled back if it fails or
+// panics (the panic goes on after the rollback, so no connection is left holding locks).
+func runOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx DBTX) error) (err error) {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
+	committed = true
 	return tx.Commit()
 }
