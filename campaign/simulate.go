@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -58,7 +59,8 @@ type SimulateOptions struct {
 	// means 1: every outstanding point is counted as a cost.
 	RedemptionRate decimal.Decimal
 	// Stores, when set, gives the stores each program runs over (called once per program).
-	// Defaults to MemoryStores.
+	// Defaults to MemoryStores, except that the engine's journal of commits and returns is
+	// kept as plain values and forgotten past the return window.
 	Stores func(p Program) Stores
 }
 
@@ -242,6 +244,7 @@ type simulation struct {
 	rep      Report
 	accounts map[loyalty.AccountID]struct{}
 	recent   map[loyalty.OrderID]*simRecent
+	order    []loyalty.OrderID // the keys of recent, oldest first
 	pruneAt  time.Time
 	last     time.Time
 	started  bool
@@ -287,9 +290,6 @@ func newSimulation(opt SimulateOptions, programs []Program) (*simulation, error)
 	}
 	if opt.ReturnWindow == 0 {
 		opt.ReturnWindow = 90 * 24 * time.Hour
-	}
-	if opt.Stores == nil {
-		opt.Stores = func(Program) Stores { return MemoryStores() }
 	}
 	s := &simulation{opt: opt, cur: cur, accounts: map[loyalty.AccountID]struct{}{}, recent: map[loyalty.OrderID]*simRecent{}}
 	for i, p := range programs {
@@ -442,12 +442,70 @@ func (s *simulation) prune(at time.Time) {
 		return
 	}
 	limit := at.Add(-s.opt.ReturnWindow)
-	for id, r := range s.recent {
-		if r.at.Before(limit) {
-			delete(s.recent, id)
+	for len(s.order) > 0 {
+		id := s.order[0]
+		if r := s.recent[id]; r != nil && !r.at.Before(limit) {
+			break
 		}
+		delete(s.recent, id)
+		s.order[0] = ""
+		s.order = s.order[1:]
 	}
 	s.pruneAt = at.Add(24 * time.Hour)
+	for _, r := range s.runners {
+		if r.journal != nil {
+			// A day of margin: the journal outlives what the simulation can return.
+			r.journal.prune(limit.Add(-24 * time.Hour))
+		}
+	}
+}
+
+// refusal is an order or a return that every program refused as invalid input (or as a
+// conflict): it is reported as a malformed row.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// each runs fn for every program, concurrently (the engines share nothing). When every
+// program refuses the input as invalid, the error is a *refusal of the first program's; any other failure (or a refusal by some programs only) is returned as is.
+func (s *simulation) each(fn func(r *simRunner) error) error {
+	errs := make([]error, len(s.runners))
+	if len(s.runners) == 1 {
+		errs[0] = fn(s.runners[0])
+	} else {
+		var wg sync.WaitGroup
+		for i, r := range s.runners {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = fn(r)
+			}()
+		}
+		wg.Wait()
+	}
+	refused, failed := 0, 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if errors.Is(err, loyalty.ErrInvalid) || errors.Is(err, loyalty.ErrConflict) {
+				refused++
+			}
+		}
+	}
+	switch {
+	case failed == 0:
+		return nil
+	case refused == len(errs):
+		return &refusal{errs[0]}
+	}
+	var out []error
+	for i, err := range errs {
+		if err != nil {
+			out = append(out, fmt.Errorf("program %s: %w", s.runners[i].prog.ID, err))
+		}
+	}
+	return errors.Join(out...)
 }
 
 func (s *simulation) applySale(ctx context.Context, g []histRow) error {
@@ -465,15 +523,15 @@ func (s *simulation) applySale(ctx context.Context, g []histRow) error {
 	if err := o.Validate(); err != nil {
 		return &RowError{Row: first.row, Reason: "invalid order: " + err.Error()}
 	}
-	for i, run := range s.runners {
-		if err := run.sale(ctx, o, rec); err != nil {
-			if i == 0 && (errors.Is(err, loyalty.ErrInvalid) || errors.Is(err, loyalty.ErrConflict)) {
-				return &RowError{Row: first.row, Column: colOrder, Value: string(o.ID), Reason: err.Error()}
-			}
-			return fmt.Errorf("campaign: simulate: program %s, order %s: %w", run.prog.ID, o.ID, err)
+	if err := s.each(func(run *simRunner) error { return run.sale(ctx, o, rec) }); err != nil {
+		var ref *refusal
+		if errors.As(err, &ref) {
+			return &RowError{Row: first.row, Column: colOrder, Value: string(o.ID), Reason: ref.err.Error()}
 		}
+		return fmt.Errorf("campaign: simulate: order %s: %w", o.ID, err)
 	}
 	s.recent[o.ID] = rec
+	s.order = append(s.order, o.ID)
 	s.rep.Orders++
 	s.rep.Lines += len(o.Lines)
 	return nil
@@ -514,14 +572,13 @@ func (s *simulation) applyReturn(ctx context.Context, g []histRow) error {
 	}
 	rec.returns++
 	key := loyalty.IdempotencyKey("sim/" + string(first.order) + "/return/" + strconv.Itoa(rec.returns))
-	for i, run := range s.runners {
-		if err := run.ret(ctx, first.at, first.order, lines, key, rec); err != nil {
-			if i == 0 && (errors.Is(err, loyalty.ErrInvalid) || errors.Is(err, loyalty.ErrConflict)) {
-				rec.returns--
-				return &RowError{Row: first.row, Reason: err.Error()}
-			}
-			return fmt.Errorf("campaign: simulate: program %s, return of %s: %w", run.prog.ID, first.order, err)
+	if err := s.each(func(run *simRunner) error { return run.ret(ctx, first.at, first.order, lines, key, rec) }); err != nil {
+		var ref *refusal
+		if errors.As(err, &ref) {
+			rec.returns--
+			return &RowError{Row: first.row, Reason: ref.err.Error()}
 		}
+		return fmt.Errorf("campaign: simulate: return of %s: %w", first.order, err)
 	}
 	rec.qty = left
 	s.rep.Returns++
@@ -550,12 +607,14 @@ func (s *simulation) finish(ctx context.Context) error {
 
 // simRunner is one program's engine and accumulators.
 type simRunner struct {
-	eng   *Engine
-	prog  Program
-	st    Stores
-	clock *loyalty.ManualClock
-	loc   *time.Location
-	noRed bool
+	eng  *Engine
+	prog Program
+	st   Stores
+	// journal is the OrderStore of the default stores, pruned as the history advances.
+	journal *simOrderStore
+	clock   *loyalty.ManualClock
+	loc     *time.Location
+	noRed   bool
 
 	next      time.Time // the next month start to run, zero before the first order
 	sales     loyalty.Money
@@ -572,13 +631,23 @@ type simRunner struct {
 
 func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 	clock := loyalty.NewManualClock(time.Time{})
-	st := opt.Stores(p)
+	var (
+		st      Stores
+		journal *simOrderStore
+	)
+	if opt.Stores != nil {
+		st = opt.Stores(p)
+	} else {
+		st = MemoryStores()
+		journal = newSimOrderStore(st.Orders)
+		st.Orders = journal
+	}
 	eng, err := New(p, st, Config{Clock: clock})
 	if err != nil {
 		return nil, err
 	}
 	z := loyalty.Zero(p.Currency)
-	r := &simRunner{eng: eng, prog: p, st: st, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
+	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
 		sales: z, returned: z, discount: z, discBack: z, cost: z, costBack: z, discounts: map[string]*DiscountUse{}}
 	if p.Tiers != nil {
 		r.tiers = &TierTimeline{}
