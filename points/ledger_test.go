@@ -581,6 +581,16 @@ func TestLiability(t *testing.T) {
 	if _, err := f.l.Liability(ctx, points.LiabilityOptions{RedemptionRate: dec("1.5")}); !errors.Is(err, loyalty.ErrInvalid) {
 		t.Errorf("rate 1.5: %v, want ErrInvalid", err)
 	}
+	// bob is a buyer and alice a company: each kind can be asked for on its own.
+	for kind, want := range map[points.HolderKind]points.Points{points.BuyerHolder: 500, points.AccountHolder: 0} {
+		got, err := f.l.Liability(ctx, points.LiabilityOptions{Holders: kind})
+		if err != nil || got.Outstanding != want {
+			t.Errorf("liability of %s holders = %+v, %v; want %d outstanding", kind, got, err, want)
+		}
+	}
+	if _, err := f.l.Liability(ctx, points.LiabilityOptions{Holders: "partner"}); !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("holders partner: %v, want ErrInvalid", err)
+	}
 }
 
 func TestRewardCatalogue(t *testing.T) {

@@ -288,6 +288,10 @@ type LiabilityOptions struct {
 	// RedemptionRate is the share of outstanding points expected to be redeemed (1 minus
 	// breakage), such as "0.7". Zero means 1: every point is redeemed.
 	RedemptionRate decimal.Decimal `json:"redemption_rate,omitempty"`
+	// Holders restricts the liability to one kind of holder: AccountHolder for what a
+	// program owes companies, BuyerHolder for individual buyers' points or miles (two
+	// ledgers that share a store, as with dual earning, hold both kinds). Empty means all.
+	Holders HolderKind `json:"holders,omitempty"`
 	// ExpiringBy is the date of the expiry forecast. Zero means no forecast.
 	ExpiringBy time.Time `json:"expiring_by,omitempty"`
 }
@@ -318,10 +322,19 @@ func (l *Ledger) Liability(ctx context.Context, opt LiabilityOptions) (Liability
 	} else if rate.Sign() < 0 || rate.GreaterThan(decimal.New(1, 0)) {
 		return Liability{}, loyalty.Invalid("redemption_rate", rate, "must be between 0 and 1")
 	}
+	switch opt.Holders {
+	case "", AccountHolder, BuyerHolder:
+	default:
+		return Liability{}, loyalty.Invalid("holders", string(opt.Holders), `must be "account", "buyer" or empty for both`)
+	}
+	counts := func(h Holder) bool { return opt.Holders == "" || h.Kind == opt.Holders }
 	now := l.clock.Now()
 	out := Liability{At: now}
 	err := l.store.View(ctx, func(tx ReadTx) error {
 		if err := tx.AllOpenLots(func(lot Lot) bool {
+			if !counts(lot.Holder) {
+				return true
+			}
 			if !lot.Expires.IsZero() && !now.Before(lot.Expires) {
 				return true // expired, awaiting processing
 			}
@@ -337,7 +350,12 @@ func (l *Ledger) Liability(ctx context.Context, opt LiabilityOptions) (Liability
 		}); err != nil {
 			return err
 		}
-		return tx.Accounts(func(a Account) bool { out.Debt += a.Debt; return true })
+		return tx.Accounts(func(a Account) bool {
+			if counts(a.Holder) {
+				out.Debt += a.Debt
+			}
+			return true
+		})
 	})
 	if err != nil {
 		return Liability{}, err
