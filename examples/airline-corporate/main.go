@@ -276,18 +276,19 @@ func run(w io.Writer, args []string) error {
 		}
 	}
 
-	// What the program owes the companies: their points at 1 RUB each. (Ledger.Liability
-	// would count the employees' miles too: both ledgers share one store.)
+	// What the program owes the companies: their points at 1 RUB each, 70% expected to be
+	// redeemed. Both ledgers share one store, so the liability is asked for company
+	// holders only; the employees' miles are another program's debt.
+	owedNow, err := a.eng.Points().Liability(a.ctx, points.LiabilityOptions{
+		Holders: points.AccountHolder, RedemptionRate: decimal.RequireFromString("0.7")})
+	if err != nil {
+		return err
+	}
 	last := len(year) - 1
-	owed := acmeRows[last].balance + balticRows[last].balance
-	value, err := prog.Redemption.Value(owed)
-	if err != nil {
-		return err
+	if want := acmeRows[last].balance + balticRows[last].balance; owedNow.Outstanding != want {
+		return fmt.Errorf("liability %d points, but the companies' balances add up to %d", owedNow.Outstanding, want)
 	}
-	expected, err := value.MulRate(decimal.RequireFromString("0.7"), loyalty.HalfUp)
-	if err != nil {
-		return err
-	}
+	owed, value, expected := owedNow.Outstanding, owedNow.Value, owedNow.Expected
 	fmt.Fprintf(w, "\nOwed to the companies at the end: %d points worth %s; if 70%% of them are redeemed, %s.\n",
 		owed, value, expected)
 	fmt.Fprintf(w, "The employees hold %d miles besides, from the same flights.\n", miles[last][0]+miles[last][1])
