@@ -311,6 +311,7 @@ func (s *simulation) run(ctx context.Context, rr rowReader) error {
 		cur   struct {
 			order loyalty.OrderID
 			ret   bool
+			at    time.Time // of a return: the rows of one return share their date
 		}
 		nextProgress = s.opt.ProgressEvery
 	)
@@ -342,7 +343,7 @@ func (s *simulation) run(ctx context.Context, rr rowReader) error {
 		if err == nil {
 			r, err = parseRow(row, &vals, s.cur, s.opt.Location)
 		}
-		same := r.order != "" && r.order == cur.order && r.ret == cur.ret && (len(group) > 0 || bad)
+		same := r.order != "" && r.order == cur.order && r.ret == cur.ret && (!r.ret || r.at.Equal(cur.at)) && (len(group) > 0 || bad)
 		if err == nil && same && len(group) > 0 {
 			err = s.sameGroup(group[0], r)
 		}
@@ -352,7 +353,7 @@ func (s *simulation) run(ctx context.Context, rr rowReader) error {
 			if ferr := flush(); ferr != nil {
 				return ferr
 			}
-			cur.order, cur.ret = r.order, r.ret
+			cur.order, cur.ret, cur.at = r.order, r.ret, r.at
 		}
 		if err != nil {
 			if s.opt.OnError == Stop && !same {

@@ -36,7 +36,7 @@ import (
 //	          ignored on returns.
 //
 // A return row names the order it returns goods from, and the SKU of the line returned; the
-// adjacent return rows of one order make one return (a row with kind "return" and a row with a
+// adjacent return rows of one order with the same date make one return (a row with kind "return" and a row with a
 // negative quantity are the same thing). An order can only be returned while it is within
 // SimulateOptions.ReturnWindow of its date.
 //

@@ -1,0 +1,131 @@
+package campaign_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/loyaltykit/loyalty/campaign"
+)
+
+func TestGenerateHistory(t *testing.T) {
+	opt := campaign.GenerateOptions{Seed: 42, Orders: 120, Accounts: 10, OneTimePercent: 100}
+	a, b := generate(t, opt), generate(t, opt)
+	if !bytes.Equal(a, b) {
+		t.Error("the same options gave two histories")
+	}
+	opt.Seed = 43
+	if bytes.Equal(a, generate(t, opt)) {
+		t.Error("another seed gave the same history")
+	}
+	// Every account buys once when all are one-time buyers: 10 orders, not 120.
+	recs, err := csv.NewReader(bytes.NewReader(a)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, accounts := map[string]bool{}, map[string]bool{}
+	last := ""
+	for _, r := range recs[1:] {
+		orders[r[0]], accounts[r[3]] = true, true
+		if r[2] < last {
+			t.Fatalf("rows out of time order: %s after %s", r[2], last)
+		}
+		last = r[2]
+	}
+	if len(orders) != 10 || len(accounts) != 10 {
+		t.Errorf("%d orders of %d accounts, want 10 of 10", len(orders), len(accounts))
+	}
+
+	for _, tt := range []struct {
+		opt  campaign.GenerateOptions
+		want string
+	}{
+		{campaign.GenerateOptions{Orders: -1}, "orders"},
+		{campaign.GenerateOptions{Accounts: -1}, "accounts"},
+		{campaign.GenerateOptions{OneTimePercent: 101}, "one_time_percent"},
+		{campaign.GenerateOptions{ReturnPercent: -1}, "return_percent"},
+		{campaign.GenerateOptions{Format: "xml"}, "format"},
+	} {
+		if err := campaign.GenerateHistory(&bytes.Buffer{}, tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("GenerateHistory(%+v) = %v, want an error naming %q", tt.opt, err, tt.want)
+		}
+	}
+}
+
+// A return after the return window is refused as a malformed row; one within it is replayed.
+func TestSimulateReturnWindow(t *testing.T) {
+	h := csvHeader + csvBefore +
+		"o1,return,2026-03-10T10:00:00Z,acme,,bit,,2,,\n" + // 8 days later: within 30 days
+		"o1,return,2026-04-10T10:00:00Z,acme,,bit,,2,,\n" // 39 days later: past them
+	rep, err := campaign.Simulate(ctx, strings.NewReader(h), campaign.CSV,
+		campaign.SimulateOptions{OnError: campaign.Skip, ReturnWindow: 30 * 24 * time.Hour}, simDiscount())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Returns != 1 || rep.ErrorCount != 1 || rep.Errors[0].Row != 5 || rep.Errors[0].Column != "order" {
+		t.Errorf("returns %d, errors %+v; want 1 return and an error at row 5, column order", rep.Returns, rep.Errors)
+	}
+	// The return of 2 bits at 100.00: 200.00 returned, 5 % of it given back as discount.
+	run := rep.Runs[0]
+	if got := run.Returned.Amount(); got != "200.00" {
+		t.Errorf("returned %s, want 200.00", got)
+	}
+	if got := run.Revenue.Amount(); got != "10800.00" {
+		t.Errorf("revenue %s, want 11,000 − 200 = 10800.00", got)
+	}
+	if got := run.Discount.Amount(); got != "540.00" {
+		t.Errorf("discount %s, want 5 %% of 10,800 = 540.00", got)
+	}
+}
+
+// A negative quantity is a return, the same as kind "return"; date-only values are read in
+// SimulateOptions.Location.
+func TestSimulateNegativeQuantityAndDates(t *testing.T) {
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	a := csvHeader + "o1,,2026-03-02,acme,,drill,tools,2,5000.00,3000.00\n" + "o1,return,2026-03-05,acme,,drill,,1,,\n"
+	b := csvHeader + "o1,,2026-03-02,acme,,drill,tools,2,5000.00,3000.00\n" + "o1,,2026-03-05,acme,,drill,,-1,,\n"
+	opt := campaign.SimulateOptions{Location: msk}
+	ra, err := campaign.Simulate(ctx, strings.NewReader(a), campaign.CSV, opt, simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := campaign.Simulate(ctx, strings.NewReader(b), campaign.CSV, opt, simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ra, rb); diff != "" {
+		t.Errorf("negative quantity differs from kind return (-kind +negative):\n%s", diff)
+	}
+	if want := time.Date(2026, 3, 2, 0, 0, 0, 0, msk); !ra.From.Equal(want) || ra.Returns != 1 {
+		t.Errorf("from %v, returns %d; want %v and 1", ra.From, ra.Returns, want)
+	}
+	// 5 % of 10,000 is 500 points, the return of half reverses 250.
+	if p := ra.Runs[0].Points; p.Issued != 500 || p.Reversed != 250 || p.Outstanding != 250 {
+		t.Errorf("points %+v, want 500 issued, 250 reversed, 250 outstanding", p)
+	}
+}
+
+// Without redemption the bonus program's points are only issued, expired or outstanding.
+func TestSimulateNoRedemption(t *testing.T) {
+	h := generate(t, campaign.GenerateOptions{Seed: 9, Orders: 150, Accounts: 15})
+	with, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{}, simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{NoRedemption: true}, simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.Runs[0].Redemptions == 0 || with.Runs[0].Points.Redeemed == 0 {
+		t.Errorf("with redemption: %d orders paid with points, %d points", with.Runs[0].Redemptions, with.Runs[0].Points.Redeemed)
+	}
+	if p := without.Runs[0].Points; without.Runs[0].Redemptions != 0 || p.Redeemed != 0 || p.Issued != p.Expired+p.Reversed+p.Outstanding {
+		t.Errorf("without redemption: %d orders paid with points, points %+v", without.Runs[0].Redemptions, p)
+	}
+}
