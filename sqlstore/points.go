@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,16 +99,10 @@ func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 }
 
 // Update implements [points.Store]. If fn panics, the transaction is rolled back (its
-// locks released) before the panic goes on.
+// locks released) before the panic goes on (see runOnce).
 func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
 	var learned []points.Holder // balance rows an earlier attempt could not lock at once
-	var panicked any
-	err := inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				panicked, err = r, errPointsPanic
-			}
-		}()
+	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
 		st := &pointsTxState{lock: s.dialect == Postgres, learned: &learned}
 		t := pointsTx{pointsReadTx{ctx: ctx, q: q, s: s, st: st}}
 		if st.lock && len(learned) > 0 {
@@ -119,65 +112,14 @@ func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) e
 		}
 		return fn(t)
 	})
-	if panicked != nil {
-		panic(panicked)
-	}
-	return err
 }
-
-// errPointsPanic stands for a panic of an Update's function while its transaction is
-// rolled back.
-var errPointsPanic = errors.New("sqlstore: points: the function panicked")
 
 // View implements [points.Store]. If fn panics, the transaction is rolled back before the
-// panic goes on.
+// panic goes on (see runOnce).
 func (s *PointsStore) View(ctx context.Context, fn func(tx points.ReadTx) error) error {
-	var panicked any
-	err := pointsReadOnly(ctx, s.db, s.dialect, func(q DBTX) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				panicked, err = r, errPointsPanic
-			}
-		}()
+	return inReadTx(ctx, s.db, s.dialect, func(q DBTX) error {
 		return fn(pointsReadTx{ctx: ctx, q: q, s: s})
 	})
-	if panicked != nil {
-		panic(panicked)
-	}
-	return err
-}
-
-// pointsReadOnly runs fn in a read-only transaction on one snapshot: repeatable read on
-// PostgreSQL, a deferred transaction on SQLite, retried like inTx on a transient conflict.
-// On a caller's *sql.Tx it runs fn on that transaction once.
-//
-// It is the read-only counterpart of inTx, which every store needs: it belongs in
-// sqlstore.go.
-func pointsReadOnly(ctx context.Context, db DBTX, dialect Dialect, fn func(q DBTX) error) error {
-	sqlDB, ok := db.(*sql.DB)
-	if !ok {
-		return fn(db)
-	}
-	opts := &sql.TxOptions{ReadOnly: true}
-	if dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	backoff := time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := runOnce(ctx, sqlDB, opts, fn)
-		if err == nil || !retryable(err) || attempt == maxAttempts {
-			if err != nil && retryable(err) {
-				return fmt.Errorf("sqlstore: gave up after %d attempts: %w", attempt, err)
-			}
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff + rand.N(backoff)):
-		}
-		backoff = min(backoff*2, 100*time.Millisecond)
-	}
 }
 
 // pointsReadTx implements points.ReadTx on one transaction; it has no write methods, so
