@@ -16,8 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // PointsStore is the SQL [points.Store]: balance rows, lots, ledger entries and purchases in
@@ -188,7 +186,7 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 			}
 		}
 		*t.st.learned = learned
-		return points.Account{}, pointsRetry("balance row of " + pointsQuote(h.String()) + " is locked")
+		return points.Account{}, pointsRetry("balance row of " + quote(h.String()) + " is locked")
 	}
 	if err == nil && !held {
 		t.st.locked = append(t.st.locked, h)
@@ -216,7 +214,7 @@ func (t pointsTx) prelock(hs []points.Holder) error {
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
-			return pointsDBError("lock balance row of "+pointsQuote(h.String()), err)
+			return dbError("points", "lock balance row of "+quote(h.String()), err)
 		}
 		t.st.locked = append(t.st.locked, h)
 	}
@@ -277,7 +275,7 @@ func (t pointsReadTx) Account(h points.Holder) (points.Account, error) {
 		}
 		return points.Account{}, errPointsAccountNotFound
 	} else if err != nil {
-		return points.Account{}, pointsDBError("read account "+pointsQuote(h.String()), err)
+		return points.Account{}, dbError("points", "read account "+quote(h.String()), err)
 	}
 	return a, nil
 }
@@ -292,7 +290,7 @@ func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
 	for {
 		page, err := pointsQueryAll(t, q, pointsScanAccount, kind, id)
 		if err != nil {
-			return pointsDBError("read accounts", err)
+			return dbError("points", "read accounts", err)
 		}
 		for _, a := range page {
 			if !fn(a) {
@@ -310,7 +308,7 @@ func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
 func (t pointsTx) PutAccount(a points.Account) error {
 	if err := errors.Join(pointsCheckHolder("holder", a.Holder),
 		pointsCheckTime("next_due", a.NextDue), pointsCheckTime("cap_period", a.CapPeriod)); err != nil {
-		return pointsRefused("account", err)
+		return refused("points", "account", err)
 	}
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
 		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
@@ -320,10 +318,10 @@ func (t pointsTx) PutAccount(a points.Account) error {
 		res, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			ON CONFLICT (holder_kind, holder_id) DO NOTHING`, args...)
-		if n, err := pointsAffected(res, err); err != nil {
-			return pointsDBError("insert account "+pointsQuote(a.Holder.String()), err)
+		if n, err := rowsAffected(res, err); err != nil {
+			return dbError("points", "insert account "+quote(a.Holder.String()), err)
 		} else if n == 0 {
-			return pointsRetry("account " + pointsQuote(a.Holder.String()) + " was created concurrently")
+			return pointsRetry("account " + quote(a.Holder.String()) + " was created concurrently")
 		}
 		t.st.absentAccounts = slices.DeleteFunc(t.st.absentAccounts, func(h points.Holder) bool { return h == a.Holder })
 		return nil
@@ -335,7 +333,7 @@ func (t pointsTx) PutAccount(a points.Account) error {
 			transferred = excluded.transferred, debited = excluded.debited, debt = excluded.debt,
 			next_due = excluded.next_due, cap_period = excluded.cap_period, cap_earned = excluded.cap_earned,
 			entries = excluded.entries`, args...)
-	return pointsDBError("put account "+pointsQuote(a.Holder.String()), err)
+	return dbError("points", "put account "+quote(a.Holder.String()), err)
 }
 
 // ---- lots
@@ -384,7 +382,7 @@ func (t pointsReadTx) Lot(id points.LotID) (points.Lot, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Lot{}, errPointsLotNotFound
 	} else if err != nil {
-		return points.Lot{}, pointsDBError(fmt.Sprintf("read lot %d", id), err)
+		return points.Lot{}, dbError("points", fmt.Sprintf("read lot %d", id), err)
 	}
 	return l, nil
 }
@@ -398,7 +396,7 @@ func (t pointsReadTx) OpenLots(h points.Holder) ([]points.Lot, error) {
 		WHERE holder_kind = $1 AND holder_id = $2 AND remaining > 0 ORDER BY expires, earned_at, id`,
 		pointsScanLot, string(h.Kind), h.ID)
 	if err != nil {
-		return nil, pointsDBError("read open lots of "+pointsQuote(h.String()), err)
+		return nil, dbError("points", "read open lots of "+quote(h.String()), err)
 	}
 	return lots, nil
 }
@@ -414,7 +412,7 @@ func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
 	for {
 		page, err := pointsQueryAll(t, q, pointsScanLot, args...)
 		if err != nil {
-			return pointsDBError("read open lots", err)
+			return dbError("points", "read open lots", err)
 		}
 		for _, l := range page {
 			if !fn(l) {
@@ -431,11 +429,11 @@ func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
 
 func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 	if err := pointsCheckLot(l); err != nil {
-		return points.Lot{}, pointsRefused("lot", err)
+		return points.Lot{}, refused("points", "lot", err)
 	}
 	var id int64
 	if err := t.q.QueryRowContext(t.ctx, t.s.insertLot, pointsLotArgs(l)...).Scan(&id); err != nil {
-		return points.Lot{}, pointsDBError("insert lot", err)
+		return points.Lot{}, dbError("points", "insert lot", err)
 	}
 	l.ID = points.LotID(id)
 	return l, nil
@@ -443,15 +441,15 @@ func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 
 func (t pointsTx) UpdateLot(l points.Lot) error {
 	if err := pointsCheckLot(l); err != nil {
-		return pointsRefused("lot", err)
+		return refused("points", "lot", err)
 	}
 	args := append(pointsLotArgs(l), int64(l.ID))
 	res, err := t.q.ExecContext(t.ctx, `UPDATE points_lots SET kind = $3, order_id = $4, issuer = $5, earned_at = $6,
 		active_at = $7, expires = $8, pending = $9, amount = $10, remaining = $11, spent = $12, expired = $13,
 		reversed = $14, transferred = $15, debited = $16
 		WHERE id = $17 AND holder_kind = $1 AND holder_id = $2`, args...)
-	if n, err := pointsAffected(res, err); err != nil {
-		return pointsDBError(fmt.Sprintf("update lot %d", l.ID), err)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("points", fmt.Sprintf("update lot %d", l.ID), err)
 	} else if n == 1 {
 		return nil
 	}
@@ -460,7 +458,7 @@ func (t pointsTx) UpdateLot(l points.Lot) error {
 		return fmt.Errorf("sqlstore: points: lot %d: %w", l.ID, err)
 	}
 	return fmt.Errorf("sqlstore: points: lot %d belongs to %s, not %s: %w", l.ID,
-		pointsQuote(stored.Holder.String()), pointsQuote(l.Holder.String()), loyalty.ErrConflict)
+		quote(stored.Holder.String()), quote(l.Holder.String()), loyalty.ErrConflict)
 }
 
 // ---- entries
@@ -501,7 +499,7 @@ func (t pointsReadTx) Entry(id points.EntryID) (points.Entry, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Entry{}, errPointsEntryNotFound
 	} else if err != nil {
-		return points.Entry{}, pointsDBError(fmt.Sprintf("read entry %d", id), err)
+		return points.Entry{}, dbError("points", fmt.Sprintf("read entry %d", id), err)
 	}
 	return e, nil
 }
@@ -513,7 +511,7 @@ func (t pointsReadTx) Entries(h points.Holder, from, limit int) ([]points.Entry,
 	es, err := pointsQueryAll(t, pointsEntrySelect+` WHERE holder_kind = $1 AND holder_id = $2 AND pos >= $3 ORDER BY pos LIMIT $4`,
 		pointsScanEntry, string(h.Kind), h.ID, int64(max(from, 0)), int64(limit))
 	if err != nil {
-		return nil, pointsDBError("read entries of "+pointsQuote(h.String()), err)
+		return nil, dbError("points", "read entries of "+quote(h.String()), err)
 	}
 	return es, nil
 }
@@ -533,7 +531,7 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 	for {
 		page, err := pointsQueryAll(t, q, pointsScanEntry, args...)
 		if err != nil {
-			return pointsDBError("read entries by time", err)
+			return dbError("points", "read entries by time", err)
 		}
 		for _, e := range page {
 			if !fn(e) {
@@ -558,15 +556,15 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 		errs = append(errs, pointsCheckText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return points.Entry{}, pointsRefused("entry", err)
+		return points.Entry{}, refused("points", "entry", err)
 	}
 	lots, err := pointsMarshal(e.Lots, e.Lots == nil)
 	if err != nil {
-		return points.Entry{}, pointsRefused("entry", loyalty.Invalid("lots", nil, "cannot be stored: "+err.Error()))
+		return points.Entry{}, refused("points", "entry", loyalty.Invalid("lots", nil, "cannot be stored: "+err.Error()))
 	}
 	lines, err := pointsMarshal(e.Lines, e.Lines == nil)
 	if err != nil {
-		return points.Entry{}, pointsRefused("entry", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
+		return points.Entry{}, refused("points", "entry", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
 	}
 	var id int64
 	err = t.q.QueryRowContext(t.ctx, t.s.insertEntry,
@@ -576,9 +574,9 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 		e.Reason, e.Actor, string(e.Counter.Kind), e.Counter.ID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Another transaction appended to the holder's history since this one looked.
-		return points.Entry{}, pointsRetry("history of " + pointsQuote(e.Holder.String()) + " changed concurrently")
+		return points.Entry{}, pointsRetry("history of " + quote(e.Holder.String()) + " changed concurrently")
 	} else if err != nil {
-		return points.Entry{}, pointsDBError("append entry for "+pointsQuote(e.Holder.String()), err)
+		return points.Entry{}, dbError("points", "append entry for "+quote(e.Holder.String()), err)
 	}
 	e.ID = points.EntryID(id)
 	return e, nil
@@ -602,12 +600,12 @@ func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.P
 		}
 		return points.Purchase{}, errPointsPurchaseNotFound
 	} else if err != nil {
-		return points.Purchase{}, pointsDBError("read purchase "+pointsQuote(string(order)), err)
+		return points.Purchase{}, dbError("points", "read purchase "+quote(string(order)), err)
 	}
 	p.EarnKey, p.EarnLot, p.PayKey = loyalty.IdempotencyKey(earnKey), points.LotID(earnLot), loyalty.IdempotencyKey(payKey)
 	p.Issuer, p.Acceptor = loyalty.PartnerID(issuer), loyalty.PartnerID(acceptor)
 	if err := errors.Join(pointsUnmarshal(lines, &p.Lines), pointsUnmarshal(redeemed, &p.Redeemed)); err != nil {
-		return points.Purchase{}, fmt.Errorf("sqlstore: points: purchase %s: stored JSON: %w", pointsQuote(string(order)), err)
+		return points.Purchase{}, fmt.Errorf("sqlstore: points: purchase %s: stored JSON: %w", quote(string(order)), err)
 	}
 	return p, nil
 }
@@ -620,15 +618,15 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 		errs = append(errs, pointsCheckText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return pointsRefused("purchase", err)
+		return refused("points", "purchase", err)
 	}
 	lines, err := pointsMarshal(p.Lines, p.Lines == nil)
 	if err != nil {
-		return pointsRefused("purchase", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
+		return refused("points", "purchase", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
 	}
 	redeemed, err := pointsMarshal(p.Redeemed, p.Redeemed == nil)
 	if err != nil {
-		return pointsRefused("purchase", loyalty.Invalid("redeemed", nil, "cannot be stored: "+err.Error()))
+		return refused("points", "purchase", loyalty.Invalid("redeemed", nil, "cannot be stored: "+err.Error()))
 	}
 	const insert = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
 			pay_key, issuer, acceptor, redeemed, restored)
@@ -638,10 +636,10 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 	if k := (pointsPurchaseKey{p.Holder, p.Order}); slices.Contains(t.st.absentPurchases, k) {
 		// Read as absent: it must still be.
 		res, err := t.q.ExecContext(t.ctx, insert+` ON CONFLICT (holder_kind, holder_id, order_id) DO NOTHING`, args...)
-		if n, err := pointsAffected(res, err); err != nil {
-			return pointsDBError("insert purchase "+pointsQuote(string(p.Order)), err)
+		if n, err := rowsAffected(res, err); err != nil {
+			return dbError("points", "insert purchase "+quote(string(p.Order)), err)
 		} else if n == 0 {
-			return pointsRetry("purchase " + pointsQuote(string(p.Order)) + " was stored concurrently")
+			return pointsRetry("purchase " + quote(string(p.Order)) + " was stored concurrently")
 		}
 		t.st.absentPurchases = slices.DeleteFunc(t.st.absentPurchases, func(x pointsPurchaseKey) bool { return x == k })
 		return nil
@@ -650,7 +648,7 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 		ON CONFLICT (holder_kind, holder_id, order_id) DO UPDATE SET lines = excluded.lines, earn_key = excluded.earn_key,
 			earn_lot = excluded.earn_lot, pay_key = excluded.pay_key, issuer = excluded.issuer, acceptor = excluded.acceptor,
 			redeemed = excluded.redeemed, restored = excluded.restored`, args...)
-	return pointsDBError("put purchase "+pointsQuote(string(p.Order)), err)
+	return dbError("points", "put purchase "+quote(string(p.Order)), err)
 }
 
 // ---- idempotency records
@@ -670,11 +668,11 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 		}
 		return points.Record{}, errPointsRecordNotFound
 	} else if err != nil {
-		return points.Record{}, pointsDBError("read idempotency record "+pointsQuote(string(key)), err)
+		return points.Record{}, dbError("points", "read idempotency record "+quote(string(key)), err)
 	}
 	r.At = pointsFromMicros(at)
 	if err := pointsUnmarshal(entries, &r.Entries); err != nil {
-		return points.Record{}, fmt.Errorf("sqlstore: points: idempotency record %s: stored JSON: %w", pointsQuote(string(key)), err)
+		return points.Record{}, fmt.Errorf("sqlstore: points: idempotency record %s: stored JSON: %w", quote(string(key)), err)
 	}
 	return r, nil
 }
@@ -682,11 +680,11 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 func (t pointsTx) PutRecord(r points.Record) error {
 	if err := errors.Join(pointsCheckKey("key", string(r.Key)), pointsCheckText("fingerprint", r.Fingerprint),
 		pointsCheckTime("at", r.At)); err != nil {
-		return pointsRefused("idempotency record", err)
+		return refused("points", "idempotency record", err)
 	}
 	entries, err := pointsMarshal(r.Entries, r.Entries == nil)
 	if err != nil {
-		return pointsRefused("idempotency record", loyalty.Invalid("entries", nil, "cannot be stored: "+err.Error()))
+		return refused("points", "idempotency record", loyalty.Invalid("entries", nil, "cannot be stored: "+err.Error()))
 	}
 	// ON CONFLICT DO NOTHING: a key that exists is refused without a failing statement,
 	// which on PostgreSQL would abort the whole transaction. A key inserted by a concurrent
@@ -694,13 +692,13 @@ func (t pointsTx) PutRecord(r points.Record) error {
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
 		pointsScope, string(r.Key), r.Fingerprint, entries, r.At.UnixMicro())
-	if n, err := pointsAffected(res, err); err != nil {
-		return pointsDBError("put idempotency record "+pointsQuote(string(r.Key)), err)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("points", "put idempotency record "+quote(string(r.Key)), err)
 	} else if n == 0 {
 		if slices.Contains(t.st.absentKeys, r.Key) {
-			return pointsRetry("idempotency key " + pointsQuote(string(r.Key)) + " was stored concurrently")
+			return pointsRetry("idempotency key " + quote(string(r.Key)) + " was stored concurrently")
 		}
-		return fmt.Errorf("sqlstore: points: idempotency key %s exists: %w", pointsQuote(string(r.Key)), loyalty.ErrConflict)
+		return fmt.Errorf("sqlstore: points: idempotency key %s exists: %w", quote(string(r.Key)), loyalty.ErrConflict)
 	}
 	return nil
 }
@@ -727,45 +725,6 @@ func pointsQueryAll[T any](t pointsReadTx, query string, scan func(pointsScanner
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-func pointsAffected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// pointsDBError wraps an error of the database, keeping it in the chain (so that a
-// transaction that failed on a transient conflict is retried); a violated unique or check
-// constraint also matches loyalty.ErrConflict.
-func pointsDBError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if pointsConstraintViolation(err) {
-		return fmt.Errorf("sqlstore: points: %s: %w: %w", op, loyalty.ErrConflict, err)
-	}
-	return fmt.Errorf("sqlstore: points: %s: %w", op, err)
-}
-
-func pointsConstraintViolation(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23505" || pg.Code == "23514" // unique_violation, check_violation
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		switch lite.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
-			return true
-		}
-	}
-	return false
-}
-
-func pointsRefused(what string, err error) error {
-	return fmt.Errorf("sqlstore: points: %s refused: %w", what, err)
 }
 
 // pointsStorableKey reports whether s could have been stored as a key; a read of any other
@@ -795,10 +754,10 @@ func pointsCheckHolder(field string, h points.Holder) error {
 // PostgreSQL refuses and encoding/json would silently replace) or a NUL byte.
 func pointsCheckText(field, s string) error {
 	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, pointsQuote(s), "must be valid UTF-8")
+		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, pointsQuote(s), "must not contain NUL bytes")
+		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
 	}
 	return nil
 }
@@ -884,12 +843,4 @@ func pointsMoney(minor int64, currency string) (loyalty.Money, error) {
 		return loyalty.Money{}, err
 	}
 	return loyalty.MoneyFromMinor(minor, cur)
-}
-
-// pointsQuote renders s for an error message: quoted, and cut after 64 bytes.
-func pointsQuote(s string) string {
-	if len(s) > 64 {
-		return strconv.Quote(s[:64]) + "…"
-	}
-	return strconv.Quote(s)
 }

@@ -8,16 +8,12 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/promo"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // PromoStore is the SQL [promo.Store]: definitions, codes, usage counters, reservations and
@@ -113,29 +109,29 @@ func (t promoTx) Definition(id promo.DefinitionID) (promo.Definition, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return promo.Definition{}, errPromoDefinitionNotFound
 	} else if err != nil {
-		return promo.Definition{}, promoDBError("read definition "+promoQuote(string(id)), err)
+		return promo.Definition{}, dbError("promo", "read definition "+quote(string(id)), err)
 	}
 	var d promo.Definition
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
-		return promo.Definition{}, fmt.Errorf("sqlstore: promo: definition %s: stored JSON: %w", promoQuote(string(id)), err)
+		return promo.Definition{}, fmt.Errorf("sqlstore: promo: definition %s: stored JSON: %w", quote(string(id)), err)
 	}
 	return d, nil
 }
 
 func (t promoTx) PutDefinition(d promo.Definition) error {
 	if err := promoCheckKey("id", string(d.ID)); err != nil {
-		return promoRefused("definition", err)
+		return refused("promo", "definition", err)
 	}
 	if err := promoCheckStrings("", reflect.ValueOf(d)); err != nil {
-		return promoRefused("definition", err)
+		return refused("promo", "definition", err)
 	}
 	body, err := json.Marshal(d)
 	if err != nil {
-		return promoRefused("definition", loyalty.Invalid("", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "definition", loyalty.Invalid("", nil, "cannot be stored: "+err.Error()))
 	}
 	_, err = t.q.ExecContext(t.ctx, `INSERT INTO promo_definitions (id, body) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET body = excluded.body`, string(d.ID), string(body))
-	return promoDBError("put definition "+promoQuote(string(d.ID)), err)
+	return dbError("promo", "put definition "+quote(string(d.ID)), err)
 }
 
 func (t promoTx) Code(code string) (promo.Code, error) {
@@ -150,7 +146,7 @@ func (t promoTx) Code(code string) (promo.Code, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return promo.Code{}, errPromoCodeNotFound
 	} else if err != nil {
-		return promo.Code{}, promoDBError("read code "+promoQuote(code), err)
+		return promo.Code{}, dbError("promo", "read code "+quote(code), err)
 	}
 	c.Definition, c.Account, c.IssuedTo = promo.DefinitionID(def), loyalty.AccountID(account), loyalty.AccountID(issuedTo)
 	c.Valid.From, c.Valid.Until, c.IssuedAt = promoNullableTime(from), promoNullableTime(until), promoNullableTime(issued)
@@ -161,19 +157,19 @@ func (t promoTx) InsertCode(c promo.Code) error {
 	if err := errors.Join(promoCheckKey("code", c.Code), promoCheckKey("definition", string(c.Definition)),
 		promoCheckKey("account", string(c.Account)), promoCheckText("issued_to", string(c.IssuedTo)),
 		promoCheckTime("valid.from", c.Valid.From), promoCheckTime("valid.until", c.Valid.Until), promoCheckTime("issued_at", c.IssuedAt)); err != nil {
-		return promoRefused("code", err)
+		return refused("promo", "code", err)
 	}
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`,
 		c.Code, string(c.Definition), string(c.Account), string(c.IssuedTo),
 		promoNullMicros(c.Valid.From), promoNullMicros(c.Valid.Until), promoNullMicros(c.IssuedAt))
 	if err != nil {
-		return promoDBError("insert code "+promoQuote(c.Code), err)
+		return dbError("promo", "insert code "+quote(c.Code), err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return promoDBError("insert code "+promoQuote(c.Code), err)
+		return dbError("promo", "insert code "+quote(c.Code), err)
 	} else if n == 0 {
-		return fmt.Errorf("sqlstore: promo: code %s already exists: %w", promoQuote(c.Code), loyalty.ErrConflict)
+		return fmt.Errorf("sqlstore: promo: code %s already exists: %w", quote(c.Code), loyalty.ErrConflict)
 	}
 	return nil
 }
@@ -188,14 +184,14 @@ func (t promoTx) Usage(c promo.Counter) (int, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {
-		return 0, promoDBError("read usage", err)
+		return 0, dbError("promo", "read usage", err)
 	}
 	return int(n), nil
 }
 
 func (t promoTx) AddUsage(c promo.Counter, delta int) error {
 	if err := promoCheckCounter(c); err != nil {
-		return promoRefused("counter", err)
+		return refused("promo", "counter", err)
 	}
 	d := int64(delta)
 	switch {
@@ -206,8 +202,8 @@ func (t promoTx) AddUsage(c promo.Counter, delta int) error {
 		res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_usage (definition, code, account, period, n) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (definition, code, account, period) DO UPDATE SET n = promo_usage.n + excluded.n WHERE promo_usage.n <= $6`,
 			string(c.Definition), c.Code, string(c.Account), c.Period, d, math.MaxInt64-d)
-		if n, err := promoAffected(res, err); err != nil {
-			return promoDBError("add usage", err)
+		if n, err := rowsAffected(res, err); err != nil {
+			return dbError("promo", "add usage", err)
 		} else if n == 0 {
 			return fmt.Errorf("sqlstore: promo: usage count of %s would overflow: %w", promoCounterString(c), loyalty.ErrOverflow)
 		}
@@ -221,8 +217,8 @@ func (t promoTx) AddUsage(c promo.Counter, delta int) error {
 	res, err := t.q.ExecContext(t.ctx, `UPDATE promo_usage SET n = n + $5
 		WHERE definition = $1 AND code = $2 AND account = $3 AND period = $4 AND n >= $6`,
 		string(c.Definition), c.Code, string(c.Account), c.Period, d, -d)
-	if n, err := promoAffected(res, err); err != nil {
-		return promoDBError("subtract usage", err)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("promo", "subtract usage", err)
 	} else if n == 0 {
 		return fmt.Errorf("sqlstore: promo: usage count of %s would become negative: %w", promoCounterString(c), loyalty.ErrConflict)
 	}
@@ -240,7 +236,7 @@ func (t promoTx) Reservation(key loyalty.IdempotencyKey) (promo.Reservation, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return promo.Reservation{}, errPromoReservationNotFound
 	} else if err != nil {
-		return promo.Reservation{}, promoDBError("read reservation "+promoQuote(string(key)), err)
+		return promo.Reservation{}, dbError("promo", "read reservation "+quote(string(key)), err)
 	}
 	return r, nil
 }
@@ -259,24 +255,24 @@ func (t promoTx) ExpiredReservations(def promo.DefinitionID, now time.Time) ([]p
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
-		return nil, promoDBError("read expired reservations", err)
+		return nil, dbError("promo", "read expired reservations", err)
 	}
 	rows, err := t.q.QueryContext(t.ctx, `SELECT `+promoReservationColumns+` FROM promo_reservations
 		WHERE definition = $1 AND state = 'reserved' AND expires_at <= $2`, string(def), promoClampMicros(now))
 	if err != nil {
-		return nil, promoDBError("read expired reservations", err)
+		return nil, dbError("promo", "read expired reservations", err)
 	}
 	defer rows.Close()
 	var out []promo.Reservation
 	for rows.Next() {
 		r, err := promoScanReservation(rows)
 		if err != nil {
-			return nil, promoDBError("read expired reservations", err)
+			return nil, dbError("promo", "read expired reservations", err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, promoDBError("read expired reservations", err)
+		return nil, dbError("promo", "read expired reservations", err)
 	}
 	return out, nil
 }
@@ -291,19 +287,19 @@ func (t promoTx) PutReservation(r promo.Reservation) error {
 		errs = append(errs, loyalty.InField(fmt.Sprintf("counters[%d]", i), promoCheckCounter(c)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return promoRefused("reservation", err)
+		return refused("promo", "reservation", err)
 	}
 	benefit, err := json.Marshal(g.Benefit)
 	if err != nil {
-		return promoRefused("reservation", loyalty.Invalid("grant.benefit", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "reservation", loyalty.Invalid("grant.benefit", nil, "cannot be stored: "+err.Error()))
 	}
 	lines, err := json.Marshal(g.Lines)
 	if err != nil {
-		return promoRefused("reservation", loyalty.Invalid("grant.lines", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "reservation", loyalty.Invalid("grant.lines", nil, "cannot be stored: "+err.Error()))
 	}
 	counters, err := json.Marshal(r.Counters)
 	if err != nil {
-		return promoRefused("reservation", loyalty.Invalid("counters", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "reservation", loyalty.Invalid("counters", nil, "cannot be stored: "+err.Error()))
 	}
 	_, err = t.q.ExecContext(t.ctx, `INSERT INTO promo_reservations (`+promoReservationColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -316,7 +312,7 @@ func (t promoTx) PutReservation(r promo.Reservation) error {
 		string(r.Key), string(r.State), string(g.Definition), g.Code, string(g.Promotion), string(benefit), string(lines),
 		g.Eligible.MinorUnits(), g.Eligible.Currency().Code(), string(r.Account), string(r.Order), string(counters),
 		r.ReservedAt.UnixMicro(), r.ExpiresAt.UnixMicro(), promoNullMicros(r.RedeemedAt), promoNullMicros(r.EndedAt))
-	return promoDBError("put reservation "+promoQuote(string(r.Key)), err)
+	return dbError("promo", "put reservation "+quote(string(r.Key)), err)
 }
 
 func (t promoTx) Batch(key loyalty.IdempotencyKey) (promo.Batch, error) {
@@ -330,11 +326,11 @@ func (t promoTx) Batch(key loyalty.IdempotencyKey) (promo.Batch, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return promo.Batch{}, errPromoBatchNotFound
 	} else if err != nil {
-		return promo.Batch{}, promoDBError("read batch "+promoQuote(string(key)), err)
+		return promo.Batch{}, dbError("promo", "read batch "+quote(string(key)), err)
 	}
 	b.Definition = promo.DefinitionID(def)
 	if err := errors.Join(json.Unmarshal([]byte(codes), &b.Codes), json.Unmarshal([]byte(issuedTo), &b.IssuedTo)); err != nil {
-		return promo.Batch{}, fmt.Errorf("sqlstore: promo: batch %s: stored JSON: %w", promoQuote(string(key)), err)
+		return promo.Batch{}, fmt.Errorf("sqlstore: promo: batch %s: stored JSON: %w", quote(string(key)), err)
 	}
 	return b, nil
 }
@@ -348,23 +344,23 @@ func (t promoTx) InsertBatch(b promo.Batch) error {
 		errs = append(errs, promoCheckJSONText(fmt.Sprintf("issued_to[%d]", i), string(a)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return promoRefused("batch", err)
+		return refused("promo", "batch", err)
 	}
 	codes, err := json.Marshal(b.Codes)
 	if err != nil {
-		return promoRefused("batch", loyalty.Invalid("codes", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "batch", loyalty.Invalid("codes", nil, "cannot be stored: "+err.Error()))
 	}
 	issuedTo, err := json.Marshal(b.IssuedTo)
 	if err != nil {
-		return promoRefused("batch", loyalty.Invalid("issued_to", nil, "cannot be stored: "+err.Error()))
+		return refused("promo", "batch", loyalty.Invalid("issued_to", nil, "cannot be stored: "+err.Error()))
 	}
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_batches (key, definition, request, codes, issued_to)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
 		string(b.Key), string(b.Definition), b.Request, string(codes), string(issuedTo))
-	if n, err := promoAffected(res, err); err != nil {
-		return promoDBError("insert batch "+promoQuote(string(b.Key)), err)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("promo", "insert batch "+quote(string(b.Key)), err)
 	} else if n == 0 {
-		return fmt.Errorf("sqlstore: promo: batch %s already exists: %w", promoQuote(string(b.Key)), loyalty.ErrConflict)
+		return fmt.Errorf("sqlstore: promo: batch %s already exists: %w", quote(string(b.Key)), loyalty.ErrConflict)
 	}
 	return nil
 }
@@ -387,7 +383,7 @@ func promoScanReservation(row promoScanner) (promo.Reservation, error) {
 	r.RedeemedAt, r.EndedAt = promoNullableTime(redeemedAt), promoNullableTime(endedAt)
 	if err := errors.Join(json.Unmarshal([]byte(benefit), &r.Grant.Benefit), json.Unmarshal([]byte(lines), &r.Grant.Lines),
 		json.Unmarshal([]byte(counters), &r.Counters)); err != nil {
-		return r, fmt.Errorf("sqlstore: promo: reservation %s: stored JSON: %w", promoQuote(key), err)
+		return r, fmt.Errorf("sqlstore: promo: reservation %s: stored JSON: %w", quote(key), err)
 	}
 	if currency != "" {
 		cur, err := loyalty.ParseCurrency(currency)
@@ -395,49 +391,10 @@ func promoScanReservation(row promoScanner) (promo.Reservation, error) {
 			r.Grant.Eligible, err = loyalty.MoneyFromMinor(minor, cur)
 		}
 		if err != nil {
-			return r, fmt.Errorf("sqlstore: promo: reservation %s: stored eligible amount: %w", promoQuote(key), err)
+			return r, fmt.Errorf("sqlstore: promo: reservation %s: stored eligible amount: %w", quote(key), err)
 		}
 	}
 	return r, nil
-}
-
-func promoAffected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// promoDBError wraps an error of the database, keeping it in the chain (so that a transaction
-// that failed on a transient conflict is retried); a violated unique or check constraint
-// also matches loyalty.ErrConflict.
-func promoDBError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if promoConstraintViolation(err) {
-		return fmt.Errorf("sqlstore: promo: %s: %w: %w", op, loyalty.ErrConflict, err)
-	}
-	return fmt.Errorf("sqlstore: promo: %s: %w", op, err)
-}
-
-func promoConstraintViolation(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23505" || pg.Code == "23514" // unique_violation, check_violation
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		switch lite.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
-			return true
-		}
-	}
-	return false
-}
-
-func promoRefused(what string, err error) error {
-	return fmt.Errorf("sqlstore: promo: %s refused: %w", what, err)
 }
 
 // promoStorableKey reports whether s could have been stored as a key; a read of any other key
@@ -460,7 +417,7 @@ func promoCheckText(field, s string) error {
 		return err
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, promoQuote(s), "must not contain NUL bytes")
+		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
 	}
 	return nil
 }
@@ -469,7 +426,7 @@ func promoCheckText(field, s string) error {
 // silently replace.
 func promoCheckJSONText(field, s string) error {
 	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, promoQuote(s), "must be valid UTF-8")
+		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
 	}
 	return nil
 }
@@ -574,14 +531,6 @@ func promoNullableTime(n sql.NullInt64) time.Time {
 	return promoFromMicros(n.Int64)
 }
 
-// promoQuote renders s for an error message: quoted, and cut after 64 bytes.
-func promoQuote(s string) string {
-	if len(s) > 64 {
-		return strconv.Quote(s[:64]) + "…"
-	}
-	return strconv.Quote(s)
-}
-
 func promoCounterString(c promo.Counter) string {
-	return promoQuote(fmt.Sprintf("%s/%s/%s/%s", c.Definition, c.Code, c.Account, c.Period))
+	return quote(fmt.Sprintf("%s/%s/%s/%s", c.Definition, c.Code, c.Account, c.Period))
 }

@@ -268,7 +268,7 @@ func TestPromoStoreRefusesUnstorableInput(t *testing.T) {
 				_, errBatch := tx.Batch(loyalty.IdempotencyKey(key))
 				for _, err := range []error{errDef, errCode, errRes, errBatch} {
 					if !errors.Is(err, loyalty.ErrNotFound) {
-						t.Errorf("read of %q = %v, want ErrNotFound", promoQuote(key), err)
+						t.Errorf("read of %q = %v, want ErrNotFound", quote(key), err)
 					}
 				}
 				n, err := tx.Usage(promo.Counter{Definition: promo.DefinitionID(key), Account: loyalty.AccountID(key)})

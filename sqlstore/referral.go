@@ -12,11 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/referral"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ReferralStore is the SQL [referral.Store]: referrer profiles, referrals, the index of
@@ -170,7 +167,7 @@ func (t *referralTx) exec(query string, args ...any) (sql.Result, error) {
 }
 
 func refNotFound(what, id string) error {
-	return fmt.Errorf("sqlstore: referral: %s %s: %w", what, refQuote(id), loyalty.ErrNotFound)
+	return fmt.Errorf("sqlstore: referral: %s %s: %w", what, quote(id), loyalty.ErrNotFound)
 }
 
 func (t *referralTx) Profile(id referral.ReferrerID) (referral.Profile, error) {
@@ -183,7 +180,7 @@ func (t *referralTx) Profile(id referral.ReferrerID) (referral.Profile, error) {
 		return referral.Profile{}, refNotFound("referrer", string(id))
 	}
 	if err != nil {
-		return referral.Profile{}, refDBError("read referrer "+refQuote(string(id)), err)
+		return referral.Profile{}, dbError("referral", "read referrer "+quote(string(id)), err)
 	}
 	return p, nil
 }
@@ -198,7 +195,7 @@ func (t *referralTx) ProfileByCode(code string) (referral.Profile, error) {
 		return referral.Profile{}, refNotFound("code", code)
 	}
 	if err != nil {
-		return referral.Profile{}, refDBError("read code "+refQuote(code), err)
+		return referral.Profile{}, dbError("referral", "read code "+quote(code), err)
 	}
 	return p, nil
 }
@@ -213,7 +210,7 @@ func (t *referralTx) Referral(referee loyalty.AccountID) (referral.Referral, err
 		return referral.Referral{}, refNotFound("referee", string(referee))
 	}
 	if err != nil {
-		return referral.Referral{}, refDBError("read referee "+refQuote(string(referee)), err)
+		return referral.Referral{}, dbError("referral", "read referee "+quote(string(referee)), err)
 	}
 	return r, nil
 }
@@ -229,7 +226,7 @@ func (t *referralTx) RefereeWith(kind referral.IdentifierKind, value string) (lo
 		return "", refNotFound(what, value)
 	}
 	if err != nil {
-		return "", refDBError("read "+what+" "+refQuote(value), err)
+		return "", dbError("referral", "read "+what+" "+quote(value), err)
 	}
 	return loyalty.AccountID(referee), nil
 }
@@ -240,19 +237,19 @@ func (t *referralTx) ReferralsBy(referrer referral.ReferrerID) ([]referral.Refer
 	}
 	rows, err := t.query(t.s.q.referralsBy, string(referrer))
 	if err != nil {
-		return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+		return nil, dbError("referral", "read referrals of "+quote(string(referrer)), err)
 	}
 	defer rows.Close()
 	var out []referral.Referral
 	for rows.Next() {
 		r, err := refScanReferral(rows)
 		if err != nil {
-			return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+			return nil, dbError("referral", "read referrals of "+quote(string(referrer)), err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, refDBError("read referrals of "+refQuote(string(referrer)), err)
+		return nil, dbError("referral", "read referrals of "+quote(string(referrer)), err)
 	}
 	return out, nil
 }
@@ -273,19 +270,19 @@ func (t *referralTx) Due(now time.Time, limit int) ([]loyalty.AccountID, error) 
 		rows, err = t.query(t.s.q.due, at, int64(limit))
 	}
 	if err != nil {
-		return nil, refDBError("read due referrals", err)
+		return nil, dbError("referral", "read due referrals", err)
 	}
 	defer rows.Close()
 	var out []loyalty.AccountID
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
-			return nil, refDBError("read due referrals", err)
+			return nil, dbError("referral", "read due referrals", err)
 		}
 		out = append(out, loyalty.AccountID(a))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, refDBError("read due referrals", err)
+		return nil, dbError("referral", "read due referrals", err)
 	}
 	return out, nil
 }
@@ -306,7 +303,7 @@ func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, erro
 		return referral.Receipt{}, refNotFound("receipt", string(key))
 	}
 	if err != nil {
-		return referral.Receipt{}, refDBError("read receipt "+refQuote(string(key)), err)
+		return referral.Receipt{}, dbError("referral", "read receipt "+quote(string(key)), err)
 	}
 	if !null && result == nil {
 		result = []byte{} // a driver may read an empty value as nil
@@ -317,39 +314,39 @@ func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, erro
 
 func (t *referralTx) PutProfile(p referral.Profile) error {
 	id := string(p.Referrer.ID())
-	what := "put referrer " + refQuote(id)
+	what := "put referrer " + quote(id)
 	if err := errors.Join(refCheckKey("referrer.id", id), refCheckKey("code", p.Code), refCheckValue("", reflect.ValueOf(p))); err != nil {
-		return refRefused(what, err)
+		return refused("referral", what, err)
 	}
 	// Conflicts are found by reading, not by a failed statement, which would end a
 	// PostgreSQL transaction.
 	rows, err := t.query(t.s.q.profileHolders, id, p.Code)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	var conflict error
 	for rows.Next() {
 		var holder, code string
 		if err := rows.Scan(&holder, &code); err != nil {
 			rows.Close()
-			return refDBError(what, err)
+			return dbError("referral", what, err)
 		}
 		switch {
 		case holder != id:
-			conflict = fmt.Errorf("sqlstore: referral: code %s is held by %s: %w", refQuote(p.Code), refQuote(holder), loyalty.ErrConflict)
+			conflict = fmt.Errorf("sqlstore: referral: code %s is held by %s: %w", quote(p.Code), quote(holder), loyalty.ErrConflict)
 		case code != p.Code:
-			conflict = fmt.Errorf("sqlstore: referral: referrer %s holds code %s, cannot change it to %s: %w", refQuote(id), refQuote(code), refQuote(p.Code), loyalty.ErrConflict)
+			conflict = fmt.Errorf("sqlstore: referral: referrer %s holds code %s, cannot change it to %s: %w", quote(id), quote(code), quote(p.Code), loyalty.ErrConflict)
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	if conflict != nil {
 		return conflict
 	}
 	identity, err := json.Marshal(p.Identity)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	recent := make([]time.Time, len(p.Recent))
 	for i, at := range p.Recent {
@@ -362,35 +359,35 @@ func (t *referralTx) PutProfile(p referral.Profile) error {
 	}
 	recentJSON, err := json.Marshal(recent)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	usageJSON, err := json.Marshal(usage)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	_, err = t.exec(t.s.q.putProfile,
 		id, string(p.Referrer.Kind), string(p.Referrer.Account), string(p.Referrer.Buyer), string(p.Referrer.Partner),
 		p.Code, string(identity), refMicros(p.RegisteredAt), string(recentJSON), int64(p.Finalized), int64(p.Superseded), string(usageJSON))
-	return refDBError(what, err)
+	return dbError("referral", what, err)
 }
 
 func (t *referralTx) PutReferral(r referral.Referral) error {
-	what := "put referral of " + refQuote(string(r.Referee))
+	what := "put referral of " + quote(string(r.Referee))
 	errs := []error{refCheckKey("referee", string(r.Referee)), refCheckKey("referrer.id", string(r.Referrer.ID()))}
 	r.Identity.Each(func(kind referral.IdentifierKind, value string) {
 		errs = append(errs, refCheckKey("identity."+string(kind), value))
 	})
 	errs = append(errs, refCheckValue("", reflect.ValueOf(r)))
 	if err := errors.Join(errs...); err != nil {
-		return refRefused(what, err)
+		return refused("referral", what, err)
 	}
 	identity, err := json.Marshal(r.Identity)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	previous, err := json.Marshal(r.Previous)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	var grants []referral.Grant
 	if r.Grants != nil {
@@ -402,7 +399,7 @@ func (t *referralTx) PutReferral(r referral.Referral) error {
 	}
 	grantsJSON, err := json.Marshal(grants)
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	_, err = t.exec(t.s.q.putReferral,
 		string(r.Referee), string(r.RefereeBuyer), string(identity), string(r.Referrer.ID()), string(r.Referrer.Kind),
@@ -413,7 +410,7 @@ func (t *referralTx) PutReferral(r referral.Referral) error {
 		refMicros(r.ConvertedAt), refMicros(r.CountedAt), refMicros(r.FinalAt), refMicros(r.CancelledAt), r.CancelReason,
 		string(grantsJSON), int64(r.Seq))
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	return t.putIdentifiers(r.Referee, r.Identity, what)
 }
@@ -440,7 +437,7 @@ func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Ident
 		b.WriteString(` ON CONFLICT (kind, value) DO NOTHING`)
 		_, err := t.q.ExecContext(t.ctx, b.String(), args...)
 		args = args[:0]
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	var err error
 	id.Each(func(kind referral.IdentifierKind, value string) {
@@ -459,9 +456,9 @@ func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Ident
 }
 
 func (t *referralTx) PutReceipt(r referral.Receipt) error {
-	what := "put receipt " + refQuote(string(r.Key))
+	what := "put receipt " + quote(string(r.Key))
 	if err := errors.Join(refCheckKey("key", string(r.Key)), refCheckValue("", reflect.ValueOf(r))); err != nil {
-		return refRefused(what, err)
+		return refused("referral", what, err)
 	}
 	var result any
 	if r.Result != nil {
@@ -469,14 +466,14 @@ func (t *referralTx) PutReceipt(r referral.Receipt) error {
 	}
 	res, err := t.exec(t.s.q.putReceipt, string(r.Key), r.Op, r.Fingerprint, result, refMicros(r.At))
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return refDBError(what, err)
+		return dbError("referral", what, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("sqlstore: referral: receipt %s exists: %w", refQuote(string(r.Key)), loyalty.ErrConflict)
+		return fmt.Errorf("sqlstore: referral: receipt %s exists: %w", quote(string(r.Key)), loyalty.ErrConflict)
 	}
 	return nil
 }
@@ -500,7 +497,7 @@ func refScanProfile(row refScanner) (referral.Profile, error) {
 	p.Finalized, p.Superseded = int(finalized), int(superseded)
 	if err := errors.Join(json.Unmarshal([]byte(identity), &p.Identity), json.Unmarshal([]byte(recent), &p.Recent),
 		json.Unmarshal([]byte(usage), &p.Usage)); err != nil {
-		return p, fmt.Errorf("stored JSON of referrer %s: %w", refQuote(id), err)
+		return p, fmt.Errorf("stored JSON of referrer %s: %w", quote(id), err)
 	}
 	if len(p.Recent) == 0 {
 		p.Recent = nil
@@ -538,7 +535,7 @@ func refScanReferral(row refScanner) (referral.Referral, error) {
 	r.Returned, errReturned = refMoney(returned, returnedCur)
 	if err := errors.Join(errAmount, errReturned, json.Unmarshal([]byte(identity), &r.Identity),
 		json.Unmarshal([]byte(previous), &r.Previous), json.Unmarshal([]byte(grants), &r.Grants)); err != nil {
-		return r, fmt.Errorf("stored referral of %s: %w", refQuote(referee), err)
+		return r, fmt.Errorf("stored referral of %s: %w", quote(referee), err)
 	}
 	return r, nil
 }
@@ -582,7 +579,7 @@ func refStorableKey(s string) bool {
 // refuses.
 func refCheckKey(field, s string) error {
 	if len(s) > MaxReferralKeyBytes {
-		return loyalty.Invalid(field, refQuote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxReferralKeyBytes, len(s)))
+		return loyalty.Invalid(field, quote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxReferralKeyBytes, len(s)))
 	}
 	return refCheckText(field, s)
 }
@@ -590,10 +587,10 @@ func refCheckKey(field, s string) error {
 // refCheckText refuses a string that is not valid UTF-8 or holds a NUL byte.
 func refCheckText(field, s string) error {
 	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, refQuote(s), "must be valid UTF-8")
+		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, refQuote(s), "must not contain NUL bytes")
+		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
 	}
 	return nil
 }
@@ -658,43 +655,4 @@ func refCheckValue(field string, v reflect.Value) error {
 		}
 	}
 	return nil
-}
-
-// refDBError wraps a database error of op; a unique violation wraps loyalty.ErrConflict.
-// It returns nil for a nil err.
-func refDBError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if refUniqueViolation(err) {
-		return fmt.Errorf("sqlstore: referral: %s: %w: %w", op, loyalty.ErrConflict, err)
-	}
-	return fmt.Errorf("sqlstore: referral: %s: %w", op, err)
-}
-
-func refUniqueViolation(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "23505" // unique_violation
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		switch lite.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return true
-		}
-	}
-	return false
-}
-
-func refRefused(op string, err error) error {
-	return fmt.Errorf("sqlstore: referral: %s refused: %w", op, err)
-}
-
-// refQuote quotes s for a message, shortened to its first 64 bytes.
-func refQuote(s string) string {
-	if len(s) > 64 {
-		return strconv.Quote(s[:64]) + "…"
-	}
-	return strconv.Quote(s)
 }

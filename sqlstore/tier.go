@@ -185,7 +185,7 @@ const (
 
 func (t tierReadTx) Account(id loyalty.AccountID) (tier.Account, error) {
 	if !tierStorableKey(string(id)) {
-		return tier.Account{}, fmt.Errorf("sqlstore: tier: account %s: %w", refQuote(string(id)), loyalty.ErrNotFound)
+		return tier.Account{}, fmt.Errorf("sqlstore: tier: account %s: %w", quote(string(id)), loyalty.ErrNotFound)
 	}
 	if err := t.flush(); err != nil {
 		return tier.Account{}, err
@@ -193,10 +193,10 @@ func (t tierReadTx) Account(id loyalty.AccountID) (tier.Account, error) {
 	var sc tierAccountScan
 	err := t.q.QueryRowContext(t.ctx, tierAccountSelect, []byte(id)).Scan(sc.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return tier.Account{}, fmt.Errorf("sqlstore: tier: account %s: %w", refQuote(string(id)), loyalty.ErrNotFound)
+		return tier.Account{}, fmt.Errorf("sqlstore: tier: account %s: %w", quote(string(id)), loyalty.ErrNotFound)
 	}
 	if err != nil {
-		return tier.Account{}, tierDBError("read account "+refQuote(string(id)), err)
+		return tier.Account{}, dbError("tier", "read account "+quote(string(id)), err)
 	}
 	return sc.account()
 }
@@ -216,7 +216,7 @@ func (t tierReadTx) Accounts(after loyalty.AccountID, limit int) ([]tier.Account
 		rows, err = t.q.QueryContext(t.ctx, tierAccountsAfter, []byte(after), int64(limit))
 	}
 	if err != nil {
-		return nil, tierDBError("read accounts", err)
+		return nil, dbError("tier", "read accounts", err)
 	}
 	defer rows.Close()
 	out := make([]tier.Account, 0, min(limit, 1024))
@@ -224,7 +224,7 @@ func (t tierReadTx) Accounts(after loyalty.AccountID, limit int) ([]tier.Account
 	dest := sc.dest()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, tierDBError("read accounts", err)
+			return nil, dbError("tier", "read accounts", err)
 		}
 		a, err := sc.account()
 		if err != nil {
@@ -233,14 +233,14 @@ func (t tierReadTx) Accounts(after loyalty.AccountID, limit int) ([]tier.Account
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, tierDBError("read accounts", err)
+		return nil, dbError("tier", "read accounts", err)
 	}
 	return out, nil
 }
 
 func (t *tierTx) PutAccount(a tier.Account) error {
 	if err := tierCheckAccount(a); err != nil {
-		return fmt.Errorf("sqlstore: tier: put account %s refused: %w", refQuote(string(a.ID)), err)
+		return fmt.Errorf("sqlstore: tier: put account %s refused: %w", quote(string(a.ID)), err)
 	}
 	p := t.w
 	if i, ok := p.index[a.ID]; ok {
@@ -278,7 +278,7 @@ func (t tierReadTx) putAccounts(accounts []tier.Account) error {
 		membership_until = excluded.membership_until, membership_fee_minor = excluded.membership_fee_minor,
 		membership_fee_currency = excluded.membership_fee_currency, nanos = excluded.nanos, history = excluded.history`)
 	_, err := t.q.ExecContext(t.ctx, b.String(), args...)
-	return tierDBError("write accounts", err)
+	return dbError("tier", "write accounts", err)
 }
 
 // tierAccountScan receives one row of tier_accounts.
@@ -297,11 +297,11 @@ func (s *tierAccountScan) account() (tier.Account, error) {
 	id := string(s.id)
 	st, nanos, err := s.st.status()
 	if err != nil {
-		return tier.Account{}, fmt.Errorf("sqlstore: tier: stored account %s: %w", refQuote(id), err)
+		return tier.Account{}, fmt.Errorf("sqlstore: tier: stored account %s: %w", quote(id), err)
 	}
 	h, err := tierDecodeHistory(s.history)
 	if err != nil {
-		return tier.Account{}, fmt.Errorf("sqlstore: tier: stored history of %s: %w", refQuote(id), err)
+		return tier.Account{}, fmt.Errorf("sqlstore: tier: stored history of %s: %w", quote(id), err)
 	}
 	return tier.Account{ID: loyalty.AccountID(id), Enrolled: tierTime(s.enrolled, nanos[7]), Status: st, History: h}, nil
 }
@@ -381,10 +381,10 @@ func (t tierReadTx) Changes(id loyalty.AccountID) ([]tier.Change, error) {
 	if err := t.flush(); err != nil {
 		return nil, err
 	}
-	what := "read changes of " + refQuote(string(id))
+	what := "read changes of " + quote(string(id))
 	rows, err := t.q.QueryContext(t.ctx, tierChangesSelect, []byte(id))
 	if err != nil {
-		return nil, tierDBError(what, err)
+		return nil, dbError("tier", what, err)
 	}
 	defer rows.Close()
 	var out []tier.Change
@@ -394,18 +394,18 @@ func (t tierReadTx) Changes(id loyalty.AccountID) ([]tier.Change, error) {
 			kind, currency                                      string
 		)
 		if err := rows.Scan(&at, &atNanos, &kind, &from, &to, &earned, &spend, &currency, &volume, &count); err != nil {
-			return nil, tierDBError(what, err)
+			return nil, dbError("tier", what, err)
 		}
 		money, err := refMoney(spend, currency)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: tier: stored change of %s: %w", refQuote(string(id)), err)
+			return nil, fmt.Errorf("sqlstore: tier: stored change of %s: %w", quote(string(id)), err)
 		}
 		out = append(out, tier.Change{Account: id, At: tierTime(at, atNanos), Kind: tier.ChangeKind(kind),
 			From: int(from), To: int(to), Earned: int(earned),
 			Qualifying: tier.Amount{Spend: money, Volume: loyalty.QuantityFromMicros(volume), Count: count}})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, tierDBError(what, err)
+		return nil, dbError("tier", what, err)
 	}
 	return out, nil
 }
@@ -461,7 +461,7 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 			}
 			return rows.Err()
 		}(); err != nil {
-			return tierDBError("number changes", err)
+			return dbError("tier", "number changes", err)
 		}
 		ids = ids[n:]
 	}
@@ -483,7 +483,7 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 				int64(c.From), int64(c.To), int64(c.Earned), q.Spend.MinorUnits(), q.Spend.Currency().Code(), q.Volume.Micros(), q.Count)
 		}
 		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-			return tierDBError("append changes", err)
+			return dbError("tier", "append changes", err)
 		}
 		changes = changes[n:]
 	}
@@ -505,17 +505,17 @@ func (t tierReadTx) Receipt(key loyalty.IdempotencyKey) (tier.Receipt, bool, err
 		return tier.Receipt{}, false, nil
 	}
 	if err != nil {
-		return tier.Receipt{}, false, tierDBError("read receipt "+refQuote(string(key)), err)
+		return tier.Receipt{}, false, dbError("tier", "read receipt "+quote(string(key)), err)
 	}
 	st, _, err := sc.status()
 	if err != nil {
-		return tier.Receipt{}, false, fmt.Errorf("sqlstore: tier: stored receipt %s: %w", refQuote(string(key)), err)
+		return tier.Receipt{}, false, fmt.Errorf("sqlstore: tier: stored receipt %s: %w", quote(string(key)), err)
 	}
 	return tier.Receipt{Payload: payload, Account: loyalty.AccountID(account), Status: st}, true, nil
 }
 
 func (t *tierTx) PutReceipt(key loyalty.IdempotencyKey, r tier.Receipt) error {
-	what := "put receipt " + refQuote(string(key))
+	what := "put receipt " + quote(string(key))
 	err := errors.Join(tierCheckKey("key", string(key)), refCheckText("payload", r.Payload),
 		refCheckText("account", string(r.Account)), loyalty.InField("status", tierCheckStatus(r.Status)))
 	if err != nil {
@@ -526,14 +526,14 @@ func (t *tierTx) PutReceipt(key loyalty.IdempotencyKey, r tier.Receipt) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (key) DO NOTHING`, args...)
 	if err != nil {
-		return tierDBError(what, err)
+		return dbError("tier", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return tierDBError(what, err)
+		return dbError("tier", what, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("sqlstore: tier: idempotency key %s: %w", refQuote(string(key)), loyalty.ErrConflict)
+		return fmt.Errorf("sqlstore: tier: idempotency key %s: %w", quote(string(key)), loyalty.ErrConflict)
 	}
 	return nil
 }
@@ -545,7 +545,7 @@ func (t tierReadTx) LastBatchReview() (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, tierDBError("read the last batch review", err)
+		return time.Time{}, dbError("tier", "read the last batch review", err)
 	}
 	return tierTime(at, nanos), nil
 }
@@ -556,7 +556,7 @@ func (t *tierTx) SetLastBatchReview(at time.Time) error {
 	}
 	_, err := t.q.ExecContext(t.ctx, `INSERT INTO tier_state (name, at, at_nanos) VALUES ('last-batch-review', $1, $2)
 		ON CONFLICT (name) DO UPDATE SET at = excluded.at, at_nanos = excluded.at_nanos`, tierMicros(at), tierNanos(at))
-	return tierDBError("set the last batch review", err)
+	return dbError("tier", "set the last batch review", err)
 }
 
 // ---- checks and encodings
@@ -574,7 +574,7 @@ func tierCheckKey(field, s string) error {
 	case s == "":
 		return loyalty.Invalid(field, nil, "is required")
 	case len(s) > MaxTierKeyBytes:
-		return loyalty.Invalid(field, refQuote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxTierKeyBytes, len(s)))
+		return loyalty.Invalid(field, quote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxTierKeyBytes, len(s)))
 	}
 	return refCheckText(field, s)
 }
@@ -693,16 +693,4 @@ func tierDecodeHistory(s string) (tier.History, error) {
 		h[i] = tier.DayTotal{Day: tier.Day(p[0]), Units: p[1]}
 	}
 	return h, nil
-}
-
-// tierDBError wraps a database error of op; a unique violation wraps loyalty.ErrConflict.
-// It returns nil for a nil err.
-func tierDBError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if refUniqueViolation(err) {
-		return fmt.Errorf("sqlstore: tier: %s: %w: %w", op, loyalty.ErrConflict, err)
-	}
-	return fmt.Errorf("sqlstore: tier: %s: %w", op, err)
 }
