@@ -126,6 +126,9 @@ type Run struct {
 	// Discounts is the consumption of each discount (a policy discount, a tier rate "tier:…",
 	// a code "code:…"), by ID.
 	Discounts []DiscountUse `json:"discounts,omitempty"`
+	// Campaigns is the consumption of each of the program's campaigns, in the program's
+	// order.
+	Campaigns []CampaignUse `json:"campaigns,omitempty"`
 	// Tiers is the tier distribution at the end of every month; nil without tiers.
 	Tiers *TierTimeline `json:"tiers,omitempty"`
 }
@@ -172,6 +175,23 @@ type DiscountUse struct {
 	Amount loyalty.Money `json:"amount"`
 }
 
+// CampaignUse is what one campaign gave over the history: the orders it applied to, those it
+// did not apply to because its budget was spent, and what it gave at checkout (its discount,
+// its points, and their cost in money, before returns); then, for a campaign with a budget,
+// the budget and its counters at the end (Engine.Budget), returns given back. It is plain
+// data.
+type CampaignUse struct {
+	ID         loyalty.CampaignID `json:"id"`
+	Orders     int                `json:"orders"`
+	OverBudget int                `json:"over_budget,omitempty"`
+	Discount   loyalty.Money      `json:"discount"`
+	Points     points.Points      `json:"points,omitempty"`
+	Cost       loyalty.Money      `json:"cost"`
+	Budget     Budget             `json:"budget,omitzero"`
+	Uses       int64              `json:"uses,omitempty"`
+	Spent      loyalty.Money      `json:"spent,omitzero"`
+}
+
 // TierTimeline is the distribution of accounts over the tier levels at the end of every
 // month of the history (after that month's reviews). It is plain data.
 type TierTimeline struct {
@@ -189,7 +209,8 @@ type TierMonth struct {
 // Simulate replays an order history through programs and reports, for each, what it would
 // have cost and given: revenue, discount cost, points issued, redeemed, expired and
 // outstanding and their value, the gross margin before and after, its erosion, the tier
-// distribution month by month, the consumption of each discount and the break-even uplift.
+// distribution month by month, the consumption of each discount and campaign (and of the
+// campaigns' budgets) and the break-even uplift.
 // It is how an analyst compares two candidate programs (say a cumulative discount and a
 // bonus program of the same rate) on the same history, in one report.
 //
@@ -626,6 +647,7 @@ type simRunner struct {
 	costBack  loyalty.Money
 	redeemed  int
 	discounts map[string]*DiscountUse
+	campaigns map[loyalty.CampaignID]*CampaignUse
 	tiers     *TierTimeline
 	err       error // the first arithmetic error
 }
@@ -649,7 +671,11 @@ func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 	}
 	z := loyalty.Zero(p.Currency)
 	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
-		sales: z, returned: z, discount: z, discBack: z, cost: z, costBack: z, discounts: map[string]*DiscountUse{}}
+		sales: z, returned: z, discount: z, discBack: z, cost: z, costBack: z, discounts: map[string]*DiscountUse{},
+		campaigns: map[loyalty.CampaignID]*CampaignUse{}}
+	for _, c := range p.Campaigns {
+		r.campaigns[c.ID] = &CampaignUse{ID: c.ID, Discount: z, Cost: z, Budget: c.Budget}
+	}
 	if p.Tiers != nil {
 		r.tiers = &TierTimeline{}
 		for _, l := range p.Tiers.Levels {
@@ -760,6 +786,23 @@ func (r *simRunner) sale(ctx context.Context, o loyalty.Order, rec *simRecent) e
 			return err
 		}
 		r.add(&r.cost, c)
+	}
+	for _, c := range q.Campaigns {
+		u := r.campaigns[c.ID]
+		switch {
+		case u == nil:
+		case c.Applied:
+			u.Orders++
+			u.Points += c.Points
+			if !c.Discount.IsZero() {
+				r.add(&u.Discount, c.Discount)
+			}
+			if !c.Cost.IsZero() {
+				r.add(&u.Cost, c.Cost)
+			}
+		case c.Reason == "budget":
+			u.OverBudget++
+		}
 	}
 	for _, en := range q.Discount.Entries {
 		if !en.Applied {
@@ -882,6 +925,17 @@ func (r *simRunner) report(ctx context.Context, opt SimulateOptions) (Run, error
 	sort.Strings(ids)
 	for _, id := range ids {
 		run.Discounts = append(run.Discounts, *r.discounts[id])
+	}
+	for _, c := range p.Campaigns {
+		u := *r.campaigns[c.ID]
+		if !c.Budget.IsZero() {
+			b, err := r.eng.Budget(ctx, c.ID, "")
+			if err != nil && !errors.Is(err, loyalty.ErrNotFound) {
+				return run, fmt.Errorf("campaign: simulate: budget of %s: %w", c.ID, err)
+			}
+			u.Uses, u.Spent = b.Uses, b.Spent
+		}
+		run.Campaigns = append(run.Campaigns, u)
 	}
 	if r.err != nil {
 		return run, fmt.Errorf("campaign: simulate: program %s: %w", p.ID, r.err)

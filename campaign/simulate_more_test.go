@@ -129,3 +129,55 @@ func TestSimulateNoRedemption(t *testing.T) {
 		t.Errorf("without redemption: %d orders paid with points, points %+v", without.Runs[0].Redemptions, p)
 	}
 }
+
+// Campaigns are reported with their budgets: a spring discount of 10 % with 20,000 RUB to
+// spend, and double points for at most 5 orders.
+func TestSimulateCampaignBudgets(t *testing.T) {
+	p := simBonus()
+	spring := campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"}
+	p.Campaigns = []campaign.Campaign{
+		{ID: "spring", Schedule: spring, Actions: []campaign.Action{{Kind: campaign.ActionDiscount, Percent: d("10")}},
+			Budget: campaign.Budget{Money: m("20000")}},
+		{ID: "double", Schedule: spring, Actions: []campaign.Action{{Kind: campaign.ActionMultiplier, Multiplier: d("2")}},
+			Budget: campaign.Budget{Uses: 5}},
+	}
+	h := generate(t, campaign.GenerateOptions{Seed: 4, Orders: 200, Accounts: 30, ReturnPercent: 10})
+	rep, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rep.Runs[0]
+	if len(run.Campaigns) != 2 {
+		t.Fatalf("campaigns %+v, want 2", run.Campaigns)
+	}
+	sp, db := run.Campaigns[0], run.Campaigns[1]
+	if sp.ID != "spring" || sp.Orders == 0 || sp.OverBudget == 0 {
+		t.Errorf("spring: %+v, want orders applied and orders over budget", sp)
+	}
+	if c, _ := sp.Spent.Cmp(m("20000")); c > 0 || !sp.Spent.IsPositive() {
+		t.Errorf("spring spent %v of 20,000", sp.Spent)
+	}
+	// What the discount gave at checkout is its cost; returns only give some back.
+	if !sp.Discount.Equal(sp.Cost) {
+		t.Errorf("spring discount %v, cost %v", sp.Discount, sp.Cost)
+	}
+	if c, _ := sp.Spent.Cmp(sp.Cost); c > 0 {
+		t.Errorf("spring spent %v, more than its cost at checkout %v", sp.Spent, sp.Cost)
+	}
+	if db.Orders != 5 || db.Uses > 5 || db.OverBudget == 0 || db.Points <= 0 {
+		t.Errorf("double: %+v, want 5 orders, at most 5 uses left counted, the others over budget", db)
+	}
+	// The discount table shows the campaign's discount under its candidate ID.
+	found := false
+	for _, u := range run.Discounts {
+		if u.ID == "campaign:spring" {
+			found = u.Orders == sp.Orders && u.Amount.Equal(sp.Discount)
+		}
+	}
+	if !found {
+		t.Errorf("discounts %+v do not show campaign:spring as the campaign does (%+v)", run.Discounts, sp)
+	}
+	if txt := rep.String(); !strings.Contains(txt, "bonus-5: campaigns") || !strings.Contains(txt, " of 20000.00") {
+		t.Errorf("text report lacks the campaigns:\n%s", txt)
+	}
+}

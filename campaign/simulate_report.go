@@ -21,7 +21,7 @@ func (r Report) String() string {
 }
 
 // WriteText renders the report as plain text: what was read, a table comparing the runs
-// side by side (one column per program), the consumption of each discount, the tier
+// side by side (one column per program), the consumption of each discount and campaign, the tier
 // distribution at every month end, and the malformed rows.
 func (r Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -95,6 +95,30 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprintln(tw, "discount\torders\tamount\t")
 			for _, u := range run.Discounts {
 				fmt.Fprintf(tw, "%s\t%d\t%s\t\n", u.ID, u.Orders, u.Amount.Amount())
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		if len(run.Campaigns) > 0 {
+			fmt.Fprintf(ew, "\n%s: campaigns\n", run.Program)
+			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "campaign\torders\tover budget\tdiscount\tpoints\tcost\tbudget spent\tbudget uses\t")
+			for _, u := range run.Campaigns {
+				spent, uses := "-", "-"
+				if !u.Budget.IsZero() {
+					spent, uses = u.Spent.Amount(), strconv.FormatInt(u.Uses, 10)
+					if u.Spent.IsZero() {
+						spent = "0"
+					}
+					if !u.Budget.Money.IsZero() {
+						spent += " of " + u.Budget.Money.Amount()
+					}
+					if u.Budget.Uses > 0 {
+						uses += " of " + strconv.FormatInt(u.Budget.Uses, 10)
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t\n", u.ID, u.Orders, u.OverBudget, u.Discount.Amount(), u.Points, u.Cost.Amount(), spent, uses)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
