@@ -72,7 +72,7 @@ func (ev *evaluation) campaigns() error {
 			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
 			out.Draw = &Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won}
 			if !won {
-				out.Reason, out.Message = "draw", fmt.Sprintf("drew %d of %d, wins below %d", roll, c.Chance.OutOf, c.Chance.Wins)
+				out.Reason, out.Message = "draw", fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)
 			}
 		}
 		if out.Reason == "" {

@@ -25,7 +25,11 @@
 //     is kept in the quote, matching the promo sentinel through [CodeOutcome.Err]); a code
 //     that is no promo code is looked up as a referral code, valid on a first order of an
 //     account not yet referred;
-//  5. the discount calculator prices the order. Besides the policy's discounts it holds the
+//  5. the program's campaigns whose schedule covers the order's time (see Campaigns below)
+//     are selected, by priority; a selected campaign's discount is one more candidate
+//     "campaign:<id>" enabled by an internal code (on the lines its conditions select), its
+//     bonus points and multiplier join the earning;
+//  6. the discount calculator prices the order. Besides the policy's discounts it holds the
 //     engine's candidates: "tier:<level>" (the level's DiscountRate over the whole order),
 //     "code:<family>" (a promo family's Percent or Amount benefit on the lines its
 //     conditions select) and "referral:welcome" (a referral welcome discount). Each is enabled
@@ -37,7 +41,7 @@
 //     cap and margin floor. Codes that refuse to combine with a promotion (NotWith,
 //     Exclusive) see the policy discounts that apply without any code as the order's
 //     promotions;
-//  6. points are planned on the prices paid after discounts: every discounted line is
+//  7. points are planned on the prices paid after discounts: every discounted line is
 //     repriced at total ÷ quantity (exact with six-decimal prices for any quantity below
 //     10,000 units in a two-digit currency, 5,000 for a line made free; otherwise the
 //     nearest price, off by at most a few minor units). The company earns
@@ -48,10 +52,13 @@
 //     bonus points of codes and welcome rewards, spread over their lines by value. The buyer,
 //     if the order names one and the program has BuyerEarning, earns by those rules, without
 //     tier benefits. Points that pay part of the order do not reduce what it earns;
-//  7. a redemption (EvaluateOptions.RedeemPoints) is checked against the company account's
+//  8. every applied campaign is priced (its discount, its points at the point value, its
+//     perks' values); one whose cost exceeds what is left of its money budget is dropped
+//     and steps 6 and 7 run again without it;
+//  9. a redemption (EvaluateOptions.RedeemPoints) is checked against the company account's
 //     available balance (read without writing) and Redemption's limits on the total after
 //     discounts; a refusal is kept in the quote;
-//  8. totals, and the margin over the lines whose cost is known, before and after discounts
+//  10. totals, and the margin over the lines whose cost is known, before and after discounts
 //     and points.
 //
 // The explanation is recorded as data; [Quote.Explain] renders it as sentences on demand,
@@ -68,15 +75,18 @@
 // sub-key derived from the key, the attempt and the step:
 //
 //   - steps that may refuse, first: each accepted promo code's use (promo.Service.RedeemNow),
-//     the referral attribution, then the points redemption (points.Ledger.Redeem), last
+//     the referral attribution, the consumption of the applied campaigns' budgets (one
+//     OrderStore transaction that checks and adds to every counter, refusing with
+//     [ErrBudgetExhausted]), then the points redemption (points.Ledger.Redeem), last
 //     because the ledger pays an order with points only once. A refusal compensates the
-//     steps done, in reverse (promo.Service.Rollback), marks the attempt failed and returns
-//     the refusal (matching promo.ErrExhausted, points.ErrInsufficientPoints, …); a later
+//     steps done, in reverse (the budgets get the consumption back, promo.Service.Rollback),
+//     marks the attempt failed and returns the refusal (matching promo.ErrExhausted,
+//     ErrBudgetExhausted, points.ErrInsufficientPoints, …); a later
 //     Commit with the key starts attempt n+1. A referral attribution is not undone (the
 //     referral package has no such operation): it stays, attributed and unconverted, and the
 //     next attempt finds it;
 //   - steps that cannot refuse: points earned by the company and by the buyer
-//     (points.Ledger.Earn), the tier's qualifying purchase (tier.Service.Record; the account
+//     (points.Ledger.Earn), the promo codes campaigns issue (promo.Service.Generate), the tier's qualifying purchase (tier.Service.Record; the account
 //     is enrolled at the start of the local day of its first committed order), the referral
 //     conversion (referral.Service.RecordOrder), and finally, in one OrderStore transaction,
 //     the journal record marked done with the [Receipt], the order marked committed and the
@@ -85,7 +95,8 @@
 //     with the same key resumes it, each step replaying its first result, so it completes
 //     exactly once.
 //
-// The sub-keys have the shapes "<key>/a<attempt>/code/<i>", "<key>/a<attempt>/redeem",
+// The sub-keys have the shapes "<key>/a<attempt>/code/<i>", "<key>/a<attempt>/budget" (and
+// "…/budget/undo"), "<key>/a<attempt>/campaign/<id>/code/<j>", "<key>/a<attempt>/redeem",
 // "<key>/a<attempt>/earn/<holder kind>", "<key>/a<attempt>/tier", "<key>/referral" and
 // "<key>/a<attempt>/referral-order"; returns use "<key>/points/<holder kind>",
 // "<key>/tier" and "<key>/referral"; referral rewards "referral/<grant id>". Callers that
@@ -99,10 +110,33 @@
 // it reverses what the order did for those lines: points earned and redeemed for each holder
 // (points.Ledger.Return), the tier's qualifying amount (a negative record), the referral
 // (referral.Service.RecordReturn) and, once every line is fully returned, the code uses
-// (promo.Service.Rollback); finally the purchase history gets a negative purchase and a
+// (promo.Service.Rollback) and the campaigns' budget uses; the money a campaign spent on the
+// returned quantities goes back to its budget at once (its cost per line, by cumulative
+// shares); finally the purchase history gets a negative purchase and a
 // fully returned order stops counting as an order. Shares of partial returns are cumulative,
 // so that a sequence of returns adds up exactly to the whole order. Like Commit it is
 // idempotent by key and resumes a pending return.
+//
+// # Campaigns
+//
+// A [Campaign] is a time-boxed promotion of the program: a [Schedule] of local calendar
+// days in the program's time zone (from a start through an end, or windows around each
+// holiday of a calendar: "from 7 days before each holiday"), an [Audience] (tier levels,
+// segments the caller names in EvaluateOptions.Segments, newcomers, one account, a minimum
+// tenure since the first committed order), [Conditions] on the order (categories and SKUs
+// select the eligible lines, which must reach an amount and a quantity), [Action] values (a
+// percent or amount discount, bonus points, a points multiplier, a promo code issued on
+// commit, a perk), an optional instant-win [Chance] whose draw is a pure function of a seed,
+// the campaign and the order ID, a priority (an exclusive campaign keeps the later ones
+// out) and a [Budget] of money, uses and uses per account. The schedule is read at the
+// order's PlacedAt. The quote lists every scheduled campaign ([CampaignOutcome]): applied,
+// with what it gives and its cost, or why not.
+//
+// Budgets are counters in the OrderStore ([BudgetRecord], one per campaign and one per
+// campaign and account), changed only by idempotent [BudgetUse] records in the same
+// transaction, so a budget is never exceeded however many commits run at once: Evaluate
+// reads the counters to leave out a spent campaign, and the commit's budget step checks
+// them again. [Engine.Budget] reads them.
 //
 // # Referrals
 //

@@ -99,7 +99,7 @@ func TestProgramValidateBad(t *testing.T) {
 
 func TestProgramJSONRoundTrip(t *testing.T) {
 	for name, p := range map[string]campaign.Program{
-		"wholesaler": wholesaler(), "coffee": coffeeShop(), "fuel": fuelCard(), "airline": airline(),
+		"wholesaler": wholesaler(), "coffee": coffeeShop(), "fuel": fuelCard(), "airline": airline(), "dropship": dropship(),
 		"no discounts": {ID: "p", Currency: rub, Earning: points.Rules{Rates: []points.Rate{{Points: 1, Per: d("10")}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestLoadProgramStrict(t *testing.T) {
 }
 
 func FuzzLoadProgram(f *testing.F) {
-	for _, p := range []campaign.Program{wholesaler(), coffeeShop(), fuelCard(), airline()} {
+	for _, p := range []campaign.Program{wholesaler(), coffeeShop(), fuelCard(), airline(), dropship(), referenceCampaigns()} {
 		b, err := json.Marshal(p)
 		if err != nil {
 			f.Fatal(err)
@@ -158,6 +158,8 @@ func FuzzLoadProgram(f *testing.F) {
 	f.Add(`{"id":"p","currency":"RUB","tiers":{"levels":[]}}`)
 	f.Add(`{}`)
 	f.Add(`[`)
+	f.Add(`{"id":"p","currency":"RUB","campaigns":[{"id":"c","schedule":{"holidays":["2026-12-31"],"days_before":7},"actions":[{"kind":"discount","percent":"5"}],"chance":{"wins":1,"out_of":4,"seed":9},"budget":{"money":{"amount":"1000.00","currency":"RUB"},"uses":3,"per_account":1}}]}`)
+	f.Add(`{"id":"p","currency":"RUB","campaigns":[{"id":"c","schedule":{"end":"2026-12-31"},"actions":[{"kind":"perk","perk":"x"}],"budget":{"money":{"amount":"10.00","currency":"USD"}}}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := campaign.LoadProgram(strings.NewReader(s))
 		if err != nil {
