@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
@@ -307,7 +306,7 @@ func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
 
 func (t pointsTx) PutAccount(a points.Account) error {
 	if err := errors.Join(pointsCheckHolder("holder", a.Holder),
-		pointsCheckTime("next_due", a.NextDue), pointsCheckTime("cap_period", a.CapPeriod)); err != nil {
+		checkTime("next_due", a.NextDue), checkTime("cap_period", a.CapPeriod)); err != nil {
 		return refused("points", "account", err)
 	}
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
@@ -361,9 +360,9 @@ func pointsScanLot(row pointsScanner) (points.Lot, error) {
 }
 
 func pointsCheckLot(l points.Lot) error {
-	return errors.Join(pointsCheckHolder("holder", l.Holder), pointsCheckText("kind", string(l.Kind)),
-		pointsCheckKey("order", string(l.Order)), pointsCheckText("issuer", string(l.Issuer)),
-		pointsCheckTime("earned_at", l.EarnedAt), pointsCheckTime("active_at", l.ActiveAt), pointsCheckTime("expires", l.Expires))
+	return errors.Join(pointsCheckHolder("holder", l.Holder), checkText("kind", string(l.Kind)),
+		checkKey("order", string(l.Order), MaxPointsKeyBytes), checkText("issuer", string(l.Issuer)),
+		checkTime("earned_at", l.EarnedAt), checkTime("active_at", l.ActiveAt), checkTime("expires", l.Expires))
 }
 
 // pointsLotArgs are the values of pointsLotColumns.
@@ -547,13 +546,13 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 }
 
 func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
-	errs := []error{pointsCheckHolder("holder", e.Holder), pointsCheckText("kind", string(e.Kind)), pointsCheckTime("at", e.At),
-		pointsCheckText("key", string(e.Key)), pointsCheckText("order", string(e.Order)), pointsCheckText("event", e.Event),
-		pointsCheckText("issuer", string(e.Issuer)), pointsCheckText("acceptor", string(e.Acceptor)), pointsCheckText("reward", e.Reward),
-		pointsCheckText("reason", e.Reason), pointsCheckText("actor", e.Actor),
-		pointsCheckText("counter.kind", string(e.Counter.Kind)), pointsCheckText("counter.id", e.Counter.ID)}
+	errs := []error{pointsCheckHolder("holder", e.Holder), checkText("kind", string(e.Kind)), checkTime("at", e.At),
+		checkText("key", string(e.Key)), checkText("order", string(e.Order)), checkText("event", e.Event),
+		checkText("issuer", string(e.Issuer)), checkText("acceptor", string(e.Acceptor)), checkText("reward", e.Reward),
+		checkText("reason", e.Reason), checkText("actor", e.Actor),
+		checkText("counter.kind", string(e.Counter.Kind)), checkText("counter.id", e.Counter.ID)}
 	for i, p := range e.Lots {
-		errs = append(errs, pointsCheckText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
+		errs = append(errs, checkText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return points.Entry{}, refused("points", "entry", err)
@@ -585,7 +584,7 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 // ---- purchases
 
 func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.Purchase, error) {
-	if !pointsStorableHolder(h) || !pointsStorableKey(string(order)) {
+	if !pointsStorableHolder(h) || !storableKey(string(order), MaxPointsKeyBytes) {
 		return points.Purchase{}, errPointsPurchaseNotFound
 	}
 	p := points.Purchase{Holder: h, Order: order}
@@ -611,11 +610,11 @@ func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.P
 }
 
 func (t pointsTx) PutPurchase(p points.Purchase) error {
-	errs := []error{pointsCheckHolder("holder", p.Holder), pointsCheckKey("order", string(p.Order)),
-		pointsCheckText("earn_key", string(p.EarnKey)), pointsCheckText("pay_key", string(p.PayKey)),
-		pointsCheckText("issuer", string(p.Issuer)), pointsCheckText("acceptor", string(p.Acceptor))}
+	errs := []error{pointsCheckHolder("holder", p.Holder), checkKey("order", string(p.Order), MaxPointsKeyBytes),
+		checkText("earn_key", string(p.EarnKey)), checkText("pay_key", string(p.PayKey)),
+		checkText("issuer", string(p.Issuer)), checkText("acceptor", string(p.Acceptor))}
 	for i, r := range p.Redeemed {
-		errs = append(errs, pointsCheckText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
+		errs = append(errs, checkText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return refused("points", "purchase", err)
@@ -654,7 +653,7 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 // ---- idempotency records
 
 func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) {
-	if !pointsStorableKey(string(key)) {
+	if !storableKey(string(key), MaxPointsKeyBytes) {
 		return points.Record{}, errPointsRecordNotFound
 	}
 	r := points.Record{Key: key}
@@ -678,8 +677,8 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 }
 
 func (t pointsTx) PutRecord(r points.Record) error {
-	if err := errors.Join(pointsCheckKey("key", string(r.Key)), pointsCheckText("fingerprint", r.Fingerprint),
-		pointsCheckTime("at", r.At)); err != nil {
+	if err := errors.Join(checkKey("key", string(r.Key), MaxPointsKeyBytes), checkText("fingerprint", r.Fingerprint),
+		checkTime("at", r.At)); err != nil {
 		return refused("points", "idempotency record", err)
 	}
 	entries, err := pointsMarshal(r.Entries, r.Entries == nil)
@@ -727,52 +726,12 @@ func pointsQueryAll[T any](t pointsReadTx, query string, scan func(pointsScanner
 	return out, rows.Err()
 }
 
-// pointsStorableKey reports whether s could have been stored as a key; a read of any other
-// key finds nothing.
-func pointsStorableKey(s string) bool {
-	return len(s) <= MaxPointsKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
 func pointsStorableHolder(h points.Holder) bool {
-	return pointsStorableKey(string(h.Kind)) && pointsStorableKey(h.ID)
-}
-
-// pointsCheckKey refuses a key that is too long for an index entry or that pointsCheckText
-// refuses.
-func pointsCheckKey(field, s string) error {
-	if len(s) > MaxPointsKeyBytes {
-		return loyalty.Invalid(field, nil, fmt.Sprintf("must be at most %d bytes long (is %d)", MaxPointsKeyBytes, len(s)))
-	}
-	return pointsCheckText(field, s)
+	return storableKey(string(h.Kind), MaxPointsKeyBytes) && storableKey(h.ID, MaxPointsKeyBytes)
 }
 
 func pointsCheckHolder(field string, h points.Holder) error {
-	return errors.Join(pointsCheckKey(field+".kind", string(h.Kind)), pointsCheckKey(field+".id", h.ID))
-}
-
-// pointsCheckText refuses a string for a text column or a JSON value: invalid UTF-8 (which
-// PostgreSQL refuses and encoding/json would silently replace) or a NUL byte.
-func pointsCheckText(field, s string) error {
-	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
-	}
-	return nil
-}
-
-// The range of storable times: the years 1 to 9999 (UTC), microseconds being kept.
-var (
-	pointsMinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	pointsMaxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-func pointsCheckTime(field string, t time.Time) error {
-	if t.Before(pointsMinTime) || !t.Before(pointsMaxTime) {
-		return loyalty.Invalid(field, t.Format(time.RFC3339Nano), "must be in the years 1 to 9999")
-	}
-	return nil
+	return errors.Join(checkKey(field+".kind", string(h.Kind), MaxPointsKeyBytes), checkKey(field+".id", h.ID, MaxPointsKeyBytes))
 }
 
 // pointsNullMicros is t in UTC microseconds, or NULL for the zero time.
@@ -786,10 +745,10 @@ func pointsNullMicros(t time.Time) any {
 // pointsCeilMicros is t in UTC microseconds rounded up, clamped to the storable range.
 func pointsCeilMicros(t time.Time) int64 {
 	switch {
-	case t.Before(pointsMinTime):
-		return pointsMinTime.UnixMicro()
-	case !t.Before(pointsMaxTime):
-		return pointsMaxTime.UnixMicro()
+	case t.Before(minTime):
+		return minTime.UnixMicro()
+	case !t.Before(endTime):
+		return endTime.UnixMicro()
 	}
 	us := t.UnixMicro()
 	if time.UnixMicro(us).Before(t) {

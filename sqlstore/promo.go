@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/promo"
@@ -101,7 +99,7 @@ var (
 )
 
 func (t promoTx) Definition(id promo.DefinitionID) (promo.Definition, error) {
-	if !promoStorableKey(string(id)) {
+	if !storableKey(string(id), MaxPromoKeyBytes) {
 		return promo.Definition{}, errPromoDefinitionNotFound
 	}
 	var body string
@@ -118,11 +116,15 @@ func (t promoTx) Definition(id promo.DefinitionID) (promo.Definition, error) {
 	return d, nil
 }
 
+// promoDefinitionCheck checks the strings of a definition, which is stored as JSON (where a
+// NUL byte is kept).
+var promoDefinitionCheck = valueCheck{text: checkJSONText}
+
 func (t promoTx) PutDefinition(d promo.Definition) error {
-	if err := promoCheckKey("id", string(d.ID)); err != nil {
+	if err := checkKey("id", string(d.ID), MaxPromoKeyBytes); err != nil {
 		return refused("promo", "definition", err)
 	}
-	if err := promoCheckStrings("", reflect.ValueOf(d)); err != nil {
+	if err := promoDefinitionCheck.check("", reflect.ValueOf(d)); err != nil {
 		return refused("promo", "definition", err)
 	}
 	body, err := json.Marshal(d)
@@ -135,7 +137,7 @@ func (t promoTx) PutDefinition(d promo.Definition) error {
 }
 
 func (t promoTx) Code(code string) (promo.Code, error) {
-	if !promoStorableKey(code) {
+	if !storableKey(code, MaxPromoKeyBytes) {
 		return promo.Code{}, errPromoCodeNotFound
 	}
 	c := promo.Code{Code: code}
@@ -154,9 +156,9 @@ func (t promoTx) Code(code string) (promo.Code, error) {
 }
 
 func (t promoTx) InsertCode(c promo.Code) error {
-	if err := errors.Join(promoCheckKey("code", c.Code), promoCheckKey("definition", string(c.Definition)),
-		promoCheckKey("account", string(c.Account)), promoCheckText("issued_to", string(c.IssuedTo)),
-		promoCheckTime("valid.from", c.Valid.From), promoCheckTime("valid.until", c.Valid.Until), promoCheckTime("issued_at", c.IssuedAt)); err != nil {
+	if err := errors.Join(checkKey("code", c.Code, MaxPromoKeyBytes), checkKey("definition", string(c.Definition), MaxPromoKeyBytes),
+		checkKey("account", string(c.Account), MaxPromoKeyBytes), checkText("issued_to", string(c.IssuedTo)),
+		checkTime("valid.from", c.Valid.From), checkTime("valid.until", c.Valid.Until), checkTime("issued_at", c.IssuedAt)); err != nil {
 		return refused("promo", "code", err)
 	}
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at)
@@ -175,7 +177,7 @@ func (t promoTx) InsertCode(c promo.Code) error {
 }
 
 func (t promoTx) Usage(c promo.Counter) (int, error) {
-	if !promoStorableKey(string(c.Definition)) || !promoStorableKey(c.Code) || !promoStorableKey(string(c.Account)) || !promoStorableKey(c.Period) {
+	if !storableKey(string(c.Definition), MaxPromoKeyBytes) || !storableKey(c.Code, MaxPromoKeyBytes) || !storableKey(string(c.Account), MaxPromoKeyBytes) || !storableKey(c.Period, MaxPromoKeyBytes) {
 		return 0, nil // never counted
 	}
 	var n int64
@@ -229,7 +231,7 @@ const promoReservationColumns = `key, state, definition, code, promotion, benefi
 	account, order_id, counters, reserved_at, expires_at, redeemed_at, ended_at`
 
 func (t promoTx) Reservation(key loyalty.IdempotencyKey) (promo.Reservation, error) {
-	if !promoStorableKey(string(key)) {
+	if !storableKey(string(key), MaxPromoKeyBytes) {
 		return promo.Reservation{}, errPromoReservationNotFound
 	}
 	r, err := promoScanReservation(t.q.QueryRowContext(t.ctx, `SELECT `+promoReservationColumns+` FROM promo_reservations WHERE key = $1`, string(key)))
@@ -242,7 +244,7 @@ func (t promoTx) Reservation(key loyalty.IdempotencyKey) (promo.Reservation, err
 }
 
 func (t promoTx) ExpiredReservations(def promo.DefinitionID, now time.Time) ([]promo.Reservation, error) {
-	if !promoStorableKey(string(def)) {
+	if !storableKey(string(def), MaxPromoKeyBytes) {
 		return nil, nil
 	}
 	// Stored expiry times are whole microseconds, so "not after now" is "not after now
@@ -279,10 +281,10 @@ func (t promoTx) ExpiredReservations(def promo.DefinitionID, now time.Time) ([]p
 
 func (t promoTx) PutReservation(r promo.Reservation) error {
 	g := r.Grant
-	errs := []error{promoCheckKey("key", string(r.Key)), promoCheckText("state", string(r.State)),
-		promoCheckKey("grant.definition", string(g.Definition)), promoCheckText("grant.code", g.Code), promoCheckText("grant.promotion", string(g.Promotion)),
-		promoCheckJSONText("grant.benefit.ref", g.Benefit.Ref), promoCheckText("account", string(r.Account)), promoCheckText("order", string(r.Order)),
-		promoCheckTime("reserved_at", r.ReservedAt), promoCheckTime("expires_at", r.ExpiresAt), promoCheckTime("redeemed_at", r.RedeemedAt), promoCheckTime("ended_at", r.EndedAt)}
+	errs := []error{checkKey("key", string(r.Key), MaxPromoKeyBytes), checkText("state", string(r.State)),
+		checkKey("grant.definition", string(g.Definition), MaxPromoKeyBytes), checkText("grant.code", g.Code), checkText("grant.promotion", string(g.Promotion)),
+		checkJSONText("grant.benefit.ref", g.Benefit.Ref), checkText("account", string(r.Account)), checkText("order", string(r.Order)),
+		checkTime("reserved_at", r.ReservedAt), checkTime("expires_at", r.ExpiresAt), checkTime("redeemed_at", r.RedeemedAt), checkTime("ended_at", r.EndedAt)}
 	for i, c := range r.Counters {
 		errs = append(errs, loyalty.InField(fmt.Sprintf("counters[%d]", i), promoCheckCounter(c)))
 	}
@@ -316,7 +318,7 @@ func (t promoTx) PutReservation(r promo.Reservation) error {
 }
 
 func (t promoTx) Batch(key loyalty.IdempotencyKey) (promo.Batch, error) {
-	if !promoStorableKey(string(key)) {
+	if !storableKey(string(key), MaxPromoKeyBytes) {
 		return promo.Batch{}, errPromoBatchNotFound
 	}
 	b := promo.Batch{Key: key}
@@ -336,12 +338,12 @@ func (t promoTx) Batch(key loyalty.IdempotencyKey) (promo.Batch, error) {
 }
 
 func (t promoTx) InsertBatch(b promo.Batch) error {
-	errs := []error{promoCheckKey("key", string(b.Key)), promoCheckKey("definition", string(b.Definition)), promoCheckText("request", b.Request)}
+	errs := []error{checkKey("key", string(b.Key), MaxPromoKeyBytes), checkKey("definition", string(b.Definition), MaxPromoKeyBytes), checkText("request", b.Request)}
 	for i, c := range b.Codes {
-		errs = append(errs, promoCheckJSONText(fmt.Sprintf("codes[%d]", i), c))
+		errs = append(errs, checkJSONText(fmt.Sprintf("codes[%d]", i), c))
 	}
 	for i, a := range b.IssuedTo {
-		errs = append(errs, promoCheckJSONText(fmt.Sprintf("issued_to[%d]", i), string(a)))
+		errs = append(errs, checkJSONText(fmt.Sprintf("issued_to[%d]", i), string(a)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return refused("promo", "batch", err)
@@ -397,103 +399,9 @@ func promoScanReservation(row promoScanner) (promo.Reservation, error) {
 	return r, nil
 }
 
-// promoStorableKey reports whether s could have been stored as a key; a read of any other key
-// finds nothing.
-func promoStorableKey(s string) bool {
-	return len(s) <= MaxPromoKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
-// promoCheckKey refuses a key that is too long for an index entry or that promoCheckText refuses.
-func promoCheckKey(field, s string) error {
-	if len(s) > MaxPromoKeyBytes {
-		return loyalty.Invalid(field, nil, fmt.Sprintf("must be at most %d bytes long (is %d)", MaxPromoKeyBytes, len(s)))
-	}
-	return promoCheckText(field, s)
-}
-
-// promoCheckText refuses a string for a text column: invalid UTF-8 or a NUL byte.
-func promoCheckText(field, s string) error {
-	if err := promoCheckJSONText(field, s); err != nil {
-		return err
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
-	}
-	return nil
-}
-
-// promoCheckJSONText refuses a string for a JSON value: invalid UTF-8, which encoding/json would
-// silently replace.
-func promoCheckJSONText(field, s string) error {
-	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
-	}
-	return nil
-}
-
 func promoCheckCounter(c promo.Counter) error {
-	return errors.Join(promoCheckKey("definition", string(c.Definition)), promoCheckKey("code", c.Code),
-		promoCheckKey("account", string(c.Account)), promoCheckKey("period", c.Period))
-}
-
-// promoCheckStrings refuses the first string in the exported fields of v (walking structs,
-// slices, arrays, maps and pointers) that is not valid UTF-8. field is v's path, with the
-// JSON names of the fields.
-func promoCheckStrings(field string, v reflect.Value) error {
-	switch v.Kind() {
-	case reflect.String:
-		return promoCheckJSONText(field, v.String())
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			return promoCheckStrings(field, v.Elem())
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if err := promoCheckStrings(fmt.Sprintf("%s[%d]", field, i), v.Index(i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if err := promoCheckStrings(field+"[key]", it.Key()); err != nil {
-				return err
-			}
-			if err := promoCheckStrings(field+"["+fmt.Sprint(it.Key())+"]", it.Value()); err != nil {
-				return err
-			}
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" {
-				name = f.Name
-			}
-			if field != "" {
-				name = field + "." + name
-			}
-			if err := promoCheckStrings(name, v.Field(i)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// The range of storable times: the years 1 to 9999 (UTC), microseconds being kept.
-var (
-	promoMinTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	promoMaxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-func promoCheckTime(field string, t time.Time) error {
-	if t.Before(promoMinTime) || !t.Before(promoMaxTime) {
-		return loyalty.Invalid(field, t.Format(time.RFC3339Nano), "must be in the years 1 to 9999")
-	}
-	return nil
+	return errors.Join(checkKey("definition", string(c.Definition), MaxPromoKeyBytes), checkKey("code", c.Code, MaxPromoKeyBytes),
+		checkKey("account", string(c.Account), MaxPromoKeyBytes), checkKey("period", c.Period, MaxPromoKeyBytes))
 }
 
 // promoNullMicros is t in UTC microseconds, or NULL for the zero time.
@@ -507,10 +415,10 @@ func promoNullMicros(t time.Time) any {
 // promoClampMicros is t in UTC microseconds, clamped to the storable range.
 func promoClampMicros(t time.Time) int64 {
 	switch {
-	case t.Before(promoMinTime):
-		return promoMinTime.UnixMicro()
-	case !t.Before(promoMaxTime):
-		return promoMaxTime.UnixMicro()
+	case t.Before(minTime):
+		return minTime.UnixMicro()
+	case !t.Before(endTime):
+		return endTime.UnixMicro()
 	}
 	return t.UnixMicro()
 }

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/referral"
@@ -171,7 +169,7 @@ func refNotFound(what, id string) error {
 }
 
 func (t *referralTx) Profile(id referral.ReferrerID) (referral.Profile, error) {
-	if !refStorableKey(string(id)) {
+	if !storableKey(string(id), MaxReferralKeyBytes) {
 		return referral.Profile{}, refNotFound("referrer", string(id))
 	}
 	row := t.queryRow(t.s.q.profile, string(id))
@@ -186,7 +184,7 @@ func (t *referralTx) Profile(id referral.ReferrerID) (referral.Profile, error) {
 }
 
 func (t *referralTx) ProfileByCode(code string) (referral.Profile, error) {
-	if !refStorableKey(code) {
+	if !storableKey(code, MaxReferralKeyBytes) {
 		return referral.Profile{}, refNotFound("code", code)
 	}
 	row := t.queryRow(t.s.q.profileByCode, code)
@@ -201,7 +199,7 @@ func (t *referralTx) ProfileByCode(code string) (referral.Profile, error) {
 }
 
 func (t *referralTx) Referral(referee loyalty.AccountID) (referral.Referral, error) {
-	if !refStorableKey(string(referee)) {
+	if !storableKey(string(referee), MaxReferralKeyBytes) {
 		return referral.Referral{}, refNotFound("referee", string(referee))
 	}
 	row := t.queryRow(t.s.q.referral, string(referee))
@@ -217,7 +215,7 @@ func (t *referralTx) Referral(referee loyalty.AccountID) (referral.Referral, err
 
 func (t *referralTx) RefereeWith(kind referral.IdentifierKind, value string) (loyalty.AccountID, error) {
 	what := "referee with " + string(kind)
-	if !refStorableKey(string(kind)) || !refStorableKey(value) {
+	if !storableKey(string(kind), MaxReferralKeyBytes) || !storableKey(value, MaxReferralKeyBytes) {
 		return "", refNotFound(what, value)
 	}
 	var referee string
@@ -232,7 +230,7 @@ func (t *referralTx) RefereeWith(kind referral.IdentifierKind, value string) (lo
 }
 
 func (t *referralTx) ReferralsBy(referrer referral.ReferrerID) ([]referral.Referral, error) {
-	if !refStorableKey(string(referrer)) {
+	if !storableKey(string(referrer), MaxReferralKeyBytes) {
 		return nil, nil
 	}
 	rows, err := t.query(t.s.q.referralsBy, string(referrer))
@@ -255,12 +253,12 @@ func (t *referralTx) ReferralsBy(referrer referral.ReferrerID) ([]referral.Refer
 }
 
 func (t *referralTx) Due(now time.Time, limit int) ([]loyalty.AccountID, error) {
-	if limit == 0 || now.Before(refMinTime) {
+	if limit == 0 || now.Before(minTime) {
 		return nil, nil // no stored time is before the zero time
 	}
 	at := refMicros(now)
-	if now.After(refMaxTime) {
-		at = refMicros(refMaxTime)
+	if !now.Before(endTime) {
+		at = endTime.UnixMicro() - 1 // the last storable microsecond
 	}
 	var rows *sql.Rows
 	var err error
@@ -288,7 +286,7 @@ func (t *referralTx) Due(now time.Time, limit int) ([]loyalty.AccountID, error) 
 }
 
 func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, error) {
-	if !refStorableKey(string(key)) {
+	if !storableKey(string(key), MaxReferralKeyBytes) {
 		return referral.Receipt{}, refNotFound("receipt", string(key))
 	}
 	var (
@@ -315,7 +313,7 @@ func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, erro
 func (t *referralTx) PutProfile(p referral.Profile) error {
 	id := string(p.Referrer.ID())
 	what := "put referrer " + quote(id)
-	if err := errors.Join(refCheckKey("referrer.id", id), refCheckKey("code", p.Code), refCheckValue("", reflect.ValueOf(p))); err != nil {
+	if err := errors.Join(checkKey("referrer.id", id, MaxReferralKeyBytes), checkKey("code", p.Code, MaxReferralKeyBytes), refCheck.check("", reflect.ValueOf(p))); err != nil {
 		return refused("referral", what, err)
 	}
 	// Conflicts are found by reading, not by a failed statement, which would end a
@@ -373,11 +371,11 @@ func (t *referralTx) PutProfile(p referral.Profile) error {
 
 func (t *referralTx) PutReferral(r referral.Referral) error {
 	what := "put referral of " + quote(string(r.Referee))
-	errs := []error{refCheckKey("referee", string(r.Referee)), refCheckKey("referrer.id", string(r.Referrer.ID()))}
+	errs := []error{checkKey("referee", string(r.Referee), MaxReferralKeyBytes), checkKey("referrer.id", string(r.Referrer.ID()), MaxReferralKeyBytes)}
 	r.Identity.Each(func(kind referral.IdentifierKind, value string) {
-		errs = append(errs, refCheckKey("identity."+string(kind), value))
+		errs = append(errs, checkKey("identity."+string(kind), value, MaxReferralKeyBytes))
 	})
-	errs = append(errs, refCheckValue("", reflect.ValueOf(r)))
+	errs = append(errs, refCheck.check("", reflect.ValueOf(r)))
 	if err := errors.Join(errs...); err != nil {
 		return refused("referral", what, err)
 	}
@@ -457,7 +455,7 @@ func (t *referralTx) putIdentifiers(referee loyalty.AccountID, id referral.Ident
 
 func (t *referralTx) PutReceipt(r referral.Receipt) error {
 	what := "put receipt " + quote(string(r.Key))
-	if err := errors.Join(refCheckKey("key", string(r.Key)), refCheckValue("", reflect.ValueOf(r))); err != nil {
+	if err := errors.Join(checkKey("key", string(r.Key), MaxReferralKeyBytes), refCheck.check("", reflect.ValueOf(r))); err != nil {
 		return refused("referral", what, err)
 	}
 	var result any
@@ -556,12 +554,6 @@ func refMoney(minor int64, code string) (loyalty.Money, error) {
 	return loyalty.MoneyFromMinor(minor, cur)
 }
 
-// The range of storable times: years 1 to 9999, as JSON can encode them.
-var (
-	refMinTime = time.Time{}
-	refMaxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
-)
-
 func refMicros(t time.Time) int64 { return t.UnixMicro() }
 
 func refTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
@@ -569,90 +561,5 @@ func refTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // refNormTime returns t as it reads back from a column: in UTC, to the microsecond.
 func refNormTime(t time.Time) time.Time { return refTime(refMicros(t)) }
 
-// refStorableKey reports whether s could have been stored as a key; a read of any other key
-// finds nothing.
-func refStorableKey(s string) bool {
-	return len(s) <= MaxReferralKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
-// refCheckKey refuses a key that is too long for an index entry or that refCheckText
-// refuses.
-func refCheckKey(field, s string) error {
-	if len(s) > MaxReferralKeyBytes {
-		return loyalty.Invalid(field, quote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxReferralKeyBytes, len(s)))
-	}
-	return refCheckText(field, s)
-}
-
-// refCheckText refuses a string that is not valid UTF-8 or holds a NUL byte.
-func refCheckText(field, s string) error {
-	if !utf8.ValidString(s) {
-		return loyalty.Invalid(field, quote(s), "must be valid UTF-8")
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return loyalty.Invalid(field, quote(s), "must not contain NUL bytes")
-	}
-	return nil
-}
-
-var refTimeType = reflect.TypeFor[time.Time]()
-
-// refCheckValue refuses the first string (refCheckText) or time (outside the storable
-// range) in the exported fields of v, walking structs, slices, arrays, maps and pointers
-// (types without exported fields, such as Money and decimals, hold neither). field is v's
-// path, with the JSON names of the fields.
-// []byte values are bytes, not text, and are not checked.
-func refCheckValue(field string, v reflect.Value) error {
-	if v.Type() == refTimeType {
-		if t := v.Interface().(time.Time); t.Before(refMinTime) || t.After(refMaxTime) {
-			return loyalty.Invalid(field, t, "must be between the years 1 and 9999")
-		}
-		return nil
-	}
-	switch v.Kind() {
-	case reflect.String:
-		return refCheckText(field, v.String())
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			return refCheckValue(field, v.Elem())
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return nil
-		}
-		fallthrough
-	case reflect.Array:
-		for i := range v.Len() {
-			if err := refCheckValue(field+"["+strconv.Itoa(i)+"]", v.Index(i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		iter := v.MapRange()
-		for iter.Next() {
-			f := field + "[" + fmt.Sprint(iter.Key()) + "]"
-			if err := errors.Join(refCheckValue(f, iter.Key()), refCheckValue(f, iter.Value())); err != nil {
-				return err
-			}
-		}
-	case reflect.Struct:
-		typ := v.Type()
-		for i := range typ.NumField() {
-			sf := typ.Field(i)
-			if !sf.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				name = sf.Name
-			}
-			if field != "" {
-				name = field + "." + name
-			}
-			if err := refCheckValue(name, v.Field(i)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
+// refCheck checks the strings and times of what the referral store writes.
+var refCheck = valueCheck{text: checkText, times: true}

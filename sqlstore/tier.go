@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/tier"
@@ -415,7 +414,7 @@ func (t *tierTx) AppendChanges(changes ...tier.Change) error {
 	for i, c := range changes {
 		prefix := "changes[" + strconv.Itoa(i) + "]"
 		errs = append(errs, loyalty.InField(prefix, tierCheckKey("account", string(c.Account))),
-			loyalty.InField(prefix, refCheckText("kind", string(c.Kind))), loyalty.InField(prefix, tierCheckTime("at", c.At)))
+			loyalty.InField(prefix, checkText("kind", string(c.Kind))), loyalty.InField(prefix, checkTime("at", c.At)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlstore: tier: append changes refused: %w", err)
@@ -516,8 +515,8 @@ func (t tierReadTx) Receipt(key loyalty.IdempotencyKey) (tier.Receipt, bool, err
 
 func (t *tierTx) PutReceipt(key loyalty.IdempotencyKey, r tier.Receipt) error {
 	what := "put receipt " + quote(string(key))
-	err := errors.Join(tierCheckKey("key", string(key)), refCheckText("payload", r.Payload),
-		refCheckText("account", string(r.Account)), loyalty.InField("status", tierCheckStatus(r.Status)))
+	err := errors.Join(tierCheckKey("key", string(key)), checkText("payload", r.Payload),
+		checkText("account", string(r.Account)), loyalty.InField("status", tierCheckStatus(r.Status)))
 	if err != nil {
 		return fmt.Errorf("sqlstore: tier: %s refused: %w", what, err)
 	}
@@ -551,7 +550,7 @@ func (t tierReadTx) LastBatchReview() (time.Time, error) {
 }
 
 func (t *tierTx) SetLastBatchReview(at time.Time) error {
-	if err := tierCheckTime("at", at); err != nil {
+	if err := checkTime("at", at); err != nil {
 		return fmt.Errorf("sqlstore: tier: set the last batch review refused: %w", err)
 	}
 	_, err := t.q.ExecContext(t.ctx, `INSERT INTO tier_state (name, at, at_nanos) VALUES ('last-batch-review', $1, $2)
@@ -564,47 +563,35 @@ func (t *tierTx) SetLastBatchReview(at time.Time) error {
 // tierStorableKey reports whether s could have been stored as an account ID or key; a read
 // of any other key finds nothing.
 func tierStorableKey(s string) bool {
-	return s != "" && len(s) <= MaxTierKeyBytes && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+	return s != "" && storableKey(s, MaxTierKeyBytes)
 }
 
-// tierCheckKey refuses an empty key, one too long for an index entry, or one that
-// refCheckText refuses.
+// tierCheckKey refuses an empty key, or one that checkKey refuses.
 func tierCheckKey(field, s string) error {
-	switch {
-	case s == "":
+	if s == "" {
 		return loyalty.Invalid(field, nil, "is required")
-	case len(s) > MaxTierKeyBytes:
-		return loyalty.Invalid(field, quote(s), fmt.Sprintf("must be at most %d bytes long (is %d)", MaxTierKeyBytes, len(s)))
 	}
-	return refCheckText(field, s)
-}
-
-// tierCheckTime refuses a time outside the years 1 to 9999.
-func tierCheckTime(field string, t time.Time) error {
-	if t.Before(refMinTime) || t.After(refMaxTime) {
-		return loyalty.Invalid(field, t, "must be between the years 1 and 9999")
-	}
-	return nil
+	return checkKey(field, s, MaxTierKeyBytes)
 }
 
 // tierCheckAccount refuses an account the store cannot keep exactly, naming the first bad
 // field of each kind by its JSON path.
 func tierCheckAccount(a tier.Account) error {
-	return errors.Join(tierCheckKey("id", string(a.ID)), tierCheckTime("enrolled", a.Enrolled),
+	return errors.Join(tierCheckKey("id", string(a.ID)), checkTime("enrolled", a.Enrolled),
 		loyalty.InField("status", tierCheckStatus(a.Status)))
 }
 
 func tierCheckStatus(st tier.Status) error {
-	errs := []error{tierCheckTime("since", st.Since), tierCheckTime("reviewed", st.Reviewed)}
+	errs := []error{checkTime("since", st.Since), checkTime("reviewed", st.Reviewed)}
 	if g := st.Grace; g != nil {
-		errs = append(errs, tierCheckTime("grace.until", g.Until))
+		errs = append(errs, checkTime("grace.until", g.Until))
 	}
 	if o := st.Override; o != nil {
-		errs = append(errs, tierCheckTime("override.from", o.From), tierCheckTime("override.until", o.Until),
-			refCheckText("override.reason", o.Reason))
+		errs = append(errs, checkTime("override.from", o.From), checkTime("override.until", o.Until),
+			checkText("override.reason", o.Reason))
 	}
 	if m := st.Membership; m != nil {
-		errs = append(errs, tierCheckTime("membership.from", m.From), tierCheckTime("membership.until", m.Until))
+		errs = append(errs, checkTime("membership.from", m.From), checkTime("membership.until", m.Until))
 	}
 	return errors.Join(errs...)
 }
