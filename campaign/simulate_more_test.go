@@ -181,3 +181,26 @@ func TestSimulateCampaignBudgets(t *testing.T) {
 		t.Errorf("text report lacks the campaigns:\n%s", txt)
 	}
 }
+
+// The simulation's own journal (kept as values, forgotten past the return window) gives the
+// same report as the engine's memory stores, which keep everything.
+func TestSimulateStoresEquivalent(t *testing.T) {
+	h := generate(t, campaign.GenerateOptions{Seed: 8, Orders: 300, Accounts: 20, ReturnPercent: 20})
+	opt := campaign.SimulateOptions{ReturnWindow: 15 * 24 * time.Hour, OnError: campaign.Skip}
+	own, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, opt, simDiscount(), simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Stores = func(campaign.Program) campaign.Stores { return campaign.MemoryStores() }
+	mem, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, opt, simDiscount(), simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(mem, own); diff != "" {
+		t.Errorf("reports differ (-memory stores +simulation journal):\n%s", diff)
+	}
+	// Returns later than 15 days were refused as rows, the same with both.
+	if own.Returns == 0 || own.ErrorCount == 0 {
+		t.Errorf("%d returns replayed, %d refused: want both", own.Returns, own.ErrorCount)
+	}
+}

@@ -73,7 +73,7 @@ func generate(t testing.TB, opt campaign.GenerateOptions) []byte {
 // per second and the live heap (after a garbage collection) sampled ten times during the run:
 // its maximum, and that maximum per order replayed.
 func BenchmarkSimulate(b *testing.B) {
-	for _, n := range []int{10_000, 1_000_000} {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
