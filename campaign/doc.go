@@ -138,6 +138,17 @@
 // reads the counters to leave out a spent campaign, and the commit's budget step checks
 // them again. [Engine.Budget] reads them.
 //
+// # Partner programs and contests
+//
+// Three pure calculations over [Sale] records the caller reports (sell-in or sell-out):
+// [SalesTarget] ("sell N units of line Y between two dates, get a bonus", once or for every
+// N), [CoMarketing] (a share of a dealer's advertising cost: 50 % with only our products,
+// less with other manufacturers in the advert, rounded down) and [Contest] (rank the
+// eligible accounts by spend, units or orders over a window — or newcomers by their first
+// month — and award prizes to the top places, ties broken by who reached the value first,
+// then by account ID). They decide; crediting the bonuses and prizes (points.Ledger.Adjust,
+// a payment) is the caller's.
+//
 // # Referrals
 //
 // A referral code typed on an account's first order attributes the account to its referrer
