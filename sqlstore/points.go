@@ -251,7 +251,7 @@ func pointsScanAccount(row pointsScanner) (points.Account, error) {
 	err := row.Scan(&kind, &id, &a.Earned, &a.Active, &a.Pending, &a.Spent, &a.Expired, &a.Reversed, &a.Transferred,
 		&a.Debited, &a.Debt, &nextDue, &capPeriod, &a.CapEarned, &entries)
 	a.Holder = points.Holder{Kind: points.HolderKind(kind), ID: id}
-	a.NextDue, a.CapPeriod, a.Entries = pointsNullableTime(nextDue), pointsNullableTime(capPeriod), int(entries)
+	a.NextDue, a.CapPeriod, a.Entries = nullableTime(nextDue), nullableTime(capPeriod), int(entries)
 	return a, err
 }
 
@@ -311,7 +311,7 @@ func (t pointsTx) PutAccount(a points.Account) error {
 	}
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
 		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
-		pointsNullMicros(a.NextDue), pointsNullMicros(a.CapPeriod), int64(a.CapEarned), int64(a.Entries)}
+		nullMicros(a.NextDue), nullMicros(a.CapPeriod), int64(a.CapEarned), int64(a.Entries)}
 	if t.st != nil && slices.Contains(t.st.absentAccounts, a.Holder) {
 		// Read as absent: it must still be.
 		res, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
@@ -352,9 +352,9 @@ func pointsScanLot(row pointsScanner) (points.Lot, error) {
 		&l.Amount, &l.Remaining, &l.Spent, &l.Expired, &l.Reversed, &l.Transferred, &l.Debited)
 	l.Holder = points.Holder{Kind: points.HolderKind(hkind), ID: hid}
 	l.Kind, l.Order, l.Issuer = points.EntryKind(kind), loyalty.OrderID(order), loyalty.PartnerID(issuer)
-	l.EarnedAt, l.ActiveAt = pointsFromMicros(earnedAt), pointsNullableTime(activeAt)
+	l.EarnedAt, l.ActiveAt = fromMicros(earnedAt), nullableTime(activeAt)
 	if expires != pointsNever {
-		l.Expires = pointsFromMicros(expires)
+		l.Expires = fromMicros(expires)
 	}
 	return l, err
 }
@@ -372,7 +372,7 @@ func pointsLotArgs(l points.Lot) []any {
 		expires = l.Expires.UnixMicro()
 	}
 	return []any{string(l.Holder.Kind), l.Holder.ID, string(l.Kind), string(l.Order), string(l.Issuer),
-		l.EarnedAt.UnixMicro(), pointsNullMicros(l.ActiveAt), expires, l.Pending,
+		l.EarnedAt.UnixMicro(), nullMicros(l.ActiveAt), expires, l.Pending,
 		int64(l.Amount), int64(l.Remaining), int64(l.Spent), int64(l.Expired), int64(l.Reversed), int64(l.Transferred), int64(l.Debited)}
 }
 
@@ -479,7 +479,7 @@ func pointsScanEntry(row pointsScanner) (points.Entry, error) {
 		return e, err
 	}
 	e.Holder = points.Holder{Kind: points.HolderKind(hkind), ID: hid}
-	e.Kind, e.At, e.Key = points.EntryKind(kind), pointsFromMicros(at), loyalty.IdempotencyKey(key)
+	e.Kind, e.At, e.Key = points.EntryKind(kind), fromMicros(at), loyalty.IdempotencyKey(key)
 	e.Order, e.Event, e.Issuer, e.Acceptor = loyalty.OrderID(order), event, loyalty.PartnerID(issuer), loyalty.PartnerID(acceptor)
 	e.Reward, e.Reason, e.Actor = reward, reason, actor
 	e.Counter = points.Holder{Kind: points.HolderKind(ckind), ID: cid}
@@ -487,7 +487,7 @@ func pointsScanEntry(row pointsScanner) (points.Entry, error) {
 		return e, fmt.Errorf("sqlstore: points: entry %d: stored JSON: %w", e.ID, err)
 	}
 	var err error
-	if e.Value, err = pointsMoney(minor, currency); err != nil {
+	if e.Value, err = money(minor, currency); err != nil {
 		return e, fmt.Errorf("sqlstore: points: entry %d: stored value: %w", e.ID, err)
 	}
 	return e, nil
@@ -521,7 +521,7 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 	}
 	// Stored times are whole microseconds: at >= from is at >= from rounded up, at < to is
 	// at < to rounded up.
-	lo, hi := pointsCeilMicros(from), pointsCeilMicros(to)
+	lo, hi := ceilMicros(from), ceilMicros(to)
 	// Pages in the order of the index points_entries_at: the first from lo, the next ones
 	// after the last entry read.
 	first := pointsEntrySelect + ` WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT ` + strconv.Itoa(pointsPage)
@@ -669,7 +669,7 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 	} else if err != nil {
 		return points.Record{}, dbError("points", "read idempotency record "+quote(string(key)), err)
 	}
-	r.At = pointsFromMicros(at)
+	r.At = fromMicros(at)
 	if err := pointsUnmarshal(entries, &r.Entries); err != nil {
 		return points.Record{}, fmt.Errorf("sqlstore: points: idempotency record %s: stored JSON: %w", quote(string(key)), err)
 	}
@@ -734,45 +734,6 @@ func pointsCheckHolder(field string, h points.Holder) error {
 	return errors.Join(checkKey(field+".kind", string(h.Kind), MaxPointsKeyBytes), checkKey(field+".id", h.ID, MaxPointsKeyBytes))
 }
 
-// pointsNullMicros is t in UTC microseconds, or NULL for the zero time.
-func pointsNullMicros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-// pointsCeilMicros is t in UTC microseconds rounded up, clamped to the storable range.
-func pointsCeilMicros(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return minTime.UnixMicro()
-	case !t.Before(endTime):
-		return endTime.UnixMicro()
-	}
-	us := t.UnixMicro()
-	if time.UnixMicro(us).Before(t) {
-		us++
-	}
-	return us
-}
-
-var pointsZeroMicros = time.Time{}.UnixMicro()
-
-func pointsFromMicros(us int64) time.Time {
-	if us == pointsZeroMicros {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
-func pointsNullableTime(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return pointsFromMicros(n.Int64)
-}
-
 // pointsMarshal encodes v as JSON, or as ” when isNil, so that a nil list reads back nil
 // and an empty one empty.
 func pointsMarshal(v any, isNil bool) (string, error) {
@@ -788,18 +749,4 @@ func pointsUnmarshal(s string, v any) error {
 		return nil
 	}
 	return json.Unmarshal([]byte(s), v)
-}
-
-func pointsMoney(minor int64, currency string) (loyalty.Money, error) {
-	if currency == "" {
-		if minor != 0 {
-			return loyalty.Money{}, fmt.Errorf("%d minor units without a currency", minor)
-		}
-		return loyalty.Money{}, nil
-	}
-	cur, err := loyalty.ParseCurrency(currency)
-	if err != nil {
-		return loyalty.Money{}, err
-	}
-	return loyalty.MoneyFromMinor(minor, cur)
 }

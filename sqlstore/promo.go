@@ -151,7 +151,7 @@ func (t promoTx) Code(code string) (promo.Code, error) {
 		return promo.Code{}, dbError("promo", "read code "+quote(code), err)
 	}
 	c.Definition, c.Account, c.IssuedTo = promo.DefinitionID(def), loyalty.AccountID(account), loyalty.AccountID(issuedTo)
-	c.Valid.From, c.Valid.Until, c.IssuedAt = promoNullableTime(from), promoNullableTime(until), promoNullableTime(issued)
+	c.Valid.From, c.Valid.Until, c.IssuedAt = nullableTime(from), nullableTime(until), nullableTime(issued)
 	return c, nil
 }
 
@@ -164,7 +164,7 @@ func (t promoTx) InsertCode(c promo.Code) error {
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`,
 		c.Code, string(c.Definition), string(c.Account), string(c.IssuedTo),
-		promoNullMicros(c.Valid.From), promoNullMicros(c.Valid.Until), promoNullMicros(c.IssuedAt))
+		nullMicros(c.Valid.From), nullMicros(c.Valid.Until), nullMicros(c.IssuedAt))
 	if err != nil {
 		return dbError("promo", "insert code "+quote(c.Code), err)
 	}
@@ -253,14 +253,14 @@ func (t promoTx) ExpiredReservations(def promo.DefinitionID, now time.Time) ([]p
 	// Usually there are none: a short query, cheap to parse on SQLite, finds out.
 	var one int
 	err := t.q.QueryRowContext(t.ctx, `SELECT 1 FROM promo_reservations WHERE definition = $1 AND state = 'reserved' AND expires_at <= $2 LIMIT 1`,
-		string(def), promoClampMicros(now)).Scan(&one)
+		string(def), clampMicros(now)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
 		return nil, dbError("promo", "read expired reservations", err)
 	}
 	rows, err := t.q.QueryContext(t.ctx, `SELECT `+promoReservationColumns+` FROM promo_reservations
-		WHERE definition = $1 AND state = 'reserved' AND expires_at <= $2`, string(def), promoClampMicros(now))
+		WHERE definition = $1 AND state = 'reserved' AND expires_at <= $2`, string(def), clampMicros(now))
 	if err != nil {
 		return nil, dbError("promo", "read expired reservations", err)
 	}
@@ -313,7 +313,7 @@ func (t promoTx) PutReservation(r promo.Reservation) error {
 			redeemed_at = excluded.redeemed_at, ended_at = excluded.ended_at`,
 		string(r.Key), string(r.State), string(g.Definition), g.Code, string(g.Promotion), string(benefit), string(lines),
 		g.Eligible.MinorUnits(), g.Eligible.Currency().Code(), string(r.Account), string(r.Order), string(counters),
-		r.ReservedAt.UnixMicro(), r.ExpiresAt.UnixMicro(), promoNullMicros(r.RedeemedAt), promoNullMicros(r.EndedAt))
+		r.ReservedAt.UnixMicro(), r.ExpiresAt.UnixMicro(), nullMicros(r.RedeemedAt), nullMicros(r.EndedAt))
 	return dbError("promo", "put reservation "+quote(string(r.Key)), err)
 }
 
@@ -381,8 +381,8 @@ func promoScanReservation(row promoScanner) (promo.Reservation, error) {
 	}
 	r.Key, r.State, r.Account, r.Order = loyalty.IdempotencyKey(key), promo.State(state), loyalty.AccountID(account), loyalty.OrderID(order)
 	r.Grant.Definition, r.Grant.Code, r.Grant.Promotion = promo.DefinitionID(def), code, loyalty.CampaignID(promotion)
-	r.ReservedAt, r.ExpiresAt = promoFromMicros(reservedAt), promoFromMicros(expiresAt)
-	r.RedeemedAt, r.EndedAt = promoNullableTime(redeemedAt), promoNullableTime(endedAt)
+	r.ReservedAt, r.ExpiresAt = fromMicros(reservedAt), fromMicros(expiresAt)
+	r.RedeemedAt, r.EndedAt = nullableTime(redeemedAt), nullableTime(endedAt)
 	if err := errors.Join(json.Unmarshal([]byte(benefit), &r.Grant.Benefit), json.Unmarshal([]byte(lines), &r.Grant.Lines),
 		json.Unmarshal([]byte(counters), &r.Counters)); err != nil {
 		return r, fmt.Errorf("sqlstore: promo: reservation %s: stored JSON: %w", quote(key), err)
@@ -402,41 +402,6 @@ func promoScanReservation(row promoScanner) (promo.Reservation, error) {
 func promoCheckCounter(c promo.Counter) error {
 	return errors.Join(checkKey("definition", string(c.Definition), MaxPromoKeyBytes), checkKey("code", c.Code, MaxPromoKeyBytes),
 		checkKey("account", string(c.Account), MaxPromoKeyBytes), checkKey("period", c.Period, MaxPromoKeyBytes))
-}
-
-// promoNullMicros is t in UTC microseconds, or NULL for the zero time.
-func promoNullMicros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-// promoClampMicros is t in UTC microseconds, clamped to the storable range.
-func promoClampMicros(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return minTime.UnixMicro()
-	case !t.Before(endTime):
-		return endTime.UnixMicro()
-	}
-	return t.UnixMicro()
-}
-
-var promoZeroMicros = time.Time{}.UnixMicro()
-
-func promoFromMicros(us int64) time.Time {
-	if us == promoZeroMicros {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
-func promoNullableTime(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return promoFromMicros(n.Int64)
 }
 
 func promoCounterString(c promo.Counter) string {

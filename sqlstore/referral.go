@@ -256,7 +256,7 @@ func (t *referralTx) Due(now time.Time, limit int) ([]loyalty.AccountID, error) 
 	if limit == 0 || now.Before(minTime) {
 		return nil, nil // no stored time is before the zero time
 	}
-	at := refMicros(now)
+	at := micros(now)
 	if !now.Before(endTime) {
 		at = endTime.UnixMicro() - 1 // the last storable microsecond
 	}
@@ -306,7 +306,7 @@ func (t *referralTx) Receipt(key loyalty.IdempotencyKey) (referral.Receipt, erro
 	if !null && result == nil {
 		result = []byte{} // a driver may read an empty value as nil
 	}
-	r.Key, r.Result, r.At = loyalty.IdempotencyKey(k), result, refTime(at)
+	r.Key, r.Result, r.At = loyalty.IdempotencyKey(k), result, fromMicros(at)
 	return r, nil
 }
 
@@ -348,11 +348,11 @@ func (t *referralTx) PutProfile(p referral.Profile) error {
 	}
 	recent := make([]time.Time, len(p.Recent))
 	for i, at := range p.Recent {
-		recent[i] = refNormTime(at)
+		recent[i] = normTime(at)
 	}
 	usage := make([]referral.CapUsage, len(p.Usage))
 	for i, u := range p.Usage {
-		u.Start = refNormTime(u.Start)
+		u.Start = normTime(u.Start)
 		usage[i] = u
 	}
 	recentJSON, err := json.Marshal(recent)
@@ -365,7 +365,7 @@ func (t *referralTx) PutProfile(p referral.Profile) error {
 	}
 	_, err = t.exec(t.s.q.putProfile,
 		id, string(p.Referrer.Kind), string(p.Referrer.Account), string(p.Referrer.Buyer), string(p.Referrer.Partner),
-		p.Code, string(identity), refMicros(p.RegisteredAt), string(recentJSON), int64(p.Finalized), int64(p.Superseded), string(usageJSON))
+		p.Code, string(identity), micros(p.RegisteredAt), string(recentJSON), int64(p.Finalized), int64(p.Superseded), string(usageJSON))
 	return dbError("referral", what, err)
 }
 
@@ -391,7 +391,7 @@ func (t *referralTx) PutReferral(r referral.Referral) error {
 	if r.Grants != nil {
 		grants = make([]referral.Grant, len(r.Grants))
 		for i, g := range r.Grants {
-			g.At = refNormTime(g.At)
+			g.At = normTime(g.At)
 			grants[i] = g
 		}
 	}
@@ -402,10 +402,10 @@ func (t *referralTx) PutReferral(r referral.Referral) error {
 	_, err = t.exec(t.s.q.putReferral,
 		string(r.Referee), string(r.RefereeBuyer), string(identity), string(r.Referrer.ID()), string(r.Referrer.Kind),
 		string(r.Referrer.Account), string(r.Referrer.Buyer), string(r.Referrer.Partner),
-		r.Code, string(r.Status), refMicros(r.AttributedAt), refMicros(r.FirstAttributedAt), refMicros(r.ConvertBy),
+		r.Code, string(r.Status), micros(r.AttributedAt), micros(r.FirstAttributedAt), micros(r.ConvertBy),
 		string(previous), int64(r.Orders), string(r.Order), r.Event,
 		r.Amount.MinorUnits(), r.Amount.Currency().Code(), r.Returned.MinorUnits(), r.Returned.Currency().Code(),
-		refMicros(r.ConvertedAt), refMicros(r.CountedAt), refMicros(r.FinalAt), refMicros(r.CancelledAt), r.CancelReason,
+		micros(r.ConvertedAt), micros(r.CountedAt), micros(r.FinalAt), micros(r.CancelledAt), r.CancelReason,
 		string(grantsJSON), int64(r.Seq))
 	if err != nil {
 		return dbError("referral", what, err)
@@ -462,7 +462,7 @@ func (t *referralTx) PutReceipt(r referral.Receipt) error {
 	if r.Result != nil {
 		result = r.Result
 	}
-	res, err := t.exec(t.s.q.putReceipt, string(r.Key), r.Op, r.Fingerprint, result, refMicros(r.At))
+	res, err := t.exec(t.s.q.putReceipt, string(r.Key), r.Op, r.Fingerprint, result, micros(r.At))
 	if err != nil {
 		return dbError("referral", what, err)
 	}
@@ -491,7 +491,7 @@ func refScanProfile(row refScanner) (referral.Profile, error) {
 	}
 	p.Referrer = referral.Referrer{Kind: referral.ReferrerKind(kind), Account: loyalty.AccountID(account),
 		Buyer: loyalty.BuyerID(buyer), Partner: loyalty.PartnerID(partner)}
-	p.RegisteredAt = refTime(registered)
+	p.RegisteredAt = fromMicros(registered)
 	p.Finalized, p.Superseded = int(finalized), int(superseded)
 	if err := errors.Join(json.Unmarshal([]byte(identity), &p.Identity), json.Unmarshal([]byte(recent), &p.Recent),
 		json.Unmarshal([]byte(usage), &p.Usage)); err != nil {
@@ -525,41 +525,18 @@ func refScanReferral(row refScanner) (referral.Referral, error) {
 	r.Referrer = referral.Referrer{Kind: referral.ReferrerKind(kind), Account: loyalty.AccountID(account),
 		Buyer: loyalty.BuyerID(rbuyer), Partner: loyalty.PartnerID(partner)}
 	r.Status = referral.Status(status)
-	r.AttributedAt, r.FirstAttributedAt, r.ConvertBy = refTime(attributed), refTime(first), refTime(convertBy)
-	r.ConvertedAt, r.CountedAt, r.FinalAt, r.CancelledAt = refTime(converted), refTime(counted), refTime(final), refTime(cancelled)
+	r.AttributedAt, r.FirstAttributedAt, r.ConvertBy = fromMicros(attributed), fromMicros(first), fromMicros(convertBy)
+	r.ConvertedAt, r.CountedAt, r.FinalAt, r.CancelledAt = fromMicros(converted), fromMicros(counted), fromMicros(final), fromMicros(cancelled)
 	r.Orders, r.Order, r.Seq = int(orders), loyalty.OrderID(order), int(seq)
 	var errAmount, errReturned error
-	r.Amount, errAmount = refMoney(amount, amountCur)
-	r.Returned, errReturned = refMoney(returned, returnedCur)
+	r.Amount, errAmount = money(amount, amountCur)
+	r.Returned, errReturned = money(returned, returnedCur)
 	if err := errors.Join(errAmount, errReturned, json.Unmarshal([]byte(identity), &r.Identity),
 		json.Unmarshal([]byte(previous), &r.Previous), json.Unmarshal([]byte(grants), &r.Grants)); err != nil {
 		return r, fmt.Errorf("stored referral of %s: %w", quote(referee), err)
 	}
 	return r, nil
 }
-
-// refMoney rebuilds an amount stored as minor units and a currency code ("" for the zero
-// Money).
-func refMoney(minor int64, code string) (loyalty.Money, error) {
-	if code == "" {
-		if minor != 0 {
-			return loyalty.Money{}, fmt.Errorf("amount %d without a currency", minor)
-		}
-		return loyalty.Money{}, nil
-	}
-	cur, err := loyalty.ParseCurrency(code)
-	if err != nil {
-		return loyalty.Money{}, err
-	}
-	return loyalty.MoneyFromMinor(minor, cur)
-}
-
-func refMicros(t time.Time) int64 { return t.UnixMicro() }
-
-func refTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-// refNormTime returns t as it reads back from a column: in UTC, to the microsecond.
-func refNormTime(t time.Time) time.Time { return refTime(refMicros(t)) }
 
 // refCheck checks the strings and times of what the referral store writes.
 var refCheck = valueCheck{text: checkText, times: true}

@@ -265,7 +265,7 @@ func (t tierReadTx) putAccounts(accounts []tier.Account) error {
 			b.WriteString(", ")
 		}
 		t.placeholders(&b, i*cols, cols)
-		args = append(args, []byte(a.ID), tierMicros(a.Enrolled))
+		args = append(args, []byte(a.ID), micros(a.Enrolled))
 		args = tierAppendStatus(args, a.Status, a.Enrolled)
 		args = append(args, tierEncodeHistory(a.History))
 	}
@@ -334,7 +334,7 @@ func (s *tierStatusScan) status() (tier.Status, [tierTimes]int64, error) {
 			Until: tierTime(s.ovUntil.Int64, nanos[4]), Reason: s.ovReason.String}
 	}
 	if s.mLevel.Valid {
-		fee, err := refMoney(s.feeMinor.Int64, s.feeCurrency.String)
+		fee, err := money(s.feeMinor.Int64, s.feeCurrency.String)
 		if err != nil {
 			return tier.Status{}, nanos, fmt.Errorf("membership fee: %w", err)
 		}
@@ -349,22 +349,22 @@ func (s *tierStatusScan) status() (tier.Status, [tierTimes]int64, error) {
 func tierAppendStatus(args []any, st tier.Status, enrolled time.Time) []any {
 	var nanos [tierTimes]int64
 	nanos[0], nanos[1], nanos[7] = tierNanos(st.Since), tierNanos(st.Reviewed), tierNanos(enrolled)
-	args = append(args, int64(st.Level), tierMicros(st.Since), tierMicros(st.Reviewed))
+	args = append(args, int64(st.Level), micros(st.Since), micros(st.Reviewed))
 	if g := st.Grace; g != nil {
 		nanos[2] = tierNanos(g.Until)
-		args = append(args, tierMicros(g.Until), int64(g.To))
+		args = append(args, micros(g.Until), int64(g.To))
 	} else {
 		args = append(args, nil, nil)
 	}
 	if o := st.Override; o != nil {
 		nanos[3], nanos[4] = tierNanos(o.From), tierNanos(o.Until)
-		args = append(args, int64(o.Level), tierMicros(o.From), tierMicros(o.Until), o.Reason)
+		args = append(args, int64(o.Level), micros(o.From), micros(o.Until), o.Reason)
 	} else {
 		args = append(args, nil, nil, nil, nil)
 	}
 	if m := st.Membership; m != nil {
 		nanos[5], nanos[6] = tierNanos(m.From), tierNanos(m.Until)
-		args = append(args, int64(m.Level), tierMicros(m.From), tierMicros(m.Until), m.Fee.MinorUnits(), m.Fee.Currency().Code())
+		args = append(args, int64(m.Level), micros(m.From), micros(m.Until), m.Fee.MinorUnits(), m.Fee.Currency().Code())
 	} else {
 		args = append(args, nil, nil, nil, nil, nil)
 	}
@@ -395,13 +395,13 @@ func (t tierReadTx) Changes(id loyalty.AccountID) ([]tier.Change, error) {
 		if err := rows.Scan(&at, &atNanos, &kind, &from, &to, &earned, &spend, &currency, &volume, &count); err != nil {
 			return nil, dbError("tier", what, err)
 		}
-		money, err := refMoney(spend, currency)
+		spent, err := money(spend, currency)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: tier: stored change of %s: %w", quote(string(id)), err)
 		}
 		out = append(out, tier.Change{Account: id, At: tierTime(at, atNanos), Kind: tier.ChangeKind(kind),
 			From: int(from), To: int(to), Earned: int(earned),
-			Qualifying: tier.Amount{Spend: money, Volume: loyalty.QuantityFromMicros(volume), Count: count}})
+			Qualifying: tier.Amount{Spend: spent, Volume: loyalty.QuantityFromMicros(volume), Count: count}})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbError("tier", what, err)
@@ -478,7 +478,7 @@ func (t tierReadTx) appendChanges(changes []tier.Change) error {
 			t.placeholders(&b, i*cols, cols)
 			next[c.Account]++
 			q := c.Qualifying
-			args = append(args, []byte(c.Account), next[c.Account], tierMicros(c.At), tierNanos(c.At), string(c.Kind),
+			args = append(args, []byte(c.Account), next[c.Account], micros(c.At), tierNanos(c.At), string(c.Kind),
 				int64(c.From), int64(c.To), int64(c.Earned), q.Spend.MinorUnits(), q.Spend.Currency().Code(), q.Volume.Micros(), q.Count)
 		}
 		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
@@ -554,7 +554,7 @@ func (t *tierTx) SetLastBatchReview(at time.Time) error {
 		return fmt.Errorf("sqlstore: tier: set the last batch review refused: %w", err)
 	}
 	_, err := t.q.ExecContext(t.ctx, `INSERT INTO tier_state (name, at, at_nanos) VALUES ('last-batch-review', $1, $2)
-		ON CONFLICT (name) DO UPDATE SET at = excluded.at, at_nanos = excluded.at_nanos`, tierMicros(at), tierNanos(at))
+		ON CONFLICT (name) DO UPDATE SET at = excluded.at, at_nanos = excluded.at_nanos`, micros(at), tierNanos(at))
 	return dbError("tier", "set the last batch review", err)
 }
 
@@ -599,15 +599,12 @@ func tierCheckStatus(st tier.Status) error {
 // tierTimes is the number of times in a row of tier_accounts (see the nanos column).
 const tierTimes = 8
 
-// tierMicros is t in whole microseconds since the Unix epoch (rounded down); tierNanos the
-// nanoseconds below.
-func tierMicros(t time.Time) int64 { return t.UnixMicro() }
-
+// tierNanos is the nanoseconds of t below the microsecond that micros keeps.
 func tierNanos(t time.Time) int64 { return int64(t.Nanosecond() % 1000) }
 
 // tierTime rebuilds a time, in UTC.
 func tierTime(micros, nanos int64) time.Time {
-	return time.UnixMicro(micros).Add(time.Duration(nanos)).UTC()
+	return fromMicros(micros).Add(time.Duration(nanos))
 }
 
 func tierEncodeNanos(n [tierTimes]int64) string {
