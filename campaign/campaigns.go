@@ -200,8 +200,11 @@ type Action struct {
 
 // Chance makes a campaign an instant win: an order wins with probability Wins/OutOf ("1 in
 // 4": Wins 1, OutOf 4). The draw is a pure function of Seed, the campaign ID and the order
-// ID (SHA-256), so it is reproducible: evaluating or committing the same order again draws
-// the same result, and a simulation replays the same winners. It is plain data.
+// ID, so it is reproducible: evaluating or committing the same order again draws the same
+// result, and a simulation replays the same winners. Precisely: the SHA-256 of Seed (8 bytes,
+// big-endian), the length of the campaign ID (8 bytes, big-endian), the campaign ID and the
+// order ID; its first 8 bytes as a big-endian integer modulo OutOf is the roll, which wins
+// below Wins. It is plain data.
 type Chance struct {
 	Wins  int    `json:"wins"`
 	OutOf int    `json:"out_of"`
@@ -218,8 +221,13 @@ func (c Chance) Draw(id loyalty.CampaignID, order loyalty.OrderID) (int, bool) {
 	binary.BigEndian.PutUint64(seed[:], c.Seed)
 	h := sha256.New()
 	h.Write(seed[:])
-	fmt.Fprintf(h, "%q %q", id, order)
-	sum := h.Sum(nil)
+	var n [8]byte // length prefixes keep (id, order) pairs apart
+	binary.BigEndian.PutUint64(n[:], uint64(len(id)))
+	h.Write(n[:])
+	h.Write([]byte(id))
+	h.Write([]byte(order))
+	var buf [sha256.Size]byte
+	sum := h.Sum(buf[:0])
 	roll := int(binary.BigEndian.Uint64(sum[:8]) % uint64(c.OutOf))
 	return roll, roll < c.Wins
 }
@@ -393,6 +401,8 @@ type compiled struct {
 	index      int             // in Program.Campaigns
 	discount   bool            // has a discount candidate
 	multiplier decimal.Decimal // the multiplier action's, or zero
+	extra      decimal.Decimal // multiplier − 1, or zero
+	weight     int64           // extra in millionths, the campaign's share of the multipliers' points
 	points     points.Points   // bonus points
 	perks      []string
 	perkValue  loyalty.Money
@@ -410,6 +420,8 @@ func compileCampaigns(p Program) []compiled {
 				k.discount = true
 			case ActionMultiplier:
 				k.multiplier = a.Multiplier
+				k.extra = a.Multiplier.Sub(decimal.NewFromInt(1))
+				k.weight = k.extra.Shift(6).IntPart()
 			case ActionPoints:
 				k.points += a.Points
 			case ActionPerk:

@@ -10,6 +10,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+var one = decimal.NewFromInt(1)
+
 // campRun is one scheduled campaign in an evaluation.
 type campRun struct {
 	c     *compiled
@@ -224,13 +226,13 @@ func (ev *evaluation) applyCampaigns() error {
 				ev.bonus[l] += parts[j]
 			}
 		}
-		if r.c.multiplier.IsPositive() {
-			extra = extra.Add(r.c.multiplier.Sub(decimal.NewFromInt(1)))
+		if r.c.weight > 0 {
+			extra = extra.Add(r.c.extra)
 		}
 	}
 	ev.multiplier = ev.baseMult
 	if extra.IsPositive() {
-		ev.multiplier = ev.baseMult.Mul(extra.Add(decimal.NewFromInt(1)))
+		ev.multiplier = ev.baseMult.Mul(extra.Add(one))
 	}
 	return nil
 }
@@ -271,9 +273,9 @@ func (ev *evaluation) costs() (bool, error) {
 	var mults []int // indexes into ev.camps
 	var multWeights []int64
 	for i, r := range ev.camps {
-		if ev.q.Campaigns[r.out].Applied && r.c.multiplier.IsPositive() {
+		if ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
 			mults = append(mults, i)
-			multWeights = append(multWeights, r.c.multiplier.Sub(decimal.NewFromInt(1)).Shift(6).IntPart())
+			multWeights = append(multWeights, r.c.weight)
 		}
 	}
 	multPts := make([][]points.Points, len(ev.camps))

@@ -80,7 +80,7 @@ func ExampleCampaign() {
 	//   dessert applies: [a dessert]
 	//   holidays applies: 300.00 RUB off
 	// o-3: to pay 4000.00 RUB
-	//   dessert does not apply: the order did not win the draw (1 in 4)
+	//   dessert applies: [a dessert]
 	//   holidays does not apply: the campaign's budget of 2 uses per account is used up
 	// holidays budget: 2 uses, 600.00 RUB spent
 }
