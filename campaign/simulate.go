@@ -478,6 +478,8 @@ func (s *simulation) prune(at time.Time) {
 		if r.journal != nil {
 			// A day of margin: the journal outlives what the simulation can return.
 			r.journal.prune(limit.Add(-24 * time.Hour))
+			r.pointStore.prune(limit.Add(-24 * time.Hour))
+			r.tierStore.prune(limit.Add(-24 * time.Hour))
 		}
 	}
 }
@@ -634,9 +636,12 @@ type simRunner struct {
 	st   Stores
 	// journal is the OrderStore of the default stores, pruned as the history advances.
 	journal *simOrderStore
-	clock   *loyalty.ManualClock
-	loc     *time.Location
-	noRed   bool
+	// pointStore and tierStore wrap the default memory stores, pruned likewise.
+	pointStore *simPointsStore
+	tierStore  *simTierStore
+	clock      *loyalty.ManualClock
+	loc        *time.Location
+	noRed      bool
 
 	next      time.Time // the next month start to run, zero before the first order
 	sales     loyalty.Money
@@ -657,6 +662,8 @@ func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 	var (
 		st      Stores
 		journal *simOrderStore
+		pts     *simPointsStore
+		tiers   *simTierStore
 	)
 	if opt.Stores != nil {
 		st = opt.Stores(p)
@@ -664,13 +671,17 @@ func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 		st = MemoryStores()
 		journal = newSimOrderStore(st.Orders)
 		st.Orders = journal
+		pts = &simPointsStore{Store: st.Points, clock: clock}
+		st.Points = pts
+		tiers = &simTierStore{Store: st.Tiers, clock: clock}
+		st.Tiers = tiers
 	}
 	eng, err := New(p, st, Config{Clock: clock})
 	if err != nil {
 		return nil, err
 	}
 	z := loyalty.Zero(p.Currency)
-	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
+	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, pointStore: pts, tierStore: tiers, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
 		sales: z, returned: z, discount: z, discBack: z, cost: z, costBack: z, discounts: map[string]*DiscountUse{},
 		campaigns: map[loyalty.CampaignID]*CampaignUse{}}
 	for _, c := range p.Campaigns {
