@@ -16,7 +16,7 @@ import (
 // redeemed: they expire (six months after they were earned), and the bonus program costs
 // less margin.
 func TestSimulateChurnFavoursBonus(t *testing.T) {
-	h := generate(t, campaign.GenerateOptions{Seed: 11, Orders: 600, Accounts: 120, OneTimePercent: 50, ReturnPercent: 5})
+	h := generate(t, campaign.GenerateOptions{Seed: 11, Orders: 300, Accounts: 60, OneTimePercent: 50, ReturnPercent: 5})
 	rep, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{}, simDiscount(), simBonus())
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +38,9 @@ func TestSimulateChurnFavoursBonus(t *testing.T) {
 	if bonus.Points.Expired <= 0 {
 		t.Errorf("no points expired: %+v", bonus.Points)
 	}
-	if disc.CostRate.StringFixed(0) != "5" {
-		t.Errorf("discount cost rate %s %%, want about 5 %%", disc.CostRate)
+	// (5 %, and 7 % for the accounts past 200,000 of purchases.)
+	if disc.CostRate.LessThan(d("5")) || disc.CostRate.GreaterThan(d("7")) {
+		t.Errorf("discount cost rate %s %%, want 5 to 7 %%", disc.CostRate)
 	}
 	if testing.Verbose() {
 		if err := rep.WriteText(os.Stdout); err != nil {
@@ -48,11 +49,12 @@ func TestSimulateChurnFavoursBonus(t *testing.T) {
 	}
 }
 
-// ExampleSimulate compares a cumulative discount of 5 % with a bonus program earning 5 % in
-// points on a generated year in which half of the customers buy only once.
+// ExampleSimulate compares a cumulative discount of 5 % (7 % from 200,000 of purchases) with a
+// bonus program earning 5 % in points on a generated history in which half of the customers
+// buy only once: their points expire unspent, and the bonus program costs less.
 func ExampleSimulate() {
 	var history bytes.Buffer
-	err := campaign.GenerateHistory(&history, campaign.GenerateOptions{Seed: 11, Orders: 600, Accounts: 120, OneTimePercent: 50, ReturnPercent: 5})
+	err := campaign.GenerateHistory(&history, campaign.GenerateOptions{Seed: 11, Orders: 300, Accounts: 60, OneTimePercent: 50, ReturnPercent: 5})
 	if err != nil {
 		panic(err)
 	}
@@ -65,6 +67,6 @@ func ExampleSimulate() {
 			run.Program, run.ProgramCost.Amount(), run.CostRate.StringFixed(2), run.Margin.Erosion.StringFixed(2))
 	}
 	// Output:
-	// cumulative-5: program cost 197404.03 RUB (5.02 % of revenue), margin erosion 14.98 %
-	// bonus-5: program cost 174661.00 RUB (4.45 % of revenue), margin erosion 13.25 %
+	// cumulative-5: program cost 101448.63 RUB (5.10 % of revenue), margin erosion 14.88 %
+	// bonus-5: program cost 84001.00 RUB (4.23 % of revenue), margin erosion 12.32 %
 }

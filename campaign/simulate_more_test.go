@@ -185,7 +185,7 @@ func TestSimulateCampaignBudgets(t *testing.T) {
 // The simulation's own journal (kept as values, forgotten past the return window) gives the
 // same report as the engine's memory stores, which keep everything.
 func TestSimulateStoresEquivalent(t *testing.T) {
-	h := generate(t, campaign.GenerateOptions{Seed: 8, Orders: 300, Accounts: 20, ReturnPercent: 20})
+	h := generate(t, campaign.GenerateOptions{Seed: 8, Orders: 150, Accounts: 10, ReturnPercent: 20})
 	opt := campaign.SimulateOptions{ReturnWindow: 15 * 24 * time.Hour, OnError: campaign.Skip}
 	own, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, opt, simDiscount(), simBonus())
 	if err != nil {
