@@ -1,14 +1,10 @@
 package sqlstore
 
 import (
-	"bufio"
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,29 +62,10 @@ func TestPointsChildProcess(t *testing.T) {
 	if mode == "" {
 		return
 	}
-	var db *sql.DB
-	var dialect Dialect
-	var err error
-	switch os.Getenv(pointsChildDialect) {
-	case "postgres":
-		db, err = OpenPostgres(os.Getenv(pointsChildTarget))
-		dialect = Postgres
-	case "sqlite":
-		db, err = OpenSQLite(os.Getenv(pointsChildTarget))
-		dialect = SQLite
-	default:
-		t.Fatalf("unknown %s %q", pointsChildDialect, os.Getenv(pointsChildDialect))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(2)
+	db, dialect := openChildDB(t, pointsChildDialect, os.Getenv(pointsChildTarget))
 	l := pointsLedger(t, db, dialect)
 	id := os.Getenv(pointsChildID)
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		t.Fatalf("waiting for the start: %v", err)
-	}
+	waitForStart(t)
 	switch mode {
 	case "spend":
 		spends, err := strconv.Atoi(os.Getenv(pointsChildSpends))
@@ -130,97 +107,16 @@ func TestPointsChildProcess(t *testing.T) {
 	}
 }
 
-// pointsChild is a running child process and the lines it reports.
-type pointsChild struct {
-	cmd   *exec.Cmd
-	lines chan string // closed when its output ends
-}
-
-// wait waits for the child to end and returns its reported lines; the child must succeed.
-func (c *pointsChild) wait(t *testing.T) []string {
-	t.Helper()
-	var lines []string
-	for l := range c.lines {
-		lines = append(lines, l)
-	}
-	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("child process: %v", err)
-	}
-	return lines
-}
-
 // pointsChildren starts n child processes in mode against the database of db and d, waits
 // until all have started, and lets them go together. The children are killed when the
 // test ends.
-func pointsChildren(t *testing.T, db *sql.DB, d testDB, mode string, n int, env ...string) []*pointsChild {
+func pointsChildren(t *testing.T, db *sql.DB, d testDB, mode string, n int, env ...string) []*childProcess {
 	t.Helper()
-	var target string
-	switch d.dialect {
-	case Postgres:
-		var schema string
-		if err := db.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
-			t.Fatal(err)
-		}
-		dsn := os.Getenv("LOYALTY_PG_DSN")
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		target = dsn + sep + "search_path=" + schema
-	case SQLite:
-		var seq int
-		var name string
-		if err := db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &target); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(pointsCtx, time.Minute)
-	t.Cleanup(cancel)
-	children := make([]*pointsChild, n)
-	stdins := make([]io.WriteCloser, n)
-	for i := range children {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPointsChildProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), pointsChildMode+"="+mode, pointsChildDialect+"="+d.dialect.String(),
-			pointsChildTarget+"="+target, pointsChildID+"="+strconv.Itoa(i))
-		cmd.Env = append(cmd.Env, env...)
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c := &pointsChild{cmd: cmd, lines: make(chan string, 4096)}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer close(c.lines)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if line, ok := strings.CutPrefix(sc.Text(), pointsChildLine+" "); ok {
-					c.lines <- line
-				}
-			}
-		}()
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			<-done
-			_ = cmd.Wait()
-		})
-		children[i], stdins[i] = c, stdin
-	}
-	for _, stdin := range stdins {
-		if _, err := io.WriteString(stdin, "go\n"); err != nil {
-			t.Fatal(err)
-		}
-		stdin.Close()
-	}
-	return children
+	target := childTarget(t, db, d)
+	return startChildren(t, "TestPointsChildProcess", pointsChildLine, n, func(i int) []string {
+		return append([]string{pointsChildMode + "=" + mode, pointsChildDialect + "=" + d.dialect.String(),
+			pointsChildTarget + "=" + target, pointsChildID + "=" + strconv.Itoa(i)}, env...)
+	})
 }
 
 // pointsCheckLedger checks that h's balance agrees with its lots and its history, and
@@ -273,7 +169,7 @@ func pointsCheckLedger(t *testing.T, l *points.Ledger, s *PointsStore, h points.
 func TestPointsMultiProcessSpend(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
 		const procs, spends, seed = 4, 12, 200 // 336 points asked of 200
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		l := pointsLedger(t, db, d.dialect)
 		if _, err := l.Adjust(pointsCtx, points.Adjustment{Key: "seed", Holder: pointsShared, Points: seed, Reason: "seed", Actor: "test"}); err != nil {
 			t.Fatal(err)
@@ -314,7 +210,7 @@ func TestPointsMultiProcessSpend(t *testing.T) {
 func TestPointsMultiProcessCrash(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
 		const procs = 2
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		l := pointsLedger(t, db, d.dialect)
 		s := NewPointsStore(db, d.dialect)
 		children := pointsChildren(t, db, d, "crash", procs)

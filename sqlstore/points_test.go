@@ -4,14 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/loyaltykit/loyalty/points/pointstest"
@@ -21,25 +19,10 @@ import (
 // pointsTables are the tables of migration 0004_points.
 var pointsTables = []string{"points_accounts", "points_lots", "points_entries", "points_purchases"}
 
-// openPointsDB opens d, applies the migrations and returns the handle.
-func openPointsDB(t testing.TB, d testDB) *sql.DB {
-	t.Helper()
-	db := mustOpen(t, d)
-	db.SetMaxOpenConns(8)
-	if _, err := Migrate(context.Background(), db, d.dialect); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 // emptyPoints deletes every points row, idempotency records included.
 func emptyPoints(t testing.TB, db *sql.DB) {
 	t.Helper()
-	for _, table := range pointsTables {
-		if _, err := db.Exec(`DELETE FROM ` + table); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emptyTables(t, db, pointsTables)
 	if _, err := db.Exec(`DELETE FROM loyalty_idempotency WHERE scope = $1`, pointsScope); err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +35,12 @@ func TestPointsStoreConformance(t *testing.T) {
 		// times, and some 15 s of round trips to PostgreSQL without it. RAPID_CHECKS or
 		// -rapid.checks choose another number.
 		switch {
-		case promoRaceEnabled:
-			promoFewerRapidChecks(t, map[Dialect]int{SQLite: 5, Postgres: 20}[d.dialect])
+		case raceEnabled:
+			fewerRapidChecks(t, map[Dialect]int{SQLite: 5, Postgres: 20}[d.dialect])
 		case d.dialect == Postgres:
-			promoFewerRapidChecks(t, 40)
+			fewerRapidChecks(t, 40)
 		}
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		pointstest.Run(t, func(t *testing.T) points.Store {
 			emptyPoints(t, db)
 			return NewPointsStore(db, d.dialect)
@@ -106,13 +89,12 @@ func BenchmarkSQLiteEarn(b *testing.B) { benchmarkPointsEarn(b, sqliteDB(b)) }
 
 func benchmarkPointsEarn(b *testing.B, d testDB) {
 	const clients = 8
-	db := openPointsDB(b, d)
+	db := openMigratedDB(b, d)
 	db.SetMaxOpenConns(clients)
 	db.SetMaxIdleConns(clients)
 	l := pointsLedger(b, db, d.dialect)
 	var seq atomic.Int64
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((clients + procs - 1) / procs)
+	parallelClients(b, clients)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -143,7 +125,7 @@ func TestPointsStoreStoresHostileText(t *testing.T) {
 		strings.Repeat("я", MaxPointsKeyBytes/2), // 512 bytes of two-byte runes
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		l := pointsLedger(t, db, d.dialect)
 		s := NewPointsStore(db, d.dialect)
 		for i, text := range hostile {
@@ -202,7 +184,7 @@ func TestPointsStoreRefusesBadText(t *testing.T) {
 	bad := map[string]string{"too long": long, "invalid UTF-8": "bad\xff\xfe", "NUL byte": "nul\x00byte"}
 	ok := points.ForAccount("ok")
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewPointsStore(db, d.dialect)
 		l := pointsLedger(t, db, d.dialect)
 		for name, text := range bad {
@@ -303,7 +285,7 @@ func TestPointsStoreRefusesBadText(t *testing.T) {
 // roll back with the caller's own.
 func TestPointsStoreOnCallersTransaction(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		h := points.ForAccount("acme")
 		for _, commit := range []bool{false, true} {
 			tx, err := db.BeginTx(pointsCtx, nil)
@@ -355,7 +337,7 @@ func TestPointsStoreKeepsEveryField(t *testing.T) {
 		Redeemed: []points.LotPart{{Lot: 3, Issuer: "p1", Points: 2}}}
 	rec := points.Record{Key: "k", Fingerprint: "f", At: at, Entries: []points.EntryID{1, 2}}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewPointsStore(openPointsDB(t, d), d.dialect)
+		s := NewPointsStore(openMigratedDB(t, d), d.dialect)
 		var e points.Entry
 		var l points.Lot
 		err := s.Update(pointsCtx, func(tx points.Tx) error {
@@ -378,15 +360,15 @@ func TestPointsStoreKeepsEveryField(t *testing.T) {
 		wantR.At = us
 		err = s.View(pointsCtx, func(tx points.ReadTx) error {
 			gotE, err := tx.Entry(e.ID)
-			pointsDiff(t, "entry", wantE, gotE, err)
+			checkDiff(t, "entry", wantE, gotE, err)
 			gotL, err := tx.Lot(l.ID)
-			pointsDiff(t, "lot", wantL, gotL, err)
+			checkDiff(t, "lot", wantL, gotL, err)
 			gotA, err := tx.Account(h)
-			pointsDiff(t, "account", wantA, gotA, err)
+			checkDiff(t, "account", wantA, gotA, err)
 			gotP, err := tx.Purchase(h, "o1")
-			pointsDiff(t, "purchase", pur, gotP, err)
+			checkDiff(t, "purchase", pur, gotP, err)
 			gotR, err := tx.Record("k")
-			pointsDiff(t, "record", wantR, gotR, err)
+			checkDiff(t, "record", wantR, gotR, err)
 			for _, v := range []time.Time{gotE.At, gotL.EarnedAt, gotA.NextDue, gotR.At} {
 				if v.Location() != time.UTC {
 					t.Errorf("time %v is not in UTC", v)
@@ -400,24 +382,13 @@ func TestPointsStoreKeepsEveryField(t *testing.T) {
 	})
 }
 
-func pointsDiff[T any](t *testing.T, what string, want, got T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Errorf("%s: %v", what, err)
-		return
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", what, d)
-	}
-}
-
 // TestPointsStoreNewHolderFromManyClients: many clients earn at once for a holder that does
 // not exist yet, each under its own key: the balance row and the first position of the
 // history are created once, and no earning is lost (on PostgreSQL the losers of the race
 // are re-run).
 func TestPointsStoreNewHolderFromManyClients(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		l := pointsLedger(t, db, d.dialect)
 		h := points.ForAccount("new")
 		const clients = 8
@@ -453,7 +424,7 @@ func TestPointsStoreNewHolderFromManyClients(t *testing.T) {
 // order, waits for a, and succeeds when the other transaction ends.
 func TestPointsStoreLocksInOneOrder(t *testing.T) {
 	d := postgresDB(t)
-	db := openPointsDB(t, d)
+	db := openMigratedDB(t, d)
 	s := NewPointsStore(db, d.dialect)
 	a, b := points.ForAccount("a"), points.ForAccount("b")
 	if err := s.Update(pointsCtx, func(tx points.Tx) error {
@@ -522,7 +493,7 @@ func TestPointsStoreLocksInOneOrder(t *testing.T) {
 func TestPointsStoreVisitsEveryRow(t *testing.T) {
 	const n = 2*pointsPage + 7
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewPointsStore(db, d.dialect)
 		err := s.Update(pointsCtx, func(tx points.Tx) error {
 			for i := range n {
@@ -615,7 +586,7 @@ func TestPointsStoreVisitsEveryRow(t *testing.T) {
 // closes at the end of the test).
 func TestPointsStorePanicRollsBack(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPointsDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewPointsStore(db, d.dialect)
 		l := pointsLedger(t, db, d.dialect)
 		h := points.ForAccount("acme")

@@ -1,17 +1,12 @@
 package sqlstore
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/promo"
 	"github.com/loyaltykit/loyalty/promo/promotest"
@@ -31,62 +25,19 @@ import (
 // promoTables are the tables of migration 0002_promo that hold data.
 var promoTables = []string{"promo_definitions", "promo_codes", "promo_usage", "promo_reservations", "promo_batches"}
 
-// openPromoDB opens d, applies the migrations and returns the handle.
-func openPromoDB(t testing.TB, d testDB) *sql.DB {
-	t.Helper()
-	db := mustOpen(t, d)
-	db.SetMaxOpenConns(8)
-	if _, err := Migrate(context.Background(), db, d.dialect); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// promoRaceEnabled is set when the tests are built with the race detector, which makes the
-// pure-Go SQLite about thirty times slower.
-var promoRaceEnabled bool
-
-// promoRapidChecksChosen reports whether the command line or RAPID_CHECKS chose rapid's
-// number of checks; it is decided once, before promoFewerRapidChecks sets the flag itself.
-var promoRapidChecksChosen = sync.OnceValue(func() bool {
-	chosen := false
-	flag.Visit(func(f *flag.Flag) { chosen = chosen || f.Name == "rapid.checks" })
-	_, env := os.LookupEnv("RAPID_CHECKS")
-	return chosen || env
-})
-
-// promoFewerRapidChecks lowers rapid's number of checks to n until the test ends, unless
-// the command line or RAPID_CHECKS chose a number. It must be called from a test that is
-// not parallel, so that no other test runs rapid meanwhile.
-func promoFewerRapidChecks(t *testing.T, n int) {
-	f := flag.Lookup("rapid.checks")
-	if f == nil || promoRapidChecksChosen() {
-		return
-	}
-	old := f.Value.String()
-	if err := flag.Set(f.Name, strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = flag.Set(f.Name, old) })
-}
-
 func TestPromoStoreConformance(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		if promoRaceEnabled {
+		if raceEnabled {
 			// The state machine makes some 100,000 statements in its 100 checks: more
 			// than a minute under the race detector, which slows the pure-Go SQLite
 			// down some thirty times. Without -race it runs all 100.
-			promoFewerRapidChecks(t, map[Dialect]int{SQLite: 10, Postgres: 25}[d.dialect])
+			fewerRapidChecks(t, map[Dialect]int{SQLite: 10, Postgres: 25}[d.dialect])
 		}
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		// Every store the suite asks for is the same database emptied: the suite uses one
 		// store at a time, and the rapid state machine asks for a fresh one per run.
 		promotest.Run(t, func(t *testing.T) promo.Store {
-			for _, table := range promoTables {
-				if _, err := db.Exec(`DELETE FROM ` + table); err != nil {
-					t.Fatal(err)
-				}
-			}
+			emptyTables(t, db, promoTables)
 			return NewPromoStore(db, d.dialect)
 		})
 	})
@@ -116,7 +67,7 @@ func promoRequest(key, code, account string) promo.Request {
 // the greatest accepted length and a megabyte-long order ID, and reads them back exactly.
 func TestPromoStoreOddButValidInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewPromoStore(db, d.dialect)
 		long := func(c byte) string { return strings.Repeat(string(c), MaxPromoKeyBytes) }
 		nasty := []string{
@@ -146,17 +97,17 @@ func TestPromoStoreOddButValidInput(t *testing.T) {
 			}
 			if err := s.View(promoCtx, func(tx promo.ReadTx) error {
 				gotDef, err := tx.Definition(def.ID)
-				promoCheck(t, "Definition", def, gotDef, err)
+				checkDiff(t, "Definition", def, gotDef, err)
 				gotCode, err := tx.Code(v)
-				promoCheck(t, "Code", code, gotCode, err)
+				checkDiff(t, "Code", code, gotCode, err)
 				n, err := tx.Usage(counter)
-				promoCheck(t, "Usage", i+1, n, err)
+				checkDiff(t, "Usage", i+1, n, err)
 				gotRes, err := tx.Reservation(res.Key)
-				promoCheck(t, "Reservation", res, gotRes, err)
+				checkDiff(t, "Reservation", res, gotRes, err)
 				expired, err := tx.ExpiredReservations(def.ID, promoT0)
-				promoCheck(t, "ExpiredReservations", []promo.Reservation{res}, expired, err)
+				checkDiff(t, "ExpiredReservations", []promo.Reservation{res}, expired, err)
 				gotBatch, err := tx.Batch(batch.Key)
-				promoCheck(t, "Batch", batch, gotBatch, err)
+				checkDiff(t, "Batch", batch, gotBatch, err)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
@@ -238,7 +189,7 @@ func TestPromoStoreRefusesUnstorableInput(t *testing.T) {
 		{"usage counter code invalid UTF-8", func(tx promo.Tx) error { return tx.AddUsage(promo.Counter{Definition: "ok", Code: badUTF8}, -1) }, "code"},
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewPromoStore(openPromoDB(t, d), d.dialect)
+		s := NewPromoStore(openMigratedDB(t, d), d.dialect)
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				err := s.Update(promoCtx, func(tx promo.Tx) error {
@@ -272,9 +223,9 @@ func TestPromoStoreRefusesUnstorableInput(t *testing.T) {
 					}
 				}
 				n, err := tx.Usage(promo.Counter{Definition: promo.DefinitionID(key), Account: loyalty.AccountID(key)})
-				promoCheck(t, "Usage", 0, n, err)
+				checkDiff(t, "Usage", 0, n, err)
 				rs, err := tx.ExpiredReservations(promo.DefinitionID(key), promoT0)
-				promoCheck(t, "ExpiredReservations", 0, len(rs), err)
+				checkDiff(t, "ExpiredReservations", 0, len(rs), err)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
@@ -303,23 +254,12 @@ func promoCheckEmpty(t *testing.T, s *PromoStore) {
 	}
 }
 
-func promoCheck[T any](t *testing.T, what string, want, got T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Errorf("%s: %v", what, err)
-		return
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", what, diff)
-	}
-}
-
 // TestPromoStoreTimesToTheMicrosecond: times are kept in UTC to the microsecond, and a
 // reservation expires at its stored (truncated) expiry, consistently in
 // ExpiredReservations and Reservation.Holds.
 func TestPromoStoreTimesToTheMicrosecond(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewPromoStore(openPromoDB(t, d), d.dialect)
+		s := NewPromoStore(openMigratedDB(t, d), d.dialect)
 		moscow := time.FixedZone("MSK", 3*60*60)
 		exp := time.Date(2026, 11, 20, 15, 0, 0, 123456789, moscow)
 		r := promo.Reservation{Key: "k", State: promo.Reserved, Grant: promo.Grant{Code: "C", Definition: "d"},
@@ -361,7 +301,7 @@ func TestPromoStoreTimesToTheMicrosecond(t *testing.T) {
 // runs again.
 func TestPromoWriteLockOrdersWriters(t *testing.T) {
 	d := postgresDB(t)
-	db := openPromoDB(t, d)
+	db := openMigratedDB(t, d)
 	s := NewPromoStore(db, d.dialect)
 	c := promo.Counter{Definition: "d"}
 	locked, release := make(chan struct{}), make(chan struct{})
@@ -413,7 +353,7 @@ func TestPromoWriteLockOrdersWriters(t *testing.T) {
 	}
 	if err := s.View(promoCtx, func(tx promo.ReadTx) error {
 		n, err := tx.Usage(c)
-		promoCheck(t, "Usage", 2, n, err)
+		checkDiff(t, "Usage", 2, n, err)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -424,7 +364,7 @@ func TestPromoWriteLockOrdersWriters(t *testing.T) {
 // roll back with the caller's own.
 func TestPromoStoreInCallersTransaction(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		for _, commit := range []bool{false, true} {
 			tx, err := db.BeginTx(promoCtx, nil)
 			if err != nil {
@@ -485,32 +425,13 @@ func TestPromoChildProcess(t *testing.T) {
 	if mode == "" {
 		return
 	}
-	var db *sql.DB
-	var dialect Dialect
-	var err error
-	switch os.Getenv(promoChildDialect) {
-	case "postgres":
-		db, err = OpenPostgres(os.Getenv(promoChildTarget))
-		dialect = Postgres
-	case "sqlite":
-		db, err = OpenSQLite(os.Getenv(promoChildTarget))
-		dialect = SQLite
-	default:
-		t.Fatalf("unknown %s %q", promoChildDialect, os.Getenv(promoChildDialect))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(2)
+	db, dialect := openChildDB(t, promoChildDialect, os.Getenv(promoChildTarget))
 	svc, err := promo.New(promo.Config{Store: NewPromoStore(db, dialect)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := os.Getenv(promoChildID)
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		t.Fatalf("waiting for the start: %v", err)
-	}
+	waitForStart(t)
 	switch mode {
 	case "rush":
 		uses, err := strconv.Atoi(os.Getenv(promoChildUses))
@@ -560,94 +481,13 @@ func TestPromoChildProcess(t *testing.T) {
 // promoChildren starts n child processes in mode against the database of db and d, waits
 // until all have started, and lets them go together. The children are killed when the
 // test ends.
-func promoChildren(t *testing.T, db *sql.DB, d testDB, mode string, n int, env ...string) []*promoChild {
+func promoChildren(t *testing.T, db *sql.DB, d testDB, mode string, n int, env ...string) []*childProcess {
 	t.Helper()
-	var target string
-	switch d.dialect {
-	case Postgres:
-		var schema string
-		if err := db.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
-			t.Fatal(err)
-		}
-		dsn := os.Getenv("LOYALTY_PG_DSN")
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		target = dsn + sep + "search_path=" + schema
-	case SQLite:
-		var seq int
-		var name string
-		if err := db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &target); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(promoCtx, time.Minute)
-	t.Cleanup(cancel)
-	children := make([]*promoChild, n)
-	for i := range children {
-		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPromoChildProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), promoChildMode+"="+mode, promoChildDialect+"="+d.dialect.String(),
-			promoChildTarget+"="+target, promoChildID+"="+strconv.Itoa(i))
-		cmd.Env = append(cmd.Env, env...)
-		cmd.Stderr = os.Stderr
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c := &promoChild{cmd: cmd, stdin: stdin, lines: make(chan string, 1024), done: make(chan struct{})}
-		go func() {
-			defer close(c.done)
-			defer close(c.lines)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if line, ok := strings.CutPrefix(sc.Text(), promoChildLine+" "); ok {
-					c.lines <- line
-				}
-			}
-		}()
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			<-c.done
-			_ = cmd.Wait()
-		})
-		children[i] = c
-	}
-	for _, c := range children {
-		if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
-			t.Fatal(err)
-		}
-		c.stdin.Close()
-	}
-	return children
-}
-
-// promoChild is a running child process and the lines it reports.
-type promoChild struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string   // closed when its output ends
-	done  chan struct{} // closed when its output ends
-}
-
-// wait waits for the child to end and returns its reported lines; the child must succeed.
-func (c *promoChild) wait(t *testing.T) []string {
-	t.Helper()
-	var lines []string
-	for l := range c.lines {
-		lines = append(lines, l)
-	}
-	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("child process: %v", err)
-	}
-	return lines
+	target := childTarget(t, db, d)
+	return startChildren(t, "TestPromoChildProcess", promoChildLine, n, func(i int) []string {
+		return append([]string{promoChildMode + "=" + mode, promoChildDialect + "=" + d.dialect.String(),
+			promoChildTarget + "=" + target, promoChildID + "=" + strconv.Itoa(i)}, env...)
+	})
 }
 
 // promoService returns a service over a PromoStore on db with the system clock.
@@ -666,7 +506,7 @@ func promoService(t *testing.T, db *sql.DB, d testDB) *promo.Service {
 func TestPromoMultiProcessRedeem(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
 		const procs, uses, limit = 6, 10, 23
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		svc := promoService(t, db, d)
 		if err := svc.Define(promoCtx, promoDef("rush", promo.Limits{Total: limit})); err != nil {
 			t.Fatal(err)
@@ -705,7 +545,7 @@ func TestPromoMultiProcessRedeem(t *testing.T) {
 // once.
 func TestPromoMultiProcessCrash(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		svc := promoService(t, db, d)
 		if err := svc.Define(promoCtx, promoDef("crash", promo.Limits{})); err != nil {
 			t.Fatal(err)
@@ -786,7 +626,7 @@ func BenchmarkSQLiteRedeemCode(b *testing.B) { benchmarkPromoRedeemCode(b, sqlit
 
 func benchmarkPromoRedeemCode(b *testing.B, d testDB) {
 	const clients = 8
-	db := openPromoDB(b, d)
+	db := openMigratedDB(b, d)
 	db.SetMaxOpenConns(clients)
 	db.SetMaxIdleConns(clients)
 	svc, err := promo.New(promo.Config{Store: NewPromoStore(db, d.dialect)})
@@ -800,8 +640,7 @@ func benchmarkPromoRedeemCode(b *testing.B, d testDB) {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((clients + procs - 1) / procs)
+	parallelClients(b, clients)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -823,7 +662,7 @@ func benchmarkPromoRedeemCode(b *testing.B, d testDB) {
 // none of them may reach the database as a failing statement.
 func TestPromoStoreRefusalsKeepTheTransactionUsable(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openPromoDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewPromoStore(db, d.dialect)
 		c := promo.Counter{Definition: "d", Account: "a"}
 		if err := s.Update(promoCtx, func(tx promo.Tx) error {
@@ -858,9 +697,9 @@ func TestPromoStoreRefusalsKeepTheTransactionUsable(t *testing.T) {
 		}
 		if err := s.View(promoCtx, func(tx promo.ReadTx) error {
 			n, err := tx.Usage(c)
-			promoCheck(t, "Usage", 2, n, err)
+			checkDiff(t, "Usage", 2, n, err)
 			code, err := tx.Code("C")
-			promoCheck(t, "Code", promo.Code{Code: "C", Definition: "d"}, code, err)
+			checkDiff(t, "Code", promo.Code{Code: "C", Definition: "d"}, code, err)
 			if _, err := tx.Code("D"); err != nil {
 				t.Errorf("the code written after the refusals: %v", err)
 			}

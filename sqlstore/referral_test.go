@@ -2,15 +2,10 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,27 +22,6 @@ import (
 // referralTables are the tables of migration 0003_referral that hold data.
 var referralTables = []string{"referral_profiles", "referral_referrals", "referral_identifiers", "referral_receipts"}
 
-// openReferralDB opens d, applies the migrations and returns the handle.
-func openReferralDB(t testing.TB, d testDB) *sql.DB {
-	t.Helper()
-	db := mustOpen(t, d)
-	db.SetMaxOpenConns(8)
-	if _, err := Migrate(context.Background(), db, d.dialect); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// emptyReferralTables deletes every row of the referral tables.
-func emptyReferralTables(t testing.TB, db *sql.DB) {
-	t.Helper()
-	for _, table := range referralTables {
-		if _, err := db.Exec(`DELETE FROM ` + table); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // refRaceChecks is how many cases the conformance suite's rapid state machine runs under the
 // race detector, unless -rapid.checks or RAPID_CHECKS says otherwise. The detector slows
 // the SQLite engine (C translated to Go) some twentyfold: the full 100 cases would take
@@ -55,29 +29,17 @@ func emptyReferralTables(t testing.TB, db *sql.DB) {
 // concurrency test, which runs in full. Without -race the state machine runs its 100 cases.
 const refRaceChecks = 6
 
-// refLimitRapidChecks applies refRaceChecks for the rest of t under the race detector,
-// unless rapid's number of checks is not its default (chosen on the command line or by
-// RAPID_CHECKS).
-func refLimitRapidChecks(t *testing.T) {
-	f := flag.Lookup("rapid.checks")
-	if !refRace || f == nil || os.Getenv("RAPID_CHECKS") != "" || f.Value.String() != f.DefValue {
-		return
-	}
-	if err := f.Value.Set(strconv.Itoa(refRaceChecks)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Value.Set(f.DefValue) })
-}
-
 func TestReferralStoreConformance(t *testing.T) {
-	refLimitRapidChecks(t)
+	if raceEnabled {
+		fewerRapidChecks(t, refRaceChecks)
+	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openReferralDB(t, d)
+		db := openMigratedDB(t, d)
 		// Every store the suite asks for is the same store emptied: the suite uses one
 		// store at a time, and the rapid state machine asks for a fresh one per run.
 		s := NewReferralStore(db, d.dialect)
 		referraltest.Run(t, func(t *testing.T) referral.Store {
-			emptyReferralTables(t, db)
+			emptyTables(t, db, referralTables)
 			return s
 		})
 	})
@@ -201,7 +163,7 @@ func TestReferralStoreKeepsEveryField(t *testing.T) {
 		t.Fatalf("the test values leave fields unset (set them, and store them): %v", zero)
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewReferralStore(openReferralDB(t, d), d.dialect)
+		s := NewReferralStore(openMigratedDB(t, d), d.dialect)
 		rc := referral.Receipt{Key: "k", Op: "order", Fingerprint: "f", Result: []byte{0, 0xff, '\''}, At: r.AttributedAt}
 		empty := referral.Receipt{Key: "empty", Op: "o", Result: []byte{}}
 		none := referral.Receipt{Key: "none", Op: "o"}
@@ -249,7 +211,7 @@ func TestReferralStoreKeepsEveryField(t *testing.T) {
 // in-memory store.
 func TestReferralStoreZeroValues(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewReferralStore(openReferralDB(t, d), d.dialect)
+		s := NewReferralStore(openMigratedDB(t, d), d.dialect)
 		r := referral.Referral{Referee: "z", Referrer: referral.AccountReferrer("acme"), Status: referral.StatusPending}
 		p := referral.Profile{Referrer: referral.AccountReferrer("acme")}
 		if err := s.Update(refCtx, func(tx referral.Tx) error { return errors.Join(tx.PutReferral(r), tx.PutProfile(p)) }); err != nil {
@@ -298,7 +260,7 @@ func TestReferralStoreStoresHostileText(t *testing.T) {
 		"ünïcødé 参照 🚀", " leading and trailing ", "line\nbreak\ttab", "\u200b", strings.Repeat("k", MaxReferralKeyBytes),
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewReferralStore(openReferralDB(t, d), d.dialect)
+		s := NewReferralStore(openMigratedDB(t, d), d.dialect)
 		if err := s.Update(refCtx, func(tx referral.Tx) error {
 			var errs []error
 			for i, h := range hostile {
@@ -427,11 +389,11 @@ func TestReferralStoreRefusesBadText(t *testing.T) {
 		{"NUL in a receipt op", "op", func(tx referral.Tx) error { return tx.PutReceipt(referral.Receipt{Key: "k", Op: "a\x00"}) }},
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openReferralDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewReferralStore(db, d.dialect)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				emptyReferralTables(t, db)
+				emptyTables(t, db, referralTables)
 				var putErr error
 				err := s.Update(refCtx, func(tx referral.Tx) error {
 					putErr = c.put(tx)
@@ -486,7 +448,7 @@ func TestReferralStoreRefusesBadText(t *testing.T) {
 // changes nothing.
 func TestReferralServiceBadInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openReferralDB(t, d)
+		db := openMigratedDB(t, d)
 		svc, err := referral.New(referral.Config{Rules: referral.Rules{ReferrerRewards: []referral.Reward{referral.PointsReward(100)}},
 			Store: NewReferralStore(db, d.dialect), Clock: loyalty.NewManualClock(refT0)})
 		if err != nil {
@@ -532,7 +494,7 @@ func TestReferralServiceBadInput(t *testing.T) {
 // transaction, or not at all.
 func TestReferralStoreOnCallersTransaction(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openReferralDB(t, d)
+		db := openMigratedDB(t, d)
 		for _, commit := range []bool{false, true} {
 			tx, err := db.BeginTx(refCtx, nil)
 			if err != nil {
@@ -577,7 +539,7 @@ func TestReferralSeveralInstances(t *testing.T) {
 		Caps:            []referral.Cap{{Period: loyalty.Month, MaxConversions: 8}},
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		openReferralDB(t, d)
+		openMigratedDB(t, d)
 		svcs := make([]*referral.Service, instances)
 		clocks := make([]*loyalty.ManualClock, instances)
 		for i := range svcs {
@@ -740,7 +702,7 @@ func benchReferral(b *testing.B, d testDB) {
 	if _, err := Migrate(refCtx, db, d.dialect); err != nil {
 		b.Fatal(err)
 	}
-	emptyReferralTables(b, db)
+	emptyTables(b, db, referralTables)
 	svc, err := referral.New(referral.Config{
 		Rules: referral.Rules{
 			ReferrerRewards: []referral.Reward{referral.PointsReward(100)},
@@ -761,8 +723,7 @@ func benchReferral(b *testing.B, d testDB) {
 	}
 	var next sync.Mutex
 	n := 0
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((8 + procs - 1) / procs) // about 8 clients
+	parallelClients(b, 8)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -791,7 +752,7 @@ func BenchmarkSQLiteAttribute(b *testing.B) { benchReferral(b, sqliteDB(b)) }
 // table: each is served by the primary keys, the unique code or the indexes of migration
 // 0003. (PostgreSQL plans depend on table statistics; the same indexes serve it.)
 func TestReferralQueriesUseIndexes(t *testing.T) {
-	db := openReferralDB(t, sqliteDB(t))
+	db := openMigratedDB(t, sqliteDB(t))
 	q := newRefQueries(SQLite)
 	for name, query := range map[string]string{
 		"profile": q.profile, "profileByCode": q.profileByCode, "referral": q.referral, "refereeWith": q.refereeWith,

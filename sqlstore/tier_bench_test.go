@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 // against d: each op is one Service.Record under a new idempotency key (a receipt, the
 // account's day totals and status rewritten, upgrades evaluated).
 func benchTierRecord(b *testing.B, d testDB) {
-	db := openTierDB(b, d)
+	db := openMigratedDB(b, d)
 	const accounts = 1000
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, tierMSK)
 	s := NewTierStore(db, d.dialect)
@@ -36,8 +35,7 @@ func benchTierRecord(b *testing.B, d testDB) {
 		b.Fatal(err)
 	}
 	var next atomic.Int64
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((8 + procs - 1) / procs) // about 8 clients
+	parallelClients(b, 8)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -67,7 +65,7 @@ func benchTierReview(b *testing.B, newDB func(testing.TB) testDB) {
 	for _, n := range []int{10_000} {
 		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
 			d := newDB(b)
-			s := NewTierStore(openTierDB(b, d), d.dialect)
+			s := NewTierStore(openMigratedDB(b, d), d.dialect)
 			tierPopulate(b, s, n)
 			svc, err := tier.NewService(s, tier.Config{Ladder: tierTestLadder(), Location: tierMSK,
 				Clock: loyalty.NewManualClock(time.Date(2100, 1, 1, 0, 0, 0, 0, tierMSK))})

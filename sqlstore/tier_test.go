@@ -2,16 +2,12 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,27 +23,6 @@ import (
 // tierTables are the tables of migration 0005_tier that hold data.
 var tierTables = []string{"tier_accounts", "tier_changes", "tier_receipts", "tier_state"}
 
-// openTierDB opens d, applies the migrations and returns the handle.
-func openTierDB(t testing.TB, d testDB) *sql.DB {
-	t.Helper()
-	db := mustOpen(t, d)
-	db.SetMaxOpenConns(8)
-	if _, err := Migrate(context.Background(), db, d.dialect); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// emptyTierTables deletes every row of the tier tables.
-func emptyTierTables(t testing.TB, db *sql.DB) {
-	t.Helper()
-	for _, table := range tierTables {
-		if _, err := db.Exec(`DELETE FROM ` + table); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // tierRaceChecks is how many cases the conformance suite's rapid state machine runs under
 // the race detector, unless -rapid.checks or RAPID_CHECKS says otherwise: each of its steps
 // reads every account back, which the detector slows some twentyfold on SQLite (C
@@ -55,19 +30,16 @@ func emptyTierTables(t testing.TB, db *sql.DB) {
 const tierRaceChecks = 2
 
 func TestTierStoreConformance(t *testing.T) {
-	f := flag.Lookup("rapid.checks")
-	chosen := f == nil || f.Value.String() != f.DefValue || os.Getenv("RAPID_CHECKS") != ""
-	refLimitRapidChecks(t) // restores the default when the test ends
-	if refRace && !chosen {
-		f.Value.Set(strconv.Itoa(tierRaceChecks))
+	if raceEnabled {
+		fewerRapidChecks(t, tierRaceChecks)
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openTierDB(t, d)
+		db := openMigratedDB(t, d)
 		// Every store the suite asks for is the same store emptied: the suite uses one
 		// store at a time, and the rapid state machine asks for a fresh one per run.
 		s := NewTierStore(db, d.dialect)
 		tiertest.Run(t, func(t *testing.T) tier.Store {
-			emptyTierTables(t, db)
+			emptyTables(t, db, tierTables)
 			return s
 		})
 	})
@@ -122,7 +94,7 @@ func TestTierStoreKeepsEveryField(t *testing.T) {
 		t.Fatalf("the test values leave fields unset (set them, and store them): %v", zero)
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewTierStore(openTierDB(t, d), d.dialect)
+		s := NewTierStore(openMigratedDB(t, d), d.dialect)
 		if err := s.Update(tierCtx, func(tx tier.Tx) error {
 			return errors.Join(tx.PutAccount(a), tx.AppendChanges(changes[:2]...), tx.AppendChanges(changes[2]),
 				tx.PutReceipt("k", r), tx.PutReceipt("bare", tier.Receipt{}), tx.SetLastBatchReview(last))
@@ -182,7 +154,7 @@ func TestTierStoreKeepsEveryField(t *testing.T) {
 // and that changes appended in several calls and transactions keep their order.
 func TestTierStoreSeesItsOwnWrites(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewTierStore(openTierDB(t, d), d.dialect)
+		s := NewTierStore(openMigratedDB(t, d), d.dialect)
 		a := fullTierAccount("a")
 		c := func(n int) tier.Change { return tier.Change{Account: "a", Kind: tier.Upgraded, From: n, To: n + 1} }
 		var want []tier.Change
@@ -245,7 +217,7 @@ func TestTierStoreStoresHostileText(t *testing.T) {
 		strings.Repeat("k", MaxTierKeyBytes),
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewTierStore(openTierDB(t, d), d.dialect)
+		s := NewTierStore(openMigratedDB(t, d), d.dialect)
 		if err := s.Update(tierCtx, func(tx tier.Tx) error {
 			var errs []error
 			for _, h := range hostile {
@@ -383,11 +355,11 @@ func TestTierStoreRefusesBadText(t *testing.T) {
 		{"last batch review after 9999", "at", func(tx tier.Tx) error { return tx.SetLastBatchReview(after9999) }},
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openTierDB(t, d)
+		db := openMigratedDB(t, d)
 		s := NewTierStore(db, d.dialect)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				emptyTierTables(t, db)
+				emptyTables(t, db, tierTables)
 				var putErr error
 				err := s.Update(tierCtx, func(tx tier.Tx) error {
 					putErr = c.put(tx)
@@ -438,7 +410,7 @@ func TestTierStoreRefusesBadText(t *testing.T) {
 // nothing.
 func TestTierServiceBadInput(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openTierDB(t, d)
+		db := openMigratedDB(t, d)
 		now := time.Date(2025, 3, 10, 0, 0, 0, 0, tierMSK)
 		svc, err := tier.NewService(NewTierStore(db, d.dialect), tier.Config{Ladder: tierTestLadder(), Location: tierMSK, Clock: loyalty.NewManualClock(now)})
 		if err != nil {
@@ -493,7 +465,7 @@ func TestTierServiceBadInput(t *testing.T) {
 // transaction, or not at all.
 func TestTierStoreOnCallersTransaction(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openTierDB(t, d)
+		db := openMigratedDB(t, d)
 		for _, commit := range []bool{false, true} {
 			tx, err := db.BeginTx(tierCtx, nil)
 			if err != nil {
@@ -572,7 +544,7 @@ func TestTierQueriesUseIndexes(t *testing.T) {
 		return out
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		db := openTierDB(t, d)
+		db := openMigratedDB(t, d)
 		for name, query := range queries {
 			var plan []string
 			err := inTx(tierCtx, db, d.dialect, func(tx DBTX) error {
@@ -730,7 +702,7 @@ func tierScenario(t testing.TB, s tier.Store, n int) tierScenarioResult {
 // logs are the same; the last review, run twice, changes nothing the second time.
 func TestTierBatchReviewMatchesMemory(t *testing.T) {
 	n := 3000
-	if testing.Short() || refRace {
+	if testing.Short() || raceEnabled {
 		n = 400 // the race detector slows SQLite some twentyfold
 	}
 	mem := tier.NewMemoryStore()
@@ -751,7 +723,7 @@ func TestTierBatchReviewMatchesMemory(t *testing.T) {
 		t.Fatalf("memory store: the second review at the same time reviewed %d, changed %d", last.Reviewed, last.Changed)
 	}
 	eachDB(t, func(t *testing.T, d testDB) {
-		s := NewTierStore(openTierDB(t, d), d.dialect)
+		s := NewTierStore(openMigratedDB(t, d), d.dialect)
 		tierPopulate(t, s, n)
 		got := tierScenario(t, s, n)
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -769,7 +741,7 @@ func TestTierSeveralInstances(t *testing.T) {
 	const instances, accounts, purchases = 4, 3, 24
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, tierMSK)
 	eachDB(t, func(t *testing.T, d testDB) {
-		openTierDB(t, d)
+		openMigratedDB(t, d)
 		svcs := make([]*tier.Service, instances)
 		for i := range svcs {
 			db := mustOpen(t, d) // a separate pool, as another application instance would have

@@ -1,5 +1,0 @@
-//go:build race
-
-package sqlstore
-
-func init() { promoRaceEnabled = true }
