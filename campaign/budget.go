@@ -40,7 +40,7 @@ type BudgetRecord struct {
 }
 
 // BudgetItem is one campaign's part of a [BudgetUse]: uses and money added to its counters
-// (negative when given back).
+// (negative when given back). It is plain data, safe for concurrent use when not modified.
 type BudgetItem struct {
 	Campaign loyalty.CampaignID `json:"campaign"`
 	Uses     int64              `json:"uses"`

@@ -28,7 +28,9 @@ type Campaign struct {
 	Name string `json:"name,omitempty"`
 	// Priority orders the campaigns: higher first; ties by ID.
 	Priority int `json:"priority,omitempty"`
-	// Exclusive, when the campaign applies, keeps the campaigns after it from applying.
+	// Exclusive, when the campaign applies, keeps the campaigns after it from applying. This
+	// is decided before money budgets: should the campaign then be dropped for its money
+	// budget, the campaigns it excluded stay out of the order.
 	Exclusive bool `json:"exclusive,omitempty"`
 	// Schedule is when orders qualify, by the time the order was placed, in the program's
 	// time zone. Required: an end date, or recurring windows.
@@ -61,7 +63,8 @@ func (d Date) parse(loc *time.Location) (time.Time, error) {
 }
 
 // Schedule says when a campaign runs, by local calendar days of the program's time zone
-// (midnight to midnight, daylight saving time included). It is plain data.
+// (midnight to midnight, daylight saving time included). It is plain data, safe for
+// concurrent use when not modified.
 //
 // A one-off campaign runs from Start (inclusive; "" means from the beginning) through End
 // (inclusive, required). A recurring campaign lists Holidays: it runs from DaysBefore days
@@ -119,7 +122,7 @@ func nextDay(day time.Time, n int) time.Time {
 }
 
 // Audience says which accounts a campaign is for. Every non-zero field must hold. It is
-// plain data.
+// plain data, safe for concurrent use when not modified.
 type Audience struct {
 	// Tiers are the names of the levels that qualify; empty means any level.
 	Tiers []string `json:"tiers,omitempty"`
@@ -161,7 +164,7 @@ func (c Conditions) eligible(o loyalty.Order) []int {
 	return out
 }
 
-// ActionKind is what an [Action] gives. It is a plain string value.
+// ActionKind is what an [Action] gives. It is a plain string value, safe for concurrent use.
 type ActionKind string
 
 // The kinds of actions.
@@ -178,7 +181,8 @@ const (
 	// multiplies the tier's multiplier before the plan's single rounding.
 	ActionMultiplier ActionKind = "multiplier"
 	// ActionCode issues one new code of the promo family Definition to the account when the
-	// order commits.
+	// order commits (promo.Service.Generate, bound to the account). A return leaves the code
+	// issued: the promo package has no revocation.
 	ActionCode ActionKind = "code"
 	// ActionPerk grants the named Perk (a gift, a free delivery, a dessert), which the
 	// caller delivers; Value is its cost to the program.
@@ -186,7 +190,7 @@ const (
 )
 
 // Action is one thing a campaign gives. The fields used depend on Kind (see the kinds). It
-// is plain data.
+// is plain data, safe for concurrent use when not modified.
 type Action struct {
 	Kind       ActionKind         `json:"kind"`
 	Percent    decimal.Decimal    `json:"percent,omitzero"`
@@ -204,7 +208,7 @@ type Action struct {
 // result, and a simulation replays the same winners. Precisely: the SHA-256 of Seed (8 bytes,
 // big-endian), the length of the campaign ID (8 bytes, big-endian), the campaign ID and the
 // order ID; its first 8 bytes as a big-endian integer modulo OutOf is the roll, which wins
-// below Wins. It is plain data.
+// below Wins. It is plain data, safe for concurrent use when not modified.
 type Chance struct {
 	Wins  int    `json:"wins"`
 	OutOf int    `json:"out_of"`
@@ -237,7 +241,7 @@ func (c Chance) Draw(id loyalty.CampaignID, order loyalty.OrderID) (int, bool) {
 // multiplier points at the program's point value, and its perks' values), Uses the orders
 // it applies to, PerAccount the orders per account. Zero fields mean no cap. A return gives
 // back the returned lines' share of the cost, and the use once the order is fully
-// returned. It is plain data.
+// returned. It is plain data, safe for concurrent use when not modified.
 type Budget struct {
 	Money      loyalty.Money `json:"money,omitzero"`
 	Uses       int64         `json:"uses,omitempty"`

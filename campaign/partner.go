@@ -14,7 +14,7 @@ import (
 
 // Sale is one sale of a dealer (an account) that partner programs and contests measure: the
 // caller reports it (sell-in from its orders, or sell-out the dealer declares). It is plain
-// data.
+// data, safe for concurrent use when not modified.
 type Sale struct {
 	Account  loyalty.AccountID  `json:"account"`
 	At       time.Time          `json:"at"`
@@ -82,7 +82,8 @@ func (t SalesTarget) Validate() error {
 }
 
 // SalesResult is one dealer's standing on a [SalesTarget]: the units of the line it sold in
-// the period, how many times it reached the target (0 or 1 unless Each) and the bonus.
+// the period, how many times it reached the target (0 or 1 unless Each) and the bonus. It
+// is plain data, safe for concurrent use when not modified.
 type SalesResult struct {
 	Account loyalty.AccountID `json:"account"`
 	Units   loyalty.Quantity  `json:"units"`
@@ -210,7 +211,8 @@ func (c CoMarketing) Reimburse(cost loyalty.Money, others int) (loyalty.Money, e
 	return r, nil
 }
 
-// ContestMeasure is what a [Contest] ranks accounts by. It is a plain string value.
+// ContestMeasure is what a [Contest] ranks accounts by. It is a plain string value, safe
+// for concurrent use.
 type ContestMeasure string
 
 // The measures of contests.
@@ -220,7 +222,7 @@ const (
 	MeasureOrders ContestMeasure = "orders" // the number of sales
 )
 
-// Prize is what one place of a contest wins. It is plain data.
+// Prize is what one place of a contest wins. It is plain data, safe for concurrent use when not modified.
 type Prize struct {
 	Points points.Points `json:"points,omitempty"`
 	Credit loyalty.Money `json:"credit,omitzero"`
@@ -282,7 +284,7 @@ func (c Contest) Validate() error {
 
 // Standing is one account's place in a contest: its measured value (minor units for
 // spend, millionths of a unit for units, a count for orders), when it reached it, and its
-// prize, if its place has one.
+// prize, if its place has one. It is plain data, safe for concurrent use when not modified.
 type Standing struct {
 	Place   int               `json:"place"`
 	Account loyalty.AccountID `json:"account"`

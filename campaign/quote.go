@@ -231,7 +231,7 @@ type CampaignOutcome struct {
 }
 
 // Draw is the outcome of an instant-win draw: Roll in [0, OutOf) wins below Wins. It is
-// plain data.
+// plain data, safe for concurrent use when not modified.
 type Draw struct {
 	Roll  int  `json:"roll"`
 	Wins  int  `json:"wins"`

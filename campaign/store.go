@@ -130,7 +130,7 @@ type AccountRecord struct {
 	Orders  int               `json:"orders"`
 	History discount.History  `json:"history"`
 	// Since is when the account's earliest committed order was placed (zero before its
-	// first commit); campaigns' tenure conditions read it.
+	// first commit; returns do not change it); campaigns' tenure conditions read it.
 	Since time.Time `json:"since,omitzero"`
 }
 
