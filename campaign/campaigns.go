@@ -144,7 +144,7 @@ type Audience struct {
 // both are empty); at least one line must be eligible, and the eligible lines must reach
 // MinAmount (their total before discounts) and MinQuantity (their summed quantity). The
 // campaign's discount, bonus points and perk values go to the eligible lines. It is plain
-// data.
+// data, safe for concurrent use when not modified.
 type Conditions struct {
 	MinAmount   loyalty.Money        `json:"min_amount,omitzero"`
 	Categories  []loyalty.CategoryID `json:"categories,omitempty"`
@@ -417,6 +417,15 @@ type compiled struct {
 func compileCampaigns(p Program) []compiled {
 	out := make([]compiled, len(p.Campaigns))
 	for i, c := range p.Campaigns {
+		// The engine's own copy: a caller changing its Program later changes nothing.
+		c.Schedule.Holidays = slices.Clone(c.Schedule.Holidays)
+		c.Audience.Tiers, c.Audience.Segments = slices.Clone(c.Audience.Tiers), slices.Clone(c.Audience.Segments)
+		c.Conditions.Categories, c.Conditions.SKUs = slices.Clone(c.Conditions.Categories), slices.Clone(c.Conditions.SKUs)
+		c.Actions = slices.Clone(c.Actions)
+		if c.Chance != nil {
+			ch := *c.Chance
+			c.Chance = &ch
+		}
 		k := compiled{Campaign: c, index: i, perkValue: loyalty.Zero(p.Currency)}
 		for _, a := range c.Actions {
 			switch a.Kind {

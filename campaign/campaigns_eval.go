@@ -84,7 +84,7 @@ func (ev *evaluation) campaigns() error {
 		}
 		if out.Reason == "" {
 			out.Applied, out.Lines = true, lines
-			out.Multiplier, out.Perks, out.Codes = c.multiplier, c.perks, c.codes
+			out.Multiplier, out.Perks, out.Codes = c.multiplier, slices.Clone(c.perks), slices.Clone(c.codes)
 			if c.Exclusive {
 				excluded = string(c.ID)
 			}

@@ -715,3 +715,22 @@ func (s *spyOrders) Update(ctx context.Context, fn func(campaign.OrderTx) error)
 	}
 	return err
 }
+
+// The engine keeps its own copy of the campaigns, and quotes do not share the engine's data.
+func TestCampaignEngineOwnsItsCopy(t *testing.T) {
+	p := points1(campaign.Campaign{ID: "c", Schedule: campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"},
+		Conditions: campaign.Conditions{Categories: []loyalty.CategoryID{"tools"}},
+		Actions:    []campaign.Action{{Kind: campaign.ActionPerk, Perk: "gift"}}})
+	e, _ := newEngine(t, p)
+	p.Campaigns[0].Conditions.Categories[0] = "food"
+	p.Campaigns[0].Actions[0].Perk = "nothing"
+	q := evaluate(t, e, order("o", "acme", t0, line("x", "tools", "1", "100", "")), campaign.EvaluateOptions{})
+	c := outcome(t, q, "c")
+	if !c.Applied || !cmp.Equal(c.Perks, []string{"gift"}) {
+		t.Fatalf("after the caller changed its program: %+v", c)
+	}
+	c.Perks[0] = "changed"
+	if c2 := outcome(t, evaluate(t, e, order("o2", "acme", t0, line("x", "tools", "1", "100", "")), campaign.EvaluateOptions{}), "c"); c2.Perks[0] != "gift" {
+		t.Errorf("a quote shares the engine's perks: %v", c2.Perks)
+	}
+}
