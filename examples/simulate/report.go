@@ -94,9 +94,9 @@ svg text { font-family: system-ui, sans-serif; font-size: 12px; }
 	parts := []string{"discounts", "points redeemed", "points liability"}
 	groups = make([]barGroup, len(rep.Runs))
 	for i, r := range rep.Runs {
-		groups[i] = barGroup{label: names[i], values: []loyalty.Money{r.Discount, r.Points.RedeemedValue, r.Points.Liability}}
+		groups[i] = barGroup{label: names[i], values: []loyalty.Money{r.Discount, r.Points.RedeemedValue, r.Points.Liability}, total: r.ProgramCost}
 	}
-	b.WriteString(barChart("Program cost, "+currencyOf(rep), parts, groups))
+	b.WriteString(stackChart("Program cost, "+currencyOf(rep), parts, groups))
 
 	// Tier distribution.
 	for _, r := range rep.Runs {
@@ -125,6 +125,7 @@ func currencyOf(rep campaign.Report) string {
 type barGroup struct {
 	label  string
 	values []loyalty.Money
+	total  loyalty.Money // the exact total printed by stackChart
 }
 
 // toFloat converts an amount to a float for drawing only.
@@ -176,6 +177,47 @@ func barChart(title string, series []string, groups []barGroup) string {
 		}
 		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
 			gx+groupW/2, height-bottom+18, html.EscapeString(g.label))
+	}
+	b.WriteString(legend(series, left, height-12))
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+// stackChart draws a horizontal bar per group, stacked from its (non-negative) values, with
+// the exact total written after the bar and the share of each part in its tooltip.
+func stackChart(title string, series []string, groups []barGroup) string {
+	const (
+		width, left, right = 900.0, 130.0, 120.0
+		top, rowH, barH    = 40.0, 44.0, 28.0
+		plotW              = width - left - right
+	)
+	height := top + rowH*float64(len(groups)) + 40
+	most := 0.0
+	for _, g := range groups {
+		sum := 0.0
+		for _, v := range g.values {
+			sum += max(0, toFloat(v))
+		}
+		most = max(most, sum)
+	}
+	if most == 0 {
+		most = 1
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", width, height, width, height)
+	fmt.Fprintf(&b, "<title>%s</title>\n", html.EscapeString(title))
+	fmt.Fprintf(&b, "<text x=\"%.0f\" y=\"20\" font-weight=\"bold\">%s</text>\n", left, html.EscapeString(title))
+	for gi, g := range groups {
+		y := top + float64(gi)*rowH
+		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", left-8, y+barH/2+4, html.EscapeString(g.label))
+		x := left
+		for si, v := range g.values {
+			wd := max(0, toFloat(v)) / most * plotW
+			fmt.Fprintf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s, %s: %s</title></rect>\n",
+				x, y, wd, barH, palette[si%len(palette)], html.EscapeString(g.label), html.EscapeString(series[si]), v.Amount())
+			x += wd
+		}
+		fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x+6, y+barH/2+4, g.total.Amount())
 	}
 	b.WriteString(legend(series, left, height-12))
 	b.WriteString("</svg>\n")
