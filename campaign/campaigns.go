@@ -84,32 +84,70 @@ func (s Schedule) Recurring() bool { return len(s.Holidays) > 0 }
 // Active reports whether the schedule covers the instant at in the time zone loc (nil
 // means UTC). Dates that do not parse cover nothing; [Program.Validate] reports them.
 func (s Schedule) Active(at time.Time, loc *time.Location) bool {
+	return s.compile().active(at, loc)
+}
+
+// civil is a parsed [Date]; ok is false for one that does not parse.
+type civil struct {
+	y     int
+	m     time.Month
+	d     int
+	ok    bool
+	given bool
+}
+
+func (d Date) civil() civil {
+	if d == "" {
+		return civil{}
+	}
+	t, err := time.Parse("2006-01-02", string(d))
+	if err != nil {
+		return civil{given: true}
+	}
+	return civil{y: t.Year(), m: t.Month(), d: t.Day(), ok: true, given: true}
+}
+
+// midnight is the local midnight n days after the date in loc.
+func (c civil) midnight(n int, loc *time.Location) time.Time {
+	return time.Date(c.y, c.m, c.d+n, 0, 0, 0, 0, loc)
+}
+
+// schedule is a [Schedule] with its dates parsed once.
+type schedule struct {
+	start, end            civil
+	holidays              []civil
+	daysBefore, daysAfter int
+}
+
+func (s Schedule) compile() schedule {
+	out := schedule{start: s.Start.civil(), end: s.End.civil(), daysBefore: s.DaysBefore, daysAfter: s.DaysAfter}
+	for _, h := range s.Holidays {
+		out.holidays = append(out.holidays, h.civil())
+	}
+	return out
+}
+
+func (s schedule) active(at time.Time, loc *time.Location) bool {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if s.Start != "" {
-		st, err := s.Start.parse(loc)
-		if err != nil || at.Before(st) {
-			return false
-		}
-	}
-	if s.End != "" {
-		en, err := s.End.parse(loc)
-		if err != nil || !at.Before(nextDay(en, 1)) {
-			return false
-		}
-	} else if !s.Recurring() {
+	recurring := len(s.holidays) > 0
+	if s.start.given && (!s.start.ok || at.Before(s.start.midnight(0, loc))) {
 		return false
 	}
-	if !s.Recurring() {
+	switch {
+	case s.end.given:
+		if !s.end.ok || !at.Before(s.end.midnight(1, loc)) {
+			return false
+		}
+	case !recurring:
+		return false
+	}
+	if !recurring {
 		return true
 	}
-	for _, h := range s.Holidays {
-		day, err := h.parse(loc)
-		if err != nil {
-			continue
-		}
-		if !at.Before(nextDay(day, -s.DaysBefore)) && at.Before(nextDay(day, s.DaysAfter+1)) {
+	for _, h := range s.holidays {
+		if h.ok && !at.Before(h.midnight(-s.daysBefore, loc)) && at.Before(h.midnight(s.daysAfter+1, loc)) {
 			return true
 		}
 	}
@@ -403,6 +441,7 @@ func (p Program) validateCampaigns(add func(error)) {
 type compiled struct {
 	Campaign
 	index      int             // in Program.Campaigns
+	sched      schedule        // Schedule, parsed
 	discount   bool            // has a discount candidate
 	multiplier decimal.Decimal // the multiplier action's, or zero
 	extra      decimal.Decimal // multiplier − 1, or zero
@@ -426,7 +465,7 @@ func compileCampaigns(p Program) []compiled {
 			ch := *c.Chance
 			c.Chance = &ch
 		}
-		k := compiled{Campaign: c, index: i, perkValue: loyalty.Zero(p.Currency)}
+		k := compiled{Campaign: c, index: i, sched: c.Schedule.compile(), perkValue: loyalty.Zero(p.Currency)}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:

@@ -58,7 +58,7 @@ func (ev *evaluation) campaigns() error {
 	excluded := ""
 	for i := range e.camps {
 		c := &e.camps[i]
-		if !c.Schedule.Active(at, e.loc) {
+		if !c.sched.active(at, e.loc) {
 			continue
 		}
 		out := CampaignOutcome{ID: c.ID, Name: c.Name}
