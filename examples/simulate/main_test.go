@@ -363,6 +363,64 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// TestProgressOnLongRuns checks that progress is shown without -progress when the history
+// is long (here: when the threshold is lowered below its 760 rows), and not otherwise.
+func TestProgressOnLongRuns(t *testing.T) {
+	var progress bytes.Buffer
+	oldOut, oldLong := progressOut, longRun
+	progressOut = &progress
+	t.Cleanup(func() { progressOut, longRun = oldOut, oldLong })
+	if err := run(io.Discard, []string{"-accounts", "20", "-report", ""}); err != nil {
+		t.Fatal(err)
+	}
+	if progress.Len() != 0 {
+		t.Errorf("progress on a short run:\n%s", progress.String())
+	}
+	longRun = 100
+	if err := run(io.Discard, []string{"-accounts", "20", "-report", ""}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "simulate: 760 rows replayed") {
+		t.Errorf("no progress on a long run:\n%s", progress.String())
+	}
+}
+
+// TestRunJSONLines reads the history of TestRunFiles as JSON Lines (a ".jsonl" file, with
+// the return as a negative quantity) and the built-in programs: the history figures are
+// those of TestRunFiles.
+func TestRunJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	history := filepath.Join(dir, "orders.jsonl")
+	write(t, history, `{"order":"o1","date":"2026-01-10","account":"a1","sku":"s1","quantity":"10","price":"100.00","cost":"60.00"}
+{"order":"o2","date":"2026-02-10","account":"a1","sku":"s1","quantity":"5","price":"100.00","cost":"60.00"}
+{"order":"o2","date":"2026-02-20","account":"a1","sku":"s1","quantity":"-1"}
+{"order":"o3","date":"2026-03-10","account":"a2","sku":"s2","quantity":"2","price":"250.00","cost":"100.00"}
+{"order":"o4","date":"2026-03-12","account":"a3","sku":"s3","quantity":4,"price":50,"cost":30}
+`)
+	var out bytes.Buffer
+	if err := run(&out, []string{"-history", history, "-report", ""}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(out.String(), "\n")
+	want := []string{
+		"Loyalty program simulation: cumulative-5 against bonus-5",
+		"(history read from orders.jsonl)",
+		"",
+		"History: 5 rows, 4 orders (4 lines), 1 returns, 3 accounts, 2026-01-10 to 2026-03-12.",
+		"",
+		"                           cumulative-5  bonus-5",
+		"                    Sales       2200.00  2200.00",
+		"                 Returned        100.00   100.00",
+		"                  Revenue       2100.00  2100.00",
+	}
+	if len(got) < len(want) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
 // checkReport checks that the report is well-formed XML with at least three SVG charts
 // (margin, cost, tiers) whose bars are rectangles, and that it names both programs.
 func checkReport(t *testing.T, path string, programs ...string) {
