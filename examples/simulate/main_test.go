@@ -347,6 +347,21 @@ func TestNoReport(t *testing.T) {
 	}
 }
 
+// TestDefaultReport checks that without -report the report is simulate.html in the current
+// directory.
+func TestDefaultReport(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var out bytes.Buffer
+	if err := run(&out, []string{"-accounts", "3", "-months", "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(out.String(), "\nReport written to simulate.html\n") {
+		t.Errorf("output does not end with the report's name:\n%s", out.String())
+	}
+	checkReport(t, filepath.Join(dir, "simulate.html"), "cumulative-5", "bonus-5")
+}
+
 // TestProgress checks that -progress reports the rows replayed, ending with all of them.
 func TestProgress(t *testing.T) {
 	var progress bytes.Buffer
