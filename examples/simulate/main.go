@@ -26,6 +26,9 @@
 //	go run ./examples/simulate -history orders.csv -program-a a.json -program-b b.json
 //	go run ./examples/simulate -report ""                      # text only
 //
+// Progress goes to stderr with -progress, and by itself when the history is long (from
+// about 20,000 rows, some ten seconds of work).
+//
 // A history file is CSV (or JSON Lines when its name ends in ".jsonl") in the format
 // documented at campaign.Format; a program file is one campaign.Program as JSON (as
 // campaign.LoadProgram reads it). A program not given as a file is the built-in one.
@@ -104,7 +107,8 @@ func run(w io.Writer, args []string) error {
 	var (
 		history io.Reader
 		format  = campaign.CSV
-		rows    int64 // the size of the history, to decide whether the run is long
+		rows    int64  // the estimated size of the history, to decide whether the run is long
+		of      string // the estimate as progress shows it: only for generated histories
 		source  string
 	)
 	if *historyPath != "" {
@@ -135,6 +139,7 @@ func run(w io.Writer, args []string) error {
 		defer stop()
 		// About 1.1 orders per account and month of about 2.5 lines each.
 		history, rows = h, int64(*accounts)*int64(*months)*3
+		of = fmt.Sprintf(" of about %d", rows)
 		source = fmt.Sprintf("generated history: %d accounts, %d months, seed %d", *accounts, *months, *seed)
 	}
 
@@ -142,7 +147,7 @@ func run(w io.Writer, args []string) error {
 	if *progress || rows >= longRun {
 		start := time.Now()
 		opt.Progress = func(n int) {
-			fmt.Fprintf(progressOut, "simulate: %d rows replayed (%s)\n", n, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(progressOut, "simulate: %d%s rows replayed (%s)\n", n, of, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	rep, err := campaign.Simulate(context.Background(), history, format, opt, a, b)
