@@ -734,3 +734,36 @@ func TestCampaignEngineOwnsItsCopy(t *testing.T) {
 		t.Errorf("a quote shares the engine's perks: %v", c2.Perks)
 	}
 }
+
+// A commit interrupted after its budget step (the points store fails) is resumed by the
+// next Commit with its key: the budget is consumed once.
+func TestCampaignBudgetResumedOnce(t *testing.T) {
+	p := referenceCampaigns()
+	p.Campaigns[2].Budget.Uses = 10 // big-order: 100 points on orders from 5,000
+	e, _, h := newHooked(t, p)
+	q := evaluate(t, e, order("o", "acme", t0, line("drill", "tools", "2", "5000", "3000")), campaign.EvaluateOptions{})
+	if c := outcome(t, q, "big-order"); !c.Applied || !c.Budgeted {
+		t.Fatalf("big-order: %+v", c)
+	}
+	h.mu.Lock()
+	h.failPts = 1
+	h.mu.Unlock()
+	if _, err := e.Commit(ctx, q, "k"); err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("commit with the points store failing: %v, want an interrupted commit", err)
+	}
+	if b, _ := e.Budget(ctx, "big-order", ""); b.Uses != 1 {
+		t.Fatalf("after the interrupted commit: %+v, want the use taken", b)
+	}
+	r, err := e.Commit(ctx, q, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Budget == nil || r.Earned(points.ForAccount("acme")) == 0 {
+		t.Fatalf("resumed receipt: %+v", r)
+	}
+	b, _ := e.Budget(ctx, "big-order", "")
+	tools, _ := e.Budget(ctx, "tools-week", "")
+	if b.Uses != 1 || tools.Uses != 1 || !tools.Spent.Equal(m("300")) {
+		t.Errorf("after the resumed commit: big-order %+v, tools-week %+v; want one use each, 300.00 spent on tools", b, tools)
+	}
+}

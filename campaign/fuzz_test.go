@@ -10,8 +10,9 @@ import (
 	"github.com/loyaltykit/loyalty/promo"
 )
 
-// FuzzEvaluate feeds orders read from arbitrary JSON to the reference program: Evaluate
-// never panics, and what it refuses is bad input or an out-of-range amount.
+// FuzzEvaluate feeds orders read from arbitrary JSON to the reference program with its five
+// campaigns: Evaluate never panics, and what it refuses is bad input or an out-of-range
+// amount.
 func FuzzEvaluate(f *testing.F) {
 	for _, o := range []loyalty.Order{
 		order("o1", "acme", t0, line("drill", "tools", "2", "5000", "3000"), line("tape", "misc", "0.5", "0.0001", "")),
@@ -26,7 +27,7 @@ func FuzzEvaluate(f *testing.F) {
 		f.Add(string(b), int64(50))
 	}
 	f.Add(`{"id":"x","account":"a","currency":"RUB","placed_at":"2026-03-02T10:00:00Z","lines":[{"sku":"s","quantity":"9999999","unit_price":{"amount":"999999999","currency":"RUB"},"unit_cost":null}]}`, int64(1))
-	e, _, _ := newHooked(f, reference())
+	e, _, _ := newHooked(f, referenceCampaigns())
 	if _, err := e.Codes().AddCode(ctx, promo.Code{Code: "SAVE10B", Definition: "SAVE10"}); err != nil {
 		f.Fatal(err)
 	}
