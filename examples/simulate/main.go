@@ -22,7 +22,7 @@
 // Run it from the repository root:
 //
 //	go run ./examples/simulate                                 # 200 accounts, 12 months, writes simulate.html
-//	go run ./examples/simulate -accounts 5000 -months 24 -progress
+//	go run ./examples/simulate -accounts 2000 -months 24 -progress   # about a minute
 //	go run ./examples/simulate -history orders.csv -program-a a.json -program-b b.json
 //	go run ./examples/simulate -report ""                      # text only
 //
