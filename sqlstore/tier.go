@@ -239,7 +239,7 @@ func (t tierReadTx) Accounts(after loyalty.AccountID, limit int) ([]tier.Account
 
 func (t *tierTx) PutAccount(a tier.Account) error {
 	if err := tierCheckAccount(a); err != nil {
-		return fmt.Errorf("sqlstore: tier: put account %s refused: %w", quote(string(a.ID)), err)
+		return refused("tier", "put account "+quote(string(a.ID)), err)
 	}
 	p := t.w
 	if i, ok := p.index[a.ID]; ok {
@@ -417,7 +417,7 @@ func (t *tierTx) AppendChanges(changes ...tier.Change) error {
 			loyalty.InField(prefix, checkText("kind", string(c.Kind))), loyalty.InField(prefix, checkTime("at", c.At)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlstore: tier: append changes refused: %w", err)
+		return refused("tier", "append changes", err)
 	}
 	t.w.changes = append(t.w.changes, changes...)
 	return nil
@@ -518,7 +518,7 @@ func (t *tierTx) PutReceipt(key loyalty.IdempotencyKey, r tier.Receipt) error {
 	err := errors.Join(tierCheckKey("key", string(key)), checkText("payload", r.Payload),
 		checkText("account", string(r.Account)), loyalty.InField("status", tierCheckStatus(r.Status)))
 	if err != nil {
-		return fmt.Errorf("sqlstore: tier: %s refused: %w", what, err)
+		return refused("tier", what, err)
 	}
 	args := tierAppendStatus([]any{string(key), r.Payload, string(r.Account)}, r.Status, time.Time{})
 	res, err := t.q.ExecContext(t.ctx, `INSERT INTO tier_receipts (key, payload, account, `+tierStatusColumns+`)
@@ -551,7 +551,7 @@ func (t tierReadTx) LastBatchReview() (time.Time, error) {
 
 func (t *tierTx) SetLastBatchReview(at time.Time) error {
 	if err := checkTime("at", at); err != nil {
-		return fmt.Errorf("sqlstore: tier: set the last batch review refused: %w", err)
+		return refused("tier", "set the last batch review", err)
 	}
 	_, err := t.q.ExecContext(t.ctx, `INSERT INTO tier_state (name, at, at_nanos) VALUES ('last-batch-review', $1, $2)
 		ON CONFLICT (name) DO UPDATE SET at = excluded.at, at_nanos = excluded.at_nanos`, micros(at), tierNanos(at))
