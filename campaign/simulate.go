@@ -225,8 +225,13 @@ type TierMonth struct {
 //
 // The history is read in format one row at a time (see [Format]); the rows of one order are
 // adjacent. Simulate's own memory holds the accounts seen and the lines of the orders still
-// within the return window, not the history; the stores of the engines keep what their
-// contracts require (the in-memory stores keep journal and ledger records per order).
+// within the return window (SimulateOptions.ReturnWindow), not the history. With the default
+// stores, the records kept per order only for retries and returns — the engine's journal of
+// commits and returns, the ledger's idempotency and purchase records, the tier service's
+// receipts — are kept as plain values and forgotten once past the return window (a day of
+// margin added); the rest is per-account state, except the ledger's entries and lots, which
+// the points memory store keeps for ever, and the tier change logs (together about 1.3 KB
+// per order and program: see BenchmarkSimulate). Stores passed in SimulateOptions.Stores are used as they are.
 //
 // A malformed row (or an order the program refuses as invalid) is a *RowError naming the row
 // and the column: by SimulateOptions.OnError Simulate stops, returning the report so far and
