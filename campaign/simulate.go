@@ -901,13 +901,17 @@ func (r *simRunner) report(ctx context.Context, opt SimulateOptions) (Run, error
 			return v
 		}
 		pts.IssuedValue, pts.RedeemedValue, pts.ExpiredValue = val(pts.Issued), val(pts.Redeemed), val(pts.Expired)
-		pts.OutstandingValue = val(pts.Outstanding)
-		pts.Liability = pts.OutstandingValue
-		if rate := opt.RedemptionRate; rate.Sign() > 0 {
-			pts.Liability, err = pts.OutstandingValue.MulRate(rate, p.Redemption.Rounding)
-			if err != nil && r.err == nil {
-				r.err = err
+		// The liability, from the open lots (points.Ledger.Liability), of every ledger.
+		for _, l := range []*points.Ledger{r.eng.Points(), r.eng.BuyerPoints()} {
+			if l == nil {
+				continue
 			}
+			li, err := l.Liability(ctx, points.LiabilityOptions{RedemptionRate: opt.RedemptionRate})
+			if err != nil {
+				return run, fmt.Errorf("campaign: simulate: liability: %w", err)
+			}
+			r.add(&pts.OutstandingValue, li.Value)
+			r.add(&pts.Liability, li.Expected)
 		}
 	}
 	run.Points = pts

@@ -129,6 +129,10 @@ func TestSimulateGolden(t *testing.T) {
 		t.Errorf("discount program issued %d points; bonus program discounted %v", disc.Points.Issued, bonus.Discount)
 	}
 	eqDec(t, "bonus issued value", bonus.Points.IssuedValue.Decimal(), decimal.NewFromInt(int64(bonus.Points.Issued)))
+	// The liability comes from the ledger's open lots, the points counts from the balance
+	// rows: they agree.
+	eqDec(t, "bonus outstanding value", bonus.Points.OutstandingValue.Decimal(), decimal.NewFromInt(int64(bonus.Points.Outstanding)))
+	eqDec(t, "bonus liability", bonus.Points.Liability.Decimal(), decimal.NewFromInt(int64(bonus.Points.Outstanding)))
 	// The cumulative discount gives 5 % of every order (the 7 % step needs 200,000 of
 	// purchases): within a ruble per order of 5 % of sales.
 	five := want.sales.Mul(decimal.RequireFromString("0.05"))

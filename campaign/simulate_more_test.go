@@ -128,6 +128,18 @@ func TestSimulateNoRedemption(t *testing.T) {
 	if p := without.Runs[0].Points; without.Runs[0].Redemptions != 0 || p.Redeemed != 0 || p.Issued != p.Expired+p.Reversed+p.Outstanding {
 		t.Errorf("without redemption: %d orders paid with points, points %+v", without.Runs[0].Redemptions, p)
 	}
+	// An expected redemption rate of 70 % counts 70 % of the outstanding value as liability.
+	seventy, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{RedemptionRate: d("0.7")}, simBonus())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := seventy.Runs[0].Points
+	if p.Outstanding == 0 || p.Liability.Decimal().Cmp(p.OutstandingValue.Decimal().Mul(d("0.7"))) != 0 {
+		t.Errorf("liability %v of outstanding %v, want 70 %%", p.Liability, p.OutstandingValue)
+	}
+	if _, err := campaign.Simulate(ctx, bytes.NewReader(h), campaign.CSV, campaign.SimulateOptions{RedemptionRate: d("1.5")}, simBonus()); err == nil || !strings.Contains(err.Error(), "redemption_rate") {
+		t.Errorf("a redemption rate of 1.5: err = %v", err)
+	}
 }
 
 // Campaigns are reported with their budgets: a spring discount of 10 % with 20,000 RUB to
