@@ -230,7 +230,7 @@ type TierMonth struct {
 // commits and returns, the ledger's idempotency and purchase records, the tier service's
 // receipts — are kept as plain values and forgotten once past the return window (a day of
 // margin added); the rest is per-account state, except the ledger's entries and lots, which
-// the points memory store keeps for ever, and the tier change logs (together about 1.3 KB
+// the points memory store keeps for ever, and the tier change logs (together roughly 1 KB
 // per order and program: see BenchmarkSimulate). Stores passed in SimulateOptions.Stores are used as they are.
 //
 // A malformed row (or an order the program refuses as invalid) is a *RowError naming the row
