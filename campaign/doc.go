@@ -164,6 +164,19 @@
 // accounts the engine knows, each with its latest purchase, so that only recent buyers
 // receive them; [Engine.Buyers] lists those accounts.
 //
+// # Simulate
+//
+// [Simulate] replays an order history (CSV or JSON Lines, see [Format]; returns are rows of
+// kind "return" or negative quantities) through one or more programs, each on its own
+// Engine with a [loyalty.ManualClock], running point activation and expiry and tier reviews
+// at every local month start, and reports per program ([Run]): revenue, discount cost, points
+// issued, redeemed, expired, reversed and outstanding with their value and liability, gross
+// margin before and after, erosion, break-even uplift, campaign and budget consumption and the
+// tier distribution per month. Rows are read one at a time; malformed rows are reported with
+// their row and column, and the run stops or skips them as [SimulateOptions] say.
+// [GenerateHistory] writes a seeded, deterministic B2B history for teaching and benchmarks.
+// The examples/simulate command compares a cumulative discount with a bonus program this way.
+//
 // # Stores
 //
 // [Stores] holds one store per domain package and the engine's [OrderStore];
