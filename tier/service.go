@@ -148,14 +148,8 @@ func (s *Service) Record(ctx context.Context, id loyalty.AccountID, at time.Time
 		a.History = h
 		changes := s.e.advance(&a, maxTime(now, a.Status.Reviewed), nil)
 		s.e.compact(&a)
-		if err := tx.PutAccount(a); err != nil {
-			return err
-		}
-		if err := tx.AppendChanges(changes...); err != nil {
-			return err
-		}
 		out = a.Status
-		return tx.PutReceipt(key, Receipt{Payload: payload, Account: id, Status: a.Status})
+		return saveKeyed(tx, a, changes, key, payload)
 	})
 	if err != nil {
 		return Status{}, err
@@ -396,14 +390,8 @@ func (s *Service) SetOverride(ctx context.Context, id loyalty.AccountID, o Overr
 		a.Status.Override = &oc
 		after, _ := s.e.Effective(a.Status, now)
 		changes = append(changes, Change{Account: id, At: now, Kind: OverrideSet, From: before, To: after, Earned: a.Status.Level})
-		if err := tx.PutAccount(a); err != nil {
-			return err
-		}
-		if err := tx.AppendChanges(changes...); err != nil {
-			return err
-		}
 		out = a.Status
-		return tx.PutReceipt(key, Receipt{Payload: payload, Account: id, Status: a.Status})
+		return saveKeyed(tx, a, changes, key, payload)
 	})
 	if err != nil {
 		return Status{}, err
@@ -462,14 +450,8 @@ func (s *Service) BuyMembership(ctx context.Context, id loyalty.AccountID, level
 		a.Status.Membership = &Membership{Level: level, From: start, Until: loyalty.AddMonths(from, terms.Months), Fee: terms.Fee}
 		after, _ := s.e.Effective(a.Status, now)
 		changes = append(changes, Change{Account: id, At: now, Kind: MembershipBought, From: before, To: after, Earned: a.Status.Level})
-		if err := tx.PutAccount(a); err != nil {
-			return err
-		}
-		if err := tx.AppendChanges(changes...); err != nil {
-			return err
-		}
 		out = a.Status
-		return tx.PutReceipt(key, Receipt{Payload: payload, Account: id, Status: a.Status})
+		return saveKeyed(tx, a, changes, key, payload)
 	})
 	if err != nil {
 		return Membership{}, err
@@ -542,4 +524,16 @@ func (s *Service) ProjectAll(ctx context.Context, fn func(Projection) error) err
 		}
 		after = page[len(page)-1].ID
 	}
+}
+
+// saveKeyed writes the account, the change events the operation caused and the receipt that
+// makes the operation idempotent under key, all in tx.
+func saveKeyed(tx Tx, a Account, changes []Change, key loyalty.IdempotencyKey, payload string) error {
+	if err := tx.PutAccount(a); err != nil {
+		return err
+	}
+	if err := tx.AppendChanges(changes...); err != nil {
+		return err
+	}
+	return tx.PutReceipt(key, Receipt{Payload: payload, Account: a.ID, Status: a.Status})
 }
