@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"strconv"
 	"strings"
 	"time"
 
@@ -500,7 +499,7 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 		if c <= 0 {
 			continue
 		}
-		p, err := loyalty.ParsePrice(formatMicros(c), cur.Code())
+		p, err := loyalty.PriceFromMicros(c, cur)
 		if err != nil {
 			return loyalty.Price{}, err
 		}
@@ -511,19 +510,7 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 	if best <= 0 {
 		best = 1
 	}
-	return loyalty.ParsePrice(formatMicros(best), cur.Code())
-}
-
-// formatMicros renders a non-negative count of millionths as a plain decimal ("0.000001").
-func formatMicros(m int64) string {
-	var b [32]byte
-	out := strconv.AppendInt(b[:0], m/1_000_000, 10)
-	out = append(out, '.')
-	frac := m % 1_000_000
-	for div := int64(100_000); div > 0; div /= 10 {
-		out = append(out, byte('0'+frac/div%10))
-	}
-	return string(out)
+	return loyalty.PriceFromMicros(best, cur)
 }
 
 // redeem checks the requested points against the balance and the redemption rules on the

@@ -14,7 +14,7 @@ func TestPriceForIsExact(t *testing.T) {
 	rub := loyalty.MustCurrency("RUB")
 	rapid.Check(t, func(t *rapid.T) {
 		q := loyalty.QuantityFromMicros(rapid.Int64Range(1, 9_999_999_999).Draw(t, "quantity"))
-		unit, err := loyalty.ParsePrice(formatMicros(rapid.Int64Range(1, 10_000_000_000_000).Draw(t, "unit price")), "RUB")
+		unit, err := loyalty.PriceFromMicros(rapid.Int64Range(1, 10_000_000_000_000).Draw(t, "unit price"), loyalty.MustCurrency("RUB"))
 		if err != nil {
 			t.Fatal(err)
 		}
