@@ -158,21 +158,9 @@ func (s Scope) Matches(l loyalty.Line) bool {
 
 func (s Scope) validate() error {
 	var errs []error
-	for i, v := range s.SKUs {
-		if v == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("skus[%d]", i), nil, "must not be empty"))
-		}
-	}
-	for i, v := range s.Categories {
-		if v == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("categories[%d]", i), nil, "must not be empty"))
-		}
-	}
-	for i, v := range s.Tags {
-		if v == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("tags[%d]", i), nil, "must not be empty"))
-		}
-	}
+	errs = append(errs, emptyItems("skus", s.SKUs)...)
+	errs = append(errs, emptyItems("categories", s.Categories)...)
+	errs = append(errs, emptyItems("tags", s.Tags)...)
 	return errors.Join(errs...)
 }
 
@@ -216,26 +204,10 @@ func (c Conditions) Validate() error {
 		errs = append(errs, loyalty.Invalid("min_eligible", c.MinEligible, "must be positive"))
 	}
 	errs = append(errs, loyalty.InField("include", c.Include.validate()), loyalty.InField("exclude", c.Exclude.validate()))
-	for i, a := range c.Accounts {
-		if a == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("accounts[%d]", i), nil, "must not be empty"))
-		}
-	}
-	for i, t := range c.Tiers {
-		if t == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("tiers[%d]", i), nil, "must not be empty"))
-		}
-	}
-	for i, s := range c.Segments {
-		if s == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("segments[%d]", i), nil, "must not be empty"))
-		}
-	}
-	for i, p := range c.NotWith {
-		if p == "" {
-			errs = append(errs, loyalty.Invalid(fmt.Sprintf("not_with[%d]", i), nil, "must not be empty"))
-		}
-	}
+	errs = append(errs, emptyItems("accounts", c.Accounts)...)
+	errs = append(errs, emptyItems("tiers", c.Tiers)...)
+	errs = append(errs, emptyItems("segments", c.Segments)...)
+	errs = append(errs, emptyItems("not_with", c.NotWith)...)
 	return errors.Join(errs...)
 }
 
@@ -404,4 +376,15 @@ func cloneDefinition(d Definition) Definition {
 
 func cloneScope(s Scope) Scope {
 	return Scope{SKUs: slices.Clone(s.SKUs), Categories: slices.Clone(s.Categories), Tags: slices.Clone(s.Tags)}
+}
+
+// emptyItems returns an error for every empty element of xs, named field[i].
+func emptyItems[T ~string](field string, xs []T) []error {
+	var errs []error
+	for i, x := range xs {
+		if x == "" {
+			errs = append(errs, loyalty.Invalid(fmt.Sprintf("%s[%d]", field, i), nil, "must not be empty"))
+		}
+	}
+	return errs
 }
