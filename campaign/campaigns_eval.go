@@ -15,22 +15,25 @@ var one = decimal.NewFromInt(1)
 // campRun is one scheduled campaign in an evaluation.
 type campRun struct {
 	c     *compiled
+	meta  *campMeta
 	out   int             // index in q.Campaigns
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
-// readBudgets reads the budget counters of the budgeted campaigns (inside the facts view).
+// readBudgets reads the budget counters of the budgeted campaigns (inside the facts view):
+// ev.budgets[meta.budget] holds a campaign's total and the account's counters.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
-	for i := range ev.e.camps {
-		c := &ev.e.camps[i]
-		if c.Budget.IsZero() {
+	e := ev.e
+	if e.budgeted == 0 {
+		return nil
+	}
+	ev.budgets = make([][2]BudgetRecord, e.budgeted)
+	for i := range e.camps {
+		c, k := &e.camps[i], e.meta[i].budget
+		if k < 0 {
 			continue
 		}
-		if ev.budgets == nil {
-			ev.budgets = map[loyalty.CampaignID][2]BudgetRecord{}
-		}
-		var pair [2]BudgetRecord
-		for j, acct := range []loyalty.AccountID{"", ev.order.Account} {
+		for j, acct := range [2]loyalty.AccountID{"", ev.order.Account} {
 			r, err := tx.Budget(c.ID, acct)
 			if errors.Is(err, loyalty.ErrNotFound) {
 				r, err = BudgetRecord{Campaign: c.ID, Account: acct}, nil
@@ -38,9 +41,8 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 			if err != nil {
 				return err
 			}
-			pair[j] = r
+			ev.budgets[k][j] = r
 		}
-		ev.budgets[c.ID] = pair
 	}
 	return nil
 }
@@ -55,42 +57,47 @@ func (ev *evaluation) campaigns() error {
 		return nil
 	}
 	at := ev.order.PlacedAt
-	excluded := ""
+	excluded := -1 // the exclusive campaign that applied
+	ev.q.Campaigns = make([]CampaignOutcome, 0, len(e.camps))
+	ev.camps = make([]campRun, 0, len(e.camps))
 	for i := range e.camps {
-		c := &e.camps[i]
+		c, mt := &e.camps[i], &e.meta[i]
 		if !c.sched.active(at, e.loc) {
 			continue
 		}
 		out := CampaignOutcome{ID: c.ID, Name: c.Name}
 		lines, why := ev.qualifies(c)
 		switch {
-		case excluded != "":
-			out.Reason, out.Message = "excluded", "exclusive campaign "+excluded+" applies"
+		case excluded >= 0:
+			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
 		case why != "":
-			out.Reason, out.Message = why, ev.reasonText(c, why)
+			out.Reason, out.Message = why, reasonText(mt, why)
 			out.Lines = lines
 		}
 		if out.Reason == "" && c.Chance != nil {
 			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
 			out.Draw = &Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won}
 			if !won {
-				out.Reason, out.Message = "draw", fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)
+				out.Reason, out.Message = "draw", mt.draw
 			}
 		}
 		if out.Reason == "" {
-			if limit := ev.usesLeft(c); limit != "" {
-				out.Reason, out.Message = "budget", "the campaign's budget of "+limit+" is used up"
+			if msg := ev.usesLeft(c, mt); msg != "" {
+				out.Reason, out.Message = "budget", msg
 			}
 		}
 		if out.Reason == "" {
 			out.Applied, out.Lines = true, lines
 			out.Multiplier, out.Perks, out.Codes = c.multiplier, slices.Clone(c.perks), slices.Clone(c.codes)
 			if c.Exclusive {
-				excluded = string(c.ID)
+				excluded = i
 			}
 		}
-		ev.camps = append(ev.camps, campRun{c: c, out: len(ev.q.Campaigns)})
+		ev.camps = append(ev.camps, campRun{c: c, meta: mt, out: len(ev.q.Campaigns)})
 		ev.q.Campaigns = append(ev.q.Campaigns, out)
+	}
+	if len(ev.q.Campaigns) == 0 {
+		ev.q.Campaigns = nil
 	}
 	if len(ev.camps) == 0 {
 		return nil
@@ -149,43 +156,48 @@ func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
 	return lines, ""
 }
 
-func (ev *evaluation) reasonText(c *compiled, why string) string {
+// reasonText is the message of a campaign's refusal for its audience or conditions.
+func reasonText(mt *campMeta, why string) string {
 	switch why {
 	case "audience":
 		return "the account is not in the campaign's audience"
 	case "conditions":
-		cn := c.Conditions
-		s := "the order does not meet the campaign's conditions"
-		if !cn.MinAmount.IsZero() {
-			s += " (at least " + cn.MinAmount.String() + " of eligible goods"
-			if !cn.MinQuantity.IsZero() {
-				s += ", " + cn.MinQuantity.String() + " units"
-			}
-			s += ")"
-		} else if !cn.MinQuantity.IsZero() {
-			s += " (at least " + cn.MinQuantity.String() + " units of eligible goods)"
-		}
-		return s
+		return mt.conditions
 	}
 	return why
 }
 
+// conditionsText is the message of a campaign refused for its conditions.
+func conditionsText(cn Conditions) string {
+	s := "the order does not meet the campaign's conditions"
+	if !cn.MinAmount.IsZero() {
+		s += " (at least " + cn.MinAmount.String() + " of eligible goods"
+		if !cn.MinQuantity.IsZero() {
+			s += ", " + cn.MinQuantity.String() + " units"
+		}
+		s += ")"
+	} else if !cn.MinQuantity.IsZero() {
+		s += " (at least " + cn.MinQuantity.String() + " units of eligible goods)"
+	}
+	return s
+}
+
 // usesLeft returns "" when the campaign's uses allow one more order of the account, or the
-// name of the limit reached.
-func (ev *evaluation) usesLeft(c *compiled) string {
+// message of the limit reached.
+func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 	b := c.Budget
-	if b.IsZero() {
+	if mt.budget < 0 {
 		return ""
 	}
-	pair := ev.budgets[c.ID]
+	pair := ev.budgets[mt.budget]
 	switch {
 	case b.Uses > 0 && pair[0].Uses+1 > b.Uses:
-		return fmt.Sprintf("%d uses", b.Uses)
+		return mt.uses
 	case b.PerAccount > 0 && pair[1].Uses+1 > b.PerAccount:
-		return fmt.Sprintf("%d uses per account", b.PerAccount)
+		return mt.perAccount
 	case b.Money.IsPositive() && !pair[0].Spent.IsZero():
 		if c, err := pair[0].Spent.Cmp(b.Money); err != nil || c >= 0 {
-			return b.Money.String()
+			return mt.money
 		}
 	}
 	return ""
@@ -205,7 +217,7 @@ func (ev *evaluation) applyCampaigns() error {
 			continue
 		}
 		if r.c.discount {
-			ev.calcCodes = append(ev.calcCodes, campaignToken(r.c.index))
+			ev.calcCodes = append(ev.calcCodes, r.meta.token)
 		}
 		if r.c.points > 0 {
 			weights := make([]int64, len(out.Lines))
@@ -382,7 +394,7 @@ func (ev *evaluation) costs() (bool, error) {
 			continue
 		}
 		if b := r.c.Budget.Money; b.IsPositive() {
-			spent := ev.budgets[r.c.ID][0].Spent
+			spent := ev.budgets[r.meta.budget][0].Spent
 			left := b
 			if !spent.IsZero() {
 				if left, err = b.Sub(spent); err != nil {

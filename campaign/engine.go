@@ -69,6 +69,24 @@ type Engine struct {
 	welcomePts int64           // points of the referral welcome rewards
 	welcomeOff bool            // whether a welcome discount candidate exists
 	camps      []compiled      // the campaigns by priority
+	meta       []campMeta      // per campaign of camps: what evaluations reuse
+	levels     []tier.Level    // the ladder's levels, as tierEval.Level returns them
+	tierTokens []string        // tierToken(i) per level
+	defTokens  []string        // defToken(i) per promo family
+	budgeted   int             // how many campaigns have a budget
+}
+
+// campMeta is what an evaluation needs of a campaign beyond its definition, computed once:
+// its internal code and the messages of its refusals.
+type campMeta struct {
+	token      string // campaignToken(index), for a campaign with a discount
+	budget     int    // index of its budget counters in an evaluation, -1 without a budget
+	conditions string // the message of the "conditions" refusal
+	draw       string // the message of a lost draw
+	excludes   string // the message of the campaigns an exclusive one keeps out
+	uses       string // the message of the "budget" refusal for the total uses
+	perAccount string // the message of the "budget" refusal for the uses per account
+	money      string // the message of the "budget" refusal for a spent money budget
 }
 
 // New validates p and returns an Engine running it over s. The stores of the parts p uses
@@ -163,6 +181,38 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		}
 	}
 	e.camps = compileCampaigns(p)
+	e.meta = make([]campMeta, len(e.camps))
+	for i := range e.camps {
+		c := &e.camps[i]
+		mt := campMeta{budget: -1, conditions: conditionsText(c.Conditions),
+			excludes: "exclusive campaign " + string(c.ID) + " applies"}
+		if c.discount {
+			mt.token = campaignToken(c.index)
+		}
+		if c.Chance != nil {
+			mt.draw = fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)
+		}
+		if b := c.Budget; !b.IsZero() {
+			mt.budget = e.budgeted
+			e.budgeted++
+			mt.uses = "the campaign's budget of " + fmt.Sprintf("%d uses", b.Uses) + " is used up"
+			mt.perAccount = "the campaign's budget of " + fmt.Sprintf("%d uses per account", b.PerAccount) + " is used up"
+			mt.money = "the campaign's budget of " + b.Money.String() + " is used up"
+		}
+		e.meta[i] = mt
+	}
+	if e.tierEval != nil {
+		e.levels = make([]tier.Level, e.tierEval.Levels())
+		e.tierTokens = make([]string, len(e.levels))
+		for i := range e.levels {
+			e.levels[i] = e.tierEval.Level(i)
+			e.tierTokens[i] = tierToken(i)
+		}
+	}
+	e.defTokens = make([]string, len(p.Codes.Definitions))
+	for i := range e.defTokens {
+		e.defTokens[i] = defToken(i)
+	}
 	pol, err := extendPolicy(p)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,11 +53,11 @@ type evaluation struct {
 	paid       loyalty.Order   // the order at the prices paid after discounts
 	basePlan   points.Plan     // the earning rules' plan with ev.multiplier
 
-	camps     []campRun                              // the scheduled campaigns, as in q.Campaigns
-	budgets   map[loyalty.CampaignID][2]BudgetRecord // total and account counters
-	baseCodes int                                    // len(calcCodes) before the campaigns
-	baseBonus []points.Points                        // bonus before the campaigns
-	baseMult  decimal.Decimal                        // multiplier before the campaigns
+	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
+	budgets   [][2]BudgetRecord // total and account counters, by campMeta.budget
+	baseCodes int               // len(calcCodes) before the campaigns
+	baseBonus []points.Points   // bonus before the campaigns
+	baseMult  decimal.Decimal   // multiplier before the campaigns
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -138,12 +139,13 @@ func (ev *evaluation) tier() error {
 		}
 		out.Level, out.Source = e.tierEval.Effective(a.Status, ev.now)
 	}
-	lvl := e.tierEval.Level(out.Level)
+	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
+	out.Benefits.Perks = slices.Clone(lvl.Benefits.Perks) // the quote's own copy
 	ev.level, ev.levelName, ev.benefits = out.Level, out.Name, out.Benefits
 	ev.q.Tier = out
 	if lvl.Benefits.DiscountRate.IsPositive() {
-		ev.calcCodes = append(ev.calcCodes, tierToken(out.Level))
+		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
 	}
 	ev.multiplier = ev.multiplier.Mul(lvl.Benefits.Multiplier())
 	return nil
@@ -153,9 +155,8 @@ func (ev *evaluation) tier() error {
 // the referral service. Refusals are kept in the quote.
 func (ev *evaluation) codes() error {
 	e := ev.e
-	seen := map[string]bool{}
-	tokens := map[string]bool{}
-	families := map[promo.DefinitionID]bool{}
+	var seen []string                 // canonical codes entered
+	var families []promo.DefinitionID // families of the accepted promo codes
 	var promotions []loyalty.CampaignID
 	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
 		// The policy's own discounts that apply without any code are promotions a code may
@@ -178,24 +179,24 @@ func (ev *evaluation) codes() error {
 		canon, nerr := loyalty.NormalizeCode(typed)
 		if nerr == nil {
 			out.Code = canon
-			if seen[canon] {
+			if slices.Contains(seen, canon) {
 				out.Reason, out.Message = "duplicate", ErrDuplicateCode.Error()
 				ev.q.Codes = append(ev.q.Codes, out)
 				continue
 			}
-			seen[canon] = true
+			seen = append(seen, canon)
 		}
 		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
 		g, err := e.codes.Validate(ev.ctx, typed, co)
 		switch {
-		case err == nil && families[g.Definition]:
+		case err == nil && slices.Contains(families, g.Definition):
 			// One use per promotion and order: a second code of the same family would be
 			// used up for a benefit the order already has.
 			out.Kind, out.Code = PromoCode, g.Code
 			out.Reason = "duplicate"
 			out.Message = fmt.Sprintf("%v: another code of promotion %s is already applied", ErrDuplicateCode, g.Promotion)
 		case err == nil:
-			families[g.Definition] = true
+			families = append(families, g.Definition)
 			out.Kind, out.Accepted, out.Code = PromoCode, true, g.Code
 			gg := g
 			out.Grant = &gg
@@ -206,10 +207,8 @@ func (ev *evaluation) codes() error {
 			switch b := g.Benefit; {
 			case b.Percent.IsPositive() || b.Amount.IsPositive():
 				out.Discount = codePrefix + string(g.Definition)
-				if t := defToken(e.defIndex[g.Definition]); !tokens[t] {
-					tokens[t] = true
-					ev.calcCodes = append(ev.calcCodes, t)
-				}
+				// One token per family: families are accepted once each.
+				ev.calcCodes = append(ev.calcCodes, e.defTokens[e.defIndex[g.Definition]])
 			case b.Ref != "":
 				id, _ := cutPrefix(b.Ref, refDiscount)
 				out.Discount = id
