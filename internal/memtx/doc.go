@@ -7,6 +7,15 @@
 // one lock; readers ([DB.View]) share it. Values are copied in and out with the table's clone
 // function, so callers never alias stored data.
 //
+// The undo log is typed and reused: each table and log records its own writes (key, old
+// value, whether it existed) in a slice kept from one transaction to the next, so a write
+// allocates nothing once warm, and a view allocates nothing at all.
+//
+// A store that must not grow with its history forgets what it keeps only for a while in the
+// same transactions: [Log.Forget] drops the oldest records of a sequence without moving the
+// positions of the others, and [Aged] is a table whose rows are stamped with a time and
+// forgotten, oldest first, once older than a horizon.
+//
 // The same shape, a function run in one transaction, maps directly onto SQL transactions, so
 // domain services written against a Store with an Update(ctx, func(Tx) error) method work
 // unchanged on the SQL stores. All types are safe for concurrent use through their DB.
