@@ -44,7 +44,7 @@ type Grant struct {
 // returns what the code grants. It is pure: limits, which need the store, are checked by the
 // [Service]. The order of checks fixes which refusal a shop sees when several apply: a
 // personal code of another account is refused with [ErrForeignAccount] before anything
-// else is revealed about it; then the validity window, the account's eligibility, first
+// else is revealed about it; then a revocation ([ErrRevoked]), the validity window, the account's eligibility, first
 // order, combinability, scope (and the currency of an amount benefit) and minimum amounts.
 func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	if err := co.Validate(); err != nil {
@@ -56,6 +56,9 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	}
 	if d.kind() == Personal && c.Account == "" {
 		return Grant{}, refuse(ErrForeignAccount, "")
+	}
+	if c.Revoked() {
+		return Grant{}, revokedRefusal(c, now.Location())
 	}
 	cond := d.Conditions
 	if err := cond.Valid.check(now); err != nil {

@@ -360,7 +360,15 @@ type Code struct {
 	IssuedTo   loyalty.AccountID `json:"issued_to,omitempty"` // who received it (informational; shareable codes travel)
 	Valid      Window            `json:"valid"`               // narrows the definition's window
 	IssuedAt   time.Time         `json:"issued_at,omitzero"`
+	// RevokedAt is when the code was withdrawn ([Service.Revoke]); zero while it is not.
+	// A revoked code refuses every further use with [ErrRevoked].
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// RevokedReason is why it was withdrawn ("order o-42 returned").
+	RevokedReason string `json:"revoked_reason,omitempty"`
 }
+
+// Revoked reports whether the code has been withdrawn.
+func (c Code) Revoked() bool { return !c.RevokedAt.IsZero() }
 
 func cloneDefinition(d Definition) Definition {
 	c := &d.Conditions

@@ -32,7 +32,10 @@
 // live in sqlstore): [Service.Validate] is a dry run, [Service.Reserve] holds a use for a
 // checkout for a time-to-live (an expired reservation frees its use), [Service.Redeem]
 // consumes it, [Service.Release] cancels it and [Service.Rollback] reverses a redemption on
-// a return. Each is idempotent by the caller's key. Every check-and-count runs in one store
+// a return. Each is idempotent by the caller's key. [Service.Revoke] withdraws a code (a
+// code a campaign issued for an order that was returned, say): every later use is refused
+// with [ErrRevoked]; a code with a use that holds is not revoked ([ErrCodeInUse]), since
+// that use belongs to its order. A [Revocation] is recorded under the caller's key. Every check-and-count runs in one store
 // transaction, so however many checkouts race for the last use, exactly as many succeed as
 // the limits allow. Conformance tests for stores are in promo/promotest.
 //
@@ -42,7 +45,7 @@
 // message: [ErrCodeEmpty], [ErrCodeTooLong], [ErrCodeCharset], [ErrCheckCharacter],
 // [ErrUnknownCode], [ErrNotYetValid], [ErrCodeExpired], [ErrExhausted], [ErrAccountLimit],
 // [ErrPeriodLimit], [ErrForeignAccount], [ErrNotEligible], [ErrFirstOrderOnly],
-// [ErrNotCombinable], [ErrMinimumOrder], [ErrNotApplicable]. Errors speak only of the typed
+// [ErrNotCombinable], [ErrMinimumOrder], [ErrNotApplicable], [ErrRevoked]. Errors speak only of the typed
 // code and the order, never of other codes: nothing distinguishes a code that never
 // existed from one of another shape, and a personal code of another account reveals
 // nothing but that.

@@ -51,6 +51,10 @@ var (
 	// ErrNotApplicable reports an order with no line the code applies to (every line is out
 	// of scope, excluded or already on promotion).
 	ErrNotApplicable = errors.New("promo: code does not apply to any item in the order")
+	// ErrRevoked reports a code that was withdrawn ([Service.Revoke]), for instance because
+	// the order that earned it was returned. The refusal's detail gives the code, when and
+	// why.
+	ErrRevoked = errors.New("promo: code has been revoked")
 )
 
 // Errors of the reservation lifecycle and of generation.
@@ -62,6 +66,10 @@ var (
 	// codes with enough headroom (at most half of its code space may be issued), or a store
 	// already so full of codes of that shape that no free code was found.
 	ErrPatternSpace = errors.New("promo: pattern cannot hold the requested number of codes")
+	// ErrCodeInUse reports a code that cannot be revoked because a use of it holds: it was
+	// redeemed (and not rolled back) or is reserved for a checkout. What the use granted is
+	// the business of the order's return, not of the code's revocation.
+	ErrCodeInUse = errors.New("promo: code has been used and cannot be revoked")
 )
 
 // RefusalError is the error returned when a code is refused. It matches its Reason (one of

@@ -20,6 +20,7 @@ type MemoryStore struct {
 	reservations memtx.Table[loyalty.IdempotencyKey, Reservation]
 	held         memtx.Table[heldKey, time.Time] // reservations in state Reserved, by definition
 	batches      memtx.Table[loyalty.IdempotencyKey, Batch]
+	revocations  memtx.Table[loyalty.IdempotencyKey, Revocation]
 }
 
 // Not-found errors are built once: a new reservation looks its key up on every checkout.
@@ -28,6 +29,7 @@ var (
 	errCodeNotFound        = fmt.Errorf("promo: code: %w", loyalty.ErrNotFound)
 	errReservationNotFound = fmt.Errorf("promo: reservation: %w", loyalty.ErrNotFound)
 	errBatchNotFound       = fmt.Errorf("promo: batch: %w", loyalty.ErrNotFound)
+	errRevocationNotFound  = fmt.Errorf("promo: revocation: %w", loyalty.ErrNotFound)
 )
 
 type heldKey struct {
@@ -158,4 +160,26 @@ func (t memTx) InsertBatch(b Batch) error {
 		return fmt.Errorf("promo: batch %q already exists: %w", b.Key, loyalty.ErrConflict)
 	}
 	return t.s.batches.Put(t.tx, b.Key, b)
+}
+
+func (t memTx) Revocation(key loyalty.IdempotencyKey) (Revocation, error) {
+	r, ok := t.s.revocations.Get(t.tx, key)
+	if !ok {
+		return Revocation{}, errRevocationNotFound
+	}
+	return r, nil
+}
+
+func (t memTx) UpdateCode(c Code) error {
+	if _, ok := t.s.codes.Get(t.tx, c.Code); !ok {
+		return fmt.Errorf("promo: code %s: %w", c.Code, loyalty.ErrNotFound)
+	}
+	return t.s.codes.Put(t.tx, c.Code, c)
+}
+
+func (t memTx) InsertRevocation(r Revocation) error {
+	if _, ok := t.s.revocations.Get(t.tx, r.Key); ok {
+		return fmt.Errorf("promo: revocation %q already exists: %w", r.Key, loyalty.ErrConflict)
+	}
+	return t.s.revocations.Put(t.tx, r.Key, r)
 }

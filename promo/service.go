@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -177,6 +178,141 @@ func (s *Service) AddCode(ctx context.Context, c Code) (Code, error) {
 	return c, nil
 }
 
+// Code returns the stored code for a typed code (normalised first), revoked or not, or an
+// error wrapping [loyalty.ErrNotFound]. It is meant for back offices; checkouts use
+// [Service.Validate].
+func (s *Service) Code(ctx context.Context, typed string) (Code, error) {
+	code, err := Normalize(typed)
+	if err != nil {
+		return Code{}, err
+	}
+	var c Code
+	err = s.store.View(ctx, func(tx ReadTx) (err error) {
+		c, err = tx.Code(code)
+		return err
+	})
+	return c, err
+}
+
+// RevokeRequest asks to withdraw one code.
+type RevokeRequest struct {
+	Key    loyalty.IdempotencyKey // required: a retried request returns the same revocation
+	Code   string                 // as typed; normalised like a typed code
+	Reason string                 // required: why ("order o-42 returned"); kept with the code and shown when a use is refused
+}
+
+// Revoke withdraws a code: from then on every use of it is refused with [ErrRevoked] (a
+// [*RefusalError] whose detail gives the code, the time and the reason).
+//
+// Policy: a code with a use that holds — redeemed and not rolled back, or reserved and not
+// expired — is not revoked: Revoke fails with an error wrapping [ErrCodeInUse] and changes
+// nothing, because what that use granted belongs to its order (roll the use back, or
+// release it, first). Revocation is final: there is no un-revoke.
+//
+// Revoke is idempotent by key: the same key with the same code and reason returns the first
+// [Revocation] and changes nothing; with another code or reason it is an error wrapping
+// [loyalty.ErrConflict]. A code revoked earlier by another request is not revoked again:
+// the answer, recorded under the new key, has Earlier set and the time of the first
+// revocation. An unknown code is an error wrapping [loyalty.ErrNotFound].
+func (s *Service) Revoke(ctx context.Context, req RevokeRequest) (Revocation, error) {
+	var errs []error
+	if req.Key == "" {
+		errs = append(errs, loyalty.Invalid("key", nil, "is required"))
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		errs = append(errs, loyalty.Invalid("reason", req.Reason, "is required"))
+	}
+	code, err := Normalize(req.Code)
+	if err != nil {
+		errs = append(errs, loyalty.InField("code", loyalty.Invalid("", req.Code, err.Error())))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Revocation{}, fmt.Errorf("promo: revoke: %w", err)
+	}
+	now := s.clock.Now()
+	var out Revocation
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if r, err := tx.Revocation(req.Key); err == nil {
+			if r.Code != code || r.Reason != req.Reason {
+				return fmt.Errorf("promo: revoke: key %q was used to revoke %s (%q): %w", req.Key, r.Code, r.Reason, loyalty.ErrConflict)
+			}
+			out = r
+			return nil
+		} else if !errors.Is(err, loyalty.ErrNotFound) {
+			return err
+		}
+		c, err := tx.Code(code)
+		if err != nil {
+			return fmt.Errorf("promo: revoke: %w", err)
+		}
+		r := Revocation{Key: req.Key, Code: code, Definition: c.Definition, Reason: req.Reason, At: now}
+		if c.Revoked() {
+			r.At, r.Earlier = c.RevokedAt, true
+		} else {
+			n, err := s.codeUses(tx, c, now)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("promo: revoke: code %s has %d use(s) that hold: %w", code, n, ErrCodeInUse)
+			}
+			c.RevokedAt, c.RevokedReason = now, req.Reason
+			if err := tx.UpdateCode(c); err != nil {
+				return err
+			}
+		}
+		out = r
+		return tx.InsertRevocation(r)
+	})
+	if err != nil {
+		return Revocation{}, err
+	}
+	return out, nil
+}
+
+// Revocation returns the revocation recorded under key, or an error wrapping
+// [loyalty.ErrNotFound].
+func (s *Service) Revocation(ctx context.Context, key loyalty.IdempotencyKey) (Revocation, error) {
+	var r Revocation
+	err := s.store.View(ctx, func(tx ReadTx) (err error) {
+		r, err = tx.Revocation(key)
+		return err
+	})
+	return r, err
+}
+
+// codeUses counts the uses of c that hold at now: its per-code count less the expired
+// reservations still counted.
+func (s *Service) codeUses(tx ReadTx, c Code, now time.Time) (int, error) {
+	counter := Counter{Definition: c.Definition, Code: c.Code}
+	n, err := tx.Usage(counter)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	expired, err := tx.ExpiredReservations(c.Definition, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range expired {
+		for _, rc := range r.Counters {
+			if rc == counter {
+				n--
+			}
+		}
+	}
+	return n, nil
+}
+
+// revokedRefusal is the refusal of a use of the revoked code c; times are shown in loc.
+func revokedRefusal(c Code, loc *time.Location) error {
+	detail := c.Code + " revoked " + c.RevokedAt.In(loc).Format("2006-01-02 15:04 MST")
+	if c.RevokedReason != "" {
+		detail += ": " + c.RevokedReason
+	}
+	return refuse(ErrRevoked, detail)
+}
+
+// sameCode compares what AddCode sets; a revocation since is not a difference.
 func sameCode(a, b Code) bool {
 	return a.Code == b.Code && a.Definition == b.Definition && a.Account == b.Account && a.IssuedTo == b.IssuedTo &&
 		a.Valid.From.Equal(b.Valid.From) && a.Valid.Until.Equal(b.Valid.Until) && a.IssuedAt.Equal(b.IssuedAt)

@@ -43,6 +43,9 @@ type ReadTx interface {
 	// Batch returns the batch generated under key, or an error wrapping
 	// loyalty.ErrNotFound.
 	Batch(key loyalty.IdempotencyKey) (Batch, error)
+	// Revocation returns the revocation recorded under key, or an error wrapping
+	// loyalty.ErrNotFound.
+	Revocation(key loyalty.IdempotencyKey) (Revocation, error)
 }
 
 // Tx is a read-write transaction. It is valid only inside the function it was given to.
@@ -61,6 +64,12 @@ type Tx interface {
 	// InsertBatch records a generated batch; a batch with the same key already stored is
 	// an error wrapping loyalty.ErrConflict.
 	InsertBatch(b Batch) error
+	// UpdateCode replaces the stored code with the text c.Code by c (the service uses it
+	// to revoke a code); a code not stored is an error wrapping loyalty.ErrNotFound.
+	UpdateCode(c Code) error
+	// InsertRevocation records a revocation under r.Key; a revocation with the same key
+	// already stored is an error wrapping loyalty.ErrConflict.
+	InsertRevocation(r Revocation) error
 }
 
 // Counter names one usage count: the uses of a definition in total, of one code, by one
@@ -114,6 +123,21 @@ type Batch struct {
 	Request    string                 `json:"request"` // a fingerprint of the request, to detect a reused key
 	Codes      []string               `json:"codes"`
 	IssuedTo   []loyalty.AccountID    `json:"issued_to"` // for issued batches, the recipient of each code; empty strings otherwise
+}
+
+// Revocation is the answer to one request to withdraw a code ([Service.Revoke]), recorded
+// under the request's idempotency key so that a retry returns it again.
+type Revocation struct {
+	Key        loyalty.IdempotencyKey `json:"key"`
+	Code       string                 `json:"code"` // canonical
+	Definition DefinitionID           `json:"definition"`
+	Reason     string                 `json:"reason"` // the request's reason
+	// At is when the code was revoked: by this request, or by the earlier one when Earlier
+	// is set.
+	At time.Time `json:"at"`
+	// Earlier is set when the code had already been revoked by another request: this one
+	// changed nothing (the code keeps the earlier reason).
+	Earlier bool `json:"earlier,omitempty"`
 }
 
 func cloneReservation(r Reservation) Reservation {

@@ -14,8 +14,9 @@ import (
 	"github.com/loyaltykit/loyalty/promo"
 )
 
-// PromoStore is the SQL [promo.Store]: definitions, codes, usage counters, reservations and
-// batches in the tables of migration 0002_promo (apply it with [Migrate]).
+// PromoStore is the SQL [promo.Store]: definitions, codes, usage counters, reservations,
+// batches and revocations in the tables of migrations 0002_promo and 0007_promo_revocations
+// (apply them with [Migrate]).
 //
 // Update runs its function in one transaction (see [NewPromoStore]) and re-runs it on a
 // transient conflict; View runs its function in a read-only transaction on one snapshot
@@ -50,7 +51,7 @@ type PromoStore struct {
 const MaxPromoKeyBytes = 512
 
 // NewPromoStore returns a PromoStore running its statements on db, a database of dialect
-// with migration 0002_promo applied.
+// with migrations 0002_promo and 0007_promo_revocations applied.
 //
 // With a *sql.DB every Update is its own transaction: serializable on PostgreSQL, after
 // taking the promo write lock; an immediate write transaction on SQLite; retried
@@ -96,6 +97,7 @@ var (
 	errPromoCodeNotFound        = fmt.Errorf("sqlstore: promo: code: %w", loyalty.ErrNotFound)
 	errPromoReservationNotFound = fmt.Errorf("sqlstore: promo: reservation: %w", loyalty.ErrNotFound)
 	errPromoBatchNotFound       = fmt.Errorf("sqlstore: promo: batch: %w", loyalty.ErrNotFound)
+	errPromoRevocationNotFound  = fmt.Errorf("sqlstore: promo: revocation: %w", loyalty.ErrNotFound)
 )
 
 func (t promoTx) Definition(id promo.DefinitionID) (promo.Definition, error) {
@@ -142,9 +144,9 @@ func (t promoTx) Code(code string) (promo.Code, error) {
 	}
 	c := promo.Code{Code: code}
 	var def, account, issuedTo string
-	var from, until, issued sql.NullInt64
-	err := t.q.QueryRowContext(t.ctx, `SELECT definition, account, issued_to, valid_from, valid_until, issued_at
-		FROM promo_codes WHERE code = $1`, code).Scan(&def, &account, &issuedTo, &from, &until, &issued)
+	var from, until, issued, revoked sql.NullInt64
+	err := t.q.QueryRowContext(t.ctx, `SELECT definition, account, issued_to, valid_from, valid_until, issued_at, revoked_at, revoked_reason
+		FROM promo_codes WHERE code = $1`, code).Scan(&def, &account, &issuedTo, &from, &until, &issued, &revoked, &c.RevokedReason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return promo.Code{}, errPromoCodeNotFound
 	} else if err != nil {
@@ -152,19 +154,26 @@ func (t promoTx) Code(code string) (promo.Code, error) {
 	}
 	c.Definition, c.Account, c.IssuedTo = promo.DefinitionID(def), loyalty.AccountID(account), loyalty.AccountID(issuedTo)
 	c.Valid.From, c.Valid.Until, c.IssuedAt = nullableTime(from), nullableTime(until), nullableTime(issued)
+	c.RevokedAt = nullableTime(revoked)
 	return c, nil
 }
 
-func (t promoTx) InsertCode(c promo.Code) error {
-	if err := errors.Join(checkKey("code", c.Code, MaxPromoKeyBytes), checkKey("definition", string(c.Definition), MaxPromoKeyBytes),
+// promoCheckCode checks the strings and times of a code before it is written.
+func promoCheckCode(c promo.Code) error {
+	return errors.Join(checkKey("code", c.Code, MaxPromoKeyBytes), checkKey("definition", string(c.Definition), MaxPromoKeyBytes),
 		checkKey("account", string(c.Account), MaxPromoKeyBytes), checkText("issued_to", string(c.IssuedTo)),
-		checkTime("valid.from", c.Valid.From), checkTime("valid.until", c.Valid.Until), checkTime("issued_at", c.IssuedAt)); err != nil {
+		checkTime("valid.from", c.Valid.From), checkTime("valid.until", c.Valid.Until), checkTime("issued_at", c.IssuedAt),
+		checkTime("revoked_at", c.RevokedAt), checkText("revoked_reason", c.RevokedReason))
+}
+
+func (t promoTx) InsertCode(c promo.Code) error {
+	if err := promoCheckCode(c); err != nil {
 		return refused("promo", "code", err)
 	}
-	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`,
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_codes (code, definition, account, issued_to, valid_from, valid_until, issued_at,
+		revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING`,
 		c.Code, string(c.Definition), string(c.Account), string(c.IssuedTo),
-		nullMicros(c.Valid.From), nullMicros(c.Valid.Until), nullMicros(c.IssuedAt))
+		nullMicros(c.Valid.From), nullMicros(c.Valid.Until), nullMicros(c.IssuedAt), nullMicros(c.RevokedAt), c.RevokedReason)
 	if err != nil {
 		return dbError("promo", "insert code "+quote(c.Code), err)
 	}
@@ -172,6 +181,60 @@ func (t promoTx) InsertCode(c promo.Code) error {
 		return dbError("promo", "insert code "+quote(c.Code), err)
 	} else if n == 0 {
 		return fmt.Errorf("sqlstore: promo: code %s already exists: %w", quote(c.Code), loyalty.ErrConflict)
+	}
+	return nil
+}
+
+func (t promoTx) UpdateCode(c promo.Code) error {
+	if err := promoCheckCode(c); err != nil {
+		return refused("promo", "code", err)
+	}
+	res, err := t.q.ExecContext(t.ctx, `UPDATE promo_codes SET definition = $2, account = $3, issued_to = $4, valid_from = $5,
+		valid_until = $6, issued_at = $7, revoked_at = $8, revoked_reason = $9 WHERE code = $1`,
+		c.Code, string(c.Definition), string(c.Account), string(c.IssuedTo),
+		nullMicros(c.Valid.From), nullMicros(c.Valid.Until), nullMicros(c.IssuedAt), nullMicros(c.RevokedAt), c.RevokedReason)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("promo", "update code "+quote(c.Code), err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: promo: code %s: %w", quote(c.Code), loyalty.ErrNotFound)
+	}
+	return nil
+}
+
+func (t promoTx) Revocation(key loyalty.IdempotencyKey) (promo.Revocation, error) {
+	if !storableKey(string(key), MaxPromoKeyBytes) {
+		return promo.Revocation{}, errPromoRevocationNotFound
+	}
+	r := promo.Revocation{Key: key}
+	var def string
+	var at, earlier int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT code, definition, reason, revoked_at, earlier FROM promo_revocations WHERE key = $1`,
+		string(key)).Scan(&r.Code, &def, &r.Reason, &at, &earlier)
+	if errors.Is(err, sql.ErrNoRows) {
+		return promo.Revocation{}, errPromoRevocationNotFound
+	} else if err != nil {
+		return promo.Revocation{}, dbError("promo", "read revocation "+quote(string(key)), err)
+	}
+	r.Definition, r.At, r.Earlier = promo.DefinitionID(def), fromMicros(at), earlier != 0
+	return r, nil
+}
+
+func (t promoTx) InsertRevocation(r promo.Revocation) error {
+	if err := errors.Join(checkKey("key", string(r.Key), MaxPromoKeyBytes), checkKey("code", r.Code, MaxPromoKeyBytes),
+		checkKey("definition", string(r.Definition), MaxPromoKeyBytes), checkText("reason", r.Reason), checkTime("at", r.At)); err != nil {
+		return refused("promo", "revocation", err)
+	}
+	earlier := 0
+	if r.Earlier {
+		earlier = 1
+	}
+	res, err := t.q.ExecContext(t.ctx, `INSERT INTO promo_revocations (key, code, definition, reason, revoked_at, earlier)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
+		string(r.Key), r.Code, string(r.Definition), r.Reason, micros(r.At), earlier)
+	if n, err := rowsAffected(res, err); err != nil {
+		return dbError("promo", "insert revocation "+quote(string(r.Key)), err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: promo: revocation %s already exists: %w", quote(string(r.Key)), loyalty.ErrConflict)
 	}
 	return nil
 }

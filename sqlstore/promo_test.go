@@ -22,8 +22,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// promoTables are the tables of migration 0002_promo that hold data.
-var promoTables = []string{"promo_definitions", "promo_codes", "promo_usage", "promo_reservations", "promo_batches"}
+// promoTables are the tables of migrations 0002_promo and 0007_promo_revocations that hold data.
+var promoTables = []string{"promo_definitions", "promo_codes", "promo_usage", "promo_reservations", "promo_batches", "promo_revocations"}
 
 func TestPromoStoreConformance(t *testing.T) {
 	eachDB(t, func(t *testing.T, d testDB) {
@@ -83,7 +83,8 @@ func TestPromoStoreOddButValidInput(t *testing.T) {
 			def.Conditions.Include.Tags = []string{v, "nul\x00inside JSON"}
 			def.Benefit = promo.Benefit{Ref: v}
 			code := promo.Code{Code: v, Definition: def.ID, Account: loyalty.AccountID(v), IssuedTo: loyalty.AccountID(v),
-				Valid: promo.Window{From: promoT0, Until: promoT0.Add(time.Hour)}, IssuedAt: promoT0}
+				Valid: promo.Window{From: promoT0, Until: promoT0.Add(time.Hour)}, IssuedAt: promoT0, RevokedAt: promoT0, RevokedReason: v}
+			rev := promo.Revocation{Key: loyalty.IdempotencyKey(v), Code: v, Definition: def.ID, Reason: v, At: promoT0, Earlier: i%2 == 0}
 			counter := promo.Counter{Definition: def.ID, Code: v, Account: loyalty.AccountID(v), Period: long('p')}
 			res := promo.Reservation{Key: loyalty.IdempotencyKey(v), State: promo.Reserved, Account: loyalty.AccountID(v),
 				Order:    loyalty.OrderID(v + strings.Repeat("o", 1<<20)),
@@ -91,7 +92,8 @@ func TestPromoStoreOddButValidInput(t *testing.T) {
 				Counters: []promo.Counter{counter}, ReservedAt: promoT0, ExpiresAt: promoT0}
 			batch := promo.Batch{Key: loyalty.IdempotencyKey(v), Definition: def.ID, Request: v, Codes: []string{v}, IssuedTo: []loyalty.AccountID{loyalty.AccountID(v)}}
 			if err := s.Update(promoCtx, func(tx promo.Tx) error {
-				return errors.Join(tx.PutDefinition(def), tx.InsertCode(code), tx.AddUsage(counter, i+1), tx.PutReservation(res), tx.InsertBatch(batch))
+				return errors.Join(tx.PutDefinition(def), tx.InsertCode(code), tx.AddUsage(counter, i+1), tx.PutReservation(res), tx.InsertBatch(batch),
+					tx.InsertRevocation(rev))
 			}); err != nil {
 				t.Fatalf("value %d: %v", i, err)
 			}
@@ -108,6 +110,8 @@ func TestPromoStoreOddButValidInput(t *testing.T) {
 				checkDiff(t, "ExpiredReservations", []promo.Reservation{res}, expired, err)
 				gotBatch, err := tx.Batch(batch.Key)
 				checkDiff(t, "Batch", batch, gotBatch, err)
+				gotRev, err := tx.Revocation(rev.Key)
+				checkDiff(t, "Revocation", rev, gotRev, err)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
@@ -183,6 +187,17 @@ func TestPromoStoreRefusesUnstorableInput(t *testing.T) {
 		{"reservation expiry year 10000", withRes(func(r *promo.Reservation) { r.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), "expires_at"},
 		{"batch key invalid UTF-8", withBatch(func(b *promo.Batch) { b.Key = loyalty.IdempotencyKey(badUTF8) }), "key"},
 		{"batch code invalid UTF-8", withBatch(func(b *promo.Batch) { b.Codes[0] = badUTF8 }), "codes[0]"},
+		{"code revoked at year 10000", withCode(func(c *promo.Code) { c.RevokedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), "revoked_at"},
+		{"code revoked reason with NUL", withCode(func(c *promo.Code) { c.RevokedReason = "r\x00" }), "revoked_reason"},
+		{"updated code reason invalid UTF-8", func(tx promo.Tx) error {
+			return tx.UpdateCode(promo.Code{Code: "OK", Definition: "ok", RevokedAt: promoT0, RevokedReason: badUTF8})
+		}, "revoked_reason"},
+		{"revocation key too long", func(tx promo.Tx) error {
+			return tx.InsertRevocation(promo.Revocation{Key: loyalty.IdempotencyKey(tooLong), Code: "OK", Definition: "ok", Reason: "r", At: promoT0})
+		}, "key"},
+		{"revocation reason invalid UTF-8", func(tx promo.Tx) error {
+			return tx.InsertRevocation(promo.Revocation{Key: "rk", Code: "OK", Definition: "ok", Reason: badUTF8, At: promoT0})
+		}, "reason"},
 		{"usage counter account too long", func(tx promo.Tx) error {
 			return tx.AddUsage(promo.Counter{Definition: "ok", Account: loyalty.AccountID(tooLong)}, 1)
 		}, "account"},
@@ -217,7 +232,8 @@ func TestPromoStoreRefusesUnstorableInput(t *testing.T) {
 				_, errCode := tx.Code(key)
 				_, errRes := tx.Reservation(loyalty.IdempotencyKey(key))
 				_, errBatch := tx.Batch(loyalty.IdempotencyKey(key))
-				for _, err := range []error{errDef, errCode, errRes, errBatch} {
+				_, errRev := tx.Revocation(loyalty.IdempotencyKey(key))
+				for _, err := range []error{errDef, errCode, errRes, errBatch, errRev} {
 					if !errors.Is(err, loyalty.ErrNotFound) {
 						t.Errorf("read of %q = %v, want ErrNotFound", quote(key), err)
 					}

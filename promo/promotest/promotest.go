@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,13 +28,16 @@ import (
 // Run runs the whole suite against stores made by newStore, each empty.
 func Run(t *testing.T, newStore func(t *testing.T) promo.Store) {
 	t.Run("Contract", func(t *testing.T) { testContract(t, newStore) })
+	t.Run("ContractRevocations", func(t *testing.T) { testContractRevocations(t, newStore) })
 	t.Run("Lifecycle", func(t *testing.T) { testLifecycle(t, newStore) })
+	t.Run("Revoke", func(t *testing.T) { testRevoke(t, newStore) })
 	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
 	t.Run("ConcurrentTotalLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, false) })
 	t.Run("ConcurrentAccountLimit", func(t *testing.T) { testConcurrentLimit(t, newStore, true) })
 	t.Run("ConcurrentExpiry", func(t *testing.T) { testConcurrentExpiry(t, newStore) })
 	t.Run("ConcurrentMixed", func(t *testing.T) { testConcurrentMixed(t, newStore) })
 	t.Run("ConcurrentGenerate", func(t *testing.T) { testConcurrentGenerate(t, newStore) })
+	t.Run("ConcurrentRevoke", func(t *testing.T) { testConcurrentRevoke(t, newStore) })
 }
 
 var (
@@ -231,6 +235,69 @@ func testContract(t *testing.T, newStore func(t *testing.T) promo.Store) {
 	})
 }
 
+func testContractRevocations(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	s := newStore(t)
+	def := promo.Definition{ID: "d1", Kind: promo.Personal, Benefit: promo.Benefit{Points: 10}}
+	code := promo.Code{Code: "GIFT1", Definition: "d1", Account: "a", IssuedTo: "a", Valid: promo.Window{From: t0, Until: t0.Add(24 * time.Hour)}, IssuedAt: t0}
+	revoked := code
+	revoked.RevokedAt, revoked.RevokedReason = t0.Add(time.Hour), "order o-1 returned"
+	rev := promo.Revocation{Key: "rk1", Code: "GIFT1", Definition: "d1", Reason: "order o-1 returned", At: t0.Add(time.Hour)}
+	again := promo.Revocation{Key: "rk2", Code: "GIFT1", Definition: "d1", Reason: "fraud", At: t0.Add(time.Hour), Earlier: true}
+	update(t, s, func(tx promo.Tx) error { return errors.Join(tx.PutDefinition(def), tx.InsertCode(code)) })
+
+	view(t, s, func(tx promo.ReadTx) error {
+		if _, err := tx.Revocation("rk1"); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("Revocation of an empty store = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err := s.Update(ctx, func(tx promo.Tx) error { return tx.UpdateCode(promo.Code{Code: "NOSUCH", Definition: "d1"}) }); !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("UpdateCode of a missing code = %v, want ErrNotFound", err)
+	}
+	boom := errors.New("boom")
+	if err := s.Update(ctx, func(tx promo.Tx) error {
+		if err := errors.Join(tx.UpdateCode(revoked), tx.InsertRevocation(rev)); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	view(t, s, func(tx promo.ReadTx) error {
+		c, err := tx.Code("GIFT1")
+		check(t, "Code after a failed update", code, c, err)
+		if _, err := tx.Revocation("rk1"); !errors.Is(err, loyalty.ErrNotFound) {
+			t.Errorf("revocation of a failed update is stored: %v", err)
+		}
+		return nil
+	})
+	update(t, s, func(tx promo.Tx) error {
+		return errors.Join(tx.UpdateCode(revoked), tx.InsertRevocation(rev), tx.InsertRevocation(again))
+	})
+	view(t, s, func(tx promo.ReadTx) error {
+		c, err := tx.Code("GIFT1")
+		check(t, "revoked Code", revoked, c, err)
+		if !c.Revoked() {
+			t.Error("the stored code is not revoked")
+		}
+		r, err := tx.Revocation("rk1")
+		check(t, "Revocation", rev, r, err)
+		r, err = tx.Revocation("rk2")
+		check(t, "Revocation (earlier)", again, r, err)
+		return nil
+	})
+	if err := s.Update(ctx, func(tx promo.Tx) error { return tx.InsertRevocation(rev) }); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("InsertRevocation twice = %v, want ErrConflict", err)
+	}
+	// UpdateCode replaces every field, including clearing a revocation.
+	update(t, s, func(tx promo.Tx) error { return tx.UpdateCode(code) })
+	view(t, s, func(tx promo.ReadTx) error {
+		c, err := tx.Code("GIFT1")
+		check(t, "Code after UpdateCode", code, c, err)
+		return nil
+	})
+}
+
 func check[T any](t *testing.T, what string, want, got T, err error) {
 	t.Helper()
 	if err != nil {
@@ -375,6 +442,167 @@ func testLifecycle(t *testing.T, newStore func(t *testing.T) promo.Store) {
 		t.Errorf("RedeemNow retried = %+v, %v", again, err)
 	}
 	usage(1)
+}
+
+func testRevoke(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 100}}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "GIFT", "d")
+	f.addCode(t, "TEMP", "d")
+	revoke := func(key, code, reason string) (promo.Revocation, error) {
+		return f.svc.Revoke(ctx, promo.RevokeRequest{Key: loyalty.IdempotencyKey(key), Code: code, Reason: reason})
+	}
+	for _, tc := range []struct {
+		key, code, reason string
+		want              error
+	}{
+		{"", "GIFT", "r", loyalty.ErrInvalid},
+		{"rk", "GIFT", " ", loyalty.ErrInvalid},
+		{"rk", "!!", "r", loyalty.ErrInvalid},
+		{"rk", "NOSUCH", "r", loyalty.ErrNotFound},
+	} {
+		if _, err := revoke(tc.key, tc.code, tc.reason); !errors.Is(err, tc.want) {
+			t.Errorf("Revoke(%q, %q, %q) = %v, want %v", tc.key, tc.code, tc.reason, err, tc.want)
+		}
+	}
+	// A use that holds keeps the code from being revoked.
+	if _, err := f.svc.Reserve(ctx, request("k1", "GIFT", "a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := revoke("rk1", "GIFT", "order returned"); !errors.Is(err, promo.ErrCodeInUse) {
+		t.Errorf("Revoke of a reserved code = %v, want ErrCodeInUse", err)
+	}
+	if _, err := f.svc.Redeem(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := revoke("rk1", "GIFT", "order returned"); !errors.Is(err, promo.ErrCodeInUse) {
+		t.Errorf("Revoke of a redeemed code = %v, want ErrCodeInUse", err)
+	}
+	if c, err := f.svc.Code(ctx, "gift"); err != nil || c.Revoked() {
+		t.Errorf("Code after refused revocations = %+v, %v; want it not revoked", c, err)
+	}
+	if _, err := f.svc.Rollback(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	// Once no use holds, it is revoked, exactly once per key.
+	r, err := revoke("rk1", "gift", "order returned")
+	want := promo.Revocation{Key: "rk1", Code: "GIFT", Definition: "d", Reason: "order returned", At: t0}
+	check(t, "Revoke", want, r, err)
+	f.clock.Advance(time.Minute)
+	r, err = revoke("rk1", "GIFT", "order returned")
+	check(t, "Revoke retried", want, r, err)
+	if _, err := revoke("rk1", "GIFT", "another reason"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Revoke with a reused key and another reason = %v, want ErrConflict", err)
+	}
+	if _, err := revoke("rk1", "TEMP", "order returned"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Revoke with a reused key and another code = %v, want ErrConflict", err)
+	}
+	r, err = revoke("rk2", "GIFT", "fraud")
+	check(t, "Revoke of a revoked code", promo.Revocation{Key: "rk2", Code: "GIFT", Definition: "d", Reason: "fraud", At: t0, Earlier: true}, r, err)
+	if got, err := f.svc.Revocation(ctx, "rk1"); err != nil || got != want {
+		t.Errorf("Revocation(rk1) = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := f.svc.Revocation(ctx, "nope"); !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("Revocation of an unknown key = %v, want ErrNotFound", err)
+	}
+	c, err := f.svc.Code(ctx, "GIFT")
+	if err != nil || !c.Revoked() || !c.RevokedAt.Equal(t0) || c.RevokedReason != "order returned" {
+		t.Errorf("Code = %+v, %v; want revoked at t0 for the first reason", c, err)
+	}
+	// Every further use is refused, with the code and the reason.
+	_, err = f.svc.Validate(ctx, "GIFT", checkout("b", "o-2"))
+	if !errors.Is(err, promo.ErrRevoked) || !promo.IsRefusal(err) || !strings.Contains(err.Error(), "GIFT") || !strings.Contains(err.Error(), "order returned") {
+		t.Errorf("Validate of a revoked code = %v, want an ErrRevoked refusal naming the code and reason", err)
+	}
+	if _, err := f.svc.Reserve(ctx, request("k2", "GIFT", "b")); !errors.Is(err, promo.ErrRevoked) {
+		t.Errorf("Reserve of a revoked code = %v, want ErrRevoked", err)
+	}
+	if _, err := f.svc.RedeemNow(ctx, request("k3", "GIFT", "b")); !errors.Is(err, promo.ErrRevoked) {
+		t.Errorf("RedeemNow of a revoked code = %v, want ErrRevoked", err)
+	}
+	if _, err := f.svc.Redeem(ctx, "k1"); !errors.Is(err, loyalty.ErrConflict) {
+		t.Errorf("Redeem of the rolled-back use = %v, want ErrConflict", err)
+	}
+	// An expired reservation does not hold: the code can be revoked.
+	if _, err := f.svc.Reserve(ctx, request("k4", "TEMP", "a")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if r, err := revoke("rk3", "TEMP", "withdrawn"); err != nil || r.Earlier {
+		t.Errorf("Revoke after the reservation expired = %+v, %v", r, err)
+	}
+	if _, err := f.svc.Redeem(ctx, "k4"); !errors.Is(err, promo.ErrReservationExpired) {
+		t.Errorf("Redeem of the expired reservation = %v, want ErrReservationExpired", err)
+	}
+	// A revocation is not a difference for AddCode: adding the same code again changes nothing.
+	if _, err := f.svc.AddCode(ctx, promo.Code{Code: "GIFT", Definition: "d"}); err != nil {
+		t.Errorf("AddCode of the revoked code with its data: %v", err)
+	}
+	if c, err := f.svc.Code(ctx, "GIFT"); err != nil || !c.Revoked() {
+		t.Errorf("AddCode un-revoked the code: %+v, %v", c, err)
+	}
+}
+
+// testConcurrentRevoke races redemptions of a code without limits against its revocation:
+// either a revocation comes first, and then every redemption is refused with ErrRevoked and
+// exactly one revocation is not Earlier, or a redemption comes first, and then every
+// revocation is refused with ErrCodeInUse and every redemption succeeds.
+func testConcurrentRevoke(t *testing.T, newStore func(t *testing.T) promo.Store) {
+	const redeemers, revokers = 24, 4
+	def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 1}}
+	f := newFixture(t, newStore(t), def)
+	f.addCode(t, "RACE", "d")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	redeemed, refused, revoked, earlier, inUse := 0, 0, 0, 0, 0
+	for i := range redeemers + revokers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i < redeemers {
+				_, err := f.svc.RedeemNow(ctx, request(fmt.Sprintf("k%d", i), "RACE", fmt.Sprintf("a%d", i)))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					redeemed++
+				case errors.Is(err, promo.ErrRevoked):
+					refused++
+				default:
+					t.Errorf("redeem %d: %v", i, err)
+				}
+				return
+			}
+			r, err := f.svc.Revoke(ctx, promo.RevokeRequest{Key: loyalty.IdempotencyKey(fmt.Sprintf("rk%d", i)), Code: "RACE", Reason: "race"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && r.Earlier:
+				earlier++
+			case err == nil:
+				revoked++
+			case errors.Is(err, promo.ErrCodeInUse):
+				inUse++
+			default:
+				t.Errorf("revoke %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	first := revoked == 1 && earlier == revokers-1 && refused == redeemers && redeemed == 0
+	last := revoked == 0 && earlier == 0 && inUse == revokers && redeemed == redeemers
+	if !first && !last {
+		t.Errorf("%d redeemed, %d refused; %d revoked, %d earlier, %d in use: neither the revocation nor the redemptions came first",
+			redeemed, refused, revoked, earlier, inUse)
+	}
+	n, err := f.svc.Usage(ctx, promo.Counter{Definition: "d", Code: "RACE"})
+	if err != nil || n != redeemed {
+		t.Errorf("Usage = %d, %v; want %d", n, err, redeemed)
+	}
+	c, err := f.svc.Code(ctx, "RACE")
+	if err != nil || c.Revoked() != first {
+		t.Errorf("Code revoked = %v (%v), want %v", c.Revoked(), err, first)
+	}
 }
 
 func testConcurrentLimit(t *testing.T, newStore func(t *testing.T) promo.Store, perAccount bool) {
@@ -587,11 +815,21 @@ type modelUse struct {
 	expires       time.Time
 }
 
-// model is the plain model of the state machine: uses by key and the time.
+// model is the plain model of the state machine: uses by key, revoked codes, revocations
+// by key and the time.
 type model struct {
 	total, perCode, perAccount int
 	uses                       map[string]*modelUse
+	revoked                    map[string]modelRevocation // by code: the first revocation
+	revocations                map[string]modelRevocation // by key
 	now                        time.Time
+}
+
+// modelRevocation is the model's view of one revocation.
+type modelRevocation struct {
+	code, reason string
+	at           time.Time
+	earlier      bool
 }
 
 func (m *model) state(u *modelUse) promo.State {
@@ -614,6 +852,8 @@ func (m *model) count(match func(u *modelUse) bool) int {
 // refusal is the limit a new use of code by account would break, or nil.
 func (m *model) refusal(code, account string) error {
 	switch {
+	case m.revoked[code].code != "":
+		return promo.ErrRevoked
 	case m.total > 0 && m.count(func(*modelUse) bool { return true }) >= m.total:
 		return promo.ErrExhausted
 	case m.perCode > 0 && m.count(func(u *modelUse) bool { return u.code == code }) >= m.perCode:
@@ -628,16 +868,20 @@ var (
 	smCodes    = []string{"AAA", "BBB"}
 	smAccounts = []string{"x", "y", "z"}
 	smKeys     = []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6"}
+	smRevKeys  = []string{"r0", "r1", "r2"}
+	smReasons  = []string{"returned", "fraud"}
 )
 
 func testStateMachine(t *testing.T, newStore func(t *testing.T) promo.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
 		m := &model{
-			total:      rapid.IntRange(0, 4).Draw(rt, "total"),
-			perCode:    rapid.IntRange(0, 3).Draw(rt, "perCode"),
-			perAccount: rapid.IntRange(0, 2).Draw(rt, "perAccount"),
-			uses:       map[string]*modelUse{},
-			now:        t0,
+			total:       rapid.IntRange(0, 4).Draw(rt, "total"),
+			perCode:     rapid.IntRange(0, 3).Draw(rt, "perCode"),
+			perAccount:  rapid.IntRange(0, 2).Draw(rt, "perAccount"),
+			uses:        map[string]*modelUse{},
+			revoked:     map[string]modelRevocation{},
+			revocations: map[string]modelRevocation{},
+			now:         t0,
 		}
 		def := promo.Definition{ID: "d", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 5},
 			Limits: promo.Limits{Total: m.total, PerCode: m.perCode, PerAccount: m.perAccount}}
@@ -771,6 +1015,36 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) promo.Store) {
 					rt.Fatalf("Validate(%s, %s) = %v, want success", code, account, err)
 				}
 			},
+			"revoke": func(rt *rapid.T) {
+				key := rapid.SampledFrom(smRevKeys).Draw(rt, "revocation key")
+				code := rapid.SampledFrom(smCodes).Draw(rt, "code")
+				reason := rapid.SampledFrom(smReasons).Draw(rt, "reason")
+				r, err := f.svc.Revoke(ctx, promo.RevokeRequest{Key: loyalty.IdempotencyKey(key), Code: code, Reason: reason})
+				want, known := m.revocations[key]
+				switch {
+				case known && (want.code != code || want.reason != reason):
+					if !errors.Is(err, loyalty.ErrConflict) {
+						rt.Fatalf("Revoke(reused key %s) = %v, want ErrConflict", key, err)
+					}
+					return
+				case known:
+				case m.revoked[code].code != "":
+					want = modelRevocation{code: code, reason: reason, at: m.revoked[code].at, earlier: true}
+				case m.count(func(u *modelUse) bool { return u.code == code }) > 0:
+					if !errors.Is(err, promo.ErrCodeInUse) {
+						rt.Fatalf("Revoke(%s) with uses that hold = %v, want ErrCodeInUse", code, err)
+					}
+					return
+				default:
+					want = modelRevocation{code: code, reason: reason, at: m.now}
+					m.revoked[code] = want
+				}
+				m.revocations[key] = want
+				if err != nil || r.Key != loyalty.IdempotencyKey(key) || r.Code != code || r.Definition != "d" || r.Reason != reason ||
+					!r.At.Equal(want.at) || r.Earlier != want.earlier {
+					rt.Fatalf("Revoke(%s, %s, %s) = %+v, %v; want %+v", key, code, reason, r, err, want)
+				}
+			},
 			"advance": func(rt *rapid.T) {
 				d := time.Duration(rapid.IntRange(1, 12).Draw(rt, "minutes")) * time.Minute
 				m.now = f.clock.Advance(d)
@@ -794,6 +1068,18 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) promo.Store) {
 						match func(u *modelUse) bool
 						limit int
 					}{promo.Counter{Definition: "d", Account: loyalty.AccountID(a)}, func(u *modelUse) bool { return u.account == a }, m.perAccount})
+				}
+				for _, code := range smCodes {
+					c, err := f.svc.Code(ctx, code)
+					rev := m.revoked[code]
+					if err != nil || c.Revoked() != (rev.code != "") || c.Revoked() && (!c.RevokedAt.Equal(rev.at) || c.RevokedReason != rev.reason) {
+						rt.Fatalf("Code(%s) = %+v, %v; model says revoked %+v", code, c, err, rev)
+					}
+					// A revoked code has no use that holds: none could start after it, and it
+					// was not revoked while one held.
+					if n := m.count(func(u *modelUse) bool { return u.code == code }); c.Revoked() && n > 0 {
+						rt.Fatalf("revoked code %s has %d uses that hold", code, n)
+					}
 				}
 				for _, c := range counters {
 					want := m.count(c.match)
