@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -76,4 +78,116 @@ func money(minor int64, currency string) (loyalty.Money, error) {
 		return loyalty.Money{}, err
 	}
 	return loyalty.MoneyFromMinor(minor, cur)
+}
+
+// utcTimes returns a copy of v with every time in its exported fields (walking structs,
+// pointers, slices, arrays and maps) in UTC: the same instants, so that a JSON document of
+// it holds UTC times. v itself is not changed: the parts of v that hold a time are copied,
+// the others shared.
+func utcTimes[T any](v T) T {
+	src := reflect.ValueOf(&v).Elem()
+	if !mayHoldTime(src.Type()) {
+		return v
+	}
+	dst := reflect.New(src.Type()).Elem()
+	utcCopy(dst, src)
+	return dst.Interface().(T)
+}
+
+// utcCopy sets dst, a settable value, to a copy of src with its times in UTC (utcTimes).
+func utcCopy(dst, src reflect.Value) {
+	typ := src.Type()
+	if typ == timeType {
+		dst.Set(reflect.ValueOf(src.Interface().(time.Time).UTC()))
+		return
+	}
+	if !mayHoldTime(typ) {
+		dst.Set(src)
+		return
+	}
+	switch src.Kind() {
+	case reflect.Pointer:
+		if !src.IsNil() {
+			p := reflect.New(typ.Elem())
+			utcCopy(p.Elem(), src.Elem())
+			dst.Set(p)
+		}
+	case reflect.Interface:
+		if !src.IsNil() {
+			v := reflect.New(src.Elem().Type()).Elem()
+			utcCopy(v, src.Elem())
+			dst.Set(v)
+		}
+	case reflect.Slice:
+		if !src.IsNil() {
+			s := reflect.MakeSlice(typ, src.Len(), src.Len())
+			for i := range src.Len() {
+				utcCopy(s.Index(i), src.Index(i))
+			}
+			dst.Set(s)
+		}
+	case reflect.Array:
+		for i := range src.Len() {
+			utcCopy(dst.Index(i), src.Index(i))
+		}
+	case reflect.Map:
+		if !src.IsNil() {
+			m := reflect.MakeMapWithSize(typ, src.Len())
+			for it := src.MapRange(); it.Next(); {
+				k, v := reflect.New(typ.Key()).Elem(), reflect.New(typ.Elem()).Elem()
+				utcCopy(k, it.Key())
+				utcCopy(v, it.Value())
+				m.SetMapIndex(k, v)
+			}
+			dst.Set(m)
+		}
+	case reflect.Struct:
+		dst.Set(src) // the unexported fields, which hold no time (mayHoldTime)
+		for i := range typ.NumField() {
+			if typ.Field(i).IsExported() {
+				utcCopy(dst.Field(i), src.Field(i))
+			}
+		}
+	default:
+		dst.Set(src)
+	}
+}
+
+// holdsTime caches mayHoldTime by type.
+var holdsTime sync.Map // reflect.Type → bool
+
+// mayHoldTime reports whether a value of typ may hold a time.Time in its exported fields
+// (an interface may hold anything).
+func mayHoldTime(typ reflect.Type) bool {
+	if v, ok := holdsTime.Load(typ); ok {
+		return v.(bool)
+	}
+	b := mayHoldTimeIn(typ, map[reflect.Type]bool{})
+	holdsTime.Store(typ, b)
+	return b
+}
+
+func mayHoldTimeIn(typ reflect.Type, seen map[reflect.Type]bool) bool {
+	if typ == timeType {
+		return true
+	}
+	if seen[typ] {
+		return false // a recursive type: its other paths decide
+	}
+	seen[typ] = true
+	switch typ.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return mayHoldTimeIn(typ.Elem(), seen)
+	case reflect.Map:
+		return mayHoldTimeIn(typ.Key(), seen) || mayHoldTimeIn(typ.Elem(), seen)
+	case reflect.Struct:
+		for i := range typ.NumField() {
+			if f := typ.Field(i); f.IsExported() && mayHoldTimeIn(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -28,9 +28,12 @@
 // commit loyalty effects in the same transaction as its own order, in which case retrying
 // is the caller's decision.
 //
-// # Status
+// # Stores
 //
-// The module provides the connection, migration and retry machinery; the stores of the
-// domain packages (points, tier, promo, referral, campaign) are added one by one, each
-// passing its package's conformance suite on both databases.
+// [PointsStore], [TierStore], [PromoStore], [ReferralStore] and [OrderStore] (the campaign
+// engine's journal, orders, accounts and budgets) each pass their package's conformance
+// suite on both databases. [CampaignStores] returns all five on one database, for
+// campaign.New:
+//
+//	engine, err := campaign.New(prog, sqlstore.CampaignStores(db, sqlstore.Postgres), cfg)
 package sqlstore
