@@ -219,8 +219,9 @@ const (
 	// multiplies the tier's multiplier before the plan's single rounding.
 	ActionMultiplier ActionKind = "multiplier"
 	// ActionCode issues one new code of the promo family Definition to the account when the
-	// order commits (promo.Service.Generate, bound to the account). A return leaves the code
-	// issued: the promo package has no revocation.
+	// order commits (promo.Service.Generate, bound to the account). The return after which
+	// the order no longer meets the campaign's conditions (a full return always) revokes
+	// the code, unless it has been used (see [Engine.Return]).
 	ActionCode ActionKind = "code"
 	// ActionPerk grants the named Perk (a gift, a free delivery, a dessert), which the
 	// caller delivers; Value is its cost to the program.

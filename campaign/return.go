@@ -30,6 +30,19 @@ type ReturnPlan struct {
 	// quantities' share of each campaign's cost, and its use once the order is fully
 	// returned.
 	Budget []BudgetItem `json:"budget,omitempty"`
+	// Revoke are the codes the order's campaigns issued that this return revokes: those of
+	// the campaigns whose conditions the kept lines met before the return and no longer
+	// meet (see [Engine.Return]).
+	Revoke []IssuedCode `json:"revoke,omitempty"`
+}
+
+// RevokedCode is what a return did to a code a campaign issued on the order: Revocation
+// when it was revoked, or Refused saying why it was not (the code has been used:
+// promo.ErrCodeInUse). It is plain data, safe for concurrent reads.
+type RevokedCode struct {
+	IssuedCode
+	Revocation *promo.Revocation `json:"revocation,omitempty"`
+	Refused    string            `json:"refused,omitempty"`
 }
 
 // ReturnReceipt is what a return reversed: the points postings of each holder, the tier
@@ -47,6 +60,8 @@ type ReturnReceipt struct {
 	Referral *referral.Result       `json:"referral,omitempty"`
 	// Budget is what the return gave back to the campaigns' budgets.
 	Budget *BudgetUse `json:"budget,omitempty"`
+	// Revoked are the issued codes the return revoked, or tried to (ReturnPlan.Revoke).
+	Revoked []RevokedCode `json:"revoked,omitempty"`
 	// Replayed is set when the receipt is the stored result of an earlier return with the
 	// same key; nothing was changed.
 	Replayed bool `json:"-"`
@@ -59,6 +74,17 @@ type ReturnReceipt struct {
 // conversion (a return in its window may cancel it) and, once every line is fully returned,
 // the uses of the order's promo codes. Returning more than was bought, counting earlier
 // returns, is an error that changes nothing.
+//
+// The promo codes the order's campaigns issued (ActionCode) are revoked
+// (promo.Service.Revoke) by the return after which the kept quantities no longer meet the
+// campaign's [Conditions]: no eligible line has units left, or the eligible lines kept
+// fall below MinAmount (at their unit prices, as when the order was evaluated) or
+// MinQuantity. A full return therefore revokes every issued code, and a partial return
+// that leaves a qualifying order revokes none; the audience, schedule and draw are not
+// re-checked, since a return does not change them. A code already used (a redemption that
+// holds) is not revoked: the receipt reports it as Refused (promo.ErrCodeInUse), and what
+// the code gave belongs to the order it was used on. Each revocation is keyed
+// "<key>/revoke/<i>", so a resumed or replayed return revokes nothing twice.
 //
 // Return is idempotent by key: the same key with the same lines returns the first receipt;
 // with other lines or another order it fails with loyalty.ErrConflict. Its steps cannot
@@ -125,6 +151,9 @@ func (e *Engine) Return(ctx context.Context, order loyalty.OrderID, lines []loya
 			return err
 		}
 		plan.CommitKey = o.Key
+		if c.Receipt != nil {
+			plan.Revoke = e.codesToRevoke(q.Order, c.Receipt.Issued, o.Returned, lines)
+		}
 		o.Returned = append(o.Returned, lines...)
 		o.Full = plan.Full
 		if err := tx.PutOrder(o); err != nil {
@@ -211,6 +240,82 @@ func returnPlan(q Quote, lines, prior []loyalty.ReturnLine) (ReturnPlan, error) 
 	return plan, nil
 }
 
+// codesToRevoke returns the issued codes whose campaigns' conditions the order's kept
+// quantities met before the return of lines (after the returns prior) and no longer meet.
+func (e *Engine) codesToRevoke(o loyalty.Order, issued []IssuedCode, prior, lines []loyalty.ReturnLine) []IssuedCode {
+	if len(issued) == 0 {
+		return nil
+	}
+	before := make([]int64, len(o.Lines)) // micros returned before
+	for _, r := range prior {
+		before[r.Line] += r.Quantity.Micros()
+	}
+	after := append([]int64(nil), before...)
+	for _, r := range lines {
+		after[r.Line] += r.Quantity.Micros()
+	}
+	var out []IssuedCode
+	for _, ic := range issued {
+		var cn *Conditions
+		for i := range e.camps {
+			if e.camps[i].ID == ic.Campaign {
+				cn = &e.camps[i].Conditions
+				break
+			}
+		}
+		if keeps(o, cn, before) && !keeps(o, cn, after) {
+			out = append(out, ic)
+		}
+	}
+	return out
+}
+
+// keeps reports whether the order, less the returned micros of each line, still meets the
+// conditions cn the way the campaign's evaluation checks them. A campaign the program no
+// longer has (cn nil) is met while any line has units left.
+func keeps(o loyalty.Order, cn *Conditions, returned []int64) bool {
+	kept := func(i int) loyalty.Quantity {
+		return loyalty.QuantityFromMicros(o.Lines[i].Quantity.Micros() - returned[i])
+	}
+	if cn == nil {
+		for i := range o.Lines {
+			if kept(i).Sign() > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	amount, qty, some := loyalty.Zero(o.Currency), loyalty.Quantity{}, false
+	for _, i := range cn.eligible(o) {
+		k := kept(i)
+		if k.Sign() <= 0 {
+			continue
+		}
+		some = true
+		l := o.Lines[i]
+		l.Quantity = k
+		t, err := l.Total()
+		if err == nil {
+			amount, err = amount.Add(t)
+		}
+		if err == nil {
+			qty, err = qty.Add(k)
+		}
+		if err != nil {
+			return false
+		}
+	}
+	if !some {
+		return false
+	}
+	if !cn.MinAmount.IsZero() {
+		if c, err := amount.Cmp(cn.MinAmount); err != nil || c < 0 {
+			return false
+		}
+	}
+	return qty.Cmp(cn.MinQuantity) >= 0
+}
+
 // shareOf returns ⌊t × part / whole⌋ for 0 ≤ part ≤ whole and t ≥ 0, exactly.
 func shareOf(t, part, whole int64) int64 {
 	if part >= whole {
@@ -293,6 +398,20 @@ func (e *Engine) runReturn(ctx context.Context, rr ReturnRecord) (ReturnReceipt,
 			return pending(err)
 		}
 		r.Budget = &u
+	}
+	for i, ic := range rr.Plan.Revoke {
+		rc := RevokedCode{IssuedCode: ic}
+		rev, err := e.codes.Revoke(ctx, promo.RevokeRequest{Key: loyalty.IdempotencyKey(fmt.Sprintf("%s/revoke/%d", rr.Key, i)),
+			Code: ic.Code, Reason: fmt.Sprintf("order %s returned (return %s)", o.ID, rr.Key)})
+		switch {
+		case errors.Is(err, promo.ErrCodeInUse):
+			rc.Refused = err.Error()
+		case err != nil:
+			return pending(err)
+		default:
+			rc.Revocation = &rev
+		}
+		r.Revoked = append(r.Revoked, rc)
 	}
 	if rr.Plan.Full && c.Receipt != nil {
 		for _, u := range c.Receipt.Codes {
