@@ -83,6 +83,7 @@ type Ledger struct {
 	clock loyalty.Clock
 
 	readers sync.Pool // *balanceReader
+	books   sync.Pool // *book
 }
 
 // New returns a Ledger over store with cfg, which must be valid.
@@ -144,24 +145,31 @@ func (p Posting) Entry(kind EntryKind) (Entry, bool) {
 
 // fingerprint identifies a request: the SHA-256 of the operation's name and a canonical
 // encoding of the request, in hex. The requests of the hot paths (earn, spend) have a
-// hand-written encoding; the others are encoded as JSON.
+// hand-written encoding (fingerprintEarn, fingerprintSpend); the others are encoded as JSON.
 func fingerprint(op string, req any) (string, error) {
-	var buf [256]byte
-	b := appendString(buf[:0], op)
-	switch r := req.(type) { // static calls keep buf on the stack
-	case EarnRequest:
-		b = r.appendFingerprint(b)
-	case SpendRequest:
-		b = r.appendFingerprint(b)
-	default:
-		j, err := json.Marshal(req)
-		if err != nil {
-			return "", fmt.Errorf("points: fingerprint: %w", err)
-		}
-		b = append(b, j...)
+	j, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("points: fingerprint: %w", err)
 	}
+	return hashFingerprint(append(appendString(nil, op), j...)), nil
+}
+
+func fingerprintEarn(r *EarnRequest) string {
+	var buf [256]byte
+	return hashFingerprint(r.appendFingerprint(appendString(buf[:0], "earn")))
+}
+
+func fingerprintSpend(r *SpendRequest) string {
+	var buf [256]byte
+	return hashFingerprint(r.appendFingerprint(appendString(buf[:0], "spend")))
+}
+
+// hashFingerprint returns the SHA-256 of b in hex, with one allocation (the string).
+func hashFingerprint(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // appendString appends s with its length, so that no two sequences of fields encode alike.
@@ -180,7 +188,7 @@ func (h Holder) appendFingerprint(b []byte) []byte {
 	return appendString(appendString(b, string(h.Kind)), h.ID)
 }
 
-func (r EarnRequest) appendFingerprint(b []byte) []byte {
+func (r *EarnRequest) appendFingerprint(b []byte) []byte {
 	b = appendString(b, string(r.Key))
 	b = r.Holder.appendFingerprint(b)
 	b = appendString(b, string(r.Issuer))
@@ -199,7 +207,7 @@ func (r EarnRequest) appendFingerprint(b []byte) []byte {
 	return b
 }
 
-func (r SpendRequest) appendFingerprint(b []byte) []byte {
+func (r *SpendRequest) appendFingerprint(b []byte) []byte {
 	b = appendString(b, string(r.Key))
 	b = r.Holder.appendFingerprint(b)
 	b = appendInt(b, int64(r.Points))
@@ -223,48 +231,88 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 	if err != nil {
 		return Posting{}, err
 	}
-	now := l.clock.Now()
-	var out Posting
-	err = l.store.Update(ctx, func(tx Tx) error {
-		rec, err := tx.Record(key)
-		switch {
-		case err == nil:
-			if rec.Fingerprint != fp {
-				return fmt.Errorf("points: key %q was used for a different request: %w", key, loyalty.ErrConflict)
-			}
-			out = Posting{Key: key, At: rec.At, Replayed: true}
-			for _, id := range rec.Entries {
-				e, err := tx.Entry(id)
-				if err != nil {
-					return err
-				}
-				out.Entries = append(out.Entries, e)
-			}
-			return nil
-		case !errors.Is(err, loyalty.ErrNotFound):
-			return err
-		}
-		b := &book{l: l, tx: tx, now: now, key: key}
-		if err := fn(b); err != nil {
-			return err
-		}
-		if err := b.flush(); err != nil {
-			return err
-		}
-		out = Posting{Key: key, At: now, Entries: b.entries}
-		ids := make([]EntryID, len(b.entries))
-		for i, e := range b.entries {
-			ids[i] = e.ID
-		}
-		return tx.PutRecord(Record{Key: key, Fingerprint: fp, At: now, Entries: ids})
-	})
+	b := l.book()
+	b.fn = fn
+	return l.runKeyed(ctx, b, key, fp)
+}
+
+// book returns a pooled book for a keyed operation.
+func (l *Ledger) book() *book {
+	b, _ := l.books.Get().(*book)
+	if b == nil {
+		b = &book{l: l}
+		b.run = b.runKeyed
+	}
+	return b
+}
+
+// runKeyed runs b's operation under key in one transaction and puts b back in the pool.
+func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyKey, fp string) (Posting, error) {
+	b.key, b.fp, b.now = key, fp, l.clock.Now()
+	err := l.store.Update(ctx, b.run)
+	out := b.out
+	*b = book{l: l, run: b.run, ids: b.ids} // nothing of the operation stays in the pool
+	l.books.Put(b)
 	if err != nil {
 		return Posting{}, err
 	}
 	return out, nil
 }
 
-// book is the working state of one operation inside a transaction.
+// runKeyed is the transaction of a keyed operation: it replays the stored result of b.key,
+// or runs b.fn (or the hot paths' b.op) and stores its result. It may run more than once.
+func (b *book) runKeyed(tx Tx) error {
+	b.tx, b.accounts, b.entries, b.out = tx, b.accounts[:0], nil, Posting{}
+	rec, err := tx.Record(b.key)
+	switch {
+	case err == nil:
+		if rec.Fingerprint != b.fp {
+			return fmt.Errorf("points: key %q was used for a different request: %w", b.key, loyalty.ErrConflict)
+		}
+		b.out = Posting{Key: b.key, At: rec.At, Replayed: true}
+		for _, id := range rec.Entries {
+			e, err := tx.Entry(id)
+			if err != nil {
+				return err
+			}
+			b.out.Entries = append(b.out.Entries, e)
+		}
+		return nil
+	case !errors.Is(err, loyalty.ErrNotFound):
+		return err
+	}
+	switch {
+	case b.fn != nil:
+		err = b.fn(b)
+	case b.op == opEarn:
+		err = b.earnOp()
+	case b.op == opSpend:
+		err = b.spendOp()
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.flush(); err != nil {
+		return err
+	}
+	b.out = Posting{Key: b.key, At: b.now, Entries: b.entries}
+	ids := b.ids[:0]
+	for _, e := range b.entries {
+		ids = append(ids, e.ID)
+	}
+	b.ids = ids // reused: the store copies records in
+	return tx.PutRecord(Record{Key: b.key, Fingerprint: b.fp, At: b.now, Entries: ids})
+}
+
+// The hot paths' operations, which run without a closure.
+const (
+	opEarn = iota + 1
+	opSpend
+)
+
+// book is the working state of one operation inside a transaction. The books of keyed
+// operations are pooled (Ledger.book): their fields hold the operation's request, and the
+// accounts loaded live in the book itself.
 type book struct {
 	l        *Ledger
 	tx       Tx
@@ -272,6 +320,19 @@ type book struct {
 	key      loyalty.IdempotencyKey
 	accounts []*Account // the accounts loaded, in load order (one or two)
 	entries  []Entry
+
+	// A keyed operation: its fingerprint, its function (or op and request for the hot
+	// paths), its result, and reused storage.
+	fp    string
+	fn    func(b *book) error
+	op    int
+	earn  EarnRequest
+	spend SpendRequest
+	out   Posting
+	run   func(tx Tx) error // b.runKeyed, bound once
+	ids   []EntryID
+	accts [2]Account
+	ptrs  [2]*Account
 }
 
 func unknownHolder(h Holder) error {
@@ -288,20 +349,30 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 	if err := h.Validate(); err != nil {
 		return nil, loyalty.InField("holder", err)
 	}
-	a, err := b.tx.Account(h)
+	if b.accounts == nil {
+		b.accounts = b.ptrs[:0]
+	}
+	var a *Account
+	if n := len(b.accounts); n < len(b.accts) {
+		a = &b.accts[n] // the first accounts live in the book
+	} else {
+		a = new(Account)
+	}
+	var err error
+	*a, err = b.tx.Account(h)
 	switch {
 	case errors.Is(err, loyalty.ErrNotFound) && create:
-		a = Account{Holder: h}
+		*a = Account{Holder: h}
 	case errors.Is(err, loyalty.ErrNotFound):
 		return nil, unknownHolder(h)
 	case err != nil:
 		return nil, err
 	}
-	b.accounts = append(b.accounts, &a)
-	if err := b.settle(&a); err != nil {
+	b.accounts = append(b.accounts, a)
+	if err := b.settle(a); err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return a, nil
 }
 
 func (b *book) flush() error {
@@ -563,16 +634,23 @@ func (l *Ledger) Earn(ctx context.Context, req EarnRequest) (Posting, error) {
 	if err := req.Plan.Validate(); err != nil {
 		return Posting{}, fmt.Errorf("points: plan: %w", err)
 	}
-	return l.keyed(ctx, req.Key, "earn", req, func(b *book) error {
-		a, err := b.account(req.Holder, true)
-		if err != nil {
-			return err
-		}
-		return b.earn(a, req)
-	})
+	if err := checkKey(req.Key); err != nil {
+		return Posting{}, err
+	}
+	b := l.book()
+	b.op, b.earn = opEarn, req
+	return l.runKeyed(ctx, b, req.Key, fingerprintEarn(&req))
 }
 
-func (b *book) earn(a *Account, req EarnRequest) error {
+func (b *book) earnOp() error {
+	a, err := b.account(b.earn.Holder, true)
+	if err != nil {
+		return err
+	}
+	return b.earnTo(a, &b.earn)
+}
+
+func (b *book) earnTo(a *Account, req *EarnRequest) error {
 	rules := b.l.cfg.Rules
 	plan := req.Plan
 	var pur Purchase
@@ -602,8 +680,11 @@ func (b *book) earn(a *Account, req EarnRequest) error {
 		a.CapEarned += plan.Total
 	}
 	e := Entry{Kind: KindEarn, Points: plan.Total, Order: plan.Order, Event: plan.Event, Issuer: req.Issuer, Capped: planned - plan.Total}
-	for _, lp := range plan.Lines {
-		e.Lines = append(e.Lines, lp.Points)
+	if len(plan.Lines) > 0 {
+		e.Lines = make([]Points, len(plan.Lines))
+		for i, lp := range plan.Lines {
+			e.Lines[i] = lp.Points
+		}
 	}
 	if plan.Total > 0 {
 		lot := Lot{Kind: KindEarn, Order: plan.Order, Issuer: req.Issuer, EarnedAt: b.now, Amount: plan.Total,

@@ -2,28 +2,70 @@ package points
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/internal/memtx"
 )
 
-// NewMemoryStore returns an in-memory [Store], the embedded default. It is built on one
-// serializable transaction mechanism: a failed Update leaves it exactly as it was. Values
-// are copied in and out. It is safe for concurrent use.
+// ErrForgotten is wrapped by the errors of a memory store with a retention
+// ([MemoryOptions.Retention]) for what it has forgotten: an entry or a lot older than the
+// retention, the history of a holder before its oldest retained entry.
+var ErrForgotten = errors.New("points: forgotten: older than the memory store's retention")
+
+// MemoryOptions configure [NewMemoryStoreWith]. Zero fields mean the documented defaults.
+//
+// MemoryOptions values are plain data, safe for concurrent use when not modified.
+type MemoryOptions struct {
+	// Retention, when positive, bounds what the store keeps of the past, so that its memory
+	// does not grow with the length of its history beyond per-holder state: idempotency
+	// records, purchase records (what returns read) and ledger entries are forgotten once
+	// Retention has passed since they were last written, and lots once Retention has passed
+	// since they closed (fully spent, expired, reversed or moved). Balance rows and open lots
+	// are kept for ever.
+	//
+	// Choose it longer than the return window (the longest time from an order to its last
+	// return) and than the longest time an ERP may retry a request: a key retried after its
+	// record was forgotten runs again, and a return after the order's purchase record was
+	// forgotten fails with an error wrapping loyalty.ErrNotFound. Reading forgotten entries
+	// or lots fails with an error wrapping [ErrForgotten] (History from a forgotten position,
+	// Settlement of a period partly forgotten).
+	//
+	// Zero (the default) keeps everything.
+	Retention time.Duration
+	// Clock stamps every transaction with its time, from which the store ages what it keeps.
+	// Defaults to the system clock. Give the ledger's clock (a loyalty.ManualClock in a
+	// simulation).
+	Clock loyalty.Clock
+}
+
+// NewMemoryStore returns an in-memory [Store] that keeps everything, the embedded default:
+// NewMemoryStoreWith with zero options.
+func NewMemoryStore() Store { return NewMemoryStoreWith(MemoryOptions{}) }
+
+// NewMemoryStoreWith returns an in-memory [Store] with options. It is built on one
+// serializable transaction mechanism (internal/memtx): a failed Update leaves it exactly as
+// it was, forgetting included. Values are copied in and out. It is safe for concurrent use.
 //
 // Reading a balance row, earning, and appending entries take constant time however long
 // the history. OpenLots reads a holder's lots from the oldest one still open, so it grows
 // with the lots a holder has open (and closed lots interleaved with them), not with all
 // the lots ever earned.
-func NewMemoryStore() Store {
-	return &memStore{
-		entries:   memtx.Log[int, *Entry]{}, // copied by AppendEntry and the readers
-		purchases: memtx.Table[purchaseKey, Purchase]{Clone: clonePurchase},
-		records:   memtx.Table[loyalty.IdempotencyKey, Record]{Clone: cloneRecord},
+func NewMemoryStoreWith(opt MemoryOptions) Store {
+	s := &memStore{
+		retention: opt.Retention,
+		clock:     opt.Clock,
+		purchases: memtx.Aged[purchaseKey, Purchase]{Clone: clonePurchase},
 	}
+	if s.clock == nil {
+		s.clock = loyalty.SystemClock()
+	}
+	s.w.s, s.r.s = s, s
+	return s
 }
 
 type purchaseKey struct {
@@ -32,8 +74,25 @@ type purchaseKey struct {
 }
 
 type memLot struct {
-	lot Lot
-	pos int // position in the holder's lot log
+	lot    Lot
+	pos    int   // position in the holder's lot log
+	closed int64 // with a retention: when the lot last closed (Unix nanoseconds), 0 while open
+}
+
+// memRecord is a Record as the store keeps it: the IDs of a posting's entries, which are
+// consecutive, as the first and a count.
+type memRecord struct {
+	fp    string
+	at    time.Time
+	first EntryID
+	n     int
+	ids   []EntryID // when not consecutive
+}
+
+// stamp is the time (Unix nanoseconds) a retained thing was written or closed.
+type stamp struct {
+	at int64
+	id int64 // an entry's position, a lot's ID
 }
 
 type memStore struct {
@@ -41,12 +100,23 @@ type memStore struct {
 	accounts   memtx.Table[Holder, Account]
 	lots       memtx.Table[LotID, memLot]
 	holderLots memtx.Log[Holder, LotID]
-	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
-	entries    memtx.Log[int, *Entry]   // every entry, under key 0; ID = position + 1; never modified
-	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
-	purchases  memtx.Table[purchaseKey, Purchase]
-	records    memtx.Table[loyalty.IdempotencyKey, Record]
-	seq        memtx.Table[string, int64]
+	cursor     memtx.Table[Holder, int]    // no lot before this position of holderLots is open
+	entries    memtx.Log[struct{}, *Entry] // every entry; ID = position + 1; never modified
+	holderLog  memtx.Log[Holder, int]      // positions in entries, per holder
+	purchases  memtx.Aged[purchaseKey, Purchase]
+	records    memtx.Aged[loyalty.IdempotencyKey, memRecord]
+	lastLot    memtx.Table[struct{}, LotID]
+
+	// With a retention: the entries and the closed lots in the order they were stamped, and
+	// the horizon before which entries are forgotten.
+	retention  time.Duration
+	clock      loyalty.Clock
+	entryAge   memtx.Log[struct{}, stamp]
+	lotAge     memtx.Log[struct{}, stamp]
+	forgotten  memtx.Table[struct{}, time.Time]
+	now        time.Time // of the running Update
+	w, r       memTx     // the transactions handed to fn: the writers' and the readers'
+	readerOnce sync.Once
 }
 
 func cloneEntry(e Entry) Entry {
@@ -61,17 +131,29 @@ func clonePurchase(p Purchase) Purchase {
 	return p
 }
 
-func cloneRecord(r Record) Record {
-	r.Entries = slices.Clone(r.Entries)
-	return r
-}
-
 func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
-	return s.db.Update(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.Update(ctx, func(tx *memtx.Tx) error {
+		// Writers hold the lock: s.w and s.now are theirs.
+		s.w.tx = tx
+		if s.retention > 0 {
+			s.now = s.clock.Now()
+		}
+		if err := fn(&s.w); err != nil {
+			return err
+		}
+		if s.retention > 0 {
+			return s.w.forget()
+		}
+		return nil
+	})
 }
 
 func (s *memStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.View(ctx, func(tx *memtx.Tx) error {
+		// Every view gets the same read-only memtx.Tx, so s.r is set once.
+		s.readerOnce.Do(func() { s.r.tx = tx })
+		return fn(&s.r)
+	})
 }
 
 type memTx struct {
@@ -86,9 +168,11 @@ var (
 	errNoLot      = fmt.Errorf("points: lot: %w", loyalty.ErrNotFound)
 	errNoPurchase = fmt.Errorf("points: purchase: %w", loyalty.ErrNotFound)
 	errNoRecord   = fmt.Errorf("points: idempotency record: %w", loyalty.ErrNotFound)
+	// With a retention, a miss may be something forgotten.
+	errNoPurchaseRetained = fmt.Errorf("points: purchase: %w (never recorded, or forgotten past the memory store's retention)", loyalty.ErrNotFound)
 )
 
-func (t memTx) Account(h Holder) (Account, error) {
+func (t *memTx) Account(h Holder) (Account, error) {
 	a, ok := t.s.accounts.Get(t.tx, h)
 	if !ok {
 		return Account{}, errNoAccount
@@ -96,30 +180,28 @@ func (t memTx) Account(h Holder) (Account, error) {
 	return a, nil
 }
 
-func (t memTx) Accounts(fn func(Account) bool) error {
+func (t *memTx) Accounts(fn func(Account) bool) error {
 	t.s.accounts.Range(t.tx, func(_ Holder, a Account) bool { return fn(a) })
 	return nil
 }
 
-func (t memTx) Lot(id LotID) (Lot, error) {
+func (t *memTx) Lot(id LotID) (Lot, error) {
 	m, ok := t.s.lots.Get(t.tx, id)
 	if !ok {
+		if last, _ := t.s.lastLot.Get(t.tx, struct{}{}); t.s.retention > 0 && id > 0 && id <= last {
+			return Lot{}, fmt.Errorf("points: lot %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
+		}
 		return Lot{}, errNoLot
 	}
 	return m.lot, nil
 }
 
-func (t memTx) OpenLots(h Holder) ([]Lot, error) {
+func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 	from, _ := t.s.cursor.Get(t.tx, h)
 	var out []Lot
-	var err error
 	t.s.holderLots.Range(t.tx, h, from, func(_ int, id LotID) bool {
-		m, ok := t.s.lots.Get(t.tx, id)
-		if !ok {
-			err = errNoLot
-			return false
-		}
-		if m.lot.Open() {
+		// A lot missing is a closed lot forgotten.
+		if m, ok := t.s.lots.Get(t.tx, id); ok && m.lot.Open() {
 			out = append(out, m.lot)
 		}
 		return true
@@ -133,10 +215,10 @@ func (t memTx) OpenLots(h Holder) ([]Lot, error) {
 		}
 		return 0
 	})
-	return out, err
+	return out, nil
 }
 
-func (t memTx) AllOpenLots(fn func(Lot) bool) error {
+func (t *memTx) AllOpenLots(fn func(Lot) bool) error {
 	t.s.lots.Range(t.tx, func(_ LotID, m memLot) bool {
 		if m.lot.Open() {
 			return fn(m.lot)
@@ -146,29 +228,39 @@ func (t memTx) AllOpenLots(fn func(Lot) bool) error {
 	return nil
 }
 
-func (t memTx) Entry(id EntryID) (Entry, error) {
-	e, ok := t.s.entries.At(t.tx, 0, int(id)-1)
+func (t *memTx) Entry(id EntryID) (Entry, error) {
+	pos := int(id) - 1
+	e, ok := t.s.entries.At(t.tx, struct{}{}, pos)
 	if !ok {
+		if pos >= 0 && pos < t.s.entries.First(t.tx, struct{}{}) {
+			return Entry{}, fmt.Errorf("points: entry %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
+		}
 		return Entry{}, fmt.Errorf("points: entry %d: %w", id, loyalty.ErrNotFound)
 	}
 	return cloneEntry(*e), nil
 }
 
-func (t memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
+func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
+	if first := t.s.holderLog.First(t.tx, h); from < first {
+		return nil, fmt.Errorf("points: entries of %s from position %d: the oldest retained is at %d: %w", h, from, first, ErrForgotten)
+	}
 	var out []Entry
 	t.s.holderLog.Range(t.tx, h, from, func(_ int, pos int) bool {
 		if len(out) >= limit {
 			return false
 		}
-		e, _ := t.s.entries.At(t.tx, 0, pos)
+		e, _ := t.s.entries.At(t.tx, struct{}{}, pos)
 		out = append(out, cloneEntry(*e))
 		return true
 	})
 	return out, nil
 }
 
-func (t memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
-	t.s.entries.Range(t.tx, 0, 0, func(_ int, e *Entry) bool {
+func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
+	if h, _ := t.s.forgotten.Get(t.tx, struct{}{}); from.Before(h) {
+		return fmt.Errorf("points: entries from %s: entries before %s were forgotten: %w", from.Format(time.RFC3339), h.Format(time.RFC3339), ErrForgotten)
+	}
+	t.s.entries.Range(t.tx, struct{}{}, 0, func(_ int, e *Entry) bool {
 		if e.At.Before(from) || !e.At.Before(to) {
 			return true
 		}
@@ -177,52 +269,75 @@ func (t memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 	return nil
 }
 
-func (t memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
+func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
 	p, ok := t.s.purchases.Get(t.tx, purchaseKey{h, order})
 	if !ok {
+		if t.s.retention > 0 {
+			return Purchase{}, errNoPurchaseRetained
+		}
 		return Purchase{}, errNoPurchase
 	}
 	return p, nil
 }
 
-func (t memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
-	r, ok := t.s.records.Get(t.tx, key)
+func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
+	m, ok := t.s.records.Get(t.tx, key)
 	if !ok {
 		return Record{}, errNoRecord
+	}
+	r := Record{Key: key, Fingerprint: m.fp, At: m.at, Entries: slices.Clone(m.ids)}
+	if m.ids == nil && m.n > 0 {
+		r.Entries = make([]EntryID, m.n)
+		for i := range r.Entries {
+			r.Entries[i] = m.first + EntryID(i)
+		}
 	}
 	return r, nil
 }
 
-func (t memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
+func (t *memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
 
-func (t memTx) next(name string) (int64, error) {
-	n, _ := t.s.seq.Get(t.tx, name)
-	n++
-	return n, t.s.seq.Put(t.tx, name, n)
-}
-
-func (t memTx) InsertLot(l Lot) (Lot, error) {
-	id, err := t.next("lot")
-	if err != nil {
+func (t *memTx) InsertLot(l Lot) (Lot, error) {
+	last, _ := t.s.lastLot.Get(t.tx, struct{}{})
+	l.ID = last + 1
+	if err := t.s.lastLot.Put(t.tx, struct{}{}, l.ID); err != nil {
 		return Lot{}, err
 	}
-	l.ID = LotID(id)
 	pos, err := t.s.holderLots.Append(t.tx, l.Holder, l.ID)
 	if err != nil {
 		return Lot{}, err
 	}
-	return l, t.s.lots.Put(t.tx, l.ID, memLot{lot: l, pos: pos})
+	return l, t.putLot(memLot{lot: l, pos: pos}, true)
 }
 
-func (t memTx) UpdateLot(l Lot) error {
+// putLot stores m, stamping it when it closes (or is inserted closed) under a retention.
+func (t *memTx) putLot(m memLot, wasOpen bool) error {
+	if t.s.retention > 0 && !m.lot.Open() && (wasOpen || m.closed == 0) {
+		m.closed = t.s.now.UnixNano()
+		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: m.closed, id: int64(m.lot.ID)}); err != nil {
+			return err
+		}
+	}
+	if m.lot.Open() {
+		m.closed = 0
+	}
+	return t.s.lots.Put(t.tx, m.lot.ID, m)
+}
+
+func (t *memTx) UpdateLot(l Lot) error {
 	m, ok := t.s.lots.Get(t.tx, l.ID)
 	if !ok {
+		if _, err := t.Lot(l.ID); !errors.Is(err, errNoLot) {
+			return err // forgotten
+		}
 		return fmt.Errorf("points: lot %d: %w", l.ID, loyalty.ErrNotFound)
 	}
 	if m.lot.Holder != l.Holder {
 		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, m.lot.Holder, l.Holder, loyalty.ErrConflict)
 	}
-	if err := t.s.lots.Put(t.tx, l.ID, memLot{lot: l, pos: m.pos}); err != nil {
+	wasOpen := m.lot.Open()
+	m.lot = l
+	if err := t.putLot(m, wasOpen); err != nil {
 		return err
 	}
 	cur, _ := t.s.cursor.Get(t.tx, l.Holder)
@@ -233,8 +348,7 @@ func (t memTx) UpdateLot(l Lot) error {
 		n := t.s.holderLots.Len(t.tx, l.Holder)
 		for cur < n {
 			id, _ := t.s.holderLots.At(t.tx, l.Holder, cur)
-			x, _ := t.s.lots.Get(t.tx, id)
-			if x.lot.Open() {
+			if x, ok := t.s.lots.Get(t.tx, id); ok && x.lot.Open() {
 				break
 			}
 			cur++
@@ -244,26 +358,141 @@ func (t memTx) UpdateLot(l Lot) error {
 	return nil
 }
 
-func (t memTx) AppendEntry(e Entry) (Entry, error) {
-	pos := t.s.entries.Len(t.tx, 0)
+// entryBox holds a stored entry and, for the usual small entries, its lots and lines: one
+// allocation instead of three.
+type entryBox struct {
+	e     Entry
+	lots  [2]LotPart
+	lines [4]Points
+}
+
+func (t *memTx) AppendEntry(e Entry) (Entry, error) {
+	var k struct{}
+	pos := t.s.entries.Len(t.tx, k)
 	e.ID = EntryID(pos + 1)
-	stored := cloneEntry(e) // e's slices stay with the caller
-	if _, err := t.s.entries.Append(t.tx, 0, &stored); err != nil {
+	// The stored copy shares nothing with e, which goes back to the caller.
+	box := &entryBox{e: e}
+	if len(e.Lots) <= len(box.lots) {
+		box.e.Lots = box.lots[:copy(box.lots[:], e.Lots):len(e.Lots)]
+		if e.Lots == nil {
+			box.e.Lots = nil
+		}
+	} else {
+		box.e.Lots = slices.Clone(e.Lots)
+	}
+	if len(e.Lines) <= len(box.lines) {
+		box.e.Lines = box.lines[:copy(box.lines[:], e.Lines):len(e.Lines)]
+		if e.Lines == nil {
+			box.e.Lines = nil
+		}
+	} else {
+		box.e.Lines = slices.Clone(e.Lines)
+	}
+	if _, err := t.s.entries.Append(t.tx, k, &box.e); err != nil {
 		return Entry{}, err
 	}
 	if _, err := t.s.holderLog.Append(t.tx, e.Holder, pos); err != nil {
 		return Entry{}, err
 	}
+	if t.s.retention > 0 {
+		if _, err := t.s.entryAge.Append(t.tx, k, stamp{at: t.s.now.UnixNano(), id: int64(pos)}); err != nil {
+			return Entry{}, err
+		}
+	}
 	return e, nil
 }
 
-func (t memTx) PutPurchase(p Purchase) error {
-	return t.s.purchases.Put(t.tx, purchaseKey{p.Holder, p.Order}, p)
+func (t *memTx) PutPurchase(p Purchase) error {
+	return t.s.purchases.Put(t.tx, purchaseKey{p.Holder, p.Order}, p, t.s.now)
 }
 
-func (t memTx) PutRecord(r Record) error {
+func (t *memTx) PutRecord(r Record) error {
 	if _, ok := t.s.records.Get(t.tx, r.Key); ok {
 		return fmt.Errorf("points: idempotency key %q exists: %w", r.Key, loyalty.ErrConflict)
 	}
-	return t.s.records.Put(t.tx, r.Key, r)
+	m := memRecord{fp: r.Fingerprint, at: r.At}
+	if n := len(r.Entries); n > 0 && r.Entries[n-1]-r.Entries[0] == EntryID(n-1) && slices.IsSorted(r.Entries) {
+		m.first, m.n = r.Entries[0], n
+	} else if r.Entries != nil {
+		m.ids = slices.Clone(r.Entries)
+	}
+	return t.s.records.Put(t.tx, r.Key, m, t.s.now)
+}
+
+// forget drops, at the end of a successful Update, what is older than the retention.
+func (t *memTx) forget() error {
+	s := t.s
+	horizon := s.now.Add(-s.retention)
+	if _, err := s.records.Forget(t.tx, horizon); err != nil {
+		return err
+	}
+	if _, err := s.purchases.Forget(t.tx, horizon); err != nil {
+		return err
+	}
+	h := horizon.UnixNano()
+	var k struct{}
+	// Entries, oldest first, with the holders' indexes of them.
+	first, end := s.entryAge.First(t.tx, k), s.entryAge.Len(t.tx, k)
+	i := first
+	for ; i < end; i++ {
+		st, _ := s.entryAge.At(t.tx, k, i)
+		if st.at >= h {
+			break
+		}
+		e, ok := s.entries.At(t.tx, k, int(st.id))
+		if !ok {
+			continue
+		}
+		if err := s.entries.Forget(t.tx, k, int(st.id)+1); err != nil {
+			return err
+		}
+		if err := s.holderLog.Forget(t.tx, e.Holder, s.holderLog.First(t.tx, e.Holder)+1); err != nil {
+			return err
+		}
+	}
+	if i > first {
+		if err := s.entryAge.Forget(t.tx, k, i); err != nil {
+			return err
+		}
+		if err := s.forgotten.Put(t.tx, k, horizon); err != nil {
+			return err
+		}
+	}
+	// Closed lots, by when they closed; a lot reopened since, or closed again later, stays.
+	first, end = s.lotAge.First(t.tx, k), s.lotAge.Len(t.tx, k)
+	i = first
+	for ; i < end; i++ {
+		st, _ := s.lotAge.At(t.tx, k, i)
+		if st.at >= h {
+			break
+		}
+		m, ok := s.lots.Get(t.tx, LotID(st.id))
+		if !ok || m.lot.Open() || m.closed != st.at {
+			continue
+		}
+		if err := s.lots.Delete(t.tx, m.lot.ID); err != nil {
+			return err
+		}
+		// Drop the holder's index of its lots up to the first one still kept.
+		hl := m.lot.Holder
+		p, n := s.holderLots.First(t.tx, hl), s.holderLots.Len(t.tx, hl)
+		for ; p < n; p++ {
+			id, _ := s.holderLots.At(t.tx, hl, p)
+			if _, ok := s.lots.Get(t.tx, id); ok {
+				break
+			}
+		}
+		if err := s.holderLots.Forget(t.tx, hl, p); err != nil {
+			return err
+		}
+		if cur, _ := s.cursor.Get(t.tx, hl); cur < p {
+			if err := s.cursor.Put(t.tx, hl, p); err != nil {
+				return err
+			}
+		}
+	}
+	if i > first {
+		return s.lotAge.Forget(t.tx, k, i)
+	}
+	return nil
 }

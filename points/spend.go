@@ -26,23 +26,31 @@ func (l *Ledger) Spend(ctx context.Context, req SpendRequest) (Posting, error) {
 	if req.Points <= 0 {
 		return Posting{}, loyalty.Invalid("points", req.Points, "must be positive")
 	}
-	return l.keyed(ctx, req.Key, "spend", req, func(b *book) error {
-		a, err := b.account(req.Holder, false)
-		if err != nil {
+	if err := checkKey(req.Key); err != nil {
+		return Posting{}, err
+	}
+	b := l.book()
+	b.op, b.spend = opSpend, req
+	return l.runKeyed(ctx, b, req.Key, fingerprintSpend(&req))
+}
+
+func (b *book) spendOp() error {
+	req := &b.spend
+	a, err := b.account(req.Holder, false)
+	if err != nil {
+		return err
+	}
+	parts, err := b.consume(a, req.Points, KindSpend)
+	if err != nil {
+		return err
+	}
+	e := Entry{Kind: KindSpend, Points: req.Points, Lots: parts, Acceptor: req.Acceptor, Reward: req.Reward}
+	if r := b.l.cfg.Redemption; r.PointValue.Sign() > 0 {
+		if e.Value, err = r.Value(req.Points); err != nil {
 			return err
 		}
-		parts, err := b.consume(a, req.Points, KindSpend)
-		if err != nil {
-			return err
-		}
-		e := Entry{Kind: KindSpend, Points: req.Points, Lots: parts, Acceptor: req.Acceptor, Reward: req.Reward}
-		if l.cfg.Redemption.PointValue.Sign() > 0 {
-			if e.Value, err = l.cfg.Redemption.Value(req.Points); err != nil {
-				return err
-			}
-		}
-		return b.appendEntry(a, e)
-	})
+	}
+	return b.appendEntry(a, e)
 }
 
 // RedeemReward buys the catalogue reward with the given id for its cost in points.

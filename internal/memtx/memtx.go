@@ -367,9 +367,10 @@ func (a *Aged[K, V]) Get(tx *Tx, k K) (V, bool) {
 	return a.copy(r.v), true
 }
 
-// Put stores a copy of v at k, stamped at.
+// Put stores a copy of v at k, stamped at. A zero stamp keeps the row until it is deleted
+// or stamped again.
 func (a *Aged[K, V]) Put(tx *Tx, k K, v V, at time.Time) error {
-	if err := a.rows.Put(tx, k, agedRow[V]{v: a.copy(v), at: at}); err != nil {
+	if err := a.rows.Put(tx, k, agedRow[V]{v: a.copy(v), at: at}); err != nil || at.IsZero() {
 		return err
 	}
 	_, err := a.queue.Append(tx, struct{}{}, agedKey[K]{k: k, at: at})

@@ -397,7 +397,8 @@ func TestAgedForget(t *testing.T) {
 		f.aged.Put(tx, "a", 1, at(0))
 		f.aged.Put(tx, "b", 2, at(1))
 		f.aged.Put(tx, "c", 3, at(2))
-		f.aged.Put(tx, "a", 4, at(3)) // restamped: stays until at(3) is old
+		f.aged.Put(tx, "a", 4, at(3))       // restamped: stays until at(3) is old
+		f.aged.Put(tx, "k", 5, time.Time{}) // kept
 		return nil
 	})
 	for _, tc := range []struct {
@@ -405,11 +406,11 @@ func TestAgedForget(t *testing.T) {
 		n       int
 		want    map[string]int
 	}{
-		{at(0), 0, map[string]int{"a": 4, "b": 2, "c": 3}},
-		{at(1), 0, map[string]int{"a": 4, "b": 2, "c": 3}}, // a's old stamp goes, a stays
-		{at(2), 1, map[string]int{"a": 4, "c": 3}},
-		{at(2), 0, map[string]int{"a": 4, "c": 3}},
-		{at(4), 2, map[string]int{}},
+		{at(0), 0, map[string]int{"a": 4, "b": 2, "c": 3, "k": 5}},
+		{at(1), 0, map[string]int{"a": 4, "b": 2, "c": 3, "k": 5}}, // a's old stamp goes, a stays
+		{at(2), 1, map[string]int{"a": 4, "c": 3, "k": 5}},
+		{at(2), 0, map[string]int{"a": 4, "c": 3, "k": 5}},
+		{at(4), 2, map[string]int{"k": 5}},
 	} {
 		var n int
 		if err := f.db.Update(ctx, func(tx *memtx.Tx) (err error) { n, err = f.aged.Forget(tx, tc.horizon); return err }); err != nil {
