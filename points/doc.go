@@ -51,6 +51,10 @@
 // [Store] is a small transactional interface ([Store.Update] with a [Tx], [Store.View] with
 // a [ReadTx]) that maps onto one SQL transaction. [NewMemoryStore] is the embedded default;
 // the conformance suite in package pointstest checks any implementation.
+// [NewMemoryStoreWith] with a [MemoryOptions.Retention] gives a memory store that forgets
+// idempotency records, purchase records, entries and closed lots older than the retention,
+// so that a long replay (campaign.Simulate) keeps per-holder state only; what it has
+// forgotten is reported with [ErrForgotten].
 //
 // # Rounding
 //
