@@ -59,8 +59,8 @@ type SimulateOptions struct {
 	// means 1: every outstanding point is counted as a cost.
 	RedemptionRate decimal.Decimal
 	// Stores, when set, gives the stores each program runs over (called once per program).
-	// Defaults to MemoryStores, except that the engine's journal of commits and returns is
-	// kept as plain values and forgotten past the return window.
+	// Defaults to MemoryStores, except that what they keep per order only for retries and
+	// returns is forgotten past the return window (see Simulate).
 	Stores func(p Program) Stores
 }
 
@@ -226,12 +226,14 @@ type TierMonth struct {
 // The history is read in format one row at a time (see [Format]); the rows of one order are
 // adjacent. Simulate's own memory holds the accounts seen and the lines of the orders still
 // within the return window (SimulateOptions.ReturnWindow), not the history. With the default
-// stores, the records kept per order only for retries and returns — the engine's journal of
-// commits and returns, the ledger's idempotency and purchase records, the tier service's
-// receipts — are kept as plain values and forgotten once past the return window (a day of
-// margin added); the rest is per-account state, except the ledger's entries and lots, which
-// the points memory store keeps for ever, and the tier change logs (together roughly 1 KB
-// per order and program: see BenchmarkSimulate). Stores passed in SimulateOptions.Stores are used as they are.
+// stores, what is kept per order only for retries and returns is forgotten once past the
+// return window (a day of margin added): the points ledger runs on a points memory store
+// with that retention (points.MemoryOptions.Retention: idempotency and purchase records,
+// entries, closed lots), and the engine's journal of commits, returns and budget uses and
+// the tier service's receipts are kept as plain values in retaining tables. What remains is
+// per-account state (balances, open lots, tier status, purchase histories) and per-month
+// state (the tier change logs, the report's tier timeline), not per-order state: see
+// BenchmarkSimulate. Stores passed in SimulateOptions.Stores are used as they are.
 //
 // A malformed row (or an order the program refuses as invalid) is a *RowError naming the row
 // and the column: by SimulateOptions.OnError Simulate stops, returning the report so far and
@@ -444,7 +446,9 @@ func (s *simulation) apply(ctx context.Context, g []histRow) error {
 	if s.started && first.at.Before(s.last) {
 		return &RowError{Row: first.row, Column: colDate, Value: first.at.Format(time.RFC3339), Reason: "before the previous order: rows must be in time order"}
 	}
-	s.prune(first.at)
+	if err := s.prune(ctx, first.at); err != nil {
+		return err
+	}
 	var err error
 	if first.ret {
 		err = s.applyReturn(ctx, g)
@@ -464,9 +468,9 @@ func (s *simulation) apply(ctx context.Context, g []histRow) error {
 }
 
 // prune forgets the orders past the return window, once a day of history at most.
-func (s *simulation) prune(at time.Time) {
+func (s *simulation) prune(ctx context.Context, at time.Time) error {
 	if at.Before(s.pruneAt) {
-		return
+		return nil
 	}
 	limit := at.Add(-s.opt.ReturnWindow)
 	for len(s.order) > 0 {
@@ -480,13 +484,31 @@ func (s *simulation) prune(at time.Time) {
 	}
 	s.pruneAt = at.Add(24 * time.Hour)
 	for _, r := range s.runners {
-		if r.journal != nil {
-			// A day of margin: the journal outlives what the simulation can return.
-			r.journal.prune(limit.Add(-24 * time.Hour))
-			r.pointStore.prune(limit.Add(-24 * time.Hour))
-			r.tierStore.prune(limit.Add(-24 * time.Hour))
+		if err := r.prune(ctx, limit); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// simMargin is how much longer than the return window the default stores keep the records
+// of an order: the stores outlive what the simulation can return.
+const simMargin = 24 * time.Hour
+
+// prune makes the default stores forget the records of the orders before limit, less the
+// margin. (The points store forgets by itself, from its clock.)
+func (r *simRunner) prune(ctx context.Context, limit time.Time) error {
+	if r.journal == nil {
+		return nil
+	}
+	limit = limit.Add(-simMargin)
+	if err := r.journal.prune(ctx, limit); err != nil {
+		return fmt.Errorf("campaign: simulate: %w", err)
+	}
+	if err := r.tierStore.prune(ctx, limit); err != nil {
+		return fmt.Errorf("campaign: simulate: %w", err)
+	}
+	return nil
 }
 
 // refusal is an order or a return that every program refused as invalid input (or as a
@@ -639,14 +661,13 @@ type simRunner struct {
 	eng  *Engine
 	prog Program
 	st   Stores
-	// journal is the OrderStore of the default stores, pruned as the history advances.
-	journal *simOrderStore
-	// pointStore and tierStore wrap the default memory stores, pruned likewise.
-	pointStore *simPointsStore
-	tierStore  *simTierStore
-	clock      *loyalty.ManualClock
-	loc        *time.Location
-	noRed      bool
+	// journal and tierStore wrap the default memory stores: they forget past the return
+	// window when pruned (the default points store does so by itself).
+	journal   *simOrderStore
+	tierStore *simTierStore
+	clock     *loyalty.ManualClock
+	loc       *time.Location
+	noRed     bool
 
 	next      time.Time // the next month start to run, zero before the first order
 	sales     loyalty.Money
@@ -667,18 +688,16 @@ func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 	var (
 		st      Stores
 		journal *simOrderStore
-		pts     *simPointsStore
 		tiers   *simTierStore
 	)
 	if opt.Stores != nil {
 		st = opt.Stores(p)
 	} else {
 		st = MemoryStores()
-		journal = newSimOrderStore(st.Orders)
+		journal = newSimOrderStore(st.Orders, clock)
 		st.Orders = journal
-		pts = &simPointsStore{Store: st.Points, clock: clock}
-		st.Points = pts
-		tiers = &simTierStore{Store: st.Tiers, clock: clock}
+		st.Points = points.NewMemoryStoreWith(points.MemoryOptions{Retention: opt.ReturnWindow + simMargin, Clock: clock})
+		tiers = newSimTierStore(st.Tiers, clock)
 		st.Tiers = tiers
 	}
 	eng, err := New(p, st, Config{Clock: clock})
@@ -686,7 +705,7 @@ func newSimRunner(p Program, opt SimulateOptions) (*simRunner, error) {
 		return nil, err
 	}
 	z := loyalty.Zero(p.Currency)
-	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, pointStore: pts, tierStore: tiers, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
+	r := &simRunner{eng: eng, prog: p, st: st, journal: journal, tierStore: tiers, clock: clock, loc: eng.Location(), noRed: opt.NoRedemption,
 		sales: z, returned: z, discount: z, discBack: z, cost: z, costBack: z, discounts: map[string]*DiscountUse{},
 		campaigns: map[loyalty.CampaignID]*CampaignUse{}}
 	for _, c := range p.Campaigns {

@@ -3,6 +3,8 @@ package campaign_test
 import (
 	"bytes"
 	"encoding/csv"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +216,41 @@ func TestSimulateStoresEquivalent(t *testing.T) {
 	// Returns later than 15 days were refused as rows, the same with both.
 	if own.Returns == 0 || own.ErrorCount == 0 {
 		t.Errorf("%d returns replayed, %d refused: want both", own.Returns, own.ErrorCount)
+	}
+}
+
+// TestSimulateMemoryDoesNotGrowWithHistory replays N and 4N orders of the same 100 accounts
+// (about a year and four years of history) through both programs with the default stores and
+// reads the live heap at the end of the replay, before the report is summed up: the extra
+// 3N orders may add per-month state (the tier changes, the report's timeline) but nothing
+// like the 1–2 KB an order the stores used to keep. Not timed.
+func TestSimulateMemoryDoesNotGrowWithHistory(t *testing.T) {
+	const n = 2000
+	live := map[int]uint64{}
+	for _, orders := range []int{n, 4 * n} {
+		pr, pw := io.Pipe() // the history never sits in memory
+		go func() {
+			pw.CloseWithError(campaign.GenerateHistory(pw, campaign.GenerateOptions{Seed: 3, Orders: orders, Accounts: 100, ReturnPercent: 10}))
+		}()
+		rep, err := campaign.Simulate(ctx, pr, campaign.CSV, campaign.SimulateOptions{
+			ProgressEvery: 1 << 30, // called once, at the end of the history
+			Progress: func(int) {
+				var ms runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				live[orders] = ms.HeapAlloc
+			},
+		}, simDiscount(), simBonus())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Orders != orders || rep.Runs[1].Points.Issued == 0 || rep.Returns == 0 {
+			t.Fatalf("%d orders: replayed %d orders, %d returns, %d points issued", orders, rep.Orders, rep.Returns, rep.Runs[1].Points.Issued)
+		}
+	}
+	growth := int64(live[4*n]) - int64(live[n])
+	t.Logf("live heap at the end: %d KB after %d orders, %d KB after %d: %d B per extra order", live[n]>>10, n, live[4*n]>>10, 4*n, growth/(3*n))
+	if perOrder := growth / (3 * n); perOrder > 200 {
+		t.Errorf("the live heap grows by %d B per order of history (%d KB after %d orders, %d KB after %d), want at most 200", perOrder, live[n]>>10, n, live[4*n]>>10, 4*n)
 	}
 }

@@ -4,443 +4,240 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
-	"github.com/loyaltykit/loyalty/points"
+	"github.com/loyaltykit/loyalty/internal/memtx"
 	"github.com/loyaltykit/loyalty/tier"
 )
 
+// The default stores of a simulation forget what they keep only for retries and returns once
+// it is older than the return window (a day of margin added), so that a simulation's memory
+// does not grow with the length of its history. The points ledger's memory store does it by
+// itself (points.MemoryOptions.Retention). The engine's journal and the tier service's
+// receipts live in stores of other packages that keep everything, so the simulation wraps
+// them: the wrapper keeps those records itself in memtx.Aged tables, as plain values, and
+// forgets them on prune. The wrapper's transaction encloses the wrapped store's: when the
+// wrapped transaction fails, memtx undoes the wrapper's writes with it.
+
 // simOrderStore is the OrderStore of a simulation: it keeps the journal of commits and
-// returns and the order records itself, as plain values (the memory store keeps journal
-// records JSON-encoded, which dominates the cost of a commit), and forgets those of orders
-// past the return window (prune), so that they do not grow with the history. Everything
-// else (the accounts' purchase records, and whatever the OrderStore interface holds besides)
-// lives in the wrapped store. Updates are serialized and all-or-nothing: the journal writes
-// of a transaction are applied only when the wrapped store's transaction succeeds.
+// returns, the order records and the budget uses itself (the memory store keeps journal
+// records JSON-encoded, which dominates the cost of a commit); accounts and budget counters,
+// which are per-account state, live in the wrapped store.
 type simOrderStore struct {
 	OrderStore // the wrapped store
+	clock      loyalty.Clock
 
-	mu      sync.Mutex
-	commits map[loyalty.IdempotencyKey]CommitRecord
-	orders  map[loyalty.OrderID]OrderRecord
-	returns map[loyalty.IdempotencyKey]ReturnRecord
-	// queue holds the keys of commits and returns in the order they were first written.
-	queue []simKey
+	db      memtx.DB
+	commits memtx.Aged[loyalty.IdempotencyKey, CommitRecord]
+	orders  memtx.Aged[loyalty.OrderID, OrderRecord]
+	returns memtx.Aged[loyalty.IdempotencyKey, ReturnRecord]
+	uses    memtx.Aged[loyalty.IdempotencyKey, BudgetUse]
 }
 
-type simKey struct {
-	key loyalty.IdempotencyKey
-	ret bool
+func newSimOrderStore(inner OrderStore, clock loyalty.Clock) *simOrderStore {
+	return &simOrderStore{OrderStore: inner, clock: clock,
+		orders: memtx.Aged[loyalty.OrderID, OrderRecord]{Clone: func(r OrderRecord) OrderRecord {
+			r.Returned = slices.Clone(r.Returned)
+			return r
+		}},
+		returns: memtx.Aged[loyalty.IdempotencyKey, ReturnRecord]{Clone: func(r ReturnRecord) ReturnRecord {
+			r.Lines = slices.Clone(r.Lines)
+			return r
+		}},
+		uses: memtx.Aged[loyalty.IdempotencyKey, BudgetUse]{Clone: func(u BudgetUse) BudgetUse {
+			u.Items = slices.Clone(u.Items)
+			return u
+		}},
+	}
 }
 
-func newSimOrderStore(inner OrderStore) *simOrderStore {
-	return &simOrderStore{OrderStore: inner,
-		commits: map[loyalty.IdempotencyKey]CommitRecord{},
-		orders:  map[loyalty.OrderID]OrderRecord{},
-		returns: map[loyalty.IdempotencyKey]ReturnRecord{}}
-}
-
-// simTx overrides the journal and order methods of the wrapped transaction.
+// simTx is the wrapped transaction with the journal's reads and writes overridden.
 type simTx struct {
 	OrderTx
-	s       *simOrderStore
-	commits map[loyalty.IdempotencyKey]CommitRecord
-	orders  map[loyalty.OrderID]OrderRecord
-	returns map[loyalty.IdempotencyKey]ReturnRecord
+	s   *simOrderStore
+	tx  *memtx.Tx
+	now time.Time
+}
+
+// simReadTx is the read side of View.
+type simReadTx struct {
+	OrderReadTx
+	s  *simOrderStore
+	tx *memtx.Tx
 }
 
 func (s *simOrderStore) Update(ctx context.Context, fn func(tx OrderTx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var done *simTx
-	err := s.OrderStore.Update(ctx, func(tx OrderTx) error {
-		t := &simTx{OrderTx: tx, s: s}
-		if err := fn(t); err != nil {
-			return err
-		}
-		done = t
-		return nil
+	return s.db.Update(ctx, func(mtx *memtx.Tx) error {
+		now := s.clock.Now()
+		return s.OrderStore.Update(ctx, func(tx OrderTx) error { return fn(&simTx{OrderTx: tx, s: s, tx: mtx, now: now}) })
 	})
-	if err != nil || done == nil {
-		return err
-	}
-	for k, v := range done.commits {
-		if _, ok := s.commits[k]; !ok {
-			s.queue = append(s.queue, simKey{key: k})
-		}
-		s.commits[k] = v
-	}
-	for k, v := range done.orders {
-		s.orders[k] = v
-	}
-	for k, v := range done.returns {
-		if _, ok := s.returns[k]; !ok {
-			s.queue = append(s.queue, simKey{key: k, ret: true})
-		}
-		s.returns[k] = v
-	}
-	return nil
 }
 
 func (s *simOrderStore) View(ctx context.Context, fn func(tx OrderReadTx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.OrderStore.View(ctx, func(tx OrderReadTx) error {
-		return fn(simReadTx{OrderReadTx: tx, s: s})
+	return s.db.View(ctx, func(mtx *memtx.Tx) error {
+		return s.OrderStore.View(ctx, func(tx OrderReadTx) error { return fn(simReadTx{OrderReadTx: tx, s: s, tx: mtx}) })
 	})
 }
 
-// prune forgets the commits and returns no longer pending recorded before limit, and their orders,
-// oldest first; it stops at the first record still pending.
-func (s *simOrderStore) prune(limit time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for len(s.queue) > 0 {
-		k := s.queue[0]
-		if k.ret {
-			if r, ok := s.returns[k.key]; ok {
-				if r.State == Pending || !r.At.Before(limit) {
-					return
-				}
-				delete(s.returns, k.key)
+// prune forgets the journal records, orders and budget uses last written before limit.
+func (s *simOrderStore) prune(ctx context.Context, limit time.Time) error {
+	return s.db.Update(ctx, func(tx *memtx.Tx) error {
+		for _, forget := range []func(*memtx.Tx, time.Time) (int, error){s.commits.Forget, s.orders.Forget, s.returns.Forget, s.uses.Forget} {
+			if _, err := forget(tx, limit); err != nil {
+				return err
 			}
-		} else if r, ok := s.commits[k.key]; ok {
-			if r.State == Pending || !r.At.Before(limit) {
-				return
-			}
-			delete(s.orders, r.Order)
-			delete(s.commits, k.key)
 		}
-		s.queue[0] = simKey{}
-		s.queue = s.queue[1:]
-	}
+		return nil
+	})
 }
 
 func notFound(what string, k any) error {
 	return fmt.Errorf("campaign: %s %v: %w", what, k, loyalty.ErrNotFound)
 }
 
-// simReadTx is the read side of View.
-type simReadTx struct {
-	OrderReadTx
-	s *simOrderStore
-}
-
-func (t simReadTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
-	if r, ok := t.s.commits[key]; ok {
+func (s *simOrderStore) commit(tx *memtx.Tx, key loyalty.IdempotencyKey) (CommitRecord, error) {
+	if r, ok := s.commits.Get(tx, key); ok {
 		return r, nil
 	}
 	return CommitRecord{}, notFound("commit", key)
 }
 
-func (t simReadTx) Order(id loyalty.OrderID) (OrderRecord, error) {
-	if r, ok := t.s.orders[id]; ok {
-		r.Returned = slices.Clone(r.Returned)
+func (s *simOrderStore) order(tx *memtx.Tx, id loyalty.OrderID) (OrderRecord, error) {
+	if r, ok := s.orders.Get(tx, id); ok {
 		return r, nil
 	}
 	return OrderRecord{}, notFound("order", id)
 }
 
-func (t simReadTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
-	if r, ok := t.s.returns[key]; ok {
-		r.Lines = slices.Clone(r.Lines)
+func (s *simOrderStore) ret(tx *memtx.Tx, key loyalty.IdempotencyKey) (ReturnRecord, error) {
+	if r, ok := s.returns.Get(tx, key); ok {
 		return r, nil
 	}
 	return ReturnRecord{}, notFound("return", key)
 }
 
+func (s *simOrderStore) use(tx *memtx.Tx, key loyalty.IdempotencyKey) (BudgetUse, error) {
+	if u, ok := s.uses.Get(tx, key); ok {
+		return u, nil
+	}
+	return BudgetUse{}, notFound("budget use", key)
+}
+
+func (t simReadTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
+	return t.s.commit(t.tx, key)
+}
+func (t simReadTx) Order(id loyalty.OrderID) (OrderRecord, error) { return t.s.order(t.tx, id) }
+func (t simReadTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
+	return t.s.ret(t.tx, key)
+}
+func (t simReadTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
+	return t.s.use(t.tx, key)
+}
+
 func (t *simTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
-	if r, ok := t.commits[key]; ok {
-		return r, nil
-	}
-	return simReadTx{s: t.s}.Commit(key)
+	return t.s.commit(t.tx, key)
 }
-
-func (t *simTx) Order(id loyalty.OrderID) (OrderRecord, error) {
-	if r, ok := t.orders[id]; ok {
-		r.Returned = slices.Clone(r.Returned)
-		return r, nil
-	}
-	return simReadTx{s: t.s}.Order(id)
-}
-
+func (t *simTx) Order(id loyalty.OrderID) (OrderRecord, error) { return t.s.order(t.tx, id) }
 func (t *simTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
-	if r, ok := t.returns[key]; ok {
-		r.Lines = slices.Clone(r.Lines)
-		return r, nil
-	}
-	return simReadTx{s: t.s}.Return(key)
+	return t.s.ret(t.tx, key)
+}
+func (t *simTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
+	return t.s.use(t.tx, key)
 }
 
 func (t *simTx) PutCommit(r CommitRecord) error {
 	if r.Key == "" {
 		return loyalty.Invalid("commit", nil, "has no key")
 	}
-	if t.commits == nil {
-		t.commits = map[loyalty.IdempotencyKey]CommitRecord{}
-	}
-	t.commits[r.Key] = r
-	return nil
+	return t.s.commits.Put(t.tx, r.Key, r, t.now)
 }
 
 func (t *simTx) PutOrder(r OrderRecord) error {
 	if r.ID == "" {
 		return loyalty.Invalid("order", nil, "has no key")
 	}
-	if t.orders == nil {
-		t.orders = map[loyalty.OrderID]OrderRecord{}
-	}
-	r.Returned = slices.Clone(r.Returned)
-	t.orders[r.ID] = r
-	return nil
+	return t.s.orders.Put(t.tx, r.ID, r, t.now)
 }
 
 func (t *simTx) PutReturn(r ReturnRecord) error {
 	if r.Key == "" {
 		return loyalty.Invalid("return", nil, "has no key")
 	}
-	if t.returns == nil {
-		t.returns = map[loyalty.IdempotencyKey]ReturnRecord{}
+	return t.s.returns.Put(t.tx, r.Key, r, t.now)
+}
+
+func (t *simTx) PutBudgetUse(u BudgetUse) error {
+	if u.Key == "" {
+		return loyalty.Invalid("budget use", nil, "has no key")
 	}
-	r.Lines = slices.Clone(r.Lines)
-	t.returns[r.Key] = r
-	return nil
+	return t.s.uses.Put(t.tx, u.Key, u, t.now)
 }
 
-// simKeep is a record kept for a while: its key in a queue with the time it was first
-// written, so that the records older than a limit are forgotten oldest first.
-type simKeep[K comparable] struct {
-	key K
-	at  time.Time
-}
-
-// simRetained is a map of records forgotten once older than the limit given to prune, with
-// the writes of a transaction buffered until it succeeds.
-type simRetained[K comparable, V any] struct {
-	m     map[K]V
-	queue []simKeep[K]
-}
-
-func (r *simRetained[K, V]) get(pending map[K]V, k K) (V, bool) {
-	if v, ok := pending[k]; ok {
-		return v, true
-	}
-	v, ok := r.m[k]
-	return v, ok
-}
-
-func (r *simRetained[K, V]) apply(pending map[K]V, at time.Time) {
-	if r.m == nil {
-		r.m = map[K]V{}
-	}
-	for k, v := range pending {
-		if _, ok := r.m[k]; !ok {
-			r.queue = append(r.queue, simKeep[K]{k, at})
-		}
-		r.m[k] = v
-	}
-}
-
-func (r *simRetained[K, V]) prune(limit time.Time) {
-	for len(r.queue) > 0 && r.queue[0].at.Before(limit) {
-		delete(r.m, r.queue[0].key)
-		r.queue[0] = simKeep[K]{}
-		r.queue = r.queue[1:]
-	}
-}
-
-// simPointsStore wraps the points store of a simulation: it keeps the ledger's idempotency
-// records and its per-order purchase records itself, and forgets them once older than the
-// return window (prune); the lots, entries and balances stay in the wrapped store. Updates
-// are serialized; the records a transaction writes are kept only when it succeeds.
-type simPointsStore struct {
-	points.Store
-	clock     loyalty.Clock
-	mu        sync.Mutex
-	records   simRetained[loyalty.IdempotencyKey, points.Record]
-	purchases simRetained[simPurchaseKey, points.Purchase]
-}
-
-type simPurchaseKey struct {
-	holder points.Holder
-	order  loyalty.OrderID
-}
-
-type simPointsTx struct {
-	points.Tx
-	s         *simPointsStore
-	records   map[loyalty.IdempotencyKey]points.Record
-	purchases map[simPurchaseKey]points.Purchase
-}
-
-type simPointsReadTx struct {
-	points.ReadTx
-	s *simPointsStore
-}
-
-func clonePurchase(p points.Purchase) points.Purchase {
-	p.Lines = slices.Clone(p.Lines)
-	p.Redeemed = slices.Clone(p.Redeemed)
-	return p
-}
-
-func (s *simPointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var done *simPointsTx
-	err := s.Store.Update(ctx, func(tx points.Tx) error {
-		t := &simPointsTx{Tx: tx, s: s}
-		if err := fn(t); err != nil {
-			return err
-		}
-		done = t
-		return nil
-	})
-	if err != nil || done == nil {
-		return err
-	}
-	now := s.clock.Now()
-	s.records.apply(done.records, now)
-	s.purchases.apply(done.purchases, now)
-	return nil
-}
-
-func (s *simPointsStore) View(ctx context.Context, fn func(tx points.ReadTx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.Store.View(ctx, func(tx points.ReadTx) error { return fn(simPointsReadTx{tx, s}) })
-}
-
-func (s *simPointsStore) prune(limit time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.records.prune(limit)
-	s.purchases.prune(limit)
-}
-
-func (t simPointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) {
-	if r, ok := t.s.records.get(nil, key); ok {
-		r.Entries = slices.Clone(r.Entries)
-		return r, nil
-	}
-	return points.Record{}, notFound("points record", key)
-}
-
-func (t simPointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.Purchase, error) {
-	if p, ok := t.s.purchases.get(nil, simPurchaseKey{h, order}); ok {
-		return clonePurchase(p), nil
-	}
-	return points.Purchase{}, notFound("points purchase", order)
-}
-
-func (t *simPointsTx) Record(key loyalty.IdempotencyKey) (points.Record, error) {
-	if r, ok := t.s.records.get(t.records, key); ok {
-		r.Entries = slices.Clone(r.Entries)
-		return r, nil
-	}
-	return points.Record{}, notFound("points record", key)
-}
-
-func (t *simPointsTx) Purchase(h points.Holder, order loyalty.OrderID) (points.Purchase, error) {
-	if p, ok := t.s.purchases.get(t.purchases, simPurchaseKey{h, order}); ok {
-		return clonePurchase(p), nil
-	}
-	return points.Purchase{}, notFound("points purchase", order)
-}
-
-func (t *simPointsTx) PutRecord(r points.Record) error {
-	if _, ok := t.s.records.get(t.records, r.Key); ok {
-		return fmt.Errorf("campaign: points record %s: %w", r.Key, loyalty.ErrConflict)
-	}
-	if t.records == nil {
-		t.records = map[loyalty.IdempotencyKey]points.Record{}
-	}
-	r.Entries = slices.Clone(r.Entries)
-	t.records[r.Key] = r
-	return nil
-}
-
-func (t *simPointsTx) PutPurchase(p points.Purchase) error {
-	if t.purchases == nil {
-		t.purchases = map[simPurchaseKey]points.Purchase{}
-	}
-	t.purchases[simPurchaseKey{p.Holder, p.Order}] = clonePurchase(p)
-	return nil
-}
-
-// simTierStore wraps the tier store of a simulation: it keeps the idempotency receipts
-// itself and forgets them once older than the return window.
+// simTierStore is the tier store of a simulation: it keeps the idempotency receipts itself
+// and forgets them on prune.
 type simTierStore struct {
 	tier.Store
 	clock    loyalty.Clock
-	mu       sync.Mutex
-	receipts simRetained[loyalty.IdempotencyKey, tier.Receipt]
+	db       memtx.DB
+	receipts memtx.Aged[loyalty.IdempotencyKey, tier.Receipt]
+}
+
+func newSimTierStore(inner tier.Store, clock loyalty.Clock) *simTierStore {
+	return &simTierStore{Store: inner, clock: clock, receipts: memtx.Aged[loyalty.IdempotencyKey, tier.Receipt]{
+		Clone: func(r tier.Receipt) tier.Receipt {
+			r.Status = r.Status.Clone()
+			return r
+		}}}
 }
 
 type simTierTx struct {
 	tier.Tx
-	s        *simTierStore
-	receipts map[loyalty.IdempotencyKey]tier.Receipt
+	s   *simTierStore
+	tx  *memtx.Tx
+	now time.Time
 }
 
 type simTierReadTx struct {
 	tier.ReadTx
-	s *simTierStore
+	s  *simTierStore
+	tx *memtx.Tx
 }
 
 func (s *simTierStore) Update(ctx context.Context, fn func(tx tier.Tx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var done *simTierTx
-	err := s.Store.Update(ctx, func(tx tier.Tx) error {
-		t := &simTierTx{Tx: tx, s: s}
-		if err := fn(t); err != nil {
-			return err
-		}
-		done = t
-		return nil
+	return s.db.Update(ctx, func(mtx *memtx.Tx) error {
+		now := s.clock.Now()
+		return s.Store.Update(ctx, func(tx tier.Tx) error { return fn(&simTierTx{Tx: tx, s: s, tx: mtx, now: now}) })
 	})
-	if err != nil || done == nil {
-		return err
-	}
-	s.receipts.apply(done.receipts, s.clock.Now())
-	return nil
 }
 
 func (s *simTierStore) View(ctx context.Context, fn func(tx tier.ReadTx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.Store.View(ctx, func(tx tier.ReadTx) error { return fn(simTierReadTx{tx, s}) })
+	return s.db.View(ctx, func(mtx *memtx.Tx) error {
+		return s.Store.View(ctx, func(tx tier.ReadTx) error { return fn(simTierReadTx{ReadTx: tx, s: s, tx: mtx}) })
+	})
 }
 
-func (s *simTierStore) prune(limit time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.receipts.prune(limit)
+// prune forgets the receipts written before limit.
+func (s *simTierStore) prune(ctx context.Context, limit time.Time) error {
+	return s.db.Update(ctx, func(tx *memtx.Tx) error {
+		_, err := s.receipts.Forget(tx, limit)
+		return err
+	})
 }
 
 func (t simTierReadTx) Receipt(key loyalty.IdempotencyKey) (tier.Receipt, bool, error) {
-	r, ok := t.s.receipts.get(nil, key)
-	r.Status = r.Status.Clone()
+	r, ok := t.s.receipts.Get(t.tx, key)
 	return r, ok, nil
 }
 
 func (t *simTierTx) Receipt(key loyalty.IdempotencyKey) (tier.Receipt, bool, error) {
-	r, ok := t.s.receipts.get(t.receipts, key)
-	r.Status = r.Status.Clone()
+	r, ok := t.s.receipts.Get(t.tx, key)
 	return r, ok, nil
 }
 
 func (t *simTierTx) PutReceipt(key loyalty.IdempotencyKey, r tier.Receipt) error {
-	if _, ok := t.s.receipts.get(t.receipts, key); ok {
+	if _, ok := t.s.receipts.Get(t.tx, key); ok {
 		return fmt.Errorf("campaign: tier receipt %s: %w", key, loyalty.ErrConflict)
 	}
-	if t.receipts == nil {
-		t.receipts = map[loyalty.IdempotencyKey]tier.Receipt{}
-	}
-	r.Status = r.Status.Clone()
-	t.receipts[key] = r
-	return nil
+	return t.s.receipts.Put(t.tx, key, r, t.now)
 }

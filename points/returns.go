@@ -2,6 +2,7 @@ package points
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/loyaltykit/loyalty"
@@ -163,7 +164,9 @@ func (b *book) reverse(a *Account, pur *Purchase, n Points, lines []Points) erro
 	need := n
 	if pur.EarnLot != 0 {
 		lot, err := b.tx.Lot(pur.EarnLot)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrForgotten): // closed long ago: nothing left in it to reverse
+		case err != nil:
 			return err
 		}
 		if lot.Remaining > 0 && (lot.Pending || b.l.cfg.Returns != PendingOnly) {
