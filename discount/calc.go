@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -25,6 +26,7 @@ type Calculator struct {
 	floorRate decimal.Decimal // floor = cost × floorRate, rounded up
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
 	needCodes bool
+	runs      sync.Pool // *run: the scratch memory of finished evaluations, reused
 }
 
 // compiled is a discount prepared for the hot path: rates as fractions, codes canonical.
@@ -279,7 +281,11 @@ type run struct {
 	free    []*state
 	n       int
 	err     error
-	notes   []LineNote // shared backing of every entry's Notes
+	notes   []LineNote    // shared backing of every entry's Notes
+	order   loyalty.Order // the order and history o and h point to
+	hist    History
+	money   []loyalty.Money // scratch: base0, floor and the states' amounts
+	flags   []bool          // scratch: the states' applied flags
 	states  [preStates + 1]state
 	freeBuf [preStates]*state
 }
@@ -293,11 +299,81 @@ func (r *run) get() *state {
 	return &state{rem: make([]loyalty.Money, r.n), applied: make([]bool, len(r.ds))}
 }
 
+// newRun returns a run for an order of n lines with its scratch memory ready: a finished
+// run's from the pool when there is one, so that an evaluation allocates little more than
+// its result.
+func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
+	r, _ := c.runs.Get().(*run)
+	if r == nil {
+		r = &run{c: c}
+	}
+	r.ds = c.program
+	if list, ok := c.personal[o.Account]; ok {
+		r.ds = list
+	}
+	r.order, r.hist = o, h
+	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
+	k := len(r.ds)
+	// One backing array for the scratch amounts: base, floor and the states.
+	r.money = grow(r.money, n*(3+preStates))
+	r.base0 = r.money[:n:n]
+	r.floor = r.money[n : 2*n : 2*n]
+	r.flags = grow(r.flags, k*(preStates+1))
+	for i := range r.states {
+		at := (2 + i) * n
+		r.states[i] = state{rem: r.money[at : at+n : at+n], applied: r.flags[i*k : (i+1)*k : (i+1)*k]}
+	}
+	r.free = r.freeBuf[:0]
+	for i := range preStates {
+		r.free = append(r.free, &r.states[i])
+	}
+	r.w = grow(r.w, n)
+	r.codes = r.codes[:0]
+	r.idx = r.idx[:0]
+	r.notes = nil // the result's: allocated when a note is recorded
+	r.hasCap, r.err = false, nil
+	return r
+}
+
+// putRun returns r's scratch memory to the pool, keeping nothing of the order or the result.
+func (c *Calculator) putRun(r *run) {
+	if cap(r.money) > maxPooled {
+		return
+	}
+	r.order, r.hist = loyalty.Order{}, History{}
+	r.o, r.h, r.entries, r.notes, r.err = nil, nil, nil, nil, nil
+	clear(r.codes)
+	c.runs.Put(r)
+}
+
+// maxPooled bounds the scratch memory a pooled run keeps (in amounts): a run of a huge
+// order is left to the garbage collector.
+const maxPooled = 1 << 16
+
+// grow returns s resized to n zeroed elements, reusing its memory when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
 // preStates is how many scratch states an evaluation prepares in one allocation: enough for
 // a best-of over groups that stack additively or by best-of.
 const preStates = 5
 
 func (r *run) put(s ...*state) { r.free = append(r.free, s...) }
+
+// note records a line note in the result's shared backing of notes, allocated with room
+// for one note per line when the first is recorded.
+func (r *run) note(n LineNote) {
+	if r.notes == nil {
+		r.notes = make([]LineNote, 0, r.n)
+	}
+	r.notes = append(r.notes, n)
+}
 
 func (r *run) fail(err error) {
 	if r.err == nil {
@@ -324,26 +400,10 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 		return Result{}, err
 	}
 	n := len(o.Lines)
-	r := &run{c: c, ds: c.program, o: &o, h: &h, now: o.PlacedAt, n: n}
-	if list, ok := c.personal[o.Account]; ok {
-		r.ds = list
-	}
+	r := c.newRun(o, h, n)
+	defer c.putRun(r)
 	k := len(r.ds)
-	// One backing array for all per-line amounts: base, floor, every entry, the states.
-	money := make([]loyalty.Money, n*(k+3+preStates))
-	base0 := money[:n:n]
-	r.base0 = base0
-	r.floor = money[n : 2*n : 2*n]
-	flags := make([]bool, k*(preStates+1))
-	for i := range r.states {
-		at := (k + 2 + i) * n
-		r.states[i] = state{rem: money[at : at+n : at+n], applied: flags[i*k : (i+1)*k : (i+1)*k]}
-	}
-	st := &r.states[preStates]
-	r.free = r.freeBuf[:0]
-	for i := range preStates {
-		r.free = append(r.free, &r.states[i])
-	}
+	base0, st := r.base0, &r.states[preStates]
 	r.sub = loyalty.Zero(c.cur)
 	for i, l := range o.Lines {
 		t, err := l.Total()
@@ -378,21 +438,20 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 		st.capLeft = capTotal
 	}
 	if c.needCodes {
-		r.codes = make([]string, 0, len(o.Codes))
 		for _, s := range o.Codes {
 			if cc, err := loyalty.NormalizeCode(s); err == nil {
 				r.codes = append(r.codes, cc)
 			}
 		}
 	}
+	// The result's own memory: the entries and their per-line amounts.
 	r.entries = make([]Entry, k)
+	lines := make([]loyalty.Money, k*n)
 	for i := range r.ds {
 		d := r.ds[i].d
 		r.entries[i] = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
-			Lines: money[(i+2)*n : (i+3)*n : (i+3)*n], Amount: loyalty.Zero(c.cur)}
+			Lines: lines[i*n : (i+1)*n : (i+1)*n], Amount: loyalty.Zero(c.cur)}
 	}
-	r.w = make([]int64, n)
-	r.notes = make([]LineNote, 0, n)
 
 	r.combine(c.units, c.stacking, base0, st)
 	if r.err != nil {
@@ -631,7 +690,7 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		l := &o.Lines[li]
 		in, excluded := d.Scope.match(l)
 		if excluded {
-			r.notes = append(r.notes, LineNote{Line: li, Reason: ReasonExcluded})
+			r.note(LineNote{Line: li, Reason: ReasonExcluded})
 			e.Reasons |= ReasonExcluded
 		}
 		matched = matched || in
@@ -870,7 +929,7 @@ func (r *run) limit(i int, st *state, e *Entry) {
 		}
 		if a.MinorUnits() > room.MinorUnits() {
 			cut, _ := a.Sub(room)
-			r.notes = append(r.notes, LineNote{Line: li, Reason: reason, Amount: cut})
+			r.note(LineNote{Line: li, Reason: reason, Amount: cut})
 			e.Reasons |= reason
 			a = room
 			out[li] = a
