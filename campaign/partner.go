@@ -3,6 +3,7 @@ package campaign
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -128,6 +129,9 @@ func (t SalesTarget) Evaluate(sales []Sale, loc *time.Location) ([]SalesResult, 
 			if !t.Each && r.Times > 1 {
 				r.Times = 1
 			}
+		}
+		if r.Times > 0 && int64(t.Points) > math.MaxInt64/r.Times {
+			return nil, fmt.Errorf("campaign: sales target: points of %s: %w", a, loyalty.ErrOverflow)
 		}
 		r.Points = t.Points * points.Points(r.Times)
 		if !t.Credit.IsZero() {
@@ -381,4 +385,37 @@ func (c Contest) Rank(sales []Sale, loc *time.Location) ([]Standing, error) {
 		}
 	}
 	return out, nil
+}
+
+// validatePartners checks the program's sales targets, co-marketing and contests: each
+// one's own rules, unique IDs, dates, and amounts in the program's currency.
+func (p Program) validatePartners(add func(error), money func(field string, m loyalty.Money)) {
+	ids := map[loyalty.CampaignID]int{}
+	for i, t := range p.SalesTargets {
+		f := fmt.Sprintf("sales_targets[%d]", i)
+		add(inField(f, t.Validate()))
+		money(f+".credit", t.Credit)
+		if j, dup := ids[t.ID]; dup && t.ID != "" {
+			add(loyalty.Invalid(f+".id", string(t.ID), fmt.Sprintf("must be unique (also sales_targets[%d])", j)))
+		} else {
+			ids[t.ID] = i
+		}
+	}
+	if c := p.CoMarketing; c != nil {
+		add(inField("co_marketing", c.Validate()))
+		money("co_marketing.max", c.Max)
+	}
+	ids = map[loyalty.CampaignID]int{}
+	for i, c := range p.Contests {
+		f := fmt.Sprintf("contests[%d]", i)
+		add(inField(f, c.Validate()))
+		for j, pz := range c.Prizes {
+			money(fmt.Sprintf("%s.prizes[%d].credit", f, j), pz.Credit)
+		}
+		if j, dup := ids[c.ID]; dup && c.ID != "" {
+			add(loyalty.Invalid(f+".id", string(c.ID), fmt.Sprintf("must be unique (also contests[%d])", j)))
+		} else {
+			ids[c.ID] = i
+		}
+	}
 }

@@ -67,6 +67,16 @@ type Program struct {
 	// Campaigns are the program's time-boxed promotions with their budgets (see
 	// [Campaign]). A campaign's discount is the candidate "campaign:<id>".
 	Campaigns []Campaign `json:"campaigns,omitempty"`
+	// SalesTargets are the partner programs for dealers ("sell N units of line Y, get a
+	// bonus"), settled with [Engine.SettleSalesTarget] once their period is over. IDs are
+	// unique among them.
+	SalesTargets []SalesTarget `json:"sales_targets,omitempty"`
+	// CoMarketing, when set, is the program's co-marketing reimbursement of dealers'
+	// advertising ([Engine.Reimburse]).
+	CoMarketing *CoMarketing `json:"co_marketing,omitempty"`
+	// Contests rank accounts and award prizes ([Engine.AwardContest]). IDs are unique
+	// among them.
+	Contests []Contest `json:"contests,omitempty"`
 }
 
 // reserved prefixes of discount IDs and of the internal codes that enable candidates.
@@ -272,6 +282,8 @@ func (p Program) validate() []error {
 	}
 	// Campaigns.
 	p.validateCampaigns(add)
+	// Partner programs and contests.
+	p.validatePartners(add, money)
 	// Referral.
 	if r := p.Referral; r != nil {
 		add(inField("referral", r.Validate()))
@@ -308,36 +320,17 @@ func hasDiscount(p discount.Policy, id string) bool {
 	return false
 }
 
-// inField prefixes the path of every *loyalty.FieldError in err's tree, looking through
-// wrapping errors (the sub-packages prefix their errors with their names), and drops those
-// wrappers: the path says where the problem is.
+// inField is [loyalty.InField] for a part of the program: the sub-packages report
+// *loyalty.FieldError values behind their package prefixes, and InField prefixes their paths
+// and drops those wrappers. An error that holds no field error at all (none is known, but
+// Program.Validate promises field errors only) becomes one naming prefix.
 func inField(prefix string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var out []error
-	var walk func(e error)
-	walk = func(e error) {
-		switch x := e.(type) {
-		case *loyalty.FieldError:
-			out = append(out, loyalty.InField(prefix, x))
-		case interface{ Unwrap() []error }:
-			for _, c := range x.Unwrap() {
-				walk(c)
-			}
-		case interface{ Unwrap() error }:
-			if u := x.Unwrap(); u != nil {
-				var fe *loyalty.FieldError
-				if errors.As(u, &fe) {
-					walk(u)
-					return
-				}
-			}
-			out = append(out, loyalty.Invalid(prefix, nil, e.Error()))
-		default:
-			out = append(out, loyalty.Invalid(prefix, nil, e.Error()))
-		}
+	var fe *loyalty.FieldError
+	if !errors.As(err, &fe) {
+		return loyalty.Invalid(prefix, nil, err.Error())
 	}
-	walk(err)
-	return errors.Join(out...)
+	return loyalty.InField(prefix, err)
 }

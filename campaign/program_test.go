@@ -24,6 +24,7 @@ func TestProgramValidateGood(t *testing.T) {
 		"fuel":       fuelCard(),
 		"airline":    airline(),
 		"minimal":    {ID: "p", Currency: rub},
+		"dealers":    dealers(),
 	} {
 		if err := p.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -69,6 +70,25 @@ func TestProgramValidateBad(t *testing.T) {
 		{"referral credit in dollars", func(p *campaign.Program) {
 			p.Referral = &referral.Rules{ReferrerRewards: []referral.Reward{referral.CreditReward(usd)}}
 		}, []string{"referral.referrer_rewards[0].credit:"}},
+		{"bad sales target", func(p *campaign.Program) {
+			p.SalesTargets = []campaign.SalesTarget{dealers().SalesTargets[0], {ID: "t2", End: "2026-13-01", Points: 5}}
+		}, []string{"sales_targets[1].units: must be positive", "sales_targets[1].end:"}},
+		{"sales targets with one id", func(p *campaign.Program) {
+			p.SalesTargets = []campaign.SalesTarget{dealers().SalesTargets[0], dealers().SalesTargets[0]}
+		}, []string{"sales_targets[1].id: must be unique (also sales_targets[0])"}},
+		{"sales target credit in dollars", func(p *campaign.Program) {
+			p.SalesTargets = []campaign.SalesTarget{dealers().SalesTargets[1]}
+			p.SalesTargets[0].Credit = usd
+		}, []string{"sales_targets[0].credit: must be in the program currency"}},
+		{"bad co-marketing", func(p *campaign.Program) {
+			p.CoMarketing = &campaign.CoMarketing{Share: d("1.5"), Max: usd}
+		}, []string{"co_marketing.share:", "co_marketing.max: must be in the program currency"}},
+		{"bad contest", func(p *campaign.Program) {
+			c := dealers().Contests[0]
+			c.Measure, c.Prizes = "fame", []campaign.Prize{{Credit: usd}, {}}
+			p.Contests = []campaign.Contest{dealers().Contests[1], c, dealers().Contests[1]}
+		}, []string{"contests[1].measure:", "contests[1].prizes[0].credit: must be in the program currency", "contests[1].prizes[1]:",
+			"contests[2].id: must be unique (also contests[0])"}},
 		{"referral welcome promo", func(p *campaign.Program) {
 			p.Referral = &referral.Rules{ReferrerRewards: []referral.Reward{referral.PointsReward(5)},
 				WelcomeRewards: []referral.Reward{referral.PromoReward("W")}}
@@ -85,6 +105,20 @@ func TestProgramValidateBad(t *testing.T) {
 			if !errors.Is(err, loyalty.ErrInvalid) {
 				t.Errorf("error does not match loyalty.ErrInvalid: %v", err)
 			}
+			// Every problem is a field error with a path.
+			var leaves func(err error)
+			leaves = func(err error) {
+				if j, ok := err.(interface{ Unwrap() []error }); ok {
+					for _, e := range j.Unwrap() {
+						leaves(e)
+					}
+					return
+				}
+				if fe, ok := err.(*loyalty.FieldError); !ok || fe.Field == "" {
+					t.Errorf("a problem is not a field error with a path: %#v", err)
+				}
+			}
+			leaves(errors.Unwrap(err))
 			for _, f := range tt.fields {
 				if !strings.Contains(err.Error(), f) {
 					t.Errorf("error does not name %q:\n%v", f, err)
@@ -99,7 +133,7 @@ func TestProgramValidateBad(t *testing.T) {
 
 func TestProgramJSONRoundTrip(t *testing.T) {
 	for name, p := range map[string]campaign.Program{
-		"wholesaler": wholesaler(), "coffee": coffeeShop(), "fuel": fuelCard(), "airline": airline(), "dropship": dropship(),
+		"wholesaler": wholesaler(), "coffee": coffeeShop(), "fuel": fuelCard(), "airline": airline(), "dropship": dropship(), "dealers": dealers(),
 		"no discounts": {ID: "p", Currency: rub, Earning: points.Rules{Rates: []points.Rate{{Points: 1, Per: d("10")}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -123,15 +157,22 @@ func TestLoadProgramStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goodDealers, err := json.Marshal(dealers())
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := map[string]struct {
 		json string
 		want string
 	}{
-		"unknown field":   {strings.Replace(string(good), `"id":`, `"colour":"red","id":`, 1), "colour"},
-		"unknown nested":  {strings.Replace(string(good), `"stacking":`, `"stackin":"x","stacking":`, 1), "stackin"},
-		"trailing data":   {string(good) + ` {"id":"x"}`, "unexpected data"},
-		"not json":        {"hello", "invalid"},
-		"invalid program": {`{"id":"","currency":"RUB","discounts":{},"earning":{},"redemption":{"currency":"","point_value":"0"},"codes":{"definitions":null}}`, "id: is required"},
+		"unknown field":             {strings.Replace(string(good), `"id":`, `"colour":"red","id":`, 1), "colour"},
+		"unknown nested":            {strings.Replace(string(good), `"stacking":`, `"stackin":"x","stacking":`, 1), "stackin"},
+		"unknown in a sales target": {strings.Replace(string(goodDealers), `"units":`, `"unitz":1,"units":`, 1), "unitz"},
+		"unknown in a contest":      {strings.Replace(string(goodDealers), `"measure":`, `"measur":"x","measure":`, 1), "measur"},
+		"bad sales target":          {strings.Replace(string(goodDealers), `"units":"100"`, `"units":"0"`, 1), "sales_targets[0].units: must be positive"},
+		"trailing data":             {string(good) + ` {"id":"x"}`, "unexpected data"},
+		"not json":                  {"hello", "invalid"},
+		"invalid program":           {`{"id":"","currency":"RUB","discounts":{},"earning":{},"redemption":{"currency":"","point_value":"0"},"codes":{"definitions":null}}`, "id: is required"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -147,7 +188,7 @@ func TestLoadProgramStrict(t *testing.T) {
 }
 
 func FuzzLoadProgram(f *testing.F) {
-	for _, p := range []campaign.Program{wholesaler(), coffeeShop(), fuelCard(), airline(), dropship(), referenceCampaigns()} {
+	for _, p := range []campaign.Program{wholesaler(), coffeeShop(), fuelCard(), airline(), dropship(), referenceCampaigns(), dealers()} {
 		b, err := json.Marshal(p)
 		if err != nil {
 			f.Fatal(err)
