@@ -126,7 +126,7 @@ func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
 			return nil, "audience"
 		}
 	}
-	lines := c.Conditions.eligible(ev.order)
+	lines := ev.eligible(&c.Conditions)
 	if len(lines) == 0 {
 		return nil, "conditions"
 	}
@@ -182,6 +182,24 @@ func conditionsText(cn Conditions) string {
 	return s
 }
 
+// eligible returns the indexes of the order's lines the conditions select, like
+// Conditions.eligible, in the evaluation's memory (nil when none).
+func (ev *evaluation) eligible(c *Conditions) []int {
+	lines := ev.order.Lines
+	out := ev.tmp.idx.take(len(lines))[:0]
+	for i := range lines {
+		l := &lines[i]
+		if len(c.Categories) == 0 && len(c.SKUs) == 0 ||
+			slices.Contains(c.Categories, l.Category) || slices.Contains(c.SKUs, l.SKU) {
+			out = append(out, i)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // usesLeft returns "" when the campaign's uses allow one more order of the account, or the
 // message of the limit reached.
 func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
@@ -220,7 +238,7 @@ func (ev *evaluation) applyCampaigns() error {
 			ev.calcCodes = append(ev.calcCodes, r.meta.token)
 		}
 		if r.c.points > 0 {
-			weights := make([]int64, len(out.Lines))
+			weights := ev.tmp.ints.take(len(out.Lines))
 			for j, l := range out.Lines {
 				t, err := ev.order.Lines[l].Total()
 				if err != nil {
@@ -228,11 +246,11 @@ func (ev *evaluation) applyCampaigns() error {
 				}
 				weights[j] = t.MinorUnits()
 			}
-			parts, err := allocatePoints(r.c.points, weights)
-			if err != nil {
+			parts := ev.tmp.pts.take(len(out.Lines))
+			if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
 				return fmt.Errorf("campaign: evaluate: %w", err)
 			}
-			r.bonus = make([]points.Points, len(ev.order.Lines))
+			r.bonus = ev.tmp.pts.take(len(ev.order.Lines))
 			for j, l := range out.Lines {
 				r.bonus[l] = parts[j]
 				ev.bonus[l] += parts[j]
@@ -290,22 +308,28 @@ func (ev *evaluation) costs() (bool, error) {
 			multWeights = append(multWeights, r.c.weight)
 		}
 	}
-	multPts := make([][]points.Points, len(ev.camps))
+	multPts := ev.multPts[:0]
+	for range ev.camps {
+		multPts = append(multPts, nil)
+	}
+	ev.multPts = multPts
 	if len(mults) > 0 {
 		plain, err := e.prog.Earning.Plan(ev.paid, ev.baseMult)
 		if err != nil {
 			return false, err
 		}
 		for _, i := range mults {
-			multPts[i] = make([]points.Points, n)
+			multPts[i] = ev.tmp.pts.take(n)
 		}
+		parts := ev.tmp.pts.take(len(mults))
+		weights := ev.tmp.ints.take(len(mults))
 		for l := 0; l < n; l++ {
 			extra := ev.basePlan.Lines[l].Points - plain.Lines[l].Points
 			if extra <= 0 {
 				continue
 			}
-			parts, err := allocatePoints(extra, multWeights)
-			if err != nil {
+			copy(weights, multWeights)
+			if err := allocatePointsInto(parts, extra, weights); err != nil {
 				return false, err
 			}
 			for j, i := range mults {
@@ -315,7 +339,8 @@ func (ev *evaluation) costs() (bool, error) {
 	}
 	red := e.ledger.Config().Redemption
 	dropped := false
-	lineCost := make([]int64, n)
+	lineCost := ev.tmp.ints.take(n)
+	money := ev.tmp.amount.take(n)
 	for i, r := range ev.camps {
 		out := &ev.q.Campaigns[r.out]
 		if !out.Applied {
@@ -336,7 +361,7 @@ func (ev *evaluation) costs() (bool, error) {
 		var pts points.Points
 		var ptsWeights []int64
 		if r.bonus != nil || multPts[i] != nil {
-			ptsWeights = make([]int64, n)
+			ptsWeights = ev.tmp.ints.take(n)
 			for l := 0; l < n; l++ {
 				var p points.Points
 				if r.bonus != nil {
@@ -355,16 +380,15 @@ func (ev *evaluation) costs() (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			parts, err := v.Allocate(ptsWeights)
-			if err != nil {
+			if err := v.AllocateInto(money, ptsWeights); err != nil {
 				return false, err
 			}
-			for l, m := range parts {
+			for l, m := range money {
 				lineCost[l] += m.MinorUnits()
 			}
 		}
 		if !r.c.perkValue.IsZero() {
-			weights := make([]int64, n)
+			weights := ev.tmp.ints.take(n)
 			for _, l := range out.Lines {
 				t, err := ev.order.Lines[l].Total()
 				if err != nil {
@@ -372,11 +396,10 @@ func (ev *evaluation) costs() (bool, error) {
 				}
 				weights[l] = t.MinorUnits() + 1 // +1: a free line still carries a share
 			}
-			parts, err := r.c.perkValue.Allocate(weights)
-			if err != nil {
+			if err := r.c.perkValue.AllocateInto(money, weights); err != nil {
 				return false, err
 			}
-			for l, m := range parts {
+			for l, m := range money {
 				lineCost[l] += m.MinorUnits()
 			}
 		}

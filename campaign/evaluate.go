@@ -58,6 +58,9 @@ type evaluation struct {
 	baseCodes int               // len(calcCodes) before the campaigns
 	baseBonus []points.Points   // bonus before the campaigns
 	baseMult  decimal.Decimal   // multiplier before the campaigns
+
+	tmp     scratch           // the evaluation's short lists
+	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -286,7 +289,7 @@ func (ev *evaluation) referralCode(out *CodeOutcome, canon string) error {
 	}
 	if e.welcomePts > 0 {
 		out.Points = points.Points(e.welcomePts)
-		all := make([]int, len(ev.order.Lines))
+		all := ev.tmp.idx.take(len(ev.order.Lines))
 		for i := range all {
 			all[i] = i
 		}
@@ -301,7 +304,7 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 	if len(lines) == 0 || p <= 0 {
 		return nil
 	}
-	weights := make([]int64, len(lines))
+	weights := ev.tmp.ints.take(len(lines))
 	for i, l := range lines {
 		if l < 0 || l >= len(ev.order.Lines) {
 			return fmt.Errorf("campaign: evaluate: grant names line %d of %d", l, len(ev.order.Lines))
@@ -312,36 +315,14 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 		}
 		weights[i] = t.MinorUnits()
 	}
-	parts, err := allocatePoints(p, weights)
-	if err != nil {
+	parts := ev.tmp.pts.take(len(lines))
+	if err := allocatePointsInto(parts, p, weights); err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	for i, l := range lines {
 		ev.bonus[l] += parts[i]
 	}
 	return nil
-}
-
-// allocatePoints splits p in proportion to weights by largest remainder with
-// loyalty.AllocateInts (equally when every weight is zero), so the parts sum exactly to p.
-func allocatePoints(p points.Points, weights []int64) ([]points.Points, error) {
-	zero := true
-	for _, w := range weights {
-		if w != 0 {
-			zero = false
-		}
-	}
-	if zero {
-		weights = make([]int64, len(weights))
-		for i := range weights {
-			weights[i] = 1
-		}
-	}
-	out := make([]points.Points, len(weights))
-	if err := loyalty.AllocateInts(out, p, weights); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // discounts prices the order under the policy with the candidates the earlier steps enabled.
@@ -603,12 +584,12 @@ func (ev *evaluation) totals() error {
 	var redeemed []points.Points
 	if r := ev.q.Redemption; r != nil && r.Applied > 0 {
 		t.PointsValue = r.Value
-		weights := make([]int64, len(d.Lines))
+		weights := ev.tmp.ints.take(len(d.Lines))
 		for i, l := range d.Lines {
 			weights[i] = l.Total.MinorUnits()
 		}
-		var err error
-		if redeemed, err = allocatePoints(r.Applied, weights); err != nil {
+		redeemed = ev.tmp.pts.take(len(d.Lines))
+		if err := allocatePointsInto(redeemed, r.Applied, weights); err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
 	}
@@ -649,12 +630,12 @@ func (ev *evaluation) margin() error {
 	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
 	var pv []loyalty.Money
 	if v := ev.q.Totals.PointsValue; v.IsPositive() {
-		weights := make([]int64, len(ev.q.Lines))
+		weights := ev.tmp.ints.take(len(ev.q.Lines))
 		for i, l := range ev.q.Lines {
 			weights[i] = l.Total.MinorUnits()
 		}
-		var err error
-		if pv, err = v.Allocate(weights); err != nil {
+		pv = ev.tmp.amount.take(len(ev.q.Lines))
+		if err := v.AllocateInto(pv, weights); err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
 	}
