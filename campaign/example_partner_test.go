@@ -152,3 +152,28 @@ func ExampleEngine_AwardContest() {
 	// 2. east: 10000.00 RUB to pay
 	// 3. south: smart speaker to deliver
 }
+
+// The program's co-marketing rule, applied by the engine: a dealer's advert in roubles,
+// alone or with two other manufacturers, reimbursed at most 50,000.00.
+func ExampleEngine_Reimburse() {
+	prog := campaign.Program{ID: "bwt", Currency: loyalty.MustCurrency("RUB"),
+		CoMarketing: &campaign.CoMarketing{Share: decimal.RequireFromString("0.5"), Max: loyalty.MustMoney("50000", "RUB")}}
+	eng, err := campaign.New(prog, campaign.MemoryStores(), campaign.Config{})
+	if err != nil {
+		panic(err)
+	}
+	for _, ad := range []struct {
+		cost   string
+		others int
+	}{{"80000", 0}, {"80000", 2}, {"300000", 0}} {
+		r, err := eng.Reimburse(loyalty.MustMoney(ad.cost, "RUB"), ad.others)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s with %d others: %s\n", ad.cost, ad.others, r)
+	}
+	// Output:
+	// 80000 with 0 others: 40000.00 RUB
+	// 80000 with 2 others: 13333.33 RUB
+	// 300000 with 0 others: 50000.00 RUB
+}
