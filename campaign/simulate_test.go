@@ -73,14 +73,18 @@ func generate(t testing.TB, opt campaign.GenerateOptions) []byte {
 // the length of the history rather than with the number of accounts.
 // The history is generated on the fly into a pipe, so that it never sits in memory: the
 // benchmark measures the generator too (a small part). It reports the throughput in orders
-// per second and the live heap (after a garbage collection) sampled ten times during the run:
-// its maximum, and that maximum per order replayed.
+// per second, the live heap (after a garbage collection) sampled ten times during the run:
+// its maximum, that maximum per order replayed, and the last sample less the first (what the
+// second half of the history added: zero when memory does not grow with the history), and
+// the peak of the memory the process obtained from the OS for its heap (HeapSys).
 func BenchmarkSimulate(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			var peak uint64
+			var peak, sys uint64
+			var samples []uint64
 			for i := 0; i < b.N; i++ {
+				samples = samples[:0]
 				pr, pw := io.Pipe()
 				go func() {
 					pw.CloseWithError(campaign.GenerateHistory(pw, campaign.GenerateOptions{Seed: 7, Orders: n, Accounts: 5000, ReturnPercent: 5, OneTimePercent: 20}))
@@ -91,7 +95,8 @@ func BenchmarkSimulate(b *testing.B) {
 						var ms runtime.MemStats
 						runtime.GC()
 						runtime.ReadMemStats(&ms)
-						peak = max(peak, ms.HeapAlloc)
+						peak, sys = max(peak, ms.HeapAlloc), max(sys, ms.HeapSys)
+						samples = append(samples, ms.HeapAlloc)
 					},
 				}, simDiscount(), simBonus())
 				if err != nil {
@@ -104,6 +109,11 @@ func BenchmarkSimulate(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 			b.ReportMetric(float64(peak)/(1<<20), "live-MB")
 			b.ReportMetric(float64(peak)/float64(n), "live-B/order")
+			if len(samples) >= 2 {
+				mid := samples[len(samples)/2]
+				b.ReportMetric((float64(samples[len(samples)-1])-float64(mid))/(1<<20), "2nd-half-growth-MB")
+			}
+			b.ReportMetric(float64(sys)/(1<<20), "heap-sys-MB")
 		})
 	}
 }

@@ -370,11 +370,21 @@ func (a *Aged[K, V]) Get(tx *Tx, k K) (V, bool) {
 // Put stores a copy of v at k, stamped at. A zero stamp keeps the row until it is deleted
 // or stamped again.
 func (a *Aged[K, V]) Put(tx *Tx, k K, v V, at time.Time) error {
+	old, had := a.rows.rows[k]
 	if err := a.rows.Put(tx, k, agedRow[V]{v: a.copy(v), at: at}); err != nil || at.IsZero() {
 		return err
 	}
+	if had && old.at.Equal(at) {
+		return nil // the row's stamp is queued already
+	}
 	_, err := a.queue.Append(tx, struct{}{}, agedKey[K]{k: k, at: at})
 	return err
+}
+
+// queued returns the number of stamps queued, for tests.
+func (a *Aged[K, V]) queued(tx *Tx) int {
+	var q struct{}
+	return a.queue.Len(tx, q) - a.queue.First(tx, q)
 }
 
 // Delete removes the row at k, if any.
