@@ -47,8 +47,10 @@ func window(start, end Date, loc *time.Location) (time.Time, time.Time, error) {
 
 // SalesTarget is a partner program: "sell Units of the product line (Categories, SKUs)
 // between Start and End, get a bonus" — Points and/or Credit, once, or for every full Units
-// when Each is set. Days are local days of the program's time zone, End included. It is
-// plain data, safe for concurrent use when not modified.
+// when Each is set. Days are local days of the program's time zone, End included. A
+// program lists its targets in Program.SalesTargets; [Engine.SettleSalesTarget] credits the
+// points once the period is over and returns the credits to pay. It is plain data, safe
+// for concurrent use when not modified.
 type SalesTarget struct {
 	ID         loyalty.CampaignID   `json:"id"`
 	Start      Date                 `json:"start,omitempty"`
@@ -151,7 +153,8 @@ func (t SalesTarget) Evaluate(sales []Sale, loc *time.Location) ([]SalesResult, 
 // when only our products appear in the advert; when other manufacturers share it,
 // Shares[k] for k others (the last entry for more), or by default Share ÷ (1 + k), the
 // advert split evenly. Max caps one reimbursement (zero: no cap). Amounts round down, once.
-// It is plain data, safe for concurrent use when not modified.
+// A program's rule is Program.CoMarketing, applied by [Engine.Reimburse]. It is plain data,
+// safe for concurrent use when not modified.
 type CoMarketing struct {
 	Share  decimal.Decimal   `json:"share"`
 	Shares []decimal.Decimal `json:"shares,omitempty"`
@@ -240,8 +243,9 @@ type Prize struct {
 // purchases"; otherwise every account's sales in the window count. Ties are broken
 // deterministically: the account that reached its value first (the time of the sale that
 // completed it) ranks higher, then the smaller account ID. Days are local days of the
-// program's time zone, End included. It is plain data, safe for concurrent use when not
-// modified.
+// program's time zone, End included. A program lists its contests in Program.Contests;
+// [Engine.AwardContest] credits the points prizes once the contest is over and returns the
+// other prizes. It is plain data, safe for concurrent use when not modified.
 type Contest struct {
 	ID          loyalty.CampaignID `json:"id"`
 	Start       Date               `json:"start"`
