@@ -32,6 +32,7 @@ var reasons = map[string]error{
 	"not-yet-valid":      promo.ErrNotYetValid,
 	"expired":            promo.ErrCodeExpired,
 	"exhausted":          promo.ErrExhausted,
+	"revoked":            promo.ErrRevoked,
 	"account-limit":      promo.ErrAccountLimit,
 	"period-limit":       promo.ErrPeriodLimit,
 	"foreign-account":    promo.ErrForeignAccount,

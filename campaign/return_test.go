@@ -125,6 +125,12 @@ func TestReturnRevokesIssuedCode(t *testing.T) {
 	if !errors.Is(err, promo.ErrRevoked) || !strings.Contains(err.Error(), "order o1 returned") {
 		t.Errorf("the issued code after the return: %v, want ErrRevoked with the reason", err)
 	}
+	later := order("o2", "acme", clock.Now(), line("drill", "tools", "1", "3000", ""))
+	later.Codes = []string{code}
+	q := evaluate(t, e, later, campaign.EvaluateOptions{})
+	if len(q.Codes) != 1 || q.Codes[0].Reason != "revoked" || !errors.Is(q.Codes[0].Err(), promo.ErrRevoked) {
+		t.Errorf("a quote with the revoked code: %+v, want it refused as revoked", q.Codes)
+	}
 	c, err := e.Codes().Code(ctx, code)
 	if err != nil || !c.RevokedAt.Equal(clock.Now()) {
 		t.Errorf("stored code %+v, %v; want revoked at the return", c, err)
