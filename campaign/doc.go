@@ -99,7 +99,10 @@
 // "…/budget/undo"), "<key>/a<attempt>/campaign/<id>/code/<j>", "<key>/a<attempt>/redeem",
 // "<key>/a<attempt>/earn/<holder kind>", "<key>/a<attempt>/tier", "<key>/referral" and
 // "<key>/a<attempt>/referral-order"; returns use "<key>/points/<holder kind>",
-// "<key>/tier" and "<key>/referral"; referral rewards "referral/<grant id>". Callers that
+// "<key>/tier", "<key>/referral" and "<key>/revoke/<i>"; referral rewards "referral/<grant
+// id>"; settlements of sales targets and contests claim "campaign/sales-target/<id>" or
+// "campaign/contest/<id>" among the points store's idempotency records and credit under
+// "<key>/<account>". Callers that
 // also use the services directly should key their own operations differently.
 //
 // # Return
@@ -112,7 +115,10 @@
 // (referral.Service.RecordReturn) and, once every line is fully returned, the code uses
 // (promo.Service.Rollback) and the campaigns' budget uses; the money a campaign spent on the
 // returned quantities goes back to its budget at once (its cost per line, by cumulative
-// shares); finally the purchase history gets a negative purchase and a
+// shares). The promo codes the order's campaigns issued are revoked (promo.Service.Revoke)
+// by the return after which the kept quantities no longer meet the campaign's [Conditions]
+// — a full return always; a code already used is not revoked but reported in
+// [ReturnReceipt].Revoked as refused. Finally the purchase history gets a negative purchase and a
 // fully returned order stops counting as an order. Shares of partial returns are cumulative,
 // so that a sequence of returns adds up exactly to the whole order. Like Commit it is
 // idempotent by key and resumes a pending return.
@@ -140,14 +146,18 @@
 //
 // # Partner programs and contests
 //
-// Three pure calculations over [Sale] records the caller reports (sell-in or sell-out):
-// [SalesTarget] ("sell N units of line Y between two dates, get a bonus", once or for every
-// N), [CoMarketing] (a share of a dealer's advertising cost: 50 % with only our products,
-// less with other manufacturers in the advert, rounded down) and [Contest] (rank the
-// eligible accounts by spend, units or orders over a window — or newcomers by their first
-// month — and award prizes to the top places, ties broken by who reached the value first,
-// then by account ID). They decide; crediting the bonuses and prizes (points.Ledger.Adjust,
-// a payment) is the caller's.
+// A Program declares SalesTargets, CoMarketing and Contests over [Sale] records the caller
+// reports (sell-in or sell-out). The pure calculations are [SalesTarget].Evaluate ("sell N
+// units of line Y between two dates, get a bonus", once or for every N),
+// [CoMarketing].Reimburse (a share of a dealer's advertising cost: 50 % with only our
+// products, less with other manufacturers in the advert, rounded down) and [Contest].Rank
+// (rank the eligible accounts by spend, units or orders over a window — or newcomers by their
+// first month — ties broken by who reached the value first, then by account ID).
+// [Engine.SettleSalesTarget] and [Engine.AwardContest] run them once the period is over
+// ([ErrPeriodOpen] before) and credit points bonuses and prizes to the dealers' company
+// accounts (points.Ledger.Adjust) exactly once per target or contest, idempotent by key;
+// money credits and perks are returned for the caller to pay or deliver, since the library
+// keeps no money accounts. [Engine.Reimburse] applies the program's co-marketing rule.
 //
 // # Referrals
 //
