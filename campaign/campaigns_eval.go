@@ -102,7 +102,8 @@ func (ev *evaluation) campaigns() error {
 	if len(ev.camps) == 0 {
 		return nil
 	}
-	ev.baseBonus = append([]points.Points(nil), ev.bonus...)
+	ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
+	copy(ev.baseBonus, ev.bonus)
 	return ev.applyCampaigns()
 }
 
@@ -300,19 +301,19 @@ func (ev *evaluation) costs() (bool, error) {
 	n := len(ev.order.Lines)
 	cur := ev.order.Currency
 	// The multipliers' extra points per line, shared among the campaigns by their extras.
-	var mults []int // indexes into ev.camps
-	var multWeights []int64
+	mults := ev.tmp.idx.take(len(ev.camps))[:0] // indexes into ev.camps
+	multWeights := ev.tmp.ints.take(len(ev.camps))[:0]
 	for i, r := range ev.camps {
 		if ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
 			mults = append(mults, i)
 			multWeights = append(multWeights, r.c.weight)
 		}
 	}
-	multPts := ev.multPts[:0]
-	for range ev.camps {
-		multPts = append(multPts, nil)
+	if ev.multPts == nil {
+		ev.multPts = make([][]points.Points, len(ev.camps))
 	}
-	ev.multPts = multPts
+	multPts := ev.multPts
+	clear(multPts)
 	if len(mults) > 0 {
 		plain, err := e.prog.Earning.Plan(ev.paid, ev.baseMult)
 		if err != nil {
@@ -432,7 +433,7 @@ func (ev *evaluation) costs() (bool, error) {
 			}
 		}
 		out.Budgeted = true
-		out.LineCosts = make([]loyalty.Money, n)
+		out.LineCosts = ev.tmp.amount.take(n)
 		for l, c := range lineCost {
 			if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
 				return false, err

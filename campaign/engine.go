@@ -64,16 +64,18 @@ type Engine struct {
 	calc        *discount.Calculator // nil when there is no candidate discount at all
 
 	defIndex   map[promo.DefinitionID]int
-	combos     bool            // some code family has NotWith or Exclusive conditions
-	tierExtra  []*points.Rules // per level: the rules of its EarnRate, nil when none
-	welcomePts int64           // points of the referral welcome rewards
-	welcomeOff bool            // whether a welcome discount candidate exists
-	camps      []compiled      // the campaigns by priority
-	meta       []campMeta      // per campaign of camps: what evaluations reuse
-	levels     []tier.Level    // the ladder's levels, as tierEval.Level returns them
-	tierTokens []string        // tierToken(i) per level
-	defTokens  []string        // defToken(i) per promo family
-	budgeted   int             // how many campaigns have a budget
+	combos     bool              // some code family has NotWith or Exclusive conditions
+	tierExtra  []*points.Rules   // per level: the rules of its EarnRate, nil when none
+	welcomePts int64             // points of the referral welcome rewards
+	welcomeOff bool              // whether a welcome discount candidate exists
+	camps      []compiled        // the campaigns by priority
+	meta       []campMeta        // per campaign of camps: what evaluations reuse
+	levels     []tier.Level      // the ladder's levels, as tierEval.Level returns them
+	levelMult  []decimal.Decimal // 1 × each level's earn multiplier
+	tierTokens []string          // tierToken(i) per level
+	defTokens  []string          // defToken(i) per promo family
+	codeIDs    []string          // per promo family: its discount candidate, codePrefix + its ID
+	budgeted   int               // how many campaigns have a budget
 }
 
 // campMeta is what an evaluation needs of a campaign beyond its definition, computed once:
@@ -204,14 +206,18 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	if e.tierEval != nil {
 		e.levels = make([]tier.Level, e.tierEval.Levels())
 		e.tierTokens = make([]string, len(e.levels))
+		e.levelMult = make([]decimal.Decimal, len(e.levels))
 		for i := range e.levels {
 			e.levels[i] = e.tierEval.Level(i)
+			e.levelMult[i] = one.Mul(e.levels[i].Benefits.Multiplier())
 			e.tierTokens[i] = tierToken(i)
 		}
 	}
 	e.defTokens = make([]string, len(p.Codes.Definitions))
-	for i := range e.defTokens {
+	e.codeIDs = make([]string, len(p.Codes.Definitions))
+	for i, d := range p.Codes.Definitions {
 		e.defTokens[i] = defToken(i)
+		e.codeIDs[i] = codePrefix + string(d.ID)
 	}
 	pol, err := extendPolicy(p)
 	if err != nil {

@@ -94,8 +94,13 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
-	ev.bonus = make([]points.Points, len(o.Lines))
-	ev.multiplier = decimal.NewFromInt(1)
+	ev.tmp.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
+	ev.bonus = ev.tmp.pts.take(len(o.Lines))
+	ev.multiplier = one
+	ev.calcCodes = make([]string, 0, 2+2*len(o.Codes)+len(ev.e.camps))
+	if len(o.Codes) > 0 {
+		ev.q.Codes = make([]CodeOutcome, 0, len(o.Codes))
+	}
 	return nil
 }
 
@@ -150,7 +155,7 @@ func (ev *evaluation) tier() error {
 	if lvl.Benefits.DiscountRate.IsPositive() {
 		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
 	}
-	ev.multiplier = ev.multiplier.Mul(lvl.Benefits.Multiplier())
+	ev.multiplier = e.levelMult[out.Level] // 1 × the level's multiplier
 	return nil
 }
 
@@ -209,7 +214,7 @@ func (ev *evaluation) codes() error {
 			}
 			switch b := g.Benefit; {
 			case b.Percent.IsPositive() || b.Amount.IsPositive():
-				out.Discount = codePrefix + string(g.Definition)
+				out.Discount = e.codeIDs[e.defIndex[g.Definition]] // codePrefix + the family
 				// One token per family: families are accepted once each.
 				ev.calcCodes = append(ev.calcCodes, e.defTokens[e.defIndex[g.Definition]])
 			case b.Ref != "":
@@ -399,6 +404,9 @@ func (ev *evaluation) earn() error {
 	earning.Plan = plan
 	if err := ev.times(&earning, e.prog.Earning); err != nil {
 		return err
+	}
+	if ev.q.Earnings == nil {
+		ev.q.Earnings = make([]Earning, 0, 2)
 	}
 	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
@@ -647,6 +655,15 @@ func (ev *evaluation) margin() error {
 		if err == nil {
 			*a, err = a.Sub(minus)
 		}
+	}
+	unknown := 0
+	for i := range ev.order.Lines {
+		if !ev.order.Lines[i].HasCost() {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		m.Unknown = make([]int, 0, unknown)
 	}
 	for i, l := range ev.q.Lines {
 		if !ev.order.Lines[i].HasCost() {

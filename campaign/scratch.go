@@ -23,12 +23,29 @@ func (a *arena[T]) take(n int) []T {
 	return out
 }
 
+// reserve gives an empty arena room for n elements in one allocation.
+func (a *arena[T]) reserve(n int) {
+	if cap(a.buf) == 0 {
+		a.buf = make([]T, 0, n)
+	}
+}
+
 // scratch is an evaluation's arenas.
 type scratch struct {
 	ints   arena[int64]
 	idx    arena[int]
 	pts    arena[points.Points]
 	amount arena[loyalty.Money]
+}
+
+// reserve sizes the arenas for an order of n lines, c scheduled campaigns and b budgeted
+// ones, so that a typical evaluation fills each with one allocation (a larger one takes
+// more).
+func (s *scratch) reserve(n, c, b int) {
+	s.ints.reserve((3+c)*n + 3*c)
+	s.idx.reserve((1+c)*n + c)
+	s.pts.reserve((4+c)*n + c)
+	s.amount.reserve((2 + b) * n)
 }
 
 // allocatePointsInto splits p in proportion to weights into dst (of the weights' length) by
