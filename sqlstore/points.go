@@ -37,6 +37,16 @@ import (
 // reads a holder's lots, entries or purchases without first reading the holder's balance
 // row sees them at READ COMMITTED on PostgreSQL.)
 //
+// On PostgreSQL a posting costs few round trips to the server: writes wait and are sent
+// together, as one statement, before the transaction's next read and before it commits
+// (reads see the transaction's own writes); new lots and entries take their IDs from blocks
+// the store reserves from the sequences; and, on a *sql.DB, an idempotency key is presumed
+// new without a read and checked by the write of its record (a key that turns out to exist
+// re-runs the transaction, which then reads it). An earning is then five round trips:
+// begin, the balance row, the order's purchase, the writes, commit. A write that a
+// constraint refuses thus fails the Update, not the Tx method that asked for it (invalid
+// input is still refused by the method, before any statement).
+//
 // Strings are stored as they are: SQL metacharacters are harmless (every statement is
 // parameterised). Holder kinds and IDs, order IDs and idempotency keys are limited to
 // [MaxPointsKeyBytes] bytes, and every string must be valid UTF-8 without NUL bytes (which
@@ -51,6 +61,9 @@ type PointsStore struct {
 	// The statements that number new rows differ: PostgreSQL numbers them from the
 	// BIGSERIAL sequences, SQLite takes the largest ID plus one.
 	insertLot, insertEntry string
+	// ids are the lot and entry IDs reserved from the sequences (PostgreSQL; see
+	// points_batch.go).
+	ids pointsIDs
 }
 
 // MaxPointsKeyBytes is the longest holder kind, holder ID, order ID or idempotency key a
@@ -98,16 +111,22 @@ func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 // Update implements [points.Store]. If fn panics, the transaction is rolled back (its
 // locks released) before the panic goes on (see runOnce).
 func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
-	var learned []points.Holder // balance rows an earlier attempt could not lock at once
+	var learned []points.Holder              // balance rows an earlier attempt could not lock at once
+	var learnedKeys []loyalty.IdempotencyKey // keys an earlier attempt wrongly presumed absent
+	_, own := s.db.(*sql.DB)
 	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
-		st := &pointsTxState{lock: s.dialect == Postgres, learned: &learned}
+		pg := s.dialect == Postgres
+		st := &pointsTxState{lock: pg, batch: pg, guess: pg && own, learned: &learned, learnedKeys: &learnedKeys}
 		t := pointsTx{pointsReadTx{ctx: ctx, q: q, s: s, st: st}}
 		if st.lock && len(learned) > 0 {
 			if err := t.prelock(learned); err != nil {
 				return err
 			}
 		}
-		return fn(t)
+		if err := fn(t); err != nil {
+			return t.failed(err)
+		}
+		return t.flush(true)
 	})
 }
 
@@ -143,6 +162,9 @@ type pointsTx struct{ pointsReadTx }
 // for it (NOWAIT) but fails, and the next attempt locks every balance row the failed one
 // wanted first, in the global order. (A transfer from "b" to "a" takes two attempts when
 // "a" is busy; the ledger's expiry run visits holders in the global order.)
+//
+// On PostgreSQL writes also wait in pending until the next statement, and keys are presumed
+// absent without a read (see points_batch.go).
 type pointsTxState struct {
 	lock            bool // lock balance rows (PostgreSQL)
 	locked          []points.Holder
@@ -150,6 +172,13 @@ type pointsTxState struct {
 	absentAccounts  []points.Holder
 	absentKeys      []loyalty.IdempotencyKey
 	absentPurchases []pointsPurchaseKey
+
+	batch       bool // writes wait in pending (PostgreSQL)
+	pending     pointsPending
+	guess       bool                      // presume keys absent without reading them (PostgreSQL, own transactions)
+	guessed     []loyalty.IdempotencyKey  // keys presumed absent
+	putKeys     []loyalty.IdempotencyKey  // keys whose records this attempt stored
+	learnedKeys *[]loyalty.IdempotencyKey // keys to read, shared by the attempts of one Update
 }
 
 type pointsPurchaseKey struct {
@@ -170,6 +199,9 @@ func pointsRetry(op string) error {
 // wait for the lock when the attempt holds a balance row that comes after h in the global
 // order.
 func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
+	if err := t.flush(false); err != nil {
+		return points.Account{}, err
+	}
 	held := slices.Contains(t.st.locked, h)
 	q := pointsAccountSelect + ` FOR UPDATE`
 	if !held && slices.ContainsFunc(t.st.locked, func(l points.Holder) bool { return pointsCompareHolders(l, h) > 0 }) {
@@ -265,7 +297,7 @@ func (t pointsReadTx) Account(h points.Holder) (points.Account, error) {
 	var err error
 	if t.st != nil && t.st.lock {
 		a, err = t.lockedAccount(h)
-	} else {
+	} else if err = t.flush(false); err == nil {
 		a, err = pointsScanAccount(t.q.QueryRowContext(t.ctx, pointsAccountSelect, string(h.Kind), h.ID))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -312,7 +344,15 @@ func (t pointsTx) PutAccount(a points.Account) error {
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
 		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
 		nullMicros(a.NextDue), nullMicros(a.CapPeriod), int64(a.CapEarned), int64(a.Entries)}
-	if t.st != nil && slices.Contains(t.st.absentAccounts, a.Holder) {
+	if t.st.batch {
+		absent := slices.Contains(t.st.absentAccounts, a.Holder)
+		putRow(&t.st.pending.accounts, a.Holder, args, absent)
+		if absent {
+			t.st.absentAccounts = slices.DeleteFunc(t.st.absentAccounts, func(h points.Holder) bool { return h == a.Holder })
+		}
+		return t.flushIfFull()
+	}
+	if slices.Contains(t.st.absentAccounts, a.Holder) {
 		// Read as absent: it must still be.
 		res, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -326,13 +366,24 @@ func (t pointsTx) PutAccount(a points.Account) error {
 		return nil
 	}
 	_, err := t.q.ExecContext(t.ctx, `INSERT INTO points_accounts (`+pointsAccountColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`+pointsAccountUpsert, args...)
+	return dbError("points", "put account "+quote(a.Holder.String()), err)
+}
+
+// pointsAccountUpsert ends an insert of balance rows that replaces the stored ones.
+const pointsAccountUpsert = `
 		ON CONFLICT (holder_kind, holder_id) DO UPDATE SET earned = excluded.earned, active = excluded.active,
 			pending = excluded.pending, spent = excluded.spent, expired = excluded.expired, reversed = excluded.reversed,
 			transferred = excluded.transferred, debited = excluded.debited, debt = excluded.debt,
 			next_due = excluded.next_due, cap_period = excluded.cap_period, cap_earned = excluded.cap_earned,
-			entries = excluded.entries`, args...)
-	return dbError("points", "put account "+quote(a.Holder.String()), err)
+			entries = excluded.entries`
+
+// flushIfFull sends the pending writes when there are many.
+func (t pointsTx) flushIfFull() error {
+	if t.st.pending.size() >= pointsPendingMax {
+		return t.flush(false)
+	}
+	return nil
 }
 
 // ---- lots
@@ -377,6 +428,9 @@ func pointsLotArgs(l points.Lot) []any {
 }
 
 func (t pointsReadTx) Lot(id points.LotID) (points.Lot, error) {
+	if err := t.flush(false); err != nil {
+		return points.Lot{}, err
+	}
 	l, err := pointsScanLot(t.q.QueryRowContext(t.ctx, `SELECT id, `+pointsLotColumns+` FROM points_lots WHERE id = $1`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Lot{}, errPointsLotNotFound
@@ -430,6 +484,15 @@ func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 	if err := pointsCheckLot(l); err != nil {
 		return points.Lot{}, refused("points", "lot", err)
 	}
+	if t.st.batch {
+		id, err := t.s.nextID(t.ctx, t.q, "points_lots_id_seq")
+		if err != nil {
+			return points.Lot{}, err
+		}
+		l.ID = points.LotID(id)
+		t.st.pending.lots = append(t.st.pending.lots, l)
+		return l, t.flushIfFull()
+	}
 	var id int64
 	if err := t.q.QueryRowContext(t.ctx, t.s.insertLot, pointsLotArgs(l)...).Scan(&id); err != nil {
 		return points.Lot{}, dbError("points", "insert lot", err)
@@ -441,6 +504,9 @@ func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 func (t pointsTx) UpdateLot(l points.Lot) error {
 	if err := pointsCheckLot(l); err != nil {
 		return refused("points", "lot", err)
+	}
+	if err := t.flush(false); err != nil {
+		return err
 	}
 	args := append(pointsLotArgs(l), int64(l.ID))
 	res, err := t.q.ExecContext(t.ctx, `UPDATE points_lots SET kind = $3, order_id = $4, issuer = $5, earned_at = $6,
@@ -494,6 +560,9 @@ func pointsScanEntry(row pointsScanner) (points.Entry, error) {
 }
 
 func (t pointsReadTx) Entry(id points.EntryID) (points.Entry, error) {
+	if err := t.flush(false); err != nil {
+		return points.Entry{}, err
+	}
 	e, err := pointsScanEntry(t.q.QueryRowContext(t.ctx, pointsEntrySelect+` WHERE id = $1`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Entry{}, errPointsEntryNotFound
@@ -565,6 +634,15 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 	if err != nil {
 		return points.Entry{}, refused("points", "entry", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
 	}
+	if t.st.batch {
+		id, err := t.s.nextID(t.ctx, t.q, "points_entries_id_seq")
+		if err != nil {
+			return points.Entry{}, err
+		}
+		e.ID = points.EntryID(id)
+		t.st.pending.entries = append(t.st.pending.entries, pointsPendingEntry{e: e, lots: lots, lines: lines})
+		return e, t.flushIfFull()
+	}
 	var id int64
 	err = t.q.QueryRowContext(t.ctx, t.s.insertEntry,
 		string(e.Holder.Kind), e.Holder.ID, string(e.Kind), int64(e.Points), e.At.UnixMicro(), string(e.Key), lots,
@@ -586,6 +664,9 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.Purchase, error) {
 	if !pointsStorableHolder(h) || !storableKey(string(order), MaxPointsKeyBytes) {
 		return points.Purchase{}, errPointsPurchaseNotFound
+	}
+	if err := t.flush(false); err != nil {
+		return points.Purchase{}, err
 	}
 	p := points.Purchase{Holder: h, Order: order}
 	var lines, earnKey, payKey, issuer, acceptor, redeemed string
@@ -627,11 +708,18 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 	if err != nil {
 		return refused("points", "purchase", loyalty.Invalid("redeemed", nil, "cannot be stored: "+err.Error()))
 	}
-	const insert = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
-			pay_key, issuer, acceptor, redeemed, restored)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	const insert = pointsPurchaseInsert + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	args := []any{string(p.Holder.Kind), p.Holder.ID, string(p.Order), lines, string(p.EarnKey), int64(p.EarnLot),
 		string(p.PayKey), string(p.Issuer), string(p.Acceptor), redeemed, int64(p.Restored)}
+	if t.st.batch {
+		k := pointsPurchaseKey{p.Holder, p.Order}
+		absent := slices.Contains(t.st.absentPurchases, k)
+		putRow(&t.st.pending.purchases, k, args, absent)
+		if absent {
+			t.st.absentPurchases = slices.DeleteFunc(t.st.absentPurchases, func(x pointsPurchaseKey) bool { return x == k })
+		}
+		return t.flushIfFull()
+	}
 	if k := (pointsPurchaseKey{p.Holder, p.Order}); slices.Contains(t.st.absentPurchases, k) {
 		// Read as absent: it must still be.
 		res, err := t.q.ExecContext(t.ctx, insert+` ON CONFLICT (holder_kind, holder_id, order_id) DO NOTHING`, args...)
@@ -643,18 +731,40 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 		t.st.absentPurchases = slices.DeleteFunc(t.st.absentPurchases, func(x pointsPurchaseKey) bool { return x == k })
 		return nil
 	}
-	_, err = t.q.ExecContext(t.ctx, insert+`
-		ON CONFLICT (holder_kind, holder_id, order_id) DO UPDATE SET lines = excluded.lines, earn_key = excluded.earn_key,
-			earn_lot = excluded.earn_lot, pay_key = excluded.pay_key, issuer = excluded.issuer, acceptor = excluded.acceptor,
-			redeemed = excluded.redeemed, restored = excluded.restored`, args...)
+	_, err = t.q.ExecContext(t.ctx, insert+pointsPurchaseUpsert, args...)
 	return dbError("points", "put purchase "+quote(string(p.Order)), err)
 }
+
+// pointsPurchaseInsert starts an insert of purchases, up to its VALUES rows.
+const pointsPurchaseInsert = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
+			pay_key, issuer, acceptor, redeemed, restored)
+		VALUES `
+
+// pointsPurchaseUpsert ends an insert of purchases that replaces the stored ones.
+const pointsPurchaseUpsert = `
+		ON CONFLICT (holder_kind, holder_id, order_id) DO UPDATE SET lines = excluded.lines, earn_key = excluded.earn_key,
+			earn_lot = excluded.earn_lot, pay_key = excluded.pay_key, issuer = excluded.issuer, acceptor = excluded.acceptor,
+			redeemed = excluded.redeemed, restored = excluded.restored`
 
 // ---- idempotency records
 
 func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) {
 	if !storableKey(string(key), MaxPointsKeyBytes) {
 		return points.Record{}, errPointsRecordNotFound
+	}
+	if st := t.st; st != nil && st.guess && !slices.Contains(*st.learnedKeys, key) && !slices.Contains(st.putKeys, key) &&
+		!slices.ContainsFunc(st.pending.records, func(r pointsPendingRow[loyalty.IdempotencyKey]) bool { return r.key == key }) {
+		// Presumed absent, checked before the transaction commits (see points_batch.go).
+		if !slices.Contains(st.guessed, key) {
+			st.guessed = append(st.guessed, key)
+		}
+		if !slices.Contains(st.absentKeys, key) {
+			st.absentKeys = append(st.absentKeys, key)
+		}
+		return points.Record{}, errPointsRecordNotFound
+	}
+	if err := t.flush(false); err != nil {
+		return points.Record{}, err
 	}
 	r := points.Record{Key: key}
 	var entries string
@@ -685,6 +795,17 @@ func (t pointsTx) PutRecord(r points.Record) error {
 	if err != nil {
 		return refused("points", "idempotency record", loyalty.Invalid("entries", nil, "cannot be stored: "+err.Error()))
 	}
+	if t.st.batch && (slices.Contains(t.st.putKeys, r.Key) ||
+		slices.ContainsFunc(t.st.pending.records, func(p pointsPendingRow[loyalty.IdempotencyKey]) bool { return p.key == r.Key })) {
+		return fmt.Errorf("sqlstore: points: idempotency key %s exists: %w", quote(string(r.Key)), loyalty.ErrConflict)
+	}
+	if t.st.batch && slices.Contains(t.st.absentKeys, r.Key) {
+		putRow(&t.st.pending.records, r.Key, []any{pointsScope, string(r.Key), r.Fingerprint, entries, r.At.UnixMicro()}, true)
+		return t.flushIfFull()
+	}
+	if err := t.flush(false); err != nil {
+		return err
+	}
 	// ON CONFLICT DO NOTHING: a key that exists is refused without a failing statement,
 	// which on PostgreSQL would abort the whole transaction. A key inserted by a concurrent
 	// transaction is a serialization failure, and the retry finds the record.
@@ -699,6 +820,8 @@ func (t pointsTx) PutRecord(r points.Record) error {
 		}
 		return fmt.Errorf("sqlstore: points: idempotency key %s exists: %w", quote(string(r.Key)), loyalty.ErrConflict)
 	}
+	t.st.putKeys = append(t.st.putKeys, r.Key)
+	t.st.absentKeys = slices.DeleteFunc(t.st.absentKeys, func(k loyalty.IdempotencyKey) bool { return k == r.Key })
 	return nil
 }
 
@@ -710,6 +833,9 @@ type pointsScanner interface{ Scan(dest ...any) error }
 // pointsQueryAll runs a query and scans every row with scan, closing the rows before it
 // returns.
 func pointsQueryAll[T any](t pointsReadTx, query string, scan func(pointsScanner) (T, error), args ...any) ([]T, error) {
+	if err := t.flush(false); err != nil {
+		return nil, err
+	}
 	rows, err := t.q.QueryContext(t.ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,445 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/points"
+)
+
+// Round trips of the points store on PostgreSQL.
+//
+// A posting is a handful of reads and writes, and on PostgreSQL each statement is a round
+// trip to the server: an earning made ten (begin, the key's record, the balance row, the
+// purchase, a lot, an entry, the purchase, the balance, the record, commit). Three things
+// cut it to five (begin, the balance row, the purchase, one write, commit):
+//
+//   - Writes wait. New lots and entries, balance rows, purchases and idempotency records
+//     of keys the transaction found absent are kept in the transaction's pending writes
+//     and sent together, as one statement of data-modifying WITH queries, before the next
+//     statement of the transaction (a read, a lot update) and before it commits. Reads thus
+//     see the transaction's own writes, as before. The statement counts what each insert
+//     stored: a row that a concurrent transaction stored meanwhile (a new holder, purchase
+//     or key, the next position of a history) makes the attempt fail as a serialization
+//     failure, which is re-run, exactly as when the insert ran at once.
+//   - New lots and entries take their IDs from blocks reserved from their sequences
+//     (pointsIDBlock at a time, kept by the PointsStore), so that an insert need not wait
+//     for the ID the database would give it. IDs stay unique and increase in the order one
+//     store hands them out; as with the sequences themselves, IDs of rolled back
+//     transactions are skipped (and a store's unused reserved IDs when it is dropped).
+//   - The idempotency record of a key is presumed absent, on a *sql.DB (where the store
+//     re-runs its own transactions), without asking: when the transaction stores a record
+//     under the key, the insert finds out whether one existed, and before it commits the
+//     store checks that no other key it presumed absent exists. If one does, or if the
+//     function failed while a key was presumed absent and a key turns out to exist, the
+//     attempt is re-run, and that attempt reads those keys. A retry of a key already used
+//     thus costs a second attempt; a new key costs no read.
+//
+// SQLite runs in the process: its statements cost no round trip, and the store runs them
+// one by one, at once.
+
+// pointsIDBlock is how many IDs the store reserves from a sequence at a time.
+const pointsIDBlock = 64
+
+// pointsIDs are the lot and entry IDs a store has reserved and not handed out yet.
+type pointsIDs struct {
+	mu      sync.Mutex
+	lots    []int64
+	entries []int64
+}
+
+// nextID hands out the next reserved ID of seq ("points_lots_id_seq" or
+// "points_entries_id_seq"), reserving a block on q when none is left.
+func (s *PointsStore) nextID(ctx context.Context, q DBTX, seq string) (int64, error) {
+	list := &s.ids.lots
+	if seq == "points_entries_id_seq" {
+		list = &s.ids.entries
+	}
+	for {
+		s.ids.mu.Lock()
+		if len(*list) > 0 {
+			id := (*list)[0]
+			*list = (*list)[1:]
+			s.ids.mu.Unlock()
+			return id, nil
+		}
+		s.ids.mu.Unlock()
+		// The sequence is read outside the lock: nextval never waits for a transaction.
+		rows, err := q.QueryContext(ctx, `SELECT nextval('`+seq+`') FROM generate_series(1, `+strconv.Itoa(pointsIDBlock)+`)`)
+		if err != nil {
+			return 0, dbError("points", "reserve IDs", err)
+		}
+		var block []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, dbError("points", "reserve IDs", err)
+			}
+			block = append(block, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return 0, dbError("points", "reserve IDs", err)
+		}
+		slices.Sort(block)
+		s.ids.mu.Lock()
+		*list = append(*list, block...)
+		slices.Sort(*list)
+		s.ids.mu.Unlock()
+	}
+}
+
+// pointsPending are the writes of an attempt not sent to the database yet (PostgreSQL).
+type pointsPending struct {
+	lots      []points.Lot
+	entries   []pointsPendingEntry
+	accounts  []pointsPendingRow[points.Holder]
+	purchases []pointsPendingRow[pointsPurchaseKey]
+	records   []pointsPendingRow[loyalty.IdempotencyKey]
+}
+
+// pointsPendingEntry is an entry to append, its JSON columns already encoded.
+type pointsPendingEntry struct {
+	e           points.Entry
+	lots, lines string
+}
+
+// pointsPendingRow is a row to write: its key, its column values, and whether it was read
+// as absent (then it must be inserted, and finding it stored meanwhile fails the attempt).
+type pointsPendingRow[K comparable] struct {
+	key    K
+	args   []any
+	insert bool
+}
+
+func (p *pointsPending) empty() bool {
+	return len(p.lots)+len(p.entries)+len(p.accounts)+len(p.purchases)+len(p.records) == 0
+}
+
+// pointsPendingMax is how many pending rows make the store send them before the next
+// write: a statement must stay below PostgreSQL's 65535 parameters (25 a row at most).
+const pointsPendingMax = 1000
+
+func (p *pointsPending) size() int {
+	return len(p.lots) + len(p.entries) + len(p.accounts) + len(p.purchases) + len(p.records)
+}
+
+// putRow sets the pending row of key in rows: a row already pending is replaced (keeping
+// its insert flag, as it was read absent), another is added.
+func putRow[K comparable](rows *[]pointsPendingRow[K], key K, args []any, insert bool) {
+	for i := range *rows {
+		if (*rows)[i].key == key {
+			(*rows)[i].args = args
+			return
+		}
+	}
+	*rows = append(*rows, pointsPendingRow[K]{key: key, args: args, insert: insert})
+}
+
+// pointsFlushShape is the number of rows of each kind a flush writes (and of keys it
+// checks): the text of its statement depends on nothing else, so it is built once per shape
+// and cached (pointsFlushSQL), and the driver prepares it once per connection.
+type pointsFlushShape struct {
+	lots, entries, newAccounts, accounts, newPurchases, purchases, records, presumed int
+}
+
+// pointsFlushQuery is one WITH query of a flush statement: its name, and why storing
+// fewer rows than asked means a concurrent change ("" when it cannot happen).
+type pointsFlushQuery struct {
+	name, retry string
+}
+
+// pointsFlushQueries are the WITH queries of a flush statement, in order.
+var pointsFlushQueries = []pointsFlushQuery{
+	{"lots", ""},
+	{"entries", "the history of a holder changed concurrently"},
+	{"new_accounts", "a holder was created concurrently"},
+	{"accounts", ""},
+	{"new_purchases", "a purchase was stored concurrently"},
+	{"purchases", ""},
+	{"records", "an idempotency key was stored concurrently"},
+	{"presumed", "an idempotency key presumed absent exists"},
+}
+
+// counts returns the number of rows of each WITH query, in the order of pointsFlushQueries.
+func (sh pointsFlushShape) counts() [8]int {
+	return [8]int{sh.lots, sh.entries, sh.newAccounts, sh.accounts, sh.newPurchases, sh.purchases, sh.records, sh.presumed}
+}
+
+// pointsFlushSQLs caches the flush statements by shape.
+var pointsFlushSQLs sync.Map // pointsFlushShape → string
+
+// pointsFlushSQL returns the flush statement of a shape: a data-modifying WITH query per
+// kind of row, each returning a row per row it stored (the presumed-absent keys: a row per
+// key found), and a final SELECT of their counts. Its parameters are the values of the rows
+// in order (see pointsTxState.flushArgs).
+func pointsFlushSQL(sh pointsFlushShape) string {
+	if v, ok := pointsFlushSQLs.Load(sh); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	param := func() string {
+		n++
+		return "$" + strconv.Itoa(n)
+	}
+	values := func(rows, cols int) {
+		for i := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param())
+			}
+			b.WriteByte(')')
+		}
+	}
+	var names []string
+	with := func(name string) {
+		if len(names) == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(",\n")
+		}
+		b.WriteString(name + " AS (")
+		names = append(names, name)
+	}
+	if sh.lots > 0 {
+		with("lots")
+		b.WriteString(`INSERT INTO points_lots (id, ` + pointsLotColumns + `) VALUES `)
+		values(sh.lots, 17)
+		b.WriteString(` RETURNING 1)`)
+	}
+	if sh.entries > 0 {
+		with("entries")
+		b.WriteString(`INSERT INTO points_entries (id, ` + pointsEntryColumns + `) VALUES `)
+		for i := range sh.entries {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			// The position: after the holder's last entry, and after the entries of the
+			// holder before this one in the statement (the next parameter counts them).
+			id, kind, hid, k := param(), param(), param(), param()
+			b.WriteString("(" + id + ", " + kind + ", " + hid + ", (SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries WHERE holder_kind = " +
+				kind + " AND holder_id = " + hid + ") + " + k + "::BIGINT")
+			for range 21 {
+				b.WriteString(", " + param())
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(` ON CONFLICT (holder_kind, holder_id, pos) DO NOTHING RETURNING 1)`)
+	}
+	if sh.newAccounts > 0 {
+		with("new_accounts")
+		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
+		values(sh.newAccounts, 15)
+		b.WriteString(` ON CONFLICT (holder_kind, holder_id) DO NOTHING RETURNING 1)`)
+	}
+	if sh.accounts > 0 {
+		with("accounts")
+		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
+		values(sh.accounts, 15)
+		b.WriteString(pointsAccountUpsert + ` RETURNING 1)`)
+	}
+	if sh.newPurchases > 0 {
+		with("new_purchases")
+		b.WriteString(pointsPurchaseInsert)
+		values(sh.newPurchases, 11)
+		b.WriteString(` ON CONFLICT (holder_kind, holder_id, order_id) DO NOTHING RETURNING 1)`)
+	}
+	if sh.purchases > 0 {
+		with("purchases")
+		b.WriteString(pointsPurchaseInsert)
+		values(sh.purchases, 11)
+		b.WriteString(pointsPurchaseUpsert + ` RETURNING 1)`)
+	}
+	if sh.records > 0 {
+		with("records")
+		b.WriteString(`INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at) VALUES `)
+		values(sh.records, 5)
+		b.WriteString(` ON CONFLICT (scope, key) DO NOTHING RETURNING 1)`)
+	}
+	if sh.presumed > 0 {
+		with("presumed")
+		b.WriteString(`SELECT 1 FROM loyalty_idempotency WHERE scope = ` + param() + ` AND key IN (`)
+		for i := range sh.presumed {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(param())
+		}
+		b.WriteString(`))`)
+	}
+	b.WriteString("\nSELECT ")
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(SELECT COUNT(*) FROM " + name + ")")
+	}
+	q := b.String()
+	pointsFlushSQLs.Store(sh, q)
+	return q
+}
+
+// flush sends the attempt's pending writes in one statement (PostgreSQL) and, when final
+// (the function has returned), checks that no key presumed absent exists.
+func (t pointsReadTx) flush(final bool) error {
+	st := t.st
+	if st == nil || !st.batch {
+		return nil
+	}
+	var presumed []loyalty.IdempotencyKey
+	if final {
+		for _, k := range st.guessed {
+			if !slices.Contains(st.putKeys, k) && !slices.ContainsFunc(st.pending.records, func(r pointsPendingRow[loyalty.IdempotencyKey]) bool { return r.key == k }) {
+				presumed = append(presumed, k)
+			}
+		}
+	}
+	p := &st.pending
+	if p.empty() && len(presumed) == 0 {
+		return nil
+	}
+	sh := pointsFlushShape{lots: len(p.lots), entries: len(p.entries), records: len(p.records), presumed: len(presumed)}
+	for _, r := range p.accounts {
+		if r.insert {
+			sh.newAccounts++
+		} else {
+			sh.accounts++
+		}
+	}
+	for _, r := range p.purchases {
+		if r.insert {
+			sh.newPurchases++
+		} else {
+			sh.purchases++
+		}
+	}
+	args := make([]any, 0, 17*sh.lots+25*sh.entries+15*(sh.newAccounts+sh.accounts)+11*(sh.newPurchases+sh.purchases)+5*sh.records+1+sh.presumed)
+	for _, l := range p.lots {
+		args = append(append(args, int64(l.ID)), pointsLotArgs(l)...)
+	}
+	var seen map[points.Holder]int64 // entries of each holder before this one in the statement
+	if len(p.entries) > 1 {
+		seen = map[points.Holder]int64{}
+	}
+	for _, pe := range p.entries {
+		e := pe.e
+		k := seen[e.Holder]
+		if seen != nil {
+			seen[e.Holder]++
+		}
+		args = append(args, int64(e.ID), string(e.Holder.Kind), e.Holder.ID, k, string(e.Kind), int64(e.Points), e.At.UnixMicro(), string(e.Key), pe.lots,
+			string(e.Order), e.Event, pe.lines, e.Pending, string(e.Issuer), string(e.Acceptor),
+			e.Value.MinorUnits(), e.Value.Currency().Code(), e.Reward, int64(e.Capped), int64(e.Debt), int64(e.Forgiven),
+			e.Reason, e.Actor, string(e.Counter.Kind), e.Counter.ID)
+	}
+	for _, insert := range []bool{true, false} {
+		for _, r := range p.accounts {
+			if r.insert == insert {
+				args = append(args, r.args...)
+			}
+		}
+	}
+	for _, insert := range []bool{true, false} {
+		for _, r := range p.purchases {
+			if r.insert == insert {
+				args = append(args, r.args...)
+			}
+		}
+	}
+	for _, r := range p.records {
+		args = append(args, r.args...)
+	}
+	if len(presumed) > 0 {
+		args = append(args, pointsScope)
+		for _, k := range presumed {
+			args = append(args, string(k))
+		}
+	}
+	var counts [8]int64
+	dest := make([]any, 0, 8)
+	want := sh.counts()
+	var queries []int // the index in pointsFlushQueries of each count read
+	for i, n := range want {
+		if n > 0 {
+			dest = append(dest, &counts[i])
+			queries = append(queries, i)
+		}
+	}
+	if err := t.q.QueryRowContext(t.ctx, pointsFlushSQL(sh), args...).Scan(dest...); err != nil {
+		return dbError("points", "write", err)
+	}
+	var retry error
+	for _, i := range queries {
+		n, w := counts[i], int64(want[i])
+		if i == 7 {
+			w = 0 // presumed: the keys found
+		}
+		if n == w {
+			continue
+		}
+		q := pointsFlushQueries[i]
+		if q.retry == "" {
+			return fmt.Errorf("sqlstore: points: write: %s stored %d rows of %d", q.name, n, w)
+		}
+		retry = pointsRetry(q.retry)
+		if q.name == "records" || q.name == "presumed" {
+			// The next attempt reads the keys it presumed absent.
+			st.learnKeys(st.guessed)
+		}
+	}
+	for _, r := range p.records {
+		st.putKeys = append(st.putKeys, r.key)
+	}
+	*p = pointsPending{}
+	return retry
+}
+
+// learnKeys records keys that the next attempts of the Update must read.
+func (st *pointsTxState) learnKeys(keys []loyalty.IdempotencyKey) {
+	for _, k := range keys {
+		if !slices.Contains(*st.learnedKeys, k) {
+			*st.learnedKeys = append(*st.learnedKeys, k)
+		}
+	}
+}
+
+// failed is what an attempt whose function returned err returns: err, unless a key the
+// attempt presumed absent exists (the function may have failed because of the wrong
+// presumption), in which case the attempt is re-run, reading those keys.
+func (t pointsReadTx) failed(err error) error {
+	st := t.st
+	if st == nil || len(st.guessed) == 0 {
+		return err
+	}
+	args := []any{pointsScope}
+	var b strings.Builder
+	b.WriteString(`SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = $1 AND key IN (`)
+	for i, k := range st.guessed {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, string(k))
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	b.WriteString(`)`)
+	var n int
+	if qerr := t.q.QueryRowContext(t.ctx, b.String(), args...).Scan(&n); qerr != nil || n > 0 {
+		// Either a key exists, or the transaction can no longer tell: read them next time.
+		st.learnKeys(st.guessed)
+		return fmt.Errorf("%w (after: %w)", pointsRetry("an idempotency key presumed absent exists"), err)
+	}
+	return err
+}
