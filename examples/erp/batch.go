@@ -28,15 +28,14 @@ type batch struct {
 	eng    *campaign.Engine
 	st     campaign.Stores
 	clock  *loyalty.ManualClock
-	loc    *time.Location
 	hooks  hooks
 	stop   int // stop after this many orders; 0 means never
 	orders int // orders handled so far
 
 	// What this run did.
-	committed, replayed, refused       int
-	returned, returnsReplayed, rrefuse int
-	retries                            int
+	committed, replayed, refused              int
+	returned, returnsReplayed, returnsRefused int
+	retries                                   int
 }
 
 // Backoff of the retries of transient errors: attempts at most, the first delay, doubling
@@ -257,7 +256,7 @@ func (b *batch) ret(ctx context.Context, d *returnDoc) error {
 		if transient(err) {
 			return fmt.Errorf("%s: %w", strings.TrimSpace(head), err)
 		}
-		b.rrefuse++
+		b.returnsRefused++
 		fmt.Fprintf(b.w, "%s: refused: %s\n", head, refusal(err))
 		return nil
 	}
@@ -309,27 +308,35 @@ func (b *batch) returnLines(ctx context.Context, d *returnDoc) ([]loyalty.Return
 	return lines, nil
 }
 
+// lastReview returns the time of the last nightly tier review, or the zero time when there
+// was none (or the program has no tiers).
+func (b *batch) lastReview(ctx context.Context) (time.Time, error) {
+	var last time.Time
+	if b.eng.Tiers() == nil {
+		return last, nil
+	}
+	err := b.retry(ctx, func() error {
+		return b.st.Tiers.View(ctx, func(tx tier.ReadTx) error {
+			var err error
+			last, err = tx.LastBatchReview()
+			return err
+		})
+	})
+	return last, err
+}
+
 // nightly runs the jobs of the night that starts the day at: due point activations and
 // expiries, and the tier review. A night whose tier review has already run (a batch run
 // again) is skipped: the review refuses a time before its last one, and the expiry job
 // changes nothing at an earlier time anyway. It returns what the jobs did in words, or ""
 // when they did nothing.
 func (b *batch) nightly(ctx context.Context, at time.Time) (string, error) {
-	if b.eng.Tiers() != nil {
-		var last time.Time
-		err := b.retry(ctx, func() error {
-			return b.st.Tiers.View(ctx, func(tx tier.ReadTx) error {
-				var err error
-				last, err = tx.LastBatchReview()
-				return err
-			})
-		})
-		if err != nil {
-			return "", err
-		}
-		if !last.Before(at) {
-			return "", nil
-		}
+	last, err := b.lastReview(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !last.Before(at) {
+		return "", nil
 	}
 	b.clock.Set(at)
 	var run points.ExpiryRun

@@ -189,7 +189,7 @@ func run(ctx context.Context, w io.Writer, args []string, h hooks) error {
 	}
 	fmt.Fprintln(w)
 
-	b := &batch{w: w, eng: eng, st: st, clock: clock, loc: loc, hooks: h, stop: *stopAfter}
+	b := &batch{w: w, eng: eng, st: st, clock: clock, hooks: h, stop: *stopAfter}
 	err = b.run(ctx, events, first, last)
 	stopped := errors.Is(err, errStopped)
 	if err != nil && !stopped {
@@ -199,7 +199,16 @@ func run(ctx context.Context, w io.Writer, args []string, h hooks) error {
 	if stopped {
 		fmt.Fprintf(w, "Stopped after %d orders, as -stop-after asked: run the batch again to finish it.\n", b.orders)
 	} else {
-		clock.Set(end) // the state at the end of the batch date, however the run went
+		// The state at the end of the batch date, however the run went; or at the last
+		// nightly job, when an earlier run went further.
+		last, err := b.lastReview(ctx)
+		if err != nil {
+			return err
+		}
+		clock.Set(end)
+		if last.After(end) {
+			clock.Set(last)
+		}
 	}
 	var state strings.Builder
 	err = b.retry(ctx, func() error {
@@ -210,7 +219,7 @@ func run(ctx context.Context, w io.Writer, args []string, h hooks) error {
 		return fmt.Errorf("reading the state: %w", err)
 	}
 	fmt.Fprintf(w, "This run: orders %d committed, %d already done, %d refused; returns %d applied, %d already done, %d refused; %d transient errors retried.\n",
-		b.committed, b.replayed, b.refused, b.returned, b.returnsReplayed, b.rrefuse, b.retries)
+		b.committed, b.replayed, b.refused, b.returned, b.returnsReplayed, b.returnsRefused, b.retries)
 	fmt.Fprintln(w)
 	_, err = io.WriteString(w, state.String())
 	return err

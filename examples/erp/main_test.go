@@ -241,6 +241,14 @@ func TestERPDayByDay(t *testing.T) {
 	if diff := cmp.Diff(wantState, state(t, last)); diff != "" {
 		t.Errorf("state after three batches (-want +got):\n%s", diff)
 	}
+	// An old batch sent again changes nothing, and the state is still read at its latest.
+	old := runERP(t, hooks{}, "-db", db, "-day", "2026-03-10")
+	if diff := cmp.Diff(wantState, state(t, old)); diff != "" {
+		t.Errorf("state after an old batch again (-want +got):\n%s", diff)
+	}
+	if committed(t, old) != 0 {
+		t.Errorf("an old batch sent again committed orders:\n%s", old)
+	}
 }
 
 // flaky stores fail some transactions with an error that is none of the library's: before
