@@ -135,13 +135,10 @@ func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
 	if !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
 		amount, qty := loyalty.Zero(ev.order.Currency), loyalty.Quantity{}
 		for _, i := range lines {
-			l := ev.order.Lines[i]
-			t, err := l.Total()
+			var err error
+			amount, err = amount.Add(ev.base[i])
 			if err == nil {
-				amount, err = amount.Add(t)
-			}
-			if err == nil {
-				qty, err = qty.Add(l.Quantity)
+				qty, err = qty.Add(ev.order.Lines[i].Quantity)
 			}
 			if err != nil {
 				return lines, "conditions"
@@ -241,11 +238,7 @@ func (ev *evaluation) applyCampaigns() error {
 		if r.c.points > 0 {
 			weights := ev.tmp.ints.take(len(out.Lines))
 			for j, l := range out.Lines {
-				t, err := ev.order.Lines[l].Total()
-				if err != nil {
-					return fmt.Errorf("campaign: evaluate: %w", err)
-				}
-				weights[j] = t.MinorUnits()
+				weights[j] = ev.base[l].MinorUnits()
 			}
 			parts := ev.tmp.pts.take(len(out.Lines))
 			if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
@@ -391,11 +384,7 @@ func (ev *evaluation) costs() (bool, error) {
 		if !r.c.perkValue.IsZero() {
 			weights := ev.tmp.ints.take(n)
 			for _, l := range out.Lines {
-				t, err := ev.order.Lines[l].Total()
-				if err != nil {
-					return false, err
-				}
-				weights[l] = t.MinorUnits() + 1 // +1: a free line still carries a share
+				weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
 			}
 			if err := r.c.perkValue.AllocateInto(money, weights); err != nil {
 				return false, err

@@ -49,6 +49,7 @@ type evaluation struct {
 	levelName  string
 	calcCodes  []string        // accepted codes and internal tokens, for the calculator
 	bonus      []points.Points // bonus points per line (codes, welcome rewards)
+	base       []loyalty.Money // every line's total before discounts
 	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
 	paid       loyalty.Order   // the order at the prices paid after discounts
 	basePlan   points.Plan     // the earning rules' plan with ev.multiplier
@@ -96,6 +97,14 @@ func (ev *evaluation) validate() error {
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
 	ev.tmp.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
+	ev.base = ev.tmp.amount.take(len(o.Lines))
+	for i, l := range o.Lines {
+		t, err := l.Total() // cannot fail: Validate computed the subtotal
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
+		ev.base[i] = t
+	}
 	ev.multiplier = one
 	ev.calcCodes = make([]string, 0, 2+2*len(o.Codes)+len(ev.e.camps))
 	if len(o.Codes) > 0 {
@@ -314,11 +323,7 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 		if l < 0 || l >= len(ev.order.Lines) {
 			return fmt.Errorf("campaign: evaluate: grant names line %d of %d", l, len(ev.order.Lines))
 		}
-		t, err := ev.order.Lines[l].Total()
-		if err != nil {
-			return err
-		}
-		weights[i] = t.MinorUnits()
+		weights[i] = ev.base[l].MinorUnits()
 	}
 	parts := ev.tmp.pts.take(len(lines))
 	if err := allocatePointsInto(parts, p, weights); err != nil {

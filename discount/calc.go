@@ -508,13 +508,22 @@ func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *sta
 				r.mark(u, ReasonStopped, stopped)
 				continue
 			}
-			if prev != nil {
+			group := prev != nil && u.disc < 0
+			if group {
 				copy(prev.rem, st.rem)
 			}
 			a := r.evalUnit(u, chain.rem, st)
-			if prev != nil && a.IsPositive() {
+			switch {
+			case prev == nil || !a.IsPositive():
+			case group: // what the group's members gave together
 				for li := range chain.rem {
 					if given, _ := prev.rem[li].Sub(st.rem[li]); !given.IsZero() {
+						chain.rem[li], _ = chain.rem[li].Sub(given)
+					}
+				}
+			default: // one discount gave exactly its entry's lines
+				for li, given := range r.entries[u.disc].Lines {
+					if !given.IsZero() {
 						chain.rem[li], _ = chain.rem[li].Sub(given)
 					}
 				}
