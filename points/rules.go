@@ -407,21 +407,13 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 		if pts == 0 {
 			continue
 		}
-		parts, err := allocatePoints(pts, weights)
-		if err != nil {
+		if err := addAllocated(p.Lines, pts, weights); err != nil {
 			return Plan{}, fmt.Errorf("points: rates[%d]: %w", k, err)
-		}
-		for i, x := range parts {
-			p.Lines[i].Points += x
 		}
 	}
 	if r.OrderBonus > 0 && anyEligible {
-		parts, err := allocatePoints(r.OrderBonus, eligible)
-		if err != nil {
+		if err := addAllocated(p.Lines, r.OrderBonus, eligible); err != nil {
 			return Plan{}, fmt.Errorf("points: order_bonus: %w", err)
-		}
-		for i, x := range parts {
-			p.Lines[i].Points += x
 		}
 	}
 	for _, lp := range p.Lines {
