@@ -56,7 +56,8 @@ import (
 // Nightly jobs (the line under a day is the night after it). Points become active 7 days
 // after their purchase; the job activates those of holders no operation touched since:
 //   - 03-09: acme's 530 (03-09 10:00) and borey's 450 (15:30): 980.
-//   - 03-10: vega's 15; acme's 625 were activated by RET-2001 at 12:00, borey's 450 were.
+//   - 03-10: vega's 15 (11:00); acme's 625 (09:15) became active when RET-2001 touched
+//     acme at 12:00.
 //   - 03-12: acme's 392 − 196 = 196 and orion's 45: 241.
 //   - 03-17: borey's 675. (acme's 1,225 of 03-16 activate at 03-23 10:00, before the order
 //     of 11:00 touches acme.)
