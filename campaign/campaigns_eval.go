@@ -27,7 +27,10 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	if e.budgeted == 0 {
 		return nil
 	}
-	ev.budgets = make([][2]BudgetRecord, e.budgeted)
+	if cap(ev.budgets) < e.budgeted {
+		ev.budgets = make([][2]BudgetRecord, e.budgeted)
+	}
+	ev.budgets = ev.budgets[:e.budgeted]
 	for i := range e.camps {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
@@ -59,7 +62,9 @@ func (ev *evaluation) campaigns() error {
 	at := ev.order.PlacedAt
 	excluded := -1 // the exclusive campaign that applied
 	ev.q.Campaigns = make([]CampaignOutcome, 0, len(e.camps))
-	ev.camps = make([]campRun, 0, len(e.camps))
+	if cap(ev.camps) < len(e.camps) {
+		ev.camps = make([]campRun, 0, len(e.camps))
+	}
 	for i := range e.camps {
 		c, mt := &e.camps[i], &e.meta[i]
 		if !c.sched.active(at, e.loc) {
@@ -184,7 +189,7 @@ func conditionsText(cn Conditions) string {
 // Conditions.eligible, in the evaluation's memory (nil when none).
 func (ev *evaluation) eligible(c *Conditions) []int {
 	lines := ev.order.Lines
-	out := ev.tmp.idx.take(len(lines))[:0]
+	out := ev.out.idx.take(len(lines))[:0]
 	for i := range lines {
 		l := &lines[i]
 		if len(c.Categories) == 0 && len(c.SKUs) == 0 ||
@@ -302,10 +307,10 @@ func (ev *evaluation) costs() (bool, error) {
 			multWeights = append(multWeights, r.c.weight)
 		}
 	}
-	if ev.multPts == nil {
+	if cap(ev.multPts) < len(ev.camps) {
 		ev.multPts = make([][]points.Points, len(ev.camps))
 	}
-	multPts := ev.multPts
+	multPts := ev.multPts[:len(ev.camps)]
 	clear(multPts)
 	if len(mults) > 0 {
 		plain, err := e.prog.Earning.Plan(ev.paid, ev.baseMult)
@@ -422,7 +427,7 @@ func (ev *evaluation) costs() (bool, error) {
 			}
 		}
 		out.Budgeted = true
-		out.LineCosts = ev.tmp.amount.take(n)
+		out.LineCosts = ev.out.amount.take(n)
 		for l, c := range lineCost {
 			if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
 				return false, err

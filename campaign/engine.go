@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -76,6 +77,7 @@ type Engine struct {
 	defTokens  []string          // defToken(i) per promo family
 	codeIDs    []string          // per promo family: its discount candidate, codePrefix + its ID
 	budgeted   int               // how many campaigns have a budget
+	evals      sync.Pool         // *evaluation: the working memory of finished evaluations
 }
 
 // campMeta is what an evaluation needs of a campaign beyond its definition, computed once:

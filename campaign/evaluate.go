@@ -25,11 +25,41 @@ import (
 // reports it. Errors are bad input (an invalid order, another currency: loyalty.ErrInvalid)
 // and store failures.
 func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
-	ev := evaluation{e: e, ctx: ctx, now: e.clock.Now(), order: order, opt: opt}
-	if err := ev.run(); err != nil {
+	ev := e.newEvaluation(ctx, order, opt)
+	defer e.evals.Put(ev)
+	err := ev.run()
+	q := ev.q
+	ev.release()
+	if err != nil {
 		return Quote{}, err
 	}
-	return ev.q, nil
+	return q, nil
+}
+
+// newEvaluation returns an evaluation of order, reusing the working memory of a finished one
+// when the engine's pool has one.
+func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt EvaluateOptions) *evaluation {
+	ev, _ := e.evals.Get().(*evaluation)
+	if ev == nil {
+		ev = new(evaluation)
+	}
+	keep := evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0]}
+	keep.tmp.reset()
+	*ev = keep
+	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
+	return ev
+}
+
+// release drops everything of the evaluation but its working memory, so that the pool holds
+// no order, quote or context.
+func (ev *evaluation) release() {
+	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0]}
+	clear(ev.multPts[:cap(ev.multPts)])
+	clear(ev.paidBuf[:cap(ev.paidBuf)])
+	clear(ev.calcCodes[:cap(ev.calcCodes)])
+	clear(ev.budgets[:cap(ev.budgets)])
 }
 
 // evaluation is one run of the pipeline. Each step reads what the earlier ones left and adds
@@ -60,8 +90,10 @@ type evaluation struct {
 	baseBonus []points.Points   // bonus before the campaigns
 	baseMult  decimal.Decimal   // multiplier before the campaigns
 
-	tmp     scratch           // the evaluation's short lists
+	tmp     scratch           // the evaluation's working lists (reused)
+	out     outs              // the evaluation's lists that go into the quote
 	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
+	paidBuf []loyalty.Line    // the lines of paid (reused)
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -95,7 +127,8 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
-	ev.tmp.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
+	ev.tmp.reserve(len(o.Lines), len(ev.e.camps))
+	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.base = ev.tmp.amount.take(len(o.Lines))
 	for i, l := range o.Lines {
@@ -106,7 +139,9 @@ func (ev *evaluation) validate() error {
 		ev.base[i] = t
 	}
 	ev.multiplier = one
-	ev.calcCodes = make([]string, 0, 2+2*len(o.Codes)+len(ev.e.camps))
+	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
+		ev.calcCodes = make([]string, 0, n)
+	}
 	if len(o.Codes) > 0 {
 		ev.q.Codes = make([]CodeOutcome, 0, len(o.Codes))
 	}
@@ -369,11 +404,11 @@ func (ev *evaluation) discounts() error {
 // discounts.
 func (ev *evaluation) earn() error {
 	e, o := ev.e, ev.order
-	paid, err := paidOrder(o, ev.q.Discount.Lines)
+	paid, err := paidOrderInto(ev.paidBuf, o, ev.q.Discount.Lines)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
-	ev.paid = paid
+	ev.paid, ev.paidBuf = paid, paid.Lines
 	base, err := e.prog.Earning.Plan(paid, ev.multiplier)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
@@ -454,8 +489,13 @@ func (ev *evaluation) times(er *Earning, r points.Rules) error {
 // total rounds to zero below 5,000 units. When no six-decimal price gives the total exactly,
 // the nearest price is used.
 func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
+	return paidOrderInto(nil, o, lines)
+}
+
+// paidOrderInto is paidOrder with the lines in buf's memory when it has room.
+func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
 	paid := o
-	paid.Lines = append([]loyalty.Line(nil), o.Lines...)
+	paid.Lines = append(buf[:0], o.Lines...)
 	paid.Codes = nil
 	for i := range paid.Lines {
 		if i >= len(lines) || lines[i].Discount.IsZero() {

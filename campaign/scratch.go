@@ -30,7 +30,12 @@ func (a *arena[T]) reserve(n int) {
 	}
 }
 
-// scratch is an evaluation's arenas.
+// reset empties the arena, keeping its buffer for the next evaluation.
+func (a *arena[T]) reset() { a.buf = a.buf[:0] }
+
+// scratch is an evaluation's arenas of working memory. It is reused by the next evaluation
+// (the engine pools evaluations), so nothing it holds may reach a quote: a quote's own
+// lists come from outs.
 type scratch struct {
 	ints   arena[int64]
 	idx    arena[int]
@@ -38,14 +43,33 @@ type scratch struct {
 	amount arena[loyalty.Money]
 }
 
+// outs are the arenas of an evaluation's lists that end up in its quote (the campaigns'
+// lines and line costs). They are new for every evaluation.
+type outs struct {
+	idx    arena[int]
+	amount arena[loyalty.Money]
+}
+
+func (s *scratch) reset() {
+	s.ints.reset()
+	s.idx.reset()
+	s.pts.reset()
+	s.amount.reset()
+}
+
 // reserve sizes the arenas for an order of n lines, c scheduled campaigns and b budgeted
 // ones, so that a typical evaluation fills each with one allocation (a larger one takes
-// more).
-func (s *scratch) reserve(n, c, b int) {
+// more); a reused scratch keeps what it has.
+func (s *scratch) reserve(n, c int) {
 	s.ints.reserve((3+c)*n + 3*c)
-	s.idx.reserve((1+c)*n + c)
+	s.idx.reserve(n + c)
 	s.pts.reserve((4+c)*n + c)
-	s.amount.reserve((2 + b) * n)
+	s.amount.reserve(3 * n)
+}
+
+func (o *outs) reserve(n, c, b int) {
+	o.idx.reserve(c * n)
+	o.amount.reserve(b * n)
 }
 
 // allocatePointsInto splits p in proportion to weights into dst (of the weights' length) by
