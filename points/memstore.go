@@ -104,7 +104,7 @@ type memStore struct {
 	entries    memtx.Log[struct{}, *Entry] // every entry; ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]      // positions in entries, per holder
 	purchases  memtx.Aged[purchaseKey, Purchase]
-	records    memtx.Aged[loyalty.IdempotencyKey, memRecord]
+	records    memtx.Aged[loyalty.IdempotencyKey, *memRecord] // immutable once stored; by pointer to keep the map's slots small
 	lastLot    memtx.Table[struct{}, LotID]
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
@@ -285,6 +285,10 @@ func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 	if !ok {
 		return Record{}, errNoRecord
 	}
+	return m.record(key), nil
+}
+
+func (m *memRecord) record(key loyalty.IdempotencyKey) Record {
 	r := Record{Key: key, Fingerprint: m.fp, At: m.at, Entries: slices.Clone(m.ids)}
 	if m.ids == nil && m.n > 0 {
 		r.Entries = make([]EntryID, m.n)
@@ -292,7 +296,7 @@ func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 			r.Entries[i] = m.first + EntryID(i)
 		}
 	}
-	return r, nil
+	return r
 }
 
 func (t *memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
@@ -407,16 +411,17 @@ func (t *memTx) PutPurchase(p Purchase) error {
 }
 
 func (t *memTx) PutRecord(r Record) error {
-	if _, ok := t.s.records.Get(t.tx, r.Key); ok {
-		return fmt.Errorf("points: idempotency key %q exists: %w", r.Key, loyalty.ErrConflict)
-	}
-	m := memRecord{fp: r.Fingerprint, at: r.At}
+	m := &memRecord{fp: r.Fingerprint, at: r.At}
 	if n := len(r.Entries); n > 0 && r.Entries[n-1]-r.Entries[0] == EntryID(n-1) && slices.IsSorted(r.Entries) {
 		m.first, m.n = r.Entries[0], n
 	} else if r.Entries != nil {
 		m.ids = slices.Clone(r.Entries)
 	}
-	return t.s.records.Put(t.tx, r.Key, m, t.s.now)
+	stored, err := t.s.records.Insert(t.tx, r.Key, m, t.s.now)
+	if err == nil && !stored {
+		return fmt.Errorf("points: idempotency key %q exists: %w", r.Key, loyalty.ErrConflict)
+	}
+	return err
 }
 
 // forget drops, at the end of a successful Update, what is older than the retention.

@@ -155,6 +155,21 @@ func (t *Table[K, V]) Get(tx *Tx, k K) (V, bool) {
 // Put stores a copy of v at k.
 func (t *Table[K, V]) Put(tx *Tx, k K, v V) error {
 	old, had := t.rows[k]
+	return t.put(tx, k, v, old, had)
+}
+
+// Insert stores a copy of v at k unless k has a row, and reports whether it stored it: one
+// lookup where Get then Put take two.
+func (t *Table[K, V]) Insert(tx *Tx, k K, v V) (bool, error) {
+	if _, had := t.rows[k]; had {
+		return false, nil
+	}
+	var zero V
+	return true, t.put(tx, k, v, zero, false)
+}
+
+// put stores a copy of v at k, whose row was old (had).
+func (t *Table[K, V]) put(tx *Tx, k K, v V, old V, had bool) error {
 	if err := tx.write(t); err != nil {
 		return err
 	}
@@ -371,7 +386,7 @@ func (a *Aged[K, V]) Get(tx *Tx, k K) (V, bool) {
 // or stamped again.
 func (a *Aged[K, V]) Put(tx *Tx, k K, v V, at time.Time) error {
 	old, had := a.rows.rows[k]
-	if err := a.rows.Put(tx, k, agedRow[V]{v: a.copy(v), at: at}); err != nil || at.IsZero() {
+	if err := a.rows.put(tx, k, agedRow[V]{v: a.copy(v), at: at}, old, had); err != nil || at.IsZero() {
 		return err
 	}
 	if had && old.at.Equal(at) {
@@ -379,6 +394,19 @@ func (a *Aged[K, V]) Put(tx *Tx, k K, v V, at time.Time) error {
 	}
 	_, err := a.queue.Append(tx, struct{}{}, agedKey[K]{k: k, at: at})
 	return err
+}
+
+// Insert stores a copy of v at k, stamped at, unless k has a row, and reports whether it
+// stored it.
+func (a *Aged[K, V]) Insert(tx *Tx, k K, v V, at time.Time) (bool, error) {
+	if _, had := a.rows.rows[k]; had {
+		return false, nil
+	}
+	if err := a.rows.put(tx, k, agedRow[V]{v: a.copy(v), at: at}, agedRow[V]{}, false); err != nil || at.IsZero() {
+		return err == nil, err
+	}
+	_, err := a.queue.Append(tx, struct{}{}, agedKey[K]{k: k, at: at})
+	return err == nil, err
 }
 
 // queued returns the number of stamps queued, for tests.

@@ -477,3 +477,53 @@ func TestWritesDoNotAllocate(t *testing.T) {
 		t.Errorf("View allocates %v times, want 0", n)
 	}
 }
+
+func TestInsert(t *testing.T) {
+	f := newFixture()
+	f.seed(t)
+	want := f.read(t)
+	ctx := context.Background()
+	err := f.db.Update(ctx, func(tx *memtx.Tx) error {
+		for _, tc := range []struct {
+			name string
+			ok   bool
+			fn   func() (bool, error)
+		}{
+			{"table, existing key", false, func() (bool, error) { return f.tab.Insert(tx, "a", 9) }},
+			{"table, new key", true, func() (bool, error) { return f.tab.Insert(tx, "n", 9) }},
+			{"aged, existing key", false, func() (bool, error) { return f.aged.Insert(tx, "a", 9, t0) }},
+			{"aged, new key", true, func() (bool, error) { return f.aged.Insert(tx, "n", 9, t0.Add(9*time.Hour)) }},
+		} {
+			ok, err := tc.fn()
+			if err != nil || ok != tc.ok {
+				t.Errorf("%s: Insert = %v, %v; want %v", tc.name, ok, err, tc.ok)
+			}
+		}
+		if v, _ := f.tab.Get(tx, "a"); v != 1 {
+			t.Errorf("Insert over an existing row changed it to %d", v)
+		}
+		if v, _ := f.aged.Get(tx, "n"); v != 9 {
+			t.Errorf("aged n = %d after Insert", v)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, f.read(t)); diff != "" {
+		t.Errorf("state after a rolled-back Insert (-want +got):\n%s", diff)
+	}
+	f.db.Update(ctx, func(tx *memtx.Tx) error { _, err := f.aged.Insert(tx, "n", 9, t0.Add(9*time.Hour)); return err })
+	f.db.Update(ctx, func(tx *memtx.Tx) error {
+		if n, _ := f.aged.Forget(tx, t0.Add(10*time.Hour)); n != 4 {
+			t.Errorf("Forget after Insert deleted %d rows, want 4 (a, b, c and the inserted n)", n)
+		}
+		return nil
+	})
+	f.db.View(ctx, func(tx *memtx.Tx) error {
+		if _, err := f.aged.Insert(tx, "z", 1, t0); !errors.Is(err, memtx.ErrReadOnly) {
+			t.Errorf("Insert in a view = %v, want ErrReadOnly", err)
+		}
+		return nil
+	})
+}
