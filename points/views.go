@@ -100,7 +100,9 @@ func (r *balanceReader) read(tx ReadTx) error {
 }
 
 // History returns up to limit of holder's entries from position from (0 is the first),
-// oldest first.
+// oldest first. A store that forgets old entries (a memory store with
+// [MemoryOptions.Retention]) fails with an error wrapping [ErrForgotten] when from is
+// before the holder's oldest retained entry.
 func (l *Ledger) History(ctx context.Context, holder Holder, from, limit int) ([]Entry, error) {
 	if from < 0 {
 		return nil, loyalty.Invalid("from", from, "must not be negative")
@@ -232,7 +234,9 @@ type SettlementLine struct {
 // Settlement reports, per pair of issuing and accepting partner, the points spent with
 // from <= At < to, net of restores (a period with more restored than spent nets negative),
 // sorted by issuer then acceptor. Pairs that net to zero, and pairs where neither partner is
-// named (the program's own points spent in its own shop), are left out.
+// named (the program's own points spent in its own shop), are left out. A store that
+// forgets old entries fails with an error wrapping [ErrForgotten] for a period that starts
+// before what it retains.
 func (l *Ledger) Settlement(ctx context.Context, from, to time.Time) ([]SettlementLine, error) {
 	if !from.Before(to) {
 		return nil, loyalty.Invalid("to", to, "must be after from")
