@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,7 +205,7 @@ func TestCampaignMultiProcessCrash(t *testing.T) {
 		children := campaignChildren(t, db, d, "crash", procs)
 		started := make([]int, procs) // orders each child started: 0 .. started-1
 		reported := 0
-		for reported < 30 { // let them run a while
+		for reported < 30 || slices.Min(started) < 3 { // let them all run a while
 			for i, c := range children {
 				select {
 				case line, ok := <-c.lines:

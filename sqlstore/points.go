@@ -40,12 +40,13 @@ import (
 // On PostgreSQL a posting costs few round trips to the server: writes wait and are sent
 // together, as one statement, before the transaction's next read and before it commits
 // (reads see the transaction's own writes); new lots and entries take their IDs from blocks
-// the store reserves from the sequences; and, on a *sql.DB, an idempotency key is presumed
-// new without a read and checked by the write of its record (a key that turns out to exist
-// re-runs the transaction, which then reads it). An earning is then five round trips:
-// begin, the balance row, the order's purchase, the writes, commit. A write that a
-// constraint refuses thus fails the Update, not the Tx method that asked for it (invalid
-// input is still refused by the method, before any statement).
+// the store reserves from the sequences; and, on a *sql.DB, an idempotency key or an
+// order's purchase is presumed new without a read and checked by the write of its row or
+// before commit (one that turns out to exist re-runs the transaction, which then reads it).
+// An earning is then four round trips: begin, the balance row, the writes, commit. A write
+// that a constraint refuses thus fails the Update, not the Tx method that asked for it
+// (invalid input is still refused by the method, before any statement). See
+// points_batch.go.
 //
 // Strings are stored as they are: SQL metacharacters are harmless (every statement is
 // parameterised). Holder kinds and IDs, order IDs and idempotency keys are limited to
@@ -64,6 +65,8 @@ type PointsStore struct {
 	// ids are the lot and entry IDs reserved from the sequences (PostgreSQL; see
 	// points_batch.go).
 	ids pointsIDs
+	// recent are the purchases the store wrote last, which it does not presume absent.
+	recent pointsRecent
 }
 
 // MaxPointsKeyBytes is the longest holder kind, holder ID, order ID or idempotency key a
@@ -113,10 +116,12 @@ func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) error {
 	var learned []points.Holder              // balance rows an earlier attempt could not lock at once
 	var learnedKeys []loyalty.IdempotencyKey // keys an earlier attempt wrongly presumed absent
+	var learnedPurchases []pointsPurchaseKey // purchases an earlier attempt wrongly presumed absent
 	_, own := s.db.(*sql.DB)
 	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
 		pg := s.dialect == Postgres
-		st := &pointsTxState{lock: pg, batch: pg, guess: pg && own, learned: &learned, learnedKeys: &learnedKeys}
+		st := &pointsTxState{lock: pg, batch: pg, guess: pg && own, learned: &learned, learnedKeys: &learnedKeys,
+			learnedPurchases: &learnedPurchases}
 		t := pointsTx{pointsReadTx{ctx: ctx, q: q, s: s, st: st}}
 		if st.lock && len(learned) > 0 {
 			if err := t.prelock(learned); err != nil {
@@ -179,6 +184,10 @@ type pointsTxState struct {
 	guessed     []loyalty.IdempotencyKey  // keys presumed absent
 	putKeys     []loyalty.IdempotencyKey  // keys whose records this attempt stored
 	learnedKeys *[]loyalty.IdempotencyKey // keys to read, shared by the attempts of one Update
+
+	guessedPurchases []pointsPurchaseKey  // purchases presumed absent
+	putPurchases     []pointsPurchaseKey  // purchases this attempt stored
+	learnedPurchases *[]pointsPurchaseKey // purchases to read, shared by the attempts of one Update
 }
 
 type pointsPurchaseKey struct {
@@ -665,6 +674,18 @@ func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.P
 	if !pointsStorableHolder(h) || !storableKey(string(order), MaxPointsKeyBytes) {
 		return points.Purchase{}, errPointsPurchaseNotFound
 	}
+	if st, k := t.st, (pointsPurchaseKey{h, order}); st != nil && st.guess && !slices.Contains(*st.learnedPurchases, k) &&
+		!slices.Contains(st.putPurchases, k) && !t.s.recent.has(k) &&
+		!slices.ContainsFunc(st.pending.purchases, func(r pointsPendingRow[pointsPurchaseKey]) bool { return r.key == k }) {
+		// Presumed absent, checked before the transaction commits (see points_batch.go).
+		if !slices.Contains(st.guessedPurchases, k) {
+			st.guessedPurchases = append(st.guessedPurchases, k)
+		}
+		if !slices.Contains(st.absentPurchases, k) {
+			st.absentPurchases = append(st.absentPurchases, k)
+		}
+		return points.Purchase{}, errPointsPurchaseNotFound
+	}
 	if err := t.flush(false); err != nil {
 		return points.Purchase{}, err
 	}
@@ -715,6 +736,7 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 		k := pointsPurchaseKey{p.Holder, p.Order}
 		absent := slices.Contains(t.st.absentPurchases, k)
 		putRow(&t.st.pending.purchases, k, args, absent)
+		t.s.recent.add(k)
 		if absent {
 			t.st.absentPurchases = slices.DeleteFunc(t.st.absentPurchases, func(x pointsPurchaseKey) bool { return x == k })
 		}

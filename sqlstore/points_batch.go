@@ -18,7 +18,8 @@ import (
 // A posting is a handful of reads and writes, and on PostgreSQL each statement is a round
 // trip to the server: an earning made ten (begin, the key's record, the balance row, the
 // purchase, a lot, an entry, the purchase, the balance, the record, commit). Three things
-// cut it to five (begin, the balance row, the purchase, one write, commit):
+// cut it to four (begin, the balance row, one write, commit), as many as pgbench's
+// simple-update transaction has statements:
 //
 //   - Writes wait. New lots and entries, balance rows, purchases and idempotency records
 //     of keys the transaction found absent are kept in the transaction's pending writes
@@ -33,13 +34,15 @@ import (
 //     for the ID the database would give it. IDs stay unique and increase in the order one
 //     store hands them out; as with the sequences themselves, IDs of rolled back
 //     transactions are skipped (and a store's unused reserved IDs when it is dropped).
-//   - The idempotency record of a key is presumed absent, on a *sql.DB (where the store
-//     re-runs its own transactions), without asking: when the transaction stores a record
-//     under the key, the insert finds out whether one existed, and before it commits the
-//     store checks that no other key it presumed absent exists. If one does, or if the
-//     function failed while a key was presumed absent and a key turns out to exist, the
-//     attempt is re-run, and that attempt reads those keys. A retry of a key already used
-//     thus costs a second attempt; a new key costs no read.
+//   - On a *sql.DB (where the store re-runs its own transactions), the idempotency record
+//     of a key and the purchase of an order are presumed absent without a read (except a
+//     purchase among the last pointsRecentSize the store wrote: an earning after a payment
+//     with points for the same order). When the transaction stores the row, the insert
+//     finds out whether one existed; before it commits, the store checks that no other row
+//     it presumed absent exists; and if its function fails while a row is presumed absent,
+//     the store checks them too. If one exists, the attempt is re-run, and that attempt
+//     reads those rows. A retried key, or a return of an order written by another process,
+//     thus costs a second attempt; a new key or order costs no read.
 //
 // SQLite runs in the process: its statements cost no round trip, and the store runs them
 // one by one, at once.
@@ -146,7 +149,7 @@ func putRow[K comparable](rows *[]pointsPendingRow[K], key K, args []any, insert
 // checks): the text of its statement depends on nothing else, so it is built once per shape
 // and cached (pointsFlushSQL), and the driver prepares it once per connection.
 type pointsFlushShape struct {
-	lots, entries, newAccounts, accounts, newPurchases, purchases, records, presumed int
+	lots, entries, newAccounts, accounts, newPurchases, purchases, records, presumed, presumedPurchases int
 }
 
 // pointsFlushQuery is one WITH query of a flush statement: its name, and why storing
@@ -165,11 +168,13 @@ var pointsFlushQueries = []pointsFlushQuery{
 	{"purchases", ""},
 	{"records", "an idempotency key was stored concurrently"},
 	{"presumed", "an idempotency key presumed absent exists"},
+	{"presumed_purchases", "a purchase presumed absent exists"},
 }
 
 // counts returns the number of rows of each WITH query, in the order of pointsFlushQueries.
-func (sh pointsFlushShape) counts() [8]int {
-	return [8]int{sh.lots, sh.entries, sh.newAccounts, sh.accounts, sh.newPurchases, sh.purchases, sh.records, sh.presumed}
+func (sh pointsFlushShape) counts() [9]int {
+	return [9]int{sh.lots, sh.entries, sh.newAccounts, sh.accounts, sh.newPurchases, sh.purchases, sh.records, sh.presumed,
+		sh.presumedPurchases}
 }
 
 // pointsFlushSQLs caches the flush statements by shape.
@@ -280,6 +285,12 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 		}
 		b.WriteString(`))`)
 	}
+	if sh.presumedPurchases > 0 {
+		with("presumed_purchases")
+		b.WriteString(`SELECT 1 FROM points_purchases WHERE (holder_kind, holder_id, order_id) IN (`)
+		values(sh.presumedPurchases, 3)
+		b.WriteString(`))`)
+	}
 	b.WriteString("\nSELECT ")
 	for i, name := range names {
 		if i > 0 {
@@ -300,18 +311,25 @@ func (t pointsReadTx) flush(final bool) error {
 		return nil
 	}
 	var presumed []loyalty.IdempotencyKey
+	var presumedPurchases []pointsPurchaseKey
 	if final {
 		for _, k := range st.guessed {
 			if !slices.Contains(st.putKeys, k) && !slices.ContainsFunc(st.pending.records, func(r pointsPendingRow[loyalty.IdempotencyKey]) bool { return r.key == k }) {
 				presumed = append(presumed, k)
 			}
 		}
+		for _, k := range st.guessedPurchases {
+			if !slices.Contains(st.putPurchases, k) && !slices.ContainsFunc(st.pending.purchases, func(r pointsPendingRow[pointsPurchaseKey]) bool { return r.key == k }) {
+				presumedPurchases = append(presumedPurchases, k)
+			}
+		}
 	}
 	p := &st.pending
-	if p.empty() && len(presumed) == 0 {
+	if p.empty() && len(presumed) == 0 && len(presumedPurchases) == 0 {
 		return nil
 	}
-	sh := pointsFlushShape{lots: len(p.lots), entries: len(p.entries), records: len(p.records), presumed: len(presumed)}
+	sh := pointsFlushShape{lots: len(p.lots), entries: len(p.entries), records: len(p.records), presumed: len(presumed),
+		presumedPurchases: len(presumedPurchases)}
 	for _, r := range p.accounts {
 		if r.insert {
 			sh.newAccounts++
@@ -368,8 +386,11 @@ func (t pointsReadTx) flush(final bool) error {
 			args = append(args, string(k))
 		}
 	}
-	var counts [8]int64
-	dest := make([]any, 0, 8)
+	for _, k := range presumedPurchases {
+		args = append(args, string(k.h.Kind), k.h.ID, string(k.o))
+	}
+	var counts [9]int64
+	dest := make([]any, 0, len(counts))
 	want := sh.counts()
 	var queries []int // the index in pointsFlushQueries of each count read
 	for i, n := range want {
@@ -384,8 +405,8 @@ func (t pointsReadTx) flush(final bool) error {
 	var retry error
 	for _, i := range queries {
 		n, w := counts[i], int64(want[i])
-		if i == 7 {
-			w = 0 // presumed: the keys found
+		if i >= 7 {
+			w = 0 // presumed, presumed_purchases: the rows found
 		}
 		if n == w {
 			continue
@@ -395,13 +416,19 @@ func (t pointsReadTx) flush(final bool) error {
 			return fmt.Errorf("sqlstore: points: write: %s stored %d rows of %d", q.name, n, w)
 		}
 		retry = pointsRetry(q.retry)
-		if q.name == "records" || q.name == "presumed" {
+		switch q.name {
+		case "records", "presumed":
 			// The next attempt reads the keys it presumed absent.
 			st.learnKeys(st.guessed)
+		case "new_purchases", "presumed_purchases":
+			st.learnPurchases(st.guessedPurchases)
 		}
 	}
 	for _, r := range p.records {
 		st.putKeys = append(st.putKeys, r.key)
+	}
+	for _, r := range p.purchases {
+		st.putPurchases = append(st.putPurchases, r.key)
 	}
 	*p = pointsPending{}
 	return retry
@@ -416,30 +443,92 @@ func (st *pointsTxState) learnKeys(keys []loyalty.IdempotencyKey) {
 	}
 }
 
-// failed is what an attempt whose function returned err returns: err, unless a key the
-// attempt presumed absent exists (the function may have failed because of the wrong
-// presumption), in which case the attempt is re-run, reading those keys.
+// learnPurchases records purchases that the next attempts of the Update must read.
+func (st *pointsTxState) learnPurchases(keys []pointsPurchaseKey) {
+	for _, k := range keys {
+		if !slices.Contains(*st.learnedPurchases, k) {
+			*st.learnedPurchases = append(*st.learnedPurchases, k)
+		}
+	}
+}
+
+// failed is what an attempt whose function returned err returns: err, unless a key or a
+// purchase the attempt presumed absent exists (the function may have failed because of the
+// wrong presumption), in which case the attempt is re-run, reading them.
 func (t pointsReadTx) failed(err error) error {
 	st := t.st
-	if st == nil || len(st.guessed) == 0 {
+	if st == nil || len(st.guessed)+len(st.guessedPurchases) == 0 {
 		return err
 	}
-	args := []any{pointsScope}
-	var b strings.Builder
-	b.WriteString(`SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = $1 AND key IN (`)
-	for i, k := range st.guessed {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		args = append(args, string(k))
-		b.WriteString("$" + strconv.Itoa(len(args)))
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
 	}
-	b.WriteString(`)`)
+	var b strings.Builder
+	b.WriteString(`SELECT 0`)
+	if len(st.guessed) > 0 {
+		b.WriteString(` + (SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = ` + param(pointsScope) + ` AND key IN (`)
+		for i, k := range st.guessed {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(param(string(k)))
+		}
+		b.WriteString(`))`)
+	}
+	if len(st.guessedPurchases) > 0 {
+		b.WriteString(` + (SELECT COUNT(*) FROM points_purchases WHERE (holder_kind, holder_id, order_id) IN (`)
+		for i, k := range st.guessedPurchases {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + param(string(k.h.Kind)) + ", " + param(k.h.ID) + ", " + param(string(k.o)) + ")")
+		}
+		b.WriteString(`))`)
+	}
 	var n int
 	if qerr := t.q.QueryRowContext(t.ctx, b.String(), args...).Scan(&n); qerr != nil || n > 0 {
-		// Either a key exists, or the transaction can no longer tell: read them next time.
+		// Either one exists, or the transaction can no longer tell: read them next time.
 		st.learnKeys(st.guessed)
-		return fmt.Errorf("%w (after: %w)", pointsRetry("an idempotency key presumed absent exists"), err)
+		st.learnPurchases(st.guessedPurchases)
+		return fmt.Errorf("%w (after: %w)", pointsRetry("a key or purchase presumed absent exists"), err)
 	}
 	return err
+}
+
+// pointsRecentSize is how many of the purchases it wrote last a store remembers.
+const pointsRecentSize = 4096
+
+// pointsRecent are the purchases a store wrote last: an earning after a payment with
+// points for the same order, in the same process, then reads the purchase instead of
+// presuming it absent and running twice.
+type pointsRecent struct {
+	mu   sync.Mutex
+	set  map[pointsPurchaseKey]struct{}
+	ring []pointsPurchaseKey
+	next int
+}
+
+func (r *pointsRecent) add(k pointsPurchaseKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[k]; ok {
+		return
+	}
+	if r.set == nil {
+		r.set = map[pointsPurchaseKey]struct{}{}
+		r.ring = make([]pointsPurchaseKey, pointsRecentSize)
+	}
+	delete(r.set, r.ring[r.next])
+	r.ring[r.next] = k
+	r.set[k] = struct{}{}
+	r.next = (r.next + 1) % pointsRecentSize
+}
+
+func (r *pointsRecent) has(k pointsPurchaseKey) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.set[k]
+	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,7 +217,7 @@ func TestPointsMultiProcessCrash(t *testing.T) {
 		children := pointsChildren(t, db, d, "crash", procs)
 		started := make([]int, procs) // postings each child started: 0 .. started-1
 		reported := 0
-		for reported < 60 { // let them run a while
+		for reported < 60 || slices.Min(started) < 3 { // let them all run a while
 			for i, c := range children {
 				select {
 				case line, ok := <-c.lines:
