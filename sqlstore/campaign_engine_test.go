@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,4 +287,42 @@ func TestOrderStoreFailedUpdateRollsBack(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkPostgresCommit evaluates and commits one-line orders of 1000 accounts through an
+// engine of campaignProgram (tiers, a cumulative discount, points, and two campaigns with
+// budgets, the bonus one large enough never to run out, the gift one used up by the first
+// orders, which are then evaluated again) over the SQL stores, from about 8 parallel clients: each commit writes the journal, the order, the account, the budgets
+// (under the campaign write lock), the tier account and the points earned.
+func BenchmarkPostgresCommit(b *testing.B) { benchmarkCommit(b, postgresDB(b)) }
+
+// BenchmarkSQLiteCommit is BenchmarkPostgresCommit on a SQLite file.
+func BenchmarkSQLiteCommit(b *testing.B) { benchmarkCommit(b, sqliteDB(b)) }
+
+func benchmarkCommit(b *testing.B, d testDB) {
+	const clients = 8
+	db := openMigratedDB(b, d)
+	db.SetMaxOpenConns(clients)
+	db.SetMaxIdleConns(clients)
+	prog := campaignProgram()
+	prog.Campaigns[0].Budget = campaign.Budget{Uses: 1 << 40}
+	e, err := campaign.New(prog, CampaignStores(db, d.dialect), campaign.Config{Clock: loyalty.NewManualClock(campT0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	parallelClients(b, clients)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			o := campaignOrder(fmt.Sprintf("o-%d", i), fmt.Sprintf("acct-%d", i%1000), campT0, strconv.FormatInt(1000+i%1000, 10), "1")
+			if _, err := campaignCommit(e, o, loyalty.IdempotencyKey("k-"+string(o.ID))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 }
