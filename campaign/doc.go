@@ -191,7 +191,10 @@
 //
 // [Stores] holds one store per domain package and the engine's [OrderStore];
 // [MemoryStores] returns in-memory ones. [NewMemoryStore] is the in-memory OrderStore; the
-// conformance suite in package campaigntest checks any implementation.
+// conformance suite in package campaigntest checks any implementation. For state kept in a
+// database and shared by several processes, the separate module
+// github.com/loyaltykit/loyalty/sqlstore returns every store on PostgreSQL or SQLite:
+// campaign.New(prog, sqlstore.CampaignStores(db, sqlstore.Postgres), cfg).
 //
 // # Rounding
 //
