@@ -24,6 +24,7 @@ type Calculator struct {
 	capRate   decimal.Decimal // fraction of the subtotal; zero = none
 	floorOn   bool
 	floorRate decimal.Decimal // floor = cost × floorRate, rounded up
+	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
 	needCodes bool
 	runs      sync.Pool // *run: the scratch memory of finished evaluations, reused
@@ -184,6 +185,7 @@ func New(p Policy) (*Calculator, error) {
 			c.floorDen = hundred.Sub(p.Floor.MinMargin).Shift(-2)
 		default:
 			c.floorRate = decimal.NewFromInt(1).Add(p.Floor.MinMarkup.Shift(-2))
+			c.floorCost = c.floorRate.Equal(decimal.NewFromInt(1))
 		}
 	}
 	return c, nil
@@ -481,6 +483,9 @@ func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
 	case err != nil:
 		return loyalty.Money{}, err
 	case c.floorDen.IsZero():
+		if c.floorCost {
+			return cost, nil // cost × 1, exactly
+		}
 		return cost.MulRate(c.floorRate, loyalty.Ceiling)
 	}
 	return cost.DivRate(c.floorDen, loyalty.Ceiling) // cost ÷ (1 − margin)
