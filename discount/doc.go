@@ -49,5 +49,6 @@
 // # Concurrency
 //
 // Policies and results are plain values. A [Calculator] is immutable and safe for
-// concurrent use; the package has no global mutable state.
+// concurrent use; it reuses the scratch memory of finished evaluations (a sync.Pool of its
+// own), and a [Result] shares none of it. The package has no global mutable state.
 package discount
