@@ -120,7 +120,7 @@ func (e *Engine) Commit(ctx context.Context, q Quote, key loyalty.IdempotencyKey
 		switch {
 		case err == nil:
 			if cur.Request != req {
-				return fmt.Errorf("campaign: commit: key %q was used for another request (order %s): %w", key, cur.Order, loyalty.ErrConflict)
+				return fmt.Errorf("key %q was used for another request (order %s): %w", key, cur.Order, loyalty.ErrConflict)
 			}
 			switch cur.State {
 			case Done:
@@ -143,7 +143,7 @@ func (e *Engine) Commit(ctx context.Context, q Quote, key loyalty.IdempotencyKey
 				return err
 			}
 			if other.State != Failed {
-				return fmt.Errorf("campaign: commit: order %s is already committed under another key: %w", q.Order.ID, loyalty.ErrConflict)
+				return fmt.Errorf("order %s is already committed under another key: %w", q.Order.ID, loyalty.ErrConflict)
 			}
 		case err != nil && !errors.Is(err, loyalty.ErrNotFound):
 			return err

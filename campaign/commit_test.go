@@ -177,12 +177,14 @@ func TestCommitIdempotent(t *testing.T) {
 
 	// The same key for another order, and another key for the same order, conflict.
 	o2 := order("o2", "acme", t0, line("saw", "tools", "1", "100", ""))
-	if _, err := e.Commit(ctx, evaluate(t, e, o2, campaign.EvaluateOptions{}), "k1"); !errors.Is(err, loyalty.ErrConflict) {
-		t.Errorf("same key, other order: %v, want ErrConflict", err)
+	_, err = e.Commit(ctx, evaluate(t, e, o2, campaign.EvaluateOptions{}), "k1")
+	if want := `campaign: commit: key "k1" was used for another request (order o1): loyalty: conflict`; !errors.Is(err, loyalty.ErrConflict) || err.Error() != want {
+		t.Errorf("same key, other order: %v, want ErrConflict: %s", err, want)
 	}
 	o.Codes = nil
-	if _, err := e.Commit(ctx, evaluate(t, e, o, campaign.EvaluateOptions{}), "k2"); !errors.Is(err, loyalty.ErrConflict) {
-		t.Errorf("other key, same order: %v, want ErrConflict", err)
+	_, err = e.Commit(ctx, evaluate(t, e, o, campaign.EvaluateOptions{}), "k2")
+	if want := "campaign: commit: order o1 is already committed under another key: loyalty: conflict"; !errors.Is(err, loyalty.ErrConflict) || err.Error() != want {
+		t.Errorf("other key, same order: %v, want ErrConflict: %s", err, want)
 	}
 	if _, err := e.Commit(ctx, q, ""); !errors.Is(err, loyalty.ErrInvalid) {
 		t.Errorf("empty key: %v, want ErrInvalid", err)
@@ -393,8 +395,13 @@ func TestReturn(t *testing.T) {
 	if err != nil || !again.Replayed {
 		t.Errorf("replayed return: %v, replayed %v", err, again.Replayed)
 	}
-	if _, err := e.Return(ctx, "o1", []loyalty.ReturnLine{{Line: 1, Quantity: qty("1")}}, "ret-1"); !errors.Is(err, loyalty.ErrConflict) {
-		t.Errorf("same key, other lines: %v, want ErrConflict", err)
+	_, err = e.Return(ctx, "o1", []loyalty.ReturnLine{{Line: 1, Quantity: qty("1")}}, "ret-1")
+	if want := `campaign: return: key "ret-1" was used for another request (order o1): loyalty: conflict`; !errors.Is(err, loyalty.ErrConflict) || err.Error() != want {
+		t.Errorf("same key, other lines: %v, want ErrConflict: %s", err, want)
+	}
+	_, err = e.Return(ctx, "nope", []loyalty.ReturnLine{{Line: 0, Quantity: qty("1")}}, "ret-nope")
+	if want := "campaign: return: order nope was not committed: loyalty: not found"; err == nil || err.Error() != want {
+		t.Errorf("return of an unknown order: %v, want %s", err, want)
 	}
 	if _, err := e.Return(ctx, "o1", []loyalty.ReturnLine{{Line: 0, Quantity: qty("2")}, {Line: 1, Quantity: qty("3")}}, "ret-2"); err != nil {
 		t.Fatal(err)

@@ -123,6 +123,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	if clock == nil {
 		clock = loyalty.SystemClock()
 	}
+	ownPartnerRules(&p)
 	e := &Engine{prog: p, loc: loc, clock: clock, stores: s, defIndex: map[promo.DefinitionID]int{}}
 	var err error
 	red := p.Redemption

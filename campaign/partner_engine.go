@@ -19,6 +19,25 @@ import (
 // results could still change.
 var ErrPeriodOpen = errors.New("campaign: the period is not over yet")
 
+// ownPartnerRules gives p its own copies of the partner programs' lists, so that a caller
+// changing its Program after [New] changes nothing in the engine.
+func ownPartnerRules(p *Program) {
+	p.SalesTargets = slices.Clone(p.SalesTargets)
+	for i := range p.SalesTargets {
+		t := &p.SalesTargets[i]
+		t.Categories, t.SKUs = slices.Clone(t.Categories), slices.Clone(t.SKUs)
+	}
+	p.Contests = slices.Clone(p.Contests)
+	for i := range p.Contests {
+		p.Contests[i].Prizes = slices.Clone(p.Contests[i].Prizes)
+	}
+	if p.CoMarketing != nil {
+		c := *p.CoMarketing
+		c.Shares = slices.Clone(c.Shares)
+		p.CoMarketing = &c
+	}
+}
+
 // SalesSettlement is what settling a [SalesTarget] did: every dealer's result (as
 // [SalesTarget.Evaluate] computes it), the points credited to the dealers that reached the
 // target (one posting each, in the order of Results) and, in the results' Credit, the money

@@ -363,3 +363,36 @@ func TestReimburse(t *testing.T) {
 		t.Errorf("Reimburse without co-marketing = %v, want ErrNotFound", err)
 	}
 }
+
+// The engine keeps its own copy of the partner programs: a caller changing its Program after
+// New changes nothing.
+func TestPartnerRulesAreCopied(t *testing.T) {
+	p := dealers()
+	clock := loyalty.NewManualClock(time.Date(2026, 4, 1, 0, 0, 0, 0, msk))
+	e, err := campaign.New(p, campaign.MemoryStores(), campaign.Config{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SalesTargets[0].Categories[0] = "pumps"
+	p.SalesTargets[0].Points = 1
+	p.Contests[1].Prizes[0].Points = 1
+	p.CoMarketing.Share = d("1")
+	s, err := e.SettleSalesTarget(ctx, "filters-q1", dealerSales(), "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []campaign.SalesResult{{Account: "a", Units: qty("110"), Times: 1, Points: 5000}, {Account: "b", Units: qty("90")}}
+	if diff := cmp.Diff(want, s.Results); diff != "" {
+		t.Errorf("results after the caller changed its program (-want +got):\n%s", diff)
+	}
+	if _, err := e.AwardContest(ctx, "units-q1", dealerSales(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	// a: 5,000 for the target and 1,000 for the first place; b: 500 for the second.
+	if diff := cmp.Diff(map[string]points.Points{"a": 6000, "b": 500}, balances(t, e, "a", "b")); diff != "" {
+		t.Errorf("balances after the contest (-want +got):\n%s", diff)
+	}
+	if got, err := e.Reimburse(m("1000"), 0); err != nil || !got.Equal(m("500")) {
+		t.Errorf("Reimburse = %v, %v; want 500 (the program's 50%%)", got, err)
+	}
+}

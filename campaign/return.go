@@ -120,7 +120,7 @@ func (e *Engine) Return(ctx context.Context, order loyalty.OrderID, lines []loya
 		switch {
 		case err == nil:
 			if cur.Request != req {
-				return fmt.Errorf("campaign: return: key %q was used for another request (order %s): %w", key, cur.Order, loyalty.ErrConflict)
+				return fmt.Errorf("key %q was used for another request (order %s): %w", key, cur.Order, loyalty.ErrConflict)
 			}
 			if cur.State == Done {
 				r := *cur.Receipt
@@ -133,7 +133,7 @@ func (e *Engine) Return(ctx context.Context, order loyalty.OrderID, lines []loya
 		}
 		o, err := tx.Order(order)
 		if errors.Is(err, loyalty.ErrNotFound) || err == nil && !o.Committed {
-			return fmt.Errorf("campaign: return: order %s was not committed: %w", order, loyalty.ErrNotFound)
+			return fmt.Errorf("order %s was not committed: %w", order, loyalty.ErrNotFound)
 		}
 		if err != nil {
 			return err
