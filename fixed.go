@@ -93,13 +93,3 @@ func trimFixed(v int64, scale int) string {
 	}
 	return string(b)
 }
-
-// addInt64 returns a+b, reporting false when the sum leaves the symmetric range
-// [-MaxInt64, MaxInt64] that every fixed-point value of the library stays in.
-func addInt64(a, b int64) (int64, bool) {
-	s := a + b
-	if (a > 0 && b > 0 && s < 0) || (a < 0 && b < 0 && s >= 0) || s == math.MinInt64 {
-		return 0, false
-	}
-	return s, true
-}

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -133,28 +134,43 @@ func (m Money) common(o Money, op string) (Currency, error) {
 // Add returns m + o. It fails with a [*CurrencyMismatchError] when the currencies differ and
 // with [ErrOverflow] when the sum is out of range.
 func (m Money) Add(o Money) (Money, error) {
-	cur, err := m.common(o, "add")
-	if err != nil {
-		return Money{}, err
+	s := m.units + o.units
+	// Small enough to inline: the errors are built by addError when they are read. A zero
+	// amount without a currency adopts the other operand's (idx 0 is no currency).
+	if m.cur != o.cur && m.units|int64(m.cur.idx) != 0 && o.units|int64(o.cur.idx) != 0 ||
+		(m.units^s)&(o.units^s) < 0 || s == math.MinInt64 {
+		return Money{}, &addError{op: "add", a: m, b: o}
 	}
-	s, ok := addInt64(m.units, o.units)
-	if !ok {
-		return Money{}, m.overflow("add", o)
-	}
-	return Money{units: s, cur: cur}, nil
+	return Money{units: s, cur: Currency{idx: m.cur.idx | o.cur.idx}}, nil
 }
 
 // Sub returns m - o, with the errors of [Money.Add].
 func (m Money) Sub(o Money) (Money, error) {
-	cur, err := m.common(o, "subtract")
-	if err != nil {
-		return Money{}, err
+	s := m.units - o.units // o.units is never math.MinInt64: Money's range is symmetric
+	if m.cur != o.cur && m.units|int64(m.cur.idx) != 0 && o.units|int64(o.cur.idx) != 0 ||
+		(m.units^o.units)&(m.units^s) < 0 || s == math.MinInt64 {
+		return Money{}, &addError{op: "subtract", a: m, b: o}
 	}
-	s, ok := addInt64(m.units, -o.units)
-	if !ok {
-		return Money{}, m.overflow("subtract", o)
+	return Money{units: s, cur: Currency{idx: m.cur.idx | o.cur.idx}}, nil
+}
+
+// addError is the error of [Money.Add] or [Money.Sub] of a and b: a [*CurrencyMismatchError]
+// when the currencies cannot be combined, otherwise [ErrOverflow]. It is a plain value so
+// that Add and Sub build it without a call (and inline); it reads and matches exactly as the
+// error it wraps.
+type addError struct {
+	op   string // "add" or "subtract"
+	a, b Money
+}
+
+func (e *addError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the error e stands for.
+func (e *addError) Unwrap() error {
+	if _, err := e.a.common(e.b, e.op); err != nil {
+		return err
 	}
-	return Money{units: s, cur: cur}, nil
+	return e.a.overflow(e.op, e.b)
 }
 
 func (m Money) overflow(op string, o Money) error {

@@ -3,6 +3,7 @@ package loyalty
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/shopspring/decimal"
 )
@@ -78,11 +79,21 @@ func (q Quantity) Equal(o Quantity) bool { return q.micros == o.micros }
 
 // Add returns q + o, or [ErrOverflow].
 func (q Quantity) Add(o Quantity) (Quantity, error) {
-	s, ok := addInt64(q.micros, o.micros)
-	if !ok {
-		return Quantity{}, fmt.Errorf("%w: quantity %s + %s", ErrOverflow, q, o)
+	s := q.micros + o.micros
+	if (q.micros^s)&(o.micros^s) < 0 || s == math.MinInt64 {
+		return Quantity{}, &quantityAddError{q, o} // small enough to inline: the message is built when read
 	}
 	return Quantity{micros: s}, nil
+}
+
+// quantityAddError is the [ErrOverflow] of a + b out of range.
+type quantityAddError struct{ a, b Quantity }
+
+func (e *quantityAddError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the error e stands for.
+func (e *quantityAddError) Unwrap() error {
+	return fmt.Errorf("%w: quantity %s + %s", ErrOverflow, e.a, e.b)
 }
 
 // Sub returns q - o, or [ErrOverflow].

@@ -182,16 +182,38 @@ func bigDivRound(num, den *big.Int, mode RoundingMode) (int64, bool) {
 // allocating; other rates take the exact big-number path.
 func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode) (int64, bool) {
 	if rate.NumDigits() <= 18 {
-		coef := rate.CoefficientInt64()
-		exp := int(rate.Exponent()) - shift
-		switch {
-		case exp <= 0 && -exp < len(pow10):
-			return mulDivRound(v, coef, pow10[-exp], mode)
-		case exp > 0 && exp < len(pow10) && absU(coef) <= math.MaxInt64/pow10[exp]:
-			return mulDivRound(v, coef*int64(pow10[exp]), 1, mode)
-		}
+		return mulPow10Round(v, rate.CoefficientInt64(), int(rate.Exponent())-shift, mode)
 	}
 	return scaleRound(decimal.New(v, 0).Mul(rate), -shift, mode)
+}
+
+// MulRound returns v × c × 10^exp rounded once to an integer with mode, exactly: an integer
+// count times a decimal given as its coefficient and exponent (0.05 is c 5, exp -2; a share
+// of a price in minor units of a two-digit currency as points is v × 5 × 10^(-2-2)). It is
+// the routine [Money.MulRate] rounds with: 128-bit integer arithmetic without allocating when
+// 10^|exp| fits a uint64, the exact big-number path otherwise. It fails with [ErrOverflow]
+// when the result is beyond int64.
+func MulRound(v, c int64, exp int, mode RoundingMode) (int64, error) {
+	r, ok := mulPow10Round(v, c, exp, mode)
+	if !ok {
+		return 0, mulRoundError(v, c, exp)
+	}
+	return r, nil
+}
+
+func mulRoundError(v, c int64, exp int) error {
+	return fmt.Errorf("%w: %d × %de%d", ErrOverflow, v, c, exp)
+}
+
+// mulPow10Round is [MulRound] reporting overflow as ok false.
+func mulPow10Round(v, c int64, exp int, mode RoundingMode) (int64, bool) {
+	switch {
+	case exp <= 0 && -exp < len(pow10):
+		return mulDivRound(v, c, pow10[-exp], mode)
+	case exp > 0 && exp < len(pow10) && absU(c) <= math.MaxInt64/pow10[exp]:
+		return mulDivRound(v, c*int64(pow10[exp]), 1, mode)
+	}
+	return scaleRound(decimal.New(v, 0).Mul(decimal.New(c, 0)), exp, mode)
 }
 
 // divDecimalRound returns v/rate rounded with mode, exactly. Rates of up to 18 significant
