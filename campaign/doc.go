@@ -182,8 +182,11 @@
 // at every local month start, and reports per program ([Run]): revenue, discount cost, points
 // issued, redeemed, expired, reversed and outstanding with their value and liability, gross
 // margin before and after, erosion, break-even uplift, campaign and budget consumption and the
-// tier distribution per month. Rows are read one at a time; malformed rows are reported with
-// their row and column, and the run stops or skips them as [SimulateOptions] say.
+// tier distribution per month. Rows are read one at a time, and a simulation keeps
+// per-account state and the records of the orders still within the return window, not the
+// history (its stores forget the rest: points.MemoryOptions.Retention). Malformed rows are
+// reported with their row and column, and the run stops or skips them as [SimulateOptions]
+// say.
 // [GenerateHistory] writes a seeded, deterministic B2B history for teaching and benchmarks.
 // The examples/simulate command compares a cumulative discount with a bonus program this way.
 //
