@@ -70,7 +70,9 @@
 // commit is returned again (Replayed), a pending one is resumed, a key used for another order
 // is loyalty.ErrConflict. A new attempt evaluates the order again and refuses with
 // [ErrStaleQuote] when the outcome differs from the quote (a tier change, a code used up,
-// points spent, a purchase that moved a cumulative discount). It then writes a pending
+// points spent, a purchase that moved a cumulative discount; the outcomes are compared field
+// by field, as their JSON encodings would compare, ignoring only the time of evaluation, the
+// dates derived from it and the balance read for a redemption). It then writes a pending
 // journal record (attempt n) claiming the order, and runs the steps, each idempotent by a
 // sub-key derived from the key, the attempt and the step:
 //
@@ -86,8 +88,9 @@
 //     referral package has no such operation): it stays, attributed and unconverted, and the
 //     next attempt finds it;
 //   - steps that cannot refuse: points earned by the company and by the buyer
-//     (points.Ledger.Earn), the promo codes campaigns issue (promo.Service.Generate), the tier's qualifying purchase (tier.Service.Record; the account
-//     is enrolled at the start of the local day of its first committed order), the referral
+//     (points.Ledger.Earn), the promo codes campaigns issue (promo.Service.Generate), the
+//     tier's qualifying purchase (tier.Service.Record; the account is enrolled at the start
+//     of the local day of its first committed order), the referral
 //     conversion (referral.Service.RecordOrder), and finally, in one OrderStore transaction,
 //     the journal record marked done with the [Receipt], the order marked committed and the
 //     purchase added to the account's history. These are not compensated but completed: an
@@ -209,6 +212,7 @@
 // # Concurrency
 //
 // An Engine is safe for concurrent use: its state is in the stores, whose transactions keep
-// code limits and balances exact under concurrent commits. Program, Quote, Receipt and the
+// code limits and balances exact under concurrent commits. It reuses the working memory of
+// finished evaluations; quotes share none of it. Program, Quote, Receipt and the
 // other data types are plain values, safe for concurrent reads.
 package campaign
