@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,4 +225,43 @@ func startChildren(t *testing.T, test, prefix string, n int, env func(i int) []s
 		stdin.Close()
 	}
 	return children
+}
+
+// checkPaging pages through every stored ID with list, three at a time, and checks that the
+// pages hold exactly ids in byte-wise order, and that a bound which is not a storable ID
+// (invalid UTF-8) still bounds, byte by byte. It returns list's errors.
+func checkPaging(t *testing.T, ids []string, list func(after string, limit int) ([]string, error)) error {
+	t.Helper()
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	var got []string
+	after := ""
+	for {
+		page, err := list(after, 3)
+		if err != nil {
+			return err
+		}
+		got = append(got, page...)
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paged IDs, not in byte order (-want +got):\n%s", diff)
+	}
+	var wantAfter []string
+	for _, id := range want {
+		if id > "a\xff" {
+			wantAfter = append(wantAfter, id)
+		}
+	}
+	gotAfter, err := list("a\xff", 100)
+	if err != nil {
+		return err
+	}
+	if diff := cmp.Diff(wantAfter, gotAfter); diff != "" {
+		t.Errorf("IDs after an invalid UTF-8 bound (-want +got):\n%s", diff)
+	}
+	return nil
 }
