@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -316,51 +317,168 @@ type LinePlan struct {
 // Plan computes what order o earns under r, with a multiplier (a tier's 1.5; the zero
 // decimal means 1). It is pure: the cap, which depends on what the holder already earned,
 // is applied by the [Ledger]. Errors name the offending field of r, of o, or "multiplier".
+// It checks r every time; a [Planner] checks it once.
 func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 	if err := r.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("points: rules: %w", err)
 	}
+	var out [1]Plan
+	err := r.plan(o, []decimal.Decimal{multiplier}, out[:])
+	return out[0], err
+}
+
+// Planner is [Rules] checked once and ready to plan many orders, as an engine does on every
+// evaluation: [Planner.Plan] returns exactly what [Rules.Plan] returns, without checking the
+// rules again, and [Planner.PlanPair] plans an order at two multipliers sharing the work the
+// two have in common (a campaign's points are the plan at its multiplier less the plan
+// without it). Rates and multipliers of up to 18 significant digits are computed in exact
+// integer arithmetic ([loyalty.MulRound]: a decimal is an integer over a power of ten),
+// rounded once as Rules.Plan rounds them. A Planner is immutable and safe for concurrent use;
+// the slices of its rules must not be modified.
+type Planner struct {
+	rules Rules
+}
+
+// NewPlanner checks r with [Rules.Validate] and returns its Planner.
+func NewPlanner(r Rules) (*Planner, error) {
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("points: rules: %w", err)
+	}
+	return &Planner{rules: r}, nil
+}
+
+// Rules returns the planner's rules.
+func (p *Planner) Rules() Rules { return p.rules }
+
+// Plan is [Rules.Plan] of the planner's rules, which are not checked again.
+func (p *Planner) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
+	var out [1]Plan
+	err := p.rules.plan(o, []decimal.Decimal{multiplier}, out[:])
+	return out[0], err
+}
+
+// PlanPair returns the plans of o at multiplier and at other, as two calls of [Planner.Plan]
+// would, checking the order and matching its lines to the rates once.
+func (p *Planner) PlanPair(o loyalty.Order, multiplier, other decimal.Decimal) (Plan, Plan, error) {
+	var out [2]Plan
+	if err := p.rules.plan(o, []decimal.Decimal{multiplier, other}, out[:]); err != nil {
+		return Plan{}, Plan{}, err
+	}
+	return out[0], out[1], nil
+}
+
+// multiplier is a plan's multiplier, as a decimal and, when it has at most 18 significant
+// digits, as c·10^exp with no trailing zeros in c.
+type multiplier struct {
+	d    decimal.Decimal
+	c    int64
+	exp  int
+	ok   bool // c and exp hold d
+	unit bool // d is 1
+}
+
+func newMultiplier(d decimal.Decimal) multiplier {
+	m := multiplier{d: d}
+	m.c, m.exp, m.ok = scaledOf(d)
+	m.unit = m.ok && m.c == 1 && m.exp == 0
+	return m
+}
+
+// scaledOf returns d as c·10^exp with no trailing zeros in c, when d has at most 18
+// significant digits.
+func scaledOf(d decimal.Decimal) (c int64, exp int, ok bool) {
+	if d.NumDigits() > 18 {
+		return 0, 0, false
+	}
+	c, exp = d.CoefficientInt64(), int(d.Exponent())
+	if c == 0 {
+		return 0, 0, true
+	}
+	for c%10 == 0 {
+		c /= 10
+		exp++
+	}
+	return c, exp, true
+}
+
+// mul64 returns a·b for non-negative a and b, when it fits an int64.
+func mul64(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(lo), true
+}
+
+// plan writes the plans of o at each of mults into out (of the same length). The order is
+// checked and its lines matched to the rates once; only the rates' points depend on the
+// multiplier. All plans' lines share one allocation.
+func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error {
 	if err := o.Validate(); err != nil {
-		return Plan{}, fmt.Errorf("points: order: %w", err)
+		return fmt.Errorf("points: order: %w", err)
 	}
-	unit := multiplier.IsZero() || multiplier.Equal(one)
-	if multiplier.IsZero() {
-		multiplier = one
-	} else if multiplier.Sign() < 0 {
-		return Plan{}, loyalty.Invalid("multiplier", multiplier, "must be positive")
+	var msBuf [2]multiplier
+	ms := msBuf[:0]
+	for _, m := range mults {
+		if m.IsZero() {
+			m = one
+		} else if m.Sign() < 0 {
+			return loyalty.Invalid("multiplier", m, "must be positive")
+		}
+		ms = append(ms, newMultiplier(m))
 	}
-	totals, err := o.LineTotals()
-	if err != nil {
-		return Plan{}, fmt.Errorf("points: order: %w", err)
+	n := len(o.Lines)
+	var buf [3 * 16]int64 // small orders keep their weights on the stack
+	ints := buf[:]
+	if 3*n > len(buf) {
+		ints = make([]int64, 3*n)
 	}
-	p := Plan{Order: o.ID, Lines: make([]LinePlan, len(o.Lines))}
-	digits := int32(o.Currency.Digits())
-	eligible := make([]int64, len(o.Lines)) // weights for the order bonus
+	totals, eligible, weights := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
+	clear(eligible)
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return fmt.Errorf("points: order: %w", fmt.Errorf("lines[%d]: %w", i, err))
+		}
+		totals[i] = t.MinorUnits()
+	}
+	all := make([]LinePlan, n*len(ms))
+	first := all[:n:n]
 	anyEligible := false
 	for i, l := range o.Lines {
 		lp := LinePlan{Quantity: l.Quantity, Rate: -1}
 		if r.Exclude.excludes(l) {
 			lp.Excluded = true
 		} else {
-			eligible[i] = totals[i].MinorUnits()
+			eligible[i] = totals[i]
 			anyEligible = anyEligible || eligible[i] > 0
-			for k, rate := range r.Rates {
-				if rate.matches(l) {
+			for k := range r.Rates {
+				if r.Rates[k].matches(l) {
 					lp.Rate = k
 					break
 				}
 			}
 		}
-		p.Lines[i] = lp
+		first[i] = lp
 	}
-	weights := make([]int64, len(o.Lines))
-	for k, rate := range r.Rates {
+	for j := range ms {
+		out[j] = Plan{Order: o.ID, Lines: all[j*n : (j+1)*n : (j+1)*n]}
+		if j > 0 {
+			copy(out[j].Lines, first)
+		}
+	}
+	digits := o.Currency.Digits()
+	for k := range r.Rates {
+		rate := &r.Rates[k]
 		var group int64
 		used := false
-		for i := range p.Lines {
+		for i := range first {
 			weights[i] = 0
-			if p.Lines[i].Rate == k {
-				weights[i] = totals[i].MinorUnits()
+			if first[i].Rate == k {
+				weights[i] = totals[i]
 				group += weights[i]
 				used = true
 			}
@@ -370,58 +488,101 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 		}
 		if rate.PerUnit != 0 { // per line: whole units of each line
 			for i, l := range o.Lines {
-				if p.Lines[i].Rate != k {
+				if first[i].Rate != k {
 					continue
 				}
-				exact := decimal.New(l.Quantity.Floor(), 0).Mul(decimal.New(int64(rate.PerUnit), 0)).Mul(multiplier)
-				pts, err := roundPoints(exact, r.Rounding)
-				if err != nil {
-					return Plan{}, err
+				for j, m := range ms {
+					pts, err := perUnitPoints(l.Quantity.Floor(), rate.PerUnit, m, r.Rounding)
+					if err != nil {
+						return err
+					}
+					out[j].Lines[i].Points = pts
 				}
-				p.Lines[i].Points = pts
 			}
 			continue
 		}
-		var pts Points
-		if perMinor, ok := minorUnits(rate.Per, digits); ok && unit && rate.ShareOfPrice.IsZero() {
-			// The common case, in integer arithmetic: whole blocks times points per block.
-			blocks := group / perMinor
-			pts = Points(blocks) * rate.Points
-			if blocks != 0 && pts/Points(blocks) != rate.Points {
-				return Plan{}, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
+		for j, m := range ms {
+			pts, err := rate.points(k, group, digits, m, r.Rounding)
+			if err != nil {
+				return err
 			}
-		} else {
-			var exact decimal.Decimal
-			value := decimal.New(group, -digits)
-			if !rate.ShareOfPrice.IsZero() {
-				exact = value.Mul(rate.ShareOfPrice).Mul(multiplier)
-			} else {
-				blocks, _ := value.QuoRem(rate.Per, 0) // whole blocks: "per full 10"
-				exact = blocks.Mul(decimal.New(int64(rate.Points), 0)).Mul(multiplier)
+			if pts == 0 {
+				continue
 			}
+			if err := addAllocated(out[j].Lines, pts, weights); err != nil {
+				return fmt.Errorf("points: rates[%d]: %w", k, err)
+			}
+		}
+	}
+	for j := range out {
+		p := &out[j]
+		if r.OrderBonus > 0 && anyEligible {
+			if err := addAllocated(p.Lines, r.OrderBonus, eligible); err != nil {
+				return fmt.Errorf("points: order_bonus: %w", err)
+			}
+		}
+		for _, lp := range p.Lines {
 			var err error
-			if pts, err = roundPoints(exact, r.Rounding); err != nil {
-				return Plan{}, err
+			if p.Total, err = addPoints(p.Total, lp.Points); err != nil {
+				return err
 			}
 		}
-		if pts == 0 {
-			continue
-		}
-		if err := addAllocated(p.Lines, pts, weights); err != nil {
-			return Plan{}, fmt.Errorf("points: rates[%d]: %w", k, err)
+	}
+	return nil
+}
+
+// perUnitPoints is what whole units of a line earn at perUnit points each, multiplied and
+// rounded once.
+func perUnitPoints(units int64, perUnit Points, m multiplier, mode loyalty.RoundingMode) (Points, error) {
+	if m.ok {
+		if a, ok := mul64(units, int64(perUnit)); ok {
+			if v, err := loyalty.MulRound(a, m.c, m.exp, mode); err == nil {
+				return Points(v), nil
+			}
 		}
 	}
-	if r.OrderBonus > 0 && anyEligible {
-		if err := addAllocated(p.Lines, r.OrderBonus, eligible); err != nil {
-			return Plan{}, fmt.Errorf("points: order_bonus: %w", err)
+	// Beyond int64 on the way: the exact decimal path, which reports an overflow.
+	return roundPoints(decimal.New(units, 0).Mul(decimal.New(int64(perUnit), 0)).Mul(m.d), mode)
+}
+
+// points is what the lines of rate k, worth group minor units of a currency with digits
+// decimals, earn at multiplier m, rounded once with mode (blocks are whole: "per full 10").
+func (rate *Rate) points(k int, group int64, digits int, m multiplier, mode loyalty.RoundingMode) (Points, error) {
+	if rate.ShareOfPrice.IsZero() {
+		if perMinor, ok := minorUnits(rate.Per, int32(digits)); ok {
+			// Whole blocks times points per block, times the multiplier.
+			blocks := group / perMinor
+			pts, fits := mul64(blocks, int64(rate.Points))
+			switch {
+			case m.unit && !fits:
+				return 0, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
+			case m.unit:
+				return Points(pts), nil
+			case fits && m.ok:
+				if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
+					return Points(v), nil
+				}
+			}
+		}
+	} else if c, exp, ok := scaledOf(rate.ShareOfPrice); ok && m.ok {
+		// value × share × multiplier: group minor units × (c·m.c)·10^(exp+m.exp-digits).
+		if cm, ok := mul64(c, m.c); ok {
+			if v, err := loyalty.MulRound(group, cm, exp+m.exp-digits, mode); err == nil {
+				return Points(v), nil
+			}
 		}
 	}
-	for _, lp := range p.Lines {
-		if p.Total, err = addPoints(p.Total, lp.Points); err != nil {
-			return Plan{}, err
-		}
+	// Rates of more digits, blocks that are not whole minor units, results beyond int64:
+	// the exact decimal path.
+	var exact decimal.Decimal
+	value := decimal.New(group, -int32(digits))
+	if !rate.ShareOfPrice.IsZero() {
+		exact = value.Mul(rate.ShareOfPrice).Mul(m.d)
+	} else {
+		blocks, _ := value.QuoRem(rate.Per, 0) // whole blocks: "per full 10"
+		exact = blocks.Mul(decimal.New(int64(rate.Points), 0)).Mul(m.d)
 	}
-	return p, nil
+	return roundPoints(exact, mode)
 }
 
 // PlanEvent computes what count occurrences of event earn. Unknown events, and counts that
