@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/campaign"
@@ -203,37 +199,7 @@ func TestCampaignMultiProcessCrash(t *testing.T) {
 		const procs = 2
 		db := openMigratedDB(t, d)
 		children := campaignChildren(t, db, d, "crash", procs)
-		started := make([]int, procs) // orders each child started: 0 .. started-1
-		reported := 0
-		for reported < 30 || slices.Min(started) < 3 { // let them all run a while
-			for i, c := range children {
-				select {
-				case line, ok := <-c.lines:
-					if !ok {
-						t.Fatalf("child %d ended: %v", i, c.wait(t))
-					}
-					started[i]++
-					reported++
-					if n, _, _ := strings.Cut(line, " "); n != strconv.Itoa(started[i]-1) {
-						t.Fatalf("child %d reported %q as order %d", i, line, started[i]-1)
-					}
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-		}
-		for _, c := range children {
-			if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, c := range children {
-			for range c.lines { // orders reported before the signal landed
-				started[i]++
-			}
-			if err := c.cmd.Wait(); err == nil {
-				t.Fatal("a killed child process succeeded")
-			}
-		}
+		started := killWhileWorking(t, children, 30) // orders each child started: 0 .. started-1
 		var done, journal int
 		if err := db.QueryRow(`SELECT COUNT(*), COUNT(CASE WHEN state = 'done' THEN 1 END) FROM campaign_commits`).Scan(&journal, &done); err != nil {
 			t.Fatal(err)

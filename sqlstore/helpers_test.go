@@ -265,3 +265,42 @@ func checkPaging(t *testing.T, ids []string, list func(after string, limit int) 
 	}
 	return nil
 }
+
+// killWhileWorking lets the children work until they have reported at least atLeast units
+// of work in all and at least three each, then kills them all with SIGKILL and returns how
+// many units each started (its reports are numbered from 0: "<n> ...").
+func killWhileWorking(t *testing.T, children []*childProcess, atLeast int) []int {
+	t.Helper()
+	started := make([]int, len(children))
+	reported := 0
+	for reported < atLeast || slices.Min(started) < 3 {
+		for i, c := range children {
+			select {
+			case line, ok := <-c.lines:
+				if !ok {
+					t.Fatalf("child %d ended: %v", i, c.wait(t))
+				}
+				started[i]++
+				reported++
+				if n, _, _ := strings.Cut(line, " "); n != strconv.Itoa(started[i]-1) {
+					t.Fatalf("child %d reported %q as unit %d", i, line, started[i]-1)
+				}
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	for _, c := range children {
+		if err := c.cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+			t.Fatal(err)
+		}
+	}
+	for i, c := range children {
+		for range c.lines { // reported before the signal landed
+			started[i]++
+		}
+		if err := c.cmd.Wait(); err == nil {
+			t.Fatal("a killed child process succeeded")
+		}
+	}
+	return started
+}

@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
@@ -215,37 +211,7 @@ func TestPointsMultiProcessCrash(t *testing.T) {
 		l := pointsLedger(t, db, d.dialect)
 		s := NewPointsStore(db, d.dialect)
 		children := pointsChildren(t, db, d, "crash", procs)
-		started := make([]int, procs) // postings each child started: 0 .. started-1
-		reported := 0
-		for reported < 60 || slices.Min(started) < 3 { // let them all run a while
-			for i, c := range children {
-				select {
-				case line, ok := <-c.lines:
-					if !ok {
-						t.Fatalf("child %d ended: %v", i, c.wait(t))
-					}
-					started[i]++
-					reported++
-					if n, _, _ := strings.Cut(line, " "); n != strconv.Itoa(started[i]-1) {
-						t.Fatalf("child %d reported %q as posting %d", i, line, started[i]-1)
-					}
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-		}
-		for _, c := range children {
-			if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, c := range children {
-			for range c.lines { // postings reported before the signal landed
-				started[i]++
-			}
-			if err := c.cmd.Wait(); err == nil {
-				t.Fatal("a killed child process succeeded")
-			}
-		}
+		started := killWhileWorking(t, children, 60) // postings each child started: 0 .. started-1
 		var stored int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = $1`, pointsScope).Scan(&stored); err != nil {
 			t.Fatal(err)
