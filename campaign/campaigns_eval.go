@@ -259,8 +259,8 @@ func (ev *evaluation) applyCampaigns() error {
 			extra = extra.Add(r.c.extra)
 		}
 	}
-	ev.multiplier = ev.baseMult
-	if extra.IsPositive() {
+	ev.multiplier, ev.campMult = ev.baseMult, extra.IsPositive()
+	if ev.campMult {
 		ev.multiplier = ev.baseMult.Mul(extra.Add(one))
 	}
 	return nil
@@ -313,9 +313,12 @@ func (ev *evaluation) costs() (bool, error) {
 	multPts := ev.multPts[:len(ev.camps)]
 	clear(multPts)
 	if len(mults) > 0 {
-		plain, err := e.prog.Earning.Plan(ev.paid, ev.baseMult)
-		if err != nil {
-			return false, err
+		plain := ev.plain
+		if !ev.plainSet {
+			var err error
+			if plain, err = e.earnPlan.Plan(ev.paid, ev.baseMult); err != nil {
+				return false, err
+			}
 		}
 		for _, i := range mults {
 			multPts[i] = ev.tmp.pts.take(n)

@@ -67,6 +67,9 @@ type Engine struct {
 	defIndex   map[promo.DefinitionID]int
 	combos     bool              // some code family has NotWith or Exclusive conditions
 	tierExtra  []*points.Rules   // per level: the rules of its EarnRate, nil when none
+	tierPlan   []*points.Planner // per level: tierExtra's planner, nil when none or invalid
+	earnPlan   *points.Planner   // the program's Earning, checked once
+	buyerPlan  *points.Planner   // the program's BuyerEarning, nil when none
 	welcomePts int64             // points of the referral welcome rewards
 	welcomeOff bool              // whether a welcome discount candidate exists
 	camps      []compiled        // the campaigns by priority
@@ -135,10 +138,16 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}
+	if e.earnPlan, err = points.NewPlanner(p.Earning); err != nil {
+		return nil, fmt.Errorf("campaign: new: points: %w", err)
+	}
 	if p.BuyerEarning != nil {
 		e.buyerLedger, err = points.New(s.Points, points.Config{Rules: *p.BuyerEarning, Redemption: red,
 			Returns: p.Returns, Location: loc, Clock: clock})
 		if err != nil {
+			return nil, fmt.Errorf("campaign: new: buyer points: %w", err)
+		}
+		if e.buyerPlan, err = points.NewPlanner(*p.BuyerEarning); err != nil {
 			return nil, fmt.Errorf("campaign: new: buyer points: %w", err)
 		}
 	}
@@ -149,10 +158,13 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		}
 		e.tierEval = e.tiers.Evaluator()
 		e.tierExtra = make([]*points.Rules, len(p.Tiers.Levels))
+		e.tierPlan = make([]*points.Planner, len(p.Tiers.Levels))
 		for i, l := range p.Tiers.Levels {
 			if l.Benefits.EarnRate.IsPositive() {
 				r := earnRateRules(p, l.Benefits.EarnRate)
 				e.tierExtra[i] = &r
+				// Rules a tiny rate makes invalid fail in Evaluate, as Rules.Plan reports them.
+				e.tierPlan[i], _ = points.NewPlanner(r)
 			}
 		}
 	}

@@ -83,6 +83,9 @@ type evaluation struct {
 	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
 	paid       loyalty.Order   // the order at the prices paid after discounts
 	basePlan   points.Plan     // the earning rules' plan with ev.multiplier
+	plain      points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
+	plainSet   bool            // earn computed plain with basePlan
+	campMult   bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
 
 	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
 	budgets   [][2]BudgetRecord // total and account counters, by campMeta.budget
@@ -409,7 +412,15 @@ func (ev *evaluation) earn() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.paid, ev.paidBuf = paid, paid.Lines
-	base, err := e.prog.Earning.Plan(paid, ev.multiplier)
+	var base points.Plan
+	ev.plainSet = false
+	if ev.campMult {
+		// The campaigns' multipliers are priced by the plan without them: both at once.
+		base, ev.plain, err = e.earnPlan.PlanPair(paid, ev.multiplier, ev.baseMult)
+		ev.plainSet = err == nil
+	} else {
+		base, err = e.earnPlan.Plan(paid, ev.multiplier)
+	}
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
 	}
@@ -418,7 +429,12 @@ func (ev *evaluation) earn() error {
 	plan := base
 	plan.Lines = append([]points.LinePlan(nil), base.Lines...)
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
-		extra, err := e.tierExtra[ev.level].Plan(paid, decimal.Zero)
+		var extra points.Plan
+		if pl := e.tierPlan[ev.level]; pl != nil {
+			extra, err = pl.Plan(paid, decimal.Zero)
+		} else {
+			extra, err = e.tierExtra[ev.level].Plan(paid, decimal.Zero)
+		}
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: tier earn rate: %w", err)
 		}
@@ -450,7 +466,7 @@ func (ev *evaluation) earn() error {
 	}
 	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
-		bp, err := e.prog.BuyerEarning.Plan(paid, decimal.Zero)
+		bp, err := e.buyerPlan.Plan(paid, decimal.Zero)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
