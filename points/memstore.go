@@ -26,7 +26,9 @@ type MemoryOptions struct {
 	// records, purchase records (what returns read) and ledger entries are forgotten once
 	// Retention has passed since they were last written, and lots once Retention has passed
 	// since they closed (fully spent, expired, reversed or moved). Balance rows and open lots
-	// are kept for ever.
+	// are kept for ever. Lots and entries are stored in chunks of 256 consecutive IDs whose
+	// memory is released when all 256 are forgotten, so a lot that stays open for ever keeps
+	// the memory of the chunk it is in.
 	//
 	// Choose it longer than the return window (the longest time from an order to its last
 	// return) and than the longest time an ERP may retry a request: a key retried after its
@@ -98,14 +100,13 @@ type stamp struct {
 type memStore struct {
 	db         memtx.DB
 	accounts   memtx.Table[Holder, Account]
-	lots       memtx.Table[LotID, memLot]
+	lots       memtx.Rows[memLot] // by ID
 	holderLots memtx.Log[Holder, LotID]
-	cursor     memtx.Table[Holder, int]    // no lot before this position of holderLots is open
-	entries    memtx.Log[struct{}, *Entry] // every entry; ID = position + 1; never modified
-	holderLog  memtx.Log[Holder, int]      // positions in entries, per holder
+	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
+	entries    memtx.Rows[entryBox]     // every entry, by ID = position + 1; never modified
+	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
 	purchases  memtx.Aged[purchaseKey, Purchase]
 	records    memtx.Aged[loyalty.IdempotencyKey, *memRecord] // immutable once stored; by pointer to keep the map's slots small
-	lastLot    memtx.Table[struct{}, LotID]
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
 	// the horizon before which entries are forgotten.
@@ -186,9 +187,9 @@ func (t *memTx) Accounts(fn func(Account) bool) error {
 }
 
 func (t *memTx) Lot(id LotID) (Lot, error) {
-	m, ok := t.s.lots.Get(t.tx, id)
-	if !ok {
-		if last, _ := t.s.lastLot.Get(t.tx, struct{}{}); t.s.retention > 0 && id > 0 && id <= last {
+	m := t.s.lots.Ref(t.tx, int(id))
+	if m == nil {
+		if t.s.retention > 0 && id > 0 && int(id) <= t.s.lots.Len(t.tx) {
 			return Lot{}, fmt.Errorf("points: lot %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
 		}
 		return Lot{}, errNoLot
@@ -201,7 +202,7 @@ func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 	var out []Lot
 	t.s.holderLots.Range(t.tx, h, from, func(_ int, id LotID) bool {
 		// A lot missing is a closed lot forgotten.
-		if m, ok := t.s.lots.Get(t.tx, id); ok && m.lot.Open() {
+		if m := t.s.lots.Ref(t.tx, int(id)); m != nil && m.lot.Open() {
 			out = append(out, m.lot)
 		}
 		return true
@@ -219,7 +220,7 @@ func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 }
 
 func (t *memTx) AllOpenLots(fn func(Lot) bool) error {
-	t.s.lots.Range(t.tx, func(_ LotID, m memLot) bool {
+	t.s.lots.Range(t.tx, 1, func(_ int, m memLot) bool {
 		if m.lot.Open() {
 			return fn(m.lot)
 		}
@@ -229,15 +230,14 @@ func (t *memTx) AllOpenLots(fn func(Lot) bool) error {
 }
 
 func (t *memTx) Entry(id EntryID) (Entry, error) {
-	pos := int(id) - 1
-	e, ok := t.s.entries.At(t.tx, struct{}{}, pos)
-	if !ok {
-		if pos >= 0 && pos < t.s.entries.First(t.tx, struct{}{}) {
+	b := t.s.entries.Ref(t.tx, int(id))
+	if b == nil {
+		if id > 0 && int(id) <= t.s.entries.Len(t.tx) {
 			return Entry{}, fmt.Errorf("points: entry %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
 		}
 		return Entry{}, fmt.Errorf("points: entry %d: %w", id, loyalty.ErrNotFound)
 	}
-	return cloneEntry(*e), nil
+	return cloneEntry(b.e), nil
 }
 
 func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
@@ -249,8 +249,7 @@ func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
 		if len(out) >= limit {
 			return false
 		}
-		e, _ := t.s.entries.At(t.tx, struct{}{}, pos)
-		out = append(out, cloneEntry(*e))
+		out = append(out, cloneEntry(t.s.entries.Ref(t.tx, pos+1).e))
 		return true
 	})
 	return out, nil
@@ -260,12 +259,15 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 	if h, _ := t.s.forgotten.Get(t.tx, struct{}{}); from.Before(h) {
 		return fmt.Errorf("points: entries from %s: entries before %s were forgotten: %w", from.Format(time.RFC3339), h.Format(time.RFC3339), ErrForgotten)
 	}
-	t.s.entries.Range(t.tx, struct{}{}, 0, func(_ int, e *Entry) bool {
-		if e.At.Before(from) || !e.At.Before(to) {
-			return true
+	for id := 1; id <= t.s.entries.Len(t.tx); id++ {
+		b := t.s.entries.Ref(t.tx, id)
+		if b == nil || b.e.At.Before(from) || !b.e.At.Before(to) {
+			continue
 		}
-		return fn(cloneEntry(*e))
-	})
+		if !fn(cloneEntry(b.e)) {
+			break
+		}
+	}
 	return nil
 }
 
@@ -302,16 +304,23 @@ func (m *memRecord) record(key loyalty.IdempotencyKey) Record {
 func (t *memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
 
 func (t *memTx) InsertLot(l Lot) (Lot, error) {
-	last, _ := t.s.lastLot.Get(t.tx, struct{}{})
-	l.ID = last + 1
-	if err := t.s.lastLot.Put(t.tx, struct{}{}, l.ID); err != nil {
+	id, m, err := t.s.lots.Add(t.tx)
+	if err != nil {
 		return Lot{}, err
 	}
+	l.ID = LotID(id)
 	pos, err := t.s.holderLots.Append(t.tx, l.Holder, l.ID)
 	if err != nil {
 		return Lot{}, err
 	}
-	return l, t.putLot(memLot{lot: l, pos: pos}, true)
+	*m = memLot{lot: l, pos: pos}
+	if t.s.retention > 0 && !l.Open() { // inserted closed
+		m.closed = t.s.now.UnixNano()
+		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: m.closed, id: int64(l.ID)}); err != nil {
+			return Lot{}, err
+		}
+	}
+	return l, nil
 }
 
 // putLot stores m, stamping it when it closes (or is inserted closed) under a retention.
@@ -325,17 +334,19 @@ func (t *memTx) putLot(m memLot, wasOpen bool) error {
 	if m.lot.Open() {
 		m.closed = 0
 	}
-	return t.s.lots.Put(t.tx, m.lot.ID, m)
+	_, err := t.s.lots.Set(t.tx, int(m.lot.ID), m)
+	return err
 }
 
 func (t *memTx) UpdateLot(l Lot) error {
-	m, ok := t.s.lots.Get(t.tx, l.ID)
-	if !ok {
+	p := t.s.lots.Ref(t.tx, int(l.ID))
+	if p == nil {
 		if _, err := t.Lot(l.ID); !errors.Is(err, errNoLot) {
 			return err // forgotten
 		}
 		return fmt.Errorf("points: lot %d: %w", l.ID, loyalty.ErrNotFound)
 	}
+	m := *p
 	if m.lot.Holder != l.Holder {
 		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, m.lot.Holder, l.Holder, loyalty.ErrConflict)
 	}
@@ -352,7 +363,7 @@ func (t *memTx) UpdateLot(l Lot) error {
 		n := t.s.holderLots.Len(t.tx, l.Holder)
 		for cur < n {
 			id, _ := t.s.holderLots.At(t.tx, l.Holder, cur)
-			if x, ok := t.s.lots.Get(t.tx, id); ok && x.lot.Open() {
+			if x := t.s.lots.Ref(t.tx, int(id)); x != nil && x.lot.Open() {
 				break
 			}
 			cur++
@@ -372,10 +383,14 @@ type entryBox struct {
 
 func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 	var k struct{}
-	pos := t.s.entries.Len(t.tx, k)
-	e.ID = EntryID(pos + 1)
+	id, box, err := t.s.entries.Add(t.tx)
+	if err != nil {
+		return Entry{}, err
+	}
+	pos := id - 1
+	e.ID = EntryID(id)
 	// The stored copy shares nothing with e, which goes back to the caller.
-	box := &entryBox{e: e}
+	box.e = e
 	if len(e.Lots) <= len(box.lots) {
 		box.e.Lots = box.lots[:copy(box.lots[:], e.Lots):len(e.Lots)]
 		if e.Lots == nil {
@@ -391,9 +406,6 @@ func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 		}
 	} else {
 		box.e.Lines = slices.Clone(e.Lines)
-	}
-	if _, err := t.s.entries.Append(t.tx, k, &box.e); err != nil {
-		return Entry{}, err
 	}
 	if _, err := t.s.holderLog.Append(t.tx, e.Holder, pos); err != nil {
 		return Entry{}, err
@@ -444,14 +456,15 @@ func (t *memTx) forget() error {
 		if st.at >= h {
 			break
 		}
-		e, ok := s.entries.At(t.tx, k, int(st.id))
-		if !ok {
+		b := s.entries.Ref(t.tx, int(st.id)+1)
+		if b == nil {
 			continue
 		}
-		if err := s.entries.Forget(t.tx, k, int(st.id)+1); err != nil {
+		holder := b.e.Holder
+		if err := s.entries.Delete(t.tx, int(st.id)+1); err != nil {
 			return err
 		}
-		if err := s.holderLog.Forget(t.tx, e.Holder, s.holderLog.First(t.tx, e.Holder)+1); err != nil {
+		if err := s.holderLog.Forget(t.tx, holder, s.holderLog.First(t.tx, holder)+1); err != nil {
 			return err
 		}
 	}
@@ -471,19 +484,19 @@ func (t *memTx) forget() error {
 		if st.at >= h {
 			break
 		}
-		m, ok := s.lots.Get(t.tx, LotID(st.id))
-		if !ok || m.lot.Open() || m.closed != st.at {
+		m := s.lots.Ref(t.tx, int(st.id))
+		if m == nil || m.lot.Open() || m.closed != st.at {
 			continue
 		}
-		if err := s.lots.Delete(t.tx, m.lot.ID); err != nil {
+		hl := m.lot.Holder
+		if err := s.lots.Delete(t.tx, int(st.id)); err != nil {
 			return err
 		}
 		// Drop the holder's index of its lots up to the first one still kept.
-		hl := m.lot.Holder
 		p, n := s.holderLots.First(t.tx, hl), s.holderLots.Len(t.tx, hl)
 		for ; p < n; p++ {
 			id, _ := s.holderLots.At(t.tx, hl, p)
-			if _, ok := s.lots.Get(t.tx, id); ok {
+			if s.lots.Ref(t.tx, int(id)) != nil {
 				break
 			}
 		}

@@ -20,11 +20,11 @@ func (s *memStore) retained() map[string]int {
 	n := map[string]int{}
 	s.db.View(context.Background(), func(tx *memtx.Tx) error {
 		n["accounts"] = s.accounts.Len(tx)
-		n["lots"] = s.lots.Len(tx)
+		n["lots"] = s.lots.Count(tx)
 		n["purchases"] = s.purchases.Len(tx)
 		n["records"] = s.records.Len(tx)
 		var k struct{}
-		n["entries"] = s.entries.Len(tx, k) - s.entries.First(tx, k)
+		n["entries"] = s.entries.Count(tx)
 		n["entry stamps"] = s.entryAge.Len(tx, k) - s.entryAge.First(tx, k)
 		n["lot stamps"] = s.lotAge.Len(tx, k) - s.lotAge.First(tx, k)
 		s.accounts.Range(tx, func(h Holder, _ Account) bool {

@@ -16,6 +16,10 @@
 // positions of the others, and [Aged] is a table whose rows are stamped with a time and
 // forgotten, oldest first, once older than a horizon.
 //
+// [Rows] is a table keyed by dense IDs assigned in insertion order (the lots or entries of a
+// ledger): rows live in fixed chunks, so inserting is an append and a lookup an index, with
+// no map to hash, grow or rehash; a chunk whose rows were all deleted is released.
+//
 // The same shape, a function run in one transaction, maps directly onto SQL transactions, so
 // domain services written against a Store with an Update(ctx, func(Tx) error) method work
 // unchanged on the SQL stores. All types are safe for concurrent use through their DB.
