@@ -3,6 +3,7 @@ package points
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/loyaltykit/loyalty"
 	"github.com/shopspring/decimal"
@@ -103,6 +104,14 @@ func (r Redemption) Value(p Points) (loyalty.Money, error) {
 			return loyalty.MoneyFromMinor(v, r.Currency)
 		}
 	}
+	if c, exp, ok := scaledOf(r.PointValue); ok {
+		// p × c·10^exp major units in minor units, rounded once, exactly.
+		if v, err := loyalty.MulRound(int64(p), c, exp+r.Currency.Digits(), r.Rounding); err == nil {
+			if m, err := loyalty.MoneyFromMinor(v, r.Currency); err == nil {
+				return m, nil
+			}
+		}
+	}
 	return loyalty.MoneyFromDecimal(decimal.New(int64(p), 0).Mul(r.PointValue), r.Currency, r.Rounding)
 }
 
@@ -165,6 +174,9 @@ func (r Redemption) MaxPoints(total loyalty.Money) (Points, error) {
 		}
 	}
 	// Whole points: floor(cap in minor units / value of a point in minor units), exactly.
+	if q, ok := wholePoints(limit.MinorUnits(), r.PointValue, r.Currency.Digits()); ok {
+		return q, nil
+	}
 	perPoint := r.PointValue.Shift(int32(r.Currency.Digits()))
 	q, _ := decimal.New(limit.MinorUnits(), 0).QuoRem(perPoint, 0)
 	if !q.IsInteger() || q.GreaterThan(decimal.New(1<<62, 0)) {
@@ -209,3 +221,44 @@ func (r Redemption) Quote(total loyalty.Money, want Points) (Quote, error) {
 	}
 	return Quote{Points: want, Value: v, Max: max}, nil
 }
+
+// wholePoints returns floor(limit / (value × 10^digits)) for a non-negative limit in minor
+// units and a positive point value in major units, in integer arithmetic: ok is false when
+// the value has more than 18 digits or the result is not below 2⁶² (the decimal path
+// decides those).
+func wholePoints(limit int64, value decimal.Decimal, digits int) (Points, bool) {
+	c, exp, ok := scaledOf(value)
+	if !ok || c <= 0 || limit < 0 {
+		return 0, false
+	}
+	var q uint64
+	switch k := exp + digits; {
+	case k >= 0 && k < len(pow10):
+		hi, den := bits.Mul64(uint64(c), pow10[k])
+		if hi != 0 {
+			return 0, false
+		}
+		q = uint64(limit) / den
+	case k < 0 && -k < len(pow10):
+		hi, lo := bits.Mul64(uint64(limit), pow10[-k])
+		if hi >= uint64(c) {
+			return 0, false
+		}
+		q, _ = bits.Div64(hi, lo, uint64(c))
+	default:
+		return 0, false
+	}
+	if q > 1<<62 {
+		return 0, false
+	}
+	return Points(q), true
+}
+
+// pow10 holds 10⁰ … 10¹⁹, every power of ten that fits in a uint64.
+var pow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()

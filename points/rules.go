@@ -437,6 +437,12 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 		ints = make([]int64, 3*n)
 	}
 	totals, eligible, weights := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
+	var partsBuf [16]Points
+	parts := partsBuf[:]
+	if n > len(partsBuf) {
+		parts = make([]Points, n)
+	}
+	parts = parts[:n]
 	clear(eligible)
 	for i, l := range o.Lines {
 		t, err := l.Total()
@@ -509,7 +515,7 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 			if pts == 0 {
 				continue
 			}
-			if err := addAllocated(out[j].Lines, pts, weights); err != nil {
+			if err := addAllocatedInto(out[j].Lines, pts, weights, parts); err != nil {
 				return fmt.Errorf("points: rates[%d]: %w", k, err)
 			}
 		}
@@ -517,7 +523,7 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 	for j := range out {
 		p := &out[j]
 		if r.OrderBonus > 0 && anyEligible {
-			if err := addAllocated(p.Lines, r.OrderBonus, eligible); err != nil {
+			if err := addAllocatedInto(p.Lines, r.OrderBonus, eligible, parts); err != nil {
 				return fmt.Errorf("points: order_bonus: %w", err)
 			}
 		}
@@ -527,6 +533,17 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// addAllocatedInto is addAllocated with the parts in parts' memory (of the lines' length).
+func addAllocatedInto(lines []LinePlan, p Points, weights []int64, parts []Points) error {
+	if err := loyalty.AllocateInts(parts, p, weights); err != nil {
+		return fmt.Errorf("points: %w", err)
+	}
+	for i, x := range parts {
+		lines[i].Points += x
 	}
 	return nil
 }
