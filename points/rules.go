@@ -438,11 +438,10 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 	}
 	totals, eligible, weights := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
 	var partsBuf [16]Points
-	parts := partsBuf[:]
-	if n > len(partsBuf) {
-		parts = make([]Points, n)
+	var parts []Points // nil: addAllocated finds its own memory
+	if n <= len(partsBuf) {
+		parts = partsBuf[:n]
 	}
-	parts = parts[:n]
 	clear(eligible)
 	for i, l := range o.Lines {
 		t, err := l.Total()
@@ -537,8 +536,12 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 	return nil
 }
 
-// addAllocatedInto is addAllocated with the parts in parts' memory (of the lines' length).
+// addAllocatedInto is addAllocated with the parts in parts' memory (of the lines' length),
+// or addAllocated itself when parts is nil.
 func addAllocatedInto(lines []LinePlan, p Points, weights []int64, parts []Points) error {
+	if parts == nil {
+		return addAllocated(lines, p, weights)
+	}
 	if err := loyalty.AllocateInts(parts, p, weights); err != nil {
 		return fmt.Errorf("points: %w", err)
 	}
