@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
@@ -61,18 +62,13 @@ func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
 		retention: opt.Retention,
 		clock:     opt.Clock,
-		purchases: memtx.Aged[purchaseKey, Purchase]{Clone: clonePurchase},
+		purchases: memPurchases{seed: maphash.MakeSeed()},
 	}
 	if s.clock == nil {
 		s.clock = loyalty.SystemClock()
 	}
 	s.w.s, s.r.s = s, s
 	return s
-}
-
-type purchaseKey struct {
-	h Holder
-	o loyalty.OrderID
 }
 
 type memLot struct {
@@ -105,7 +101,7 @@ type memStore struct {
 	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
 	entries    memtx.Rows[entryBox]     // every entry, by ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
-	purchases  memtx.Aged[purchaseKey, Purchase]
+	purchases  memPurchases
 	records    memtx.Aged[loyalty.IdempotencyKey, *memRecord] // immutable once stored; by pointer to keep the map's slots small
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
@@ -272,7 +268,7 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 }
 
 func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
-	p, ok := t.s.purchases.Get(t.tx, purchaseKey{h, order})
+	p, ok := t.s.purchases.get(t.tx, h, order)
 	if !ok {
 		if t.s.retention > 0 {
 			return Purchase{}, errNoPurchaseRetained
@@ -419,7 +415,7 @@ func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 }
 
 func (t *memTx) PutPurchase(p Purchase) error {
-	return t.s.purchases.Put(t.tx, purchaseKey{p.Holder, p.Order}, p, t.s.now)
+	return t.s.purchases.put(t.tx, p, t.s.now)
 }
 
 func (t *memTx) PutRecord(r Record) error {
@@ -443,7 +439,7 @@ func (t *memTx) forget() error {
 	if _, err := s.records.Forget(t.tx, horizon); err != nil {
 		return err
 	}
-	if _, err := s.purchases.Forget(t.tx, horizon); err != nil {
+	if err := s.purchases.forget(t.tx, horizon.UnixNano()); err != nil {
 		return err
 	}
 	h := horizon.UnixNano()

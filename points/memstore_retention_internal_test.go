@@ -21,7 +21,7 @@ func (s *memStore) retained() map[string]int {
 	s.db.View(context.Background(), func(tx *memtx.Tx) error {
 		n["accounts"] = s.accounts.Len(tx)
 		n["lots"] = s.lots.Count(tx)
-		n["purchases"] = s.purchases.Len(tx)
+		n["purchases"] = s.purchases.rows.Count(tx)
 		n["records"] = s.records.Len(tx)
 		var k struct{}
 		n["entries"] = s.entries.Count(tx)
