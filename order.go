@@ -47,6 +47,12 @@ func (l Line) HasTag(tag string) bool { return slices.Contains(l.Tags, tag) }
 // Validate checks l on its own, in currency cur. Errors are [*FieldError] values naming the
 // field ("quantity: must be positive (got -1)"), joined when there are several.
 func (l Line) Validate(cur Currency) error {
+	_, err := l.validate(cur)
+	return err
+}
+
+// validate is Validate returning the line's total when it is valid.
+func (l Line) validate(cur Currency) (Money, error) {
 	var errs []error
 	if l.SKU == "" {
 		errs = append(errs, Invalid("sku", nil, "is required"))
@@ -75,8 +81,10 @@ func (l Line) Validate(cur Currency) error {
 			errs = append(errs, Invalid(fmt.Sprintf("tags[%d]", i), nil, "must not be empty"))
 		}
 	}
+	var total Money
 	if len(errs) == 0 {
-		if _, err := l.Total(); err != nil {
+		var err error
+		if total, err = l.Total(); err != nil {
 			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_price is out of range"))
 		} else if l.HasCost() {
 			if _, err := l.TotalCost(); err != nil {
@@ -84,7 +92,10 @@ func (l Line) Validate(cur Currency) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return Money{}, errors.Join(errs...)
+	}
+	return total, nil
 }
 
 // Validate checks the whole order and reports every problem, each a [*FieldError] with a path
@@ -106,9 +117,13 @@ func (o Order) Validate() error {
 	if len(o.Lines) == 0 {
 		errs = append(errs, Invalid("lines", nil, "must not be empty"))
 	}
+	sum, sumErr := Zero(o.Currency), error(nil) // the subtotal, from the totals Validate computed
 	for i, l := range o.Lines {
-		if err := l.Validate(o.Currency); err != nil {
+		t, err := l.validate(o.Currency)
+		if err != nil {
 			errs = append(errs, InField(fmt.Sprintf("lines[%d]", i), err))
+		} else if sumErr == nil {
+			sum, sumErr = sum.Add(t)
 		}
 	}
 	for i, c := range o.Codes {
@@ -116,10 +131,8 @@ func (o Order) Validate() error {
 			errs = append(errs, Invalid(fmt.Sprintf("codes[%d]", i), nil, "must not be empty"))
 		}
 	}
-	if len(errs) == 0 {
-		if _, err := o.Subtotal(); err != nil {
-			errs = append(errs, Invalid("lines", nil, "total is out of range"))
-		}
+	if len(errs) == 0 && sumErr != nil {
+		errs = append(errs, Invalid("lines", nil, "total is out of range"))
 	}
 	return errors.Join(errs...)
 }

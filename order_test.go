@@ -170,6 +170,10 @@ func TestOrderValidateNamesEveryBadField(t *testing.T) {
 			o.Lines[0].Quantity = loyalty.MustQuantity("9000000000000")
 			o.Lines[0].UnitPrice = loyalty.MustPrice("9000000000000", "RUB")
 		}, []string{"lines[0].quantity: times unit_price is out of range (got 9000000000000)"}},
+		"overflowing subtotal": {func(o *loyalty.Order) { // each line's total fits, their sum does not
+			o.Lines[0].Quantity, o.Lines[0].UnitPrice = loyalty.MustQuantity("6000"), loyalty.MustPrice("9000000000000", "RUB")
+			o.Lines[1].Quantity, o.Lines[1].UnitPrice = loyalty.MustQuantity("6000"), loyalty.MustPrice("9000000000000", "RUB")
+		}, []string{"lines: total is out of range"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := validOrder()
