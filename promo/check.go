@@ -101,6 +101,9 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 		if !cond.Include.IsZero() && !cond.Include.Matches(l) || cond.Exclude.Matches(l) || cond.ExcludePromotional && l.OnPromotion {
 			continue
 		}
+		if g.Lines == nil {
+			g.Lines = make([]int, 0, len(o.Lines)-i) // room for every line left
+		}
 		g.Lines = append(g.Lines, i)
 		if g.Eligible, err = g.Eligible.Add(t); err != nil {
 			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)

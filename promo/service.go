@@ -493,21 +493,31 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 	if err != nil {
 		return Grant{}, err
 	}
-	now := s.clock.Now()
-	var g Grant
-	err = s.store.View(ctx, func(tx ReadTx) error {
-		d, _, grant, err := s.evaluate(tx, code, co, now)
-		if err != nil {
-			return err
-		}
-		_, err = s.checkLimits(tx, d, s.counters(d, code, co.Order.Account, now), now)
-		g = grant
-		return err
-	})
-	if err != nil {
+	v := validation{s: s, code: code, co: co, now: s.clock.Now()} // one allocation for the view's state
+	if err := s.store.View(ctx, v.run); err != nil {
 		return Grant{}, err
 	}
-	return g, nil
+	return v.g, nil
+}
+
+// validation is the state of one Validate: its view reads the code and its limits.
+type validation struct {
+	s    *Service
+	code string
+	co   Checkout
+	now  time.Time
+	g    Grant
+	cs   [5]Counter
+}
+
+func (v *validation) run(tx ReadTx) error {
+	d, _, grant, err := v.s.evaluate(tx, v.code, v.co, v.now)
+	if err != nil {
+		return err
+	}
+	_, err = v.s.checkLimits(tx, d, v.s.countersInto(v.cs[:0], d, v.code, v.co.Order.Account, v.now), v.now)
+	v.g = grant
+	return err
 }
 
 // Reserve validates the code like [Service.Validate] and holds one use of it for the
@@ -751,7 +761,12 @@ func (s *Service) evaluate(tx ReadTx, code string, co Checkout, now time.Time) (
 // counters returns the counts a use of code by account at now holds, in the order of
 // limitReasons.
 func (s *Service) counters(d Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
-	cs := []Counter{{Definition: d.ID}, {Definition: d.ID, Code: code}, {Definition: d.ID, Account: account}}
+	return s.countersInto(nil, d, code, account, now)
+}
+
+// countersInto is counters appended to cs.
+func (s *Service) countersInto(cs []Counter, d Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
+	cs = append(cs, Counter{Definition: d.ID}, Counter{Definition: d.ID, Code: code}, Counter{Definition: d.ID, Account: account})
 	if p := d.Limits.Period; p != "" {
 		key := string(p) + "/" + p.Start(now.In(s.loc)).Format(time.DateOnly)
 		cs = append(cs, Counter{Definition: d.ID, Period: key}, Counter{Definition: d.ID, Account: account, Period: key})
