@@ -62,7 +62,8 @@ func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
 		retention: opt.Retention,
 		clock:     opt.Clock,
-		purchases: memPurchases{seed: maphash.MakeSeed()},
+		purchases: newHashRows(hashPurchaseKey, clonePurchase),
+		records:   newHashRows[loyalty.IdempotencyKey, memRecord](hashKey, nil),
 	}
 	if s.clock == nil {
 		s.clock = loyalty.SystemClock()
@@ -75,6 +76,21 @@ type memLot struct {
 	lot    Lot
 	pos    int   // position in the holder's lot log
 	closed int64 // with a retention: when the lot last closed (Unix nanoseconds), 0 while open
+}
+
+type purchaseKey struct {
+	h Holder
+	o loyalty.OrderID
+}
+
+func hashPurchaseKey(seed maphash.Seed, k purchaseKey) uint64 {
+	x := maphash.String(seed, string(k.o))
+	x = x*0x9e3779b97f4a7c15 ^ maphash.String(seed, k.h.ID)
+	return x*0x9e3779b97f4a7c15 ^ maphash.String(seed, string(k.h.Kind))
+}
+
+func hashKey(seed maphash.Seed, k loyalty.IdempotencyKey) uint64 {
+	return maphash.String(seed, string(k))
 }
 
 // memRecord is a Record as the store keeps it: the IDs of a posting's entries, which are
@@ -101,8 +117,8 @@ type memStore struct {
 	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
 	entries    memtx.Rows[entryBox]     // every entry, by ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
-	purchases  memPurchases
-	records    memtx.Aged[loyalty.IdempotencyKey, *memRecord] // immutable once stored; by pointer to keep the map's slots small
+	purchases  hashRows[purchaseKey, Purchase]
+	records    hashRows[loyalty.IdempotencyKey, memRecord] // immutable once stored
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
 	// the horizon before which entries are forgotten.
@@ -268,7 +284,7 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 }
 
 func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
-	p, ok := t.s.purchases.get(t.tx, h, order)
+	p, ok := t.s.purchases.get(t.tx, purchaseKey{h, order})
 	if !ok {
 		if t.s.retention > 0 {
 			return Purchase{}, errNoPurchaseRetained
@@ -279,11 +295,11 @@ func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
 }
 
 func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
-	m, ok := t.s.records.Get(t.tx, key)
-	if !ok {
+	id, _ := t.s.records.find(t.tx, key)
+	if id == 0 {
 		return Record{}, errNoRecord
 	}
-	return m.record(key), nil
+	return t.s.records.rows.Ref(t.tx, id).v.record(key), nil
 }
 
 func (m *memRecord) record(key loyalty.IdempotencyKey) Record {
@@ -415,17 +431,18 @@ func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 }
 
 func (t *memTx) PutPurchase(p Purchase) error {
-	return t.s.purchases.put(t.tx, p, t.s.now)
+	_, err := t.s.purchases.put(t.tx, purchaseKey{p.Holder, p.Order}, p, t.s.now, false)
+	return err
 }
 
 func (t *memTx) PutRecord(r Record) error {
-	m := &memRecord{fp: r.Fingerprint, at: r.At}
+	m := memRecord{fp: r.Fingerprint, at: r.At}
 	if n := len(r.Entries); n > 0 && r.Entries[n-1]-r.Entries[0] == EntryID(n-1) && slices.IsSorted(r.Entries) {
 		m.first, m.n = r.Entries[0], n
 	} else if r.Entries != nil {
 		m.ids = slices.Clone(r.Entries)
 	}
-	stored, err := t.s.records.Insert(t.tx, r.Key, m, t.s.now)
+	stored, err := t.s.records.put(t.tx, r.Key, m, t.s.now, true)
 	if err == nil && !stored {
 		return fmt.Errorf("points: idempotency key %q exists: %w", r.Key, loyalty.ErrConflict)
 	}
@@ -436,7 +453,7 @@ func (t *memTx) PutRecord(r Record) error {
 func (t *memTx) forget() error {
 	s := t.s
 	horizon := s.now.Add(-s.retention)
-	if _, err := s.records.Forget(t.tx, horizon); err != nil {
+	if err := s.records.forget(t.tx, horizon.UnixNano()); err != nil {
 		return err
 	}
 	if err := s.purchases.forget(t.tx, horizon.UnixNano()); err != nil {

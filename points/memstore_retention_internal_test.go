@@ -22,7 +22,7 @@ func (s *memStore) retained() map[string]int {
 		n["accounts"] = s.accounts.Len(tx)
 		n["lots"] = s.lots.Count(tx)
 		n["purchases"] = s.purchases.rows.Count(tx)
-		n["records"] = s.records.Len(tx)
+		n["records"] = s.records.rows.Count(tx)
 		var k struct{}
 		n["entries"] = s.entries.Count(tx)
 		n["entry stamps"] = s.entryAge.Len(tx, k) - s.entryAge.First(tx, k)

@@ -12,12 +12,13 @@ import (
 	"github.com/loyaltykit/loyalty/internal/memtx"
 )
 
-// TestPurchasesWithCollidingHashes stores purchases whose keys all have the same hash, so
+// TestHashRowsWithCollidingHashes stores purchases whose keys all have the same hash, so
 // that every lookup, update and forgetting walks one chain, and checks each against a map,
 // including after a rolled-back transaction.
-func TestPurchasesWithCollidingHashes(t *testing.T) {
+func TestHashRowsWithCollidingHashes(t *testing.T) {
 	var db memtx.DB
-	m := memPurchases{collide: true}
+	m := newHashRows(hashPurchaseKey, clonePurchase)
+	m.collide = true
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	want := map[string]Purchase{}
@@ -25,7 +26,10 @@ func TestPurchasesWithCollidingHashes(t *testing.T) {
 	put := func(i int, at time.Time, restored Points) {
 		t.Helper()
 		p := Purchase{Holder: ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), Order: loyalty.OrderID(fmt.Sprint("o", i)), Lines: []PurchaseLine{{Earned: Points(i)}}, Restored: restored}
-		if err := db.Update(ctx, func(tx *memtx.Tx) error { return m.put(tx, p, at) }); err != nil {
+		if err := db.Update(ctx, func(tx *memtx.Tx) error {
+			_, err := m.put(tx, purchaseKey{p.Holder, p.Order}, p, at, false)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		want[key(p)] = p
@@ -36,7 +40,7 @@ func TestPurchasesWithCollidingHashes(t *testing.T) {
 		db.View(ctx, func(tx *memtx.Tx) error {
 			for i := range 12 {
 				h, o := ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), loyalty.OrderID(fmt.Sprint("o", i))
-				if p, ok := m.get(tx, h, o); ok {
+				if p, ok := m.get(tx, purchaseKey{h, o}); ok {
 					got[key(p)] = p
 				}
 			}
