@@ -148,6 +148,8 @@ func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 	return s.db.Update(ctx, func(tx *memtx.Tx) error {
 		// Writers hold the lock: s.w and s.now are theirs.
 		s.w.tx = tx
+		s.records.forgetMiss() // a rolled-back transaction may have changed the indexes
+		s.purchases.forgetMiss()
 		if s.retention > 0 {
 			s.now = s.clock.Now()
 		}
@@ -284,7 +286,7 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 }
 
 func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
-	p, ok := t.s.purchases.get(t.tx, purchaseKey{h, order})
+	p, ok := t.s.purchases.get(t.tx, purchaseKey{h, order}, t == &t.s.w)
 	if !ok {
 		if t.s.retention > 0 {
 			return Purchase{}, errNoPurchaseRetained
@@ -295,7 +297,12 @@ func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
 }
 
 func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
-	id, _ := t.s.records.find(t.tx, key)
+	var id int
+	if t == &t.s.w {
+		id = t.s.records.findW(t.tx, key)
+	} else {
+		id, _, _ = t.s.records.find(t.tx, key)
+	}
 	if id == 0 {
 		return Record{}, errNoRecord
 	}

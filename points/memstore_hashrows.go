@@ -21,6 +21,16 @@ type hashRows[K comparable, V any] struct {
 	index memtx.Table[uint64, int]   // hash → ID of the first row with it
 	age   memtx.Log[struct{}, stamp] // with a retention: the stamps, in the order written
 
+	// miss is the writers' last lookup that found nothing, so that inserting the key next
+	// does not look it up again. Any write to the table, and every transaction's start,
+	// drop it (a rolled-back transaction may have changed the index).
+	miss struct {
+		k     K
+		x     uint64
+		head  int
+		valid bool
+	}
+
 	collide bool // tests: every key has the same hash
 }
 
@@ -51,23 +61,55 @@ func (m *hashRows[K, V]) copy(v V) V {
 	return v
 }
 
-// find returns the ID of the row of k, 0 when there is none, and the key's hash.
-func (m *hashRows[K, V]) find(tx *memtx.Tx, k K) (int, uint64) {
-	x := m.hashOf(k)
-	id, _ := m.index.Get(tx, x)
-	for id != 0 {
+// find returns the ID of the row of k, 0 when there is none, the key's hash and the first
+// row with that hash.
+func (m *hashRows[K, V]) find(tx *memtx.Tx, k K) (id int, x uint64, head int) {
+	x = m.hashOf(k)
+	head, _ = m.index.Get(tx, x)
+	for id = head; id != 0; {
 		r := m.rows.Ref(tx, id)
 		if r.k == k {
-			return id, x
+			return id, x, head
 		}
 		id = r.next
 	}
-	return 0, x
+	return 0, x, head
 }
 
-// get returns a copy of the row of k.
-func (m *hashRows[K, V]) get(tx *memtx.Tx, k K) (V, bool) {
-	id, _ := m.find(tx, k)
+// findW is find for the writer of the running transaction: it remembers a miss.
+func (m *hashRows[K, V]) findW(tx *memtx.Tx, k K) int {
+	id, x, head := m.find(tx, k)
+	if id == 0 {
+		m.miss.k, m.miss.x, m.miss.head, m.miss.valid = k, x, head, true
+	}
+	return id
+}
+
+// findPut is find for a write: it uses and drops the remembered miss.
+func (m *hashRows[K, V]) findPut(tx *memtx.Tx, k K) (id int, x uint64, head int) {
+	if m.miss.valid && m.miss.k == k {
+		id, x, head = 0, m.miss.x, m.miss.head
+	} else {
+		id, x, head = m.find(tx, k)
+	}
+	m.forgetMiss()
+	return id, x, head
+}
+
+func (m *hashRows[K, V]) forgetMiss() {
+	var zero K
+	m.miss.k, m.miss.valid = zero, false
+}
+
+// get returns a copy of the row of k. Only the writer of the running transaction may call
+// it with w set.
+func (m *hashRows[K, V]) get(tx *memtx.Tx, k K, w bool) (V, bool) {
+	var id int
+	if w {
+		id = m.findW(tx, k)
+	} else {
+		id, _, _ = m.find(tx, k)
+	}
 	if id == 0 {
 		var zero V
 		return zero, false
@@ -82,7 +124,7 @@ func (m *hashRows[K, V]) put(tx *memtx.Tx, k K, v V, at time.Time, insert bool) 
 	if !at.IsZero() {
 		ns = at.UnixNano()
 	}
-	id, x := m.find(tx, k)
+	id, x, head := m.findPut(tx, k)
 	if id != 0 {
 		if insert {
 			return false, nil
@@ -94,7 +136,6 @@ func (m *hashRows[K, V]) put(tx *memtx.Tx, k K, v V, at time.Time, insert bool) 
 			return err == nil, err
 		}
 	} else {
-		head, _ := m.index.Get(tx, x)
 		newID, r, err := m.rows.Add(tx)
 		if err != nil {
 			return false, err
@@ -133,6 +174,7 @@ func (m *hashRows[K, V]) forget(tx *memtx.Tx, horizon int64) error {
 
 // delete removes row id, unlinking it from its hash chain.
 func (m *hashRows[K, V]) delete(tx *memtx.Tx, id int) error {
+	m.forgetMiss()
 	r := m.rows.Ref(tx, id)
 	x := m.hashOf(r.k)
 	next := r.next

@@ -40,7 +40,7 @@ func TestHashRowsWithCollidingHashes(t *testing.T) {
 		db.View(ctx, func(tx *memtx.Tx) error {
 			for i := range 12 {
 				h, o := ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), loyalty.OrderID(fmt.Sprint("o", i))
-				if p, ok := m.get(tx, purchaseKey{h, o}); ok {
+				if p, ok := m.get(tx, purchaseKey{h, o}, false); ok {
 					got[key(p)] = p
 				}
 			}
@@ -100,4 +100,61 @@ func TestHashRowsWithCollidingHashes(t *testing.T) {
 		delete(want, key(Purchase{Holder: ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), Order: loyalty.OrderID(fmt.Sprint("o", i))}))
 	}
 	check("after forgetting the head of the chain")
+}
+
+// TestHashRowsRememberedMiss checks that a write between a writer's lookup that missed and
+// the insertion of that key does not let the insertion use the stale chain head.
+func TestHashRowsRememberedMiss(t *testing.T) {
+	for _, between := range []string{"insert", "delete", "none"} {
+		t.Run(between, func(t *testing.T) {
+			var db memtx.DB
+			m := newHashRows[loyalty.IdempotencyKey, int](hashKey, nil)
+			m.collide = true
+			ctx := context.Background()
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			if err := db.Update(ctx, func(tx *memtx.Tx) error {
+				_, err := m.put(tx, "old", 1, t0, false)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[loyalty.IdempotencyKey]int{"old": 1, "k": 3}
+			if err := db.Update(ctx, func(tx *memtx.Tx) error {
+				if _, ok := m.get(tx, "k", true); ok {
+					t.Error("k found before it was stored")
+				}
+				switch between {
+				case "insert":
+					if _, err := m.put(tx, "other", 2, t0.Add(time.Hour), false); err != nil {
+						return err
+					}
+					want["other"] = 2
+				case "delete":
+					if err := m.forget(tx, t0.Add(time.Minute).UnixNano()); err != nil {
+						return err
+					}
+					delete(want, "old")
+				}
+				stored, err := m.put(tx, "k", 3, t0.Add(time.Hour), true)
+				if !stored {
+					t.Error("k not stored")
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			db.View(ctx, func(tx *memtx.Tx) error {
+				for _, k := range []loyalty.IdempotencyKey{"old", "other", "k"} {
+					v, ok := m.get(tx, k, false)
+					if w, wok := want[k]; ok != wok || v != w {
+						t.Errorf("get(%s) = %d, %v; want %d, %v", k, v, ok, w, wok)
+					}
+				}
+				if n := m.rows.Count(tx); n != len(want) {
+					t.Errorf("%d rows, want %d", n, len(want))
+				}
+				return nil
+			})
+		})
+	}
 }
