@@ -141,7 +141,7 @@ func (m *hashRows[K, V]) put(tx *memtx.Tx, k K, v V, at time.Time, insert bool) 
 			return false, err
 		}
 		*r = hashRow[K, V]{k: k, v: m.copy(v), at: ns, next: head}
-		if err := m.index.Put(tx, x, newID); err != nil || ns == 0 {
+		if err := m.index.Replace(tx, x, newID, head, head != 0); err != nil || ns == 0 {
 			return err == nil, err
 		}
 		id = newID

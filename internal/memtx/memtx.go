@@ -168,6 +168,13 @@ func (t *Table[K, V]) Insert(tx *Tx, k K, v V) (bool, error) {
 	return true, t.put(tx, k, v, zero, false)
 }
 
+// Replace stores a copy of v at k, whose row is old, or absent when had is false, as a Get
+// in the same transaction returned and no write since changed: a Put without the lookup
+// of the old row.
+func (t *Table[K, V]) Replace(tx *Tx, k K, v V, old V, had bool) error {
+	return t.put(tx, k, v, old, had)
+}
+
 // put stores a copy of v at k, whose row was old (had).
 func (t *Table[K, V]) put(tx *Tx, k K, v V, old V, had bool) error {
 	if err := tx.write(t); err != nil {

@@ -133,3 +133,46 @@ func TestRowsWritesInViewFail(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTableReplace checks that Replace stores like Put and that a rollback restores the old
+// row it was given, or the absence of one.
+func TestTableReplace(t *testing.T) {
+	var db memtx.DB
+	var tab memtx.Table[string, int]
+	ctx := context.Background()
+	if err := db.Update(ctx, func(tx *memtx.Tx) error { return tab.Put(tx, "a", 1) }); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(ctx, func(tx *memtx.Tx) error {
+		old, had := tab.Get(tx, "a")
+		if err := tab.Replace(tx, "a", 2, old, had); err != nil {
+			return err
+		}
+		old, had = tab.Get(tx, "b")
+		if err := tab.Replace(tx, "b", 3, old, had); err != nil {
+			return err
+		}
+		if a, _ := tab.Get(tx, "a"); a != 2 {
+			t.Errorf("a = %d after Replace, want 2", a)
+		}
+		if b, _ := tab.Get(tx, "b"); b != 3 {
+			t.Errorf("b = %d after Replace, want 3", b)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatal(err)
+	}
+	db.View(ctx, func(tx *memtx.Tx) error {
+		if a, ok := tab.Get(tx, "a"); !ok || a != 1 {
+			t.Errorf("a = %d, %v after rollback; want 1, true", a, ok)
+		}
+		if _, ok := tab.Get(tx, "b"); ok {
+			t.Error("b exists after rollback")
+		}
+		if err := tab.Replace(tx, "a", 5, 1, true); !errors.Is(err, memtx.ErrReadOnly) {
+			t.Errorf("Replace in a view: %v, want ErrReadOnly", err)
+		}
+		return nil
+	})
+}
