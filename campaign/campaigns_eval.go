@@ -373,7 +373,7 @@ func (ev *evaluation) costs() (bool, error) {
 		parts := ev.tmp.pts.take(len(mults))
 		weights := ev.tmp.ints.take(len(mults))
 		for l := 0; l < n; l++ {
-			extra := ev.basePlan.Lines[l].Points - plain.Lines[l].Points
+			extra := ev.basePts[l] - plain.Lines[l].Points
 			if extra <= 0 {
 				continue
 			}

@@ -82,9 +82,9 @@ type evaluation struct {
 	base       []loyalty.Money // every line's total before discounts
 	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
 	paid       loyalty.Order   // the order at the prices paid after discounts
-	basePlan   points.Plan     // the earning rules' plan with ev.multiplier
+	basePts    []points.Points // per line: the earning rules' points with ev.multiplier
 	plain      points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
-	plainSet   bool            // earn computed plain with basePlan
+	plainSet   bool            // earn computed plain with the base plan
 	campMult   bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
 
 	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
@@ -424,10 +424,14 @@ func (ev *evaluation) earn() error {
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
 	}
-	ev.basePlan = base
+	// The plan's lines are fresh memory: the quote's plan adds to them in place, and the
+	// campaigns' costs read the base points from ev.basePts.
+	ev.basePts = ev.tmp.pts.take(len(base.Lines))
+	for i := range base.Lines {
+		ev.basePts[i] = base.Lines[i].Points
+	}
 	earning := Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
 	plan := base
-	plan.Lines = append([]points.LinePlan(nil), base.Lines...)
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
 		var extra points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {

@@ -14,7 +14,9 @@ type arena[T any] struct{ buf []T }
 // take returns n zeroed elements.
 func (a *arena[T]) take(n int) []T {
 	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]T, 0, max(4*n, 32))
+		// Twice the last buffer: after reset the arena keeps the larger one, so a reused
+		// scratch soon serves a whole evaluation from one buffer.
+		a.buf = make([]T, 0, max(2*cap(a.buf), 4*n, 32))
 	}
 	l := len(a.buf)
 	a.buf = a.buf[:l+n]
