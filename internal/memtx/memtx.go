@@ -220,7 +220,7 @@ func (t *Table[K, V]) Range(tx *Tx, fn func(k K, v V) bool) {
 // the oldest records of a key ([Log.Forget]) does not move the others.
 type Log[K comparable, E any] struct {
 	Clone func(E) E
-	seqs  map[K]seq[E]
+	seqs  map[K]*seq[E] // by pointer: appending updates a sequence with one lookup
 	log   []logUndo[K, E]
 }
 
@@ -243,7 +243,7 @@ func (l *Log[K, E]) undo() {
 	l.log[n] = logUndo[K, E]{}
 	l.log = l.log[:n]
 	if r.had {
-		l.seqs[r.k] = r.old
+		*l.seqs[r.k] = r.old
 	} else {
 		delete(l.seqs, r.k)
 	}
@@ -270,17 +270,22 @@ func (l *Log[K, E]) copy(e E) E {
 
 // Append adds a copy of e to the end of k's sequence and returns its position (0-based).
 func (l *Log[K, E]) Append(tx *Tx, k K, e E) (int, error) {
-	sq, had := l.seqs[k]
 	if err := tx.write(l); err != nil {
 		return 0, err
 	}
-	l.log = append(l.log, logUndo[K, E]{k: k, old: sq, had: had})
-	if l.seqs == nil {
-		l.seqs = make(map[K]seq[E])
+	sq := l.seqs[k]
+	if sq == nil {
+		if l.seqs == nil {
+			l.seqs = make(map[K]*seq[E])
+		}
+		sq = new(seq[E])
+		l.seqs[k] = sq
+		l.log = append(l.log, logUndo[K, E]{k: k})
+	} else {
+		l.log = append(l.log, logUndo[K, E]{k: k, old: *sq, had: true})
 	}
 	pos := sq.base + len(sq.s)
 	sq.s = append(sq.s, l.copy(e))
-	l.seqs[k] = sq
 	return pos, nil
 }
 
@@ -288,35 +293,48 @@ func (l *Log[K, E]) Append(tx *Tx, k K, e E) (int, error) {
 // of the others. Reading a forgotten position finds nothing; [Log.First] tells where the
 // retained records start.
 func (l *Log[K, E]) Forget(tx *Tx, k K, before int) error {
-	sq, had := l.seqs[k]
+	sq := l.seqs[k]
+	if sq == nil {
+		return nil
+	}
 	drop := min(before-sq.base, len(sq.s))
-	if !had || drop <= 0 {
+	if drop <= 0 {
 		return nil
 	}
 	if err := tx.write(l); err != nil {
 		return err
 	}
-	l.log = append(l.log, logUndo[K, E]{k: k, old: sq, had: true, dropped: drop})
+	l.log = append(l.log, logUndo[K, E]{k: k, old: *sq, had: true, dropped: drop})
 	sq.base += drop
 	sq.s = sq.s[drop:]
-	l.seqs[k] = sq
 	return nil
 }
 
 // First returns the position of k's oldest retained record (its Len when none is retained):
 // 0 until something is forgotten.
-func (l *Log[K, E]) First(tx *Tx, k K) int { return l.seqs[k].base }
+func (l *Log[K, E]) First(tx *Tx, k K) int {
+	if sq := l.seqs[k]; sq != nil {
+		return sq.base
+	}
+	return 0
+}
 
 // Len returns the length of k's sequence: the position its next record will have, forgotten
 // records included.
 func (l *Log[K, E]) Len(tx *Tx, k K) int {
-	sq := l.seqs[k]
-	return sq.base + len(sq.s)
+	if sq := l.seqs[k]; sq != nil {
+		return sq.base + len(sq.s)
+	}
+	return 0
 }
 
 // At returns a copy of the record at position i of k's sequence.
 func (l *Log[K, E]) At(tx *Tx, k K, i int) (E, bool) {
 	sq := l.seqs[k]
+	if sq == nil {
+		var zero E
+		return zero, false
+	}
 	i -= sq.base
 	if i < 0 || i >= len(sq.s) {
 		var zero E
@@ -329,6 +347,9 @@ func (l *Log[K, E]) At(tx *Tx, k K, i int) (E, bool) {
 // until fn returns false.
 func (l *Log[K, E]) Range(tx *Tx, k K, from int, fn func(i int, e E) bool) {
 	sq := l.seqs[k]
+	if sq == nil {
+		return
+	}
 	for i := max(from-sq.base, 0); i < len(sq.s); i++ {
 		if !fn(sq.base+i, l.copy(sq.s[i])) {
 			return
