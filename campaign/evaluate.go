@@ -44,7 +44,7 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 		ev = new(evaluation)
 	}
 	keep := evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0]}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn}
 	keep.tmp.reset()
 	*ev = keep
 	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
@@ -55,7 +55,7 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 // no order, quote or context.
 func (ev *evaluation) release() {
 	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0]}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn}
 	clear(ev.multPts[:cap(ev.multPts)])
 	clear(ev.paidBuf[:cap(ev.paidBuf)])
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
@@ -97,6 +97,12 @@ type evaluation struct {
 	out     outs              // the evaluation's lists that go into the quote
 	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
 	paidBuf []loyalty.Line    // the lines of paid (reused)
+
+	// The views' functions, bound to the evaluation once (reused), and their results.
+	factsFn func(OrderReadTx) error
+	availFn func(points.ReadTx) error
+	holder  points.Holder
+	avail   points.Points
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -153,22 +159,26 @@ func (ev *evaluation) validate() error {
 
 // facts reads what the engine knows of the account: its order count and purchase history.
 func (ev *evaluation) facts() error {
-	err := ev.e.stores.Orders.View(ev.ctx, func(tx OrderReadTx) error {
-		a, err := tx.Account(ev.order.Account)
-		if errors.Is(err, loyalty.ErrNotFound) {
-			a, err = AccountRecord{Account: ev.order.Account}, nil
-		}
-		ev.acct = a
-		ev.q.PriorOrders = a.Orders
-		if err != nil {
-			return err
-		}
-		return ev.readBudgets(tx)
-	})
-	if err != nil {
+	if ev.factsFn == nil { // bound once per pooled evaluation
+		ev.factsFn = ev.factsView
+	}
+	if err := ev.e.stores.Orders.View(ev.ctx, ev.factsFn); err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	return nil
+}
+
+func (ev *evaluation) factsView(tx OrderReadTx) error {
+	a, err := tx.Account(ev.order.Account)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		a, err = AccountRecord{Account: ev.order.Account}, nil
+	}
+	ev.acct = a
+	ev.q.PriorOrders = a.Orders
+	if err != nil {
+		return err
+	}
+	return ev.readBudgets(tx)
 }
 
 // tier finds the account's effective level at now, without storing anything.
@@ -587,7 +597,7 @@ func (ev *evaluation) redeem() error {
 		return fmt.Errorf("campaign: evaluate: redemption: %w", err)
 	}
 	r.Max = max
-	avail, err := e.available(ev.ctx, points.ForAccount(ev.order.Account), ev.now)
+	avail, err := ev.available(points.ForAccount(ev.order.Account))
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
@@ -608,42 +618,50 @@ func (ev *evaluation) redeem() error {
 	return nil
 }
 
-// available is the holder's spendable balance at now, read without writing: the balance
-// row when no activation or expiry has fallen due since it was written (one read),
-// otherwise the open lots that are active (or due to activate) and not expired, less any
-// negative balance.
-func (e *Engine) available(ctx context.Context, h points.Holder, now time.Time) (points.Points, error) {
-	var sum points.Points
-	err := e.stores.Points.View(ctx, func(tx points.ReadTx) error {
-		a, err := tx.Account(h)
-		if errors.Is(err, loyalty.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if a.NextDue.IsZero() || now.Before(a.NextDue) {
-			// Nothing has fallen due since the row was written: it is the balance now.
-			sum = a.Active - a.Debt
-			return nil
-		}
-		lots, err := tx.OpenLots(h)
-		if err != nil {
-			return err
-		}
-		for _, l := range lots {
-			if l.Pending && (l.ActiveAt.IsZero() || l.ActiveAt.After(now)) {
-				continue
-			}
-			if !l.Expires.IsZero() && !now.Before(l.Expires) {
-				continue
-			}
-			sum += l.Remaining
-		}
-		sum -= a.Debt
+// available is the holder's spendable balance at the evaluation's now, read without
+// writing: the balance row when no activation or expiry has fallen due since it was written
+// (one read), otherwise the open lots that are active (or due to activate) and not expired,
+// less any negative balance.
+func (ev *evaluation) available(h points.Holder) (points.Points, error) {
+	ev.holder, ev.avail = h, 0
+	if ev.availFn == nil { // bound once per pooled evaluation
+		ev.availFn = ev.availView
+	}
+	err := ev.e.stores.Points.View(ev.ctx, ev.availFn)
+	return ev.avail, err
+}
+
+func (ev *evaluation) availView(tx points.ReadTx) error {
+	h, now := ev.holder, ev.now
+	ev.avail = 0
+	a, err := tx.Account(h)
+	if errors.Is(err, loyalty.ErrNotFound) {
 		return nil
-	})
-	return sum, err
+	}
+	if err != nil {
+		return err
+	}
+	if a.NextDue.IsZero() || now.Before(a.NextDue) {
+		// Nothing has fallen due since the row was written: it is the balance now.
+		ev.avail = a.Active - a.Debt
+		return nil
+	}
+	lots, err := tx.OpenLots(h)
+	if err != nil {
+		return err
+	}
+	var sum points.Points
+	for _, l := range lots {
+		if l.Pending && (l.ActiveAt.IsZero() || l.ActiveAt.After(now)) {
+			continue
+		}
+		if !l.Expires.IsZero() && !now.Before(l.Expires) {
+			continue
+		}
+		sum += l.Remaining
+	}
+	ev.avail = sum - a.Debt
+	return nil
 }
 
 // totals sums the quote up and fills in the lines.
