@@ -115,7 +115,7 @@ type memStore struct {
 	lots       memtx.Rows[memLot] // by ID
 	holderLots memtx.Log[Holder, LotID]
 	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
-	entries    memtx.Rows[entryBox]     // every entry, by ID = position + 1; never modified
+	entries    memtx.Rows[entryRow]     // every entry, by ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
 	purchases  hashRows[purchaseKey, Purchase]
 	records    hashRows[loyalty.IdempotencyKey, memRecord] // immutable once stored
@@ -130,12 +130,6 @@ type memStore struct {
 	now        time.Time // of the running Update
 	w, r       memTx     // the transactions handed to fn: the writers' and the readers'
 	readerOnce sync.Once
-}
-
-func cloneEntry(e Entry) Entry {
-	e.Lots = slices.Clone(e.Lots)
-	e.Lines = slices.Clone(e.Lines)
-	return e
 }
 
 func clonePurchase(p Purchase) Purchase {
@@ -251,7 +245,7 @@ func (t *memTx) Entry(id EntryID) (Entry, error) {
 		}
 		return Entry{}, fmt.Errorf("points: entry %d: %w", id, loyalty.ErrNotFound)
 	}
-	return cloneEntry(b.e), nil
+	return b.unpack(), nil
 }
 
 func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
@@ -263,7 +257,7 @@ func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
 		if len(out) >= limit {
 			return false
 		}
-		out = append(out, cloneEntry(t.s.entries.Ref(t.tx, pos+1).e))
+		out = append(out, t.s.entries.Ref(t.tx, pos+1).unpack())
 		return true
 	})
 	return out, nil
@@ -275,10 +269,10 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 	}
 	for id := 1; id <= t.s.entries.Len(t.tx); id++ {
 		b := t.s.entries.Ref(t.tx, id)
-		if b == nil || b.e.At.Before(from) || !b.e.At.Before(to) {
+		if b == nil || b.at.Before(from) || !b.at.Before(to) {
 			continue
 		}
-		if !fn(cloneEntry(b.e)) {
+		if !fn(b.unpack()) {
 			break
 		}
 	}
@@ -392,40 +386,15 @@ func (t *memTx) UpdateLot(l Lot) error {
 	return nil
 }
 
-// entryBox holds a stored entry and, for the usual small entries, its lots and lines: one
-// allocation instead of three.
-type entryBox struct {
-	e     Entry
-	lots  [2]LotPart
-	lines [4]Points
-}
-
 func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 	var k struct{}
-	id, box, err := t.s.entries.Add(t.tx)
+	id, row, err := t.s.entries.Add(t.tx)
 	if err != nil {
 		return Entry{}, err
 	}
 	pos := id - 1
 	e.ID = EntryID(id)
-	// The stored copy shares nothing with e, which goes back to the caller.
-	box.e = e
-	if len(e.Lots) <= len(box.lots) {
-		box.e.Lots = box.lots[:copy(box.lots[:], e.Lots):len(e.Lots)]
-		if e.Lots == nil {
-			box.e.Lots = nil
-		}
-	} else {
-		box.e.Lots = slices.Clone(e.Lots)
-	}
-	if len(e.Lines) <= len(box.lines) {
-		box.e.Lines = box.lines[:copy(box.lines[:], e.Lines):len(e.Lines)]
-		if e.Lines == nil {
-			box.e.Lines = nil
-		}
-	} else {
-		box.e.Lines = slices.Clone(e.Lines)
-	}
+	row.pack(&e) // the stored copy shares nothing with e, which goes back to the caller
 	if _, err := t.s.holderLog.Append(t.tx, e.Holder, pos); err != nil {
 		return Entry{}, err
 	}
@@ -480,7 +449,7 @@ func (t *memTx) forget() error {
 		if b == nil {
 			continue
 		}
-		holder := b.e.Holder
+		holder := b.holder
 		if err := s.entries.Delete(t.tx, int(st.id)+1); err != nil {
 			return err
 		}
