@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -45,6 +46,7 @@ type Service struct {
 	loc     *time.Location
 	schemes []*Scheme
 	ttl     time.Duration
+	vals    sync.Pool // *validation: the state of finished Validate calls, reused
 }
 
 // New returns a Service for cfg.
@@ -493,11 +495,20 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 	if err != nil {
 		return Grant{}, err
 	}
-	v := validation{s: s, code: code, co: co, now: s.clock.Now()} // one allocation for the view's state
-	if err := s.store.View(ctx, v.run); err != nil {
+	v, _ := s.vals.Get().(*validation)
+	if v == nil {
+		v = new(validation)
+		v.fn = v.run // bound once: a pooled validation's view needs no new closure
+	}
+	v.s, v.code, v.co, v.now = s, code, co, s.clock.Now()
+	err = s.store.View(ctx, v.fn)
+	g := v.g
+	*v = validation{fn: v.fn} // the pool keeps no order, grant or service
+	s.vals.Put(v)
+	if err != nil {
 		return Grant{}, err
 	}
-	return v.g, nil
+	return g, nil
 }
 
 // validation is the state of one Validate: its view reads the code and its limits.
@@ -508,6 +519,7 @@ type validation struct {
 	now  time.Time
 	g    Grant
 	cs   [5]Counter
+	fn   func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
