@@ -7,33 +7,33 @@ import (
 	"github.com/loyaltykit/loyalty"
 )
 
-// entryRow is an entry as the memory store keeps it: the fields every entry uses inline,
-// with up to two lot parts and four lines, and the rest (the fields of adjustments,
-// transfers, spending and returns, longer lists) out of line in more, nil for a plain
-// earning. A store keeps one per entry for ever, so it is kept small: about half the size
+// entryRow is an entry as the memory store keeps it: the fields of earnings and spendings
+// inline, with up to two lot parts and four lines, and the rest (the fields of
+// adjustments, transfers, returns and rewards, longer lists) out of line in more, nil for
+// a plain earning or spending. A store keeps one per entry for ever, so it is kept small: about half the size
 // of an Entry with its lists, and half its pointers for the garbage collector to mark.
 type entryRow struct {
-	id      EntryID
-	holder  Holder
-	kind    EntryKind
-	points  Points
-	at      time.Time
-	key     loyalty.IdempotencyKey
-	order   loyalty.OrderID
-	issuer  loyalty.PartnerID
-	pending bool
-	nlots   int8 // the number of lot parts inline; -1: Lots is nil; -2: in more
-	nlines  int8 // the same for lines
-	lots    [2]LotPart
-	lines   [4]Points
-	more    *entryMore
+	id       EntryID
+	holder   Holder
+	kind     EntryKind
+	points   Points
+	at       time.Time
+	key      loyalty.IdempotencyKey
+	order    loyalty.OrderID
+	issuer   loyalty.PartnerID
+	acceptor loyalty.PartnerID
+	value    loyalty.Money
+	pending  bool
+	nlots    int8 // the number of lot parts inline; -1: Lots is nil; -2: in more
+	nlines   int8 // the same for lines
+	lots     [2]LotPart
+	lines    [4]Points
+	more     *entryMore
 }
 
 // entryMore is the part of a stored entry that most entries leave zero.
 type entryMore struct {
 	event    string
-	acceptor loyalty.PartnerID
-	value    loyalty.Money
 	reward   string
 	capped   Points
 	debt     Points
@@ -48,8 +48,8 @@ type entryMore struct {
 // pack stores a copy of e in r, sharing nothing with e.
 func (r *entryRow) pack(e *Entry) {
 	*r = entryRow{id: e.ID, holder: e.Holder, kind: e.Kind, points: e.Points, at: e.At, key: e.Key,
-		order: e.Order, issuer: e.Issuer, pending: e.Pending}
-	m := entryMore{event: e.Event, acceptor: e.Acceptor, value: e.Value, reward: e.Reward, capped: e.Capped,
+		order: e.Order, issuer: e.Issuer, acceptor: e.Acceptor, value: e.Value, pending: e.Pending}
+	m := entryMore{event: e.Event, reward: e.Reward, capped: e.Capped,
 		debt: e.Debt, forgiven: e.Forgiven, reason: e.Reason, actor: e.Actor, counter: e.Counter}
 	switch {
 	case e.Lots == nil:
@@ -67,7 +67,7 @@ func (r *entryRow) pack(e *Entry) {
 	default:
 		r.nlines, m.lines = -2, slices.Clone(e.Lines)
 	}
-	if m.event != "" || m.acceptor != "" || m.value != (loyalty.Money{}) || m.reward != "" || m.capped != 0 ||
+	if m.event != "" || m.reward != "" || m.capped != 0 ||
 		m.debt != 0 || m.forgiven != 0 || m.reason != "" || m.actor != "" || m.counter != (Holder{}) ||
 		m.lots != nil || m.lines != nil {
 		r.more = new(entryMore) // only here: m itself stays on the stack
@@ -78,10 +78,10 @@ func (r *entryRow) pack(e *Entry) {
 // unpack returns a copy of the stored entry, sharing nothing with r.
 func (r *entryRow) unpack() Entry {
 	e := Entry{ID: r.id, Holder: r.holder, Kind: r.kind, Points: r.points, At: r.at, Key: r.key,
-		Order: r.order, Issuer: r.issuer, Pending: r.pending}
+		Order: r.order, Issuer: r.issuer, Acceptor: r.acceptor, Value: r.value, Pending: r.pending}
 	m := r.more
 	if m != nil {
-		e.Event, e.Acceptor, e.Value, e.Reward = m.event, m.acceptor, m.value, m.reward
+		e.Event, e.Reward = m.event, m.reward
 		e.Capped, e.Debt, e.Forgiven, e.Reason, e.Actor, e.Counter = m.capped, m.debt, m.forgiven, m.reason, m.actor, m.counter
 	}
 	switch r.nlots {
