@@ -62,7 +62,7 @@ func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
 		retention: opt.Retention,
 		clock:     opt.Clock,
-		purchases: newHashRows(hashPurchaseKey, clonePurchase),
+		purchases: newHashRows[purchaseKey, purchaseRow](hashPurchaseKey, nil),
 		records:   newHashRows[loyalty.IdempotencyKey, memRecord](hashKey, nil),
 	}
 	if s.clock == nil {
@@ -117,7 +117,7 @@ type memStore struct {
 	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
 	entries    memtx.Rows[entryRow]     // every entry, by ID = position + 1; never modified
 	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
-	purchases  hashRows[purchaseKey, Purchase]
+	purchases  hashRows[purchaseKey, purchaseRow]
 	records    hashRows[loyalty.IdempotencyKey, memRecord] // immutable once stored
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
@@ -280,14 +280,14 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 }
 
 func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
-	p, ok := t.s.purchases.get(t.tx, purchaseKey{h, order}, t == &t.s.w)
-	if !ok {
+	r := t.s.purchases.ref(t.tx, purchaseKey{h, order}, t == &t.s.w)
+	if r == nil {
 		if t.s.retention > 0 {
 			return Purchase{}, errNoPurchaseRetained
 		}
 		return Purchase{}, errNoPurchase
 	}
-	return p, nil
+	return r.unpack(h, order), nil
 }
 
 func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
@@ -407,7 +407,7 @@ func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 }
 
 func (t *memTx) PutPurchase(p Purchase) error {
-	_, err := t.s.purchases.put(t.tx, purchaseKey{p.Holder, p.Order}, p, t.s.now, false)
+	_, err := t.s.purchases.put(t.tx, purchaseKey{p.Holder, p.Order}, packPurchase(&p), t.s.now, false)
 	return err
 }
 

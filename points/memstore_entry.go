@@ -100,3 +100,48 @@ func (r *entryRow) unpack() Entry {
 	}
 	return e
 }
+
+// purchaseRow is a purchase as the memory store keeps it, without its holder and order
+// (the row's key): up to two lines inline, longer lists out of line. Its slices are never
+// modified once stored (a new version of the purchase replaces the row).
+type purchaseRow struct {
+	earnKey  loyalty.IdempotencyKey
+	payKey   loyalty.IdempotencyKey
+	issuer   loyalty.PartnerID
+	acceptor loyalty.PartnerID
+	earnLot  LotID
+	restored Points
+	nlines   int8 // the number of lines inline; -1: Lines is nil; -2: in more
+	lines    [2]PurchaseLine
+	more     []PurchaseLine
+	redeemed []LotPart
+}
+
+// packPurchase returns the row of p, sharing nothing with p.
+func packPurchase(p *Purchase) purchaseRow {
+	r := purchaseRow{earnKey: p.EarnKey, payKey: p.PayKey, issuer: p.Issuer, acceptor: p.Acceptor,
+		earnLot: p.EarnLot, restored: p.Restored, redeemed: slices.Clone(p.Redeemed)}
+	switch {
+	case p.Lines == nil:
+		r.nlines = -1
+	case len(p.Lines) <= len(r.lines):
+		r.nlines = int8(copy(r.lines[:], p.Lines))
+	default:
+		r.nlines, r.more = -2, slices.Clone(p.Lines)
+	}
+	return r
+}
+
+// unpack returns a copy of the stored purchase of h and order, sharing nothing with r.
+func (r *purchaseRow) unpack(h Holder, order loyalty.OrderID) Purchase {
+	p := Purchase{Holder: h, Order: order, EarnKey: r.earnKey, PayKey: r.payKey, Issuer: r.issuer,
+		Acceptor: r.acceptor, EarnLot: r.earnLot, Restored: r.restored, Redeemed: slices.Clone(r.redeemed)}
+	switch r.nlines {
+	case -1:
+	case -2:
+		p.Lines = slices.Clone(r.more)
+	default:
+		p.Lines = slices.Clone(r.lines[:r.nlines])
+	}
+	return p
+}

@@ -91,3 +91,50 @@ func TestEntryRowRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestPurchaseRowRoundTrip checks that a stored purchase reads back equal to what was
+// stored, nil lists as nil and empty ones as empty, and shares nothing with either side.
+func TestPurchaseRowRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		str := func(label string) string { return rapid.SampledFrom([]string{"", "a", "b-1"}).Draw(t, label) }
+		pts := func(label string) Points { return Points(rapid.SampledFrom([]int64{0, 1, 7}).Draw(t, label)) }
+		p := Purchase{Holder: ForBuyer(loyalty.BuyerID(str("holder"))), Order: loyalty.OrderID(str("order")),
+			EarnKey: loyalty.IdempotencyKey(str("earn key")), EarnLot: LotID(pts("earn lot")),
+			PayKey: loyalty.IdempotencyKey(str("pay key")), Issuer: loyalty.PartnerID(str("issuer")),
+			Acceptor: loyalty.PartnerID(str("acceptor")), Restored: pts("restored")}
+		if n := rapid.IntRange(-1, 4).Draw(t, "lines"); n >= 0 {
+			p.Lines = make([]PurchaseLine, n)
+			for i := range p.Lines {
+				p.Lines[i] = PurchaseLine{Quantity: loyalty.MustQuantity(rapid.SampledFrom([]string{"0", "1", "2.5"}).Draw(t, "quantity")),
+					Returned: loyalty.MustQuantity("1"), Earned: pts("earned"), Redeemed: pts("redeemed")}
+			}
+		}
+		if n := rapid.IntRange(-1, 3).Draw(t, "redeemed"); n >= 0 {
+			p.Redeemed = make([]LotPart, n)
+			for i := range p.Redeemed {
+				p.Redeemed[i] = LotPart{Lot: LotID(i + 1), Issuer: loyalty.PartnerID(str("lot issuer")), Points: pts("lot points")}
+			}
+		}
+		want := clonePurchase(p)
+		r := packPurchase(&p)
+		for i := range p.Lines {
+			p.Lines[i].Earned = -1
+		}
+		for i := range p.Redeemed {
+			p.Redeemed[i].Points = -1
+		}
+		got := r.unpack(want.Holder, want.Order)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("round trip (-want +got):\n%s", d)
+		}
+		for i := range got.Lines {
+			got.Lines[i].Earned = -2
+		}
+		for i := range got.Redeemed {
+			got.Redeemed[i].Points = -2
+		}
+		if d := cmp.Diff(want, r.unpack(want.Holder, want.Order)); d != "" {
+			t.Fatalf("second read after the first was changed (-want +got):\n%s", d)
+		}
+	})
+}

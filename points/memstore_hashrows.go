@@ -104,6 +104,17 @@ func (m *hashRows[K, V]) forgetMiss() {
 // get returns a copy of the row of k. Only the writer of the running transaction may call
 // it with w set.
 func (m *hashRows[K, V]) get(tx *memtx.Tx, k K, w bool) (V, bool) {
+	if p := m.ref(tx, k, w); p != nil {
+		return m.copy(*p), true
+	}
+	var zero V
+	return zero, false
+}
+
+// ref returns a pointer to the stored row of k, or nil, for reading without a copy: it must
+// not be modified through the pointer nor kept past the transaction. Only the writer of the
+// running transaction may call it with w set.
+func (m *hashRows[K, V]) ref(tx *memtx.Tx, k K, w bool) *V {
 	var id int
 	if w {
 		id = m.findW(tx, k)
@@ -111,10 +122,9 @@ func (m *hashRows[K, V]) get(tx *memtx.Tx, k K, w bool) (V, bool) {
 		id, _, _ = m.find(tx, k)
 	}
 	if id == 0 {
-		var zero V
-		return zero, false
+		return nil
 	}
-	return m.copy(m.rows.Ref(tx, id).v), true
+	return &m.rows.Ref(tx, id).v
 }
 
 // put stores a copy of v at k, stamped at (the zero time: no stamp). With insert, it stores
