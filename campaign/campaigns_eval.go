@@ -377,6 +377,10 @@ func (ev *evaluation) costs() (bool, error) {
 			if extra <= 0 {
 				continue
 			}
+			if len(mults) == 1 { // one campaign's weight takes all: no split to compute
+				multPts[mults[0]][l] = extra
+				continue
+			}
 			copy(weights, multWeights)
 			if err := allocatePointsInto(parts, extra, weights); err != nil {
 				return false, err
