@@ -10,8 +10,10 @@
 // cartridge), a [Cap] per period, the pending delay and the [Expiry]. [Rules.Plan] is pure:
 // given a [loyalty.Order] and a multiplier (a tier's ×1.5) it returns a [Plan], the points
 // of every order line, so that a return can reverse exactly what a line earned, and
-// [Rules.Explain] puts it into plain words. [Rate.Cashback] gives a rate's effective
-// cashback at a point value.
+// [Rules.Explain] puts it into plain words. A [Planner] checks the rules once and then plans
+// many orders exactly as Rules.Plan does, in integer arithmetic; [Planner.PlanPair] plans
+// one order at two multipliers at once. [Rate.Cashback] gives a rate's effective cashback at
+// a point value.
 //
 // # The ledger
 //
