@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
 )
@@ -25,10 +26,12 @@ import (
 //     of keys the transaction found absent are kept in the transaction's pending writes
 //     and sent together, as one statement of data-modifying WITH queries, before the next
 //     statement of the transaction (a read, a lot update) and before it commits. Reads thus
-//     see the transaction's own writes, as before. The statement counts what each insert
-//     stored: a row that a concurrent transaction stored meanwhile (a new holder, purchase
-//     or key, the next position of a history) makes the attempt fail as a serialization
-//     failure, which is re-run, exactly as when the insert ran at once.
+//     see the transaction's own writes, as before. Rows read as absent are inserted with a
+//     plain INSERT (no ON CONFLICT, whose speculative insertion costs the server more): a
+//     row that a concurrent transaction stored meanwhile (a new holder, purchase or key, the
+//     next position of a history) fails the statement with a unique violation, which the
+//     store reports as a serialization failure, and the attempt is re-run (on a caller's
+//     *sql.Tx the failed statement has aborted the transaction, which the caller re-runs).
 //   - New lots and entries take their IDs from blocks reserved from their sequences
 //     (pointsIDBlock at a time, kept by the PointsStore), so that an insert need not wait
 //     for the ID the database would give it. IDs stay unique and increase in the order one
@@ -152,38 +155,14 @@ type pointsFlushShape struct {
 	lots, entries, newAccounts, accounts, newPurchases, purchases, records, presumed, presumedPurchases int
 }
 
-// pointsFlushQuery is one WITH query of a flush statement: its name, and why storing
-// fewer rows than asked means a concurrent change ("" when it cannot happen).
-type pointsFlushQuery struct {
-	name, retry string
-}
-
-// pointsFlushQueries are the WITH queries of a flush statement, in order.
-var pointsFlushQueries = []pointsFlushQuery{
-	{"lots", ""},
-	{"entries", "the history of a holder changed concurrently"},
-	{"new_accounts", "a holder was created concurrently"},
-	{"accounts", ""},
-	{"new_purchases", "a purchase was stored concurrently"},
-	{"purchases", ""},
-	{"records", "an idempotency key was stored concurrently"},
-	{"presumed", "an idempotency key presumed absent exists"},
-	{"presumed_purchases", "a purchase presumed absent exists"},
-}
-
-// counts returns the number of rows of each WITH query, in the order of pointsFlushQueries.
-func (sh pointsFlushShape) counts() [9]int {
-	return [9]int{sh.lots, sh.entries, sh.newAccounts, sh.accounts, sh.newPurchases, sh.purchases, sh.records, sh.presumed,
-		sh.presumedPurchases}
-}
-
 // pointsFlushSQLs caches the flush statements by shape.
 var pointsFlushSQLs sync.Map // pointsFlushShape → string
 
 // pointsFlushSQL returns the flush statement of a shape: a data-modifying WITH query per
-// kind of row, each returning a row per row it stored (the presumed-absent keys: a row per
-// key found), and a final SELECT of their counts. Its parameters are the values of the rows
-// in order (see pointsTxState.flushArgs).
+// kind of row (which PostgreSQL runs to completion whether or not the statement reads it),
+// a query per kind of key presumed absent returning a row per key found, and a final SELECT
+// of the number of keys found. Its parameters are the values of the rows in order (see
+// pointsReadTx.flush).
 func pointsFlushSQL(sh pointsFlushShape) string {
 	if v, ok := pointsFlushSQLs.Load(sh); ok {
 		return v.(string)
@@ -223,7 +202,7 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 		with("lots")
 		b.WriteString(`INSERT INTO points_lots (id, ` + pointsLotColumns + `) VALUES `)
 		values(sh.lots, 17)
-		b.WriteString(` RETURNING 1)`)
+		b.WriteString(`)`)
 	}
 	if sh.entries > 0 {
 		with("entries")
@@ -242,37 +221,37 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 			}
 			b.WriteByte(')')
 		}
-		b.WriteString(` ON CONFLICT (holder_kind, holder_id, pos) DO NOTHING RETURNING 1)`)
+		b.WriteString(`)`)
 	}
 	if sh.newAccounts > 0 {
 		with("new_accounts")
 		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
 		values(sh.newAccounts, 15)
-		b.WriteString(` ON CONFLICT (holder_kind, holder_id) DO NOTHING RETURNING 1)`)
+		b.WriteString(`)`)
 	}
 	if sh.accounts > 0 {
 		with("accounts")
 		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
 		values(sh.accounts, 15)
-		b.WriteString(pointsAccountUpsert + ` RETURNING 1)`)
+		b.WriteString(pointsAccountUpsert + `)`)
 	}
 	if sh.newPurchases > 0 {
 		with("new_purchases")
 		b.WriteString(pointsPurchaseInsert)
 		values(sh.newPurchases, 11)
-		b.WriteString(` ON CONFLICT (holder_kind, holder_id, order_id) DO NOTHING RETURNING 1)`)
+		b.WriteString(`)`)
 	}
 	if sh.purchases > 0 {
 		with("purchases")
 		b.WriteString(pointsPurchaseInsert)
 		values(sh.purchases, 11)
-		b.WriteString(pointsPurchaseUpsert + ` RETURNING 1)`)
+		b.WriteString(pointsPurchaseUpsert + `)`)
 	}
 	if sh.records > 0 {
 		with("records")
 		b.WriteString(`INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at) VALUES `)
 		values(sh.records, 5)
-		b.WriteString(` ON CONFLICT (scope, key) DO NOTHING RETURNING 1)`)
+		b.WriteString(`)`)
 	}
 	if sh.presumed > 0 {
 		with("presumed")
@@ -291,12 +270,11 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 		values(sh.presumedPurchases, 3)
 		b.WriteString(`))`)
 	}
-	b.WriteString("\nSELECT ")
-	for i, name := range names {
-		if i > 0 {
-			b.WriteString(", ")
+	b.WriteString("\nSELECT 0")
+	for _, name := range names {
+		if name == "presumed" || name == "presumed_purchases" {
+			b.WriteString(" + (SELECT COUNT(*) FROM " + name + ")")
 		}
-		b.WriteString("(SELECT COUNT(*) FROM " + name + ")")
 	}
 	q := b.String()
 	pointsFlushSQLs.Store(sh, q)
@@ -389,40 +367,32 @@ func (t pointsReadTx) flush(final bool) error {
 	for _, k := range presumedPurchases {
 		args = append(args, string(k.h.Kind), k.h.ID, string(k.o))
 	}
-	var counts [9]int64
-	dest := make([]any, 0, len(counts))
-	want := sh.counts()
-	var queries []int // the index in pointsFlushQueries of each count read
-	for i, n := range want {
-		if n > 0 {
-			dest = append(dest, &counts[i])
-			queries = append(queries, i)
+	var found int64
+	if err := t.q.QueryRowContext(t.ctx, pointsFlushSQL(sh), args...).Scan(&found); err != nil {
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || pg.Code != "23505" { // unique_violation
+			return dbError("points", "write", err)
 		}
-	}
-	if err := t.q.QueryRowContext(t.ctx, pointsFlushSQL(sh), args...).Scan(dest...); err != nil {
+		// A row read as absent was stored meanwhile: re-run the attempt.
+		switch pg.ConstraintName {
+		case "loyalty_idempotency_pkey":
+			st.learnKeys(st.guessed) // the next attempt reads the keys it presumed absent
+			return pointsRetry("an idempotency key was stored concurrently")
+		case "points_purchases_pkey":
+			st.learnPurchases(st.guessedPurchases)
+			return pointsRetry("a purchase was stored concurrently")
+		case "points_entries_history":
+			return pointsRetry("the history of a holder changed concurrently")
+		case "points_accounts_pkey":
+			return pointsRetry("a holder was created concurrently")
+		}
 		return dbError("points", "write", err)
 	}
 	var retry error
-	for _, i := range queries {
-		n, w := counts[i], int64(want[i])
-		if i >= 7 {
-			w = 0 // presumed, presumed_purchases: the rows found
-		}
-		if n == w {
-			continue
-		}
-		q := pointsFlushQueries[i]
-		if q.retry == "" {
-			return fmt.Errorf("sqlstore: points: write: %s stored %d rows of %d", q.name, n, w)
-		}
-		retry = pointsRetry(q.retry)
-		switch q.name {
-		case "records", "presumed":
-			// The next attempt reads the keys it presumed absent.
-			st.learnKeys(st.guessed)
-		case "new_purchases", "presumed_purchases":
-			st.learnPurchases(st.guessedPurchases)
-		}
+	if found > 0 {
+		st.learnKeys(st.guessed)
+		st.learnPurchases(st.guessedPurchases)
+		retry = pointsRetry("a key or purchase presumed absent exists")
 	}
 	for _, r := range p.records {
 		st.putKeys = append(st.putKeys, r.key)
