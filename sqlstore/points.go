@@ -84,7 +84,8 @@ const MaxPointsKeyBytes = 512
 // points effects commit together with the caller's own writes; on PostgreSQL the row locks
 // work at any isolation level, and the caller retries its transaction when it fails with a
 // serialization failure (SQLSTATE 40001, which the store also reports when a row it relied
-// on changed).
+// on changed; the transaction may then have been aborted by the failed statement, so roll
+// it back and run it again).
 func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
 	s := &PointsStore{db: db, dialect: dialect}
 	if dialect == SQLite {
