@@ -213,11 +213,16 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 		return points.Account{}, err
 	}
 	held := slices.Contains(t.st.locked, h)
-	q := pointsAccountSelect + ` FOR UPDATE`
+	q := pointsAccountLock
 	if !held && slices.ContainsFunc(t.st.locked, func(l points.Holder) bool { return pointsCompareHolders(l, h) > 0 }) {
 		q += ` NOWAIT` // waiting out of the global order could deadlock
 	}
-	a, err := pointsScanAccount(t.q.QueryRowContext(t.ctx, q, string(h.Kind), h.ID))
+	var row string
+	err := t.q.QueryRowContext(t.ctx, q, string(h.Kind), h.ID).Scan(&row)
+	var a points.Account
+	if err == nil {
+		a, err = pointsParseAccount(h, row)
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "55P03" { // lock_not_available
 		learned := append(slices.Clone(t.st.locked), h)
@@ -233,6 +238,44 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 		t.st.locked = append(t.st.locked, h)
 	}
 	return a, err
+}
+
+// pointsAccountLock reads and locks a balance row (every posting does, first). Its numbers
+// come as one text column, separated by commas (an empty field for NULL), which pointsParseAccount
+// reads: one column costs the client far less to receive and scan than fifteen.
+const pointsAccountLock = `SELECT concat_ws(',', earned, active, pending, spent, expired, reversed, transferred, debited,
+		debt, COALESCE(next_due::TEXT, ''), COALESCE(cap_period::TEXT, ''), cap_earned, entries)
+	FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2 FOR UPDATE`
+
+// pointsParseAccount reads the balance row of h from the text of pointsAccountLock.
+func pointsParseAccount(h points.Holder, row string) (points.Account, error) {
+	a := points.Account{Holder: h}
+	var nextDue, capPeriod, entries int64
+	var nullDue, nullPeriod bool
+	fields := [...]*int64{(*int64)(&a.Earned), (*int64)(&a.Active), (*int64)(&a.Pending), (*int64)(&a.Spent),
+		(*int64)(&a.Expired), (*int64)(&a.Reversed), (*int64)(&a.Transferred), (*int64)(&a.Debited), (*int64)(&a.Debt),
+		&nextDue, &capPeriod, (*int64)(&a.CapEarned), &entries}
+	rest := row
+	for i, f := range fields {
+		field, more, found := strings.Cut(rest, ",")
+		if found != (i < len(fields)-1) {
+			return points.Account{}, fmt.Errorf("sqlstore: points: balance row of %s: unexpected text %q", quote(h.String()), row)
+		}
+		rest = more
+		if field == "" && (f == &nextDue || f == &capPeriod) {
+			nullDue, nullPeriod = nullDue || f == &nextDue, nullPeriod || f == &capPeriod
+			continue
+		}
+		n, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return points.Account{}, fmt.Errorf("sqlstore: points: balance row of %s: %w", quote(h.String()), err)
+		}
+		*f = n
+	}
+	a.NextDue = nullableTime(sql.NullInt64{Int64: nextDue, Valid: !nullDue})
+	a.CapPeriod = nullableTime(sql.NullInt64{Int64: capPeriod, Valid: !nullPeriod})
+	a.Entries = int(entries)
+	return a, nil
 }
 
 // pointsCompareHolders is the global order in which balance rows are locked: by kind, then

@@ -631,3 +631,30 @@ func TestPointsStorePanicRollsBack(t *testing.T) {
 		}
 	})
 }
+
+// TestPointsParseAccount: the text of a locked balance row (pointsAccountLock) reads back
+// as the row, NULL times as the zero time, and malformed text is an error, never a panic.
+func TestPointsParseAccount(t *testing.T) {
+	h := points.ForAccount("p")
+	due, period := time.Date(2026, 3, 4, 5, 6, 7, 8000, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	good := []struct {
+		row  string
+		want points.Account
+	}{
+		{"1,2,3,4,5,6,7,8,9,,,10,11", points.Account{Holder: h, Earned: 1, Active: 2, Pending: 3, Spent: 4, Expired: 5, Reversed: 6,
+			Transferred: 7, Debited: 8, Debt: 9, CapEarned: 10, Entries: 11}},
+		{"0,-2,0,0,0,0,0,0,9223372036854775807," + strconv.FormatInt(due.UnixMicro(), 10) + "," + strconv.FormatInt(period.UnixMicro(), 10) + ",0,0",
+			points.Account{Holder: h, Active: -2, Debt: 9223372036854775807, NextDue: due, CapPeriod: period}},
+		{"0,0,0,0,0,0,0,0,0,," + strconv.FormatInt(period.UnixMicro(), 10) + ",0,0", points.Account{Holder: h, CapPeriod: period}},
+	}
+	for _, c := range good {
+		got, err := pointsParseAccount(h, c.row)
+		checkDiff(t, c.row, c.want, got, err)
+	}
+	for _, row := range []string{"", "1,2,3", "1,2,3,4,5,6,7,8,9,,,10,11,12", "1,2,3,4,5,6,7,8,x,,,10,11", "1,2,3,4,5,6,7,8,9,,,10,",
+		",2,3,4,5,6,7,8,9,,,10,11", "1,2,3,4,5,6,7,8,99999999999999999999,,,10,11"} {
+		if a, err := pointsParseAccount(h, row); err == nil {
+			t.Errorf("pointsParseAccount(%q) = %+v, want an error", row, a)
+		}
+	}
+}
