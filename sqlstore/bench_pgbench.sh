@@ -27,6 +27,9 @@ PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -q "$LOYALTY_PG_DSN" -c "
 trap 'PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -q "$LOYALTY_PG_DSN" -c "DROP DATABASE IF EXISTS $scratch" >/dev/null 2>&1 || true' EXIT
 
 "$bin/pgbench" -i -s 1 -q "$scratch_dsn" >/dev/null 2>&1
+# The ratio depends on how busy the machine is (the client competes with the server for the
+# same cores, and pgbench's client costs little): print the load around the measurements.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
 pgbench_tps="$("$bin/pgbench" -N -c 8 -j 2 -T "$secs" "$scratch_dsn" 2>/dev/null |
 	sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -1)"
 
@@ -38,6 +41,7 @@ if [ -z "$pgbench_tps" ] || [ -z "$earn_tps" ]; then
 	echo "bench_pgbench.sh: could not read the throughputs (pgbench: '$pgbench_tps', earn: '$earn_tps')" >&2
 	exit 1
 fi
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
 echo "pgbench -N -c 8 -j 2 -T $secs: $pgbench_tps tps"
 echo "BenchmarkPostgresEarn (8 clients, ${secs}s): $earn_tps earns/s"
 awk -v e="$earn_tps" -v p="$pgbench_tps" 'BEGIN { printf "ratio earn/pgbench: %.2f (target >= 0.5)\n", e / p }'
