@@ -199,7 +199,7 @@ func TestCampaignMultiProcessCrash(t *testing.T) {
 		const procs = 2
 		db := openMigratedDB(t, d)
 		children := campaignChildren(t, db, d, "crash", procs)
-		started := killWhileWorking(t, children, 30) // orders each child started: 0 .. started-1
+		started := killWhileWorking(t, db, d, children, 30) // orders each child started: 0 .. started-1
 		var done, journal int
 		if err := db.QueryRow(`SELECT COUNT(*), COUNT(CASE WHEN state = 'done' THEN 1 END) FROM campaign_commits`).Scan(&journal, &done); err != nil {
 			t.Fatal(err)

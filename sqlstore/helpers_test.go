@@ -108,7 +108,7 @@ func childTarget(t *testing.T, db *sql.DB, d testDB) string {
 		if strings.Contains(dsn, "?") {
 			sep = "&"
 		}
-		target = dsn + sep + "search_path=" + schema
+		target = dsn + sep + "search_path=" + schema + "&application_name=" + childAppName
 	case SQLite:
 		var seq int
 		var name string
@@ -266,10 +266,15 @@ func checkPaging(t *testing.T, ids []string, list func(after string, limit int) 
 	return nil
 }
 
+// childAppName is the application_name of the child processes' PostgreSQL connections.
+const childAppName = "loyaltykit-test-child"
+
 // killWhileWorking lets the children work until they have reported at least atLeast units
 // of work in all and at least three each, then kills them all with SIGKILL and returns how
-// many units each started (its reports are numbered from 0: "<n> ...").
-func killWhileWorking(t *testing.T, children []*childProcess, atLeast int) []int {
+// many units each started (its reports are numbered from 0: "<n> ..."). On PostgreSQL it
+// returns once the server has finished with the killed children's connections: a COMMIT
+// sent just before the kill may still be applied, and the caller counts what was stored.
+func killWhileWorking(t *testing.T, db *sql.DB, d testDB, children []*childProcess, atLeast int) []int {
 	t.Helper()
 	started := make([]int, len(children))
 	reported := 0
@@ -300,6 +305,20 @@ func killWhileWorking(t *testing.T, children []*childProcess, atLeast int) []int
 		}
 		if err := c.cmd.Wait(); err == nil {
 			t.Fatal("a killed child process succeeded")
+		}
+	}
+	if d.dialect == Postgres {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var n int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, childAppName).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the server still serves %d connections of killed children", n)
+			}
 		}
 	}
 	return started

@@ -211,7 +211,7 @@ func TestPointsMultiProcessCrash(t *testing.T) {
 		l := pointsLedger(t, db, d.dialect)
 		s := NewPointsStore(db, d.dialect)
 		children := pointsChildren(t, db, d, "crash", procs)
-		started := killWhileWorking(t, children, 60) // postings each child started: 0 .. started-1
+		started := killWhileWorking(t, db, d, children, 60) // postings each child started: 0 .. started-1
 		var stored int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM loyalty_idempotency WHERE scope = $1`, pointsScope).Scan(&stored); err != nil {
 			t.Fatal(err)
