@@ -83,7 +83,10 @@ func (e *Engine) Commit(ctx context.Context, q Quote, key loyalty.IdempotencyKey
 	if key == "" {
 		return Receipt{}, fmt.Errorf("campaign: commit: %w", loyalty.Invalid("key", nil, "is required"))
 	}
-	req, err := requestFingerprint(q.Order, q.Options)
+	req, err := fingerprint(struct {
+		O loyalty.Order
+		P EvaluateOptions
+	}{q.Order, q.Options})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("campaign: commit: %w", err)
 	}
