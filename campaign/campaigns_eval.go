@@ -229,8 +229,7 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
 	copy(ev.bonus, ev.baseBonus)
-	var set uint64 // the applied multiplier campaigns, by index, when all are below 64
-	cacheable, anyMult := true, false
+	anyMult := false
 	for i := range ev.camps {
 		r := &ev.camps[i]
 		out := &ev.q.Campaigns[r.out]
@@ -258,26 +257,11 @@ func (ev *evaluation) applyCampaigns() error {
 		}
 		if r.c.weight > 0 {
 			anyMult = true
-			if r.c.index < 64 {
-				set |= 1 << r.c.index
-			} else {
-				cacheable = false
-			}
 		}
 	}
 	ev.multiplier, ev.campMult = ev.baseMult, false
 	if !anyMult {
 		return nil
-	}
-	key := multKey{level: ev.level, set: set}
-	if cacheable {
-		ev.e.multMu.RLock()
-		m, ok := ev.e.mults[key]
-		ev.e.multMu.RUnlock()
-		if ok {
-			ev.multiplier, ev.campMult = m, true
-			return nil
-		}
 	}
 	extra := decimal.Zero
 	for i := range ev.camps {
@@ -288,29 +272,8 @@ func (ev *evaluation) applyCampaigns() error {
 	ev.campMult = extra.IsPositive()
 	if ev.campMult {
 		ev.multiplier = ev.baseMult.Mul(extra.Add(one))
-		if cacheable {
-			ev.e.multMu.Lock()
-			if ev.e.mults == nil {
-				ev.e.mults = map[multKey]decimal.Decimal{}
-			}
-			if len(ev.e.mults) < maxMults {
-				ev.e.mults[key] = ev.multiplier
-			}
-			ev.e.multMu.Unlock()
-		}
 	}
 	return nil
-}
-
-// maxMults bounds the engine's memory of multipliers: combinations beyond it are computed
-// every time.
-const maxMults = 1024
-
-// multKey names the multiplier of an account's level with a set of applied multiplier
-// campaigns (bit i: the campaign of index i), which the engine computes once.
-type multKey struct {
-	level int
-	set   uint64
 }
 
 // campaignCosts prices every applied campaign; those whose cost exceeds what is left of

@@ -81,8 +81,6 @@ type Engine struct {
 	codeIDs    []string          // per promo family: its discount candidate, codePrefix + its ID
 	budgeted   int               // how many campaigns have a budget
 	evals      sync.Pool         // *evaluation: the working memory of finished evaluations
-	multMu     sync.RWMutex
-	mults      map[multKey]decimal.Decimal // a level's multiplier with applied campaigns' (multMu)
 }
 
 // campMeta is what an evaluation needs of a campaign beyond its definition, computed once:

@@ -10,9 +10,10 @@ import (
 	"github.com/loyaltykit/loyalty/campaign"
 )
 
-// The engine remembers a level's multiplier with each set of applied multiplier campaigns:
-// accounts at different levels, with and without a second multiplier campaign, evaluated in
-// turn on one engine, get the quotes of engines that evaluated nothing else.
+// A level's multiplier combines with each set of applied multiplier campaigns: accounts at
+// different levels, with and without a second multiplier campaign, evaluated in turn on one
+// engine (which reuses its evaluations' memory), get the quotes of engines that evaluated
+// nothing else.
 func TestEvaluateMultipliersOfLevelsAndCampaigns(t *testing.T) {
 	p := referenceCampaigns()
 	p.Campaigns[1].Audience = campaign.Audience{} // points ×2 for every level
