@@ -242,21 +242,7 @@ func TestPropCommitThenFullReturnRestores(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 		// Return everything, in one or two steps.
-		var all, first, second []loyalty.ReturnLine
-		for i, l := range o.Lines {
-			all = append(all, loyalty.ReturnLine{Line: i, Quantity: l.Quantity})
-			part := rapid.Int64Range(0, l.Quantity.Micros()).Draw(t, "part")
-			if part > 0 {
-				first = append(first, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(part)})
-			}
-			if rest := l.Quantity.Micros() - part; rest > 0 {
-				second = append(second, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(rest)})
-			}
-		}
-		steps := [][]loyalty.ReturnLine{all}
-		if rapid.Bool().Draw(t, "two steps") && len(first) > 0 && len(second) > 0 {
-			steps = [][]loyalty.ReturnLine{first, second}
-		}
+		steps := drawFullReturn(t, o)
 		for i, lines := range steps {
 			if _, err := e.Return(ctx, "o", lines, loyalty.IdempotencyKey(fmt.Sprintf("ret-%d", i))); err != nil {
 				t.Fatal(err)
@@ -428,4 +414,23 @@ func TestPropBudgetsNeverExceededConcurrently(t *testing.T) {
 			}
 		}
 	})
+}
+
+// drawFullReturn draws the return of every line of o, in one step or in two.
+func drawFullReturn(t *rapid.T, o loyalty.Order) [][]loyalty.ReturnLine {
+	var all, first, second []loyalty.ReturnLine
+	for i, l := range o.Lines {
+		all = append(all, loyalty.ReturnLine{Line: i, Quantity: l.Quantity})
+		part := rapid.Int64Range(0, l.Quantity.Micros()).Draw(t, "part")
+		if part > 0 {
+			first = append(first, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(part)})
+		}
+		if rest := l.Quantity.Micros() - part; rest > 0 {
+			second = append(second, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(rest)})
+		}
+	}
+	if rapid.Bool().Draw(t, "two steps") && len(first) > 0 && len(second) > 0 {
+		return [][]loyalty.ReturnLine{first, second}
+	}
+	return [][]loyalty.ReturnLine{all}
 }

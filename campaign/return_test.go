@@ -241,21 +241,7 @@ func TestPropCommitThenFullReturnRevokesIssuedCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Minute)
-		var all, first, second []loyalty.ReturnLine
-		for i, l := range o.Lines {
-			all = append(all, loyalty.ReturnLine{Line: i, Quantity: l.Quantity})
-			part := rapid.Int64Range(0, l.Quantity.Micros()).Draw(t, "part")
-			if part > 0 {
-				first = append(first, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(part)})
-			}
-			if rest := l.Quantity.Micros() - part; rest > 0 {
-				second = append(second, loyalty.ReturnLine{Line: i, Quantity: loyalty.QuantityFromMicros(rest)})
-			}
-		}
-		steps := [][]loyalty.ReturnLine{all}
-		if rapid.Bool().Draw(t, "two steps") && len(first) > 0 && len(second) > 0 {
-			steps = [][]loyalty.ReturnLine{first, second}
-		}
+		steps := drawFullReturn(t, o)
 		revoked := map[string]int{}
 		for i, lines := range steps {
 			key := loyalty.IdempotencyKey(fmt.Sprintf("ret-%d", i))
