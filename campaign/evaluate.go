@@ -44,7 +44,7 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 		ev = new(evaluation)
 	}
 	keep := evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn}
 	keep.tmp.reset()
 	*ev = keep
 	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
@@ -55,7 +55,7 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 // no order, quote or context.
 func (ev *evaluation) release() {
 	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn}
 	clear(ev.multPts[:cap(ev.multPts)])
 	clear(ev.paidBuf[:cap(ev.paidBuf)])
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
@@ -99,10 +99,12 @@ type evaluation struct {
 	paidBuf []loyalty.Line    // the lines of paid (reused)
 
 	// The views' functions, bound to the evaluation once (reused), and their results.
-	factsFn func(OrderReadTx) error
-	availFn func(points.ReadTx) error
-	holder  points.Holder
-	avail   points.Points
+	factsFn  func(OrderReadTx) error
+	availFn  func(points.ReadTx) error
+	tierFn   func(tier.ReadTx) error
+	tierAcct tier.Account
+	holder   points.Holder
+	avail    points.Points
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -188,21 +190,20 @@ func (ev *evaluation) tier() error {
 		return nil
 	}
 	out := &TierOutcome{Source: tier.Earned}
-	a, err := e.tiers.Account(ev.ctx, ev.order.Account)
+	if ev.tierFn == nil { // bound once per pooled evaluation
+		ev.tierFn = ev.tierView
+	}
+	err := e.stores.Tiers.View(ev.ctx, ev.tierFn)
+	a := ev.tierAcct
+	ev.tierAcct = tier.Account{}
 	switch {
 	case errors.Is(err, loyalty.ErrNotFound):
 	case err != nil:
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	default:
 		out.Enrolled = true
-		if at := ev.now; !at.Before(a.Status.Reviewed) {
-			adv, _, err := e.tierEval.Advance(a, at)
-			if err != nil {
-				return fmt.Errorf("campaign: evaluate: %w", err)
-			}
-			a = adv
-		}
-		out.Level, out.Source = e.tierEval.Effective(a.Status, ev.now)
+		// The account's level at now, advanced through the reviews due (stores nothing).
+		out.Level, out.Source = e.tierEval.EffectiveAt(a, ev.now)
 	}
 	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
@@ -214,6 +215,12 @@ func (ev *evaluation) tier() error {
 	}
 	ev.multiplier = e.levelMult[out.Level] // 1 × the level's multiplier
 	return nil
+}
+
+func (ev *evaluation) tierView(tx tier.ReadTx) error {
+	var err error
+	ev.tierAcct, err = tx.Account(ev.order.Account)
+	return err
 }
 
 // codes checks every entered code: promo codes with the promo service, referral codes with

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -186,6 +187,8 @@ type memStore struct {
 	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
 	budgets  memtx.Table[budgetKey, BudgetRecord]
 	uses     memtx.Table[loyalty.IdempotencyKey, BudgetUse]
+
+	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
 }
 
 type memTx struct {
@@ -198,7 +201,18 @@ func (s *memStore) Update(ctx context.Context, fn func(tx OrderTx) error) error 
 }
 
 func (s *memStore) View(ctx context.Context, fn func(tx OrderReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
+}
+
+// reader returns the read transaction of a view over tx without allocating: views share
+// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
+func (s *memStore) reader(tx *memtx.Tx) *memTx {
+	if r := s.ro.Load(); r != nil && r.tx == tx {
+		return r
+	}
+	r := &memTx{s, tx}
+	s.ro.Store(r)
+	return r
 }
 
 func get[K comparable, V any](tx *memtx.Tx, t *memtx.Table[K, []byte], k K, what string) (V, error) {

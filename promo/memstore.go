@@ -3,6 +3,7 @@ package promo
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -21,6 +22,8 @@ type MemoryStore struct {
 	held         memtx.Table[heldKey, time.Time] // reservations in state Reserved, by definition
 	batches      memtx.Table[loyalty.IdempotencyKey, Batch]
 	revocations  memtx.Table[loyalty.IdempotencyKey, Revocation]
+
+	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
 }
 
 // Not-found errors are built once: a new reservation looks its key up on every checkout.
@@ -53,7 +56,18 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
+}
+
+// reader returns the read transaction of a view over tx without allocating: views share
+// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
+func (s *MemoryStore) reader(tx *memtx.Tx) *memTx {
+	if r := s.ro.Load(); r != nil && r.tx == tx {
+		return r
+	}
+	r := &memTx{s, tx}
+	s.ro.Store(r)
+	return r
 }
 
 type memTx struct {

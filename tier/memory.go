@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -27,6 +28,8 @@ type MemoryStore struct {
 	idxMu   sync.Mutex
 	ids     []loyalty.AccountID // sorted, unique
 	pending []loyalty.AccountID // added since the last sort
+
+	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -44,7 +47,18 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
+}
+
+// reader returns the read transaction of a view over tx without allocating: views share
+// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
+func (s *MemoryStore) reader(tx *memtx.Tx) *memTx {
+	if r := s.ro.Load(); r != nil && r.tx == tx {
+		return r
+	}
+	r := &memTx{s, tx}
+	s.ro.Store(r)
+	return r
 }
 
 type memTx struct {

@@ -293,3 +293,36 @@ func TestPropDayOfMatchesTheCalendar(t *testing.T) {
 		}
 	})
 }
+
+// EffectiveAt is Effective on the status Advance returns, and leaves the account as it was.
+func TestPropEffectiveAtEqualsAdvanceThenEffective(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := mustEvaluator(genLadder(t))
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		if rapid.Bool().Draw(t, "override") {
+			from := genTime(t, "override-from")
+			a.Status.Override = &tier.Override{Level: rapid.IntRange(0, e.Levels()-1).Draw(t, "override-level"), From: from,
+				Until: from.Add(time.Duration(rapid.Int64Range(1, 400*24).Draw(t, "override-hours")) * time.Hour)}
+		}
+		if rapid.Bool().Draw(t, "reviewed") {
+			a, _, _ = e.Advance(a, genTime(t, "reviewed-at"))
+		}
+		before := a.Clone()
+		at := genTime(t, "at")
+		wantLevel, wantSource := e.Effective(a.Status, at)
+		if !at.Before(a.Status.Reviewed) {
+			adv, _, err := e.Advance(a, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLevel, wantSource = e.Effective(adv.Status, at)
+		}
+		level, source := e.EffectiveAt(a, at)
+		if level != wantLevel || source != wantSource {
+			t.Fatalf("EffectiveAt = %d, %s; want %d, %s", level, source, wantLevel, wantSource)
+		}
+		if diff := cmp.Diff(before, a); diff != "" {
+			t.Fatalf("EffectiveAt changed the account (-before +after):\n%s", diff)
+		}
+	})
+}

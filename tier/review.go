@@ -425,6 +425,19 @@ func (e *Evaluator) Advance(a Account, to time.Time) (Account, []Change, error) 
 	return a, changes, nil
 }
 
+// EffectiveAt returns the level in effect for a at t and where it comes from, as
+// [Evaluator.Effective] on the status [Evaluator.Advance] would return for t (no advance
+// when t is before the last review). It changes nothing of a and copies nothing of its
+// history: a dry run's tier lookup.
+func (e *Evaluator) EffectiveAt(a Account, t time.Time) (int, Source) {
+	if !t.Before(a.Status.Reviewed) {
+		// advance replaces the status's pointers, never what they point to, and only
+		// reads the history: a's copy of them is safe to advance.
+		e.advance(&a, t, nil)
+	}
+	return e.Effective(a.Status, t)
+}
+
 // rollingExit returns the first day whose rolling window of n months no longer contains d.
 func (e *Evaluator) rollingExit(d Day, n int) Day {
 	x := DayOf(loyalty.AddMonths(d.Start(e.loc), n))
