@@ -64,6 +64,25 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyInto is BenchmarkApply pricing into one reused Result: the steady state of
+// a caller that reads every result and then discards it.
+func BenchmarkApplyInto(b *testing.B) {
+	c := mustNew(b, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	for _, n := range []int{10, 100} {
+		o := benchOrder(n)
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var res discount.Result
+			for b.Loop() {
+				if err := c.ApplyInto(&res, o, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // TestBenchPolicy makes sure the benchmark exercises what it claims: every candidate is
 // evaluated, the best-of group picks one, the sequential ones apply.
 func TestBenchPolicy(t *testing.T) {

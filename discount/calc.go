@@ -21,9 +21,9 @@ type Calculator struct {
 	personal  map[loyalty.AccountID][]compiled
 	units     []unit // the top-level units, in evaluation order
 	capAmount loyalty.Money
-	capRate   decimal.Decimal // fraction of the subtotal; zero = none
+	capRate   rate // fraction of the subtotal; zero = none
 	floorOn   bool
-	floorRate decimal.Decimal // floor = cost × floorRate, rounded up
+	floorRate rate            // floor = cost × floorRate, rounded up
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
 	needCodes bool
@@ -33,11 +33,12 @@ type Calculator struct {
 // compiled is a discount prepared for the hot path: rates as fractions, codes canonical.
 type compiled struct {
 	d         *Discount
-	rate      decimal.Decimal // Percent: the fraction
+	rate      rate            // Percent: the fraction
 	pct       decimal.Decimal // Percent: the percent
 	tiers     []ctier
 	override  bool // a personal Override: rate/pct replace every tier
 	personal  bool
+	all       bool // the scope is every line, without exclusions: no line needs matching
 	cond      *Condition
 	code      string
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
@@ -45,8 +46,37 @@ type compiled struct {
 }
 
 type ctier struct {
-	rate, pct       decimal.Decimal
-	decRate, decPct decimal.Decimal // the rate while decayed
+	rate, decRate rate // the rate, and the rate while decayed
+	pct, decPct   decimal.Decimal
+}
+
+// rate is a fraction prepared once for the hot path: the decimal, and its coefficient and
+// exponent for [loyalty.MulRound] when it has at most 18 significant digits. [rate.mul]
+// gives exactly what [loyalty.Money.MulRate] gives with the decimal, which is the same
+// routine, without measuring the decimal's digits on every call.
+type rate struct {
+	dec  decimal.Decimal
+	coef int64
+	exp  int
+	fast bool
+}
+
+func newRate(d decimal.Decimal) rate {
+	r := rate{dec: d}
+	if d.NumDigits() <= 18 {
+		r.coef, r.exp, r.fast = d.CoefficientInt64(), int(d.Exponent()), true
+	}
+	return r
+}
+
+// mul returns m × r rounded once with mode, as m.MulRate(r.dec, mode) does (errors too).
+func (r *rate) mul(m loyalty.Money, mode loyalty.RoundingMode) (loyalty.Money, error) {
+	if r.fast {
+		if v, err := loyalty.MulRound(m.MinorUnits(), r.coef, r.exp, mode); err == nil {
+			return loyalty.MoneyFromMinor(v, m.Currency())
+		}
+	}
+	return m.MulRate(r.dec, mode) // big rates, and the error of an overflow
 }
 
 // unit is one discount or one group in a combination.
@@ -160,11 +190,11 @@ func New(p Policy) (*Calculator, error) {
 		case Override:
 			cd.override = true
 			cd.pct = t.Percent
-			cd.rate = t.Percent.Shift(-2)
+			cd.rate = newRate(t.Percent.Shift(-2))
 		case Add:
 			if cd.d.Kind == Percent {
 				cd.pct = cd.pct.Add(t.Percent)
-				cd.rate = cd.pct.Shift(-2)
+				cd.rate = newRate(cd.pct.Shift(-2))
 			} else {
 				tiers := make([]ctier, len(cd.tiers))
 				for k, tr := range cd.d.Tiers {
@@ -177,25 +207,25 @@ func New(p Policy) (*Calculator, error) {
 	if !p.Cap.MaxAmount.IsZero() {
 		c.capAmount = p.Cap.MaxAmount
 	}
-	c.capRate = p.Cap.MaxPercent.Shift(-2)
+	c.capRate = newRate(p.Cap.MaxPercent.Shift(-2))
 	if !p.Floor.Disabled {
 		c.floorOn = true
 		switch {
 		case !p.Floor.MinMargin.IsZero():
 			c.floorDen = hundred.Sub(p.Floor.MinMargin).Shift(-2)
 		default:
-			c.floorRate = decimal.NewFromInt(1).Add(p.Floor.MinMarkup.Shift(-2))
-			c.floorCost = c.floorRate.Equal(decimal.NewFromInt(1))
+			c.floorRate = newRate(decimal.NewFromInt(1).Add(p.Floor.MinMarkup.Shift(-2)))
+			c.floorCost = c.floorRate.dec.Equal(decimal.NewFromInt(1))
 		}
 	}
 	return c, nil
 }
 
 func makeTier(pct decimal.Decimal, dec Decay) ctier {
-	t := ctier{rate: pct.Shift(-2), pct: pct}
+	t := ctier{rate: newRate(pct.Shift(-2)), pct: pct}
 	if dec.AfterDays > 0 {
 		t.decPct = pct.Mul(dec.Keep).Shift(-2) // combine the rates before multiplying money
-		t.decRate = t.decPct.Shift(-2)
+		t.decRate = newRate(t.decPct.Shift(-2))
 	}
 	return t
 }
@@ -203,10 +233,13 @@ func makeTier(pct decimal.Decimal, dec Decay) ctier {
 func compile(d *Discount, index map[string]int) (compiled, error) {
 	cd := compiled{d: d, cond: &d.Condition}
 	cd.code, _ = canonicalCode(d.Condition.Code)
+	sc := &d.Scope
+	cd.all = sc.All && !sc.ExcludePromotional && len(sc.ExcludeCategories) == 0 &&
+		len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
 	switch d.Kind {
 	case Percent:
 		cd.pct = d.Percent
-		cd.rate = d.Percent.Shift(-2)
+		cd.rate = newRate(d.Percent.Shift(-2))
 	case Volume, Cumulative:
 		cd.tiers = make([]ctier, len(d.Tiers))
 		for i, t := range d.Tiers {
@@ -251,11 +284,211 @@ func Evaluate(p Policy, o loyalty.Order, h History) (Result, error) {
 	return c.Apply(o, h)
 }
 
-// state is the running position of an evaluation: the price left on every line, the cap
-// left, and which discounts applied.
+// Apply prices order o: it evaluates every candidate discount under the policy's stacking,
+// enforces scopes, caps and the margin floor, allocates every order-level discount across
+// its lines exactly, and records why each discount did or did not apply. h supplies the
+// account's past purchases for cumulative discounts (the zero History when there are none).
+// The order is evaluated at o.PlacedAt. Apply never modifies o or h.
+//
+// Errors: an invalid order or history ([loyalty.ErrInvalid]), an order in another currency
+// ([loyalty.ErrCurrencyMismatch]) or an amount out of range ([loyalty.ErrOverflow]).
+func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
+	var res Result
+	if err := c.apply(&res, o, h); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// ApplyInto is [Calculator.Apply] writing the result into *res and reusing the memory of
+// the result res held before: its Lines, its Entries and their Lines and Notes, wherever
+// they are large enough. Pricing order after order into the same Result allocates nothing
+// once it has grown, which suits callers that read a result and then discard it. Whatever
+// res held before is overwritten, including the slices it shared with earlier results
+// (keep a copy of anything needed later, or use Apply). On error *res holds no result
+// (empty Lines and Entries) and the error is the one Apply returns. Like Apply, it is safe
+// for concurrent use, as long as every goroutine writes into a Result of its own.
+func (c *Calculator) ApplyInto(res *Result, o loyalty.Order, h History) error {
+	if err := c.apply(res, o, h); err != nil {
+		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}
+		return err
+	}
+	return nil
+}
+
+// apply is Apply writing into res, reusing its memory.
+func (c *Calculator) apply(res *Result, o loyalty.Order, h History) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("discount: invalid order: %w", err)
+	}
+	if o.Currency != c.cur {
+		return fmt.Errorf("discount: %w", &loyalty.CurrencyMismatchError{Op: "price", A: c.cur, B: o.Currency})
+	}
+	if err := h.Validate(c.cur); err != nil {
+		return err
+	}
+	n := len(o.Lines)
+	r := c.newRun(o, h, n)
+	defer c.putRun(r)
+	base0, st := r.base0, &r.states[preStates]
+	r.sub = loyalty.Zero(c.cur)
+	for i, l := range o.Lines {
+		t, err := l.Total()
+		if err != nil {
+			return fmt.Errorf("discount: lines[%d]: %w", i, err)
+		}
+		base0[i] = t.MinorUnits()
+		if r.sub, err = r.sub.Add(t); err != nil {
+			return fmt.Errorf("discount: %w", err)
+		}
+		if c.floorOn && l.HasCost() {
+			f, err := c.floorOf(l)
+			if err != nil {
+				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+			}
+			r.floors[i], r.floor[i] = f, f.MinorUnits()
+		}
+	}
+	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
+	// below cannot overflow.
+	copy(st.rem, base0)
+	// The policy cap.
+	var capTotal loyalty.Money
+	if !c.capAmount.IsZero() || !c.capRate.dec.IsZero() {
+		r.hasCap = true
+		capTotal = c.capAmount
+		if !c.capRate.dec.IsZero() {
+			byRate, err := c.capRate.mul(r.sub, loyalty.Down)
+			if err != nil {
+				return fmt.Errorf("discount: cap: %w", err)
+			}
+			if capTotal.IsZero() || byRate.MinorUnits() < capTotal.MinorUnits() {
+				capTotal = byRate
+			}
+		}
+		st.capLeft = capTotal.MinorUnits()
+	}
+	if c.needCodes {
+		for _, s := range o.Codes {
+			if cc, err := loyalty.NormalizeCode(s); err == nil {
+				r.codes = append(r.codes, cc)
+			}
+		}
+	}
+	// The entries, in res's memory: their Lines and Notes are written at the end, from the
+	// run's scratch amounts, and keep their old memory meanwhile.
+	k := len(r.ds)
+	if cap(res.Entries) >= k {
+		r.entries = res.Entries[:k]
+	} else {
+		r.entries = make([]Entry, k)
+	}
+	for i := range r.ds {
+		d, e := r.ds[i].d, &r.entries[i]
+		*e = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
+			Amount: loyalty.Zero(c.cur), Lines: e.Lines, Notes: e.Notes}
+	}
+
+	r.combine(c.units, c.stacking, base0, st)
+	if r.err != nil {
+		return r.err
+	}
+
+	r.fillEntries()
+	lines := res.Lines
+	if cap(lines) >= n {
+		lines = lines[:n]
+	} else {
+		lines = make([]LineResult, n)
+	}
+	var discount, total int64
+	for i, b := range base0 {
+		left := st.rem[i]
+		discount += b - left
+		total += left
+		lines[i] = LineResult{Base: r.money(b), Discount: r.money(b - left), Total: r.money(left), Floor: r.floors[i]}
+	}
+	*res = Result{Order: o.ID, Subtotal: r.sub, Discount: r.money(discount), Total: r.money(total),
+		Lines: lines, Entries: r.entries, Cap: capTotal}
+	return nil
+}
+
+// fillEntries writes every entry's Lines and Notes from the run's scratch memory, into the
+// entry's own memory when it is large enough, otherwise into one new block for all those
+// that need one. A zero line amount is in the policy currency once the discount was
+// computed ([run.limit]) and the zero Money otherwise, as the amounts were recorded.
+func (r *run) fillEntries() {
+	n := r.n
+	var need, notes int
+	for i := range r.entries {
+		e := &r.entries[i]
+		if cap(e.Lines) < n {
+			need += n
+		}
+		if s := r.spans[i]; cap(e.Notes) < s.end-s.start {
+			notes += s.end - s.start
+		}
+	}
+	var block []loyalty.Money
+	if need > 0 {
+		block = make([]loyalty.Money, need)
+	}
+	var noteBlock []LineNote
+	if notes > 0 {
+		noteBlock = make([]LineNote, notes)
+	}
+	for i := range r.entries {
+		e := &r.entries[i]
+		if cap(e.Lines) < n {
+			e.Lines, block = block[:n:n], block[n:]
+		} else {
+			e.Lines = e.Lines[:n]
+		}
+		zero := loyalty.Money{}
+		if r.limited[i] {
+			zero = loyalty.Zero(r.c.cur)
+		}
+		for li, a := range r.lines(i) {
+			if a == 0 {
+				e.Lines[li] = zero
+			} else {
+				e.Lines[li] = r.money(a)
+			}
+		}
+		s := r.spans[i]
+		switch m := s.end - s.start; {
+		case m == 0:
+			e.Notes = nil
+		case cap(e.Notes) < m:
+			e.Notes, noteBlock = noteBlock[:m:m], noteBlock[m:]
+		default:
+			e.Notes = e.Notes[:m]
+		}
+		copy(e.Notes, r.notes[s.start:s.end])
+	}
+}
+
+// floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
+// (rounded up) times floorRate, or divided by floorDen.
+func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
+	cost, err := l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
+	switch {
+	case err != nil:
+		return loyalty.Money{}, err
+	case c.floorDen.IsZero():
+		if c.floorCost {
+			return cost, nil // cost × 1, exactly
+		}
+		return c.floorRate.mul(cost, loyalty.Ceiling)
+	}
+	return cost.DivRate(c.floorDen, loyalty.Ceiling) // cost ÷ (1 − margin)
+}
+
+// state is the running position of an evaluation: the price left on every line and the
+// cap left, in minor units of the policy currency, and which discounts applied.
 type state struct {
-	rem     []loyalty.Money
-	capLeft loyalty.Money
+	rem     []int64
+	capLeft int64
 	applied []bool
 }
 
@@ -265,31 +498,49 @@ func (s *state) copyFrom(o *state) {
 	s.capLeft = o.capLeft
 }
 
-// run is one evaluation of one order.
+// span is a range of the run's notes.
+type span struct{ start, end int }
+
+// run is one evaluation of one order. It computes in int64 minor units of the policy
+// currency: every amount is a part of the order's subtotal, which fits, so that its sums
+// cannot overflow. Line amounts become Money only in the result.
 type run struct {
 	c       *Calculator
 	ds      []compiled
 	o       *loyalty.Order
 	h       *History
 	now     time.Time
-	sub     loyalty.Money
-	base0   []loyalty.Money // the line totals before any discount
-	floor   []loyalty.Money
+	n       int
+	sub     loyalty.Money   // the subtotal
+	base0   []int64         // the line totals before any discount
+	floor   []int64         // the margin floor of every line, 0 when none
+	floors  []loyalty.Money // the floors as the result reports them: the zero Money when none
+	amts    []int64         // the line amounts of every entry, n per entry
+	limited []bool          // by entry: the amounts were computed and limited ([run.limit])
+	spans   []span          // by entry: its notes
 	hasCap  bool
 	codes   []string
-	entries []Entry
+	entries []Entry // the result's
 	w       []int64
 	idx     []int
 	free    []*state
-	n       int
 	err     error
-	notes   []LineNote    // shared backing of every entry's Notes
+	notes   []LineNote    // every entry's notes, recorded as they come
 	order   loyalty.Order // the order and history o and h point to
 	hist    History
-	money   []loyalty.Money // scratch: base0, floor and the states' amounts
-	flags   []bool          // scratch: the states' applied flags
+	ints    []int64 // scratch: base0, floor, amts, w and the states' amounts
+	flags   []bool  // scratch: limited and the states' applied flags
 	states  [preStates + 1]state
 	freeBuf [preStates]*state
+}
+
+// lines returns the scratch line amounts of entry i.
+func (r *run) lines(i int) []int64 { return r.amts[i*r.n : (i+1)*r.n : (i+1)*r.n] }
+
+// money returns v minor units of the policy currency.
+func (r *run) money(v int64) loyalty.Money {
+	m, _ := loyalty.MoneyFromMinor(v, r.c.cur) // the currency is valid and v a part of the subtotal
+	return m
 }
 
 func (r *run) get() *state {
@@ -298,12 +549,12 @@ func (r *run) get() *state {
 		r.free = r.free[:k-1]
 		return s
 	}
-	return &state{rem: make([]loyalty.Money, r.n), applied: make([]bool, len(r.ds))}
+	return &state{rem: make([]int64, r.n), applied: make([]bool, len(r.ds))}
 }
 
 // newRun returns a run for an order of n lines with its scratch memory ready: a finished
-// run's from the pool when there is one, so that an evaluation allocates little more than
-// its result.
+// run's from the pool when there is one, so that an evaluation allocates nothing but its
+// result.
 func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	r, _ := c.runs.Get().(*run)
 	if r == nil {
@@ -316,41 +567,47 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	r.order, r.hist = o, h
 	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
 	k := len(r.ds)
-	// One backing array for the scratch amounts: base, floor and the states.
-	r.money = grow(r.money, n*(3+preStates))
-	r.base0 = r.money[:n:n]
-	r.floor = r.money[n : 2*n : 2*n]
-	r.flags = grow(r.flags, k*(preStates+1))
+	// One backing array for the scratch amounts: base, floor, w, the entries' and the
+	// states'.
+	r.ints = grow(r.ints, n*(3+k+preStates+1))
+	r.base0 = r.ints[:n:n]
+	r.floor = r.ints[n : 2*n : 2*n]
+	r.w = r.ints[2*n : 3*n : 3*n]
+	r.amts = r.ints[3*n : (3+k)*n : (3+k)*n]
+	r.floors = grow(r.floors, n)
+	r.flags = grow(r.flags, k*(preStates+2))
+	r.limited = r.flags[:k:k]
 	for i := range r.states {
-		at := (2 + i) * n
-		r.states[i] = state{rem: r.money[at : at+n : at+n], applied: r.flags[i*k : (i+1)*k : (i+1)*k]}
+		at := (3 + k + i) * n
+		f := (1 + i) * k
+		r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
 	}
 	r.free = r.freeBuf[:0]
 	for i := range preStates {
 		r.free = append(r.free, &r.states[i])
 	}
-	r.w = grow(r.w, n)
+	r.spans = grow(r.spans, k)
 	r.codes = r.codes[:0]
 	r.idx = r.idx[:0]
-	r.notes = nil // the result's: allocated when a note is recorded
+	r.notes = r.notes[:0]
 	r.hasCap, r.err = false, nil
 	return r
 }
 
 // putRun returns r's scratch memory to the pool, keeping nothing of the order or the result.
 func (c *Calculator) putRun(r *run) {
-	if cap(r.money) > maxPooled {
+	if cap(r.ints) > maxPooled {
 		return
 	}
 	r.order, r.hist = loyalty.Order{}, History{}
-	r.o, r.h, r.entries, r.notes, r.err = nil, nil, nil, nil, nil
+	r.o, r.h, r.entries, r.err = nil, nil, nil, nil
 	clear(r.codes)
 	c.runs.Put(r)
 }
 
 // maxPooled bounds the scratch memory a pooled run keeps (in amounts): a run of a huge
 // order is left to the garbage collector.
-const maxPooled = 1 << 16
+const maxPooled = 1 << 17
 
 // grow returns s resized to n zeroed elements, reusing its memory when it is large enough.
 func grow[T any](s []T, n int) []T {
@@ -368,14 +625,8 @@ const preStates = 5
 
 func (r *run) put(s ...*state) { r.free = append(r.free, s...) }
 
-// note records a line note in the result's shared backing of notes, allocated with room
-// for one note per line when the first is recorded.
-func (r *run) note(n LineNote) {
-	if r.notes == nil {
-		r.notes = make([]LineNote, 0, r.n)
-	}
-	r.notes = append(r.notes, n)
-}
+// note records a line note of the entry being evaluated.
+func (r *run) note(n LineNote) { r.notes = append(r.notes, n) }
 
 func (r *run) fail(err error) {
 	if r.err == nil {
@@ -383,119 +634,11 @@ func (r *run) fail(err error) {
 	}
 }
 
-// Apply prices order o: it evaluates every candidate discount under the policy's stacking,
-// enforces scopes, caps and the margin floor, allocates every order-level discount across
-// its lines exactly, and records why each discount did or did not apply. h supplies the
-// account's past purchases for cumulative discounts (the zero History when there are none).
-// The order is evaluated at o.PlacedAt. Apply never modifies o or h.
-//
-// Errors: an invalid order or history ([loyalty.ErrInvalid]), an order in another currency
-// ([loyalty.ErrCurrencyMismatch]) or an amount out of range ([loyalty.ErrOverflow]).
-func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
-	if err := o.Validate(); err != nil {
-		return Result{}, fmt.Errorf("discount: invalid order: %w", err)
-	}
-	if o.Currency != c.cur {
-		return Result{}, fmt.Errorf("discount: %w", &loyalty.CurrencyMismatchError{Op: "price", A: c.cur, B: o.Currency})
-	}
-	if err := h.Validate(c.cur); err != nil {
-		return Result{}, err
-	}
-	n := len(o.Lines)
-	r := c.newRun(o, h, n)
-	defer c.putRun(r)
-	k := len(r.ds)
-	base0, st := r.base0, &r.states[preStates]
-	r.sub = loyalty.Zero(c.cur)
-	for i, l := range o.Lines {
-		t, err := l.Total()
-		if err != nil {
-			return Result{}, fmt.Errorf("discount: lines[%d]: %w", i, err)
-		}
-		base0[i] = t
-		st.rem[i] = t
-		if r.sub, err = r.sub.Add(t); err != nil {
-			return Result{}, fmt.Errorf("discount: %w", err)
-		}
-		if c.floorOn && l.HasCost() {
-			if r.floor[i], err = c.floorOf(l); err != nil {
-				return Result{}, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
-			}
-		}
-	}
-	// The policy cap.
-	var capTotal loyalty.Money
-	if !c.capAmount.IsZero() || !c.capRate.IsZero() {
-		r.hasCap = true
-		capTotal = c.capAmount
-		if !c.capRate.IsZero() {
-			byRate, err := r.sub.MulRate(c.capRate, loyalty.Down)
-			if err != nil {
-				return Result{}, fmt.Errorf("discount: cap: %w", err)
-			}
-			if capTotal.IsZero() || byRate.MinorUnits() < capTotal.MinorUnits() {
-				capTotal = byRate
-			}
-		}
-		st.capLeft = capTotal
-	}
-	if c.needCodes {
-		for _, s := range o.Codes {
-			if cc, err := loyalty.NormalizeCode(s); err == nil {
-				r.codes = append(r.codes, cc)
-			}
-		}
-	}
-	// The result's own memory: the entries and their per-line amounts.
-	r.entries = make([]Entry, k)
-	lines := make([]loyalty.Money, k*n)
-	for i := range r.ds {
-		d := r.ds[i].d
-		r.entries[i] = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
-			Lines: lines[i*n : (i+1)*n : (i+1)*n], Amount: loyalty.Zero(c.cur)}
-	}
-
-	r.combine(c.units, c.stacking, base0, st)
-	if r.err != nil {
-		return Result{}, r.err
-	}
-
-	res := Result{Order: o.ID, Subtotal: r.sub, Lines: make([]LineResult, n), Entries: r.entries, Cap: capTotal}
-	total := loyalty.Zero(c.cur)
-	for i := range base0 {
-		d, _ := base0[i].Sub(st.rem[i])
-		total, _ = total.Add(d)
-		res.Lines[i] = LineResult{Base: base0[i], Discount: d, Total: st.rem[i], Floor: r.floor[i]}
-	}
-	res.Discount = total
-	res.Total = st.rem[0]
-	for _, m := range st.rem[1:] {
-		res.Total, _ = res.Total.Add(m)
-	}
-	return res, nil
-}
-
-// floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
-// (rounded up) times floorRate, or divided by floorDen.
-func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
-	cost, err := l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
-	switch {
-	case err != nil:
-		return loyalty.Money{}, err
-	case c.floorDen.IsZero():
-		if c.floorCost {
-			return cost, nil // cost × 1, exactly
-		}
-		return cost.MulRate(c.floorRate, loyalty.Ceiling)
-	}
-	return cost.DivRate(c.floorDen, loyalty.Ceiling) // cost ÷ (1 − margin)
-}
-
 // combine evaluates units under mode, computing on base (the prices the combination starts
 // from: the original prices at the top level, or what the enclosing combination hands its
 // units), limited by and committed into st. It returns the discount the units gave.
-func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *state) loyalty.Money {
-	total := loyalty.Zero(r.c.cur)
+func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int64 {
+	var total int64
 	switch mode {
 	case Additive, Sequential:
 		// Additive units all compute on a fixed copy of base; sequential ones on a chain
@@ -519,24 +662,20 @@ func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *sta
 			}
 			a := r.evalUnit(u, chain.rem, st)
 			switch {
-			case prev == nil || !a.IsPositive():
+			case prev == nil || a <= 0:
 			case group: // what the group's members gave together
-				for li := range chain.rem {
-					if given, _ := prev.rem[li].Sub(st.rem[li]); !given.IsZero() {
-						chain.rem[li], _ = chain.rem[li].Sub(given)
-					}
+				for li, left := range st.rem {
+					chain.rem[li] -= prev.rem[li] - left
 				}
 			default: // one discount gave exactly its entry's lines
-				for li, given := range r.entries[u.disc].Lines {
-					if !given.IsZero() {
-						chain.rem[li], _ = chain.rem[li].Sub(given)
-					}
+				for li, given := range r.lines(u.disc) {
+					chain.rem[li] -= given
 				}
 			}
-			if a.IsPositive() && u.stopAfter {
+			if a > 0 && u.stopAfter {
 				stopped = u.id
 			}
-			total, _ = total.Add(a)
+			total += a
 		}
 		r.put(chain)
 		if prev != nil {
@@ -550,8 +689,7 @@ func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *sta
 				r.mark(u, ReasonOutranked, winner)
 				continue
 			}
-			a := r.evalUnit(u, base, st)
-			if a.IsPositive() {
+			if a := r.evalUnit(u, base, st); a > 0 {
 				winner = u.id
 				total = a
 			}
@@ -559,22 +697,22 @@ func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *sta
 	case BestOf:
 		best := -1
 		bestSt, trial := r.get(), r.get()
-		var small [8]loyalty.Money
+		var small [8]int64
 		amts := small[:0]
 		if len(units) > len(small) {
-			amts = make([]loyalty.Money, 0, len(units))
+			amts = make([]int64, 0, len(units))
 		}
 		for i := range units {
 			trial.copyFrom(st)
 			a := r.evalUnit(&units[i], base, trial)
 			amts = append(amts, a)
-			if a.MinorUnits() > total.MinorUnits() {
+			if a > total {
 				best, total = i, a
 				bestSt, trial = trial, bestSt
 			}
 		}
 		for i := range units {
-			if i != best && amts[i].IsPositive() {
+			if i != best && amts[i] > 0 {
 				r.lose(&units[i], units[best].id)
 			}
 		}
@@ -587,24 +725,21 @@ func (r *run) combine(units []unit, mode Stacking, base []loyalty.Money, st *sta
 }
 
 // evalUnit evaluates one unit on base, commits it into st and returns what it gave.
-func (r *run) evalUnit(u *unit, base []loyalty.Money, st *state) loyalty.Money {
+func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	if u.disc < 0 {
 		return r.combine(u.members, u.stacking, base, st)
 	}
 	e := &r.entries[u.disc]
 	r.eval(u.disc, base, st, e)
+	a := e.Amount.MinorUnits()
 	if e.Applied {
-		for i, m := range e.Lines {
-			if !m.IsZero() {
-				st.rem[i], _ = st.rem[i].Sub(m)
-			}
+		for li, given := range r.lines(u.disc) {
+			st.rem[li] -= given
 		}
-		if r.hasCap {
-			st.capLeft, _ = st.capLeft.Sub(e.Amount)
-		}
+		st.capLeft -= a // unused without a cap
 		st.applied[u.disc] = true
 	}
-	return e.Amount
+	return a
 }
 
 // mark records reason for every discount of u without evaluating it.
@@ -635,14 +770,17 @@ func (r *run) lose(u *unit, by string) {
 	}
 	e.Forgone = e.Amount
 	e.Amount = loyalty.Zero(r.c.cur)
-	clear(e.Lines)
+	clear(r.lines(u.disc))
+	r.limited[u.disc] = false
 	e.Applied = false
 	e.Reasons |= ReasonLostToBetter
 	e.By = by
 }
 
 func (r *run) reset(i int, e *Entry) {
-	clear(e.Lines)
+	clear(r.lines(i))
+	r.limited[i] = false
+	r.spans[i] = span{}
 	e.Amount = loyalty.Zero(r.c.cur)
 	e.Applied = false
 	e.Reasons = 0
@@ -650,26 +788,28 @@ func (r *run) reset(i int, e *Entry) {
 	e.Forgone = loyalty.Money{}
 	e.Tier = -1
 	e.Have, e.Need = Measure{}, Measure{}
-	e.Notes = nil
 	e.Percent = r.ds[i].pct
 	if r.ds[i].personal {
 		e.Reasons = ReasonPersonal
 	}
 }
 
-// eval computes discount i on base, limited by st, into e (without committing).
-func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
+// eval computes discount i on base, limited by st, into e and its scratch line amounts
+// (without committing), and records the notes it made as the entry's.
+func (r *run) eval(i int, base []int64, st *state, e *Entry) {
 	r.reset(i, e)
 	start := len(r.notes)
-	defer func() {
-		if end := len(r.notes); end > start {
-			e.Notes = r.notes[start:end:end]
-		}
-	}()
+	r.compute(i, base, st, e)
+	if end := len(r.notes); end > start {
+		r.spans[i] = span{start, end}
+	}
+}
+
+// compute is the body of [run.eval].
+func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	cd := &r.ds[i]
 	d := cd.d
 	o := r.o
-	cur := r.c.cur
 	// Conditions.
 	cond := cd.cond
 	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, o.Account) {
@@ -695,32 +835,37 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 			return
 		}
 	}
-	// Scope.
-	eligBase := loyalty.Zero(cur) // what is left to discount on the eligible lines
-	eligOrig := loyalty.Zero(cur) // their value before any discount: the order's size
+	// Scope: the weights of the eligible lines (what is left to discount on them), their
+	// sum, and their value and quantity before any discount (the order's size).
+	var eligBase, eligOrig int64
 	var eligQty loyalty.Quantity
-	matched, found := false, false
+	matched, found := cd.all, false
+	w := r.w
 	for li := range o.Lines {
 		l := &o.Lines[li]
-		in, excluded := d.Scope.match(l)
-		if excluded {
-			r.note(LineNote{Line: li, Reason: ReasonExcluded})
-			e.Reasons |= ReasonExcluded
+		if !cd.all {
+			in, excluded := d.Scope.match(l)
+			if excluded {
+				r.note(LineNote{Line: li, Reason: ReasonExcluded})
+				e.Reasons |= ReasonExcluded
+			}
+			matched = matched || in
+			if !in {
+				w[li] = 0
+				continue
+			}
 		}
-		matched = matched || in
-		if !in || !base[li].IsPositive() {
-			r.w[li] = 0
+		b := base[li]
+		if b <= 0 {
+			w[li] = 0
 			continue
 		}
 		found = true
-		r.w[li] = base[li].MinorUnits()
+		w[li] = b
+		eligBase += b
+		eligOrig += r.base0[li]
 		var err error
-		if eligBase, err = eligBase.Add(base[li]); err == nil {
-			if eligOrig, err = eligOrig.Add(r.base0[li]); err == nil {
-				eligQty, err = eligQty.Add(l.Quantity)
-			}
-		}
-		if err != nil {
+		if eligQty, err = eligQty.Add(l.Quantity); err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
 			return
 		}
@@ -733,71 +878,72 @@ func (r *run) eval(i int, base []loyalty.Money, st *state, e *Entry) {
 		e.Reasons |= ReasonNoEffect
 		return
 	}
-	out := e.Lines
+	out := r.lines(i)
 	mode := r.c.rounding
 	switch d.Kind {
 	case Percent, Volume, Cumulative:
-		rate, ok := r.rate(cd, e, eligOrig, eligQty)
-		if !ok {
+		rt := r.rate(cd, e, eligOrig, eligQty)
+		if rt == nil {
 			return
 		}
-		amt, err := eligBase.MulRate(rate, mode)
+		amt, err := rt.mul(r.money(eligBase), mode)
 		if err == nil {
-			err = amt.AllocateInto(out, r.w)
+			err = loyalty.AllocateInts(out, amt.MinorUnits(), w)
 		}
 		if err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
 			return
 		}
 	case AmountOff:
-		amt := d.Amount
-		if amt.MinorUnits() > eligBase.MinorUnits() {
+		amt := d.Amount.MinorUnits()
+		if amt > eligBase {
 			amt = eligBase
 			e.Reasons |= ReasonTrimmedByPrice
 		}
-		if err := amt.AllocateInto(out, r.w); err != nil {
+		if err := loyalty.AllocateInts(out, amt, w); err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
 			return
 		}
 	case AmountPerUnit:
 		for li := range out {
-			if r.w[li] > 0 {
+			if w[li] > 0 {
 				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
 					return
 				}
-				out[li] = a
+				out[li] = a.MinorUnits()
 			}
 		}
 	case FixedPrice:
 		for li := range out {
-			if r.w[li] > 0 {
+			if w[li] > 0 {
 				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
 					return
 				}
-				if diff, _ := base[li].Sub(target); diff.IsPositive() {
+				if diff := base[li] - target.MinorUnits(); diff > 0 {
 					out[li] = diff
 				}
 			}
 		}
 	case BuyXGetY, NthFree, CheapestFree:
-		if !r.freeItems(cd, base, e) {
+		if !r.freeItems(cd, base, e, out) {
 			return
 		}
 	}
 	r.limit(i, st, e)
 }
 
-// rate picks the fraction a rate-based discount applies, recording its tier and percent.
+// rate picks the fraction a rate-based discount applies, recording its tier and percent,
+// or returns nil (with the reason recorded) when no tier is reached.
 // A volume discount measures the eligible lines' value before any discount (eligOrig) and
 // quantity: the size of the order, whatever other discounts did.
-func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyalty.Quantity) (decimal.Decimal, bool) {
+func (r *run) rate(cd *compiled, e *Entry, eligOrig int64, eligQty loyalty.Quantity) *rate {
 	d := cd.d
 	if d.Kind == Percent || cd.override {
-		return cd.rate, true
+		return &cd.rate
 	}
 	var have Measure
 	tier := -1
@@ -813,7 +959,7 @@ func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyal
 			e.Need = Measure{Quantity: d.Tiers[0].FromQuantity}
 		}
 	case d.Kind == Volume:
-		have.Amount = eligOrig
+		have.Amount = r.money(eligOrig)
 		tier = moneyTier(d.Tiers, eligOrig)
 		if tier < 0 {
 			e.Need = Measure{Amount: d.Tiers[0].From}
@@ -825,10 +971,10 @@ func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyal
 		}
 		if err != nil {
 			r.fail(err)
-			return decimal.Decimal{}, false
+			return nil
 		}
 		have.Amount = spend
-		tier = moneyTier(d.Tiers, spend)
+		tier = moneyTier(d.Tiers, spend.MinorUnits())
 		if tier < 0 {
 			e.Need = Measure{Amount: d.Tiers[0].From}
 			break
@@ -837,32 +983,33 @@ func (r *run) rate(cd *compiled, e *Entry, eligOrig loyalty.Money, eligQty loyal
 			e.Reasons |= ReasonDecayed
 			e.Tier = tier
 			e.Percent = cd.tiers[tier].decPct
-			return cd.tiers[tier].decRate, true
+			return &cd.tiers[tier].decRate
 		}
 	}
 	if tier < 0 {
 		e.Reasons |= ReasonThresholdNotMet
 		e.Have = have
-		return decimal.Decimal{}, false
+		return nil
 	}
 	e.Tier = tier
 	e.Percent = cd.tiers[tier].pct
-	return cd.tiers[tier].rate, true
+	return &cd.tiers[tier].rate
 }
 
-func moneyTier(tiers []Tier, v loyalty.Money) int {
+// moneyTier returns the highest tier whose threshold v (in minor units) reaches, or -1.
+func moneyTier(tiers []Tier, v int64) int {
 	tier := -1
 	for t := range tiers {
-		if v.MinorUnits() >= tiers[t].From.MinorUnits() {
+		if v >= tiers[t].From.MinorUnits() {
 			tier = t
 		}
 	}
 	return tier
 }
 
-// freeItems makes the cheapest eligible whole units free. It reports false (with the reason
-// recorded) when the order has too few units.
-func (r *run) freeItems(cd *compiled, base []loyalty.Money, e *Entry) bool {
+// freeItems makes the cheapest eligible whole units free, writing their value into out. It
+// reports false (with the reason recorded) when the order has too few units.
+func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool {
 	d := cd.d
 	o := r.o
 	r.idx = r.idx[:0]
@@ -902,7 +1049,7 @@ func (r *run) freeItems(cd *compiled, base []loyalty.Money, e *Entry) bool {
 		}
 		return cmp.Compare(a, b)
 	})
-	var parts [2]loyalty.Money
+	var parts [2]int64
 	for _, li := range r.idx {
 		if free == 0 {
 			break
@@ -913,56 +1060,53 @@ func (r *run) freeItems(cd *compiled, base []loyalty.Money, e *Entry) bool {
 		// The free units' share of what is left of the line: base × k / q, exactly.
 		kq, _ := loyalty.Units(k)
 		w := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
-		if err := base[li].AllocateInto(parts[:], w[:]); err != nil {
+		if err := loyalty.AllocateInts(parts[:], base[li], w[:]); err != nil {
 			r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
 			return false
 		}
-		e.Lines[li] = parts[0]
+		out[li] = parts[0]
 	}
 	return true
 }
 
-// limit trims e's raw line amounts to the price left, the margin floor, the discount's own
-// maximum and the policy cap, in that order, and sets e.Amount and e.Applied.
+// limit trims discount i's raw line amounts to the price left, the margin floor, the
+// discount's own maximum and the policy cap, in that order, and sets e.Amount and e.Applied.
 func (r *run) limit(i int, st *state, e *Entry) {
-	out := e.Lines
-	total := loyalty.Zero(r.c.cur)
+	out := r.lines(i)
+	var total int64
 	for li, a := range out {
-		if !a.IsPositive() {
-			out[li] = loyalty.Zero(r.c.cur)
+		if a <= 0 {
+			out[li] = 0
 			continue
 		}
 		room := st.rem[li]
 		reason := ReasonTrimmedByPrice
-		if f := r.floor[li]; f.IsPositive() {
-			room, _ = room.Sub(f)
+		if f := r.floor[li]; f > 0 {
+			room = max(room-f, 0)
 			reason = ReasonTrimmedByFloor
-			if room.IsNegative() {
-				room = loyalty.Zero(r.c.cur)
-			}
 		}
-		if a.MinorUnits() > room.MinorUnits() {
-			cut, _ := a.Sub(room)
-			r.note(LineNote{Line: li, Reason: reason, Amount: cut})
+		if a > room {
+			r.note(LineNote{Line: li, Reason: reason, Amount: r.money(a - room)})
 			e.Reasons |= reason
 			a = room
 			out[li] = a
 		}
-		total, _ = total.Add(a)
+		total += a
 	}
-	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total.MinorUnits() > mx.MinorUnits() {
-		r.trim(out, mx)
-		total = mx
+	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
+		r.trim(out, mx.MinorUnits())
+		total = mx.MinorUnits()
 		e.Reasons |= ReasonTrimmedByCap
 	}
-	if r.hasCap && total.MinorUnits() > st.capLeft.MinorUnits() {
+	if r.hasCap && total > st.capLeft {
 		r.trim(out, st.capLeft)
 		total = st.capLeft
 		e.Reasons |= ReasonTrimmedByCap
 		e.By = "cap"
 	}
-	e.Amount = total
-	e.Applied = total.IsPositive()
+	r.limited[i] = true
+	e.Amount = r.money(total)
+	e.Applied = total > 0
 	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
 		e.Reasons |= ReasonNoEffect
 	}
@@ -970,11 +1114,9 @@ func (r *run) limit(i int, st *state, e *Entry) {
 
 // trim reallocates the line amounts out to the smaller total to, in proportion to the
 // amounts themselves, so that no line gets more than before and the parts sum exactly.
-func (r *run) trim(out []loyalty.Money, to loyalty.Money) {
-	for li, a := range out {
-		r.w[li] = a.MinorUnits()
-	}
-	if err := to.AllocateInto(out, r.w); err != nil {
+func (r *run) trim(out []int64, to int64) {
+	copy(r.w, out)
+	if err := loyalty.AllocateInts(out, to, r.w); err != nil {
 		r.fail(fmt.Errorf("discount: trim: %w", err))
 	}
 }

@@ -50,5 +50,16 @@
 //
 // Policies and results are plain values. A [Calculator] is immutable and safe for
 // concurrent use; it reuses the scratch memory of finished evaluations (a sync.Pool of its
-// own), and a [Result] shares none of it. The package has no global mutable state.
+// own), and a [Result] shares none of it. [Calculator.ApplyInto] writes into a Result the
+// caller reuses, so that pricing order after order allocates nothing once it has grown.
+// The package has no global mutable state.
+//
+// # Performance
+//
+// An evaluation computes in int64 minor units of the policy currency: every amount it
+// handles is a part of the order's subtotal, so its sums cannot overflow once the subtotal
+// fits. Rates are prepared once by [New] for [loyalty.MulRound], the routine
+// [loyalty.Money.MulRate] rounds with, and splits go through [loyalty.AllocateInts], the
+// routine of [loyalty.Money.AllocateInto]: the results are exactly those of the Money
+// operations.
 package discount

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/discount"
+	"pgregory.net/rapid"
 )
 
 // A Calculator reuses the scratch memory of finished evaluations: a result must share none
@@ -38,4 +40,63 @@ func TestApplyResultsAreIndependent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ApplyInto gives exactly what Apply gives, into a Result reused for orders of every size,
+// for policies whose discounts have notes on some orders and not on others; an error
+// leaves the Result empty and the next call works again.
+func TestApplyIntoReusesResult(t *testing.T) {
+	c := mustNew(t, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	var res discount.Result
+	for round, n := range []int{10, 1, 100, 3, 10, 57, 2, 100} {
+		o := benchOrder(n)
+		want, err := c.Apply(o, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ApplyInto(&res, o, h); err != nil {
+			t.Fatalf("ApplyInto: %v", err)
+		}
+		if d := cmp.Diff(want, res); d != "" {
+			t.Fatalf("round %d, order of %d lines (-Apply +ApplyInto):\n%s", round, n, d)
+		}
+		if round == 3 {
+			bad := o
+			bad.Currency = loyalty.MustCurrency("USD")
+			_, wantErr := c.Apply(bad, h)
+			err := c.ApplyInto(&res, bad, h)
+			if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+				t.Fatalf("ApplyInto error %v, Apply error %v", err, wantErr)
+			}
+			if len(res.Lines) != 0 || len(res.Entries) != 0 || !res.Total.IsZero() {
+				t.Fatalf("after an error the result holds %+v", res)
+			}
+		}
+	}
+}
+
+// For any policy and any two orders, pricing the second into the Result of the first gives
+// what Apply gives for it.
+func TestPropApplyIntoMatchesApply(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c, err := discount.New(genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k")))
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		var res discount.Result
+		for i := range 2 {
+			o := genOrder(t)
+			want, err := c.Apply(o, discount.History{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.ApplyInto(&res, o, discount.History{}); err != nil {
+				t.Fatalf("ApplyInto: %v", err)
+			}
+			if d := cmp.Diff(want, res); d != "" {
+				t.Fatalf("order %d (-Apply +ApplyInto):\n%s", i, d)
+			}
+		}
+	})
 }
