@@ -259,7 +259,8 @@ func (ev *evaluation) codes() error {
 			seen = append(seen, canon)
 		}
 		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
-		g, err := e.codes.Validate(ev.ctx, typed, co)
+		// The order was validated (ev.validate) and its line totals are ev.base.
+		g, err := e.codes.ValidateChecked(ev.ctx, typed, co, ev.base)
 		switch {
 		case err == nil && slices.Contains(families, g.Definition):
 			// One use per promotion and order: a second code of the same family would be

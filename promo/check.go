@@ -50,7 +50,13 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	if err := co.Validate(); err != nil {
 		return Grant{}, err
 	}
-	o := co.Order
+	return evaluateChecked(d, c, &co, nil, now)
+}
+
+// evaluateChecked is Evaluate on a checkout already validated. totals, when it has one
+// amount per order line, are the lines' totals (Line.Total); otherwise they are computed.
+func evaluateChecked(d Definition, c Code, co *Checkout, totals []loyalty.Money, now time.Time) (Grant, error) {
+	o := &co.Order
 	if c.Account != "" && c.Account != o.Account {
 		return Grant{}, refuse(ErrForeignAccount, "")
 	}
@@ -90,15 +96,22 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	}
 	g := Grant{Code: c.Code, Definition: d.ID, Promotion: self, Benefit: d.Benefit, Eligible: loyalty.Zero(o.Currency)}
 	subtotal := loyalty.Zero(o.Currency)
-	for i, l := range o.Lines {
-		t, err := l.Total()
-		if err != nil {
+	if len(totals) != len(o.Lines) {
+		totals = nil
+	}
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		var t loyalty.Money
+		var err error
+		if totals != nil {
+			t = totals[i]
+		} else if t, err = l.Total(); err != nil {
 			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
 		}
 		if subtotal, err = subtotal.Add(t); err != nil {
 			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
 		}
-		if !cond.Include.IsZero() && !cond.Include.Matches(l) || cond.Exclude.Matches(l) || cond.ExcludePromotional && l.OnPromotion {
+		if !cond.Include.IsZero() && !cond.Include.Matches(*l) || cond.Exclude.Matches(*l) || cond.ExcludePromotional && l.OnPromotion {
 			continue
 		}
 		if g.Lines == nil {

@@ -491,6 +491,19 @@ type Request struct {
 // normalisation, format, existence, conditions and limits, at the clock's time. A refusal is
 // a [*RefusalError] matching one of the refusal sentinels.
 func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Grant, error) {
+	return s.validate(ctx, typed, co, false, nil)
+}
+
+// ValidateChecked is [Service.Validate] for a checkout the caller has already validated
+// ([Checkout.Validate] returned nil): it does not check the order again. totals, when not
+// nil, are the order's line totals ([loyalty.Line.Total] of every line, in order, as
+// [loyalty.Order.LineTotals] returns them), which it then does not compute again. The result
+// is Validate's for such a checkout; on a checkout that is not valid it is undefined.
+func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
+	return s.validate(ctx, typed, co, true, totals)
+}
+
+func (s *Service) validate(ctx context.Context, typed string, co Checkout, checked bool, totals []loyalty.Money) (Grant, error) {
 	code, err := s.Parse(typed)
 	if err != nil {
 		return Grant{}, err
@@ -500,7 +513,7 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 		v = new(validation)
 		v.fn = v.run // bound once: a pooled validation's view needs no new closure
 	}
-	v.s, v.code, v.co, v.now = s, code, co, s.clock.Now()
+	v.s, v.code, v.co, v.checked, v.totals, v.now = s, code, co, checked, totals, s.clock.Now()
 	err = s.store.View(ctx, v.fn)
 	g := v.g
 	*v = validation{fn: v.fn} // the pool keeps no order, grant or service
@@ -513,17 +526,28 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 
 // validation is the state of one Validate: its view reads the code and its limits.
 type validation struct {
-	s    *Service
-	code string
-	co   Checkout
-	now  time.Time
-	g    Grant
-	cs   [5]Counter
-	fn   func(ReadTx) error // run, bound to this validation
+	s       *Service
+	code    string
+	co      Checkout
+	checked bool            // co is known to be valid
+	totals  []loyalty.Money // co's line totals, or nil
+	now     time.Time
+	g       Grant
+	cs      [5]Counter
+	fn      func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
-	d, _, grant, err := v.s.evaluate(tx, v.code, v.co, v.now)
+	d, c, err := v.s.lookup(tx, v.code)
+	if err != nil {
+		return err
+	}
+	if !v.checked {
+		if err := v.co.Validate(); err != nil {
+			return err
+		}
+	}
+	grant, err := evaluateChecked(d, c, &v.co, v.totals, v.now.In(v.s.loc))
 	if err != nil {
 		return err
 	}
@@ -751,16 +775,8 @@ func (s *Service) end(tx Tx, r Reservation, st State, at time.Time) error {
 }
 
 func (s *Service) evaluate(tx ReadTx, code string, co Checkout, now time.Time) (Definition, Code, Grant, error) {
-	c, err := tx.Code(code)
-	if errors.Is(err, loyalty.ErrNotFound) {
-		return Definition{}, Code{}, Grant{}, refuse(ErrUnknownCode, "")
-	} else if err != nil {
-		return Definition{}, Code{}, Grant{}, err
-	}
-	d, err := tx.Definition(c.Definition)
-	if errors.Is(err, loyalty.ErrNotFound) {
-		return Definition{}, Code{}, Grant{}, refuse(ErrUnknownCode, "")
-	} else if err != nil {
+	d, c, err := s.lookup(tx, code)
+	if err != nil {
 		return Definition{}, Code{}, Grant{}, err
 	}
 	g, err := Evaluate(d, c, co, now.In(s.loc))
@@ -768,6 +784,23 @@ func (s *Service) evaluate(tx ReadTx, code string, co Checkout, now time.Time) (
 		return Definition{}, Code{}, Grant{}, err
 	}
 	return d, c, g, nil
+}
+
+// lookup reads a code and its definition; either missing is an unknown code.
+func (s *Service) lookup(tx ReadTx, code string) (Definition, Code, error) {
+	c, err := tx.Code(code)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		return Definition{}, Code{}, refuse(ErrUnknownCode, "")
+	} else if err != nil {
+		return Definition{}, Code{}, err
+	}
+	d, err := tx.Definition(c.Definition)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		return Definition{}, Code{}, refuse(ErrUnknownCode, "")
+	} else if err != nil {
+		return Definition{}, Code{}, err
+	}
+	return d, c, nil
 }
 
 // counters returns the counts a use of code by account at now holds, in the order of

@@ -485,3 +485,47 @@ func TestAddCodeRefusesCodesOfAFormatWithAWrongCheck(t *testing.T) {
 		t.Errorf("AddCode of a code with a good check: %v", err)
 	}
 }
+
+// ValidateChecked gives Validate's grant or refusal on valid checkouts, with the line
+// totals passed in or computed.
+func TestValidateCheckedEqualsValidate(t *testing.T) {
+	e := newEnv(t,
+		skidka30(),
+		promo.Definition{ID: "paint", Kind: promo.Shareable, Benefit: promo.Benefit{Amount: rub("100")},
+			Conditions: promo.Conditions{Include: promo.Scope{Categories: []loyalty.CategoryID{"paint"}}, MinEligible: rub("60")}},
+		promo.Definition{ID: "gold", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 50},
+			Conditions: promo.Conditions{Tiers: []string{"gold"}, FirstOrderOnly: true}, Limits: promo.Limits{Total: 1}},
+	)
+	for _, c := range []promo.Code{{Code: "SKIDKA30", Definition: "skidka30"}, {Code: "PAINT", Definition: "paint"}, {Code: "GOLD", Definition: "gold"}} {
+		if _, err := e.svc.AddCode(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.RedeemNow(ctx, promo.Request{Key: "used", Code: "GOLD", Checkout: promo.Checkout{
+		Order: order("other", line("a", "tools", "100", false)), Tier: "gold"}}); err != nil {
+		t.Fatal(err)
+	}
+	checkouts := []promo.Checkout{
+		{Order: order("acme", line("a", "tools", "12000", false), line("b", "paint", "50", true))},
+		{Order: order("acme", line("a", "tools", "100", false), line("b", "paint", "70", false)), Tier: "gold"},
+		{Order: order("acme", line("b", "paint", "50", false)), PriorOrders: 2, Promotions: []loyalty.CampaignID{"R1"}},
+	}
+	for i, co := range checkouts {
+		totals, err := co.Order.LineTotals()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range []string{"skidka30", "PAINT", "gold", "NOPE"} {
+			want, wantErr := e.svc.Validate(ctx, code, co)
+			for _, tt := range [][]loyalty.Money{nil, totals} {
+				got, err := e.svc.ValidateChecked(ctx, code, co, tt)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+					t.Errorf("checkout %d, code %s, totals %v: error %v, want %v", i, code, tt != nil, err, wantErr)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("checkout %d, code %s, totals %v: grant (-Validate +ValidateChecked):\n%s", i, code, tt != nil, diff)
+				}
+			}
+		}
+	}
+}
