@@ -326,7 +326,7 @@ func (ev *evaluation) costs() (bool, error) {
 		plain := ev.plain
 		if !ev.plainSet {
 			var err error
-			if plain, err = e.earnPlan.Plan(ev.paid, ev.baseMult); err != nil {
+			if plain, err = e.earnPlan.PlanTotals(ev.paid, ev.paidChecked, ev.baseMult); err != nil {
 				return false, err
 			}
 		}

@@ -73,19 +73,21 @@ type evaluation struct {
 	opt   EvaluateOptions
 	q     Quote
 
-	acct       AccountRecord
-	level      int
-	benefits   tier.Benefits
-	levelName  string
-	calcCodes  []string        // accepted codes and internal tokens, for the calculator
-	bonus      []points.Points // bonus points per line (codes, welcome rewards)
-	base       []loyalty.Money // every line's total before discounts
-	multiplier decimal.Decimal // multiplies the base earning; rates are combined before Plan
-	paid       loyalty.Order   // the order at the prices paid after discounts
-	basePts    []points.Points // per line: the earning rules' points with ev.multiplier
-	plain      points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
-	plainSet   bool            // earn computed plain with the base plan
-	campMult   bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
+	acct        AccountRecord
+	level       int
+	benefits    tier.Benefits
+	levelName   string
+	calcCodes   []string        // accepted codes and internal tokens, for the calculator
+	bonus       []points.Points // bonus points per line (codes, welcome rewards)
+	base        []loyalty.Money // every line's total before discounts
+	multiplier  decimal.Decimal // multiplies the base earning; rates are combined before Plan
+	paid        loyalty.Order   // the order at the prices paid after discounts
+	paidTotals  []loyalty.Money // the line totals of paid (scratch)
+	paidChecked []loyalty.Money // paidTotals when they are all known, else nil
+	basePts     []points.Points // per line: the earning rules' points with ev.multiplier
+	plain       points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
+	plainSet    bool            // earn computed plain with the base plan
+	campMult    bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
 
 	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
 	budgets   [][2]BudgetRecord // total and account counters, by campMeta.budget
@@ -425,19 +427,30 @@ func (ev *evaluation) discounts() error {
 // discounts.
 func (ev *evaluation) earn() error {
 	e, o := ev.e, ev.order
-	paid, err := paidOrderInto(ev.paidBuf, o, ev.q.Discount.Lines)
+	if ev.paidTotals == nil {
+		ev.paidTotals = ev.tmp.amount.take(len(o.Lines))
+	}
+	paid, ok, err := paidOrderInto(ev.paidBuf, ev.paidTotals, ev.base, o, ev.q.Discount.Lines)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.paid, ev.paidBuf = paid, paid.Lines
+	// The paid order is valid (the order is, and only its prices changed, to positive ones
+	// whose totals are known): the planners need not check it again. Should a total not be
+	// computable, they check the order themselves and report it.
+	totals := ev.paidTotals
+	if !ok {
+		totals = nil
+	}
+	ev.paidChecked = totals
 	var base points.Plan
 	ev.plainSet = false
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
-		base, ev.plain, err = e.earnPlan.PlanPair(paid, ev.multiplier, ev.baseMult)
+		base, ev.plain, err = e.earnPlan.PlanPairTotals(paid, totals, ev.multiplier, ev.baseMult)
 		ev.plainSet = err == nil
 	} else {
-		base, err = e.earnPlan.Plan(paid, ev.multiplier)
+		base, err = e.earnPlan.PlanTotals(paid, totals, ev.multiplier)
 	}
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
@@ -453,7 +466,7 @@ func (ev *evaluation) earn() error {
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
 		var extra points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			extra, err = pl.Plan(paid, decimal.Zero)
+			extra, err = pl.PlanTotals(paid, totals, decimal.Zero)
 		} else {
 			extra, err = e.tierExtra[ev.level].Plan(paid, decimal.Zero)
 		}
@@ -488,7 +501,7 @@ func (ev *evaluation) earn() error {
 	}
 	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
-		bp, err := e.buyerPlan.Plan(paid, decimal.Zero)
+		bp, err := e.buyerPlan.PlanTotals(paid, totals, decimal.Zero)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
@@ -527,29 +540,45 @@ func (ev *evaluation) times(er *Earning, r points.Rules) error {
 // total rounds to zero below 5,000 units. When no six-decimal price gives the total exactly,
 // the nearest price is used.
 func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
-	return paidOrderInto(nil, o, lines)
+	paid, _, err := paidOrderInto(nil, nil, nil, o, lines)
+	return paid, err
 }
 
-// paidOrderInto is paidOrder with the lines in buf's memory when it has room.
-func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
+// paidOrderInto is paidOrder with the lines in buf's memory when it has room. With totals
+// (and base, o's line totals) of the lines' length, it also writes the paid lines' totals
+// ([loyalty.Line.Total]) into totals and reports whether they are all there.
+func paidOrderInto(buf []loyalty.Line, totals, base []loyalty.Money, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, bool, error) {
 	paid := o
 	paid.Lines = append(buf[:0], o.Lines...)
 	paid.Codes = nil
+	ok := totals != nil
 	for i := range paid.Lines {
 		if i >= len(lines) || lines[i].Discount.IsZero() {
+			if ok {
+				totals[i] = base[i]
+			}
 			continue
 		}
 		l := &paid.Lines[i]
-		p, err := priceFor(lines[i].Total, l.Quantity)
+		p, t, exact, err := priceFor(lines[i].Total, l.Quantity)
 		if err != nil {
-			return loyalty.Order{}, err
+			return loyalty.Order{}, false, err
 		}
 		l.UnitPrice = p
+		if ok && !exact {
+			t, err = p.Times(l.Quantity, loyalty.HalfUp)
+			ok = err == nil
+		}
+		if ok {
+			totals[i] = t
+		}
 	}
-	return paid, nil
+	return paid, ok, nil
 }
 
-func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
+// priceFor returns the unit price of a line of quantity q whose total is total (see
+// paidOrder) and whether that price gives total exactly (then total is the line's total).
+func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, loyalty.Money, bool, error) {
 	cur := total.Currency()
 	scale := int64(1)
 	for d := cur.Digits(); d < 6; d++ {
@@ -559,7 +588,7 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 	qm := uint64(q.Micros())
 	hi, lo := bits.Mul64(t, 1_000_000)
 	if th != 0 || hi >= qm || qm == 0 {
-		return loyalty.Price{}, fmt.Errorf("campaign: line total %s: %w", total, loyalty.ErrOverflow)
+		return loyalty.Price{}, loyalty.Money{}, false, fmt.Errorf("campaign: line total %s: %w", total, loyalty.ErrOverflow)
 	}
 	quo, rem := bits.Div64(hi, lo, qm)
 	if 2*rem >= qm {
@@ -572,16 +601,17 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, error) {
 		}
 		p, err := loyalty.PriceFromMicros(c, cur)
 		if err != nil {
-			return loyalty.Price{}, err
+			return loyalty.Price{}, loyalty.Money{}, false, err
 		}
 		if got, err := p.Times(q, loyalty.HalfUp); err == nil && got.Equal(total) {
-			return p, nil
+			return p, got, true, nil
 		}
 	}
 	if best <= 0 {
 		best = 1
 	}
-	return loyalty.PriceFromMicros(best, cur)
+	p, err := loyalty.PriceFromMicros(best, cur)
+	return p, loyalty.Money{}, false, err
 }
 
 // redeem checks the requested points against the balance and the redemption rules on the

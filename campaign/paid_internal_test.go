@@ -30,9 +30,12 @@ func TestPriceForIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := priceFor(total, q)
+		p, pt, exact, err := priceFor(total, q)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !exact || !pt.Equal(total) {
+			t.Fatalf("priceFor(%s, %s) = %s, total %s, exact %v; want the total back, exact", total, q, p, pt, exact)
 		}
 		got, err := p.Times(q, loyalty.HalfUp)
 		if err != nil {

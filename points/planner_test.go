@@ -87,6 +87,25 @@ func TestPropPlannerPlansAsRules(t *testing.T) {
 		if b.Lines[0].Points != want2.Lines[0].Points {
 			t.Fatal("PlanPair's plans share their lines")
 		}
+		// With the line totals given, the same plans.
+		totals, err := o.LineTotals()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = p.PlanTotals(o, totals, m1)
+		if err != nil {
+			t.Fatalf("PlanTotals: %v", err)
+		}
+		if diff := cmp.Diff(want1, got); diff != "" {
+			t.Fatalf("PlanTotals differs from Rules.Plan (-want +got):\n%s", diff)
+		}
+		a, b, err = p.PlanPairTotals(o, totals, m1, m2)
+		if err != nil {
+			t.Fatalf("PlanPairTotals: %v", err)
+		}
+		if diff := cmp.Diff([]points.Plan{want1, want2}, []points.Plan{a, b}); diff != "" {
+			t.Fatalf("PlanPairTotals differs from two Rules.Plan (-want +got):\n%s", diff)
+		}
 	})
 }
 
@@ -120,6 +139,11 @@ func TestPlannerBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+	two := order(line("a", "x", "1", "10"), line("b", "x", "1", "10"))
+	if _, err := p.PlanTotals(two, []loyalty.Money{loyalty.MustMoney("10", "RUB")}, decimal.Zero); !errors.Is(err, loyalty.ErrInvalid) ||
+		!strings.Contains(err.Error(), "totals: must have one amount per order line (2) (got 1)") {
+		t.Errorf("PlanTotals with one total for two lines: %v", err)
 	}
 	if got := p.Rules(); len(got.Rates) != 1 || got.Rates[0].Points != 1 {
 		t.Errorf("Rules() = %+v", got)

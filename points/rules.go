@@ -262,7 +262,7 @@ func (r Rate) Cashback(pointValue decimal.Decimal, precision int32) (cashback de
 	return decimal.Decimal{}, false
 }
 
-func (r Rate) matches(l loyalty.Line) bool {
+func (r *Rate) matches(l *loyalty.Line) bool {
 	if len(r.Categories) == 0 && len(r.SKUs) == 0 && len(r.Tags) == 0 {
 		return true
 	}
@@ -277,7 +277,7 @@ func (r Rate) matches(l loyalty.Line) bool {
 	return false
 }
 
-func (e Exclusions) excludes(l loyalty.Line) bool {
+func (e *Exclusions) excludes(l *loyalty.Line) bool {
 	if e.Promotions && l.OnPromotion {
 		return true
 	}
@@ -323,7 +323,7 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 		return Plan{}, fmt.Errorf("points: rules: %w", err)
 	}
 	var out [1]Plan
-	err := r.plan(o, []decimal.Decimal{multiplier}, out[:])
+	err := r.plan(o, nil, []decimal.Decimal{multiplier}, out[:])
 	return out[0], err
 }
 
@@ -352,16 +352,31 @@ func (p *Planner) Rules() Rules { return p.rules }
 
 // Plan is [Rules.Plan] of the planner's rules, which are not checked again.
 func (p *Planner) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
-	var out [1]Plan
-	err := p.rules.plan(o, []decimal.Decimal{multiplier}, out[:])
-	return out[0], err
+	return p.PlanTotals(o, nil, multiplier)
 }
 
 // PlanPair returns the plans of o at multiplier and at other, as two calls of [Planner.Plan]
 // would, checking the order and matching its lines to the rates once.
 func (p *Planner) PlanPair(o loyalty.Order, multiplier, other decimal.Decimal) (Plan, Plan, error) {
+	return p.PlanPairTotals(o, nil, multiplier, other)
+}
+
+// PlanTotals is [Planner.Plan] for an order the caller has validated
+// ([loyalty.Order.Validate] returned nil) whose line totals are totals ([loyalty.Line.Total]
+// of every line, in order, as [loyalty.Order.LineTotals] returns them): it checks the order
+// and computes the totals only when totals is nil. With totals that are not the order's,
+// the plan is undefined.
+func (p *Planner) PlanTotals(o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
+	var out [1]Plan
+	err := p.rules.plan(o, totals, []decimal.Decimal{multiplier}, out[:])
+	return out[0], err
+}
+
+// PlanPairTotals is [Planner.PlanPair] with the order's line totals, like
+// [Planner.PlanTotals].
+func (p *Planner) PlanPairTotals(o loyalty.Order, totals []loyalty.Money, multiplier, other decimal.Decimal) (Plan, Plan, error) {
 	var out [2]Plan
-	if err := p.rules.plan(o, []decimal.Decimal{multiplier, other}, out[:]); err != nil {
+	if err := p.rules.plan(o, totals, []decimal.Decimal{multiplier, other}, out[:]); err != nil {
 		return Plan{}, Plan{}, err
 	}
 	return out[0], out[1], nil
@@ -415,10 +430,15 @@ func mul64(a, b int64) (int64, bool) {
 
 // plan writes the plans of o at each of mults into out (of the same length). The order is
 // checked and its lines matched to the rates once; only the rates' points depend on the
-// multiplier. All plans' lines share one allocation.
-func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error {
-	if err := o.Validate(); err != nil {
-		return fmt.Errorf("points: order: %w", err)
+// multiplier. All plans' lines share one allocation. lineTotals, when not nil, are the
+// line totals of an order the caller has validated: neither is done again.
+func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan) error {
+	if lineTotals == nil {
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("points: order: %w", err)
+		}
+	} else if len(lineTotals) != len(o.Lines) {
+		return loyalty.Invalid("totals", len(lineTotals), fmt.Sprintf("must have one amount per order line (%d)", len(o.Lines)))
 	}
 	var msBuf [2]multiplier
 	ms := msBuf[:0]
@@ -443,8 +463,12 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 		parts = partsBuf[:n]
 	}
 	clear(eligible)
-	for i, l := range o.Lines {
-		t, err := l.Total()
+	for i := range o.Lines {
+		if lineTotals != nil {
+			totals[i] = lineTotals[i].MinorUnits()
+			continue
+		}
+		t, err := o.Lines[i].Total()
 		if err != nil {
 			return fmt.Errorf("points: order: %w", fmt.Errorf("lines[%d]: %w", i, err))
 		}
@@ -453,7 +477,8 @@ func (r *Rules) plan(o loyalty.Order, mults []decimal.Decimal, out []Plan) error
 	all := make([]LinePlan, n*len(ms))
 	first := all[:n:n]
 	anyEligible := false
-	for i, l := range o.Lines {
+	for i := range o.Lines {
+		l := &o.Lines[i]
 		lp := LinePlan{Quantity: l.Quantity, Rate: -1}
 		if r.Exclude.excludes(l) {
 			lp.Excluded = true
