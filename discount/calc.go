@@ -338,6 +338,11 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History) error {
 			return fmt.Errorf("discount: lines[%d]: %w", i, err)
 		}
 		base0[i] = t.MinorUnits()
+		if qty, err := r.qty.Add(l.Quantity); err == nil {
+			r.qty = qty
+		} else {
+			r.qtyOver = true
+		}
 		if r.sub, err = r.sub.Add(t); err != nil {
 			return fmt.Errorf("discount: %w", err)
 		}
@@ -444,15 +449,16 @@ func (r *run) fillEntries() {
 		} else {
 			e.Lines = e.Lines[:n]
 		}
-		zero := loyalty.Money{}
-		if r.limited[i] {
-			zero = loyalty.Zero(r.c.cur)
-		}
-		for li, a := range r.lines(i) {
-			if a == 0 {
-				e.Lines[li] = zero
-			} else {
-				e.Lines[li] = r.money(a)
+		zero := loyalty.Zero(r.c.cur)
+		if !r.limited[i] {
+			clear(e.Lines) // nothing computed (the amounts are all 0): the zero Money
+		} else {
+			for li, a := range r.lines(i) {
+				if a == 0 {
+					e.Lines[li] = zero
+				} else {
+					e.Lines[li] = r.money(a)
+				}
 			}
 		}
 		s := r.spans[i]
@@ -511,13 +517,15 @@ type run struct {
 	h       *History
 	now     time.Time
 	n       int
-	sub     loyalty.Money   // the subtotal
-	base0   []int64         // the line totals before any discount
-	floor   []int64         // the margin floor of every line, 0 when none
-	floors  []loyalty.Money // the floors as the result reports them: the zero Money when none
-	amts    []int64         // the line amounts of every entry, n per entry
-	limited []bool          // by entry: the amounts were computed and limited ([run.limit])
-	spans   []span          // by entry: its notes
+	sub     loyalty.Money    // the subtotal
+	qty     loyalty.Quantity // the order's quantity, unless it overflows:
+	qtyOver bool             // then sums of line quantities are checked
+	base0   []int64          // the line totals before any discount
+	floor   []int64          // the margin floor of every line, 0 when none
+	floors  []loyalty.Money  // the floors as the result reports them: the zero Money when none
+	amts    []int64          // the line amounts of every entry, n per entry
+	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
+	spans   []span           // by entry: its notes
 	hasCap  bool
 	codes   []string
 	entries []Entry // the result's
@@ -569,19 +577,26 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
 	// states'.
-	r.ints = grow(r.ints, n*(3+k+preStates+1))
-	r.base0 = r.ints[:n:n]
-	r.floor = r.ints[n : 2*n : 2*n]
-	r.w = r.ints[2*n : 3*n : 3*n]
-	r.amts = r.ints[3*n : (3+k)*n : (3+k)*n]
+	ni, nf := n*(3+k+preStates+1), k*(preStates+2)
+	same := len(r.base0) == n && len(r.limited) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
+	r.ints = grow(r.ints, ni)
+	r.flags = grow(r.flags, nf)
 	r.floors = grow(r.floors, n)
-	r.flags = grow(r.flags, k*(preStates+2))
-	r.limited = r.flags[:k:k]
-	for i := range r.states {
-		at := (3 + k + i) * n
-		f := (1 + i) * k
-		r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
+	if !same {
+		// The slices into the scratch memory (the last run's are still right when it had
+		// as many lines and discounts).
+		r.base0 = r.ints[:n:n]
+		r.floor = r.ints[n : 2*n : 2*n]
+		r.w = r.ints[2*n : 3*n : 3*n]
+		r.amts = r.ints[3*n : (3+k)*n : (3+k)*n]
+		r.limited = r.flags[:k:k]
+		for i := range r.states {
+			at := (3 + k + i) * n
+			f := (1 + i) * k
+			r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
+		}
 	}
+	r.states[preStates].capLeft = 0
 	r.free = r.freeBuf[:0]
 	for i := range preStates {
 		r.free = append(r.free, &r.states[i])
@@ -591,6 +606,7 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
 	r.hasCap, r.err = false, nil
+	r.qty, r.qtyOver = loyalty.Quantity{}, false
 	return r
 }
 
@@ -837,8 +853,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	}
 	// Scope: the weights of the eligible lines (what is left to discount on them), their
 	// sum, and their value and quantity before any discount (the order's size).
-	var eligBase, eligOrig int64
-	var eligQty loyalty.Quantity
+	var eligBase, eligOrig, qty int64
 	matched, found := cd.all, false
 	w := r.w
 	for li := range o.Lines {
@@ -864,12 +879,18 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		w[li] = b
 		eligBase += b
 		eligOrig += r.base0[li]
-		var err error
-		if eligQty, err = eligQty.Add(l.Quantity); err != nil {
-			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
+		if !r.qtyOver { // a part of the order's quantity, which fits
+			qty += l.Quantity.Micros()
+		} else {
+			q, err := loyalty.QuantityFromMicros(qty).Add(l.Quantity)
+			if err != nil {
+				r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+				return
+			}
+			qty = q.Micros()
 		}
 	}
+	eligQty := loyalty.QuantityFromMicros(qty)
 	switch {
 	case !matched:
 		e.Reasons |= ReasonNoEligibleLines
