@@ -251,7 +251,7 @@ func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyK
 	b.key, b.fp, b.now = key, fp, l.clock.Now()
 	err := l.store.Update(ctx, b.run)
 	out := b.out
-	*b = book{l: l, run: b.run, ids: b.ids} // nothing of the operation stays in the pool
+	*b = book{l: l, run: b.run, ids: b.ids, plines: b.plines} // nothing of the operation stays in the pool
 	l.books.Put(b)
 	if err != nil {
 		return Posting{}, err
@@ -323,16 +323,17 @@ type book struct {
 
 	// A keyed operation: its fingerprint, its function (or op and request for the hot
 	// paths), its result, and reused storage.
-	fp    string
-	fn    func(b *book) error
-	op    int
-	earn  EarnRequest
-	spend SpendRequest
-	out   Posting
-	run   func(tx Tx) error // b.runKeyed, bound once
-	ids   []EntryID
-	accts [2]Account
-	ptrs  [2]*Account
+	fp     string
+	fn     func(b *book) error
+	op     int
+	earn   EarnRequest
+	spend  SpendRequest
+	out    Posting
+	run    func(tx Tx) error // b.runKeyed, bound once
+	ids    []EntryID
+	plines []PurchaseLine // the lines of a new purchase
+	accts  [2]Account
+	ptrs   [2]*Account
 }
 
 func unknownHolder(h Holder) error {
@@ -723,9 +724,11 @@ func (b *book) purchase(h Holder, order loyalty.OrderID, lines []LinePlan) (Purc
 	p, err := b.tx.Purchase(h, order)
 	switch {
 	case errors.Is(err, loyalty.ErrNotFound):
-		p = Purchase{Holder: h, Order: order, Lines: make([]PurchaseLine, len(lines))}
+		// The lines are the book's: the store copies a purchase in.
+		b.plines = slices.Grow(b.plines[:0], len(lines))[:len(lines)]
+		p = Purchase{Holder: h, Order: order, Lines: b.plines}
 		for i, l := range lines {
-			p.Lines[i].Quantity = l.Quantity
+			p.Lines[i] = PurchaseLine{Quantity: l.Quantity}
 		}
 		return p, nil
 	case err != nil:

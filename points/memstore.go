@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
@@ -61,52 +60,28 @@ func NewMemoryStore() Store { return NewMemoryStoreWith(MemoryOptions{}) }
 //
 // What it keeps for ever (without a retention) is laid out for a long history: lots and
 // entries in fixed chunks addressed by their IDs, purchases and idempotency records in such
-// chunks indexed by a 64-bit hash of their key, every row compact (the rarely used fields
-// of an entry out of line). An earning keeps about 1.1 KB (its lot, entry, purchase and
-// record), and adding one moves no existing row and grows no map holding rows.
+// chunks indexed by a 64-bit hash of their key, and every such row without pointers: its
+// strings (keys, order IDs) in large chunks of bytes shared by the rows of one posting,
+// holders and partners as numbers, times as integers, the rarely used fields of an entry
+// in a side row. The garbage collector therefore neither scans the rows nor marks their
+// strings one by one. An earning keeps about 600 bytes (its lot, entry, purchase and record,
+// its key and order ID once), and adding one moves no existing row and grows no map
+// holding rows. Times read back in the location they were stored in, without a monotonic
+// clock reading.
 func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
 		retention: opt.Retention,
 		clock:     opt.Clock,
-		purchases: newHashRows[purchaseKey, purchaseRow](hashPurchaseKey, nil),
-		records:   newHashRows[loyalty.IdempotencyKey, memRecord](hashKey, nil),
 	}
+	s.purchases = newHashRows[purchaseRow](&s.strs)
+	s.records = newHashRows[recordRow](&s.strs)
+	s.purchases.add, s.records.add = s.w.str, s.w.str
+	s.purchases.drop, s.records.drop = s.w.dropPurchase, s.w.dropRecord
 	if s.clock == nil {
 		s.clock = loyalty.SystemClock()
 	}
 	s.w.s, s.r.s = s, s
 	return s
-}
-
-type memLot struct {
-	lot    Lot
-	pos    int   // position in the holder's lot log
-	closed int64 // with a retention: when the lot last closed (Unix nanoseconds), 0 while open
-}
-
-type purchaseKey struct {
-	h Holder
-	o loyalty.OrderID
-}
-
-// hashPurchaseKey hashes the order alone: the purchases of one order by several holders
-// (a company and its employee) share a hash chain, which find walks comparing whole keys.
-func hashPurchaseKey(seed maphash.Seed, k purchaseKey) uint64 {
-	return maphash.String(seed, string(k.o))
-}
-
-func hashKey(seed maphash.Seed, k loyalty.IdempotencyKey) uint64 {
-	return maphash.String(seed, string(k))
-}
-
-// memRecord is a Record as the store keeps it: the IDs of a posting's entries, which are
-// consecutive, as the first and a count.
-type memRecord struct {
-	fp    string
-	at    time.Time
-	first EntryID
-	n     int
-	ids   []EntryID // when not consecutive
 }
 
 // stamp is the time (Unix nanoseconds) a retained thing was written or closed.
@@ -116,15 +91,23 @@ type stamp struct {
 }
 
 type memStore struct {
-	db         memtx.DB
-	accounts   memtx.Table[Holder, Account]
-	lots       memtx.Rows[memLot] // by ID
-	holderLots memtx.Log[Holder, LotID]
-	cursor     memtx.Table[Holder, int] // no lot before this position of holderLots is open
-	entries    memtx.Rows[entryRow]     // every entry, by ID = position + 1; never modified
-	holderLog  memtx.Log[Holder, int]   // positions in entries, per holder
-	purchases  hashRows[purchaseKey, purchaseRow]
-	records    hashRows[loyalty.IdempotencyKey, memRecord] // immutable once stored
+	db           memtx.DB
+	strs         memtx.Arena                  // the strings of the rows
+	holders      interner[Holder]             // holders by number
+	partners     interner[loyalty.PartnerID]  // issuers and acceptors by number
+	kinds        interner[EntryKind]          // entry kinds the package does not define
+	locs         []*time.Location             // the locations of stored times but UTC; only ever appended to
+	accounts     memtx.Table[Holder, Account] //
+	lots         memtx.Rows[lotRow]           // by ID
+	holderLots   memtx.Log[int32, LotID]      // by holder number
+	cursor       memtx.Table[int32, int]      // no lot before this position of holderLots is open
+	entries      memtx.Rows[entryRow]         // every entry, by ID = position + 1; never modified
+	entryMore    memtx.Rows[entryMore]        // the side rows of entries
+	holderLog    memtx.Log[int32, int]        // positions in entries, per holder number
+	purchases    hashRows[purchaseRow]        //
+	purchaseMore memtx.Rows[purchaseMore]     // the side rows of purchases
+	records      hashRows[recordRow]          // immutable once stored
+	recordIDs    memtx.Rows[[]EntryID]        // the entries of records whose IDs are not consecutive
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
 	// the horizon before which entries are forgotten.
@@ -138,17 +121,13 @@ type memStore struct {
 	readerOnce sync.Once
 }
 
-func clonePurchase(p Purchase) Purchase {
-	p.Lines = slices.Clone(p.Lines)
-	p.Redeemed = slices.Clone(p.Redeemed)
-	return p
-}
-
 func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 	return s.db.Update(ctx, func(tx *memtx.Tx) error {
-		// Writers hold the lock: s.w and s.now are theirs.
+		// Writers hold the lock: s.w and s.now are theirs. A rolled-back transaction may
+		// have changed what the writer remembers.
 		s.w.tx = tx
-		s.records.forgetMiss() // a rolled-back transaction may have changed the indexes
+		s.w.memo, s.w.memoNext, s.w.lastH = [4]strMemo{}, 0, lastHolder{}
+		s.records.forgetMiss()
 		s.purchases.forgetMiss()
 		if s.retention > 0 {
 			s.now = s.clock.Now()
@@ -171,9 +150,27 @@ func (s *memStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	})
 }
 
+// memTx is a transaction of the store: the writers' one (s.w), which remembers the
+// strings and the holder of its transaction, or the readers' one (s.r), shared by
+// concurrent views, which changes nothing.
 type memTx struct {
-	s  *memStore
-	tx *memtx.Tx
+	s        *memStore
+	tx       *memtx.Tx
+	memo     [4]strMemo
+	memoNext int
+	lastH    lastHolder
+}
+
+type strMemo struct {
+	s   string
+	ref memtx.Str
+	ok  bool
+}
+
+type lastHolder struct {
+	h  Holder
+	id int32
+	ok bool
 }
 
 // Not-found errors are preallocated: a miss (a new idempotency key, a new order) is the
@@ -201,23 +198,27 @@ func (t *memTx) Accounts(fn func(Account) bool) error {
 }
 
 func (t *memTx) Lot(id LotID) (Lot, error) {
-	m := t.s.lots.Ref(t.tx, int(id))
-	if m == nil {
+	r := t.s.lots.Ref(t.tx, int(id))
+	if r == nil {
 		if t.s.retention > 0 && id > 0 && int(id) <= t.s.lots.Len(t.tx) {
 			return Lot{}, fmt.Errorf("points: lot %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
 		}
 		return Lot{}, errNoLot
 	}
-	return m.lot, nil
+	return t.unpackLot(int(id), r), nil
 }
 
 func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
-	from, _ := t.s.cursor.Get(t.tx, h)
+	hid, ok, _ := t.holderID(h, false)
+	if !ok {
+		return nil, nil
+	}
+	from, _ := t.s.cursor.Get(t.tx, hid)
 	var out []Lot
-	t.s.holderLots.Range(t.tx, h, from, func(_ int, id LotID) bool {
+	t.s.holderLots.Range(t.tx, hid, from, func(_ int, id LotID) bool {
 		// A lot missing is a closed lot forgotten.
-		if m := t.s.lots.Ref(t.tx, int(id)); m != nil && m.lot.Open() {
-			out = append(out, m.lot)
+		if r := t.s.lots.Ref(t.tx, int(id)); r != nil && r.open() {
+			out = append(out, t.unpackLot(int(id), r))
 		}
 		return true
 	})
@@ -234,36 +235,39 @@ func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 }
 
 func (t *memTx) AllOpenLots(fn func(Lot) bool) error {
-	t.s.lots.Range(t.tx, 1, func(_ int, m memLot) bool {
-		if m.lot.Open() {
-			return fn(m.lot)
+	for id := 1; id <= t.s.lots.Len(t.tx); id++ {
+		if r := t.s.lots.Ref(t.tx, id); r != nil && r.open() && !fn(t.unpackLot(id, r)) {
+			break
 		}
-		return true
-	})
+	}
 	return nil
 }
 
 func (t *memTx) Entry(id EntryID) (Entry, error) {
-	b := t.s.entries.Ref(t.tx, int(id))
-	if b == nil {
+	r := t.s.entries.Ref(t.tx, int(id))
+	if r == nil {
 		if id > 0 && int(id) <= t.s.entries.Len(t.tx) {
 			return Entry{}, fmt.Errorf("points: entry %d: %w: %w", id, loyalty.ErrNotFound, ErrForgotten)
 		}
 		return Entry{}, fmt.Errorf("points: entry %d: %w", id, loyalty.ErrNotFound)
 	}
-	return b.unpack(), nil
+	return t.unpackEntry(int(id), r), nil
 }
 
 func (t *memTx) Entries(h Holder, from, limit int) ([]Entry, error) {
-	if first := t.s.holderLog.First(t.tx, h); from < first {
+	hid, ok, _ := t.holderID(h, false)
+	if !ok {
+		return nil, nil
+	}
+	if first := t.s.holderLog.First(t.tx, hid); from < first {
 		return nil, fmt.Errorf("points: entries of %s from position %d: the oldest retained is at %d: %w", h, from, first, ErrForgotten)
 	}
 	var out []Entry
-	t.s.holderLog.Range(t.tx, h, from, func(_ int, pos int) bool {
+	t.s.holderLog.Range(t.tx, hid, from, func(_ int, pos int) bool {
 		if len(out) >= limit {
 			return false
 		}
-		out = append(out, t.s.entries.Ref(t.tx, pos+1).unpack())
+		out = append(out, t.unpackEntry(pos+1, t.s.entries.Ref(t.tx, pos+1)))
 		return true
 	})
 	return out, nil
@@ -273,12 +277,13 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 	if h, _ := t.s.forgotten.Get(t.tx, struct{}{}); from.Before(h) {
 		return fmt.Errorf("points: entries from %s: entries before %s were forgotten: %w", from.Format(time.RFC3339), h.Format(time.RFC3339), ErrForgotten)
 	}
+	fs, fn0, ts, tn := from.Unix(), int32(from.Nanosecond()), to.Unix(), int32(to.Nanosecond())
 	for id := 1; id <= t.s.entries.Len(t.tx); id++ {
-		b := t.s.entries.Ref(t.tx, id)
-		if b == nil || b.at.Before(from) || !b.at.Before(to) {
+		r := t.s.entries.Ref(t.tx, id)
+		if r == nil || r.at.compare(fs, fn0) < 0 || r.at.compare(ts, tn) >= 0 {
 			continue
 		}
-		if !fn(b.unpack()) {
+		if !fn(t.unpackEntry(id, r)) {
 			break
 		}
 	}
@@ -286,75 +291,54 @@ func (t *memTx) EntriesBetween(from, to time.Time, fn func(Entry) bool) error {
 }
 
 func (t *memTx) Purchase(h Holder, order loyalty.OrderID) (Purchase, error) {
-	r := t.s.purchases.ref(t.tx, purchaseKey{h, order}, t == &t.s.w)
+	var r *purchaseRow
+	if hid, ok, _ := t.holderID(h, false); ok {
+		r = t.s.purchases.ref(t.tx, hid, string(order), t == &t.s.w)
+	}
 	if r == nil {
 		if t.s.retention > 0 {
 			return Purchase{}, errNoPurchaseRetained
 		}
 		return Purchase{}, errNoPurchase
 	}
-	return r.unpack(h, order), nil
+	return t.unpackPurchase(r, h, order), nil
 }
 
 func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
-	var id int
-	if t == &t.s.w {
-		id = t.s.records.findW(t.tx, key)
-	} else {
-		id, _, _ = t.s.records.find(t.tx, key)
-	}
-	if id == 0 {
+	r := t.s.records.ref(t.tx, 0, string(key), t == &t.s.w)
+	if r == nil {
 		return Record{}, errNoRecord
 	}
-	return t.s.records.rows.Ref(t.tx, id).v.record(key), nil
-}
-
-func (m *memRecord) record(key loyalty.IdempotencyKey) Record {
-	r := Record{Key: key, Fingerprint: m.fp, At: m.at, Entries: slices.Clone(m.ids)}
-	if m.ids == nil && m.n > 0 {
-		r.Entries = make([]EntryID, m.n)
-		for i := range r.Entries {
-			r.Entries[i] = m.first + EntryID(i)
-		}
-	}
-	return r
+	return t.unpackRecord(r, key), nil
 }
 
 func (t *memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
 
 func (t *memTx) InsertLot(l Lot) (Lot, error) {
-	id, m, err := t.s.lots.Add(t.tx)
+	hid, _, err := t.holderID(l.Holder, true)
+	if err != nil {
+		return Lot{}, err
+	}
+	id, r, err := t.s.lots.Add(t.tx)
 	if err != nil {
 		return Lot{}, err
 	}
 	l.ID = LotID(id)
-	pos, err := t.s.holderLots.Append(t.tx, l.Holder, l.ID)
+	pos, err := t.s.holderLots.Append(t.tx, hid, l.ID)
 	if err != nil {
 		return Lot{}, err
 	}
-	*m = memLot{lot: l, pos: pos}
+	if err := t.packLot(r, &l, hid); err != nil {
+		return Lot{}, err
+	}
+	r.pos = pos
 	if t.s.retention > 0 && !l.Open() { // inserted closed
-		m.closed = t.s.now.UnixNano()
-		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: m.closed, id: int64(l.ID)}); err != nil {
+		r.closed = t.s.now.UnixNano()
+		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: r.closed, id: int64(l.ID)}); err != nil {
 			return Lot{}, err
 		}
 	}
 	return l, nil
-}
-
-// putLot stores m, stamping it when it closes (or is inserted closed) under a retention.
-func (t *memTx) putLot(m memLot, wasOpen bool) error {
-	if t.s.retention > 0 && !m.lot.Open() && (wasOpen || m.closed == 0) {
-		m.closed = t.s.now.UnixNano()
-		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: m.closed, id: int64(m.lot.ID)}); err != nil {
-			return err
-		}
-	}
-	if m.lot.Open() {
-		m.closed = 0
-	}
-	_, err := t.s.lots.Set(t.tx, int(m.lot.ID), m)
-	return err
 }
 
 func (t *memTx) UpdateLot(l Lot) error {
@@ -365,47 +349,64 @@ func (t *memTx) UpdateLot(l Lot) error {
 		}
 		return fmt.Errorf("points: lot %d: %w", l.ID, loyalty.ErrNotFound)
 	}
-	m := *p
-	if m.lot.Holder != l.Holder {
-		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, m.lot.Holder, l.Holder, loyalty.ErrConflict)
+	r := *p
+	if hid, ok, _ := t.holderID(l.Holder, false); !ok || hid != r.holder {
+		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, t.holder(r.holder), l.Holder, loyalty.ErrConflict)
 	}
-	wasOpen := m.lot.Open()
-	m.lot = l
-	if err := t.putLot(m, wasOpen); err != nil {
+	wasOpen := r.open()
+	if err := t.packLot(&r, &l, r.holder); err != nil {
 		return err
 	}
-	cur, _ := t.s.cursor.Get(t.tx, l.Holder)
+	// Stamp the lot when it closes (or was inserted closed) under a retention.
+	if t.s.retention > 0 && !r.open() && (wasOpen || r.closed == 0) {
+		r.closed = t.s.now.UnixNano()
+		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: r.closed, id: int64(l.ID)}); err != nil {
+			return err
+		}
+	}
+	if r.open() {
+		r.closed = 0
+	}
+	if _, err := t.s.lots.Set(t.tx, int(l.ID), r); err != nil {
+		return err
+	}
+	cur, _ := t.s.cursor.Get(t.tx, r.holder)
 	switch {
-	case l.Open() && m.pos < cur: // reopened behind the cursor
-		return t.s.cursor.Put(t.tx, l.Holder, m.pos)
-	case !l.Open() && m.pos == cur: // the oldest open lot closed: skip the closed prefix
-		n := t.s.holderLots.Len(t.tx, l.Holder)
+	case r.open() && r.pos < cur: // reopened behind the cursor
+		return t.s.cursor.Put(t.tx, r.holder, r.pos)
+	case !r.open() && r.pos == cur: // the oldest open lot closed: skip the closed prefix
+		n := t.s.holderLots.Len(t.tx, r.holder)
 		for cur < n {
-			id, _ := t.s.holderLots.At(t.tx, l.Holder, cur)
-			if x := t.s.lots.Ref(t.tx, int(id)); x != nil && x.lot.Open() {
+			id, _ := t.s.holderLots.At(t.tx, r.holder, cur)
+			if x := t.s.lots.Ref(t.tx, int(id)); x != nil && x.open() {
 				break
 			}
 			cur++
 		}
-		return t.s.cursor.Put(t.tx, l.Holder, cur)
+		return t.s.cursor.Put(t.tx, r.holder, cur)
 	}
 	return nil
 }
 
 func (t *memTx) AppendEntry(e Entry) (Entry, error) {
-	var k struct{}
-	id, row, err := t.s.entries.Add(t.tx)
+	hid, _, err := t.holderID(e.Holder, true)
+	if err != nil {
+		return Entry{}, err
+	}
+	id, r, err := t.s.entries.Add(t.tx)
 	if err != nil {
 		return Entry{}, err
 	}
 	pos := id - 1
 	e.ID = EntryID(id)
-	row.pack(&e) // the stored copy shares nothing with e, which goes back to the caller
-	if _, err := t.s.holderLog.Append(t.tx, e.Holder, pos); err != nil {
+	if err := t.packEntry(r, &e, hid); err != nil { // the stored copy shares nothing with e, which goes back to the caller
+		return Entry{}, err
+	}
+	if _, err := t.s.holderLog.Append(t.tx, hid, pos); err != nil {
 		return Entry{}, err
 	}
 	if t.s.retention > 0 {
-		if _, err := t.s.entryAge.Append(t.tx, k, stamp{at: t.s.now.UnixNano(), id: int64(pos)}); err != nil {
+		if _, err := t.s.entryAge.Append(t.tx, struct{}{}, stamp{at: t.s.now.UnixNano(), id: int64(pos)}); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -413,21 +414,28 @@ func (t *memTx) AppendEntry(e Entry) (Entry, error) {
 }
 
 func (t *memTx) PutPurchase(p Purchase) error {
-	_, err := t.s.purchases.put(t.tx, purchaseKey{p.Holder, p.Order}, packPurchase(&p), t.s.now, false)
+	hid, _, err := t.holderID(p.Holder, true)
+	if err != nil {
+		return err
+	}
+	old := t.s.purchases.ref(t.tx, hid, string(p.Order), true)
+	r, err := t.packPurchase(&p, old)
+	if err != nil {
+		return err
+	}
+	_, err = t.s.purchases.put(t.tx, hid, string(p.Order), r, t.s.now, false)
 	return err
 }
 
-func (t *memTx) PutRecord(r Record) error {
-	m := memRecord{fp: r.Fingerprint, at: r.At}
-	if n := len(r.Entries); n > 0 && r.Entries[n-1]-r.Entries[0] == EntryID(n-1) && slices.IsSorted(r.Entries) {
-		m.first, m.n = r.Entries[0], n
-	} else if r.Entries != nil {
-		m.ids = slices.Clone(r.Entries)
+func (t *memTx) PutRecord(rec Record) error {
+	if t.s.records.ref(t.tx, 0, string(rec.Key), true) != nil {
+		return fmt.Errorf("points: idempotency key %q exists: %w", rec.Key, loyalty.ErrConflict)
 	}
-	stored, err := t.s.records.put(t.tx, r.Key, m, t.s.now, true)
-	if err == nil && !stored {
-		return fmt.Errorf("points: idempotency key %q exists: %w", r.Key, loyalty.ErrConflict)
+	r, err := t.packRecord(&rec)
+	if err != nil {
+		return err
 	}
+	_, err = t.s.records.put(t.tx, 0, string(rec.Key), r, t.s.now, true)
 	return err
 }
 
@@ -451,11 +459,14 @@ func (t *memTx) forget() error {
 		if st.at >= h {
 			break
 		}
-		b := s.entries.Ref(t.tx, int(st.id)+1)
-		if b == nil {
+		r := s.entries.Ref(t.tx, int(st.id)+1)
+		if r == nil {
 			continue
 		}
-		holder := b.holder
+		holder := r.holder
+		if err := t.dropEntry(r); err != nil {
+			return err
+		}
 		if err := s.entries.Delete(t.tx, int(st.id)+1); err != nil {
 			return err
 		}
@@ -479,11 +490,14 @@ func (t *memTx) forget() error {
 		if st.at >= h {
 			break
 		}
-		m := s.lots.Ref(t.tx, int(st.id))
-		if m == nil || m.lot.Open() || m.closed != st.at {
+		r := s.lots.Ref(t.tx, int(st.id))
+		if r == nil || r.open() || r.closed != st.at {
 			continue
 		}
-		hl := m.lot.Holder
+		hl := r.holder
+		if err := t.release(r.order); err != nil {
+			return err
+		}
 		if err := s.lots.Delete(t.tx, int(st.id)); err != nil {
 			return err
 		}

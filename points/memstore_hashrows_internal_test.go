@@ -17,7 +17,8 @@ import (
 // including after a rolled-back transaction.
 func TestHashRowsWithCollidingHashes(t *testing.T) {
 	var db memtx.DB
-	m := newHashRows(hashPurchaseKey, clonePurchase)
+	var strs memtx.Arena
+	m := newHashRows[Purchase](&strs)
 	m.collide = true
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -27,7 +28,7 @@ func TestHashRowsWithCollidingHashes(t *testing.T) {
 		t.Helper()
 		p := Purchase{Holder: ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), Order: loyalty.OrderID(fmt.Sprint("o", i)), Lines: []PurchaseLine{{Earned: Points(i)}}, Restored: restored}
 		if err := db.Update(ctx, func(tx *memtx.Tx) error {
-			_, err := m.put(tx, purchaseKey{p.Holder, p.Order}, p, at, false)
+			_, err := m.put(tx, holderNumber(p.Holder), string(p.Order), p, at, false)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -40,8 +41,8 @@ func TestHashRowsWithCollidingHashes(t *testing.T) {
 		db.View(ctx, func(tx *memtx.Tx) error {
 			for i := range 12 {
 				h, o := ForAccount(loyalty.AccountID(fmt.Sprint("h", i%3))), loyalty.OrderID(fmt.Sprint("o", i))
-				if p, ok := m.get(tx, purchaseKey{h, o}, false); ok {
-					got[key(p)] = p
+				if p := m.ref(tx, holderNumber(h), string(o), false); p != nil {
+					got[key(*p)] = *p
 				}
 			}
 			if n := m.rows.Count(tx); n != len(want) {
@@ -108,24 +109,25 @@ func TestHashRowsRememberedMiss(t *testing.T) {
 	for _, between := range []string{"insert", "delete", "none"} {
 		t.Run(between, func(t *testing.T) {
 			var db memtx.DB
-			m := newHashRows[loyalty.IdempotencyKey, int](hashKey, nil)
+			var strs memtx.Arena
+			m := newHashRows[int](&strs)
 			m.collide = true
 			ctx := context.Background()
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			if err := db.Update(ctx, func(tx *memtx.Tx) error {
-				_, err := m.put(tx, "old", 1, t0, false)
+				_, err := m.put(tx, 0, "old", 1, t0, false)
 				return err
 			}); err != nil {
 				t.Fatal(err)
 			}
 			want := map[loyalty.IdempotencyKey]int{"old": 1, "k": 3}
 			if err := db.Update(ctx, func(tx *memtx.Tx) error {
-				if _, ok := m.get(tx, "k", true); ok {
+				if m.ref(tx, 0, "k", true) != nil {
 					t.Error("k found before it was stored")
 				}
 				switch between {
 				case "insert":
-					if _, err := m.put(tx, "other", 2, t0.Add(time.Hour), false); err != nil {
+					if _, err := m.put(tx, 0, "other", 2, t0.Add(time.Hour), false); err != nil {
 						return err
 					}
 					want["other"] = 2
@@ -135,7 +137,7 @@ func TestHashRowsRememberedMiss(t *testing.T) {
 					}
 					delete(want, "old")
 				}
-				stored, err := m.put(tx, "k", 3, t0.Add(time.Hour), true)
+				stored, err := m.put(tx, 0, "k", 3, t0.Add(time.Hour), true)
 				if !stored {
 					t.Error("k not stored")
 				}
@@ -145,9 +147,13 @@ func TestHashRowsRememberedMiss(t *testing.T) {
 			}
 			db.View(ctx, func(tx *memtx.Tx) error {
 				for _, k := range []loyalty.IdempotencyKey{"old", "other", "k"} {
-					v, ok := m.get(tx, k, false)
-					if w, wok := want[k]; ok != wok || v != w {
-						t.Errorf("get(%s) = %d, %v; want %d, %v", k, v, ok, w, wok)
+					var v int
+					p := m.ref(tx, 0, string(k), false)
+					if p != nil {
+						v = *p
+					}
+					if w, wok := want[k]; (p != nil) != wok || v != w {
+						t.Errorf("get(%s) = %d, %v; want %d, %v", k, v, p != nil, w, wok)
 					}
 				}
 				if n := m.rows.Count(tx); n != len(want) {
@@ -158,3 +164,6 @@ func TestHashRowsRememberedMiss(t *testing.T) {
 		})
 	}
 }
+
+// holderNumber numbers the test holders h0, h1, h2 from 1.
+func holderNumber(h Holder) int32 { return int32(h.ID[1]-'0') + 1 }

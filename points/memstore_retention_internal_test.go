@@ -27,11 +27,14 @@ func (s *memStore) retained() map[string]int {
 		n["entries"] = s.entries.Count(tx)
 		n["entry stamps"] = s.entryAge.Len(tx, k) - s.entryAge.First(tx, k)
 		n["lot stamps"] = s.lotAge.Len(tx, k) - s.lotAge.First(tx, k)
-		s.accounts.Range(tx, func(h Holder, _ Account) bool {
-			n["holder entries"] += s.holderLog.Len(tx, h) - s.holderLog.First(tx, h)
-			n["holder lots"] += s.holderLots.Len(tx, h) - s.holderLots.First(tx, h)
-			return true
-		})
+		for id := range int32(s.holders.vals.Len(tx) + 1) {
+			n["holder entries"] += s.holderLog.Len(tx, id) - s.holderLog.First(tx, id)
+			n["holder lots"] += s.holderLots.Len(tx, id) - s.holderLots.First(tx, id)
+		}
+		n["entry side rows"] = s.entryMore.Count(tx)
+		n["purchase side rows"] = s.purchaseMore.Count(tx)
+		n["record side rows"] = s.recordIDs.Count(tx)
+		n["string chunks"] = s.strs.Chunks(tx)
 		return nil
 	})
 	return n
