@@ -83,6 +83,29 @@ func BenchmarkApplyInto(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyChecked is BenchmarkApplyInto for an order its caller has validated, with
+// its line totals: what an orchestrator that validated the order once pays.
+func BenchmarkApplyChecked(b *testing.B) {
+	c := mustNew(b, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	for _, n := range []int{10, 100} {
+		o := benchOrder(n)
+		totals, err := o.LineTotals()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var res discount.Result
+			for b.Loop() {
+				if err := c.ApplyChecked(&res, o, h, totals); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // TestBenchPolicy makes sure the benchmark exercises what it claims: every candidate is
 // evaluated, the best-of group picks one, the sequential ones apply.
 func TestBenchPolicy(t *testing.T) {

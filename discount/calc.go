@@ -294,7 +294,7 @@ func Evaluate(p Policy, o loyalty.Order, h History) (Result, error) {
 // ([loyalty.ErrCurrencyMismatch]) or an amount out of range ([loyalty.ErrOverflow]).
 func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 	var res Result
-	if err := c.apply(&res, o, h); err != nil {
+	if err := c.apply(&res, o, h, false, nil); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -309,17 +309,42 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 // (empty Lines and Entries) and the error is the one Apply returns. Like Apply, it is safe
 // for concurrent use, as long as every goroutine writes into a Result of its own.
 func (c *Calculator) ApplyInto(res *Result, o loyalty.Order, h History) error {
-	if err := c.apply(res, o, h); err != nil {
+	return c.applyInto(res, o, h, false, nil)
+}
+
+// ApplyChecked is [Calculator.ApplyInto] for an order the caller has already validated
+// ([loyalty.Order.Validate] returned nil): it does not validate o again. totals, when not
+// nil, are o's line totals ([loyalty.Line.Total] of every line, in order, as
+// [loyalty.Order.LineTotals] returns them), which it then does not compute again. It suits
+// an orchestrator that validates an order once and prices it in several steps. The result
+// is ApplyInto's for such an order; for an order that is not valid, or totals that are not
+// its line totals, it is undefined (but never a panic). totals of another length than o.Lines is an [loyalty.ErrInvalid] error;
+// the other errors are Apply's.
+func (c *Calculator) ApplyChecked(res *Result, o loyalty.Order, h History, totals []loyalty.Money) error {
+	if totals != nil && len(totals) != len(o.Lines) {
+		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}
+		return fmt.Errorf("discount: %w", loyalty.Invalid("totals", len(totals),
+			fmt.Sprintf("must hold one total per order line (%d)", len(o.Lines))))
+	}
+	return c.applyInto(res, o, h, true, totals)
+}
+
+// applyInto is apply leaving res empty on error.
+func (c *Calculator) applyInto(res *Result, o loyalty.Order, h History, checked bool, totals []loyalty.Money) error {
+	if err := c.apply(res, o, h, checked, totals); err != nil {
 		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}
 		return err
 	}
 	return nil
 }
 
-// apply is Apply writing into res, reusing its memory.
-func (c *Calculator) apply(res *Result, o loyalty.Order, h History) error {
-	if err := o.Validate(); err != nil {
-		return fmt.Errorf("discount: invalid order: %w", err)
+// apply is Apply writing into res, reusing its memory. checked skips the validation of o,
+// and totals (when not nil) are its line totals.
+func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool, totals []loyalty.Money) error {
+	if !checked {
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("discount: invalid order: %w", err)
+		}
 	}
 	if o.Currency != c.cur {
 		return fmt.Errorf("discount: %w", &loyalty.CurrencyMismatchError{Op: "price", A: c.cur, B: o.Currency})
@@ -333,8 +358,11 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History) error {
 	base0, st := r.base0, &r.states[preStates]
 	r.sub = loyalty.Zero(c.cur)
 	for i, l := range o.Lines {
-		t, err := l.Total()
-		if err != nil {
+		var t loyalty.Money
+		var err error
+		if totals != nil {
+			t = totals[i]
+		} else if t, err = l.Total(); err != nil {
 			return fmt.Errorf("discount: lines[%d]: %w", i, err)
 		}
 		base0[i] = t.MinorUnits()

@@ -1,6 +1,8 @@
 package discount_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -98,5 +100,73 @@ func TestPropApplyIntoMatchesApply(t *testing.T) {
 				t.Fatalf("order %d (-Apply +ApplyInto):\n%s", i, d)
 			}
 		}
+	})
+}
+
+// ApplyChecked, for a valid order and its line totals (or nil totals), gives what Apply
+// gives, into a reused Result.
+func TestPropApplyCheckedMatchesApply(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c, err := discount.New(genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k")))
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		var res discount.Result
+		for i := range 2 {
+			o := genOrder(t)
+			want, err := c.Apply(o, discount.History{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			totals, err := o.LineTotals()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rapid.Bool().Draw(t, "nilTotals") {
+				totals = nil
+			}
+			if err := c.ApplyChecked(&res, o, discount.History{}, totals); err != nil {
+				t.Fatalf("ApplyChecked: %v", err)
+			}
+			if d := cmp.Diff(want, res); d != "" {
+				t.Fatalf("order %d (-Apply +ApplyChecked):\n%s", i, d)
+			}
+		}
+	})
+}
+
+// ApplyChecked refuses totals that do not match the lines, and on orders that are not valid
+// (which it does not check) or totals that are not the lines' it returns whatever it
+// returns, but never panics.
+func TestApplyCheckedBadInput(t *testing.T) {
+	c := mustNew(t, benchPolicy())
+	o := benchOrder(3)
+	res := discount.Result{Lines: make([]discount.LineResult, 5)}
+	err := c.ApplyChecked(&res, o, discount.History{}, make([]loyalty.Money, 2))
+	if !errors.Is(err, loyalty.ErrInvalid) || !strings.Contains(err.Error(), "totals") {
+		t.Fatalf("2 totals for 3 lines: %v", err)
+	}
+	if len(res.Lines) != 0 {
+		t.Fatalf("after an error the result holds %d lines", len(res.Lines))
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		c, err := discount.New(genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k")))
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		o := genOrder(t)
+		o.Lines = o.Lines[:rapid.IntRange(0, len(o.Lines)).Draw(t, "keep")]
+		totals := make([]loyalty.Money, len(o.Lines))
+		for i := range o.Lines {
+			l := &o.Lines[i]
+			l.Quantity = loyalty.QuantityFromMicros(rapid.Int64Range(-5_000_000, 5_000_000).Draw(t, "qty"))
+			if rapid.Bool().Draw(t, "badPrice") {
+				l.UnitPrice = loyalty.Price{}
+			}
+			totals[i], _ = loyalty.MoneyFromMinor(rapid.Int64Range(-1_000_000, 1_000_000_000).Draw(t, "total"), rub)
+		}
+		var res discount.Result
+		_ = c.ApplyChecked(&res, o, discount.History{}, totals)
+		_ = c.ApplyChecked(&res, o, discount.History{}, nil)
 	})
 }
