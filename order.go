@@ -47,12 +47,13 @@ func (l Line) HasTag(tag string) bool { return slices.Contains(l.Tags, tag) }
 // Validate checks l on its own, in currency cur. Errors are [*FieldError] values naming the
 // field ("quantity: must be positive (got -1)"), joined when there are several.
 func (l Line) Validate(cur Currency) error {
-	_, err := l.validate(cur)
+	_, _, err := l.validate(cur)
 	return err
 }
 
-// validate is Validate returning the line's total when it is valid.
-func (l Line) validate(cur Currency) (Money, error) {
+// validate is Validate returning the line's total and total cost (the zero Money when the
+// cost is unknown) when it is valid.
+func (l *Line) validate(cur Currency) (Money, Money, error) {
 	var errs []error
 	if l.SKU == "" {
 		errs = append(errs, Invalid("sku", nil, "is required"))
@@ -81,26 +82,41 @@ func (l Line) validate(cur Currency) (Money, error) {
 			errs = append(errs, Invalid(fmt.Sprintf("tags[%d]", i), nil, "must not be empty"))
 		}
 	}
-	var total Money
+	var total, cost Money
 	if len(errs) == 0 {
 		var err error
 		if total, err = l.Total(); err != nil {
 			errs = append(errs, Invalid("quantity", l.Quantity, "times unit_price is out of range"))
 		} else if l.HasCost() {
-			if _, err := l.TotalCost(); err != nil {
+			if cost, err = l.TotalCost(); err != nil {
 				errs = append(errs, Invalid("quantity", l.Quantity, "times unit_cost is out of range"))
 			}
 		}
 	}
 	if len(errs) > 0 {
-		return Money{}, errors.Join(errs...)
+		return Money{}, Money{}, errors.Join(errs...)
 	}
-	return total, nil
+	return total, cost, nil
 }
 
 // Validate checks the whole order and reports every problem, each a [*FieldError] with a path
 // such as "lines[3].quantity", joined with [errors.Join]. The result matches [ErrInvalid].
 func (o Order) Validate() error {
+	return o.ValidateInto(nil, nil)
+}
+
+// ValidateInto is [Order.Validate] that also keeps what it computes to check the lines:
+// when the order is valid, totals[i] is line i's [Line.Total] and costs[i] its
+// [Line.TotalCost] (the zero Money when its cost is unknown). A slice that has not one
+// element per line (nil, say) is left alone. Their contents are unspecified when the order
+// is not valid.
+func (o Order) ValidateInto(totals, costs []Money) error {
+	if len(totals) != len(o.Lines) {
+		totals = nil
+	}
+	if len(costs) != len(o.Lines) {
+		costs = nil
+	}
 	var errs []error
 	if o.ID == "" {
 		errs = append(errs, Invalid("id", nil, "is required"))
@@ -118,12 +134,20 @@ func (o Order) Validate() error {
 		errs = append(errs, Invalid("lines", nil, "must not be empty"))
 	}
 	sum, sumErr := Zero(o.Currency), error(nil) // the subtotal, from the totals Validate computed
-	for i, l := range o.Lines {
-		t, err := l.validate(o.Currency)
+	for i := range o.Lines {
+		t, c, err := o.Lines[i].validate(o.Currency)
 		if err != nil {
 			errs = append(errs, InField(fmt.Sprintf("lines[%d]", i), err))
-		} else if sumErr == nil {
+			continue
+		}
+		if sumErr == nil {
 			sum, sumErr = sum.Add(t)
+		}
+		if totals != nil {
+			totals[i] = t
+		}
+		if costs != nil {
+			costs[i] = c
 		}
 	}
 	for i, c := range o.Codes {

@@ -139,6 +139,35 @@ func TestOrderValidateAndTotals(t *testing.T) {
 	}
 }
 
+func TestOrderValidateInto(t *testing.T) {
+	o := validOrder()
+	totals, costs := make([]loyalty.Money, 2), make([]loyalty.Money, 2)
+	if err := o.ValidateInto(totals, costs); err != nil {
+		t.Fatalf("valid order: %v", err)
+	}
+	wantTotals, _ := o.LineTotals()
+	if diff := cmp.Diff(wantTotals, totals); diff != "" {
+		t.Errorf("totals (-LineTotals +ValidateInto):\n%s", diff)
+	}
+	// Line 0 costs 200; line 1's cost is unknown: the zero Money.
+	if diff := cmp.Diff([]loyalty.Money{loyalty.MustMoney("200", "RUB"), {}}, costs); diff != "" {
+		t.Errorf("costs (-want +got):\n%s", diff)
+	}
+	// Slices of another length are left alone; the errors are Validate's.
+	short := []loyalty.Money{loyalty.MustMoney("1", "RUB")}
+	if err := o.ValidateInto(short, nil); err != nil || short[0] != loyalty.MustMoney("1", "RUB") {
+		t.Errorf("ValidateInto with one total for two lines: %v, wrote %v", err, short)
+	}
+	bad := validOrder()
+	bad.Lines[1].Quantity = loyalty.Quantity{}
+	if err, want := bad.ValidateInto(totals, costs), bad.Validate(); err == nil || err.Error() != want.Error() {
+		t.Errorf("ValidateInto of an invalid order = %v, want %v", err, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = o.ValidateInto(totals, costs) }); n != 0 {
+		t.Errorf("ValidateInto of a valid order allocates %v times", n)
+	}
+}
+
 func TestOrderValidateNamesEveryBadField(t *testing.T) {
 	for name, tc := range map[string]struct {
 		mutate func(*loyalty.Order)

@@ -80,6 +80,7 @@ type evaluation struct {
 	calcCodes   []string        // accepted codes and internal tokens, for the calculator
 	bonus       []points.Points // bonus points per line (codes, welcome rewards)
 	base        []loyalty.Money // every line's total before discounts
+	lineCosts   []loyalty.Money // every line's total cost (zero when unknown)
 	multiplier  decimal.Decimal // multiplies the base earning; rates are combined before Plan
 	paid        loyalty.Order   // the order at the prices paid after discounts
 	paidTotals  []loyalty.Money // the line totals of paid (scratch)
@@ -127,8 +128,11 @@ func (ev *evaluation) run() error {
 
 func (ev *evaluation) validate() error {
 	o := ev.order
+	ev.tmp.reserve(len(o.Lines), len(ev.e.camps))
+	ev.base = ev.tmp.amount.take(len(o.Lines))
+	ev.lineCosts = ev.tmp.amount.take(len(o.Lines))
 	var errs []error
-	if err := o.Validate(); err != nil {
+	if err := o.ValidateInto(ev.base, ev.lineCosts); err != nil {
 		errs = append(errs, inField("order", err))
 	} else if o.Currency != ev.e.prog.Currency {
 		errs = append(errs, loyalty.Invalid("order.currency", o.Currency, "must be the program currency "+ev.e.prog.Currency.Code()))
@@ -140,17 +144,8 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
-	ev.tmp.reserve(len(o.Lines), len(ev.e.camps))
 	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
-	ev.base = ev.tmp.amount.take(len(o.Lines))
-	for i, l := range o.Lines {
-		t, err := l.Total() // cannot fail: Validate computed the subtotal
-		if err != nil {
-			return fmt.Errorf("campaign: evaluate: %w", err)
-		}
-		ev.base[i] = t
-	}
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
 		ev.calcCodes = make([]string, 0, n)
@@ -740,12 +735,8 @@ func (ev *evaluation) totals() error {
 		if redeemed != nil {
 			lo.Redeemed = redeemed[i]
 		}
-		if ol := ev.order.Lines[i]; ol.HasCost() {
-			c, err := ol.TotalCost()
-			if err != nil {
-				return fmt.Errorf("campaign: evaluate: %w", err)
-			}
-			lo.Cost = c
+		if ev.order.Lines[i].HasCost() {
+			lo.Cost = ev.lineCosts[i] // computed by ValidateInto
 		}
 		ev.q.Lines[i] = lo
 	}

@@ -66,7 +66,7 @@ func (s *scratch) reserve(n, c int) {
 	s.ints.reserve((3+c)*n + 3*c)
 	s.idx.reserve(n + c)
 	s.pts.reserve((4+c)*n + c)
-	s.amount.reserve(4 * n)
+	s.amount.reserve(5 * n)
 }
 
 func (o *outs) reserve(n, c, b int) {
