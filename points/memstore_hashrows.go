@@ -9,17 +9,17 @@ import (
 
 // hashRows is a table of the memory store keyed by a string and a holder (purchases by
 // holder and order, idempotency records by key with holder 0): the rows in dense chunks
-// ([memtx.Rows]), their keys in the store's arena, and a small index from a 64-bit hash of
-// the key's string to the first row with that hash, the rows of one hash chained. Inserting
-// writes a row in place and one integer map slot, so the table grows without hashing
-// strings into, or moving, large map slots; a row of a pointer-free V has no pointers. With
+// ([memtx.Rows]), their keys in the store's arena, and a flat index from a 64-bit hash of
+// the key's string to the rows ([memtx.HashIndex]). Inserting writes a row in place and one
+// 8-byte index slot, so the table grows without hashing strings into, or moving, large map
+// slots; a row of a pointer-free V has no pointers, nor has the index. With
 // a retention, rows are stamped when written and forgotten, oldest stamp first, like a
 // [memtx.Aged] table.
 type hashRows[V any] struct {
 	seed  maphash.Seed
 	strs  *memtx.Arena
 	rows  memtx.Rows[hashRow[V]]
-	index memtx.Table[uint64, int]   // hash → ID of the first row with it
+	index memtx.HashIndex            // hash of the key's string → IDs
 	age   memtx.Log[struct{}, stamp] // with a retention: the stamps, in the order written
 
 	// add stores a new row's key string in the arena (the store's writer shares the strings
@@ -35,7 +35,6 @@ type hashRows[V any] struct {
 		h     int32
 		k     string
 		x     uint64
-		head  int
 		valid bool
 	}
 
@@ -43,14 +42,12 @@ type hashRows[V any] struct {
 }
 
 // hashRow is a stored row: its key (a holder, 0 for records, and a string), stamped (Unix
-// nanoseconds, 0 without a retention) when last written, with the ID of the next row whose
-// key has the same hash (0: none).
+// nanoseconds, 0 without a retention) when last written.
 type hashRow[V any] struct {
-	h    int32
-	k    memtx.Str
-	at   int64
-	next int
-	v    V
+	h  int32
+	k  memtx.Str
+	at int64
+	v  V
 }
 
 func newHashRows[V any](strs *memtx.Arena) hashRows[V] {
@@ -64,19 +61,14 @@ func (m *hashRows[V]) hashOf(k string) uint64 {
 	return maphash.String(m.seed, k)
 }
 
-// find returns the ID of the row of (h, k), 0 when there is none, the key's hash and the
-// first row with that hash.
-func (m *hashRows[V]) find(tx *memtx.Tx, h int32, k string) (id int, x uint64, head int) {
+// find returns the ID of the row of (h, k), 0 when there is none, and the key's hash.
+func (m *hashRows[V]) find(tx *memtx.Tx, h int32, k string) (id int, x uint64) {
 	x = m.hashOf(k)
-	head, _ = m.index.Get(tx, x)
-	for id = head; id != 0; {
+	id = m.index.Find(tx, x, func(id int) bool {
 		r := m.rows.Ref(tx, id)
-		if r.h == h && m.strs.Equal(tx, r.k, k) {
-			return id, x, head
-		}
-		id = r.next
-	}
-	return 0, x, head
+		return r.h == h && m.strs.Equal(tx, r.k, k)
+	})
+	return id, x
 }
 
 // findW is find for the writer of the running transaction: it remembers a miss, and a
@@ -85,22 +77,22 @@ func (m *hashRows[V]) findW(tx *memtx.Tx, h int32, k string) int {
 	if m.miss.valid && m.miss.h == h && m.miss.k == k {
 		return 0
 	}
-	id, x, head := m.find(tx, h, k)
+	id, x := m.find(tx, h, k)
 	if id == 0 {
-		m.miss.h, m.miss.k, m.miss.x, m.miss.head, m.miss.valid = h, k, x, head, true
+		m.miss.h, m.miss.k, m.miss.x, m.miss.valid = h, k, x, true
 	}
 	return id
 }
 
 // findPut is find for a write: it uses and drops the remembered miss.
-func (m *hashRows[V]) findPut(tx *memtx.Tx, h int32, k string) (id int, x uint64, head int) {
+func (m *hashRows[V]) findPut(tx *memtx.Tx, h int32, k string) (id int, x uint64) {
 	if m.miss.valid && m.miss.h == h && m.miss.k == k {
-		id, x, head = 0, m.miss.x, m.miss.head
+		id, x = 0, m.miss.x
 	} else {
-		id, x, head = m.find(tx, h, k)
+		id, x = m.find(tx, h, k)
 	}
 	m.forgetMiss()
-	return id, x, head
+	return id, x
 }
 
 func (m *hashRows[V]) forgetMiss() {
@@ -115,7 +107,7 @@ func (m *hashRows[V]) ref(tx *memtx.Tx, h int32, k string, w bool) *V {
 	if w {
 		id = m.findW(tx, h, k)
 	} else {
-		id, _, _ = m.find(tx, h, k)
+		id, _ = m.find(tx, h, k)
 	}
 	if id == 0 {
 		return nil
@@ -132,13 +124,13 @@ func (m *hashRows[V]) put(tx *memtx.Tx, h int32, k string, v V, at time.Time, in
 	if !at.IsZero() {
 		ns = at.UnixNano()
 	}
-	id, x, head := m.findPut(tx, h, k)
+	id, x := m.findPut(tx, h, k)
 	if id != 0 {
 		if insert {
 			return false, nil
 		}
 		old := m.rows.Ref(tx, id)
-		r := hashRow[V]{h: h, k: old.k, v: v, at: ns, next: old.next}
+		r := hashRow[V]{h: h, k: old.k, v: v, at: ns}
 		restamped := ns != 0 && old.at != ns
 		if _, err := m.rows.Set(tx, id, r); err != nil || !restamped {
 			return err == nil, err
@@ -152,8 +144,8 @@ func (m *hashRows[V]) put(tx *memtx.Tx, h int32, k string, v V, at time.Time, in
 		if err != nil {
 			return false, err
 		}
-		*r = hashRow[V]{h: h, k: ks, v: v, at: ns, next: head}
-		if err := m.index.Replace(tx, x, newID, head, head != 0); err != nil || ns == 0 {
+		*r = hashRow[V]{h: h, k: ks, v: v, at: ns}
+		if err := m.index.Insert(tx, x, newID); err != nil || ns == 0 {
 			return err == nil, err
 		}
 		id = newID
@@ -191,7 +183,7 @@ func (m *hashRows[V]) forget(tx *memtx.Tx, horizon int64) error {
 	return m.age.Forget(tx, q, i)
 }
 
-// delete removes row id, unlinking it from its hash chain, and releases what it holds.
+// delete removes row id and its index slot, and releases what it holds.
 func (m *hashRows[V]) delete(tx *memtx.Tx, id int) error {
 	m.forgetMiss()
 	r := *m.rows.Ref(tx, id)
@@ -199,30 +191,8 @@ func (m *hashRows[V]) delete(tx *memtx.Tx, id int) error {
 	if !m.collide {
 		x = maphash.Bytes(m.seed, m.strs.Bytes(tx, r.k)) // equal to maphash.String of the key
 	}
-	head, _ := m.index.Get(tx, x)
-	if head == id {
-		var err error
-		if r.next == 0 {
-			err = m.index.Delete(tx, x)
-		} else {
-			err = m.index.Put(tx, x, r.next)
-		}
-		if err != nil {
-			return err
-		}
-	} else {
-		for prev := head; prev != 0; {
-			p := m.rows.Ref(tx, prev)
-			if p.next == id {
-				q := *p
-				q.next = r.next
-				if _, err := m.rows.Set(tx, prev, q); err != nil {
-					return err
-				}
-				break
-			}
-			prev = p.next
-		}
+	if err := m.index.Delete(tx, x, id); err != nil {
+		return err
 	}
 	if err := m.rows.Delete(tx, id); err != nil {
 		return err
