@@ -356,6 +356,13 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	r := c.newRun(o, h, n)
 	defer c.putRun(r)
 	base0, st := r.base0, &r.states[preStates]
+	// The result's lines, in res's memory: their bases and floors now, the rest at the end.
+	lines := res.Lines
+	if cap(lines) >= n {
+		lines = lines[:n]
+	} else {
+		lines = make([]LineResult, n)
+	}
 	r.sub = loyalty.Zero(c.cur)
 	for i, l := range o.Lines {
 		var t loyalty.Money
@@ -366,6 +373,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			return fmt.Errorf("discount: lines[%d]: %w", i, err)
 		}
 		base0[i] = t.MinorUnits()
+		lines[i] = LineResult{Base: t}
 		if qty, err := r.qty.Add(l.Quantity); err == nil {
 			r.qty = qty
 		} else {
@@ -379,7 +387,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			if err != nil {
 				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
-			r.floors[i], r.floor[i] = f, f.MinorUnits()
+			lines[i].Floor, r.floor[i] = f, f.MinorUnits()
 		}
 	}
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
@@ -428,18 +436,14 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	}
 
 	r.fillEntries()
-	lines := res.Lines
-	if cap(lines) >= n {
-		lines = lines[:n]
-	} else {
-		lines = make([]LineResult, n)
-	}
 	var discount, total int64
 	for i, b := range base0 {
 		left := st.rem[i]
 		discount += b - left
 		total += left
-		lines[i] = LineResult{Base: r.money(b), Discount: r.money(b - left), Total: r.money(left), Floor: r.floors[i]}
+		l := &lines[i]
+		l.Discount = r.money(b - left)
+		l.Total, _ = l.Base.Sub(l.Discount) // left, which fits
 	}
 	*res = Result{Order: o.ID, Subtotal: r.sub, Discount: r.money(discount), Total: r.money(total),
 		Lines: lines, Entries: r.entries, Cap: capTotal}
@@ -550,7 +554,6 @@ type run struct {
 	qtyOver bool             // then sums of line quantities are checked
 	base0   []int64          // the line totals before any discount
 	floor   []int64          // the margin floor of every line, 0 when none
-	floors  []loyalty.Money  // the floors as the result reports them: the zero Money when none
 	amts    []int64          // the line amounts of every entry, n per entry
 	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
 	spans   []span           // by entry: its notes
@@ -609,7 +612,6 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	same := len(r.base0) == n && len(r.limited) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
 	r.ints = grow(r.ints, ni)
 	r.flags = grow(r.flags, nf)
-	r.floors = grow(r.floors, n)
 	if !same {
 		// The slices into the scratch memory (the last run's are still right when it had
 		// as many lines and discounts).

@@ -51,7 +51,9 @@
 // Policies and results are plain values. A [Calculator] is immutable and safe for
 // concurrent use; it reuses the scratch memory of finished evaluations (a sync.Pool of its
 // own), and a [Result] shares none of it. [Calculator.ApplyInto] writes into a Result the
-// caller reuses, so that pricing order after order allocates nothing once it has grown.
+// caller reuses, so that pricing order after order allocates nothing once it has grown;
+// [Calculator.ApplyChecked] does the same for an order the caller has validated, with its
+// line totals, for orchestrators that validate an order once and price it in several steps.
 // The package has no global mutable state.
 //
 // # Performance
