@@ -77,10 +77,11 @@ func (c Config) Validate() error {
 // A Ledger is safe for concurrent use; its consistency under concurrent calls is the
 // store's transaction isolation.
 type Ledger struct {
-	store Store
-	cfg   Config
-	loc   *time.Location
-	clock loyalty.Clock
+	store   Store
+	cfg     Config
+	planner *Planner // cfg.Rules, checked once by New
+	loc     *time.Location
+	clock   loyalty.Clock
 
 	readers sync.Pool // *balanceReader
 	books   sync.Pool // *book
@@ -94,7 +95,11 @@ func New(store Store, cfg Config) (*Ledger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("points: config: %w", err)
 	}
-	l := &Ledger{store: store, cfg: cfg, loc: cfg.Location, clock: cfg.Clock}
+	planner, err := NewPlanner(cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("points: config: %w", err)
+	}
+	l := &Ledger{store: store, cfg: cfg, planner: planner, loc: cfg.Location, clock: cfg.Clock}
 	if l.loc == nil {
 		l.loc = time.UTC
 	}
@@ -749,7 +754,7 @@ func (b *book) purchase(h Holder, order loyalty.OrderID, lines []LinePlan) (Purc
 // zero means 1) and credits it to holder, as [Ledger.Earn]. To credit one order to both the
 // company and the buyer, call it once for each holder, with two keys.
 func (l *Ledger) EarnOrder(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, order loyalty.Order, multiplier decimal.Decimal) (Posting, error) {
-	plan, err := l.cfg.Rules.Plan(order, multiplier)
+	plan, err := l.planner.Plan(order, multiplier) // exactly what cfg.Rules.Plan returns, without checking the rules again
 	if err != nil {
 		return Posting{}, err
 	}
