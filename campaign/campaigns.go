@@ -442,6 +442,7 @@ func (p Program) validateCampaigns(add func(error)) {
 type compiled struct {
 	Campaign
 	index      int             // in Program.Campaigns
+	pos        int             // in Engine.camps
 	sched      schedule        // Schedule, parsed
 	discount   bool            // has a discount candidate
 	multiplier decimal.Decimal // the multiplier action's, or zero
@@ -500,6 +501,9 @@ func compileCampaigns(p Program) []compiled {
 		}
 		return 0
 	})
+	for i := range out {
+		out[i].pos = i
+	}
 	return out
 }
 

@@ -81,7 +81,7 @@ func (ev *evaluation) campaigns() error {
 		}
 		if out.Reason == "" && c.Chance != nil {
 			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
-			out.Draw = &Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won}
+			out.Draw = ev.newDraw(Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won})
 			if !won {
 				out.Reason, out.Message = "draw", mt.draw
 			}
@@ -93,7 +93,7 @@ func (ev *evaluation) campaigns() error {
 		}
 		if out.Reason == "" {
 			out.Applied, out.Lines = true, lines
-			out.Multiplier, out.Perks, out.Codes = c.multiplier, slices.Clone(c.perks), slices.Clone(c.codes)
+			out.Multiplier, out.Perks, out.Codes = c.multiplier, ev.ownStrings(c.perks), slices.Clone(c.codes)
 			if c.Exclusive {
 				excluded = i
 			}
@@ -261,6 +261,19 @@ func (ev *evaluation) applyCampaigns() error {
 	}
 	ev.multiplier, ev.campMult = ev.baseMult, false
 	if !anyMult {
+		return nil
+	}
+	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
+	for i := range ev.camps {
+		if r := &ev.camps[i]; ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
+			n, only = n+1, r.c.pos
+		}
+	}
+	if n == 1 {
+		// One multiplier: the engine computed the result when it started.
+		if m := ev.e.campMult[ev.multRow][only]; !m.IsZero() {
+			ev.multiplier, ev.campMult = m, true
+		}
 		return nil
 	}
 	extra := decimal.Zero

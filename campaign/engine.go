@@ -76,11 +76,16 @@ type Engine struct {
 	meta       []campMeta        // per campaign of camps: what evaluations reuse
 	levels     []tier.Level      // the ladder's levels, as tierEval.Level returns them
 	levelMult  []decimal.Decimal // 1 × each level's earn multiplier
-	tierTokens []string          // tierToken(i) per level
-	defTokens  []string          // defToken(i) per promo family
-	codeIDs    []string          // per promo family: its discount candidate, codePrefix + its ID
-	budgeted   int               // how many campaigns have a budget
-	evals      sync.Pool         // *evaluation: the working memory of finished evaluations
+	// campMult[row][i]: the multiplier of an order at a level (row: the level, or 0 without
+	// tiers) to which campaign camps[i] is the only multiplier applied, computed as
+	// applyCampaigns computes it; zero for a campaign without a multiplier.
+	campMult   [][]decimal.Decimal
+	tierTokens []string  // tierToken(i) per level
+	defTokens  []string  // defToken(i) per promo family
+	codeIDs    []string  // per promo family: its discount candidate, codePrefix + its ID
+	budgeted   int       // how many campaigns have a budget
+	perks      int       // the most perks a quote lists: the campaigns' and a level's
+	evals      sync.Pool // *evaluation: the working memory of finished evaluations
 }
 
 // campMeta is what an evaluation needs of a campaign beyond its definition, computed once:
@@ -226,6 +231,27 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			e.levels[i] = e.tierEval.Level(i)
 			e.levelMult[i] = one.Mul(e.levels[i].Benefits.Multiplier())
 			e.tierTokens[i] = tierToken(i)
+		}
+	}
+	for i := range e.camps {
+		e.perks += len(e.camps[i].perks)
+	}
+	most := 0
+	for _, l := range e.levels {
+		most = max(most, len(l.Benefits.Perks))
+	}
+	e.perks += most
+	bases := e.levelMult
+	if e.tierEval == nil {
+		bases = []decimal.Decimal{one}
+	}
+	e.campMult = make([][]decimal.Decimal, len(bases))
+	for row, base := range bases {
+		e.campMult[row] = make([]decimal.Decimal, len(e.camps))
+		for i := range e.camps {
+			if c := &e.camps[i]; c.weight > 0 && c.extra.IsPositive() {
+				e.campMult[row][i] = base.Mul(decimal.Zero.Add(c.extra).Add(one))
+			}
 		}
 	}
 	e.defTokens = make([]string, len(p.Codes.Definitions))

@@ -44,7 +44,8 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 		ev = new(evaluation)
 	}
 	keep := evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
+		seen: ev.seen, families: ev.families, promotions: ev.promotions}
 	keep.tmp.reset()
 	*ev = keep
 	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
@@ -55,11 +56,14 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 // no order, quote or context.
 func (ev *evaluation) release() {
 	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn}
+		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
+		seen: ev.seen, families: ev.families, promotions: ev.promotions}
 	clear(ev.multPts[:cap(ev.multPts)])
 	clear(ev.paidBuf[:cap(ev.paidBuf)])
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
 	clear(ev.budgets[:cap(ev.budgets)])
+	clear(ev.seen[:cap(ev.seen)])
+	clear(ev.promotions[:cap(ev.promotions)])
 }
 
 // evaluation is one run of the pipeline. Each step reads what the earlier ones left and adds
@@ -89,6 +93,7 @@ type evaluation struct {
 	plain       points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
 	plainSet    bool            // earn computed plain with the base plan
 	campMult    bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
+	multRow     int             // the row of Engine.campMult for ev.baseMult: the level, 0 without tiers
 
 	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
 	budgets   [][2]BudgetRecord // total and account counters, by campMeta.budget
@@ -96,10 +101,16 @@ type evaluation struct {
 	baseBonus []points.Points   // bonus before the campaigns
 	baseMult  decimal.Decimal   // multiplier before the campaigns
 
-	tmp     scratch           // the evaluation's working lists (reused)
-	out     outs              // the evaluation's lists that go into the quote
-	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
-	paidBuf []loyalty.Line    // the lines of paid (reused)
+	tmp   scratch   // the evaluation's working lists (reused)
+	quote *quoteMem // the quote's parts of one allocation, made by mem
+
+	// The codes step's lists (reused).
+	seen       []string
+	families   []promo.DefinitionID
+	promotions []loyalty.CampaignID
+	out        outs              // the evaluation's lists that go into the quote
+	multPts    [][]points.Points // per campaign run: its multiplier's points per line (costs)
+	paidBuf    []loyalty.Line    // the lines of paid (reused)
 
 	// The views' functions, bound to the evaluation once (reused), and their results.
 	factsFn  func(OrderReadTx) error
@@ -108,6 +119,52 @@ type evaluation struct {
 	tierAcct tier.Account
 	holder   points.Holder
 	avail    points.Points
+}
+
+// quoteMem holds the parts of a quote that it refers to by pointer or that have a typical
+// size, so that a quote takes one allocation for them all rather than one each. It is
+// the quote's own: a new one for every evaluation.
+type quoteMem struct {
+	tier       TierOutcome
+	redemption Redemption
+	referral   ReferralEffect
+	earnings   [2]Earning     // the account's and the buyer's
+	codes      [2]CodeOutcome // up to two codes entered
+	grant      [2]promo.Grant // the grants of the codes accepted
+	grants     int            // how many of grant are used
+	draw       [2]Draw        // the draws of campaigns with a chance
+	draws      int            // how many of draw are used
+}
+
+// newDraw returns the quote's own copy of d.
+func (ev *evaluation) newDraw(d Draw) *Draw {
+	m := ev.mem()
+	if m.draws == len(m.draw) {
+		p := new(Draw) // not &d: that would move every d to the heap
+		*p = d
+		return p
+	}
+	m.draw[m.draws] = d
+	m.draws++
+	return &m.draw[m.draws-1]
+}
+
+// ownStrings returns the quote's own copy of s (nil for nil) in the evaluation's memory.
+func (ev *evaluation) ownStrings(s []string) []string {
+	if len(s) == 0 {
+		return slices.Clone(s)
+	}
+	out := ev.out.str.take(len(s))
+	copy(out, s)
+	return out
+}
+
+// mem returns the evaluation's quoteMem, allocating it on first use.
+func (ev *evaluation) mem() *quoteMem {
+	if ev.quote == nil {
+		ev.quote = new(quoteMem)
+	}
+	return ev.quote
 }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
@@ -144,14 +201,18 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
-	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted)
+	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted, ev.e.perks)
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
 		ev.calcCodes = make([]string, 0, n)
 	}
 	if len(o.Codes) > 0 {
-		ev.q.Codes = make([]CodeOutcome, 0, len(o.Codes))
+		if len(o.Codes) <= len(ev.mem().codes) {
+			ev.q.Codes = ev.mem().codes[:0:len(o.Codes)]
+		} else {
+			ev.q.Codes = make([]CodeOutcome, 0, len(o.Codes))
+		}
 	}
 	return nil
 }
@@ -186,7 +247,8 @@ func (ev *evaluation) tier() error {
 	if e.tiers == nil {
 		return nil
 	}
-	out := &TierOutcome{Source: tier.Earned}
+	out := &ev.mem().tier
+	*out = TierOutcome{Source: tier.Earned}
 	if ev.tierFn == nil { // bound once per pooled evaluation
 		ev.tierFn = ev.tierView
 	}
@@ -204,13 +266,14 @@ func (ev *evaluation) tier() error {
 	}
 	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
-	out.Benefits.Perks = slices.Clone(lvl.Benefits.Perks) // the quote's own copy
+	out.Benefits.Perks = ev.ownStrings(lvl.Benefits.Perks) // the quote's own copy
 	ev.level, ev.levelName, ev.benefits = out.Level, out.Name, out.Benefits
 	ev.q.Tier = out
 	if lvl.Benefits.DiscountRate.IsPositive() {
 		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
 	}
 	ev.multiplier = e.levelMult[out.Level] // 1 × the level's multiplier
+	ev.multRow = out.Level
 	return nil
 }
 
@@ -224,9 +287,12 @@ func (ev *evaluation) tierView(tx tier.ReadTx) error {
 // the referral service. Refusals are kept in the quote.
 func (ev *evaluation) codes() error {
 	e := ev.e
-	var seen []string                 // canonical codes entered
-	var families []promo.DefinitionID // families of the accepted promo codes
-	var promotions []loyalty.CampaignID
+	seen := ev.seen[:0]         // canonical codes entered
+	families := ev.families[:0] // families of the accepted promo codes
+	promotions := ev.promotions[:0]
+	defer func() { // keep the lists' memory for the next evaluation
+		ev.seen, ev.families, ev.promotions = seen[:0], families[:0], promotions[:0]
+	}()
 	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
 		// The policy's own discounts that apply without any code are promotions a code may
 		// refuse to combine with ("not with R1").
@@ -268,8 +334,14 @@ func (ev *evaluation) codes() error {
 		case err == nil:
 			families = append(families, g.Definition)
 			out.Kind, out.Accepted, out.Code = PromoCode, true, g.Code
-			gg := g
-			out.Grant = &gg
+			if m := ev.mem(); m.grants < len(m.grant) {
+				m.grant[m.grants] = g
+				out.Grant = &m.grant[m.grants]
+				m.grants++
+			} else {
+				gg := g
+				out.Grant = &gg
+			}
 			promotions = append(promotions, g.Promotion)
 			if !strings.HasPrefix(g.Code, tokenPrefix) { // never let a typed code pass as an internal one
 				ev.calcCodes = append(ev.calcCodes, g.Code)
@@ -492,7 +564,7 @@ func (ev *evaluation) earn() error {
 		return err
 	}
 	if ev.q.Earnings == nil {
-		ev.q.Earnings = make([]Earning, 0, 2)
+		ev.q.Earnings = ev.mem().earnings[:0]
 	}
 	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
@@ -617,7 +689,8 @@ func (ev *evaluation) redeem() error {
 		return nil
 	}
 	e := ev.e
-	r := &Redemption{Requested: want, Value: loyalty.Zero(ev.order.Currency)}
+	r := &ev.mem().redemption
+	*r = Redemption{Requested: want, Value: loyalty.Zero(ev.order.Currency)}
 	ev.q.Redemption = r
 	red := e.ledger.Config().Redemption
 	total := ev.q.Discount.Total
@@ -775,7 +848,7 @@ func (ev *evaluation) margin() error {
 		}
 	}
 	if unknown > 0 {
-		m.Unknown = make([]int, 0, unknown)
+		m.Unknown = ev.out.idx.take(unknown)[:0]
 	}
 	for i, l := range ev.q.Lines {
 		if !ev.order.Lines[i].HasCost() {
@@ -839,6 +912,7 @@ func (ev *evaluation) referral() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	eff.Outcome, eff.Reason = rules.Qualify(ref, ev.q.Discount.Total, at)
-	ev.q.Referral = &eff
+	ev.mem().referral = eff
+	ev.q.Referral = &ev.mem().referral
 	return nil
 }

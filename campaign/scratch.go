@@ -50,6 +50,7 @@ type scratch struct {
 type outs struct {
 	idx    arena[int]
 	amount arena[loyalty.Money]
+	str    arena[string]
 }
 
 func (s *scratch) reset() {
@@ -69,9 +70,12 @@ func (s *scratch) reserve(n, c int) {
 	s.amount.reserve(5 * n)
 }
 
-func (o *outs) reserve(n, c, b int) {
-	o.idx.reserve(c * n)
+// reserve sizes the quote's arenas for an order of n lines, c scheduled campaigns, b
+// budgeted ones and p perks (of the tier and the campaigns) at most.
+func (o *outs) reserve(n, c, b, p int) {
+	o.idx.reserve((c + 1) * n)
 	o.amount.reserve(b * n)
+	o.str.reserve(p)
 }
 
 // allocatePointsInto splits p in proportion to weights into dst (of the weights' length) by
