@@ -417,7 +417,8 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		}
 	}
 	// The entries, in res's memory: their Lines and Notes are written at the end, from the
-	// run's scratch amounts, and keep their old memory meanwhile.
+	// run's scratch amounts, and keep their old memory meanwhile. The rest of every entry
+	// is set when its discount is evaluated or marked ([run.reset]): every unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
@@ -426,8 +427,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	}
 	for i := range r.ds {
 		d, e := r.ds[i].d, &r.entries[i]
-		*e = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group, Tier: -1,
-			Amount: loyalty.Zero(c.cur), Lines: e.Lines, Notes: e.Notes}
+		e.Discount, e.Name, e.Kind, e.Group = d.ID, d.Name, d.Kind, d.Group
 	}
 
 	r.combine(c.units, c.stacking, base0, st)

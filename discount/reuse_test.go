@@ -170,3 +170,39 @@ func TestApplyCheckedBadInput(t *testing.T) {
 		_ = c.ApplyChecked(&res, o, discount.History{}, nil)
 	})
 }
+
+// Nothing of what a reused Result held leaks into the next result, whatever it held: every
+// field of every entry and line is written again.
+func TestApplyIntoOverwritesEverything(t *testing.T) {
+	c := mustNew(t, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	for _, n := range []int{1, 10, 30} {
+		o := benchOrder(n)
+		want, err := c.Apply(o, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := discount.Entry{Discount: "junk", Name: "junk", Kind: discount.FixedPrice, Group: "junk",
+			Applied: true, Amount: m("1"), Lines: make([]loyalty.Money, 40), Reasons: discount.ReasonStopped | discount.ReasonPersonal,
+			By: "junk", Forgone: m("2"), Percent: dec("99"), Tier: 7,
+			Have: discount.Measure{Amount: m("3")}, Need: discount.Measure{Quantity: loyalty.MustQuantity("4")},
+			Notes: []discount.LineNote{{Line: 9, Reason: discount.ReasonExcluded, Amount: m("5")}}}
+		for i := range junk.Lines {
+			junk.Lines[i] = m("6")
+		}
+		res := discount.Result{Order: "junk", Subtotal: m("7"), Discount: m("8"), Total: m("9"), Cap: m("10")}
+		for range 8 {
+			e := junk
+			e.Lines = append([]loyalty.Money(nil), junk.Lines...)
+			e.Notes = append(make([]discount.LineNote, 0, 40), junk.Notes...)
+			res.Entries = append(res.Entries, e)
+			res.Lines = append(res.Lines, discount.LineResult{Base: m("1"), Discount: m("2"), Total: m("3"), Floor: m("4")})
+		}
+		if err := c.ApplyInto(&res, o, h); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, res); d != "" {
+			t.Fatalf("order of %d lines (-Apply +ApplyInto over junk):\n%s", n, d)
+		}
+	}
+}
