@@ -16,7 +16,8 @@ type Rows[E any] struct {
 	chunks  []*rowChunk[E] // chunks[i] holds IDs i*rowsChunk+1 to (i+1)*rowsChunk; nil: released
 	n       int            // the last ID assigned
 	live    int            // rows present
-	log     []rowsUndo[E]
+	log     []rowsUndo
+	olds    []E   // the rows replaced or deleted by the writes in log, in order
 	emptied []int // chunks emptied by the running transaction, released at commit
 }
 
@@ -26,10 +27,9 @@ type rowChunk[E any] struct {
 	live int
 }
 
-type rowsUndo[E any] struct {
-	id  int
-	old E
-	op  uint8 // rowsAdd, rowsSet or rowsDelete
+type rowsUndo struct {
+	id int
+	op uint8 // rowsAdd, rowsSet or rowsDelete (these two with their old row in olds)
 }
 
 const (
@@ -57,9 +57,15 @@ func (r *Rows[E]) slot(id int) (*rowChunk[E], int) {
 func (r *Rows[E]) undo() {
 	n := len(r.log) - 1
 	u := r.log[n]
-	r.log[n] = rowsUndo[E]{}
 	r.log = r.log[:n]
 	c, i := r.slot(u.id)
+	var old E
+	if u.op != rowsAdd {
+		k := len(r.olds) - 1
+		old = r.olds[k]
+		clear(r.olds[k:])
+		r.olds = r.olds[:k]
+	}
 	switch u.op {
 	case rowsAdd:
 		var zero E
@@ -68,9 +74,9 @@ func (r *Rows[E]) undo() {
 		r.live--
 		r.n--
 	case rowsSet:
-		c.rows[i] = u.old
+		c.rows[i] = old
 	case rowsDelete:
-		c.rows[i], c.ok[i] = u.old, true
+		c.rows[i], c.ok[i] = old, true
 		c.live++
 		r.live++
 	}
@@ -85,6 +91,9 @@ func (r *Rows[E]) commit() {
 	r.emptied = r.emptied[:0]
 	if len(r.log) > 0 {
 		r.log = reuse(r.log)
+	}
+	if len(r.olds) > 0 {
+		r.olds = reuse(r.olds)
 	}
 }
 
@@ -108,7 +117,7 @@ func (r *Rows[E]) Add(tx *Tx) (int, *E, error) {
 	c.live++
 	r.live++
 	r.n = id
-	r.log = append(r.log, rowsUndo[E]{id: id, op: rowsAdd})
+	r.log = append(r.log, rowsUndo{id: id, op: rowsAdd})
 	return id, &c.rows[i], nil
 }
 
@@ -151,7 +160,8 @@ func (r *Rows[E]) Set(tx *Tx, id int, e E) (bool, error) {
 	if err := tx.write(r); err != nil {
 		return false, err
 	}
-	r.log = append(r.log, rowsUndo[E]{id: id, old: c.rows[i], op: rowsSet})
+	r.log = append(r.log, rowsUndo{id: id, op: rowsSet})
+	r.olds = append(r.olds, c.rows[i])
 	c.rows[i] = r.copy(e)
 	return true, nil
 }
@@ -165,7 +175,8 @@ func (r *Rows[E]) Delete(tx *Tx, id int) error {
 	if err := tx.write(r); err != nil {
 		return err
 	}
-	r.log = append(r.log, rowsUndo[E]{id: id, old: c.rows[i], op: rowsDelete})
+	r.log = append(r.log, rowsUndo{id: id, op: rowsDelete})
+	r.olds = append(r.olds, c.rows[i])
 	var zero E
 	c.rows[i], c.ok[i] = zero, false
 	c.live--
