@@ -126,7 +126,7 @@ func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 		// Writers hold the lock: s.w and s.now are theirs. A rolled-back transaction may
 		// have changed what the writer remembers.
 		s.w.tx = tx
-		s.w.memo, s.w.memoNext, s.w.lastH = [4]strMemo{}, 0, lastHolder{}
+		s.w.memo, s.w.memoNext, s.w.lastH, s.w.lastA = [4]strMemo{}, 0, lastHolder{}, lastAccount{}
 		s.records.forgetMiss()
 		s.purchases.forgetMiss()
 		if s.retention > 0 {
@@ -159,6 +159,7 @@ type memTx struct {
 	memo     [4]strMemo
 	memoNext int
 	lastH    lastHolder
+	lastA    lastAccount
 }
 
 type strMemo struct {
@@ -171,6 +172,15 @@ type lastHolder struct {
 	h  Holder
 	id int32
 	ok bool
+}
+
+// lastAccount is the writer's last balance row read or written, so that writing it does
+// not look it up again.
+type lastAccount struct {
+	a      Account
+	had    bool // the row exists (a holds it)
+	ok     bool
+	holder Holder
 }
 
 // Not-found errors are preallocated: a miss (a new idempotency key, a new order) is the
@@ -186,6 +196,9 @@ var (
 
 func (t *memTx) Account(h Holder) (Account, error) {
 	a, ok := t.s.accounts.Get(t.tx, h)
+	if t == &t.s.w {
+		t.lastA = lastAccount{a: a, had: ok, ok: true, holder: h}
+	}
 	if !ok {
 		return Account{}, errNoAccount
 	}
@@ -312,7 +325,18 @@ func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 	return t.unpackRecord(r, key), nil
 }
 
-func (t *memTx) PutAccount(a Account) error { return t.s.accounts.Put(t.tx, a.Holder, a) }
+func (t *memTx) PutAccount(a Account) error {
+	var err error
+	if l := &t.lastA; l.ok && l.holder == a.Holder {
+		err = t.s.accounts.Replace(t.tx, a.Holder, a, l.a, l.had)
+	} else {
+		err = t.s.accounts.Put(t.tx, a.Holder, a)
+	}
+	if err == nil {
+		t.lastA = lastAccount{a: a, had: true, ok: true, holder: a.Holder}
+	}
+	return err
+}
 
 func (t *memTx) InsertLot(l Lot) (Lot, error) {
 	hid, _, err := t.holderID(l.Holder, true)
