@@ -554,7 +554,7 @@ type run struct {
 	qtyOver bool             // then sums of line quantities are checked
 	base0   []int64          // the line totals before any discount
 	floor   []int64          // the margin floor of every line, 0 when none
-	amts    []int64          // the line amounts of every entry, n per entry
+	amts    [][]int64        // the line amounts of every entry, while evaluating
 	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
 	spans   []span           // by entry: its notes
 	hasCap  bool
@@ -574,7 +574,7 @@ type run struct {
 }
 
 // lines returns the scratch line amounts of entry i.
-func (r *run) lines(i int) []int64 { return r.amts[i*r.n : (i+1)*r.n : (i+1)*r.n] }
+func (r *run) lines(i int) []int64 { return r.amts[i] }
 
 // money returns v minor units of the policy currency.
 func (r *run) money(v int64) loyalty.Money {
@@ -618,7 +618,11 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 		r.base0 = r.ints[:n:n]
 		r.floor = r.ints[n : 2*n : 2*n]
 		r.w = r.ints[2*n : 3*n : 3*n]
-		r.amts = r.ints[3*n : (3+k)*n : (3+k)*n]
+		r.amts = grow(r.amts, k)
+		for i := range r.amts {
+			at := (3 + i) * n
+			r.amts[i] = r.ints[at : at+n : at+n]
+		}
 		r.limited = r.flags[:k:k]
 		for i := range r.states {
 			at := (3 + k + i) * n
@@ -882,12 +886,16 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 	}
 	// Scope: the weights of the eligible lines (what is left to discount on them), their
-	// sum, and their value and quantity before any discount (the order's size).
+	// sum, and their value and quantity before any discount (the order's size). Only a
+	// volume ladder by quantity reads the quantity; it is summed for every discount only when
+	// the order's quantity overflows, to report it as before.
 	var eligBase, eligOrig, qty int64
 	matched, found := cd.all, false
-	w := r.w
-	for li := range o.Lines {
-		l := &o.Lines[li]
+	byQty := d.Kind == Volume && d.Basis == ByQuantity
+	ls := o.Lines
+	w, base, base0 := r.w[:len(ls)], base[:len(ls)], r.base0[:len(ls)]
+	for li := range ls {
+		l, b := &ls[li], base[li]
 		if !cd.all {
 			in, excluded := d.Scope.match(l)
 			if excluded {
@@ -900,7 +908,6 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				continue
 			}
 		}
-		b := base[li]
 		if b <= 0 {
 			w[li] = 0
 			continue
@@ -908,16 +915,17 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		found = true
 		w[li] = b
 		eligBase += b
-		eligOrig += r.base0[li]
-		if !r.qtyOver { // a part of the order's quantity, which fits
-			qty += l.Quantity.Micros()
-		} else {
+		eligOrig += base0[li]
+		switch {
+		case r.qtyOver:
 			q, err := loyalty.QuantityFromMicros(qty).Add(l.Quantity)
 			if err != nil {
 				r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
 				return
 			}
 			qty = q.Micros()
+		case byQty: // a part of the order's quantity, which fits
+			qty += l.Quantity.Micros()
 		}
 	}
 	eligQty := loyalty.QuantityFromMicros(qty)
