@@ -28,6 +28,13 @@
 // commit loyalty effects in the same transaction as its own order, in which case retrying
 // is the caller's decision.
 //
+// [PointsStore] keeps postings serializable its own way on PostgreSQL, for speed: every
+// balance row has a version that every change of the holder's rows increases; on a
+// *sql.DB a posting first reads without a transaction and writes everything in one
+// statement only if the versions it read are unchanged (two round trips for an earning),
+// and otherwise, or on a caller's *sql.Tx, runs at READ COMMITTED locking the balance
+// rows it reads. See [NewPointsStore].
+//
 // # Stores
 //
 // [PointsStore], [TierStore], [PromoStore], [ReferralStore] and [OrderStore] (the campaign

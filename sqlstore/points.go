@@ -21,32 +21,49 @@ import (
 // the tables of migration 0004_points, idempotency records in loyalty_idempotency (scope
 // "points"); apply the migrations with [Migrate].
 //
-// Update runs its function in one transaction (see [NewPointsStore]) and re-runs it on a
-// transient conflict; View runs its function in a read-only transaction on one snapshot
-// (repeatable read on PostgreSQL, a deferred read transaction on SQLite). Balances hold
-// across processes and machines: on SQLite every Update holds the database's write lock;
-// on PostgreSQL an Update locks every balance row it reads until it ends, so concurrent
-// postings for one holder queue on the holder's row (instead of failing and retrying, as
-// they would under serializable isolation, whose page-level predicate locks also make
-// postings for different holders fail), and postings for different holders run in
-// parallel. The ledger reads a holder's balance row before the holder's lots, entries and
-// purchases and writes it with every change, so under these locks its transactions are
-// serializable; a row a transaction found absent and then writes (a new holder, order or
+// Update runs its function as one atomic, serializable posting (see [NewPointsStore] for
+// how) and re-runs it on a transient conflict; View runs its function in a read-only
+// transaction on one snapshot (repeatable read on PostgreSQL, a deferred read transaction
+// on SQLite). Balances hold across processes and machines.
+//
+// Every balance row has a version, which every PostgreSQL transaction that changes the
+// holder's balance row, lots, entries or purchases increases (migration
+// 0008_points_version). The ledger reads a holder's balance row before the holder's lots,
+// entries and purchases and writes it with every change of them, and its functions are
+// serializable under either of two schemes:
+//
+//   - Optimistic (PostgreSQL, a *sql.DB): the function's reads are statements of their own,
+//     outside any transaction, and its writes wait; when it returns they go to the server
+//     as one statement, which writes anything only if every balance row the function read
+//     still has the version it read (and the rows it found absent are still absent). The
+//     reads are not one snapshot, but any change between them changed a version, so a
+//     function that decided on reads that do not belong together writes nothing and runs
+//     again. Its error is never returned as it is (it may come of such reads): the function
+//     then runs on the locking path, whose result the Update returns. An earning is two
+//     round trips: the balance row, then the writes.
+//   - Locking (SQLite; on PostgreSQL a caller's *sql.Tx, and an Update whose optimistic
+//     attempts failed or did what they cannot): on SQLite every Update holds the database's
+//     write lock; on PostgreSQL an Update runs at READ COMMITTED and locks every balance row
+//     it reads until it ends, so concurrent postings for one holder queue on the holder's
+//     row (instead of failing and retrying, as they would under serializable isolation,
+//     whose page-level predicate locks also make postings for different holders fail), and
+//     postings for different holders run in parallel.
+//
+// In both, a row a posting found absent and then writes (a new holder, order or
 // idempotency key, the next position in a history) is checked to be still absent, and the
-// transaction is re-run if another one stored it meanwhile. (A function of its own that
-// reads a holder's lots, entries or purchases without first reading the holder's balance
-// row sees them at READ COMMITTED on PostgreSQL.)
+// posting is re-run if another one stored it meanwhile. (A function of its own that reads a
+// holder's lots, entries or purchases without first reading the holder's balance row runs
+// on the locking path, and sees them at READ COMMITTED on PostgreSQL.)
 //
 // On PostgreSQL a posting costs few round trips to the server: writes wait and are sent
-// together, as one statement, before the transaction's next read and before it commits
-// (reads see the transaction's own writes); new lots and entries take their IDs from blocks
-// the store reserves from the sequences; and, on a *sql.DB, an idempotency key or an
-// order's purchase is presumed new without a read and checked by the write of its row or
-// before commit (one that turns out to exist re-runs the transaction, which then reads it).
-// An earning is then four round trips: begin, the balance row, the writes, commit. A write
-// that a constraint refuses thus fails the Update, not the Tx method that asked for it
-// (invalid input is still refused by the method, before any statement). See
-// points_batch.go.
+// together, as one statement (at the end of an optimistic attempt; on the locking path
+// before the transaction's next read and before it commits, so that reads see the
+// transaction's own writes); new lots and entries take their IDs from blocks the store
+// reserves from the sequences; and, on a *sql.DB, an idempotency key or an order's
+// purchase is presumed new without a read and checked by the write of its row (one that
+// turns out to exist re-runs the posting, which then reads it). A write that a constraint
+// refuses thus fails the Update, not the Tx method that asked for it (invalid input is
+// still refused by the method, before any statement). See points_batch.go.
 //
 // Strings are stored as they are: SQL metacharacters are harmless (every statement is
 // parameterised). Holder kinds and IDs, order IDs and idempotency keys are limited to
@@ -67,6 +84,9 @@ type PointsStore struct {
 	ids pointsIDs
 	// recent are the purchases the store wrote last, which it does not presume absent.
 	recent pointsRecent
+	// optimisticTries is how many optimistic attempts an Update on a *sql.DB makes before
+	// it runs on the locking path (PostgreSQL; see points_batch.go).
+	optimisticTries int
 }
 
 // MaxPointsKeyBytes is the longest holder kind, holder ID, order ID or idempotency key a
@@ -77,17 +97,22 @@ const MaxPointsKeyBytes = 512
 // NewPointsStore returns a PointsStore running its statements on db, a database of dialect
 // with migration 0004_points applied.
 //
-// With a *sql.DB every Update is its own transaction: READ COMMITTED with the row locks
-// described at [PointsStore] on PostgreSQL, an immediate write transaction on SQLite;
-// retried transparently with a bounded backoff on a serialization failure, deadlock or busy
-// database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
+// With a *sql.DB every Update stands alone. On PostgreSQL it makes up to three optimistic
+// attempts (described at [PointsStore]: reads without a transaction, then one statement
+// that writes only if the balance rows read are unchanged), one after the other while
+// another posting changes a row they read; then, or at once when its function fails or
+// does what an optimistic attempt cannot (read a row it wrote, write a holder's rows
+// without reading and writing the holder's balance row, visit every row), it runs as a
+// READ COMMITTED transaction with the row locks described at [PointsStore]. On SQLite it is
+// an immediate write transaction. Transactions are retried transparently with a bounded
+// backoff on a serialization failure, deadlock or busy database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
 // points effects commit together with the caller's own writes; on PostgreSQL the row locks
 // work at any isolation level, and the caller retries its transaction when it fails with a
 // serialization failure (SQLSTATE 40001, which the store also reports when a row it relied
 // on changed; the transaction may then have been aborted by the failed statement, so roll
 // it back and run it again).
 func NewPointsStore(db DBTX, dialect Dialect) *PointsStore {
-	s := &PointsStore{db: db, dialect: dialect}
+	s := &PointsStore{db: db, dialect: dialect, optimisticTries: pointsOptimisticAttempts}
 	if dialect == SQLite {
 		s.insertLot = `INSERT INTO points_lots (id, ` + pointsLotColumns + `)
 			VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM points_lots), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -118,7 +143,22 @@ func (s *PointsStore) Update(ctx context.Context, fn func(tx points.Tx) error) e
 	var learned []points.Holder              // balance rows an earlier attempt could not lock at once
 	var learnedKeys []loyalty.IdempotencyKey // keys an earlier attempt wrongly presumed absent
 	var learnedPurchases []pointsPurchaseKey // purchases an earlier attempt wrongly presumed absent
-	_, own := s.db.(*sql.DB)
+	db, own := s.db.(*sql.DB)
+	if own && s.dialect == Postgres {
+		if err := ctx.Err(); err != nil {
+			return err // a cancelled operation runs nothing, as with the in-memory stores
+		}
+		// Optimistic attempts first (see points_batch.go); a conflict runs another, anything
+		// else (a failure of fn included, which a torn read may have caused) the locking path.
+		for range s.optimisticTries {
+			err := s.optimistic(ctx, db, fn, &learnedKeys, &learnedPurchases)
+			if err == nil {
+				return nil
+			} else if !retryable(err) {
+				break
+			}
+		}
+	}
 	return inTxAt(ctx, s.db, s.dialect, sql.LevelReadCommitted, func(q DBTX) error {
 		pg := s.dialect == Postgres
 		st := &pointsTxState{lock: pg, batch: pg, guess: pg && own, learned: &learned, learnedKeys: &learnedKeys,
@@ -158,6 +198,8 @@ type pointsTx struct{ pointsReadTx }
 
 // pointsTxState is what one attempt of an Update knows about the rows it read.
 //
+// The locking path is described here; optimistic attempts in points_batch.go.
+//
 // On PostgreSQL an Update runs at READ COMMITTED and makes itself serializable by locking:
 // every balance row it reads stays locked (SELECT … FOR UPDATE) until it ends, so
 // concurrent postings for one holder queue on the row instead of failing; and a row it found
@@ -189,6 +231,83 @@ type pointsTxState struct {
 	guessedPurchases []pointsPurchaseKey  // purchases presumed absent
 	putPurchases     []pointsPurchaseKey  // purchases this attempt stored
 	learnedPurchases *[]pointsPurchaseKey // purchases to read, shared by the attempts of one Update
+
+	touched     []points.Holder // holders whose lots, entries or purchases the attempt writes
+	putAccounts []points.Holder // holders whose balance rows the attempt writes
+
+	// An optimistic attempt (PostgreSQL, a *sql.DB; see points_batch.go) reads without a
+	// transaction and writes once, if the balance rows it read are unchanged.
+	optimistic bool
+	versions   []pointsVersion // the balance rows read, with their versions
+	readLots   []pointsLotRead // the lots read, with their holders
+	fallback   bool            // the attempt did something only the locking path can
+	unwritten  bool            // its final statement wrote nothing
+	// The IDs it took for new lots and entries: an attempt that wrote nothing gives them
+	// back, so that the next attempt (or Update) uses them, as if it had not run.
+	lotIDs, entryIDs []int64
+}
+
+// pointsVersion is the version of a holder's balance row that an optimistic attempt read.
+type pointsVersion struct {
+	h points.Holder
+	v int64
+}
+
+// pointsLotRead is a lot that an optimistic attempt read.
+type pointsLotRead struct {
+	id points.LotID
+	h  points.Holder
+}
+
+// version returns the version of h's balance row that the attempt read.
+func (st *pointsTxState) version(h points.Holder) (int64, bool) {
+	for _, v := range st.versions {
+		if v.h == h {
+			return v.v, true
+		}
+	}
+	return 0, false
+}
+
+// knows reports whether an optimistic attempt may read h's lots, entries and purchases:
+// it read h's balance row first (or found it absent), so that the final write checks them.
+func (st *pointsTxState) knows(h points.Holder) bool {
+	_, ok := st.version(h)
+	return ok || slices.Contains(st.absentAccounts, h)
+}
+
+// touch records that the attempt writes a row of h's. An optimistic attempt cannot write
+// for a holder whose balance row it did not read (or find absent) or write: it ends.
+func (st *pointsTxState) touch(h points.Holder) error {
+	if st.optimistic && !st.knows(h) && !slices.Contains(st.putAccounts, h) {
+		return st.fallBack()
+	}
+	if !slices.Contains(st.touched, h) {
+		st.touched = append(st.touched, h)
+	}
+	return nil
+}
+
+// pends reports whether an optimistic attempt has a pending write that a read of h's rows
+// (of the rows of every holder for the zero Holder, as a read by ID) would have to see:
+// the read cannot see it (the attempt writes at its end), so the attempt ends instead.
+func (st *pointsTxState) pends(h points.Holder, accounts, lots, entries, purchases bool) bool {
+	p, all := &st.pending, h == points.Holder{}
+	return accounts && slices.ContainsFunc(p.accounts, func(r pointsPendingRow[points.Holder]) bool { return r.key == h }) ||
+		lots && (slices.ContainsFunc(p.lots, func(l points.Lot) bool { return all || l.Holder == h }) ||
+			slices.ContainsFunc(p.lotUpdates, func(l points.Lot) bool { return all || l.Holder == h })) ||
+		entries && slices.ContainsFunc(p.entries, func(e pointsPendingEntry) bool { return all || e.e.Holder == h }) ||
+		purchases && slices.ContainsFunc(p.purchases, func(r pointsPendingRow[pointsPurchaseKey]) bool { return r.key.h == h })
+}
+
+// errPointsFallback is what the methods of an optimistic attempt return once it cannot go
+// on: Update then runs the function again on the locking path.
+var errPointsFallback = errors.New("sqlstore: points: this optimistic attempt cannot go on (the store runs it again with row locks)")
+
+// fallBack ends an optimistic attempt (see errPointsFallback).
+func (st *pointsTxState) fallBack() error {
+	st.fallback = true
+	return errPointsFallback
 }
 
 type pointsPurchaseKey struct {
@@ -246,6 +365,53 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 const pointsAccountLock = `SELECT concat_ws(',', earned, active, pending, spent, expired, reversed, transferred, debited,
 		debt, COALESCE(next_due::TEXT, ''), COALESCE(cap_period::TEXT, ''), cap_earned, entries)
 	FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2 FOR UPDATE`
+
+// pointsAccountRead reads a balance row and its version without locking it (an optimistic
+// attempt): the text of pointsAccountLock, a comma and the version.
+const pointsAccountRead = `SELECT concat_ws(',', earned, active, pending, spent, expired, reversed, transferred, debited,
+		debt, COALESCE(next_due::TEXT, ''), COALESCE(cap_period::TEXT, ''), cap_earned, entries, version)
+	FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2`
+
+// pointsParseAccountVersion reads the balance row of h and its version from the text of
+// pointsAccountRead.
+func pointsParseAccountVersion(h points.Holder, row string) (points.Account, int64, error) {
+	i := strings.LastIndexByte(row, ',')
+	if i < 0 {
+		return points.Account{}, 0, fmt.Errorf("sqlstore: points: balance row of %s: unexpected text %q", quote(h.String()), row)
+	}
+	v, err := strconv.ParseInt(row[i+1:], 10, 64)
+	if err != nil {
+		return points.Account{}, 0, fmt.Errorf("sqlstore: points: balance row of %s: version: %w", quote(h.String()), err)
+	}
+	a, err := pointsParseAccount(h, row[:i])
+	return a, v, err
+}
+
+// optimisticAccount reads h's balance row in an optimistic attempt, without locking it, and
+// remembers its version. Reading it again and finding another version (or finding it absent
+// after present) fails the attempt as a serialization failure.
+func (t pointsReadTx) optimisticAccount(h points.Holder) (points.Account, error) {
+	if t.st.pends(h, true, false, false, false) {
+		return points.Account{}, t.st.fallBack()
+	}
+	var row string
+	if err := t.q.QueryRowContext(t.ctx, pointsAccountRead, string(h.Kind), h.ID).Scan(&row); err != nil {
+		if _, ok := t.st.version(h); ok && errors.Is(err, sql.ErrNoRows) {
+			return points.Account{}, pointsRetry("balance row of " + quote(h.String()) + " changed during the attempt")
+		}
+		return points.Account{}, err
+	}
+	a, v, err := pointsParseAccountVersion(h, row)
+	if err != nil {
+		return points.Account{}, err
+	}
+	if old, ok := t.st.version(h); ok && old != v || !ok && slices.Contains(t.st.absentAccounts, h) {
+		return points.Account{}, pointsRetry("balance row of " + quote(h.String()) + " changed during the attempt")
+	} else if !ok {
+		t.st.versions = append(t.st.versions, pointsVersion{h, v})
+	}
+	return a, nil
+}
 
 // pointsParseAccount reads the balance row of h from the text of pointsAccountLock.
 func pointsParseAccount(h points.Holder, row string) (points.Account, error) {
@@ -350,6 +516,8 @@ func (t pointsReadTx) Account(h points.Holder) (points.Account, error) {
 	var err error
 	if t.st != nil && t.st.lock {
 		a, err = t.lockedAccount(h)
+	} else if t.st != nil && t.st.optimistic {
+		a, err = t.optimisticAccount(h)
 	} else if err = t.flush(false); err == nil {
 		a, err = pointsScanAccount(t.q.QueryRowContext(t.ctx, pointsAccountSelect, string(h.Kind), h.ID))
 	}
@@ -365,6 +533,9 @@ func (t pointsReadTx) Account(h points.Holder) (points.Account, error) {
 }
 
 func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
+	if t.st != nil && t.st.optimistic {
+		return t.st.fallBack() // no balance row version covers a visit of every row
+	}
 	// Pages in holder order: the first from the smallest holder (the zero one included),
 	// the next ones after the last holder read.
 	const page = `SELECT ` + pointsAccountColumns + ` FROM points_accounts
@@ -397,8 +568,15 @@ func (t pointsTx) PutAccount(a points.Account) error {
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
 		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
 		nullMicros(a.NextDue), nullMicros(a.CapPeriod), int64(a.CapEarned), int64(a.Entries)}
+	if !slices.Contains(t.st.putAccounts, a.Holder) {
+		t.st.putAccounts = append(t.st.putAccounts, a.Holder)
+	}
 	if t.st.batch {
 		absent := slices.Contains(t.st.absentAccounts, a.Holder)
+		if _, read := t.st.version(a.Holder); t.st.optimistic && !absent && !read &&
+			!slices.ContainsFunc(t.st.pending.accounts, func(r pointsPendingRow[points.Holder]) bool { return r.key == a.Holder }) {
+			return t.st.fallBack() // a balance row the attempt did not read
+		}
 		putRow(&t.st.pending.accounts, a.Holder, args, absent)
 		if absent {
 			t.st.absentAccounts = slices.DeleteFunc(t.st.absentAccounts, func(h points.Holder) bool { return h == a.Holder })
@@ -429,11 +607,14 @@ const pointsAccountUpsert = `
 			pending = excluded.pending, spent = excluded.spent, expired = excluded.expired, reversed = excluded.reversed,
 			transferred = excluded.transferred, debited = excluded.debited, debt = excluded.debt,
 			next_due = excluded.next_due, cap_period = excluded.cap_period, cap_earned = excluded.cap_earned,
-			entries = excluded.entries`
+			entries = excluded.entries, version = points_accounts.version + 1`
 
 // flushIfFull sends the pending writes when there are many.
 func (t pointsTx) flushIfFull() error {
 	if t.st.pending.size() >= pointsPendingMax {
+		if t.st.optimistic {
+			return t.st.fallBack() // too many rows for one statement
+		}
 		return t.flush(false)
 	}
 	return nil
@@ -484,7 +665,24 @@ func (t pointsReadTx) Lot(id points.LotID) (points.Lot, error) {
 	if err := t.flush(false); err != nil {
 		return points.Lot{}, err
 	}
+	if st := t.st; st != nil && st.optimistic {
+		// The attempt's own writes, which are not in the database yet.
+		if i := slices.IndexFunc(st.pending.lotUpdates, func(l points.Lot) bool { return l.ID == id }); i >= 0 {
+			return st.pending.lotUpdates[i], nil
+		}
+		if i := slices.IndexFunc(st.pending.lots, func(l points.Lot) bool { return l.ID == id }); i >= 0 {
+			return st.pending.lots[i], nil
+		}
+	}
 	l, err := pointsScanLot(t.q.QueryRowContext(t.ctx, `SELECT id, `+pointsLotColumns+` FROM points_lots WHERE id = $1`, int64(id)))
+	if st := t.st; st != nil && st.optimistic {
+		// A lot read as absent, or of a holder whose balance row the attempt did not read,
+		// is not covered by a version.
+		if _, read := st.version(l.Holder); err != nil || !read {
+			return points.Lot{}, st.fallBack()
+		}
+		st.readLots = append(st.readLots, pointsLotRead{l.ID, l.Holder})
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Lot{}, errPointsLotNotFound
 	} else if err != nil {
@@ -497,6 +695,9 @@ func (t pointsReadTx) OpenLots(h points.Holder) ([]points.Lot, error) {
 	if !pointsStorableHolder(h) {
 		return nil, nil
 	}
+	if st := t.st; st != nil && st.optimistic && (!st.knows(h) || st.pends(h, false, true, false, false)) {
+		return nil, st.fallBack()
+	}
 	// remaining > 0 and the order are those of the partial index points_lots_open.
 	lots, err := pointsQueryAll(t, `SELECT id, `+pointsLotColumns+` FROM points_lots
 		WHERE holder_kind = $1 AND holder_id = $2 AND remaining > 0 ORDER BY expires, earned_at, id`,
@@ -504,10 +705,18 @@ func (t pointsReadTx) OpenLots(h points.Holder) ([]points.Lot, error) {
 	if err != nil {
 		return nil, dbError("points", "read open lots of "+quote(h.String()), err)
 	}
+	if st := t.st; st != nil && st.optimistic {
+		for _, l := range lots {
+			st.readLots = append(st.readLots, pointsLotRead{l.ID, l.Holder})
+		}
+	}
 	return lots, nil
 }
 
 func (t pointsReadTx) AllOpenLots(fn func(points.Lot) bool) error {
+	if t.st != nil && t.st.optimistic {
+		return t.st.fallBack()
+	}
 	// Pages in the order of the partial index points_lots_open, so that only open lots are
 	// read: the first page from the start, the next ones after the last lot read.
 	const page = `SELECT id, ` + pointsLotColumns + ` FROM points_lots
@@ -537,11 +746,15 @@ func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 	if err := pointsCheckLot(l); err != nil {
 		return points.Lot{}, refused("points", "lot", err)
 	}
+	if err := t.st.touch(l.Holder); err != nil {
+		return points.Lot{}, err
+	}
 	if t.st.batch {
 		id, err := t.s.nextID(t.ctx, t.q, "points_lots_id_seq")
 		if err != nil {
 			return points.Lot{}, err
 		}
+		t.st.lotIDs = append(t.st.lotIDs, id)
 		l.ID = points.LotID(id)
 		t.st.pending.lots = append(t.st.pending.lots, l)
 		return l, t.flushIfFull()
@@ -557,6 +770,22 @@ func (t pointsTx) InsertLot(l points.Lot) (points.Lot, error) {
 func (t pointsTx) UpdateLot(l points.Lot) error {
 	if err := pointsCheckLot(l); err != nil {
 		return refused("points", "lot", err)
+	}
+	if err := t.st.touch(l.Holder); err != nil {
+		return err
+	}
+	if st := t.st; st.optimistic {
+		// A lot the attempt read, of the same holder, waits with the other writes: the
+		// version of its holder's balance row vouches that it is unchanged.
+		if !slices.Contains(st.readLots, pointsLotRead{l.ID, l.Holder}) {
+			return st.fallBack()
+		}
+		if i := slices.IndexFunc(st.pending.lotUpdates, func(p points.Lot) bool { return p.ID == l.ID }); i >= 0 {
+			st.pending.lotUpdates[i] = l
+		} else {
+			st.pending.lotUpdates = append(st.pending.lotUpdates, l)
+		}
+		return t.flushIfFull()
 	}
 	if err := t.flush(false); err != nil {
 		return err
@@ -616,7 +845,13 @@ func (t pointsReadTx) Entry(id points.EntryID) (points.Entry, error) {
 	if err := t.flush(false); err != nil {
 		return points.Entry{}, err
 	}
+	if st := t.st; st != nil && st.optimistic && st.pends(points.Holder{}, false, false, true, false) {
+		return points.Entry{}, st.fallBack()
+	}
 	e, err := pointsScanEntry(t.q.QueryRowContext(t.ctx, pointsEntrySelect+` WHERE id = $1`, int64(id)))
+	if t.st != nil && t.st.optimistic && err != nil {
+		return points.Entry{}, t.st.fallBack() // entries never change, but one may be being written
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return points.Entry{}, errPointsEntryNotFound
 	} else if err != nil {
@@ -629,6 +864,9 @@ func (t pointsReadTx) Entries(h points.Holder, from, limit int) ([]points.Entry,
 	if !pointsStorableHolder(h) || limit <= 0 {
 		return nil, nil
 	}
+	if st := t.st; st != nil && st.optimistic && (!st.knows(h) || st.pends(h, false, false, true, false)) {
+		return nil, st.fallBack()
+	}
 	es, err := pointsQueryAll(t, pointsEntrySelect+` WHERE holder_kind = $1 AND holder_id = $2 AND pos >= $3 ORDER BY pos LIMIT $4`,
 		pointsScanEntry, string(h.Kind), h.ID, int64(max(from, 0)), int64(limit))
 	if err != nil {
@@ -638,6 +876,9 @@ func (t pointsReadTx) Entries(h points.Holder, from, limit int) ([]points.Entry,
 }
 
 func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) bool) error {
+	if t.st != nil && t.st.optimistic {
+		return t.st.fallBack()
+	}
 	if !from.Before(to) {
 		return nil
 	}
@@ -687,11 +928,15 @@ func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
 	if err != nil {
 		return points.Entry{}, refused("points", "entry", loyalty.Invalid("lines", nil, "cannot be stored: "+err.Error()))
 	}
+	if err := t.st.touch(e.Holder); err != nil {
+		return points.Entry{}, err
+	}
 	if t.st.batch {
 		id, err := t.s.nextID(t.ctx, t.q, "points_entries_id_seq")
 		if err != nil {
 			return points.Entry{}, err
 		}
+		t.st.entryIDs = append(t.st.entryIDs, id)
 		e.ID = points.EntryID(id)
 		t.st.pending.entries = append(t.st.pending.entries, pointsPendingEntry{e: e, lots: lots, lines: lines})
 		return e, t.flushIfFull()
@@ -729,6 +974,9 @@ func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.P
 			st.absentPurchases = append(st.absentPurchases, k)
 		}
 		return points.Purchase{}, errPointsPurchaseNotFound
+	}
+	if st := t.st; st != nil && st.optimistic && (!st.knows(h) || st.pends(h, false, false, false, true)) {
+		return points.Purchase{}, st.fallBack()
 	}
 	if err := t.flush(false); err != nil {
 		return points.Purchase{}, err
@@ -773,6 +1021,9 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 	if err != nil {
 		return refused("points", "purchase", loyalty.Invalid("redeemed", nil, "cannot be stored: "+err.Error()))
 	}
+	if err := t.st.touch(p.Holder); err != nil {
+		return err
+	}
 	const insert = pointsPurchaseInsert + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	args := []any{string(p.Holder.Kind), p.Holder.ID, string(p.Order), lines, string(p.EarnKey), int64(p.EarnLot),
 		string(p.PayKey), string(p.Issuer), string(p.Acceptor), redeemed, int64(p.Restored)}
@@ -801,10 +1052,12 @@ func (t pointsTx) PutPurchase(p points.Purchase) error {
 	return dbError("points", "put purchase "+quote(string(p.Order)), err)
 }
 
+// pointsPurchaseInto starts an insert of purchases, up to its rows.
+const pointsPurchaseInto = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
+			pay_key, issuer, acceptor, redeemed, restored) `
+
 // pointsPurchaseInsert starts an insert of purchases, up to its VALUES rows.
-const pointsPurchaseInsert = `INSERT INTO points_purchases (holder_kind, holder_id, order_id, lines, earn_key, earn_lot,
-			pay_key, issuer, acceptor, redeemed, restored)
-		VALUES `
+const pointsPurchaseInsert = pointsPurchaseInto + `VALUES `
 
 // pointsPurchaseUpsert ends an insert of purchases that replaces the stored ones.
 const pointsPurchaseUpsert = `
@@ -828,6 +1081,10 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 			st.absentKeys = append(st.absentKeys, key)
 		}
 		return points.Record{}, errPointsRecordNotFound
+	}
+	if st := t.st; st != nil && st.optimistic &&
+		slices.ContainsFunc(st.pending.records, func(r pointsPendingRow[loyalty.IdempotencyKey]) bool { return r.key == key }) {
+		return points.Record{}, st.fallBack()
 	}
 	if err := t.flush(false); err != nil {
 		return points.Record{}, err
@@ -868,6 +1125,9 @@ func (t pointsTx) PutRecord(r points.Record) error {
 	if t.st.batch && slices.Contains(t.st.absentKeys, r.Key) {
 		putRow(&t.st.pending.records, r.Key, []any{pointsScope, string(r.Key), r.Fingerprint, entries, r.At.UnixMicro()}, true)
 		return t.flushIfFull()
+	}
+	if t.st.optimistic {
+		return t.st.fallBack() // a key the attempt did not find absent
 	}
 	if err := t.flush(false); err != nil {
 		return err

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,6 +47,35 @@ import (
 //     the store checks them too. If one exists, the attempt is re-run, and that attempt
 //     reads those rows. A retried key, or a return of an order written by another process,
 //     thus costs a second attempt; a new key or order costs no read.
+//
+// Optimistic attempts (a *sql.DB) cut an earning to two round trips, the balance row and
+// the writes, and need no transaction (no begin, no commit):
+//
+//   - Reads are statements of their own, outside any transaction. Every balance row read
+//     is remembered with its version; every lot read with its holder.
+//   - Writes wait until the function returns, lot updates too, and go as one statement:
+//     the checked balance rows (those read and written) are updated only where their
+//     versions are those read (adding one), and every other row of the statement (new
+//     holders, lots, entries, lot updates, purchases, records) is written only if all of
+//     them were; several checked rows are first locked, if their versions are those read,
+//     and then updated only if all were, so that none is written when one has changed.
+//     Nothing written, the attempt fails as a serialization failure and runs again (up to
+//     pointsOptimisticAttempts times, then on the locking path).
+//   - Since every transaction that changes a holder's rows increases the version of the
+//     holder's balance row (the locking path too: by the balance row's upsert, or by an
+//     update of the version alone for a holder whose rows it wrote without the balance
+//     row), an unchanged version vouches for everything the attempt read of the holder:
+//     reads of a holder's lots, entries and purchases are allowed only after the holder's
+//     balance row was read (or found absent), and writes only for such a holder, whose
+//     balance row the attempt must then write; a balance row read must be written. A read
+//     that would have to see one of the attempt's pending writes (a lot by ID is served
+//     from them), a visit of every row, or a record or key presumed absent and not stored
+//     ends the attempt (errPointsFallback) and the function runs on the locking path.
+//   - An error of the function is never returned from an optimistic attempt: it may come of
+//     reads that do not belong together (a balance row read before another posting, the
+//     lots after it); the function runs on the locking path, which decides.
+//   - An attempt that wrote nothing gives back the IDs it took, so that failed attempts
+//     leave no gaps.
 //
 // SQLite runs in the process: its statements cost no round trip, and the store runs them
 // one by one, at once.
@@ -101,6 +131,21 @@ func (s *PointsStore) nextID(ctx context.Context, q DBTX, seq string) (int64, er
 	}
 }
 
+// giveBack returns IDs that nextID handed out and no row took.
+func (s *PointsStore) giveBack(lots, entries []int64) {
+	s.ids.mu.Lock()
+	defer s.ids.mu.Unlock()
+	for _, back := range []struct {
+		list *[]int64
+		ids  []int64
+	}{{&s.ids.lots, lots}, {&s.ids.entries, entries}} {
+		if len(back.ids) > 0 {
+			*back.list = append(*back.list, back.ids...)
+			slices.Sort(*back.list)
+		}
+	}
+}
+
 // pointsPending are the writes of an attempt not sent to the database yet (PostgreSQL).
 type pointsPending struct {
 	lots      []points.Lot
@@ -108,6 +153,9 @@ type pointsPending struct {
 	accounts  []pointsPendingRow[points.Holder]
 	purchases []pointsPendingRow[pointsPurchaseKey]
 	records   []pointsPendingRow[loyalty.IdempotencyKey]
+	// lotUpdates are the lots an optimistic attempt updates (the locking path updates a lot
+	// at once).
+	lotUpdates []points.Lot
 }
 
 // pointsPendingEntry is an entry to append, its JSON columns already encoded.
@@ -125,7 +173,7 @@ type pointsPendingRow[K comparable] struct {
 }
 
 func (p *pointsPending) empty() bool {
-	return len(p.lots)+len(p.entries)+len(p.accounts)+len(p.purchases)+len(p.records) == 0
+	return p.size() == 0
 }
 
 // pointsPendingMax is how many pending rows make the store send them before the next
@@ -133,7 +181,7 @@ func (p *pointsPending) empty() bool {
 const pointsPendingMax = 1000
 
 func (p *pointsPending) size() int {
-	return len(p.lots) + len(p.entries) + len(p.accounts) + len(p.purchases) + len(p.records)
+	return len(p.lots) + len(p.entries) + len(p.accounts) + len(p.purchases) + len(p.records) + len(p.lotUpdates)
 }
 
 // putRow sets the pending row of key in rows: a row already pending is replaced (keeping
@@ -153,16 +201,35 @@ func putRow[K comparable](rows *[]pointsPendingRow[K], key K, args []any, insert
 // and cached (pointsFlushSQL), and the driver prepares it once per connection.
 type pointsFlushShape struct {
 	lots, entries, newAccounts, accounts, newPurchases, purchases, records, presumed, presumedPurchases int
+	// checked balance rows are written only if their versions are those read, and then
+	// every other row too (an optimistic attempt); lotUpdates are its updated lots.
+	checked, lotUpdates int
+	bumps               int // holders whose version goes up although their balance rows are not written
 }
 
 // pointsFlushSQLs caches the flush statements by shape.
 var pointsFlushSQLs sync.Map // pointsFlushShape → string
+
+// Column types of the rows a flush writes, one letter a column (T: TEXT, B: BIGINT, X:
+// BOOLEAN): an optimistic statement selects its rows from a VALUES list, whose parameters
+// take no type from the columns they go to.
+const (
+	pointsAccountTypes  = "TTBBBBBBBBBBBBB"           // pointsAccountColumns
+	pointsLotTypes      = "BTTTTTBBBXBBBBBBB"         // id, pointsLotColumns
+	pointsEntryTypes    = "BTTBTBBTTTTTXTTBTTBBBTTTT" // id, kind, id, k (the position after the holder's last), the rest of pointsEntryColumns
+	pointsPurchaseTypes = "TTTTTBTTTTB"
+	pointsRecordTypes   = "TTTTB"
+)
 
 // pointsFlushSQL returns the flush statement of a shape: a data-modifying WITH query per
 // kind of row (which PostgreSQL runs to completion whether or not the statement reads it),
 // a query per kind of key presumed absent returning a row per key found, and a final SELECT
 // of the number of keys found. Its parameters are the values of the rows in order (see
 // pointsReadTx.flush).
+//
+// An optimistic statement (sh.checked > 0) first updates the checked balance rows whose
+// versions are those read (adding one to them), and writes every other row only if all of
+// them were: its final SELECT is the number of checked rows that were not.
 func pointsFlushSQL(sh pointsFlushShape) string {
 	if v, ok := pointsFlushSQLs.Load(sh); ok {
 		return v.(string)
@@ -173,20 +240,59 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 		n++
 		return "$" + strconv.Itoa(n)
 	}
-	values := func(rows, cols int) {
+	guarded := sh.checked > 0
+	// row writes one row of parameters: typed when guarded.
+	row := func(types string) {
+		b.WriteByte('(')
+		for j := range len(types) {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(param())
+			if guarded {
+				switch types[j] {
+				case 'T':
+					b.WriteString("::TEXT")
+				case 'B':
+					b.WriteString("::BIGINT")
+				case 'X':
+					b.WriteString("::BOOLEAN")
+				}
+			}
+		}
+		b.WriteByte(')')
+	}
+	values := func(rows int, types string) {
 		for i := range rows {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('(')
-			for j := range cols {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param())
-			}
-			b.WriteByte(')')
+			row(types)
 		}
+	}
+	// cols names the columns of a VALUES list: v.c1, v.c2, ...
+	cols := func(from, to int) string {
+		var c strings.Builder
+		for j := from; j <= to; j++ {
+			if j > from {
+				c.WriteString(", ")
+			}
+			c.WriteString("v.c" + strconv.Itoa(j))
+		}
+		return c.String()
+	}
+	alias := func(k int) string { return " AS v(" + strings.ReplaceAll(cols(1, k), "v.", "") + ")" }
+	// insertRows writes the rows of an insert: a VALUES list, or, when guarded, a SELECT
+	// from one that writes nothing unless every checked row was written.
+	insertRows := func(rows int, types string) {
+		if !guarded {
+			b.WriteString("VALUES ")
+			values(rows, types)
+			return
+		}
+		b.WriteString("SELECT * FROM (VALUES ")
+		values(rows, types)
+		b.WriteString(")" + alias(len(types)) + " WHERE (SELECT ok FROM ok)")
 	}
 	var names []string
 	with := func(name string) {
@@ -198,60 +304,108 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 		b.WriteString(name + " AS (")
 		names = append(names, name)
 	}
+	if sh.checked > 1 {
+		// Several balance rows: lock those with the versions read first, and update them
+		// only if all have them, so that none is written when one has changed.
+		with("locked")
+		b.WriteString(`SELECT 1 FROM points_accounts WHERE (holder_kind, holder_id, version) IN (`)
+		values(sh.checked, "TTB")
+		b.WriteString(`) FOR UPDATE)`)
+	}
+	if guarded {
+		with("acc")
+		b.WriteString(`UPDATE points_accounts AS a SET earned = v.c3, active = v.c4, pending = v.c5, spent = v.c6, expired = v.c7,
+			reversed = v.c8, transferred = v.c9, debited = v.c10, debt = v.c11, next_due = v.c12, cap_period = v.c13,
+			cap_earned = v.c14, entries = v.c15, version = a.version + 1 FROM (VALUES `)
+		values(sh.checked, pointsAccountTypes+"B")
+		b.WriteString(`)` + alias(16) + ` WHERE a.holder_kind = v.c1 AND a.holder_id = v.c2 AND a.version = v.c16`)
+		if sh.checked > 1 {
+			b.WriteString(` AND (SELECT COUNT(*) FROM locked) = ` + strconv.Itoa(sh.checked))
+		}
+		b.WriteString(` RETURNING 1)`)
+		with("ok")
+		b.WriteString(`SELECT COUNT(*) = ` + strconv.Itoa(sh.checked) + ` AS ok FROM acc)`)
+	}
 	if sh.lots > 0 {
 		with("lots")
-		b.WriteString(`INSERT INTO points_lots (id, ` + pointsLotColumns + `) VALUES `)
-		values(sh.lots, 17)
+		b.WriteString(`INSERT INTO points_lots (id, ` + pointsLotColumns + `) `)
+		insertRows(sh.lots, pointsLotTypes)
 		b.WriteString(`)`)
 	}
 	if sh.entries > 0 {
 		with("entries")
-		b.WriteString(`INSERT INTO points_entries (id, ` + pointsEntryColumns + `) VALUES `)
-		for i := range sh.entries {
-			if i > 0 {
-				b.WriteString(", ")
+		b.WriteString(`INSERT INTO points_entries (id, ` + pointsEntryColumns + `) `)
+		// The position: after the holder's last entry, and after the entries of the holder
+		// before this one in the statement (the fourth value counts them).
+		if guarded {
+			b.WriteString(`SELECT v.c1, v.c2, v.c3, (SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries e
+				WHERE e.holder_kind = v.c2 AND e.holder_id = v.c3) + v.c4, ` + cols(5, len(pointsEntryTypes)) + ` FROM (VALUES `)
+			values(sh.entries, pointsEntryTypes)
+			b.WriteString(`)` + alias(len(pointsEntryTypes)) + ` WHERE (SELECT ok FROM ok)`)
+		} else {
+			b.WriteString(`VALUES `)
+			for i := range sh.entries {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				id, kind, hid, k := param(), param(), param(), param()
+				b.WriteString("(" + id + ", " + kind + ", " + hid + ", (SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries WHERE holder_kind = " +
+					kind + " AND holder_id = " + hid + ") + " + k + "::BIGINT")
+				for range len(pointsEntryTypes) - 4 {
+					b.WriteString(", " + param())
+				}
+				b.WriteByte(')')
 			}
-			// The position: after the holder's last entry, and after the entries of the
-			// holder before this one in the statement (the next parameter counts them).
-			id, kind, hid, k := param(), param(), param(), param()
-			b.WriteString("(" + id + ", " + kind + ", " + hid + ", (SELECT COALESCE(MAX(pos) + 1, 0) FROM points_entries WHERE holder_kind = " +
-				kind + " AND holder_id = " + hid + ") + " + k + "::BIGINT")
-			for range 21 {
-				b.WriteString(", " + param())
-			}
-			b.WriteByte(')')
 		}
 		b.WriteString(`)`)
 	}
 	if sh.newAccounts > 0 {
 		with("new_accounts")
-		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
-		values(sh.newAccounts, 15)
+		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) `)
+		insertRows(sh.newAccounts, pointsAccountTypes)
 		b.WriteString(`)`)
 	}
 	if sh.accounts > 0 {
 		with("accounts")
-		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) VALUES `)
-		values(sh.accounts, 15)
+		b.WriteString(`INSERT INTO points_accounts (` + pointsAccountColumns + `) `)
+		insertRows(sh.accounts, pointsAccountTypes)
 		b.WriteString(pointsAccountUpsert + `)`)
+	}
+	if sh.lotUpdates > 0 {
+		with("lot_updates")
+		b.WriteString(`UPDATE points_lots AS l SET kind = v.c4, order_id = v.c5, issuer = v.c6, earned_at = v.c7,
+			active_at = v.c8, expires = v.c9, pending = v.c10, amount = v.c11, remaining = v.c12, spent = v.c13,
+			expired = v.c14, reversed = v.c15, transferred = v.c16, debited = v.c17 FROM (VALUES `)
+		values(sh.lotUpdates, pointsLotTypes)
+		b.WriteString(`)` + alias(len(pointsLotTypes)) + ` WHERE l.id = v.c1`)
+		if guarded {
+			b.WriteString(` AND (SELECT ok FROM ok)`)
+		}
+		b.WriteString(`)`)
 	}
 	if sh.newPurchases > 0 {
 		with("new_purchases")
-		b.WriteString(pointsPurchaseInsert)
-		values(sh.newPurchases, 11)
+		b.WriteString(pointsPurchaseInto)
+		insertRows(sh.newPurchases, pointsPurchaseTypes)
 		b.WriteString(`)`)
 	}
 	if sh.purchases > 0 {
 		with("purchases")
-		b.WriteString(pointsPurchaseInsert)
-		values(sh.purchases, 11)
+		b.WriteString(pointsPurchaseInto)
+		insertRows(sh.purchases, pointsPurchaseTypes)
 		b.WriteString(pointsPurchaseUpsert + `)`)
 	}
 	if sh.records > 0 {
 		with("records")
-		b.WriteString(`INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at) VALUES `)
-		values(sh.records, 5)
+		b.WriteString(`INSERT INTO loyalty_idempotency (scope, key, payload_hash, result, created_at) `)
+		insertRows(sh.records, pointsRecordTypes)
 		b.WriteString(`)`)
+	}
+	if sh.bumps > 0 {
+		with("bumps")
+		b.WriteString(`UPDATE points_accounts SET version = version + 1 WHERE (holder_kind, holder_id) IN (`)
+		values(sh.bumps, "TT")
+		b.WriteString(`))`)
 	}
 	if sh.presumed > 0 {
 		with("presumed")
@@ -267,13 +421,17 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 	if sh.presumedPurchases > 0 {
 		with("presumed_purchases")
 		b.WriteString(`SELECT 1 FROM points_purchases WHERE (holder_kind, holder_id, order_id) IN (`)
-		values(sh.presumedPurchases, 3)
+		values(sh.presumedPurchases, "TTT")
 		b.WriteString(`))`)
 	}
-	b.WriteString("\nSELECT 0")
-	for _, name := range names {
-		if name == "presumed" || name == "presumed_purchases" {
-			b.WriteString(" + (SELECT COUNT(*) FROM " + name + ")")
+	if guarded {
+		b.WriteString("\nSELECT " + strconv.Itoa(sh.checked) + " - (SELECT COUNT(*) FROM acc)")
+	} else {
+		b.WriteString("\nSELECT 0")
+		for _, name := range names {
+			if name == "presumed" || name == "presumed_purchases" {
+				b.WriteString(" + (SELECT COUNT(*) FROM " + name + ")")
+			}
 		}
 	}
 	q := b.String()
@@ -283,10 +441,21 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 
 // flush sends the attempt's pending writes in one statement (PostgreSQL) and, when final
 // (the function has returned), checks that no key presumed absent exists.
+//
+// An optimistic attempt writes once, at the end: a read of a row it writes cannot see the
+// write, so it ends the attempt (errPointsFallback), as do reads that no write of the attempt validates
+// (a balance row read and not written, a key presumed absent and not stored) and writes of
+// a holder whose balance row the attempt does not write. Its statement writes nothing
+// unless every balance row it read still has the version it read; if one has not, the
+// attempt fails as a serialization failure and is re-run.
 func (t pointsReadTx) flush(final bool) error {
 	st := t.st
 	if st == nil || !st.batch {
 		return nil
+	}
+	p := &st.pending
+	if st.optimistic && !final {
+		return nil // its writes wait until it ends: a read that would see one ends it (pointsTxState.pends)
 	}
 	var presumed []loyalty.IdempotencyKey
 	var presumedPurchases []pointsPurchaseKey
@@ -302,16 +471,35 @@ func (t pointsReadTx) flush(final bool) error {
 			}
 		}
 	}
-	p := &st.pending
-	if p.empty() && len(presumed) == 0 && len(presumedPurchases) == 0 {
+	var bumps []points.Holder // holders written without their balance rows
+	if final {
+		for _, h := range st.touched {
+			if !slices.Contains(st.putAccounts, h) {
+				bumps = append(bumps, h)
+			}
+		}
+	}
+	if st.optimistic {
+		if len(presumed)+len(presumedPurchases)+len(bumps)+len(st.absentAccounts) > 0 ||
+			slices.ContainsFunc(st.versions, func(v pointsVersion) bool { return !slices.Contains(st.putAccounts, v.h) }) {
+			return st.fallBack()
+		}
+		if p.empty() {
+			return nil // it read nothing that a later write could have changed (records and entries do not change)
+		}
+	}
+	if p.empty() && len(presumed) == 0 && len(presumedPurchases) == 0 && len(bumps) == 0 {
 		return nil
 	}
 	sh := pointsFlushShape{lots: len(p.lots), entries: len(p.entries), records: len(p.records), presumed: len(presumed),
-		presumedPurchases: len(presumedPurchases)}
+		presumedPurchases: len(presumedPurchases), lotUpdates: len(p.lotUpdates), bumps: len(bumps)}
 	for _, r := range p.accounts {
-		if r.insert {
+		switch {
+		case r.insert:
 			sh.newAccounts++
-		} else {
+		case st.optimistic:
+			sh.checked++
+		default:
 			sh.accounts++
 		}
 	}
@@ -322,7 +510,27 @@ func (t pointsReadTx) flush(final bool) error {
 			sh.purchases++
 		}
 	}
-	args := make([]any, 0, 17*sh.lots+25*sh.entries+15*(sh.newAccounts+sh.accounts)+11*(sh.newPurchases+sh.purchases)+5*sh.records+1+sh.presumed)
+	args := make([]any, 0, 16*sh.checked+17*(sh.lots+sh.lotUpdates)+25*sh.entries+15*(sh.newAccounts+sh.accounts)+
+		11*(sh.newPurchases+sh.purchases)+5*sh.records+2*sh.bumps+1+sh.presumed+3*sh.presumedPurchases)
+	if sh.checked > 0 {
+		// In the global order of the locking path, as PostgreSQL updates them in the order
+		// of the list: two statements that write the same balance rows do not deadlock.
+		slices.SortFunc(p.accounts, func(x, y pointsPendingRow[points.Holder]) int { return pointsCompareHolders(x.key, y.key) })
+		if sh.checked > 1 {
+			for _, r := range p.accounts {
+				if !r.insert {
+					v, _ := st.version(r.key)
+					args = append(args, r.args[0], r.args[1], v)
+				}
+			}
+		}
+		for _, r := range p.accounts {
+			if !r.insert {
+				v, _ := st.version(r.key)
+				args = append(append(args, r.args...), v)
+			}
+		}
+	}
 	for _, l := range p.lots {
 		args = append(append(args, int64(l.ID)), pointsLotArgs(l)...)
 	}
@@ -341,12 +549,20 @@ func (t pointsReadTx) flush(final bool) error {
 			e.Value.MinorUnits(), e.Value.Currency().Code(), e.Reward, int64(e.Capped), int64(e.Debt), int64(e.Forgiven),
 			e.Reason, e.Actor, string(e.Counter.Kind), e.Counter.ID)
 	}
-	for _, insert := range []bool{true, false} {
+	for _, r := range p.accounts {
+		if r.insert {
+			args = append(args, r.args...)
+		}
+	}
+	if sh.accounts > 0 {
 		for _, r := range p.accounts {
-			if r.insert == insert {
+			if !r.insert {
 				args = append(args, r.args...)
 			}
 		}
+	}
+	for _, l := range p.lotUpdates {
+		args = append(append(args, int64(l.ID)), pointsLotArgs(l)...)
 	}
 	for _, insert := range []bool{true, false} {
 		for _, r := range p.purchases {
@@ -357,6 +573,9 @@ func (t pointsReadTx) flush(final bool) error {
 	}
 	for _, r := range p.records {
 		args = append(args, r.args...)
+	}
+	for _, h := range bumps {
+		args = append(args, string(h.Kind), h.ID)
 	}
 	if len(presumed) > 0 {
 		args = append(args, pointsScope)
@@ -373,6 +592,7 @@ func (t pointsReadTx) flush(final bool) error {
 		if !errors.As(err, &pg) || pg.Code != "23505" { // unique_violation
 			return dbError("points", "write", err)
 		}
+		st.unwritten = true // the statement failed as a whole
 		// A row read as absent was stored meanwhile: re-run the attempt.
 		switch pg.ConstraintName {
 		case "loyalty_idempotency_pkey":
@@ -388,6 +608,10 @@ func (t pointsReadTx) flush(final bool) error {
 		}
 		return dbError("points", "write", err)
 	}
+	if sh.checked > 0 && found > 0 {
+		st.unwritten = true
+		return pointsRetry("a balance row changed since it was read") // nothing was written
+	}
 	var retry error
 	if found > 0 {
 		st.learnKeys(st.guessed)
@@ -400,6 +624,7 @@ func (t pointsReadTx) flush(final bool) error {
 	for _, r := range p.purchases {
 		st.putPurchases = append(st.putPurchases, r.key)
 	}
+	st.putAccounts = append(st.putAccounts, bumps...) // their versions went up
 	*p = pointsPending{}
 	return retry
 }
@@ -501,4 +726,32 @@ func (r *pointsRecent) has(k pointsPurchaseKey) bool {
 	defer r.mu.Unlock()
 	_, ok := r.set[k]
 	return ok
+}
+
+// pointsOptimisticAttempts is how many optimistic attempts an Update makes before it runs
+// on the locking path.
+const pointsOptimisticAttempts = 3
+
+// optimistic makes one optimistic attempt of an Update on db (see points_batch.go): fn reads
+// through statements of their own, outside any transaction, and its writes go to the
+// database as one statement when it returns, written only if every balance row it read still
+// has the version it read. It returns nil if fn succeeded and its writes are stored; a
+// serialization failure (retryable) if a row fn relied on changed, in which case nothing was
+// stored; and any other error (fn's own, which a torn read may have caused, or
+// errPointsFallback) for the Update to run fn on the locking path.
+func (s *PointsStore) optimistic(ctx context.Context, db *sql.DB, fn func(tx points.Tx) error,
+	learnedKeys *[]loyalty.IdempotencyKey, learnedPurchases *[]pointsPurchaseKey) error {
+	var learned []points.Holder // unused: an optimistic attempt locks nothing
+	st := &pointsTxState{optimistic: true, batch: true, guess: true, learned: &learned, learnedKeys: learnedKeys,
+		learnedPurchases: learnedPurchases}
+	t := pointsTx{pointsReadTx{ctx: ctx, q: db, s: s, st: st}}
+	if err := fn(t); err != nil || st.fallback {
+		s.giveBack(st.lotIDs, st.entryIDs) // nothing was written
+		return errors.Join(err, errPointsFallback)
+	}
+	err := t.flush(true)
+	if err != nil && (st.fallback || st.unwritten) {
+		s.giveBack(st.lotIDs, st.entryIDs)
+	}
+	return err
 }

@@ -419,14 +419,15 @@ func TestPointsStoreNewHolderFromManyClients(t *testing.T) {
 	})
 }
 
-// TestPointsStoreLocksInOneOrder (PostgreSQL): an Update that needs balance rows out of the
-// global order (b, then a) while another transaction holds a does not wait with b held,
-// which could deadlock: its first attempt fails at once, and the second locks a and b in
-// order, waits for a, and succeeds when the other transaction ends.
+// TestPointsStoreLocksInOneOrder (PostgreSQL): on the locking path, an Update that needs
+// balance rows out of the global order (b, then a) while another transaction holds a does
+// not wait with b held, which could deadlock: its first attempt fails at once, and the
+// second locks a and b in order, waits for a, and succeeds when the other transaction ends.
 func TestPointsStoreLocksInOneOrder(t *testing.T) {
 	d := postgresDB(t)
 	db := openMigratedDB(t, d)
 	s := NewPointsStore(db, d.dialect)
+	s.optimisticTries = 0 // the locking path at once
 	a, b := points.ForAccount("a"), points.ForAccount("b")
 	if err := s.Update(pointsCtx, func(tx points.Tx) error {
 		return errors.Join(tx.PutAccount(points.Account{Holder: a}), tx.PutAccount(points.Account{Holder: b}))
