@@ -96,7 +96,9 @@ type memStore struct {
 	holders      interner[Holder]             // holders by number
 	partners     interner[loyalty.PartnerID]  // issuers and acceptors by number
 	kinds        interner[EntryKind]          // entry kinds the package does not define
-	locs         []*time.Location             // the locations of stored times but UTC; only ever appended to
+	locs         []*time.Location             // the locations of stored times but UTC, numbered from 1; only ever appended to
+	locIDs       map[*time.Location]int32     // the numbers of locs; written by writers only
+	lastLoc      int32                        // the number of the location the writer stored last
 	accounts     memtx.Table[Holder, Account] //
 	lots         memtx.Rows[lotRow]           // by ID
 	holderLots   memtx.Log[int32, LotID]      // by holder number

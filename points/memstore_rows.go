@@ -231,13 +231,23 @@ var hexDigit = func() (t [256]byte) {
 // time packs x, adding its location to the store's when new.
 func (t *memTx) time(x time.Time) ptime {
 	p := ptime{sec: x.Unix(), nsec: int32(x.Nanosecond())}
-	if loc := x.Location(); loc != time.UTC {
-		i := slices.Index(t.s.locs, loc)
-		if i < 0 {
-			i = len(t.s.locs)
-			t.s.locs = append(t.s.locs, loc) // kept even if the transaction fails: harmless
+	loc := x.Location()
+	switch s := t.s; {
+	case loc == time.UTC:
+	case s.lastLoc > 0 && s.locs[s.lastLoc-1] == loc: // the times of a ledger are in one or two
+		p.loc = s.lastLoc
+	default:
+		i, ok := s.locIDs[loc]
+		if !ok {
+			// Kept even if the transaction fails: harmless.
+			if s.locIDs == nil {
+				s.locIDs = make(map[*time.Location]int32)
+			}
+			s.locs = append(s.locs, loc)
+			i = int32(len(s.locs))
+			s.locIDs[loc] = i
 		}
-		p.loc = int32(i + 1)
+		p.loc, s.lastLoc = i, i
 	}
 	return p
 }
