@@ -179,14 +179,26 @@ func hashFingerprint(b []byte) string {
 
 // appendString appends s with its length, so that no two sequences of fields encode alike.
 func appendString(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = appendDecimal(b, int64(len(s)))
 	b = append(b, ':')
 	return append(b, s...)
 }
 
 func appendInt(b []byte, v int64) []byte {
-	b = strconv.AppendInt(b, v, 10)
+	b = appendDecimal(b, v)
 	return append(b, ';')
+}
+
+// appendDecimal is strconv.AppendInt(b, v, 10), with the small numbers of fingerprints
+// (lengths, line counts, rate indexes) written directly.
+func appendDecimal(b []byte, v int64) []byte {
+	switch {
+	case 0 <= v && v < 10:
+		return append(b, byte('0'+v))
+	case 10 <= v && v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	}
+	return strconv.AppendInt(b, v, 10)
 }
 
 func (h Holder) appendFingerprint(b []byte) []byte {
