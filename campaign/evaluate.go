@@ -26,10 +26,10 @@ import (
 // and store failures.
 func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
 	ev := e.newEvaluation(ctx, order, opt)
-	defer e.evals.Put(ev)
 	err := ev.run()
 	q := ev.q
 	ev.release()
+	e.evals.Put(ev) // released: the pool keeps working memory only
 	if err != nil {
 		return Quote{}, err
 	}
@@ -37,17 +37,12 @@ func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt Evaluate
 }
 
 // newEvaluation returns an evaluation of order, reusing the working memory of a finished one
-// when the engine's pool has one.
+// when the engine's pool has one (the pool holds released evaluations only: see Evaluate).
 func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt EvaluateOptions) *evaluation {
 	ev, _ := e.evals.Get().(*evaluation)
 	if ev == nil {
 		ev = new(evaluation)
 	}
-	keep := evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
-		seen: ev.seen, families: ev.families, promotions: ev.promotions}
-	keep.tmp.reset()
-	*ev = keep
 	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
 	return ev
 }
@@ -57,13 +52,14 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 func (ev *evaluation) release() {
 	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
 		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
-		seen: ev.seen, families: ev.families, promotions: ev.promotions}
+		seen: ev.seen, families: ev.families, promotions: ev.promotions, promoPricing: ev.promoPricing}
 	clear(ev.multPts[:cap(ev.multPts)])
 	clear(ev.paidBuf[:cap(ev.paidBuf)])
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
 	clear(ev.budgets[:cap(ev.budgets)])
 	clear(ev.seen[:cap(ev.seen)])
 	clear(ev.promotions[:cap(ev.promotions)])
+	ev.tmp.reset()
 }
 
 // evaluation is one run of the pipeline. Each step reads what the earlier ones left and adds
@@ -104,6 +100,8 @@ type evaluation struct {
 	tmp   scratch   // the evaluation's working lists (reused)
 	quote *quoteMem // the quote's parts of one allocation, made by mem
 
+	promoPricing discount.Result // the codes step's pricing without codes (reused)
+
 	// The codes step's lists (reused).
 	seen       []string
 	families   []promo.DefinitionID
@@ -129,8 +127,8 @@ type quoteMem struct {
 	redemption Redemption
 	referral   ReferralEffect
 	earnings   [2]Earning     // the account's and the buyer's
-	codes      [2]CodeOutcome // up to two codes entered
-	grant      [2]promo.Grant // the grants of the codes accepted
+	codes      [1]CodeOutcome // the code entered, when there is one
+	grant      [1]promo.Grant // the grant of the code accepted
 	grants     int            // how many of grant are used
 	draw       [2]Draw        // the draws of campaigns with a chance
 	draws      int            // how many of draw are used
@@ -298,8 +296,10 @@ func (ev *evaluation) codes() error {
 		// refuse to combine with ("not with R1").
 		priced := ev.order
 		priced.Codes = ev.calcCodes
-		r, err := e.calc.Apply(priced, ev.acct.History)
-		if err != nil {
+		// A pricing only read here: into the evaluation's reused Result, the order being
+		// validated (ev.validate) with its line totals in ev.base.
+		r := &ev.promoPricing
+		if err := e.calc.ApplyChecked(r, priced, ev.acct.History, ev.base); err != nil {
 			return fmt.Errorf("campaign: evaluate: discounts: %w", err)
 		}
 		for _, en := range r.Entries {
@@ -482,8 +482,10 @@ func (ev *evaluation) discounts() error {
 	}
 	priced := o
 	priced.Codes = ev.calcCodes
-	r, err := ev.e.calc.Apply(priced, ev.acct.History)
-	if err != nil {
+	// The quote's own Result; the order was validated (ev.validate), its line totals are
+	// ev.base.
+	var r discount.Result
+	if err := ev.e.calc.ApplyChecked(&r, priced, ev.acct.History, ev.base); err != nil {
 		return fmt.Errorf("campaign: evaluate: discounts: %w", err)
 	}
 	ev.q.Discount = r
@@ -832,15 +834,6 @@ func (ev *evaluation) margin() error {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
 	}
-	var err error
-	add := func(a *loyalty.Money, plus, minus loyalty.Money) {
-		if err == nil {
-			*a, err = a.Add(plus)
-		}
-		if err == nil {
-			*a, err = a.Sub(minus)
-		}
-	}
 	unknown := 0
 	for i := range ev.order.Lines {
 		if !ev.order.Lines[i].HasCost() {
@@ -850,18 +843,38 @@ func (ev *evaluation) margin() error {
 	if unknown > 0 {
 		m.Unknown = ev.out.idx.take(unknown)[:0]
 	}
-	for i, l := range ev.q.Lines {
+	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
+	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
+	// cost, After = paid − cost − points. Only the sums can overflow (a line's total is at
+	// most its base, its points' value at most its total).
+	paid, byPoints := z, z
+	var err error
+	for i := range ev.q.Lines {
+		l := &ev.q.Lines[i]
 		if !ev.order.Lines[i].HasCost() {
 			m.Unknown = append(m.Unknown, i)
 			continue
 		}
-		add(&m.Revenue, l.Base, z)
-		add(&m.Cost, l.Cost, z)
-		add(&m.Before, l.Base, l.Cost)
-		add(&m.AfterDiscounts, l.Total, l.Cost)
-		add(&m.After, l.Total, l.Cost)
+		if m.Revenue, err = m.Revenue.Add(l.Base); err != nil {
+			break
+		}
+		if m.Cost, err = m.Cost.Add(l.Cost); err != nil {
+			break
+		}
+		if paid, err = paid.Add(l.Total); err != nil {
+			break
+		}
 		if pv != nil {
-			add(&m.After, z, pv[i])
+			if byPoints, err = byPoints.Add(pv[i]); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		if m.Before, err = m.Revenue.Sub(m.Cost); err == nil {
+			if m.AfterDiscounts, err = paid.Sub(m.Cost); err == nil {
+				m.After, err = m.AfterDiscounts.Sub(byPoints)
+			}
 		}
 	}
 	if err != nil {
