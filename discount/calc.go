@@ -341,10 +341,16 @@ func (c *Calculator) applyInto(res *Result, o loyalty.Order, h History, checked 
 // apply is Apply writing into res, reusing its memory. checked skips the validation of o,
 // and totals (when not nil) are its line totals.
 func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool, totals []loyalty.Money) error {
+	n := len(o.Lines)
+	r := c.newRun(o, h, n)
+	defer c.putRun(r)
 	if !checked {
-		if err := o.Validate(); err != nil {
+		// The validation computes every line's total: they are kept.
+		r.totals = grow(r.totals, n)
+		if err := o.ValidateInto(r.totals, nil); err != nil {
 			return fmt.Errorf("discount: invalid order: %w", err)
 		}
+		totals = r.totals
 	}
 	if o.Currency != c.cur {
 		return fmt.Errorf("discount: %w", &loyalty.CurrencyMismatchError{Op: "price", A: c.cur, B: o.Currency})
@@ -352,9 +358,6 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	if err := h.Validate(c.cur); err != nil {
 		return err
 	}
-	n := len(o.Lines)
-	r := c.newRun(o, h, n)
-	defer c.putRun(r)
 	base0, st := r.base0, &r.states[preStates]
 	// The result's lines, in res's memory: their bases and floors now, the rest at the end.
 	lines := res.Lines
@@ -564,8 +567,9 @@ type run struct {
 	idx     []int
 	free    []*state
 	err     error
-	notes   []LineNote    // every entry's notes, recorded as they come
-	order   loyalty.Order // the order and history o and h point to
+	notes   []LineNote      // every entry's notes, recorded as they come
+	totals  []loyalty.Money // the line totals the validation computed
+	order   loyalty.Order   // the order and history o and h point to
 	hist    History
 	ints    []int64 // scratch: base0, floor, amts, w and the states' amounts
 	flags   []bool  // scratch: limited and the states' applied flags
