@@ -20,6 +20,12 @@
 // ledger): rows live in fixed chunks, so inserting is an append and a lookup an index, with
 // no map to hash, grow or rehash; a chunk whose rows were all deleted is released.
 //
+// For tables kept for a long time, rows can be made free of pointers, so that the garbage
+// collector neither scans them nor marks their strings one by one: an [Arena] keeps their
+// strings in large byte chunks (a row holds a [Str], three integers), and a [HashIndex]
+// finds rows by a 64-bit hash of a string key in a flat table of 8-byte slots, smaller
+// than a Go map and read with one cache line per lookup.
+//
 // The same shape, a function run in one transaction, maps directly onto SQL transactions, so
 // domain services written against a Store with an Update(ctx, func(Tx) error) method work
 // unchanged on the SQL stores. All types are safe for concurrent use through their DB.
