@@ -2,6 +2,7 @@ package points
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -259,4 +260,38 @@ func TestStoredTimes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestRowsHaveNoPointers checks that the rows a memory store keeps for every earning and
+// spending (lots, entries, purchases, idempotency records, and the index) have no pointers,
+// so that the garbage collector does not scan them: a string or slice added to one of them
+// would make every chunk of that table scanned again on every collection.
+func TestRowsHaveNoPointers(t *testing.T) {
+	var hasPointers func(reflect.Type) bool
+	hasPointers = func(t reflect.Type) bool {
+		switch t.Kind() {
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if hasPointers(t.Field(i).Type) {
+					return true
+				}
+			}
+			return false
+		case reflect.Array:
+			return hasPointers(t.Elem())
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+			return true
+		}
+		return false
+	}
+	for _, v := range []any{lotRow{}, entryRow{}, hashRow[purchaseRow]{}, hashRow[recordRow]{}, stamp{}} {
+		if typ := reflect.TypeOf(v); hasPointers(typ) {
+			t.Errorf("%v has pointers", typ)
+		}
+	}
+	for _, v := range []any{"", []int(nil), struct{ p *int }{}, [2]struct{ s string }{}} { // the check itself
+		if typ := reflect.TypeOf(v); !hasPointers(typ) {
+			t.Errorf("%v reported without pointers", typ)
+		}
+	}
 }
