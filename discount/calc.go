@@ -315,11 +315,12 @@ func (c *Calculator) ApplyInto(res *Result, o loyalty.Order, h History) error {
 // ApplyChecked is [Calculator.ApplyInto] for an order the caller has already validated
 // ([loyalty.Order.Validate] returned nil): it does not validate o again. totals, when not
 // nil, are o's line totals ([loyalty.Line.Total] of every line, in order, as
-// [loyalty.Order.LineTotals] returns them), which it then does not compute again. It suits
-// an orchestrator that validates an order once and prices it in several steps. The result
-// is ApplyInto's for such an order; for an order that is not valid, or totals that are not
-// its line totals, it is undefined (but never a panic). totals of another length than o.Lines is an [loyalty.ErrInvalid] error;
-// the other errors are Apply's.
+// [loyalty.Order.LineTotals] and [loyalty.Order.ValidateInto] give them), which it then
+// does not compute again. It suits an orchestrator that validates an order once and prices
+// it in several steps. The result is ApplyInto's for such an order; for an order that is
+// not valid, or totals that are not its line totals, it is undefined (but never a panic).
+// totals of another length than o.Lines is an [loyalty.ErrInvalid] error; the other errors
+// are Apply's.
 func (c *Calculator) ApplyChecked(res *Result, o loyalty.Order, h History, totals []loyalty.Money) error {
 	if totals != nil && len(totals) != len(o.Lines) {
 		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}

@@ -2,7 +2,9 @@ package discount_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -204,5 +206,49 @@ func TestApplyIntoOverwritesEverything(t *testing.T) {
 		if d := cmp.Diff(want, res); d != "" {
 			t.Fatalf("order of %d lines (-Apply +ApplyInto over junk):\n%s", n, d)
 		}
+	}
+}
+
+// One Calculator prices orders of different sizes from many goroutines at once, by Apply and
+// by ApplyInto into a Result per goroutine (run with -race): the pooled scratch memory of
+// one evaluation never shows in another's result.
+func TestConcurrentApplyInto(t *testing.T) {
+	c := mustNew(t, benchPolicy())
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	sizes := []int{1, 3, 10, 17}
+	want := make([]discount.Result, len(sizes))
+	for i, n := range sizes {
+		want[i] = apply(t, benchPolicy(), benchOrder(n), h)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var res discount.Result
+			for k := range 12 {
+				i := (g + k) % len(sizes)
+				var err error
+				if k%2 == 0 {
+					err = c.ApplyInto(&res, benchOrder(sizes[i]), h)
+				} else {
+					res, err = c.Apply(benchOrder(sizes[i]), h)
+				}
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if d := cmp.Diff(want[i], res); d != "" {
+					errs <- fmt.Sprintf("order of %d lines (-want +got):\n%s", sizes[i], d)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
