@@ -698,8 +698,13 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 		a.CapEarned += plan.Total
 	}
 	e := Entry{Kind: KindEarn, Points: plan.Total, Order: plan.Order, Event: plan.Event, Issuer: req.Issuer, Capped: planned - plan.Total}
-	if len(plan.Lines) > 0 {
-		e.Lines = make([]Points, len(plan.Lines))
+	out := new(earnResult)
+	if n := len(plan.Lines); n > 0 {
+		if n <= len(out.lines) {
+			e.Lines = out.lines[:n:n]
+		} else {
+			e.Lines = make([]Points, n)
+		}
 		for i, lp := range plan.Lines {
 			e.Lines[i] = lp.Points
 		}
@@ -716,8 +721,12 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 			return err
 		}
 		e.Pending = lot.Pending
-		e.Lots = []LotPart{{Lot: stored.ID, Issuer: req.Issuer, Points: plan.Total}}
+		e.Lots = out.lots[:1:1]
+		e.Lots[0] = LotPart{Lot: stored.ID, Issuer: req.Issuer, Points: plan.Total}
 		pur.EarnLot = stored.ID
+	}
+	if len(b.entries) == 0 {
+		b.entries = out.entries[:0:1]
 	}
 	if err := b.appendEntry(a, e); err != nil {
 		return err
@@ -733,6 +742,15 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 		}
 	}
 	return b.repay(a)
+}
+
+// earnResult is the posting of an earning, its entry's lot part and lines in one
+// allocation: the entry is the posting's only one unless a debt is repaid. The slices
+// handed out are full (capacity = length), so that a caller's append copies.
+type earnResult struct {
+	entries [1]Entry
+	lots    [1]LotPart
+	lines   [4]Points
 }
 
 // purchase loads or starts the record of order for h, checking that its lines agree with
