@@ -64,9 +64,9 @@ func NewMemoryStore() Store { return NewMemoryStoreWith(MemoryOptions{}) }
 // strings (keys, order IDs) in large chunks of bytes shared by the rows of one posting,
 // holders and partners as numbers, times as integers, the rarely used fields of an entry
 // in a side row. The garbage collector therefore neither scans the rows nor marks their
-// strings one by one. An earning keeps about 600 bytes (its lot, entry, purchase and record,
-// its key and order ID once), and adding one moves no existing row and grows no map
-// holding rows. Times read back in the location they were stored in, without a monotonic
+// strings one by one. An earning keeps about 700 bytes (its lot, entry, purchase and record,
+// its key and order ID once, two index slots), and adding one moves no existing row and
+// grows no map holding rows. Times read back in the location they were stored in, without a monotonic
 // clock reading.
 func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
