@@ -4,7 +4,28 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 )
+
+// Scratch lists of allocations of more than 16 parts (up to 16 they stay on the stack),
+// reused across calls so that splitting over many lines allocates nothing once warm.
+var (
+	unitsPool sync.Pool // *[]int64
+	remsPool  sync.Pool // *[]remainder
+)
+
+// pooled returns a list of n elements from pool (its memory reused) and the pointer to give
+// back with pool.Put once done.
+func pooled[E any](pool *sync.Pool, n int) ([]E, *[]E) {
+	p, _ := pool.Get().(*[]E)
+	if p == nil {
+		p = new([]E)
+	}
+	if cap(*p) < n {
+		*p = make([]E, n)
+	}
+	return (*p)[:n], p
+}
 
 // Allocate splits m into len(weights) parts proportional to weights, by the largest-remainder
 // method: each part first gets its proportional share rounded toward zero, and the minor
@@ -31,8 +52,10 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 	}
 	var buf [16]int64 // keeps small orders off the heap
 	units := buf[:0]
+	var back *[]int64
 	if len(weights) > len(buf) {
-		units = make([]int64, 0, len(weights))
+		units, back = pooled[int64](&unitsPool, len(weights))
+		defer unitsPool.Put(back)
 	}
 	units = units[:len(weights)]
 	if err := AllocateInts(units, m.units, weights); err != nil {
@@ -79,7 +102,10 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	var buf [16]remainder // keeps small orders off the heap
 	rems := buf[:0]
 	if len(weights) > len(buf) {
-		rems = make([]remainder, 0, len(weights))
+		var back *[]remainder
+		rems, back = pooled[remainder](&remsPool, len(weights))
+		rems = rems[:0]
+		defer remsPool.Put(back)
 	}
 	var given uint64
 	for i, w := range weights {

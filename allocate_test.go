@@ -2,6 +2,8 @@ package loyalty_test
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -114,5 +116,60 @@ func TestRoundDecimal(t *testing.T) {
 	}
 	if _, err := loyalty.RoundDecimal(decimal.RequireFromString("1e19"), loyalty.HalfUp); !errors.Is(err, loyalty.ErrOverflow) {
 		t.Errorf("1e19: %v, want overflow", err)
+	}
+}
+
+// Splits over more than 16 parts reuse scratch lists between calls: calls at once from many
+// goroutines, over lists of different lengths, give the results of calls made one by one.
+func TestAllocateManyPartsConcurrently(t *testing.T) {
+	type split struct {
+		total   loyalty.Money
+		weights []int64
+		want    []loyalty.Money
+	}
+	var splits []split
+	for k := 0; k < 16; k++ {
+		weights := make([]int64, 17+7*k)
+		for i := range weights {
+			weights[i] = int64((i*7919+k*104729)%1000 + 1)
+		}
+		total := loyalty.MustMoney(fmt.Sprintf("%d.%02d", 1000+k*37, k*3%100), "RUB")
+		want, err := total.Allocate(weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		splits = append(splits, split{total, weights, want})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for r := 0; r < 200; r++ {
+				s := splits[(g+r)%len(splits)]
+				got := make([]loyalty.Money, len(s.weights))
+				ints := make([]int64, len(s.weights))
+				if err := s.total.AllocateInto(got, s.weights); err != nil {
+					errs <- err.Error()
+					return
+				}
+				if err := loyalty.AllocateInts(ints, s.total.MinorUnits(), s.weights); err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i := range got {
+					if got[i] != s.want[i] || ints[i] != s.want[i].MinorUnits() {
+						errs <- fmt.Sprintf("split of %v over %d parts: part %d = %v and %d, want %v", s.total, len(s.weights), i, got[i], ints[i], s.want[i])
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

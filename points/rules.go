@@ -458,10 +458,11 @@ func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decima
 	}
 	totals, eligible, weights := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
 	var partsBuf [16]Points
-	var parts []Points // nil: addAllocated finds its own memory
-	if n <= len(partsBuf) {
-		parts = partsBuf[:n]
+	parts := partsBuf[:0]
+	if n > len(partsBuf) {
+		parts = make([]Points, 0, n) // one list for every split of the plans
 	}
+	parts = parts[:n]
 	clear(eligible)
 	for i := range o.Lines {
 		if lineTotals != nil {
