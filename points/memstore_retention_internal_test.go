@@ -209,3 +209,43 @@ func TestRetentionErrors(t *testing.T) {
 		t.Errorf("spend under a forgotten key = %+v, %v; want a new posting", p, err)
 	}
 }
+
+// TestRetentionReleasesStrings earns every day under long keys and order IDs, whose bytes
+// fill many chunks of the store's arena, with a 30-day retention: the chunks of forgotten
+// rows are freed, so the arena does not grow with the history.
+func TestRetentionReleasesStrings(t *testing.T) {
+	ctx := context.Background()
+	clock := loyalty.NewManualClock(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC))
+	s := NewMemoryStoreWith(MemoryOptions{Retention: 30 * 24 * time.Hour, Clock: clock}).(*memStore)
+	l, err := New(s, Config{Rules: Rules{Rates: []Rate{{Points: 1, Per: decimal.NewFromInt(10)}}, Expiry: Expiry{Months: 1}}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rub := loyalty.MustCurrency("RUB")
+	long := strings.Repeat("x", 1000)
+	chunks := map[int]int{}
+	for d := range 400 {
+		clock.Set(clock.Now().Add(24 * time.Hour))
+		for i := range 4 {
+			id := loyalty.OrderID(fmt.Sprintf("%s-%d-%d", long, d, i))
+			o := loyalty.Order{ID: id, Account: "a", Currency: rub, PlacedAt: clock.Now(),
+				Lines: []loyalty.Line{{SKU: "a", Quantity: loyalty.MustQuantity("1"), UnitPrice: loyalty.MustPrice("100", "RUB")}}}
+			if _, err := l.EarnOrder(ctx, loyalty.IdempotencyKey("earn/"+string(id)), ForAccount("a"), o, decimal.Zero); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Expire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d == 99 || d == 399 {
+			chunks[d+1] = s.retained()["string chunks"]
+		}
+	}
+	// Lots expire after a month and are forgotten 30 days later: about two months of
+	// earnings are kept, some 500 KB of keys and order IDs in 16 chunks of 32 KB. Without
+	// forgetting, 400 days would fill about 100.
+	if chunks[400] > chunks[100]+2 || chunks[400] > 20 {
+		t.Errorf("string chunks after 100 days %d, after 400 days %d: the arena grows with the history", chunks[100], chunks[400])
+	}
+	t.Logf("string chunks: %v", chunks)
+}
