@@ -31,7 +31,8 @@
 // [PointsStore] keeps postings serializable its own way on PostgreSQL, for speed: every
 // balance row has a version that every change of the holder's rows increases; on a
 // *sql.DB a posting first reads without a transaction and writes everything in one
-// statement only if the versions it read are unchanged (two round trips for an earning),
+// statement only if the versions it read are unchanged (an earning is one or two round
+// trips: a store remembers the balance rows it wrote last and does not read them again),
 // and otherwise, or on a caller's *sql.Tx, runs at READ COMMITTED locking the balance
 // rows it reads. See [NewPointsStore].
 //

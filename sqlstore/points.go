@@ -39,8 +39,10 @@ import (
 //     reads are not one snapshot, but any change between them changed a version, so a
 //     function that decided on reads that do not belong together writes nothing and runs
 //     again. Its error is never returned as it is (it may come of such reads): the function
-//     then runs on the locking path, whose result the Update returns. An earning is two
-//     round trips: the balance row, then the writes.
+//     then runs on the locking path, whose result the Update returns. The store remembers
+//     the balance rows it wrote last, with their versions, and takes them instead of
+//     reading them again (their versions are checked all the same): an earning is one
+//     round trip, the writes, for a holder the store wrote last, and two otherwise.
 //   - Locking (SQLite; on PostgreSQL a caller's *sql.Tx, and an Update whose optimistic
 //     attempts failed or did what they cannot): on SQLite every Update holds the database's
 //     write lock; on PostgreSQL an Update runs at READ COMMITTED and locks every balance row
@@ -84,6 +86,8 @@ type PointsStore struct {
 	ids pointsIDs
 	// recent are the purchases the store wrote last, which it does not presume absent.
 	recent pointsRecent
+	// cached are the balance rows the store's optimistic attempts wrote last (PostgreSQL).
+	cached pointsCached
 	// optimisticTries is how many optimistic attempts an Update on a *sql.DB makes before
 	// it runs on the locking path (PostgreSQL; see points_batch.go).
 	optimisticTries int
@@ -238,10 +242,11 @@ type pointsTxState struct {
 	// An optimistic attempt (PostgreSQL, a *sql.DB; see points_batch.go) reads without a
 	// transaction and writes once, if the balance rows it read are unchanged.
 	optimistic bool
-	versions   []pointsVersion // the balance rows read, with their versions
-	readLots   []pointsLotRead // the lots read, with their holders
-	fallback   bool            // the attempt did something only the locking path can
-	unwritten  bool            // its final statement wrote nothing
+	versions   []pointsVersion  // the balance rows read, with their versions
+	written    []points.Account // the balance rows written, as they read back
+	readLots   []pointsLotRead  // the lots read, with their holders
+	fallback   bool             // the attempt did something only the locking path can
+	unwritten  bool             // its final statement wrote nothing
 	// The IDs it took for new lots and entries: an attempt that wrote nothing gives them
 	// back, so that the next attempt (or Update) uses them, as if it had not run.
 	lotIDs, entryIDs []int64
@@ -393,6 +398,12 @@ func pointsParseAccountVersion(h points.Holder, row string) (points.Account, int
 func (t pointsReadTx) optimisticAccount(h points.Holder) (points.Account, error) {
 	if t.st.pends(h, true, false, false, false) {
 		return points.Account{}, t.st.fallBack()
+	}
+	if _, read := t.st.version(h); !read && !slices.Contains(t.st.absentAccounts, h) {
+		if a, v, ok := t.s.cached.get(h); ok {
+			t.st.versions = append(t.st.versions, pointsVersion{h, v})
+			return a, nil
+		}
 	}
 	var row string
 	if err := t.q.QueryRowContext(t.ctx, pointsAccountRead, string(h.Kind), h.ID).Scan(&row); err != nil {
@@ -578,6 +589,15 @@ func (t pointsTx) PutAccount(a points.Account) error {
 			return t.st.fallBack() // a balance row the attempt did not read
 		}
 		putRow(&t.st.pending.accounts, a.Holder, args, absent)
+		if t.st.optimistic {
+			// As it reads back: times in UTC, to the microsecond.
+			a.NextDue, a.CapPeriod = pointsReadBack(a.NextDue), pointsReadBack(a.CapPeriod)
+			if i := slices.IndexFunc(t.st.written, func(w points.Account) bool { return w.Holder == a.Holder }); i >= 0 {
+				t.st.written[i] = a
+			} else {
+				t.st.written = append(t.st.written, a)
+			}
+		}
 		if absent {
 			t.st.absentAccounts = slices.DeleteFunc(t.st.absentAccounts, func(h points.Holder) bool { return h == a.Holder })
 		}
@@ -608,6 +628,15 @@ const pointsAccountUpsert = `
 			transferred = excluded.transferred, debited = excluded.debited, debt = excluded.debt,
 			next_due = excluded.next_due, cap_period = excluded.cap_period, cap_earned = excluded.cap_earned,
 			entries = excluded.entries, version = points_accounts.version + 1`
+
+// pointsReadBack is t as a balance row's optional time reads back (nullMicros, then
+// nullableTime).
+func pointsReadBack(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return normTime(t)
+}
 
 // flushIfFull sends the pending writes when there are many.
 func (t pointsTx) flushIfFull() error {

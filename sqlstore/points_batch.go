@@ -49,10 +49,14 @@ import (
 //     thus costs a second attempt; a new key or order costs no read.
 //
 // Optimistic attempts (a *sql.DB) cut an earning to two round trips, the balance row and
-// the writes, and need no transaction (no begin, no commit):
+// the writes, and need no transaction (no begin, no commit); to one when the store wrote
+// the holder's balance row last:
 //
 //   - Reads are statements of their own, outside any transaction. Every balance row read
-//     is remembered with its version; every lot read with its holder.
+//     is remembered with its version; every lot read with its holder. A balance row the
+//     store's optimistic attempts wrote last (pointsCachedSize of them) is taken as it was
+//     written, with its version, without a read: if another store or process has written
+//     it since, the attempt writes nothing and forgets it, and the next attempt reads it.
 //   - Writes wait until the function returns, lot updates too, and go as one statement:
 //     the checked balance rows (those read and written) are updated only where their
 //     versions are those read (adding one), and every other row of the statement (new
@@ -610,6 +614,7 @@ func (t pointsReadTx) flush(final bool) error {
 	}
 	if sh.checked > 0 && found > 0 {
 		st.unwritten = true
+		t.s.cached.drop(st.putAccounts...)                            // one of them is stale
 		return pointsRetry("a balance row changed since it was read") // nothing was written
 	}
 	var retry error
@@ -625,6 +630,18 @@ func (t pointsReadTx) flush(final bool) error {
 		st.putPurchases = append(st.putPurchases, r.key)
 	}
 	st.putAccounts = append(st.putAccounts, bumps...) // their versions went up
+	if st.optimistic {
+		// Written: the checked rows have their versions read plus one, new ones 0.
+		for _, a := range st.written {
+			v, read := st.version(a.Holder)
+			if read {
+				v++
+			}
+			t.s.cached.put(a, v)
+		}
+	} else if len(st.putAccounts) > 0 {
+		t.s.cached.drop(st.putAccounts...) // their versions went up
+	}
 	*p = pointsPending{}
 	return retry
 }
@@ -754,4 +771,58 @@ func (s *PointsStore) optimistic(ctx context.Context, db *sql.DB, fn func(tx poi
 		s.giveBack(st.lotIDs, st.entryIDs)
 	}
 	return err
+}
+
+// pointsCachedSize is how many balance rows a store remembers as it wrote them.
+const pointsCachedSize = 4096
+
+// pointsCached are the balance rows a store's optimistic attempts wrote last, with their
+// versions: an optimistic attempt takes a balance row from here instead of reading it (the
+// final statement checks its version as it checks one read), so that a posting for a holder
+// the store wrote last costs one round trip. A row written since by another store or
+// process only costs that attempt, which writes nothing (and drops the row from here), and
+// the next one reads.
+type pointsCached struct {
+	mu   sync.Mutex
+	rows map[points.Holder]pointsCachedRow
+	ring []points.Holder
+	next int
+}
+
+type pointsCachedRow struct {
+	a points.Account
+	v int64
+}
+
+func (c *pointsCached) get(h points.Holder) (points.Account, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.rows[h]
+	return r.a, r.v, ok
+}
+
+func (c *pointsCached) put(a points.Account, v int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows == nil {
+		c.rows = map[points.Holder]pointsCachedRow{}
+		c.ring = make([]points.Holder, pointsCachedSize)
+	}
+	if _, ok := c.rows[a.Holder]; !ok {
+		if old := c.ring[c.next]; old != (points.Holder{}) {
+			delete(c.rows, old)
+		}
+		c.ring[c.next] = a.Holder
+		c.next = (c.next + 1) % pointsCachedSize
+	}
+	c.rows[a.Holder] = pointsCachedRow{a, v}
+}
+
+// drop forgets the rows of hs (the ring keeps their places until they come round).
+func (c *pointsCached) drop(hs ...points.Holder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range hs {
+		delete(c.rows, h)
+	}
 }

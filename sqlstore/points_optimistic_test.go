@@ -252,3 +252,41 @@ func TestPointsOptimisticNoLostUpdates(t *testing.T) {
 		t.Errorf("earned %d, want %d", earned, want)
 	}
 }
+
+// TestPointsOptimisticStaleCachedRow: a store remembers the balance rows it wrote and does
+// not read them again; when another store (another process) has written one since, the
+// first attempt that took it writes nothing, and the next one reads the row.
+func TestPointsOptimisticStaleCachedRow(t *testing.T) {
+	d := postgresDB(t)
+	db := openMigratedDB(t, d)
+	h := points.ForAccount("cached")
+	m := &pointsMeddler{s: NewPointsStore(db, d.dialect), meddle: func(int64, int) bool { return false }}
+	l, err := points.New(m, pointsConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pointsEarnFor(t, l, "first", h, 100)
+	if _, _, ok := m.s.cached.get(h); !ok {
+		t.Fatal("the balance row written is not remembered")
+	}
+	pointsEarnFor(t, l, "second", h, 200) // from the remembered row
+	if n := m.attempts.Load(); n != 2 {
+		t.Fatalf("%d attempts for two earnings, want 2", n)
+	}
+	pointsEarnFor(t, pointsLedger(t, db, d.dialect), "elsewhere", h, 400)
+	pointsEarnFor(t, l, "third", h, 800)
+	if n := m.attempts.Load(); n != 4 {
+		t.Errorf("%d attempts for the third earning, want 2 (the remembered row is stale)", n-2)
+	}
+	if b := pointsCheckLedger(t, l, m.s, h); b.Earned != 150 {
+		t.Errorf("balance %+v, want 150 earned", b)
+	}
+	a, v, ok := m.s.cached.get(h)
+	var stored int64
+	if err := db.QueryRow(`SELECT version FROM points_accounts WHERE holder_id = $1`, h.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !ok || v != stored || a.Earned != 150 || a.Entries != 4 {
+		t.Errorf("remembered %+v version %d (%v), want the stored row, version %d", a, v, ok, stored)
+	}
+}
