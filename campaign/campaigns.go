@@ -84,7 +84,8 @@ func (s Schedule) Recurring() bool { return len(s.Holidays) > 0 }
 // Active reports whether the schedule covers the instant at in the time zone loc (nil
 // means UTC). Dates that do not parse cover nothing; [Program.Validate] reports them.
 func (s Schedule) Active(at time.Time, loc *time.Location) bool {
-	return s.compile().active(at, loc)
+	c := s.compile()
+	return c.active(at, loc)
 }
 
 // civil is a parsed [Date]; ok is false for one that does not parse.
@@ -112,11 +113,32 @@ func (c civil) midnight(n int, loc *time.Location) time.Time {
 	return time.Date(c.y, c.m, c.d+n, 0, 0, 0, 0, loc)
 }
 
-// schedule is a [Schedule] with its dates parsed once.
+// schedule is a [Schedule] with its dates parsed once, and with their instants in one time
+// zone when compiled by compileIn.
 type schedule struct {
 	start, end            civil
 	holidays              []civil
 	daysBefore, daysAfter int
+
+	in             *time.Location // the zone of the instants below, nil when not computed
+	startAt, endAt time.Time      // start.midnight(0, in), end.midnight(1, in)
+	windows        [][2]time.Time // per holiday: midnight(−daysBefore, in), midnight(daysAfter+1, in)
+}
+
+// compileIn is compile with the instants of the dates in loc (nil means UTC) computed once,
+// for the evaluations of an engine in that zone.
+func (s Schedule) compileIn(loc *time.Location) schedule {
+	if loc == nil {
+		loc = time.UTC
+	}
+	out := s.compile()
+	out.in = loc
+	out.startAt, out.endAt = out.start.midnight(0, loc), out.end.midnight(1, loc)
+	out.windows = make([][2]time.Time, len(out.holidays))
+	for i, h := range out.holidays {
+		out.windows[i] = [2]time.Time{h.midnight(-out.daysBefore, loc), h.midnight(out.daysAfter+1, loc)}
+	}
+	return out
 }
 
 func (s Schedule) compile() schedule {
@@ -127,17 +149,34 @@ func (s Schedule) compile() schedule {
 	return out
 }
 
-func (s schedule) active(at time.Time, loc *time.Location) bool {
+func (s *schedule) active(at time.Time, loc *time.Location) bool {
 	if loc == nil {
 		loc = time.UTC
 	}
+	pre := s.in == loc // the instants were computed in this zone
 	recurring := len(s.holidays) > 0
-	if s.start.given && (!s.start.ok || at.Before(s.start.midnight(0, loc))) {
-		return false
+	if s.start.given {
+		if !s.start.ok {
+			return false
+		}
+		from := s.startAt
+		if !pre {
+			from = s.start.midnight(0, loc)
+		}
+		if at.Before(from) {
+			return false
+		}
 	}
 	switch {
 	case s.end.given:
-		if !s.end.ok || !at.Before(s.end.midnight(1, loc)) {
+		if !s.end.ok {
+			return false
+		}
+		until := s.endAt
+		if !pre {
+			until = s.end.midnight(1, loc)
+		}
+		if !at.Before(until) {
 			return false
 		}
 	case !recurring:
@@ -146,8 +185,17 @@ func (s schedule) active(at time.Time, loc *time.Location) bool {
 	if !recurring {
 		return true
 	}
-	for _, h := range s.holidays {
-		if h.ok && !at.Before(h.midnight(-s.daysBefore, loc)) && at.Before(h.midnight(s.daysAfter+1, loc)) {
+	for i, h := range s.holidays {
+		if !h.ok {
+			continue
+		}
+		var w [2]time.Time
+		if pre {
+			w = s.windows[i]
+		} else {
+			w = [2]time.Time{h.midnight(-s.daysBefore, loc), h.midnight(s.daysAfter+1, loc)}
+		}
+		if !at.Before(w[0]) && at.Before(w[1]) {
 			return true
 		}
 	}
@@ -454,8 +502,9 @@ type compiled struct {
 	codes      []promo.DefinitionID
 }
 
-// compileCampaigns sorts the program's campaigns by priority (higher first), then ID.
-func compileCampaigns(p Program) []compiled {
+// compileCampaigns sorts the program's campaigns by priority (higher first), then ID; their
+// schedules have their instants in loc, the engine's time zone.
+func compileCampaigns(p Program, loc *time.Location) []compiled {
 	out := make([]compiled, len(p.Campaigns))
 	for i, c := range p.Campaigns {
 		// The engine's own copy: a caller changing its Program later changes nothing.
@@ -467,7 +516,7 @@ func compileCampaigns(p Program) []compiled {
 			ch := *c.Chance
 			c.Chance = &ch
 		}
-		k := compiled{Campaign: c, index: i, sched: c.Schedule.compile(), perkValue: loyalty.Zero(p.Currency)}
+		k := compiled{Campaign: c, index: i, sched: c.Schedule.compileIn(loc), perkValue: loyalty.Zero(p.Currency)}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:

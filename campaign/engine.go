@@ -202,7 +202,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			}
 		}
 	}
-	e.camps = compileCampaigns(p)
+	e.camps = compileCampaigns(p, loc)
 	e.meta = make([]campMeta, len(e.camps))
 	for i := range e.camps {
 		c := &e.camps[i]
