@@ -79,6 +79,33 @@ func ExampleCalculator_Apply() {
 	// - SKIDKA30 (code SKIDKA30), 30%: applied, 10125.00 RUB (line 1 765.00, line 2 510.00, line 3 8850.00). Line 4 is excluded.
 }
 
+// A checkout that prices order after order and only reads the totals reuses one Result:
+// after the first orders it allocates nothing. On 20 March without the code only the
+// permanent benefits apply (750 + 1,000); with it SKIDKA30 adds 10,125 (as in the Apply
+// example); on 5 March promotion R1 runs: 10 % of the 1,700 left on the capsules, and the
+// code, not combinable with R1, gives nothing.
+func ExampleCalculator_ApplyInto() {
+	calc, err := discount.New(coffeeShop())
+	if err != nil {
+		panic(err)
+	}
+	var res discount.Result
+	for _, o := range []loyalty.Order{
+		coffeeOrder(time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC)),
+		coffeeOrder(time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC), "SKIDKA30"),
+		coffeeOrder(time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC), "SKIDKA30"),
+	} {
+		if err := calc.ApplyInto(&res, o, discount.History{}); err != nil {
+			panic(err)
+		}
+		fmt.Printf("discount %s, total %s\n", res.Discount, res.Total)
+	}
+	// Output:
+	// discount 1750.00 RUB, total 73250.00 RUB
+	// discount 11875.00 RUB, total 63125.00 RUB
+	// discount 1920.00 RUB, total 73080.00 RUB
+}
+
 // The break-even uplift: after a 5 % discount at a 30 % margin, sales must grow by 20 % to
 // keep the same gross profit, and the discount gives away a sixth of the profit.
 func ExampleBreakEvenUplift() {
