@@ -290,3 +290,58 @@ func TestPointsOptimisticStaleCachedRow(t *testing.T) {
 		t.Errorf("remembered %+v version %d (%v), want the stored row, version %d", a, v, ok, stored)
 	}
 }
+
+// TestPointsOptimisticSeesBlindWrites: a transaction on the locking path that writes a
+// holder's lot without the holder's balance row still increases the row's version, so an
+// optimistic attempt that read the holder's lots before it does not write.
+func TestPointsOptimisticSeesBlindWrites(t *testing.T) {
+	d := postgresDB(t)
+	db := openMigratedDB(t, d)
+	h := points.ForAccount("blind")
+	s := NewPointsStore(db, d.dialect)
+	blind := NewPointsStore(db, d.dialect)
+	blind.optimisticTries = 0
+	lot := func(amount points.Points) points.Lot {
+		return points.Lot{Holder: h, Kind: points.KindEarn, EarnedAt: pointsT0, Amount: amount, Remaining: amount}
+	}
+	if err := s.Update(pointsCtx, func(tx points.Tx) error {
+		_, err := tx.InsertLot(lot(5))
+		return errors.Join(err, tx.PutAccount(points.Account{Holder: h, Earned: 5, Active: 5}))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	if err := s.Update(pointsCtx, func(tx points.Tx) error {
+		attempts++
+		a, err := tx.Account(h)
+		if err != nil {
+			return err
+		}
+		lots, err := tx.OpenLots(h)
+		if err != nil {
+			return err
+		}
+		if attempts == 1 {
+			if err := blind.Update(pointsCtx, func(tx points.Tx) error {
+				_, err := tx.InsertLot(lot(7))
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		a.Active = 0
+		for _, l := range lots {
+			a.Active += l.Remaining
+		}
+		return tx.PutAccount(a)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 2 {
+		t.Errorf("%d attempts, want 2", attempts)
+	}
+	var active int64
+	if err := db.QueryRow(`SELECT active FROM points_accounts WHERE holder_id = $1`, h.ID).Scan(&active); err != nil || active != 12 {
+		t.Errorf("active = %d (%v), want 12 (both lots)", active, err)
+	}
+}
