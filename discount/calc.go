@@ -39,6 +39,7 @@ type compiled struct {
 	override  bool // a personal Override: rate/pct replace every tier
 	personal  bool
 	all       bool // the scope is every line, without exclusions: no line needs matching
+	noPromo   bool // the scope is every line not on promotion: the flag is the match
 	cond      *Condition
 	code      string
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
@@ -234,8 +235,9 @@ func compile(d *Discount, index map[string]int) (compiled, error) {
 	cd := compiled{d: d, cond: &d.Condition}
 	cd.code, _ = canonicalCode(d.Condition.Code)
 	sc := &d.Scope
-	cd.all = sc.All && !sc.ExcludePromotional && len(sc.ExcludeCategories) == 0 &&
-		len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
+	plainAll := sc.All && len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
+	cd.all = plainAll && !sc.ExcludePromotional
+	cd.noPromo = plainAll && sc.ExcludePromotional
 	switch d.Kind {
 	case Percent:
 		cd.pct = d.Percent
@@ -902,7 +904,10 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	for li := range ls {
 		l, b := &ls[li], base[li]
 		if !cd.all {
-			in, excluded := d.Scope.match(l)
+			in, excluded := !l.OnPromotion, l.OnPromotion
+			if !cd.noPromo {
+				in, excluded = d.Scope.match(l)
+			}
 			if excluded {
 				r.note(LineNote{Line: li, Reason: ReasonExcluded})
 				e.Reasons |= ReasonExcluded
