@@ -409,11 +409,20 @@ func (ev *evaluation) costs() (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			if err := v.AllocateInto(money, ptsWeights); err != nil {
-				return false, err
-			}
-			for l, m := range money {
-				lineCost[l] += m.MinorUnits()
+			if k := v.MinorUnits() / int64(pts); k*int64(pts) == v.MinorUnits() && !slices.ContainsFunc(ptsWeights, negative) {
+				// A whole number k of minor units a point: every line's share of the value,
+				// k × its points (the weights sum to pts), is exact; it is what the split
+				// by largest remainder gives.
+				for l, w := range ptsWeights {
+					lineCost[l] += k * w
+				}
+			} else {
+				if err := v.AllocateInto(money, ptsWeights); err != nil {
+					return false, err
+				}
+				for l, m := range money {
+					lineCost[l] += m.MinorUnits()
+				}
 			}
 		}
 		if !r.c.perkValue.IsZero() {
@@ -466,3 +475,5 @@ func (ev *evaluation) costs() (bool, error) {
 	}
 	return dropped, nil
 }
+
+func negative(w int64) bool { return w < 0 }
