@@ -23,7 +23,8 @@
 //   - [Evaluator.Qualifying]: an account's measure in the window containing a time;
 //   - [Evaluator.Advance]: run every review between an account's last review and a time;
 //   - [Evaluator.Effective] and [Evaluator.Benefits]: the level (earned, raised by an active
-//     override or paid membership) and benefits in effect;
+//     override or paid membership) and benefits in effect; [Evaluator.EffectiveAt] the level
+//     an account would have after advancing to a time, copying nothing (a dry run's lookup);
 //   - [Evaluator.Project]: current level, what is needed to reach the next one and to keep the
 //     current one, the projected level, rendered in plain sentences by [Projection.Explain];
 //   - [Evaluator.ExplainChange]: one sentence per event, for notifications;
