@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/loyaltykit/loyalty"
@@ -572,9 +573,9 @@ func (t pointsReadTx) Accounts(fn func(points.Account) bool) error {
 }
 
 func (t pointsTx) PutAccount(a points.Account) error {
-	if err := errors.Join(pointsCheckHolder("holder", a.Holder),
-		checkTime("next_due", a.NextDue), checkTime("cap_period", a.CapPeriod)); err != nil {
-		return refused("points", "account", err)
+	if !pointsStorableHolder(a.Holder) || !storableTime(a.NextDue) || !storableTime(a.CapPeriod) {
+		return refused("points", "account", errors.Join(pointsCheckHolder("holder", a.Holder),
+			checkTime("next_due", a.NextDue), checkTime("cap_period", a.CapPeriod)))
 	}
 	args := []any{string(a.Holder.Kind), a.Holder.ID, int64(a.Earned), int64(a.Active), int64(a.Pending), int64(a.Spent),
 		int64(a.Expired), int64(a.Reversed), int64(a.Transferred), int64(a.Debited), int64(a.Debt),
@@ -674,6 +675,10 @@ func pointsScanLot(row pointsScanner) (points.Lot, error) {
 }
 
 func pointsCheckLot(l points.Lot) error {
+	if pointsStorableHolder(l.Holder) && storableKey(string(l.Order), MaxPointsKeyBytes) &&
+		pointsTexts(string(l.Kind), string(l.Issuer)) && storableTime(l.EarnedAt) && storableTime(l.ActiveAt) && storableTime(l.Expires) {
+		return nil // the common case, without building field names
+	}
 	return errors.Join(pointsCheckHolder("holder", l.Holder), checkText("kind", string(l.Kind)),
 		checkKey("order", string(l.Order), MaxPointsKeyBytes), checkText("issuer", string(l.Issuer)),
 		checkTime("earned_at", l.EarnedAt), checkTime("active_at", l.ActiveAt), checkTime("expires", l.Expires))
@@ -938,16 +943,10 @@ func (t pointsReadTx) EntriesBetween(from, to time.Time, fn func(points.Entry) b
 }
 
 func (t pointsTx) AppendEntry(e points.Entry) (points.Entry, error) {
-	errs := []error{pointsCheckHolder("holder", e.Holder), checkText("kind", string(e.Kind)), checkTime("at", e.At),
-		checkText("key", string(e.Key)), checkText("order", string(e.Order)), checkText("event", e.Event),
-		checkText("issuer", string(e.Issuer)), checkText("acceptor", string(e.Acceptor)), checkText("reward", e.Reward),
-		checkText("reason", e.Reason), checkText("actor", e.Actor),
-		checkText("counter.kind", string(e.Counter.Kind)), checkText("counter.id", e.Counter.ID)}
-	for i, p := range e.Lots {
-		errs = append(errs, checkText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return points.Entry{}, refused("points", "entry", err)
+	if !pointsStorableHolder(e.Holder) || !storableTime(e.At) || !pointsTexts(string(e.Kind), string(e.Key), string(e.Order),
+		e.Event, string(e.Issuer), string(e.Acceptor), e.Reward, e.Reason, e.Actor, string(e.Counter.Kind), e.Counter.ID) ||
+		slices.ContainsFunc(e.Lots, func(p points.LotPart) bool { return !pointsTexts(string(p.Issuer)) }) {
+		return points.Entry{}, refused("points", "entry", pointsCheckEntry(e))
 	}
 	lots, err := pointsMarshal(e.Lots, e.Lots == nil)
 	if err != nil {
@@ -1033,14 +1032,10 @@ func (t pointsReadTx) Purchase(h points.Holder, order loyalty.OrderID) (points.P
 }
 
 func (t pointsTx) PutPurchase(p points.Purchase) error {
-	errs := []error{pointsCheckHolder("holder", p.Holder), checkKey("order", string(p.Order), MaxPointsKeyBytes),
-		checkText("earn_key", string(p.EarnKey)), checkText("pay_key", string(p.PayKey)),
-		checkText("issuer", string(p.Issuer)), checkText("acceptor", string(p.Acceptor))}
-	for i, r := range p.Redeemed {
-		errs = append(errs, checkText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return refused("points", "purchase", err)
+	if !pointsStorableHolder(p.Holder) || !storableKey(string(p.Order), MaxPointsKeyBytes) ||
+		!pointsTexts(string(p.EarnKey), string(p.PayKey), string(p.Issuer), string(p.Acceptor)) ||
+		slices.ContainsFunc(p.Redeemed, func(r points.LotPart) bool { return !pointsTexts(string(r.Issuer)) }) {
+		return refused("points", "purchase", pointsCheckPurchase(p))
 	}
 	lines, err := pointsMarshal(p.Lines, p.Lines == nil)
 	if err != nil {
@@ -1139,9 +1134,9 @@ func (t pointsReadTx) Record(key loyalty.IdempotencyKey) (points.Record, error) 
 }
 
 func (t pointsTx) PutRecord(r points.Record) error {
-	if err := errors.Join(checkKey("key", string(r.Key), MaxPointsKeyBytes), checkText("fingerprint", r.Fingerprint),
-		checkTime("at", r.At)); err != nil {
-		return refused("points", "idempotency record", err)
+	if !storableKey(string(r.Key), MaxPointsKeyBytes) || !pointsTexts(r.Fingerprint) || !storableTime(r.At) {
+		return refused("points", "idempotency record", errors.Join(checkKey("key", string(r.Key), MaxPointsKeyBytes),
+			checkText("fingerprint", r.Fingerprint), checkTime("at", r.At)))
 	}
 	entries, err := pointsMarshal(r.Entries, r.Entries == nil)
 	if err != nil {
@@ -1209,6 +1204,40 @@ func pointsQueryAll[T any](t pointsReadTx, query string, scan func(pointsScanner
 
 func pointsStorableHolder(h points.Holder) bool {
 	return storableKey(string(h.Kind), MaxPointsKeyBytes) && storableKey(h.ID, MaxPointsKeyBytes)
+}
+
+// pointsTexts reports whether checkText accepts every string of ss.
+func pointsTexts(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pointsCheckEntry is why AppendEntry refuses e.
+func pointsCheckEntry(e points.Entry) error {
+	errs := []error{pointsCheckHolder("holder", e.Holder), checkText("kind", string(e.Kind)), checkTime("at", e.At),
+		checkText("key", string(e.Key)), checkText("order", string(e.Order)), checkText("event", e.Event),
+		checkText("issuer", string(e.Issuer)), checkText("acceptor", string(e.Acceptor)), checkText("reward", e.Reward),
+		checkText("reason", e.Reason), checkText("actor", e.Actor),
+		checkText("counter.kind", string(e.Counter.Kind)), checkText("counter.id", e.Counter.ID)}
+	for i, p := range e.Lots {
+		errs = append(errs, checkText(fmt.Sprintf("lots[%d].issuer", i), string(p.Issuer)))
+	}
+	return errors.Join(errs...)
+}
+
+// pointsCheckPurchase is why PutPurchase refuses p.
+func pointsCheckPurchase(p points.Purchase) error {
+	errs := []error{pointsCheckHolder("holder", p.Holder), checkKey("order", string(p.Order), MaxPointsKeyBytes),
+		checkText("earn_key", string(p.EarnKey)), checkText("pay_key", string(p.PayKey)),
+		checkText("issuer", string(p.Issuer)), checkText("acceptor", string(p.Acceptor))}
+	for i, r := range p.Redeemed {
+		errs = append(errs, checkText(fmt.Sprintf("redeemed[%d].issuer", i), string(r.Issuer)))
+	}
+	return errors.Join(errs...)
 }
 
 func pointsCheckHolder(field string, h points.Holder) error {
