@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -229,11 +230,40 @@ func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 		return nil, nil
 	}
 	from, _ := t.s.cursor.Get(t.tx, hid)
-	var out []Lot
+	// The open lots in three passes: count them and their order IDs' bytes, copy the order
+	// IDs into one string, read the lots with their order IDs as substrings of it (one
+	// allocation for all, where a holder may have hundreds of lots open).
+	n, size := 0, 0
+	open := func(id LotID) *lotRow {
+		if r := t.s.lots.Ref(t.tx, int(id)); r != nil && r.open() { // a lot missing is a closed lot forgotten
+			return r
+		}
+		return nil
+	}
 	t.s.holderLots.Range(t.tx, hid, from, func(_ int, id LotID) bool {
-		// A lot missing is a closed lot forgotten.
-		if r := t.s.lots.Ref(t.tx, int(id)); r != nil && r.open() {
-			out = append(out, t.unpackLot(int(id), r))
+		if r := open(id); r != nil {
+			n, size = n+1, size+r.order.Len()
+		}
+		return true
+	})
+	if n == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.Grow(size)
+	t.s.holderLots.Range(t.tx, hid, from, func(_ int, id LotID) bool {
+		if r := open(id); r != nil {
+			b.Write(t.s.strs.Bytes(t.tx, r.order))
+		}
+		return true
+	})
+	orders, off := b.String(), 0
+	out := make([]Lot, 0, n)
+	t.s.holderLots.Range(t.tx, hid, from, func(_ int, id LotID) bool {
+		if r := open(id); r != nil {
+			end := off + r.order.Len()
+			out = append(out, t.unpackLotOrder(int(id), r, h, loyalty.OrderID(orders[off:end])))
+			off = end
 		}
 		return true
 	})

@@ -379,7 +379,12 @@ func (t *memTx) packLot(r *lotRow, l *Lot, holder int32) error {
 }
 
 func (t *memTx) unpackLot(id int, r *lotRow) Lot {
-	return Lot{ID: LotID(id), Holder: t.holder(r.holder), Kind: t.kind(r.kind), Order: loyalty.OrderID(t.string(r.order)),
+	return t.unpackLotOrder(id, r, t.holder(r.holder), loyalty.OrderID(t.string(r.order)))
+}
+
+// unpackLotOrder is unpackLot with the lot's holder and order ID given.
+func (t *memTx) unpackLotOrder(id int, r *lotRow, h Holder, order loyalty.OrderID) Lot {
+	return Lot{ID: LotID(id), Holder: h, Kind: t.kind(r.kind), Order: order,
 		Issuer: t.partner(r.issuer), EarnedAt: t.s.unpackTime(r.earnedAt), ActiveAt: t.s.unpackTime(r.activeAt),
 		Expires: t.s.unpackTime(r.expires), Pending: r.pending, Amount: r.amount, Remaining: r.remaining,
 		Spent: r.spent, Expired: r.expired, Reversed: r.reversed, Transferred: r.transferred, Debited: r.debited}
