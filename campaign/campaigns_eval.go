@@ -190,10 +190,9 @@ func conditionsText(cn Conditions) string {
 func (ev *evaluation) eligible(c *Conditions) []int {
 	lines := ev.order.Lines
 	out := ev.out.idx.take(len(lines))[:0]
+	all := len(c.Categories) == 0 && len(c.SKUs) == 0
 	for i := range lines {
-		l := &lines[i]
-		if len(c.Categories) == 0 && len(c.SKUs) == 0 ||
-			slices.Contains(c.Categories, l.Category) || slices.Contains(c.SKUs, l.SKU) {
+		if all || slices.Contains(c.Categories, lines[i].Category) || slices.Contains(c.SKUs, lines[i].SKU) {
 			out = append(out, i)
 		}
 	}
