@@ -100,18 +100,21 @@ type PointsStore struct {
 const MaxPointsKeyBytes = 512
 
 // NewPointsStore returns a PointsStore running its statements on db, a database of dialect
-// with migration 0004_points applied.
+// with migrations 0004_points and 0008_points_version applied ([Migrate] applies them).
 //
 // With a *sql.DB every Update stands alone. On PostgreSQL it makes up to three optimistic
 // attempts (described at [PointsStore]: reads without a transaction, then one statement
 // that writes only if the balance rows read are unchanged), one after the other while
 // another posting changes a row they read; then, or at once when its function fails or
-// does what an optimistic attempt cannot (read a row it wrote, write a holder's rows
-// without reading and writing the holder's balance row, visit every row), it runs as a
-// READ COMMITTED transaction with the row locks described at [PointsStore]. On SQLite it is
-// an immediate write transaction. Transactions are retried transparently with a bounded
-// backoff on a serialization failure, deadlock or busy database. With a caller's *sql.Tx, Update and View run on that transaction once, so that
-// points effects commit together with the caller's own writes; on PostgreSQL the row locks
+// does what an optimistic attempt cannot (read rows it has written, other than a lot by ID;
+// write a holder's rows without reading and writing the holder's balance row; read a
+// balance row without writing it; visit every row), it runs as a READ COMMITTED transaction
+// with the row locks described at [PointsStore]. On SQLite it is an immediate write
+// transaction. Transactions are retried transparently with a bounded backoff on a
+// serialization failure, deadlock or busy database.
+//
+// With a caller's *sql.Tx, Update and View run on that transaction once, on the locking
+// path, so that points effects commit together with the caller's own writes; on PostgreSQL the row locks
 // work at any isolation level, and the caller retries its transaction when it fails with a
 // serialization failure (SQLSTATE 40001, which the store also reports when a row it relied
 // on changed; the transaction may then have been aborted by the failed statement, so roll

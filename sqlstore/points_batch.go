@@ -85,7 +85,7 @@ import (
 // one by one, at once.
 
 // pointsIDBlock is how many IDs the store reserves from a sequence at a time.
-const pointsIDBlock = 64
+const pointsIDBlock = 256
 
 // pointsIDs are the lot and entry IDs a store has reserved and not handed out yet.
 type pointsIDs struct {
