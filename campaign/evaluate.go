@@ -58,6 +58,7 @@ func (ev *evaluation) release() {
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
 	clear(ev.budgets[:cap(ev.budgets)])
 	clear(ev.seen[:cap(ev.seen)])
+	clear(ev.families[:cap(ev.families)])
 	clear(ev.promotions[:cap(ev.promotions)])
 	ev.tmp.reset()
 }
@@ -97,18 +98,17 @@ type evaluation struct {
 	baseBonus []points.Points   // bonus before the campaigns
 	baseMult  decimal.Decimal   // multiplier before the campaigns
 
-	tmp   scratch   // the evaluation's working lists (reused)
-	quote *quoteMem // the quote's parts of one allocation, made by mem
+	tmp     scratch           // the evaluation's working lists (reused)
+	out     outs              // the evaluation's lists that go into the quote
+	quote   *quoteMem         // the quote's parts of one allocation, made by mem
+	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
+	paidBuf []loyalty.Line    // the lines of paid (reused)
 
-	promoPricing discount.Result // the codes step's pricing without codes (reused)
-
-	// The codes step's lists (reused).
-	seen       []string
-	families   []promo.DefinitionID
-	promotions []loyalty.CampaignID
-	out        outs              // the evaluation's lists that go into the quote
-	multPts    [][]points.Points // per campaign run: its multiplier's points per line (costs)
-	paidBuf    []loyalty.Line    // the lines of paid (reused)
+	// The codes step's pricing without codes and lists (reused).
+	promoPricing discount.Result
+	seen         []string
+	families     []promo.DefinitionID
+	promotions   []loyalty.CampaignID
 
 	// The views' functions, bound to the evaluation once (reused), and their results.
 	factsFn  func(OrderReadTx) error
