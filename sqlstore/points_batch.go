@@ -77,7 +77,9 @@ import (
 //     ends the attempt (errPointsFallback) and the function runs on the locking path.
 //   - An error of the function is never returned from an optimistic attempt: it may come of
 //     reads that do not belong together (a balance row read before another posting, the
-//     lots after it); the function runs on the locking path, which decides.
+//     lots after it); the function runs on the locking path, which decides (after one more
+//     optimistic attempt that reads them, if the failed one presumed purchases absent: a
+//     return of an order that another store wrote).
 //   - An attempt that wrote nothing gives back the IDs it took, so that failed attempts
 //     leave no gaps.
 //
@@ -764,6 +766,12 @@ func (s *PointsStore) optimistic(ctx context.Context, db *sql.DB, fn func(tx poi
 	t := pointsTx{pointsReadTx{ctx: ctx, q: db, s: s, st: st}}
 	if err := fn(t); err != nil || st.fallback {
 		s.giveBack(st.lotIDs, st.entryIDs) // nothing was written
+		if !st.fallback && len(st.guessedPurchases) > 0 {
+			// fn may have failed for want of a purchase presumed absent (a return of an
+			// order this store did not write): the next attempt reads it.
+			st.learnPurchases(st.guessedPurchases)
+			return fmt.Errorf("%w (after: %w)", pointsRetry("a purchase presumed absent may exist"), err)
+		}
 		return errors.Join(err, errPointsFallback)
 	}
 	err := t.flush(true)

@@ -345,3 +345,33 @@ func TestPointsOptimisticSeesBlindWrites(t *testing.T) {
 		t.Errorf("active = %d (%v), want 12 (both lots)", active, err)
 	}
 }
+
+// TestPointsOptimisticReturnOfAnotherStoresOrder: a store presumes that an order it did not
+// write has no purchase; a return of such an order fails for want of it, and the next
+// optimistic attempt reads the purchase and succeeds (no locking path, whose result would
+// be the same).
+func TestPointsOptimisticReturnOfAnotherStoresOrder(t *testing.T) {
+	d := postgresDB(t)
+	db := openMigratedDB(t, d)
+	h := points.ForAccount("returner")
+	pointsEarnFor(t, pointsLedger(t, db, d.dialect), "earn", h, 1000)
+	m := &pointsMeddler{s: NewPointsStore(db, d.dialect), meddle: func(int64, int) bool { return false }}
+	l, err := points.New(m, pointsConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.Return(pointsCtx, points.ReturnRequest{Key: "return", Holder: h, Order: "order-earn",
+		Lines: []loyalty.ReturnLine{{Line: 0, Quantity: loyalty.MustQuantity("1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.attempts.Load(); n != 2 {
+		t.Errorf("%d attempts, want 2", n)
+	}
+	if len(p.Entries) != 1 || p.Entries[0].Kind != points.KindReverse || p.Entries[0].Points != 100 {
+		t.Errorf("posting %+v, want 100 points reversed", p)
+	}
+	if b := pointsCheckLedger(t, l, m.s, h); b.Active != 0 || b.Reversed != 100 {
+		t.Errorf("balance %+v, want 100 reversed, none active", b)
+	}
+}
