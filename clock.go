@@ -58,17 +58,33 @@ func (c *ManualClock) Advance(d time.Duration) time.Time {
 // 31 January + 1 month is 28 (or 29) February, not 3 March.
 func AddMonths(t time.Time, n int) time.Time {
 	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, t.Location())
-	if last := daysIn(first.Year(), first.Month()); d > last {
+	y, m = addMonths(y, m, n)
+	if last := daysIn(y, m); d > last {
 		d = last
 	}
 	hh, mm, ss := t.Clock()
-	return time.Date(first.Year(), first.Month(), d, hh, mm, ss, t.Nanosecond(), t.Location())
+	return time.Date(y, m, d, hh, mm, ss, t.Nanosecond(), t.Location())
 }
 
-func daysIn(y int, m time.Month) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+// addMonths returns the year and month n months after month m of year y.
+func addMonths(y int, m time.Month, n int) (int, time.Month) {
+	months := int(m) - 1 + n
+	years, month := months/12, months%12
+	if month < 0 {
+		years, month = years-1, month+12
+	}
+	return y + years, time.Month(month + 1)
 }
+
+// daysIn returns the number of days of month m of year y (Gregorian calendar).
+func daysIn(y int, m time.Month) int {
+	if m == time.February && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		return 29
+	}
+	return int(monthDays[m-1])
+}
+
+var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // Period is a calendar period used by caps, qualification windows, limits and reports.
 // Periods are computed in the location of the time they are applied to: convert with
@@ -118,22 +134,25 @@ func (p Period) Start(t time.Time) time.Time {
 }
 
 // Next returns the start of the period after the one that contains t: the exclusive end of
-// t's period.
+// t's period, the [Period.Start] of the next one. It returns t unchanged for an invalid
+// period.
 func (p Period) Next(t time.Time) time.Time {
-	s := p.Start(t)
+	y, m, d := t.Date()
+	loc := t.Location()
 	switch p {
 	case Day:
-		return s.AddDate(0, 0, 1)
+		return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	case Week:
-		return s.AddDate(0, 0, 7)
+		back := (int(t.Weekday()) + 6) % 7 // days since Monday
+		return time.Date(y, m, d-back+7, 0, 0, 0, 0, loc)
 	case Month:
-		return s.AddDate(0, 1, 0)
+		return time.Date(y, m+1, 1, 0, 0, 0, 0, loc)
 	case Quarter:
-		return s.AddDate(0, 3, 0)
+		return time.Date(y, m-(m-1)%3+3, 1, 0, 0, 0, 0, loc)
 	case HalfYear:
-		return s.AddDate(0, 6, 0)
+		return time.Date(y, m-(m-1)%6+6, 1, 0, 0, 0, 0, loc)
 	case Year:
-		return s.AddDate(1, 0, 0)
+		return time.Date(y+1, 1, 1, 0, 0, 0, 0, loc)
 	}
 	return t
 }

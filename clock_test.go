@@ -4,8 +4,10 @@ import (
 	"errors"
 	"testing"
 	"time"
+	_ "time/tzdata" // America/Sao_Paulo on any machine
 
 	"github.com/loyaltykit/loyalty"
+	"pgregory.net/rapid"
 )
 
 func TestAddMonthsClampsToMonthEnd(t *testing.T) {
@@ -74,5 +76,62 @@ func TestManualClock(t *testing.T) {
 	var clk loyalty.Clock = loyalty.SystemClock()
 	if clk.Now().IsZero() {
 		t.Error("SystemClock reads the zero time")
+	}
+}
+
+// TestAddMonthsAgainstTimeDate checks AddMonths, which counts months and days itself, against
+// a reference written with time.Date alone: the first of the target month, clamped to the
+// days time.Date says that month has.
+func TestAddMonthsAgainstTimeDate(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("MSK", 3*3600), time.FixedZone("NST", -(3*3600 + 1800))}
+	rapid.Check(t, func(t *rapid.T) {
+		loc := zones[rapid.IntRange(0, len(zones)-1).Draw(t, "zone")]
+		from := time.Unix(rapid.Int64Range(-5e10, 5e10).Draw(t, "unix"), 0).In(loc)
+		n := rapid.IntRange(-2400, 2400).Draw(t, "n")
+
+		y, m, d := from.Date()
+		first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, loc)
+		if last := time.Date(first.Year(), first.Month()+1, 0, 0, 0, 0, 0, loc).Day(); d > last {
+			d = last
+		}
+		hh, mi, ss := from.Clock()
+		want := time.Date(first.Year(), first.Month(), d, hh, mi, ss, 0, loc)
+		if got := loyalty.AddMonths(from, n); !got.Equal(want) || got.Location() != loc {
+			t.Fatalf("AddMonths(%v, %d) = %v, want %v", from, n, got, want)
+		}
+	})
+}
+
+// TestPeriodNextIsTheNextStart checks that Next is the Start of the period that follows,
+// wherever a local midnight exists.
+func TestPeriodNextIsTheNextStart(t *testing.T) {
+	periods := []loyalty.Period{loyalty.Day, loyalty.Week, loyalty.Month, loyalty.Quarter, loyalty.HalfYear, loyalty.Year}
+	msk := time.FixedZone("MSK", 3*3600)
+	rapid.Check(t, func(t *rapid.T) {
+		p := periods[rapid.IntRange(0, len(periods)-1).Draw(t, "period")]
+		at := time.Unix(rapid.Int64Range(-5e10, 5e10).Draw(t, "unix"), 0).In(msk)
+		next := p.Next(at)
+		if !next.After(at) || !p.Start(next).Equal(next) || !p.Start(next.Add(-time.Nanosecond)).Equal(p.Start(at)) {
+			t.Fatalf("%s.Next(%v) = %v: not the start of the following period (start of at: %v)", p, at, next, p.Start(at))
+		}
+	})
+}
+
+// TestPeriodNextWhenMidnightIsSkipped: in São Paulo, clocks went from 00:00 to 01:00 on
+// 4 November 2018. The day after it still ends at midnight (Next used to add a day to that
+// day's Start, an instant of the evening before, and ended it at 23:00); and the day before
+// it ends where Start says 4 November begins.
+func TestPeriodNextWhenMidnightIsSkipped(t *testing.T) {
+	sp, err := time.LoadLocation("America/Sao_Paulo")
+	if err != nil {
+		t.Fatalf("time zone data (the test binary embeds time/tzdata): %v", err)
+	}
+	at := time.Date(2018, 11, 4, 12, 0, 0, 0, sp)
+	if got, want := loyalty.Day.Next(at), time.Date(2018, 11, 5, 0, 0, 0, 0, sp); !got.Equal(want) || got.Hour() != 0 {
+		t.Errorf("Day.Next(%v) = %v, want %v", at, got, want)
+	}
+	before := time.Date(2018, 11, 3, 12, 0, 0, 0, sp)
+	if got, want := loyalty.Day.Next(before), loyalty.Day.Start(at); !got.Equal(want) {
+		t.Errorf("Day.Next(%v) = %v, want Day.Start(%v) = %v", before, got, at, want)
 	}
 }

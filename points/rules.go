@@ -130,7 +130,10 @@ func (e Expiry) Until(earned time.Time, loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC
 	}
-	last := loyalty.AddMonths(earned.In(loc), e.Months).AddDate(0, 0, e.Days)
+	last := loyalty.AddMonths(earned.In(loc), e.Months)
+	if e.Days != 0 {
+		last = last.AddDate(0, 0, e.Days)
+	}
 	if e.RoundTo != "" {
 		return e.RoundTo.Next(last)
 	}
