@@ -98,7 +98,7 @@ type memStore struct {
 	partners     interner[loyalty.PartnerID]  // issuers and acceptors by number
 	kinds        interner[EntryKind]          // entry kinds the package does not define
 	locs         []*time.Location             // the locations of stored times but UTC, numbered from 1; only ever appended to
-	locIDs       map[*time.Location]int32     // the numbers of locs; written by writers only
+	locIDs       map[locKey]int32             // the numbers of locs; written by writers only
 	lastLoc      int32                        // the number of the location the writer stored last
 	accounts     memtx.Table[Holder, Account] //
 	lots         memtx.Rows[lotRow]           // by ID

@@ -237,19 +237,31 @@ func (t *memTx) time(x time.Time) ptime {
 	case s.lastLoc > 0 && s.locs[s.lastLoc-1] == loc: // the times of a ledger are in one or two
 		p.loc = s.lastLoc
 	default:
-		i, ok := s.locIDs[loc]
+		_, offset := x.Zone()
+		key := locKey{name: loc.String(), offset: offset}
+		i, ok := s.locIDs[key]
 		if !ok {
 			// Kept even if the transaction fails: harmless.
 			if s.locIDs == nil {
-				s.locIDs = make(map[*time.Location]int32)
+				s.locIDs = make(map[locKey]int32)
 			}
 			s.locs = append(s.locs, loc)
 			i = int32(len(s.locs))
-			s.locIDs[loc] = i
+			s.locIDs[key] = i
 		}
 		p.loc, s.lastLoc = i, i
 	}
 	return p
+}
+
+// locKey tells locations apart by name and by the offset from UTC of the time stored. It is
+// not the *time.Location itself because time.Parse makes a new location for every time it
+// reads with an offset that is not the local one: keyed by pointer, an ERP feed of such
+// times would add a location per posting, for ever. Two locations with the same name and
+// offset at the stored instant show that instant the same way.
+type locKey struct {
+	name   string
+	offset int
 }
 
 func (s *memStore) unpackTime(p ptime) time.Time {

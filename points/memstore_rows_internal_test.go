@@ -2,6 +2,7 @@ package points
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -124,8 +125,8 @@ func TestEntryRowRoundTrip(t *testing.T) {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
 		for i := range got {
-			if got[i].At != entries[i].At {
-				t.Fatalf("At = %#v, want %#v (the same location)", got[i].At, entries[i].At)
+			if got[i].At.String() != entries[i].At.String() {
+				t.Fatalf("At = %v, want %v (in a location of the same name and offset)", got[i].At, entries[i].At)
 			}
 			for j := range got[i].Lots { // and the reader's copy changes too
 				got[i].Lots[j].Points = -2
@@ -235,14 +236,15 @@ func TestRecordRowRoundTrip(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
-		if got.At != want.At {
-			t.Fatalf("At = %#v, want %#v (the same location)", got.At, want.At)
+		if got.At.String() != want.At.String() {
+			t.Fatalf("At = %v, want %v (in a location of the same name and offset)", got.At, want.At)
 		}
 	})
 }
 
 // TestStoredTimes checks that a time stored in a row reads back identical (==, so in the
-// same location) but for the monotonic clock reading: the zero time, times before 1970
+// same location, when no other location of the same name and offset came first) but for
+// the monotonic clock reading: the zero time, times before 1970
 // and far in the future, in UTC, fixed zones and Local.
 func TestStoredTimes(t *testing.T) {
 	moscow := time.FixedZone("MSK", 3*3600)
@@ -260,6 +262,30 @@ func TestStoredTimes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestStoredLocationsDoNotGrowWithParsedTimes: time.Parse makes a new *time.Location for
+// every time it reads with an offset; a store keeps one per name and offset, not one per
+// posting.
+func TestStoredLocationsDoNotGrowWithParsedTimes(t *testing.T) {
+	s := NewMemoryStore().(*memStore)
+	s.Update(context.Background(), func(Tx) error {
+		for i := range 1000 {
+			stamp := fmt.Sprintf("2026-01-%02dT10:00:00+03:00", 1+i%28)
+			x, err := time.Parse(time.RFC3339, stamp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.w.time(time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("X", 5*3600))) // another location in between
+			if got := s.unpackTime(s.w.time(x)); !got.Equal(x) || got.Format(time.RFC3339) != stamp {
+				t.Fatalf("stored %s, read %s", stamp, got.Format(time.RFC3339))
+			}
+		}
+		return nil
+	})
+	if len(s.locs) != 2 {
+		t.Errorf("the store keeps %d locations after 1000 parsed times in one offset and 1000 FixedZone values of another; want 2", len(s.locs))
+	}
 }
 
 // TestRowsHaveNoPointers checks that the rows a memory store keeps for every earning and
