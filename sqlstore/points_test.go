@@ -79,10 +79,11 @@ func pointsOrder(id string, amount int64) loyalty.Order {
 }
 
 // BenchmarkPostgresEarn earns points for one-line orders under new keys from about 8
-// parallel clients, spread over 1000 holders: every earning is one transaction that reads
-// the holder's balance (and, on SQLite, the key's record and the order's purchase) and
-// writes a lot, an entry, the balance, the purchase and the key's record (on PostgreSQL in
-// one statement: see points_batch.go).
+// parallel clients, spread over 1000 holders: every earning reads the holder's balance
+// (and, on SQLite, the key's record and the order's purchase) and writes a lot, an entry,
+// the balance, the purchase and the key's record. On PostgreSQL the writes are one
+// statement, written if the balance row is unchanged, and the balance row is read only for
+// a holder's first earning: the store remembers the rows it wrote (see points_batch.go).
 func BenchmarkPostgresEarn(b *testing.B) { benchmarkPointsEarn(b, postgresDB(b)) }
 
 // BenchmarkSQLiteEarn is BenchmarkPostgresEarn on a SQLite file.
