@@ -409,12 +409,14 @@ func (t pointsReadTx) optimisticAccount(h points.Holder) (points.Account, error)
 			return a, nil
 		}
 	}
-	var row string
-	if err := t.q.QueryRowContext(t.ctx, pointsAccountRead, string(h.Kind), h.ID).Scan(&row); err != nil {
-		if _, ok := t.st.version(h); ok && errors.Is(err, sql.ErrNoRows) {
+	row, found, err := t.queryOne(pointsAccountRead, []any{string(h.Kind), h.ID})
+	if err != nil {
+		return points.Account{}, err
+	} else if !found {
+		if _, ok := t.st.version(h); ok {
 			return points.Account{}, pointsRetry("balance row of " + quote(h.String()) + " changed during the attempt")
 		}
-		return points.Account{}, err
+		return points.Account{}, sql.ErrNoRows // the caller's sign of an absent row
 	}
 	a, v, err := pointsParseAccountVersion(h, row)
 	if err != nil {

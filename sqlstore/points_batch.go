@@ -837,19 +837,33 @@ func (c *pointsCached) drop(hs ...points.Holder) {
 	}
 }
 
-// queryCount runs query, whose one result is a number, into n. On a *sql.DB of the pgx
-// driver its parameters (strings, int64s, bools and nils, which the statement casts to
-// their types) go to the server in text form through the pgx connection itself, the
-// statement prepared once per connection: database/sql and pgx's conversions of a
-// parameter cost the client more than the text does, and a flush has some seventy.
+// queryCount runs query, whose one result is a number, into n (see queryOne).
 func (t pointsReadTx) queryCount(query string, args []any, n *int64) error {
-	db, ok := t.q.(*sql.DB)
-	if !ok {
-		return t.q.QueryRowContext(t.ctx, query, args...).Scan(n)
+	text, found, err := t.queryOne(query, args)
+	if err != nil {
+		return err
+	} else if !found {
+		return fmt.Errorf("sqlstore: points: no result row")
 	}
+	*n, err = strconv.ParseInt(text, 10, 64)
+	return err
+}
+
+// queryOne runs query, whose result is one column of one row at most, and returns the
+// column's text (found is false if there is no row). On a *sql.DB of the pgx driver its
+// parameters (strings, int64s, bools and nils, which the statement casts to their types
+// where the columns they go to do not type them) go to the server in text form through
+// the pgx connection itself, the statement prepared once per connection: database/sql and
+// pgx's conversions of a parameter cost the client more than the text does, and a flush
+// has some seventy.
+func (t pointsReadTx) queryOne(query string, args []any) (text string, found bool, err error) {
+	db, ok := t.q.(*sql.DB)
 	var buf []byte
 	ends := make([]int, len(args)) // where each parameter's text ends in buf; -1 for NULL
 	for i, a := range args {
+		if !ok {
+			break
+		}
 		switch v := a.(type) {
 		case string:
 			buf = append(buf, v...)
@@ -861,9 +875,19 @@ func (t pointsReadTx) queryCount(query string, args []any, n *int64) error {
 			ends[i] = -1
 			continue
 		default:
-			return t.q.QueryRowContext(t.ctx, query, args...).Scan(n)
+			ok = false
 		}
 		ends[i] = len(buf)
+	}
+	if !ok {
+		var s sql.NullString
+		err := t.q.QueryRowContext(t.ctx, query, args...).Scan(&s)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", false, nil
+		} else if err == nil && !s.Valid {
+			err = fmt.Errorf("sqlstore: points: NULL result")
+		}
+		return s.String, err == nil, err
 	}
 	params := make([][]byte, len(args))
 	start := 0
@@ -875,10 +899,10 @@ func (t pointsReadTx) queryCount(query string, args []any, n *int64) error {
 	}
 	conn, err := db.Conn(t.ctx)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
+	err = conn.Raw(func(driverConn any) error {
 		sc, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("sqlstore: points: not a pgx connection: %T", driverConn)
@@ -890,23 +914,25 @@ func (t pointsReadTx) queryCount(query string, args []any, n *int64) error {
 		}
 		rr := c.PgConn().ExecPrepared(t.ctx, name, params, nil, nil)
 		rows := 0
-		var perr error
+		var rerr error
 		for rr.NextRow() {
 			rows++
 			if v := rr.Values(); len(v) == 1 && v[0] != nil {
-				*n, perr = strconv.ParseInt(string(v[0]), 10, 64)
+				text = string(v[0])
 			} else {
-				perr = fmt.Errorf("sqlstore: points: unexpected result %q", v)
+				rerr = fmt.Errorf("sqlstore: points: unexpected result %q", v)
 			}
 		}
 		if _, err := rr.Close(); err != nil {
 			return err
 		}
-		if rows != 1 && perr == nil {
-			perr = fmt.Errorf("sqlstore: points: %d result rows, want 1", rows)
+		if rows > 1 && rerr == nil {
+			rerr = fmt.Errorf("sqlstore: points: %d result rows, want at most 1", rows)
 		}
-		return perr
+		found = rows == 1
+		return rerr
 	})
+	return text, found && err == nil, err
 }
 
 // pointsStatementNames are the names of the statements queryCount prepares, by text.
