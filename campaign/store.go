@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -155,7 +154,7 @@ type ReturnRecord struct {
 // It is safe for concurrent use.
 func NewMemoryStore() OrderStore {
 	clone := func(b []byte) []byte { return append([]byte(nil), b...) }
-	return &memStore{
+	s := &memStore{
 		commits: memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
 		orders: memtx.Table[loyalty.OrderID, OrderRecord]{Clone: func(r OrderRecord) OrderRecord {
 			r.Returned = append([]loyalty.ReturnLine(nil), r.Returned...)
@@ -172,6 +171,8 @@ func NewMemoryStore() OrderStore {
 			return u
 		}},
 	}
+	s.ro = &memTx{s, memtx.ReadOnly()}
+	return s
 }
 
 type budgetKey struct {
@@ -188,7 +189,7 @@ type memStore struct {
 	budgets  memtx.Table[budgetKey, BudgetRecord]
 	uses     memtx.Table[loyalty.IdempotencyKey, BudgetUse]
 
-	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
+	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
 }
 
 type memTx struct {
@@ -201,18 +202,7 @@ func (s *memStore) Update(ctx context.Context, fn func(tx OrderTx) error) error 
 }
 
 func (s *memStore) View(ctx context.Context, fn func(tx OrderReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
-}
-
-// reader returns the read transaction of a view over tx without allocating: views share
-// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
-func (s *memStore) reader(tx *memtx.Tx) *memTx {
-	if r := s.ro.Load(); r != nil && r.tx == tx {
-		return r
-	}
-	r := &memTx{s, tx}
-	s.ro.Store(r)
-	return r
+	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
 }
 
 func get[K comparable, V any](tx *memtx.Tx, t *memtx.Table[K, []byte], k K, what string) (V, error) {

@@ -3,7 +3,6 @@ package promo
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -23,7 +22,7 @@ type MemoryStore struct {
 	batches      memtx.Table[loyalty.IdempotencyKey, Batch]
 	revocations  memtx.Table[loyalty.IdempotencyKey, Revocation]
 
-	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
+	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
 }
 
 // Not-found errors are built once: a new reservation looks its key up on every checkout.
@@ -46,6 +45,7 @@ func NewMemoryStore() *MemoryStore {
 	s.defs.Clone = cloneDefinition
 	s.reservations.Clone = cloneReservation
 	s.batches.Clone = cloneBatch
+	s.ro = &memTx{s, memtx.ReadOnly()}
 	return s
 }
 
@@ -56,18 +56,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
-}
-
-// reader returns the read transaction of a view over tx without allocating: views share
-// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
-func (s *MemoryStore) reader(tx *memtx.Tx) *memTx {
-	if r := s.ro.Load(); r != nil && r.tx == tx {
-		return r
-	}
-	r := &memTx{s, tx}
-	s.ro.Store(r)
-	return r
+	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
 }
 
 type memTx struct {

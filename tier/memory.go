@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -29,7 +28,7 @@ type MemoryStore struct {
 	ids     []loyalty.AccountID // sorted, unique
 	pending []loyalty.AccountID // added since the last sort
 
-	ro atomic.Pointer[memTx] // the read transaction of views (see reader)
+	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -37,6 +36,7 @@ func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{}
 	s.accounts.Clone = row.clone
 	s.receipts.Clone = func(r Receipt) Receipt { r.Status = r.Status.Clone(); return r }
+	s.ro = &memTx{s, memtx.ReadOnly()}
 	return s
 }
 
@@ -47,18 +47,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error { return fn(s.reader(tx)) })
-}
-
-// reader returns the read transaction of a view over tx without allocating: views share
-// one (a memtx view hands every view the same read-only Tx), made again only if tx differs.
-func (s *MemoryStore) reader(tx *memtx.Tx) *memTx {
-	if r := s.ro.Load(); r != nil && r.tx == tx {
-		return r
-	}
-	r := &memTx{s, tx}
-	s.ro.Store(r)
-	return r
+	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
 }
 
 type memTx struct {

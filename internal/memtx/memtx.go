@@ -40,6 +40,11 @@ type undoer interface {
 // readOnly is the transaction of every View: it holds no state, so views share it.
 var readOnly Tx
 
+// ReadOnly returns the transaction that every [DB.View] hands its function (it holds no
+// state, so all views share it): a store can wrap it once, when it is made, instead of on
+// every view.
+func ReadOnly() *Tx { return &readOnly }
+
 // maxKept is the capacity above which an undo slice is dropped rather than kept for the
 // next transaction, so that one huge transaction does not pin its undo log for ever.
 const maxKept = 4096
