@@ -16,8 +16,10 @@
 // count of minor units beside its currency code, never as a float; times are stored in UTC
 // as integer microseconds since the Unix epoch and the program's time zone is applied in Go;
 // idempotency keys are unique-indexed. The same statements run on PostgreSQL-compatible
-// distributed SQL engines: the library keeps no state between calls, so any number of
-// application instances can share one database.
+// distributed SQL engines: the library keeps no state between calls that its correctness
+// depends on (a [PointsStore] remembers the balance rows it wrote last only to skip reading
+// them, and every write checks their versions), so any number of application instances
+// can share one database.
 //
 // # Transactions
 //
