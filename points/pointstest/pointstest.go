@@ -150,6 +150,7 @@ func testContract(t *testing.T, newStore func(t *testing.T) points.Store) {
 		}
 		var ids []points.LotID
 		update(t, s, func(tx points.Tx) error {
+			ids = ids[:0] // an Update may run its function more than once
 			for _, l := range in {
 				l.Remaining = l.Amount
 				got, err := tx.InsertLot(l)
@@ -285,6 +286,7 @@ func testContract(t *testing.T, newStore func(t *testing.T) points.Store) {
 		s := newStore(t)
 		var ids []points.EntryID
 		update(t, s, func(tx points.Tx) error {
+			ids = ids[:0] // an Update may run its function more than once
 			for i := range 5 {
 				h := alice
 				if i == 2 {
