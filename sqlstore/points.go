@@ -43,7 +43,9 @@ import (
 //     then runs on the locking path, whose result the Update returns. The store remembers
 //     the balance rows it wrote last, with their versions, and takes them instead of
 //     reading them again (their versions are checked all the same): an earning is one
-//     round trip, the writes, for a holder the store wrote last, and two otherwise.
+//     round trip, the writes, for a holder the store wrote last, and two otherwise. This
+//     relies on versions only ever growing: after restoring the database from a backup
+//     (or deleting balance rows), make new stores (restart the processes that use it).
 //   - Locking (SQLite; on PostgreSQL a caller's *sql.Tx, and an Update whose optimistic
 //     attempts failed or did what they cannot): on SQLite every Update holds the database's
 //     write lock; on PostgreSQL an Update runs at READ COMMITTED and locks every balance row
