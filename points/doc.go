@@ -12,8 +12,10 @@
 // of every order line, so that a return can reverse exactly what a line earned, and
 // [Rules.Explain] puts it into plain words. A [Planner] checks the rules once and then plans
 // many orders exactly as Rules.Plan does, in integer arithmetic; [Planner.PlanPair] plans
-// one order at two multipliers at once. [Rate.Cashback] gives a rate's effective cashback at
-// a point value.
+// one order at two multipliers at once, and [Planner.PlanTotals] and [Planner.PlanPairTotals]
+// plan an order the caller has validated, with its line totals (from
+// [loyalty.Order.ValidateInto]). [Rate.Cashback] gives a rate's effective cashback at a point
+// value.
 //
 // # The ledger
 //
