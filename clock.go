@@ -110,25 +110,26 @@ func (p Period) Validate() error {
 	return Invalid("period", string(p), "must be one of day, week, month, quarter, half-year, year")
 }
 
-// Start returns the start of the period that contains t, at midnight in t's location. It
-// returns t unchanged for an invalid period; call [Period.Validate] on configuration first.
+// Start returns the start of the period that contains t, at midnight in t's location (or,
+// where a daylight-saving change skips that midnight, at the change). It returns t
+// unchanged for an invalid period; call [Period.Validate] on configuration first.
 func (p Period) Start(t time.Time) time.Time {
 	y, m, d := t.Date()
 	loc := t.Location()
 	switch p {
 	case Day:
-		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+		return midnight(y, m, d, loc)
 	case Week:
 		back := (int(t.Weekday()) + 6) % 7 // days since Monday
-		return time.Date(y, m, d-back, 0, 0, 0, 0, loc)
+		return midnight(y, m, d-back, loc)
 	case Month:
-		return time.Date(y, m, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m, 1, loc)
 	case Quarter:
-		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m-(m-1)%3, 1, loc)
 	case HalfYear:
-		return time.Date(y, m-(m-1)%6, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m-(m-1)%6, 1, loc)
 	case Year:
-		return time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+		return midnight(y, 1, 1, loc)
 	}
 	return t
 }
@@ -141,18 +142,36 @@ func (p Period) Next(t time.Time) time.Time {
 	loc := t.Location()
 	switch p {
 	case Day:
-		return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		return midnight(y, m, d+1, loc)
 	case Week:
 		back := (int(t.Weekday()) + 6) % 7 // days since Monday
-		return time.Date(y, m, d-back+7, 0, 0, 0, 0, loc)
+		return midnight(y, m, d-back+7, loc)
 	case Month:
-		return time.Date(y, m+1, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m+1, 1, loc)
 	case Quarter:
-		return time.Date(y, m-(m-1)%3+3, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m-(m-1)%3+3, 1, loc)
 	case HalfYear:
-		return time.Date(y, m-(m-1)%6+6, 1, 0, 0, 0, 0, loc)
+		return midnight(y, m-(m-1)%6+6, 1, loc)
 	case Year:
-		return time.Date(y+1, 1, 1, 0, 0, 0, 0, loc)
+		return midnight(y+1, 1, 1, loc)
 	}
 	return t
+}
+
+// midnight returns the first instant of day d of month m of year y (normalised as
+// time.Date normalises them) in loc: its midnight, or, where a daylight-saving change skips
+// that midnight, the instant of the change. time.Date alone may give an instant of the
+// evening before for a skipped midnight.
+func midnight(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if hh, mm, ss := t.Clock(); hh == 0 && mm == 0 && ss == 0 {
+		return t
+	}
+	y, m, d = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
+	if ty, tm, td := t.Date(); ty != y || tm != m || td != d { // the evening before the change
+		_, change := t.ZoneBounds()
+		return change
+	}
+	change, _ := t.ZoneBounds() // after the change, which began the day
+	return change
 }

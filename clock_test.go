@@ -102,36 +102,67 @@ func TestAddMonthsAgainstTimeDate(t *testing.T) {
 	})
 }
 
-// TestPeriodNextIsTheNextStart checks that Next is the Start of the period that follows,
-// wherever a local midnight exists.
+// TestPeriodNextIsTheNextStart checks that Next is the Start of the period that follows and
+// that Start is the first instant of t's period, in fixed zones and in zones whose clocks
+// change at midnight.
 func TestPeriodNextIsTheNextStart(t *testing.T) {
 	periods := []loyalty.Period{loyalty.Day, loyalty.Week, loyalty.Month, loyalty.Quarter, loyalty.HalfYear, loyalty.Year}
-	msk := time.FixedZone("MSK", 3*3600)
+	zones := []*time.Location{time.UTC, time.FixedZone("MSK", 3*3600)}
+	for _, name := range []string{"America/Sao_Paulo", "America/Havana", "Asia/Beirut", "America/Santiago", "Europe/Berlin", "Australia/Lord_Howe"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatalf("time zone data (the test binary embeds time/tzdata): %v", err)
+		}
+		zones = append(zones, loc)
+	}
 	rapid.Check(t, func(t *rapid.T) {
 		p := periods[rapid.IntRange(0, len(periods)-1).Draw(t, "period")]
-		at := time.Unix(rapid.Int64Range(-5e10, 5e10).Draw(t, "unix"), 0).In(msk)
-		next := p.Next(at)
-		if !next.After(at) || !p.Start(next).Equal(next) || !p.Start(next.Add(-time.Nanosecond)).Equal(p.Start(at)) {
-			t.Fatalf("%s.Next(%v) = %v: not the start of the following period (start of at: %v)", p, at, next, p.Start(at))
+		loc := zones[rapid.IntRange(0, len(zones)-1).Draw(t, "zone")]
+		at := time.Unix(rapid.Int64Range(0, 2e9).Draw(t, "unix"), 0).In(loc)
+		start, next := p.Start(at), p.Next(at)
+		if start.After(at) || !next.After(at) {
+			t.Fatalf("%s of %v: start %v, next %v do not surround it", p, at, start, next)
+		}
+		if !p.Start(next).Equal(next) || !p.Start(next.Add(-time.Nanosecond)).Equal(start) {
+			t.Fatalf("%s.Next(%v) = %v: not the start of the following period (start of at: %v)", p, at, next, start)
+		}
+		if before := start.Add(-time.Nanosecond); p.Start(before).Equal(start) {
+			t.Fatalf("%s.Start(%v) = %v: the instant before it is in the same period", p, at, start)
+		}
+		if y, m, d := start.Date(); p == loyalty.Day {
+			if ay, am, ad := at.Date(); y != ay || m != am || d != ad {
+				t.Fatalf("Day.Start(%v) = %v, another day", at, start)
+			}
 		}
 	})
 }
 
-// TestPeriodNextWhenMidnightIsSkipped: in São Paulo, clocks went from 00:00 to 01:00 on
-// 4 November 2018. The day after it still ends at midnight (Next used to add a day to that
-// day's Start, an instant of the evening before, and ended it at 23:00); and the day before
-// it ends where Start says 4 November begins.
-func TestPeriodNextWhenMidnightIsSkipped(t *testing.T) {
+// TestPeriodStartWhenMidnightIsSkipped: in São Paulo, clocks went from 00:00 to 01:00 on
+// 4 November 2018, so that day began at 01:00 local time (time.Date alone gives 23:00 on
+// 3 November for its midnight); the day after it began at midnight.
+func TestPeriodStartWhenMidnightIsSkipped(t *testing.T) {
 	sp, err := time.LoadLocation("America/Sao_Paulo")
 	if err != nil {
 		t.Fatalf("time zone data (the test binary embeds time/tzdata): %v", err)
 	}
-	at := time.Date(2018, 11, 4, 12, 0, 0, 0, sp)
-	if got, want := loyalty.Day.Next(at), time.Date(2018, 11, 5, 0, 0, 0, 0, sp); !got.Equal(want) || got.Hour() != 0 {
-		t.Errorf("Day.Next(%v) = %v, want %v", at, got, want)
+	day4 := time.Date(2018, 11, 4, 1, 0, 0, 0, sp)
+	if day4.Hour() != 1 || day4.Day() != 4 {
+		t.Fatalf("the test's own day start is %v", day4)
 	}
+	at := time.Date(2018, 11, 4, 12, 0, 0, 0, sp)
 	before := time.Date(2018, 11, 3, 12, 0, 0, 0, sp)
-	if got, want := loyalty.Day.Next(before), loyalty.Day.Start(at); !got.Equal(want) {
-		t.Errorf("Day.Next(%v) = %v, want Day.Start(%v) = %v", before, got, at, want)
+	for _, tc := range []struct {
+		what      string
+		got, want time.Time
+	}{
+		{"Day.Start(4 November)", loyalty.Day.Start(at), day4},
+		{"Day.Next(3 November)", loyalty.Day.Next(before), day4},
+		{"Day.Next(4 November)", loyalty.Day.Next(at), time.Date(2018, 11, 5, 0, 0, 0, 0, sp)},
+		{"Week.Start(4 November, a Sunday)", loyalty.Week.Start(at), time.Date(2018, 10, 29, 0, 0, 0, 0, sp)},
+		{"Week.Next(3 November)", loyalty.Week.Next(before), time.Date(2018, 11, 5, 0, 0, 0, 0, sp)},
+	} {
+		if !tc.got.Equal(tc.want) {
+			t.Errorf("%s = %v, want %v", tc.what, tc.got, tc.want)
+		}
 	}
 }
