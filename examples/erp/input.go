@@ -216,6 +216,15 @@ func (p *parser) price(column string, required bool) loyalty.Price {
 	return pr
 }
 
+// orderRow is one row of the orders file: an order line and the order it belongs to.
+type orderRow struct {
+	at      time.Time
+	id      loyalty.OrderID
+	account loyalty.AccountID
+	buyer   loyalty.BuyerID
+	line    loyalty.Line
+}
+
 // readOrders reads the orders file: one order line per row, the rows of one document
 // adjacent. A document with a malformed row is not imported at all (its rows are reported),
 // so that an order never commits without some of its lines. A document number that comes
@@ -226,60 +235,49 @@ func readOrders(file string, r io.Reader, loc *time.Location, cur loyalty.Curren
 	if err != nil {
 		return nil, bad, err
 	}
-	var docs []orderDoc
-	var cur1 *orderDoc
-	var curBad bool
-	flush := func() {
-		if cur1 != nil && !curBad {
-			docs = append(docs, *cur1)
-		}
-		cur1, curBad = nil, false
-	}
-	for _, row := range t.rows {
-		p := parser{file: file, row: row, loc: loc, cur: cur}
-		doc := p.text("document", true)
-		at := p.date("date")
-		id := loyalty.OrderID(p.text("order", true))
-		account := loyalty.AccountID(p.text("account", true))
-		line := loyalty.Line{
-			SKU:       loyalty.SKU(p.text("sku", true)),
-			Category:  loyalty.CategoryID(p.text("category", false)),
-			Quantity:  p.quantity("quantity"),
-			UnitPrice: p.price("price", true),
-			UnitCost:  p.price("cost", false),
-		}
-		buyer := loyalty.BuyerID(p.text("buyer", false))
-		if doc == "" {
-			bad = append(bad, p.errs...)
-			continue
-		}
-		if cur1 == nil || cur1.document != doc {
-			flush()
-			cur1 = &orderDoc{document: doc, row: row.row, key: orderKey(doc), order: loyalty.Order{
-				ID: id, Account: account, Buyer: buyer, Currency: cur, PlacedAt: at,
+	docs, bad := groupDocuments(t, loc, cur, bad,
+		func(p *parser) orderRow {
+			return orderRow{
+				at:      p.date("date"),
+				id:      loyalty.OrderID(p.text("order", true)),
+				account: loyalty.AccountID(p.text("account", true)),
+				line: loyalty.Line{
+					SKU:       loyalty.SKU(p.text("sku", true)),
+					Category:  loyalty.CategoryID(p.text("category", false)),
+					Quantity:  p.quantity("quantity"),
+					UnitPrice: p.price("price", true),
+					UnitCost:  p.price("cost", false),
+				},
+				buyer: loyalty.BuyerID(p.text("buyer", false)),
+			}
+		},
+		func(doc string, row int, r orderRow) orderDoc {
+			return orderDoc{document: doc, row: row, key: orderKey(doc), order: loyalty.Order{
+				ID: r.id, Account: r.account, Buyer: r.buyer, Currency: cur, PlacedAt: r.at,
 			}}
-		} else if len(p.errs) == 0 && !curBad {
-			o := cur1.order
+		},
+		func(p *parser, d *orderDoc, r orderRow) {
+			o := d.order
 			switch {
-			case id != o.ID:
+			case r.id != o.ID:
 				p.fail("order", fmt.Sprintf("differs from the document's first row (%s)", o.ID))
-			case account != o.Account:
+			case r.account != o.Account:
 				p.fail("account", fmt.Sprintf("differs from the document's first row (%s)", o.Account))
-			case buyer != o.Buyer:
+			case r.buyer != o.Buyer:
 				p.fail("buyer", fmt.Sprintf("differs from the document's first row (%s)", o.Buyer))
-			case !at.Equal(o.PlacedAt):
+			case !r.at.Equal(o.PlacedAt):
 				p.fail("date", "differs from the document's first row")
 			}
-		}
-		if len(p.errs) > 0 {
-			bad = append(bad, p.errs...)
-			curBad = true
-			continue
-		}
-		cur1.order.Lines = append(cur1.order.Lines, line)
-	}
-	flush()
+		},
+		func(d *orderDoc, r orderRow) { d.order.Lines = append(d.order.Lines, r.line) })
 	return docs, bad, nil
+}
+
+// returnFileRow is one row of the returns file: a returned SKU and the return it belongs to.
+type returnFileRow struct {
+	at   time.Time
+	id   loyalty.OrderID
+	line returnRow
 }
 
 // readReturns reads the returns file: one returned SKU of an order per row, the rows of one
@@ -289,43 +287,70 @@ func readReturns(file string, r io.Reader, loc *time.Location, cur loyalty.Curre
 	if err != nil {
 		return nil, bad, err
 	}
-	var docs []returnDoc
-	var cur1 *returnDoc
-	var curBad bool
+	docs, bad := groupDocuments(t, loc, cur, bad,
+		func(p *parser) returnFileRow {
+			return returnFileRow{
+				at:   p.date("date"),
+				id:   loyalty.OrderID(p.text("order", true)),
+				line: returnRow{row: p.row.row, sku: loyalty.SKU(p.text("sku", true)), qty: p.quantity("quantity")},
+			}
+		},
+		func(doc string, row int, r returnFileRow) returnDoc {
+			return returnDoc{document: doc, row: row, key: returnKey(doc), at: r.at, order: r.id}
+		},
+		func(p *parser, d *returnDoc, r returnFileRow) {
+			switch {
+			case r.id != d.order:
+				p.fail("order", fmt.Sprintf("differs from the document's first row (%s)", d.order))
+			case !r.at.Equal(d.at):
+				p.fail("date", "differs from the document's first row")
+			}
+		},
+		func(d *returnDoc, r returnFileRow) { d.lines = append(d.lines, r.line) })
+	return docs, bad, nil
+}
+
+// groupDocuments groups the rows of t into documents: adjacent rows with the same
+// "document" column. read parses a row's other columns, start makes the document of its
+// first row, differs reports (through p) how a further row disagrees with its document's
+// first row, and add adds a well-formed row to its document. A document with a malformed
+// row is left out and its malformed rows are reported, so that no document is committed
+// without some of its rows.
+func groupDocuments[R, D any](t table, loc *time.Location, cur loyalty.Currency, bad []rowError,
+	read func(p *parser) R, start func(doc string, row int, r R) D,
+	differs func(p *parser, d *D, r R), add func(d *D, r R)) ([]D, []rowError) {
+	var docs []D
+	var open *D // the document being read
+	var openDoc string
+	var openBad bool
 	flush := func() {
-		if cur1 != nil && !curBad {
-			docs = append(docs, *cur1)
+		if open != nil && !openBad {
+			docs = append(docs, *open)
 		}
-		cur1, curBad = nil, false
+		open, openBad = nil, false
 	}
 	for _, row := range t.rows {
-		p := parser{file: file, row: row, loc: loc, cur: cur}
+		p := parser{file: t.file, row: row, loc: loc, cur: cur}
 		doc := p.text("document", true)
-		at := p.date("date")
-		id := loyalty.OrderID(p.text("order", true))
-		rr := returnRow{row: row.row, sku: loyalty.SKU(p.text("sku", true)), qty: p.quantity("quantity")}
+		r := read(&p)
 		if doc == "" {
 			bad = append(bad, p.errs...)
 			continue
 		}
-		if cur1 == nil || cur1.document != doc {
+		if open == nil || openDoc != doc {
 			flush()
-			cur1 = &returnDoc{document: doc, row: row.row, key: returnKey(doc), at: at, order: id}
-		} else if len(p.errs) == 0 && !curBad {
-			switch {
-			case id != cur1.order:
-				p.fail("order", fmt.Sprintf("differs from the document's first row (%s)", cur1.order))
-			case !at.Equal(cur1.at):
-				p.fail("date", "differs from the document's first row")
-			}
+			d := start(doc, row.row, r)
+			open, openDoc = &d, doc
+		} else if len(p.errs) == 0 && !openBad {
+			differs(&p, open, r)
 		}
 		if len(p.errs) > 0 {
 			bad = append(bad, p.errs...)
-			curBad = true
+			openBad = true
 			continue
 		}
-		cur1.lines = append(cur1.lines, rr)
+		add(open, r)
 	}
 	flush()
-	return docs, bad, nil
+	return docs, bad
 }
