@@ -300,10 +300,7 @@ func BenchmarkPostgresCommit(b *testing.B) { benchmarkCommit(b, postgresDB(b)) }
 func BenchmarkSQLiteCommit(b *testing.B) { benchmarkCommit(b, sqliteDB(b)) }
 
 func benchmarkCommit(b *testing.B, d testDB) {
-	const clients = 8
 	db := openMigratedDB(b, d)
-	db.SetMaxOpenConns(clients)
-	db.SetMaxIdleConns(clients)
 	prog := campaignProgram()
 	prog.Campaigns[0].Budget = campaign.Budget{Uses: 1 << 40}
 	e, err := campaign.New(prog, CampaignStores(db, d.dialect), campaign.Config{Clock: loyalty.NewManualClock(campT0)})
@@ -311,7 +308,7 @@ func benchmarkCommit(b *testing.B, d testDB) {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
-	parallelClients(b, clients)
+	parallelClients(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -83,10 +83,16 @@ func checkDiff[T any](t *testing.T, what string, want, got T, err error) {
 	}
 }
 
-// parallelClients makes b.RunParallel run about n goroutines (clients) in all.
-func parallelClients(b *testing.B, n int) {
+// benchClients is how many clients the parallel benchmarks run.
+const benchClients = 8
+
+// parallelClients makes b.RunParallel run about benchClients goroutines (clients) in all,
+// with as many connections in db's pool.
+func parallelClients(b *testing.B, db *sql.DB) {
+	db.SetMaxOpenConns(benchClients)
+	db.SetMaxIdleConns(benchClients)
 	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((n + procs - 1) / procs)
+	b.SetParallelism((benchClients + procs - 1) / procs)
 }
 
 // The multi-process tests run this test binary again as child processes, each running

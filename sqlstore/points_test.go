@@ -96,10 +96,7 @@ func BenchmarkPostgresEarnUncached(b *testing.B) { benchmarkPointsEarn(b, postgr
 func BenchmarkSQLiteEarn(b *testing.B) { benchmarkPointsEarn(b, sqliteDB(b), true) }
 
 func benchmarkPointsEarn(b *testing.B, d testDB, remember bool) {
-	const clients = 8
 	db := openMigratedDB(b, d)
-	db.SetMaxOpenConns(clients)
-	db.SetMaxIdleConns(clients)
 	store := NewPointsStore(db, d.dialect)
 	store.cached.off = !remember
 	l, err := points.New(store, pointsConfig())
@@ -107,7 +104,7 @@ func benchmarkPointsEarn(b *testing.B, d testDB, remember bool) {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
-	parallelClients(b, clients)
+	parallelClients(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

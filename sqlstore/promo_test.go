@@ -641,10 +641,7 @@ func BenchmarkPostgresRedeemCode(b *testing.B) { benchmarkPromoRedeemCode(b, pos
 func BenchmarkSQLiteRedeemCode(b *testing.B) { benchmarkPromoRedeemCode(b, sqliteDB(b)) }
 
 func benchmarkPromoRedeemCode(b *testing.B, d testDB) {
-	const clients = 8
 	db := openMigratedDB(b, d)
-	db.SetMaxOpenConns(clients)
-	db.SetMaxIdleConns(clients)
 	svc, err := promo.New(promo.Config{Store: NewPromoStore(db, d.dialect)})
 	if err != nil {
 		b.Fatal(err)
@@ -656,7 +653,7 @@ func benchmarkPromoRedeemCode(b *testing.B, d testDB) {
 		b.Fatal(err)
 	}
 	var seq atomic.Int64
-	parallelClients(b, clients)
+	parallelClients(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

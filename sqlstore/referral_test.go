@@ -698,7 +698,6 @@ func TestReferralSeveralInstances(t *testing.T) {
 // every guard on) against d.
 func benchReferral(b *testing.B, d testDB) {
 	db := mustOpen(b, d)
-	db.SetMaxOpenConns(8)
 	if _, err := Migrate(refCtx, db, d.dialect); err != nil {
 		b.Fatal(err)
 	}
@@ -723,7 +722,7 @@ func benchReferral(b *testing.B, d testDB) {
 	}
 	var next sync.Mutex
 	n := 0
-	parallelClients(b, 8)
+	parallelClients(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

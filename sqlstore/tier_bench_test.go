@@ -35,7 +35,7 @@ func benchTierRecord(b *testing.B, d testDB) {
 		b.Fatal(err)
 	}
 	var next atomic.Int64
-	parallelClients(b, 8)
+	parallelClients(b, db)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
