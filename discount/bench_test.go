@@ -119,3 +119,82 @@ func TestBenchPolicy(t *testing.T) {
 	}
 	diff(t, "applied", map[string]bool{"cat-a": false, "off500": true, "volume": false, "ladder": true, "code": true}, applied)
 }
+
+// enginePolicy is the policy the campaign engine prices its reference program with (see
+// campaign's BenchmarkEvaluate): a cumulative ladder, a discount per tier, the promo code's
+// and a campaign's, stacked sequentially, each but the ladder enabled by an internal code,
+// with the default margin floor (the cost).
+func enginePolicy() discount.Policy {
+	return discount.Policy{
+		Currency: rub,
+		Stacking: discount.Sequential,
+		Discounts: []discount.Discount{
+			{ID: "cumulative", Kind: discount.Cumulative, Scope: all,
+				Tiers: []discount.Tier{{From: m("10000"), Percent: dec("2")}, {From: m("30000"), Percent: dec("4")}}},
+			{ID: "tier:Silver", Kind: discount.Percent, Percent: dec("3"), Scope: all,
+				Condition: discount.Condition{Code: "LKCAMPAIGNT1"}},
+			{ID: "tier:Gold", Kind: discount.Percent, Percent: dec("5"), Scope: all,
+				Condition: discount.Condition{Code: "LKCAMPAIGNT2"}},
+			{ID: "code:SAVE10", Kind: discount.Percent, Percent: dec("10"), Scope: all,
+				Condition: discount.Condition{Code: "LKCAMPAIGND0"}},
+			{ID: "campaign:tools-week", Kind: discount.Percent, Percent: dec("3"),
+				Scope:     discount.Scope{Categories: []loyalty.CategoryID{"tools"}},
+				Condition: discount.Condition{Code: "LKCAMPAIGNC0"}},
+		},
+	}
+}
+
+// engineOrder is the order of campaign's BenchmarkEvaluate with n lines, as the engine
+// prices it (its internal codes: the Silver tier, the promo code, the campaign).
+func engineOrder(n int) loyalty.Order {
+	o := loyalty.Order{ID: "o", Account: "acme", Currency: rub, PlacedAt: day,
+		Codes: []string{"LKCAMPAIGNT1", "LKCAMPAIGND0", "LKCAMPAIGNC0"}}
+	for i := range n {
+		cat, cost := "tools", "80.50"
+		if i%3 == 0 {
+			cat, cost = "misc", ""
+		}
+		o.Lines = append(o.Lines, line(fmt.Sprintf("sku-%d", i), cat, fmt.Sprint(1+i%7), "123.45", cost))
+	}
+	return o
+}
+
+// BenchmarkApplyEngine is BenchmarkApplyChecked with the campaign engine's policy and order,
+// each evaluation into a new Result as the engine's quotes need.
+func BenchmarkApplyEngine(b *testing.B) {
+	c := mustNew(b, enginePolicy())
+	h := discount.History{Purchases: []discount.Purchase{bought(5, "5000"), bought(4, "5000"), bought(3, "5000"),
+		bought(2, "5000"), bought(1, "5000")}}
+	for _, n := range []int{10, 100} {
+		o := engineOrder(n)
+		totals, err := o.LineTotals()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var res discount.Result
+				if err := c.ApplyChecked(&res, o, h, totals); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestEnginePolicy makes sure BenchmarkApplyEngine exercises what it claims: the ladder's
+// first tier, the Silver discount, the code's and the campaign's apply, Gold's does not.
+func TestEnginePolicy(t *testing.T) {
+	o := engineOrder(10)
+	h := discount.History{Purchases: []discount.Purchase{bought(5, "5000"), bought(4, "5000"), bought(3, "5000"),
+		bought(2, "5000"), bought(1, "5000")}}
+	r := apply(t, enginePolicy(), o, h)
+	checkInvariants(t, o, r)
+	applied := map[string]bool{}
+	for _, e := range r.Entries {
+		applied[e.Discount] = e.Applied
+	}
+	diff(t, "applied", map[string]bool{"cumulative": true, "tier:Silver": true, "tier:Gold": false,
+		"code:SAVE10": true, "campaign:tools-week": true}, applied)
+}

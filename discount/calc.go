@@ -277,6 +277,10 @@ func cloneScope(s Scope) Scope {
 	return s
 }
 
+// Candidates returns the number of candidate discounts of c's policy: the length of the
+// Entries of every Result c gives, whatever the order.
+func (c *Calculator) Candidates() int { return len(c.program) }
+
 // Evaluate is [New] followed by [Calculator.Apply], for one-off use.
 func Evaluate(p Policy, o loyalty.Order, h History) (Result, error) {
 	c, err := New(p)
@@ -303,13 +307,17 @@ func (c *Calculator) Apply(o loyalty.Order, h History) (Result, error) {
 }
 
 // ApplyInto is [Calculator.Apply] writing the result into *res and reusing the memory of
-// the result res held before: its Lines, its Entries and their Lines and Notes, wherever
-// they are large enough. Pricing order after order into the same Result allocates nothing
-// once it has grown, which suits callers that read a result and then discard it. Whatever
-// res held before is overwritten, including the slices it shared with earlier results
-// (keep a copy of anything needed later, or use Apply). On error *res holds no result
-// (empty Lines and Entries) and the error is the one Apply returns. Like Apply, it is safe
-// for concurrent use, as long as every goroutine writes into a Result of its own.
+// the result res held before: its Lines (when their capacity holds the order's lines), its
+// Entries (when their capacity holds [Calculator.Candidates] entries), and, for every one of
+// those entries, its Lines (capacity for the order's lines) and Notes, in the backing array
+// of res.Entries beyond its length too. Whatever is too small is allocated anew. Pricing
+// order after order into the same Result allocates nothing once it has grown, which suits
+// callers that read a result and then discard it; [Result.UseMemory] hands it memory of the
+// caller's own. Whatever res held before is overwritten, including the slices it shared
+// with earlier results (keep a copy of anything needed later, or use Apply); the
+// Calculator keeps no reference to res's memory. On error *res holds no result (empty
+// Lines and Entries) and the error is the one Apply returns. Like Apply, it is safe for
+// concurrent use, as long as every goroutine writes into a Result of its own.
 func (c *Calculator) ApplyInto(res *Result, o loyalty.Order, h History) error {
 	return c.applyInto(res, o, h, false, nil)
 }

@@ -180,6 +180,31 @@ type Result struct {
 	Cap loyalty.Money `json:"cap,omitzero"`
 }
 
+// UseMemory makes r an empty Result whose next pricing by [Calculator.ApplyInto] or
+// [Calculator.ApplyChecked] is written into memory the caller provides instead of newly
+// allocated memory: lines for its Lines, entries for its Entries, and amounts for the
+// Lines of its entries, cut into len(entries) consecutive parts of len(amounts) ÷
+// len(entries) amounts each. A caller that keeps the results of many orders can so place
+// them in an arena of its own: a pricing fits in it without allocating when lines holds
+// the order's lines, entries holds [Calculator.Candidates] entries and amounts holds that
+// many times the order's lines (and no discount records a line note, which are rare).
+// Whatever is too small (or nil) is allocated as usual; memory left over is not used.
+//
+// Ownership: the memory becomes r's, as if a pricing had allocated it. The next pricing
+// into r overwrites it; the Calculator keeps no reference to it after returning. The
+// caller must not hand the same memory to another Result that is still in use.
+func (r *Result) UseMemory(lines []LineResult, entries []Entry, amounts []loyalty.Money) {
+	*r = Result{Lines: lines[:0], Entries: entries[:0]}
+	if len(entries) == 0 {
+		return
+	}
+	per := len(amounts) / len(entries)
+	for i := range entries {
+		e := &entries[i]
+		*e = Entry{Lines: amounts[i*per : i*per : (i+1)*per]}
+	}
+}
+
 // Entry returns the entry of the discount with the given ID, and whether there is one.
 func (r Result) Entry(id string) (Entry, bool) {
 	for _, e := range r.Entries {

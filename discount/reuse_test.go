@@ -252,3 +252,75 @@ func TestConcurrentApplyInto(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// UseMemory places a pricing in memory the caller provides: the result is Apply's, its
+// Lines, Entries and entries' Lines are the memory given (the arena holds them all), and
+// the pricing allocates nothing. Memory too small for the order is replaced by new memory,
+// with the same result. (The race detector's sync.Pool drops the scratch memory of finished
+// evaluations at random: the allocations are counted without it.)
+func TestUseMemory(t *testing.T) {
+	h := discount.History{Carried: m("15000"), Purchases: []discount.Purchase{bought(30, "6000"), bought(10, "2000")}}
+	for _, p := range []discount.Policy{benchPolicy(), enginePolicy()} {
+		c := mustNew(t, p)
+		k := c.Candidates()
+		if k != len(p.Discounts) {
+			t.Fatalf("Candidates() = %d, want %d", k, len(p.Discounts))
+		}
+		for _, n := range []int{1, 10, 30} {
+			o := engineOrder(n)
+			totals, err := o.LineTotals()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := c.Apply(o, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One arena for two results, as a caller keeping several would lay it out.
+			lines := make([]discount.LineResult, 2*n)
+			entries := make([]discount.Entry, 2*k)
+			amounts := make([]loyalty.Money, 2*k*n)
+			var res discount.Result
+			allocs := testing.AllocsPerRun(10, func() {
+				res.UseMemory(lines[n:], entries[k:], amounts[k*n:])
+				if err := c.ApplyChecked(&res, o, h, totals); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if d := cmp.Diff(want, res); d != "" {
+				t.Fatalf("order of %d lines (-Apply +into the arena):\n%s", n, d)
+			}
+			if allocs != 0 && !raceEnabled {
+				t.Errorf("order of %d lines: %v allocations into the arena, want 0", n, allocs)
+			}
+			if &res.Lines[0] != &lines[n] || &res.Entries[0] != &entries[k] {
+				t.Errorf("order of %d lines: the result's lines or entries are not the arena's", n)
+			}
+			for i, e := range res.Entries {
+				if &e.Lines[0] != &amounts[(k+i)*n] {
+					t.Errorf("order of %d lines: entry %d's lines are not the arena's", n, i)
+				}
+			}
+			// Too little memory: new memory where it is missing, the same result.
+			for _, small := range []struct {
+				lines   []discount.LineResult
+				entries []discount.Entry
+				amounts []loyalty.Money
+			}{
+				{nil, nil, nil},
+				{lines[:n-1], entries[:k], amounts[:k*n-1]},
+				{lines[:n], entries[:k-1], amounts[:(k-1)*n]},
+				{lines[:n], entries[:k], nil},
+			} {
+				var r discount.Result
+				r.UseMemory(small.lines, small.entries, small.amounts)
+				if err := c.ApplyInto(&r, o, h); err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(want, r); d != "" {
+					t.Fatalf("order of %d lines, small memory (-Apply +ApplyInto):\n%s", n, d)
+				}
+			}
+		}
+	}
+}
