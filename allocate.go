@@ -98,6 +98,14 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	}
 	neg := total < 0
 	whole := absU(int64(total))
+	switch {
+	case whole == 0:
+		clear(dst)
+		return nil
+	case len(weights) == 1: // its weight is the sum: it takes it all
+		dst[0] = total
+		return nil
+	}
 	// Each part first gets its share rounded toward zero; remember the dropped remainders.
 	var buf [16]remainder // keeps small orders off the heap
 	rems := buf[:0]
@@ -112,7 +120,7 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		hi, lo := bits.Mul64(whole, uint64(w))
 		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
 		given += q
-		dst[i] = T(signed(q, neg))
+		dst[i] = T(q)
 		if r != 0 {
 			rems = append(rems, remainder{r, i})
 		}
@@ -120,16 +128,20 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	// The leftover units (fewer than the parts with a remainder) go one each to the largest
 	// remainders, ties to the earlier position.
 	left := int(whole - given)
-	if left == 0 {
-		return nil
+	if left > 0 {
+		if len(rems) <= 2*len(buf) || left <= 4 {
+			insertFirst(rems, left)
+		} else {
+			selectFirst(rems, left)
+		}
+		for _, x := range rems[:left] {
+			dst[x.i]++
+		}
 	}
-	selectFirst(rems, left)
-	step := T(1)
 	if neg {
-		step = -1
-	}
-	for _, x := range rems[:left] {
-		dst[x.i] += step
+		for i := range dst {
+			dst[i] = -dst[i]
+		}
 	}
 	return nil
 }
@@ -142,6 +154,30 @@ type remainder struct {
 
 // ahead orders remainders: larger first, then earlier position. It is a strict total order.
 func (a remainder) ahead(b remainder) bool { return a.r > b.r || a.r == b.r && a.i < b.i }
+
+// insertFirst rearranges xs, remainders in position order, so that its first k elements
+// are the k foremost by [remainder.ahead], in order: an insertion sort that keeps only the
+// first k, for short lists or small k (about len(xs)·k steps at most).
+func insertFirst(xs []remainder, k int) {
+	for j := 1; j < len(xs); j++ {
+		x := xs[j]
+		i := j
+		if j >= k {
+			// xs[:k] are the foremost of xs[:j]; x, later than all of them, enters only
+			// with a larger remainder, and the last of them leaves to x's place.
+			if x.r <= xs[k-1].r {
+				continue
+			}
+			xs[j] = xs[k-1]
+			i = k - 1
+		}
+		for i > 0 && xs[i-1].r < x.r { // strictly: an equal remainder stays ahead (earlier)
+			xs[i] = xs[i-1]
+			i--
+		}
+		xs[i] = x
+	}
+}
 
 // selectFirst rearranges xs so that its first k elements are the k foremost by
 // [remainder.ahead], in expected linear time (quickselect; no full sort is needed).

@@ -3,11 +3,15 @@ package loyalty_test
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
+	"sort"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
 
 	"github.com/loyaltykit/loyalty"
 )
@@ -171,5 +175,74 @@ func TestAllocateManyPartsConcurrently(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// allocateOracle is the largest-remainder split written plainly: every part its share
+// rounded toward zero, then the units left over one each to the largest dropped fractions,
+// ties to the earlier position, by a full sort of the fractions (exact fractions as big
+// integers).
+func allocateOracle(total int64, weights []int64) []int64 {
+	sum := new(big.Int)
+	for _, w := range weights {
+		sum.Add(sum, big.NewInt(w))
+	}
+	abs := new(big.Int).Abs(big.NewInt(total))
+	parts := make([]int64, len(weights))
+	type frac struct {
+		r *big.Int
+		i int
+	}
+	var fracs []frac
+	given := new(big.Int)
+	for i, w := range weights {
+		q, r := new(big.Int).QuoRem(new(big.Int).Mul(abs, big.NewInt(w)), sum, new(big.Int))
+		given.Add(given, q)
+		parts[i] = q.Int64()
+		fracs = append(fracs, frac{r, i})
+	}
+	sort.SliceStable(fracs, func(a, b int) bool { return fracs[a].r.Cmp(fracs[b].r) > 0 })
+	left := new(big.Int).Sub(abs, given).Int64()
+	for _, f := range fracs[:left] {
+		parts[f.i]++
+	}
+	if total < 0 {
+		for i := range parts {
+			parts[i] = -parts[i]
+		}
+	}
+	return parts
+}
+
+// AllocateInts gives exactly the oracle's parts: over few and many parts, small weights
+// (many equal fractions, so the ties decide) and large ones, any number of units left over.
+func TestPropAllocateIntsMatchesOracle(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.OneOf(rapid.IntRange(1, 20), rapid.IntRange(1, 80)).Draw(t, "n")
+		wmax := rapid.SampledFrom([]int64{1, 3, 10, 1000, 1e12, math.MaxInt64 / 100}).Draw(t, "wmax")
+		weights := rapid.SliceOfN(rapid.Int64Range(0, wmax), n, n).Draw(t, "weights")
+		weights[rapid.IntRange(0, n-1).Draw(t, "i")] = rapid.Int64Range(1, wmax).Draw(t, "w")
+		total := rapid.OneOf(rapid.Int64Range(-200, 200), rapid.Int64Range(-1e15, 1e15),
+			rapid.Int64Range(-math.MaxInt64, math.MaxInt64)).Draw(t, "total")
+		got := make([]int64, n)
+		if err := loyalty.AllocateInts(got, total, weights); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(allocateOracle(total, weights), got); diff != "" {
+			t.Fatalf("AllocateInts(%d, %v) (-want +got):\n%s", total, weights, diff)
+		}
+	})
+}
+
+// BenchmarkAllocateInts splits a total over ten line totals, as a discount or a bonus is
+// split over an order's lines.
+func BenchmarkAllocateInts(b *testing.B) {
+	weights := []int64{12345, 24690, 37035, 49380, 61725, 74070, 86415, 12345, 24690, 37035}
+	parts := make([]int64, len(weights))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := loyalty.AllocateInts(parts, int64(1000+i%977), weights); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
