@@ -149,32 +149,44 @@ func (p Posting) Entry(kind EntryKind) (Entry, bool) {
 }
 
 // fingerprint identifies a request: the SHA-256 of the operation's name and a canonical
-// encoding of the request, in hex. The requests of the hot paths (earn, spend) have a
-// hand-written encoding (fingerprintEarn, fingerprintSpend); the others are encoded as JSON.
-func fingerprint(op string, req any) (string, error) {
+// encoding of the request. Stores keep it in hex ([Record.Fingerprint]); the memory store
+// is handed the 32 bytes themselves. The requests of the hot paths (earn, spend) have a
+// hand-written encoding (sumEarn, sumSpend); the others are encoded as JSON.
+func fingerprint(op string, req any) ([sha256.Size]byte, error) {
 	j, err := json.Marshal(req)
 	if err != nil {
-		return "", fmt.Errorf("points: fingerprint: %w", err)
+		return [sha256.Size]byte{}, fmt.Errorf("points: fingerprint: %w", err)
 	}
-	return hashFingerprint(append(appendString(nil, op), j...)), nil
+	return sha256.Sum256(append(appendString(nil, op), j...)), nil
 }
 
-func fingerprintEarn(r *EarnRequest) string {
+func sumEarn(r *EarnRequest) [sha256.Size]byte {
 	var buf [256]byte
-	return hashFingerprint(r.appendFingerprint(appendString(buf[:0], "earn")))
+	return sha256.Sum256(r.appendFingerprint(appendString(buf[:0], "earn")))
+}
+
+func sumSpend(r *SpendRequest) [sha256.Size]byte {
+	var buf [256]byte
+	return sha256.Sum256(r.appendFingerprint(appendString(buf[:0], "spend")))
+}
+
+// fingerprintEarn and fingerprintSpend are the fingerprints of earn and spend requests as
+// stores keep them, in hex.
+func fingerprintEarn(r *EarnRequest) string {
+	s := sumEarn(r)
+	return hex.EncodeToString(s[:])
 }
 
 func fingerprintSpend(r *SpendRequest) string {
-	var buf [256]byte
-	return hashFingerprint(r.appendFingerprint(appendString(buf[:0], "spend")))
+	s := sumSpend(r)
+	return hex.EncodeToString(s[:])
 }
 
-// hashFingerprint returns the SHA-256 of b in hex, with one allocation (the string).
-func hashFingerprint(b []byte) string {
-	sum := sha256.Sum256(b)
+// isFingerprint reports whether s is the hex of sum, without allocating.
+func isFingerprint(s string, sum *[sha256.Size]byte) bool {
 	var h [2 * sha256.Size]byte
 	hex.Encode(h[:], sum[:])
-	return string(h[:])
+	return s == string(h[:])
 }
 
 // appendString appends s with its length, so that no two sequences of fields encode alike.
@@ -249,8 +261,8 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 		return Posting{}, err
 	}
 	b := l.book()
-	b.fn = fn
-	return l.runKeyed(ctx, b, key, fp)
+	b.fn, b.fp = fn, fp
+	return l.runKeyed(ctx, b, key)
 }
 
 // book returns a pooled book for a keyed operation.
@@ -263,9 +275,10 @@ func (l *Ledger) book() *book {
 	return b
 }
 
-// runKeyed runs b's operation under key in one transaction and puts b back in the pool.
-func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyKey, fp string) (Posting, error) {
-	b.key, b.fp, b.now = key, fp, l.clock.Now()
+// runKeyed runs b's operation, whose fingerprint b.fp is, under key in one transaction and
+// puts b back in the pool.
+func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyKey) (Posting, error) {
+	b.key, b.now = key, l.clock.Now()
 	err := l.store.Update(ctx, b.run)
 	out := b.out
 	*b = book{l: l, run: b.run, ids: b.ids, plines: b.plines} // nothing of the operation stays in the pool
@@ -283,7 +296,7 @@ func (b *book) runKeyed(tx Tx) error {
 	rec, err := tx.Record(b.key)
 	switch {
 	case err == nil:
-		if rec.Fingerprint != b.fp {
+		if !isFingerprint(rec.Fingerprint, &b.fp) {
 			return fmt.Errorf("points: key %q was used for a different request: %w", b.key, loyalty.ErrConflict)
 		}
 		b.out = Posting{Key: b.key, At: rec.At, Replayed: true}
@@ -318,7 +331,10 @@ func (b *book) runKeyed(tx Tx) error {
 		ids = append(ids, e.ID)
 	}
 	b.ids = ids // reused: the store copies records in
-	return tx.PutRecord(Record{Key: b.key, Fingerprint: b.fp, At: b.now, Entries: ids})
+	if m, ok := tx.(*memTx); ok {
+		return m.putRecordSum(b.key, &b.fp, b.now, ids) // without the hex
+	}
+	return tx.PutRecord(Record{Key: b.key, Fingerprint: hex.EncodeToString(b.fp[:]), At: b.now, Entries: ids})
 }
 
 // The hot paths' operations, which run without a closure.
@@ -340,7 +356,7 @@ type book struct {
 
 	// A keyed operation: its fingerprint, its function (or op and request for the hot
 	// paths), its result, and reused storage.
-	fp     string
+	fp     [sha256.Size]byte
 	fn     func(b *book) error
 	op     int
 	earn   EarnRequest
@@ -656,8 +672,8 @@ func (l *Ledger) Earn(ctx context.Context, req EarnRequest) (Posting, error) {
 		return Posting{}, err
 	}
 	b := l.book()
-	b.op, b.earn = opEarn, req
-	return l.runKeyed(ctx, b, req.Key, fingerprintEarn(&req))
+	b.op, b.earn, b.fp = opEarn, req, sumEarn(&req)
+	return l.runKeyed(ctx, b, req.Key)
 }
 
 func (b *book) earnOp() error {

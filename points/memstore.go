@@ -485,13 +485,37 @@ func (t *memTx) PutPurchase(p Purchase) error {
 
 func (t *memTx) PutRecord(rec Record) error {
 	if t.s.records.ref(t.tx, 0, string(rec.Key), true) != nil {
-		return fmt.Errorf("points: idempotency key %q exists: %w", rec.Key, loyalty.ErrConflict)
+		return recordExists(rec.Key)
 	}
-	r, err := t.packRecord(&rec)
-	if err != nil {
+	var r recordRow
+	if r.fp, r.hexFP = decodeFingerprint(rec.Fingerprint); !r.hexFP {
+		var err error
+		if r.fpStr, err = t.str(rec.Fingerprint); err != nil {
+			return err
+		}
+	}
+	return t.putRecord(rec.Key, r, rec.At, rec.Entries)
+}
+
+// putRecordSum is PutRecord of a record whose fingerprint is the hex of sum, for the
+// ledger, which computes the 32 bytes.
+func (t *memTx) putRecordSum(key loyalty.IdempotencyKey, sum *[32]byte, at time.Time, entries []EntryID) error {
+	if t.s.records.ref(t.tx, 0, string(key), true) != nil {
+		return recordExists(key)
+	}
+	return t.putRecord(key, recordRow{fp: *sum, hexFP: true}, at, entries)
+}
+
+func recordExists(key loyalty.IdempotencyKey) error {
+	return fmt.Errorf("points: idempotency key %q exists: %w", key, loyalty.ErrConflict)
+}
+
+// putRecord stores the record of key, which has none, from r with its fingerprint.
+func (t *memTx) putRecord(key loyalty.IdempotencyKey, r recordRow, at time.Time, entries []EntryID) error {
+	if err := t.packRecord(&r, at, entries); err != nil {
 		return err
 	}
-	_, err = t.s.records.put(t.tx, 0, string(rec.Key), r, t.s.now, true)
+	_, err := t.s.records.put(t.tx, 0, string(key), r, t.s.now, true)
 	return err
 }
 

@@ -611,27 +611,22 @@ func (t *memTx) dropPurchase(tx *memtx.Tx, r *purchaseRow) error {
 	return nil
 }
 
-func (t *memTx) packRecord(rec *Record) (recordRow, error) {
-	r := recordRow{at: t.time(rec.At)}
-	var err error
-	if r.fp, r.hexFP = decodeFingerprint(rec.Fingerprint); !r.hexFP {
-		if r.fpStr, err = t.str(rec.Fingerprint); err != nil {
-			return r, err
-		}
-	}
-	if n := len(rec.Entries); n > 0 && n <= math.MaxInt32 && rec.Entries[n-1]-rec.Entries[0] == EntryID(n-1) && slices.IsSorted(rec.Entries) {
-		r.first, r.n = rec.Entries[0], int32(n)
-	} else if rec.Entries != nil {
+// packRecord fills in the rest of r, whose fingerprint is set: the time and the entries.
+func (t *memTx) packRecord(r *recordRow, at time.Time, entries []EntryID) error {
+	r.at = t.time(at)
+	if n := len(entries); n > 0 && n <= math.MaxInt32 && entries[n-1]-entries[0] == EntryID(n-1) && slices.IsSorted(entries) {
+		r.first, r.n = entries[0], int32(n)
+	} else if entries != nil {
 		if t.s.recordIDs.Len(t.tx) >= math.MaxInt32 {
-			return r, errStoreFull
+			return errStoreFull
 		}
-		id, err := t.s.recordIDs.Append(t.tx, slices.Clone(rec.Entries))
+		id, err := t.s.recordIDs.Append(t.tx, slices.Clone(entries))
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.ids = int32(id)
 	}
-	return r, nil
+	return nil
 }
 
 func (t *memTx) unpackRecord(r *recordRow, key loyalty.IdempotencyKey) Record {

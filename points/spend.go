@@ -30,8 +30,8 @@ func (l *Ledger) Spend(ctx context.Context, req SpendRequest) (Posting, error) {
 		return Posting{}, err
 	}
 	b := l.book()
-	b.op, b.spend = opSpend, req
-	return l.runKeyed(ctx, b, req.Key, fingerprintSpend(&req))
+	b.op, b.spend, b.fp = opSpend, req, sumSpend(&req)
+	return l.runKeyed(ctx, b, req.Key)
 }
 
 func (b *book) spendOp() error {
