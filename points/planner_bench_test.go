@@ -1,8 +1,10 @@
 package points_test
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/loyaltykit/loyalty"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/shopspring/decimal"
 )
@@ -40,4 +42,36 @@ func BenchmarkPlanMultiplied(b *testing.B) {
 func newPlanner(b *testing.B) (*points.Planner, error) {
 	b.Helper()
 	return points.NewPlanner(fuelCardRules())
+}
+
+// BenchmarkPlannerPlanPairTotals plans a 10-line order of two categories at a campaign's
+// ×3 and at the tier's ×1.5, with the line totals known, as campaign's Evaluate does: two
+// rates (2 points per full 100 on tools, 1 point per full 100 on the rest).
+func BenchmarkPlannerPlanPairTotals(b *testing.B) {
+	p, err := points.NewPlanner(points.Rules{Rates: []points.Rate{
+		{Categories: []loyalty.CategoryID{"tools"}, Points: 2, Per: decimal.NewFromInt(100)},
+		{Points: 1, Per: decimal.NewFromInt(100)},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := loyalty.Order{ID: "o", Account: "acme", Currency: rub, PlacedAt: t0}
+	for i := range 10 {
+		cat := "tools"
+		if i%3 == 0 {
+			cat = "misc"
+		}
+		o.Lines = append(o.Lines, line(fmt.Sprintf("sku-%d", i), cat, fmt.Sprint(1+i%7), "123.45"))
+	}
+	totals, err := o.LineTotals()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, base := decimal.RequireFromString("3"), decimal.RequireFromString("1.5")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := p.PlanPairTotals(o, totals, m, base); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

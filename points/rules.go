@@ -326,7 +326,7 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 		return Plan{}, fmt.Errorf("points: rules: %w", err)
 	}
 	var out [1]Plan
-	err := r.plan(o, nil, []decimal.Decimal{multiplier}, out[:])
+	err := r.plan(nil, o, nil, []decimal.Decimal{multiplier}, out[:], nil)
 	return out[0], err
 }
 
@@ -336,10 +336,36 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 // two have in common (a campaign's points are the plan at its multiplier less the plan
 // without it). Rates and multipliers of up to 18 significant digits are computed in exact
 // integer arithmetic ([loyalty.MulRound]: a decimal is an integer over a power of ten),
-// rounded once as Rules.Plan rounds them. A Planner is immutable and safe for concurrent use;
-// the slices of its rules must not be modified.
+// rounded once as Rules.Plan rounds them; the rates' block sizes and shares are converted
+// to integers once, when the Planner is made. A Planner is immutable and safe for
+// concurrent use; the slices of its rules must not be modified.
 type Planner struct {
 	rules Rules
+	calcs [calcDigits][]rateCalc // per currency digits, the rates ready to compute
+}
+
+// calcDigits bounds the currency digits (0 to 4: ISO 4217 has none beyond) whose rates a
+// Planner converts once; orders in other currencies convert them on every plan.
+const calcDigits = 5
+
+// rateCalc is a rate in integers, for a currency of given digits.
+type rateCalc struct {
+	all      bool  // the rate has no scope: it matches every line
+	perMinor int64 // block rates: Per in minor units when a whole number of them; else 0
+	shareC   int64 // share rates: ShareOfPrice as shareC·10^shareExp when shareOK
+	shareExp int
+	shareOK  bool
+}
+
+func newRateCalc(rate *Rate, digits int) rateCalc {
+	c := rateCalc{all: len(rate.Categories) == 0 && len(rate.SKUs) == 0 && len(rate.Tags) == 0}
+	switch {
+	case !rate.ShareOfPrice.IsZero():
+		c.shareC, c.shareExp, c.shareOK = scaledOf(rate.ShareOfPrice)
+	case rate.PerUnit == 0:
+		c.perMinor, _ = minorUnits(rate.Per, int32(digits))
+	}
+	return c
 }
 
 // NewPlanner checks r with [Rules.Validate] and returns its Planner.
@@ -347,7 +373,15 @@ func NewPlanner(r Rules) (*Planner, error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("points: rules: %w", err)
 	}
-	return &Planner{rules: r}, nil
+	p := &Planner{rules: r}
+	all := make([]rateCalc, calcDigits*len(r.Rates))
+	for d := range p.calcs {
+		p.calcs[d] = all[d*len(r.Rates) : (d+1)*len(r.Rates) : (d+1)*len(r.Rates)]
+		for k := range r.Rates {
+			p.calcs[d][k] = newRateCalc(&r.Rates[k], d)
+		}
+	}
+	return p, nil
 }
 
 // Rules returns the planner's rules.
@@ -370,16 +404,33 @@ func (p *Planner) PlanPair(o loyalty.Order, multiplier, other decimal.Decimal) (
 // and computes the totals only when totals is nil. With totals that are not the order's,
 // the plan is undefined.
 func (p *Planner) PlanTotals(o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
-	var out [1]Plan
-	err := p.rules.plan(o, totals, []decimal.Decimal{multiplier}, out[:])
-	return out[0], err
+	return p.PlanTotalsInto(nil, o, totals, multiplier)
 }
 
 // PlanPairTotals is [Planner.PlanPair] with the order's line totals, like
 // [Planner.PlanTotals].
 func (p *Planner) PlanPairTotals(o loyalty.Order, totals []loyalty.Money, multiplier, other decimal.Decimal) (Plan, Plan, error) {
+	return p.PlanPairTotalsInto(nil, nil, o, totals, multiplier, other)
+}
+
+// PlanTotalsInto is [Planner.PlanTotals] with the plan's lines in the memory of lines when
+// its capacity holds one per order line (the plan's Lines are then lines[:len(o.Lines)],
+// every element overwritten), and in new memory otherwise: a caller that keeps plans in
+// memory of its own, such as a quote's, spares an allocation. The plan is the same.
+func (p *Planner) PlanTotalsInto(lines []LinePlan, o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
+	var out [1]Plan
+	dst := [1][]LinePlan{lines}
+	err := p.rules.plan(p, o, totals, []decimal.Decimal{multiplier}, out[:], dst[:])
+	return out[0], err
+}
+
+// PlanPairTotalsInto is [Planner.PlanPairTotals] with the lines of the plan at multiplier
+// in lines and those of the plan at other in otherLines, each as [Planner.PlanTotalsInto]
+// keeps them.
+func (p *Planner) PlanPairTotalsInto(lines, otherLines []LinePlan, o loyalty.Order, totals []loyalty.Money, multiplier, other decimal.Decimal) (Plan, Plan, error) {
 	var out [2]Plan
-	if err := p.rules.plan(o, totals, []decimal.Decimal{multiplier, other}, out[:]); err != nil {
+	dst := [2][]LinePlan{lines, otherLines}
+	if err := p.rules.plan(p, o, totals, []decimal.Decimal{multiplier, other}, out[:], dst[:]); err != nil {
 		return Plan{}, Plan{}, err
 	}
 	return out[0], out[1], nil
@@ -433,9 +484,12 @@ func mul64(a, b int64) (int64, bool) {
 
 // plan writes the plans of o at each of mults into out (of the same length). The order is
 // checked and its lines matched to the rates once; only the rates' points depend on the
-// multiplier. All plans' lines share one allocation. lineTotals, when not nil, are the
-// line totals of an order the caller has validated: neither is done again.
-func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan) error {
+// multiplier. A rate's points are split over its own lines only. The plans' lines are in
+// dst[j] (when not nil and of capacity for every line) or share one new allocation.
+// lineTotals, when not nil, are the line totals of an order the caller has validated:
+// neither is done again. p, when not nil, is the Planner of r, whose rates are converted
+// already.
+func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan, dst [][]LinePlan) error {
 	if lineTotals == nil {
 		if err := o.Validate(); err != nil {
 			return fmt.Errorf("points: order: %w", err)
@@ -454,19 +508,30 @@ func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decima
 		ms = append(ms, newMultiplier(m))
 	}
 	n := len(o.Lines)
-	var buf [3 * 16]int64 // small orders keep their weights on the stack
-	ints := buf[:]
-	if 3*n > len(buf) {
-		ints = make([]int64, 3*n)
+	digits := o.Currency.Digits()
+	var calcs []rateCalc
+	var calcBuf [4]rateCalc
+	if p != nil && digits < len(p.calcs) {
+		calcs = p.calcs[digits]
+	} else {
+		calcs = calcBuf[:0]
+		for k := range r.Rates {
+			calcs = append(calcs, newRateCalc(&r.Rates[k], digits))
+		}
 	}
-	totals, eligible, weights := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
+	var buf [4 * 16]int64 // small orders keep their weights on the stack
+	ints := buf[:]
+	if 4*n > len(buf) {
+		ints = make([]int64, 4*n)
+	}
+	// eligible: the weights of the order bonus; weights and idx: a rate's lines and values
+	totals, eligible, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
 	var partsBuf [16]Points
 	parts := partsBuf[:0]
 	if n > len(partsBuf) {
 		parts = make([]Points, 0, n) // one list for every split of the plans
 	}
 	parts = parts[:n]
-	clear(eligible)
 	for i := range o.Lines {
 		if lineTotals != nil {
 			totals[i] = lineTotals[i].MinorUnits()
@@ -478,55 +543,64 @@ func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decima
 		}
 		totals[i] = t.MinorUnits()
 	}
-	all := make([]LinePlan, n*len(ms))
-	first := all[:n:n]
+	var all []LinePlan // the plans' lines without memory of the caller's
+	for j := range ms {
+		var lines []LinePlan
+		if j < len(dst) && cap(dst[j]) >= n {
+			lines = dst[j][:n:n]
+		} else {
+			if all == nil {
+				all = make([]LinePlan, n*len(ms))
+			}
+			lines = all[j*n : (j+1)*n : (j+1)*n]
+		}
+		out[j] = Plan{Order: o.ID, Lines: lines}
+	}
+	first := out[0].Lines
+	ex := &r.Exclude
+	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
+	maxRate := -1 // the last rate that matched a line
 	for i := range o.Lines {
 		l := &o.Lines[i]
 		lp := LinePlan{Quantity: l.Quantity, Rate: -1}
-		if r.Exclude.excludes(l) {
+		if exclude && ex.excludes(l) {
 			lp.Excluded = true
 		} else {
 			eligible[i] = totals[i]
 			anyEligible = anyEligible || eligible[i] > 0
-			for k := range r.Rates {
-				if r.Rates[k].matches(l) {
+			for k := range calcs {
+				if calcs[k].all || r.Rates[k].matches(l) {
 					lp.Rate = k
+					maxRate = max(maxRate, k)
 					break
 				}
 			}
 		}
 		first[i] = lp
 	}
-	for j := range ms {
-		out[j] = Plan{Order: o.ID, Lines: all[j*n : (j+1)*n : (j+1)*n]}
-		if j > 0 {
-			copy(out[j].Lines, first)
-		}
+	for j := 1; j < len(out); j++ {
+		copy(out[j].Lines, first)
 	}
-	digits := o.Currency.Digits()
-	for k := range r.Rates {
+	for k := 0; k <= maxRate; k++ {
 		rate := &r.Rates[k]
 		var group int64
-		used := false
+		cnt := 0
 		for i := range first {
-			weights[i] = 0
 			if first[i].Rate == k {
-				weights[i] = totals[i]
-				group += weights[i]
-				used = true
+				idx[cnt], weights[cnt] = int64(i), totals[i]
+				group += totals[i]
+				cnt++
 			}
 		}
-		if !used {
+		if cnt == 0 {
 			continue
 		}
 		if rate.PerUnit != 0 { // per line: whole units of each line
-			for i, l := range o.Lines {
-				if first[i].Rate != k {
-					continue
-				}
+			for _, i := range idx[:cnt] {
+				units := o.Lines[i].Quantity.Floor()
 				for j, m := range ms {
-					pts, err := perUnitPoints(l.Quantity.Floor(), rate.PerUnit, m, r.Rounding)
+					pts, err := perUnitPoints(units, rate.PerUnit, m, r.Rounding)
 					if err != nil {
 						return err
 					}
@@ -536,15 +610,24 @@ func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decima
 			continue
 		}
 		for j, m := range ms {
-			pts, err := rate.points(k, group, digits, m, r.Rounding)
+			pts, err := rate.points(k, group, digits, &calcs[k], m, r.Rounding)
 			if err != nil {
 				return err
 			}
 			if pts == 0 {
 				continue
 			}
-			if err := addAllocatedInto(out[j].Lines, pts, weights, parts); err != nil {
-				return fmt.Errorf("points: rates[%d]: %w", k, err)
+			lines := out[j].Lines
+			if cnt == 1 { // all of it: points only come from a positive value
+				lines[idx[0]].Points += pts
+				continue
+			}
+			ps := parts[:cnt]
+			if err := loyalty.AllocateInts(ps, pts, weights[:cnt]); err != nil {
+				return fmt.Errorf("points: rates[%d]: %w", k, fmt.Errorf("points: %w", err))
+			}
+			for x, i := range idx[:cnt] {
+				lines[i].Points += ps[x]
 			}
 		}
 	}
@@ -555,12 +638,16 @@ func (r *Rules) plan(o loyalty.Order, lineTotals []loyalty.Money, mults []decima
 				return fmt.Errorf("points: order_bonus: %w", err)
 			}
 		}
+		var total Points
 		for _, lp := range p.Lines {
-			var err error
-			if p.Total, err = addPoints(p.Total, lp.Points); err != nil {
+			s := total + lp.Points
+			if lp.Points > 0 && s < total || lp.Points < 0 && s > total {
+				_, err := addPoints(total, lp.Points)
 				return err
 			}
+			total = s
 		}
+		p.Total = total
 	}
 	return nil
 }
@@ -596,11 +683,13 @@ func perUnitPoints(units int64, perUnit Points, m multiplier, mode loyalty.Round
 
 // points is what the lines of rate k, worth group minor units of a currency with digits
 // decimals, earn at multiplier m, rounded once with mode (blocks are whole: "per full 10").
-func (rate *Rate) points(k int, group int64, digits int, m multiplier, mode loyalty.RoundingMode) (Points, error) {
+// c is the rate in integers for that currency; the zero rateCalc takes the exact decimal
+// path.
+func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m multiplier, mode loyalty.RoundingMode) (Points, error) {
 	if rate.ShareOfPrice.IsZero() {
-		if perMinor, ok := minorUnits(rate.Per, int32(digits)); ok {
+		if c.perMinor > 0 {
 			// Whole blocks times points per block, times the multiplier.
-			blocks := group / perMinor
+			blocks := group / c.perMinor
 			pts, fits := mul64(blocks, int64(rate.Points))
 			switch {
 			case m.unit && !fits:
@@ -613,10 +702,10 @@ func (rate *Rate) points(k int, group int64, digits int, m multiplier, mode loya
 				}
 			}
 		}
-	} else if c, exp, ok := scaledOf(rate.ShareOfPrice); ok && m.ok {
+	} else if c.shareOK && m.ok {
 		// value × share × multiplier: group minor units × (c·m.c)·10^(exp+m.exp-digits).
-		if cm, ok := mul64(c, m.c); ok {
-			if v, err := loyalty.MulRound(group, cm, exp+m.exp-digits, mode); err == nil {
+		if cm, ok := mul64(c.shareC, m.c); ok {
+			if v, err := loyalty.MulRound(group, cm, c.shareExp+m.exp-digits, mode); err == nil {
 				return Points(v), nil
 			}
 		}
