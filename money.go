@@ -29,13 +29,18 @@ type Money struct {
 
 // MoneyFromMinor returns the amount of units minor units (kopeks, cents, yen) of cur.
 func MoneyFromMinor(units int64, cur Currency) (Money, error) {
-	if cur.IsZero() {
-		return Money{}, Invalid("currency", nil, "is required")
-	}
-	if units == -units && units != 0 { // math.MinInt64
-		return Money{}, Invalid("amount", units, "is out of range")
+	if cur.idx == 0 || units == math.MinInt64 {
+		return Money{}, minorError(units, cur) // apart, so that MoneyFromMinor inlines
 	}
 	return Money{units: units, cur: cur}, nil
+}
+
+// minorError is the error of MoneyFromMinor(units, cur).
+func minorError(units int64, cur Currency) error {
+	if cur.IsZero() {
+		return Invalid("currency", nil, "is required")
+	}
+	return Invalid("amount", units, "is out of range")
 }
 
 // ParseMoney parses a plain decimal amount ("1234.50", "-3", "0.05") in the currency with the
