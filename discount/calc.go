@@ -3,6 +3,7 @@ package discount
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -78,6 +79,20 @@ func (r *rate) mul(m loyalty.Money, mode loyalty.RoundingMode) (loyalty.Money, e
 		}
 	}
 	return m.MulRate(r.dec, mode) // big rates, and the error of an overflow
+}
+
+// mulUnits is [rate.mul] of v minor units of cur, in minor units.
+func (r *rate) mulUnits(v int64, cur loyalty.Currency, mode loyalty.RoundingMode) (int64, error) {
+	if r.fast {
+		if p, err := loyalty.MulRound(v, r.coef, r.exp, mode); err == nil && p != math.MinInt64 {
+			return p, nil
+		}
+	}
+	m, err := loyalty.MoneyFromMinor(v, cur)
+	if err == nil {
+		m, err = r.mul(m, mode)
+	}
+	return m.MinorUnits(), err
 }
 
 // unit is one discount or one group in a combination.
@@ -444,7 +459,10 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		e.Discount, e.Name, e.Kind, e.Group = d.ID, d.Name, d.Kind, d.Group
 	}
 
-	r.combine(c.units, c.stacking, base0, st)
+	// The top level computes on st's prices: they are the original prices until a unit
+	// commits a discount, and every combination reads its base as it was when it started
+	// (see run.combine).
+	r.combine(c.units, c.stacking, st.rem, st)
 	if r.err != nil {
 		return r.err
 	}
@@ -702,17 +720,30 @@ func (r *run) fail(err error) {
 // combine evaluates units under mode, computing on base (the prices the combination starts
 // from: the original prices at the top level, or what the enclosing combination hands its
 // units), limited by and committed into st. It returns the discount the units gave.
+//
+// base may be st.rem itself (the top level passes it): no combination reads base after one
+// of its units committed into st, except a sequential one, which then computes on st.rem
+// on purpose. An additive one copies base first; an exclusive one evaluates no unit after
+// the first that gives something; a best-of one commits its trials elsewhere and into st
+// only at the end.
 func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int64 {
 	var total int64
 	switch mode {
 	case Additive, Sequential:
 		// Additive units all compute on a fixed copy of base; sequential ones on a chain
-		// that starts at base and loses what each unit gave.
-		chain := r.get()
-		copy(chain.rem, base)
-		var prev *state
-		if mode == Sequential {
-			prev = r.get()
+		// that starts at base and loses what each unit gave. A sequential combination whose
+		// base is st's own prices (at the top level, or in a sequential group of a
+		// sequential one) computes on them directly: its chain would be a copy of st.rem
+		// losing exactly what st.rem loses.
+		var chain, prev *state
+		rem := st.rem
+		if mode == Additive || !sameSlice(base, st.rem) {
+			chain = r.get()
+			copy(chain.rem, base)
+			rem = chain.rem
+			if mode == Sequential {
+				prev = r.get()
+			}
 		}
 		stopped := ""
 		for i := range units {
@@ -725,7 +756,7 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			if group {
 				copy(prev.rem, st.rem)
 			}
-			a := r.evalUnit(u, chain.rem, st)
+			a := r.evalUnit(u, rem, st)
 			switch {
 			case prev == nil || a <= 0:
 			case group: // what the group's members gave together
@@ -742,7 +773,9 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 			total += a
 		}
-		r.put(chain)
+		if chain != nil {
+			r.put(chain)
+		}
 		if prev != nil {
 			r.put(prev)
 		}
@@ -789,7 +822,11 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 	return total
 }
 
-// evalUnit evaluates one unit on base, commits it into st and returns what it gave.
+// sameSlice reports whether a and b are the same memory.
+func sameSlice(a, b []int64) bool { return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0] }
+
+// evalUnit evaluates one unit on base, commits it into st and returns what it gave. base
+// may be st.rem itself: a discount reads its base before it commits.
 func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	if u.disc < 0 {
 		return r.combine(u.members, u.stacking, base, st)
@@ -842,8 +879,10 @@ func (r *run) lose(u *unit, by string) {
 	e.By = by
 }
 
+// reset prepares entry e of discount i for an evaluation. The discount's scratch amounts
+// are not cleared: they are read only once computed ([run.limited]), and every kind
+// writes all of them.
 func (r *run) reset(i int, e *Entry) {
-	clear(r.lines(i))
 	r.limited[i] = false
 	r.spans[i] = span{}
 	e.Amount = loyalty.Zero(r.c.cur)
@@ -900,15 +939,12 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 			return
 		}
 	}
-	// Scope: the weights of the eligible lines (what is left to discount on them), their
-	// sum, and their value and quantity before any discount (the order's size). Only a
-	// volume ladder by quantity reads the quantity; it is summed for every discount only when
-	// the order's quantity overflows, to report it as before.
-	var eligBase, eligOrig, qty int64
+	// Scope: the weights of the eligible lines (what is left to discount on them) and
+	// their sum.
+	var eligBase int64
 	matched, found := cd.all, false
-	byQty := d.Kind == Volume && d.Basis == ByQuantity
 	ls := o.Lines
-	w, base, base0 := r.w[:len(ls)], base[:len(ls)], r.base0[:len(ls)]
+	w, base := r.w[:len(ls)], base[:len(ls)]
 	for li := range ls {
 		l, b := &ls[li], base[li]
 		if !cd.all {
@@ -933,20 +969,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		found = true
 		w[li] = b
 		eligBase += b
-		eligOrig += base0[li]
-		switch {
-		case r.qtyOver:
-			q, err := loyalty.QuantityFromMicros(qty).Add(l.Quantity)
-			if err != nil {
-				r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-				return
-			}
-			qty = q.Micros()
-		case byQty: // a part of the order's quantity, which fits
-			qty += l.Quantity.Micros()
-		}
 	}
-	eligQty := loyalty.QuantityFromMicros(qty)
 	switch {
 	case !matched:
 		e.Reasons |= ReasonNoEligibleLines
@@ -955,6 +978,37 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		e.Reasons |= ReasonNoEffect
 		return
 	}
+	// The eligible lines' value and quantity before any discount (the order's size), read
+	// by volume ladders only. The quantity is summed for every discount when the order's
+	// quantity overflows, to report it as before.
+	var eligOrig, qty int64
+	if d.Kind == Volume && d.Basis != ByQuantity {
+		for li, x := range w {
+			if x > 0 {
+				eligOrig += r.base0[li]
+			}
+		}
+	}
+	switch {
+	case r.qtyOver:
+		for li, x := range w {
+			if x > 0 {
+				q, err := loyalty.QuantityFromMicros(qty).Add(ls[li].Quantity)
+				if err != nil {
+					r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+					return
+				}
+				qty = q.Micros()
+			}
+		}
+	case d.Kind == Volume && d.Basis == ByQuantity:
+		for li, x := range w {
+			if x > 0 {
+				qty += ls[li].Quantity.Micros() // a part of the order's quantity, which fits
+			}
+		}
+	}
+	eligQty := loyalty.QuantityFromMicros(qty)
 	out := r.lines(i)
 	mode := r.c.rounding
 	switch d.Kind {
@@ -963,9 +1017,9 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		if rt == nil {
 			return
 		}
-		amt, err := rt.mul(r.money(eligBase), mode)
+		amt, err := rt.mulUnits(eligBase, r.c.cur, mode)
 		if err == nil {
-			err = loyalty.AllocateInts(out, amt.MinorUnits(), w)
+			err = loyalty.AllocateInts(out, amt, w)
 		}
 		if err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
@@ -982,6 +1036,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 			return
 		}
 	case AmountPerUnit:
+		clear(out)
 		for li := range out {
 			if w[li] > 0 {
 				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
@@ -993,6 +1048,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 			}
 		}
 	case FixedPrice:
+		clear(out)
 		for li := range out {
 			if w[li] > 0 {
 				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
@@ -1006,6 +1062,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 			}
 		}
 	case BuyXGetY, NthFree, CheapestFree:
+		clear(out)
 		if !r.freeItems(cd, base, e, out) {
 			return
 		}
