@@ -351,6 +351,7 @@ const calcDigits = 5
 // rateCalc is a rate in integers, for a currency of given digits.
 type rateCalc struct {
 	all      bool  // the rate has no scope: it matches every line
+	cats     bool  // the rate's scope is categories only
 	perMinor int64 // block rates: Per in minor units when a whole number of them; else 0
 	shareC   int64 // share rates: ShareOfPrice as shareC·10^shareExp when shareOK
 	shareExp int
@@ -359,6 +360,7 @@ type rateCalc struct {
 
 func newRateCalc(rate *Rate, digits int) rateCalc {
 	c := rateCalc{all: len(rate.Categories) == 0 && len(rate.SKUs) == 0 && len(rate.Tags) == 0}
+	c.cats = !c.all && len(rate.SKUs) == 0 && len(rate.Tags) == 0
 	switch {
 	case !rate.ShareOfPrice.IsZero():
 		c.shareC, c.shareExp, c.shareOK = scaledOf(rate.ShareOfPrice)
@@ -569,18 +571,42 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		} else {
 			eligible[i] = totals[i]
 			anyEligible = anyEligible || eligible[i] > 0
+		rates:
 			for k := range calcs {
-				if calcs[k].all || r.Rates[k].matches(l) {
-					lp.Rate = k
-					maxRate = max(maxRate, k)
-					break
+				switch c := &calcs[k]; {
+				case c.cats: // the common scope, compared here
+					if !slices.Contains(r.Rates[k].Categories, l.Category) {
+						continue
+					}
+				case !c.all && !r.Rates[k].matches(l):
+					continue
 				}
+				lp.Rate = k
+				maxRate = max(maxRate, k)
+				break rates
 			}
 		}
 		first[i] = lp
 	}
 	for j := 1; j < len(out); j++ {
 		copy(out[j].Lines, first)
+	}
+	// What each plan earns, summed as it is split: the plan's total unless it went beyond
+	// int64 (or a part was negative), when the lines are added up to name the overflow.
+	var sumsBuf [2]uint64
+	sums := sumsBuf[:0]
+	for range ms {
+		sums = append(sums, 0)
+	}
+	exact := true
+	add := func(j int, pts Points) {
+		if pts < 0 {
+			exact = false
+		}
+		sums[j] += uint64(pts)
+		if sums[j] > math.MaxInt64 {
+			exact = false
+		}
 	}
 	for k := 0; k <= maxRate; k++ {
 		rate := &r.Rates[k]
@@ -605,6 +631,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 						return err
 					}
 					out[j].Lines[i].Points = pts
+					add(j, pts)
 				}
 			}
 			continue
@@ -617,6 +644,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			if pts == 0 {
 				continue
 			}
+			add(j, pts)
 			lines := out[j].Lines
 			if cnt == 1 { // all of it: points only come from a positive value
 				lines[idx[0]].Points += pts
@@ -637,6 +665,11 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			if err := addAllocatedInto(p.Lines, r.OrderBonus, eligible, parts); err != nil {
 				return fmt.Errorf("points: order_bonus: %w", err)
 			}
+			add(j, r.OrderBonus)
+		}
+		if exact {
+			p.Total = Points(sums[j])
+			continue
 		}
 		var total Points
 		for _, lp := range p.Lines {

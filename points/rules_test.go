@@ -183,6 +183,28 @@ func TestPlanEvent(t *testing.T) {
 	}
 }
 
+// TestPlanTotalOverflow checks that lines whose points fit an int64 but whose sum does not
+// are an overflow naming the addition, from Rules.Plan and from a Planner alike.
+func TestPlanTotalOverflow(t *testing.T) {
+	rules := points.Rules{Rates: []points.Rate{{PerUnit: 5e17}}} // 10 units: 5e18 points a line
+	o := order(line("a", "x", "10", "1"), line("b", "x", "10", "1"))
+	const want = "points: loyalty: amount out of range: 5000000000000000000 + 5000000000000000000"
+	if _, err := rules.Plan(o, decimal.Zero); !errors.Is(err, loyalty.ErrOverflow) || err.Error() != want {
+		t.Errorf("Rules.Plan = %v, want %q", err, want)
+	}
+	p, err := points.NewPlanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.PlanPair(o, decimal.Zero, dec("0.5")); !errors.Is(err, loyalty.ErrOverflow) || err.Error() != want {
+		t.Errorf("Planner.PlanPair = %v, want %q", err, want)
+	}
+	// At ×0.5 the sum fits: 2.5e18 a line.
+	if got, err := p.Plan(o, dec("0.5")); err != nil || got.Total != 5e18 {
+		t.Errorf("Planner.Plan at ×0.5 = %d, %v; want 5e18 points", got.Total, err)
+	}
+}
+
 func TestRulesValidate(t *testing.T) {
 	ok := points.Rate{Points: 1, Per: dec("10")}
 	tests := []struct {
