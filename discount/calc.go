@@ -469,13 +469,14 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 
 	r.fillEntries()
 	var discount, total int64
+	cur, rem := c.cur, st.rem[:len(base0)]
 	for i, b := range base0 {
-		left := st.rem[i]
+		left := rem[i]
 		discount += b - left
 		total += left
 		l := &lines[i]
-		l.Discount = r.money(b - left)
-		l.Total, _ = l.Base.Sub(l.Discount) // left, which fits
+		l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur) // parts of the subtotal, which fits
+		l.Total, _ = loyalty.MoneyFromMinor(left, cur)
 	}
 	*res = Result{Order: o.ID, Subtotal: r.sub, Discount: r.money(discount), Total: r.money(total),
 		Lines: lines, Entries: r.entries, Cap: capTotal}
@@ -487,7 +488,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 // that need one. A zero line amount is in the policy currency once the discount was
 // computed ([run.limit]) and the zero Money otherwise, as the amounts were recorded.
 func (r *run) fillEntries() {
-	n := r.n
+	n, cur := r.n, r.c.cur
 	var need, notes int
 	for i := range r.entries {
 		e := &r.entries[i]
@@ -513,16 +514,12 @@ func (r *run) fillEntries() {
 		} else {
 			e.Lines = e.Lines[:n]
 		}
-		zero := loyalty.Zero(r.c.cur)
 		if !r.limited[i] {
 			clear(e.Lines) // nothing computed (the amounts are all 0): the zero Money
 		} else {
-			for li, a := range r.lines(i) {
-				if a == 0 {
-					e.Lines[li] = zero
-				} else {
-					e.Lines[li] = r.money(a)
-				}
+			dst := e.Lines[:n]
+			for li, a := range r.lines(i)[:n] {
+				dst[li], _ = loyalty.MoneyFromMinor(a, cur) // valid: a part of the subtotal
 			}
 		}
 		s := r.spans[i]
@@ -835,8 +832,10 @@ func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	r.eval(u.disc, base, st, e)
 	a := e.Amount.MinorUnits()
 	if e.Applied {
-		for li, given := range r.lines(u.disc) {
-			st.rem[li] -= given
+		given := r.lines(u.disc)
+		rem := st.rem[:len(given)]
+		for li, g := range given {
+			rem[li] -= g
 		}
 		st.capLeft -= a // unused without a cap
 		st.applied[u.disc] = true
@@ -1207,15 +1206,16 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // discount's own maximum and the policy cap, in that order, and sets e.Amount and e.Applied.
 func (r *run) limit(i int, st *state, e *Entry) {
 	out := r.lines(i)
+	rem, floor := st.rem[:len(out)], r.floor[:len(out)]
 	var total int64
 	for li, a := range out {
 		if a <= 0 {
 			out[li] = 0
 			continue
 		}
-		room := st.rem[li]
+		room := rem[li]
 		reason := ReasonTrimmedByPrice
-		if f := r.floor[li]; f > 0 {
+		if f := floor[li]; f > 0 {
 			room = max(room-f, 0)
 			reason = ReasonTrimmedByFloor
 		}
