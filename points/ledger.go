@@ -281,7 +281,7 @@ func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyK
 	b.key, b.now = key, l.clock.Now()
 	err := l.store.Update(ctx, b.run)
 	out := b.out
-	*b = book{l: l, run: b.run, ids: b.ids, plines: b.plines} // nothing of the operation stays in the pool
+	b.release()
 	l.books.Put(b)
 	if err != nil {
 		return Posting{}, err
@@ -308,7 +308,7 @@ func (b *book) runKeyed(tx Tx) error {
 			b.out.Entries = append(b.out.Entries, e)
 		}
 		return nil
-	case !errors.Is(err, loyalty.ErrNotFound):
+	case !notFound(err):
 		return err
 	}
 	switch {
@@ -335,6 +335,22 @@ func (b *book) runKeyed(tx Tx) error {
 		return m.putRecordSum(b.key, &b.fp, b.now, ids) // without the hex
 	}
 	return tx.PutRecord(Record{Key: b.key, Fingerprint: hex.EncodeToString(b.fp[:]), At: b.now, Entries: ids})
+}
+
+// release clears what the operation left in b, so that nothing of it stays in the pool: the
+// fields an operation sets, without rewriting the whole book.
+func (b *book) release() {
+	for i := range min(len(b.accounts), len(b.accts)) {
+		b.accts[i] = Account{}
+	}
+	switch b.op {
+	case opEarn:
+		b.earn = EarnRequest{}
+	case opSpend:
+		b.spend = SpendRequest{}
+	}
+	b.tx, b.now, b.key, b.accounts, b.entries = nil, time.Time{}, "", nil, nil
+	b.fn, b.op, b.out = nil, 0, Posting{}
 }
 
 // The hot paths' operations, which run without a closure.
@@ -395,9 +411,9 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 	var err error
 	*a, err = b.tx.Account(h)
 	switch {
-	case errors.Is(err, loyalty.ErrNotFound) && create:
+	case err != nil && create && notFound(err):
 		*a = Account{Holder: h}
-	case errors.Is(err, loyalty.ErrNotFound):
+	case err != nil && notFound(err):
 		return nil, unknownHolder(h)
 	case err != nil:
 		return nil, err
@@ -418,22 +434,45 @@ func (b *book) flush() error {
 	return nil
 }
 
+// notFound reports whether err wraps loyalty.ErrNotFound, answering the memory store's
+// misses (a new key, a new order, a new holder: every posting has some) without unwrapping.
+func notFound(err error) bool {
+	switch err {
+	case errNoRecord, errNoPurchase, errNoAccount:
+		return true
+	}
+	return errors.Is(err, loyalty.ErrNotFound)
+}
+
 func (b *book) appendEntry(a *Account, e Entry) error {
 	e.Holder = a.Holder
 	e.Key = b.key
 	if e.At.IsZero() {
 		e.At = b.now
 	}
-	stored, err := b.tx.AppendEntry(e)
+	return b.addEntry(a, &e)
+}
+
+// addEntry stores e, complete, and adds it to the posting. The memory store assigns its ID
+// in place, without copying the entry in and out.
+func (b *book) addEntry(a *Account, e *Entry) error {
+	b.entries = append(b.entries, *e)
+	stored := &b.entries[len(b.entries)-1]
+	var err error
+	if m, ok := b.tx.(*memTx); ok {
+		err = m.appendEntry(stored)
+	} else {
+		*stored, err = b.tx.AppendEntry(*stored)
+	}
 	if err != nil {
+		b.entries = b.entries[:len(b.entries)-1]
 		return err
 	}
 	a.Entries++
-	b.entries = append(b.entries, stored)
 	return nil
 }
 
-func noteDue(a *Account, l Lot) {
+func noteDue(a *Account, l *Lot) {
 	for _, t := range []time.Time{l.ActiveAt, l.Expires} {
 		if t.IsZero() || (t.Equal(l.ActiveAt) && !l.Pending) {
 			continue
@@ -448,7 +487,12 @@ func noteDue(a *Account, l Lot) {
 func (b *book) credit(a *Account, lot Lot) (Lot, error) {
 	lot.Holder = a.Holder
 	lot.Remaining = lot.Amount
-	stored, err := b.tx.InsertLot(lot)
+	var err error
+	if m, ok := b.tx.(*memTx); ok {
+		err = m.insertLot(&lot) // assigns lot.ID
+	} else {
+		lot, err = b.tx.InsertLot(lot)
+	}
 	if err != nil {
 		return Lot{}, err
 	}
@@ -461,8 +505,8 @@ func (b *book) credit(a *Account, lot Lot) (Lot, error) {
 	} else {
 		a.Active += lot.Amount
 	}
-	noteDue(a, stored)
-	return stored, nil
+	noteDue(a, &lot)
+	return lot, nil
 }
 
 // take removes n remaining points from lot into the bucket of kind, keeping a's counters.
@@ -624,13 +668,7 @@ func (b *book) settle(a *Account) error {
 // appendSystem appends an entry that time caused (activation, expiry), without a key.
 func (b *book) appendSystem(a *Account, e Entry) error {
 	e.Holder = a.Holder
-	stored, err := b.tx.AppendEntry(e)
-	if err != nil {
-		return err
-	}
-	a.Entries++
-	b.entries = append(b.entries, stored)
-	return nil
+	return b.addEntry(a, &e)
 }
 
 // repay pays a's negative balance from its active points.

@@ -371,30 +371,38 @@ func (t *memTx) PutAccount(a Account) error {
 }
 
 func (t *memTx) InsertLot(l Lot) (Lot, error) {
+	if err := t.insertLot(&l); err != nil {
+		return Lot{}, err
+	}
+	return l, nil
+}
+
+// insertLot is InsertLot assigning l.ID in place, for the ledger.
+func (t *memTx) insertLot(l *Lot) error {
 	hid, _, err := t.holderID(l.Holder, true)
 	if err != nil {
-		return Lot{}, err
+		return err
 	}
 	id, r, err := t.s.lots.Add(t.tx)
 	if err != nil {
-		return Lot{}, err
+		return err
 	}
-	l.ID = LotID(id)
-	pos, err := t.s.holderLots.Append(t.tx, hid, l.ID)
+	pos, err := t.s.holderLots.Append(t.tx, hid, LotID(id))
 	if err != nil {
-		return Lot{}, err
+		return err
 	}
-	if err := t.packLot(r, &l, hid); err != nil {
-		return Lot{}, err
+	if err := t.packLot(r, l, hid); err != nil {
+		return err
 	}
 	r.pos = pos
+	l.ID = LotID(id)
 	if t.s.retention > 0 && !l.Open() { // inserted closed
 		r.closed = t.s.now.UnixNano()
 		if _, err := t.s.lotAge.Append(t.tx, struct{}{}, stamp{at: r.closed, id: int64(l.ID)}); err != nil {
-			return Lot{}, err
+			return err
 		}
 	}
-	return l, nil
+	return nil
 }
 
 func (t *memTx) UpdateLot(l Lot) error {
@@ -445,28 +453,36 @@ func (t *memTx) UpdateLot(l Lot) error {
 }
 
 func (t *memTx) AppendEntry(e Entry) (Entry, error) {
+	if err := t.appendEntry(&e); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// appendEntry is AppendEntry assigning e.ID in place, for the ledger.
+func (t *memTx) appendEntry(e *Entry) error {
 	hid, _, err := t.holderID(e.Holder, true)
 	if err != nil {
-		return Entry{}, err
+		return err
 	}
 	id, r, err := t.s.entries.Add(t.tx)
 	if err != nil {
-		return Entry{}, err
+		return err
 	}
 	pos := id - 1
-	e.ID = EntryID(id)
-	if err := t.packEntry(r, &e, hid); err != nil { // the stored copy shares nothing with e, which goes back to the caller
-		return Entry{}, err
+	if err := t.packEntry(r, e, hid); err != nil { // the stored copy shares nothing with e, which goes back to the caller
+		return err
 	}
 	if _, err := t.s.holderLog.Append(t.tx, hid, pos); err != nil {
-		return Entry{}, err
+		return err
 	}
 	if t.s.retention > 0 {
 		if _, err := t.s.entryAge.Append(t.tx, struct{}{}, stamp{at: t.s.now.UnixNano(), id: int64(pos)}); err != nil {
-			return Entry{}, err
+			return err
 		}
 	}
-	return e, nil
+	e.ID = EntryID(id)
+	return nil
 }
 
 func (t *memTx) PutPurchase(p Purchase) error {

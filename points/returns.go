@@ -140,7 +140,7 @@ func (b *book) restore(a *Account, pur *Purchase, n Points, lines []Points) erro
 		if err := b.tx.UpdateLot(lot); err != nil {
 			return err
 		}
-		noteDue(a, lot)
+		noteDue(a, &lot)
 		e.Lots = append(e.Lots, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: x})
 		left -= x
 	}
