@@ -27,7 +27,7 @@ type Calculator struct {
 	floorRate rate            // floor = cost × floorRate, rounded up
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
-	needCodes bool
+	codes     map[string]int // the index of every canonical code a discount requires
 	runs      sync.Pool // *run: the scratch memory of finished evaluations, reused
 }
 
@@ -42,7 +42,7 @@ type compiled struct {
 	all       bool // the scope is every line, without exclusions: no line needs matching
 	noPromo   bool // the scope is every line not on promotion: the flag is the match
 	cond      *Condition
-	code      string
+	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
 	conflicts []int
 }
@@ -157,8 +157,8 @@ func New(p Policy) (*Calculator, error) {
 		if err != nil {
 			return nil, err
 		}
+		cd.code = c.codeOf(ds[i].Condition.Code)
 		c.program[i] = cd
-		c.needCodes = c.needCodes || cd.code != ""
 	}
 	// Conflicts are symmetric.
 	for i := range c.program {
@@ -198,9 +198,7 @@ func New(p Policy) (*Calculator, error) {
 		if t.Condition != nil {
 			cond := *t.Condition
 			cd.cond = &cond
-			if cd.code, _ = canonicalCode(cond.Code); cd.code != "" {
-				c.needCodes = true
-			}
+			cd.code = c.codeOf(cond.Code)
 		}
 		switch t.Mode {
 		case Override:
@@ -248,7 +246,6 @@ func makeTier(pct decimal.Decimal, dec Decay) ctier {
 
 func compile(d *Discount, index map[string]int) (compiled, error) {
 	cd := compiled{d: d, cond: &d.Condition}
-	cd.code, _ = canonicalCode(d.Condition.Code)
 	sc := &d.Scope
 	plainAll := sc.All && len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
 	cd.all = plainAll && !sc.ExcludePromotional
@@ -275,11 +272,22 @@ func compile(d *Discount, index map[string]int) (compiled, error) {
 	return cd, nil
 }
 
-func canonicalCode(s string) (string, error) {
+// codeOf returns 1 + the index in c.codes of the canonical form of the required code s
+// (added when new), or 0 when s is empty. The policy's codes are valid.
+func (c *Calculator) codeOf(s string) int {
 	if s == "" {
-		return "", nil
+		return 0
 	}
-	return loyalty.NormalizeCode(s)
+	cc, _ := loyalty.NormalizeCode(s)
+	i, ok := c.codes[cc]
+	if !ok {
+		if c.codes == nil {
+			c.codes = map[string]int{}
+		}
+		i = len(c.codes)
+		c.codes[cc] = i
+	}
+	return i + 1
 }
 
 func cloneScope(s Scope) Scope {
@@ -438,10 +446,21 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		}
 		st.capLeft = capTotal.MinorUnits()
 	}
-	if c.needCodes {
+	if len(c.codes) > 0 {
+		// The codes the order carries, by index: a code typed in its canonical form is
+		// found without normalising it.
+		r.codes = grow(r.codes, len(c.codes))
 		for _, s := range o.Codes {
-			if cc, err := loyalty.NormalizeCode(s); err == nil {
-				r.codes = append(r.codes, cc)
+			j, ok := c.codes[s]
+			if !ok {
+				cc, err := loyalty.NormalizeCode(s)
+				if err != nil {
+					continue
+				}
+				j, ok = c.codes[cc]
+			}
+			if ok {
+				r.codes[j] = true
 			}
 		}
 	}
@@ -587,7 +606,7 @@ type run struct {
 	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
 	spans   []span           // by entry: its notes
 	hasCap  bool
-	codes   []string
+	codes   []bool // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
 	w       []int64
 	idx     []int
@@ -666,7 +685,6 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 		r.free = append(r.free, &r.states[i])
 	}
 	r.spans = grow(r.spans, k)
-	r.codes = r.codes[:0]
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
 	r.hasCap, r.err = false, nil
@@ -681,7 +699,6 @@ func (c *Calculator) putRun(r *run) {
 	}
 	r.order, r.hist = loyalty.Order{}, History{}
 	r.o, r.h, r.entries, r.err = nil, nil, nil, nil
-	clear(r.codes)
 	c.runs.Put(r)
 }
 
@@ -921,7 +938,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
 		e.Reasons |= ReasonInactive
 	}
-	if cd.code != "" && !slices.Contains(r.codes, cd.code) {
+	if cd.code > 0 && !r.codes[cd.code-1] {
 		e.Reasons |= ReasonCodeMissing
 	}
 	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
@@ -939,14 +956,20 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 	}
 	// Scope: the weights of the eligible lines (what is left to discount on them) and
-	// their sum.
+	// their sum. A line with nothing left is not eligible.
 	var eligBase int64
-	matched, found := cd.all, false
+	matched := cd.all
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
-	for li := range ls {
-		l, b := &ls[li], base[li]
-		if !cd.all {
+	if cd.all {
+		for li, b := range base {
+			b = max(b, 0)
+			w[li] = b
+			eligBase += b
+		}
+	} else {
+		for li := range ls {
+			l := &ls[li]
 			in, excluded := !l.OnPromotion, l.OnPromotion
 			if !cd.noPromo {
 				in, excluded = d.Scope.match(l)
@@ -956,19 +979,15 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				e.Reasons |= ReasonExcluded
 			}
 			matched = matched || in
-			if !in {
-				w[li] = 0
-				continue
+			b := base[li]
+			if !in || b <= 0 {
+				b = 0
 			}
+			w[li] = b
+			eligBase += b
 		}
-		if b <= 0 {
-			w[li] = 0
-			continue
-		}
-		found = true
-		w[li] = b
-		eligBase += b
 	}
+	found := eligBase > 0
 	switch {
 	case !matched:
 		e.Reasons |= ReasonNoEligibleLines
