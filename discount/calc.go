@@ -27,8 +27,8 @@ type Calculator struct {
 	floorRate rate            // floor = cost × floorRate, rounded up
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
-	codes     map[string]int // the index of every canonical code a discount requires
-	runs      sync.Pool // *run: the scratch memory of finished evaluations, reused
+	codes     map[string]int  // the index of every canonical code a discount requires
+	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
 // compiled is a discount prepared for the hot path: rates as fractions, codes canonical.
@@ -606,7 +606,7 @@ type run struct {
 	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
 	spans   []span           // by entry: its notes
 	hasCap  bool
-	codes   []bool // by index in Calculator.codes: the order carries the code
+	codes   []bool  // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
 	w       []int64
 	idx     []int
