@@ -401,7 +401,9 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		lines = make([]LineResult, n)
 	}
 	r.sub = loyalty.Zero(c.cur)
-	for i, l := range o.Lines {
+	floor := r.floor[:n]
+	for i := range o.Lines {
+		l := &o.Lines[i]
 		var t loyalty.Money
 		var err error
 		if totals != nil {
@@ -410,7 +412,6 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			return fmt.Errorf("discount: lines[%d]: %w", i, err)
 		}
 		base0[i] = t.MinorUnits()
-		lines[i] = LineResult{Base: t}
 		if qty, err := r.qty.Add(l.Quantity); err == nil {
 			r.qty = qty
 		} else {
@@ -419,13 +420,14 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		if r.sub, err = r.sub.Add(t); err != nil {
 			return fmt.Errorf("discount: %w", err)
 		}
-		if c.floorOn && l.HasCost() {
-			f, err := c.floorOf(l)
-			if err != nil {
+		var f loyalty.Money
+		if c.floorOn && l.UnitCost.IsKnown() {
+			if f, err = c.floorOf(l); err != nil {
 				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
-			lines[i].Floor, r.floor[i] = f, f.MinorUnits()
+			floor[i] = f.MinorUnits()
 		}
+		lines[i] = LineResult{Base: t, Floor: f}
 	}
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
@@ -545,6 +547,7 @@ func (r *run) fillEntries() {
 		switch m := s.end - s.start; {
 		case m == 0:
 			e.Notes = nil
+			continue
 		case cap(e.Notes) < m:
 			e.Notes, noteBlock = noteBlock[:m:m], noteBlock[m:]
 		default:
@@ -556,7 +559,7 @@ func (r *run) fillEntries() {
 
 // floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
 // (rounded up) times floorRate, or divided by floorDen.
-func (c *Calculator) floorOf(l loyalty.Line) (loyalty.Money, error) {
+func (c *Calculator) floorOf(l *loyalty.Line) (loyalty.Money, error) {
 	cost, err := l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
 	switch {
 	case err != nil:
