@@ -139,3 +139,41 @@ func BenchmarkRedeem(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkValidateChecked validates a shareable 10 % code with a total limit on a 10-line
+// order whose line totals are known, through the service over the in-memory store, as
+// campaign's Evaluate does for every code entered: one read-only view, nothing written.
+func BenchmarkValidateChecked(b *testing.B) {
+	ctx := context.Background()
+	svc, err := promo.New(promo.Config{Location: moscow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Define(ctx, promo.Definition{ID: "SAVE10", Kind: promo.Shareable,
+		Benefit: promo.Benefit{Percent: decimal.NewFromInt(10)}, Limits: promo.Limits{Total: 3}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.AddCode(ctx, promo.Code{Code: "SAVE10", Definition: "SAVE10"}); err != nil {
+		b.Fatal(err)
+	}
+	var lines []loyalty.Line
+	for i := range 10 {
+		cat := "tools"
+		if i%3 == 0 {
+			cat = "misc"
+		}
+		lines = append(lines, line(fmt.Sprintf("sku-%d", i), cat, "123.45", false))
+	}
+	co := promo.Checkout{Order: order("acme", lines...), PriorOrders: 5, Tier: "Silver", Promotions: []loyalty.CampaignID{"cumulative"}}
+	totals, err := co.Order.LineTotals()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for range b.N {
+		g, err := svc.ValidateChecked(ctx, "SAVE10", co, totals)
+		if err != nil || len(g.Lines) != 10 {
+			b.Fatal(g, err)
+		}
+	}
+}

@@ -50,12 +50,13 @@ func Evaluate(d Definition, c Code, co Checkout, now time.Time) (Grant, error) {
 	if err := co.Validate(); err != nil {
 		return Grant{}, err
 	}
-	return evaluateChecked(d, c, &co, nil, now)
+	return evaluateChecked(&d, &c, &co, nil, now, nil)
 }
 
 // evaluateChecked is Evaluate on a checkout already validated. totals, when it has one
 // amount per order line, are the lines' totals (Line.Total); otherwise they are computed.
-func evaluateChecked(d Definition, c Code, co *Checkout, totals []loyalty.Money, now time.Time) (Grant, error) {
+// The grant's lines are in lines' memory when it has the capacity for every order line.
+func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Money, now time.Time, lines []int) (Grant, error) {
 	o := &co.Order
 	if c.Account != "" && c.Account != o.Account {
 		return Grant{}, refuse(ErrForeignAccount, "")
@@ -64,9 +65,9 @@ func evaluateChecked(d Definition, c Code, co *Checkout, totals []loyalty.Money,
 		return Grant{}, refuse(ErrForeignAccount, "")
 	}
 	if c.Revoked() {
-		return Grant{}, revokedRefusal(c, now.Location())
+		return Grant{}, revokedRefusal(*c, now.Location())
 	}
-	cond := d.Conditions
+	cond := &d.Conditions
 	if err := cond.Valid.check(now); err != nil {
 		return Grant{}, err
 	}
@@ -99,6 +100,8 @@ func evaluateChecked(d Definition, c Code, co *Checkout, totals []loyalty.Money,
 	if len(totals) != len(o.Lines) {
 		totals = nil
 	}
+	include, exclude := !cond.Include.IsZero(), !cond.Exclude.IsZero()
+	minOrder := !cond.MinOrder.IsZero()
 	for i := range o.Lines {
 		l := &o.Lines[i]
 		var t loyalty.Money
@@ -108,14 +111,22 @@ func evaluateChecked(d Definition, c Code, co *Checkout, totals []loyalty.Money,
 		} else if t, err = l.Total(); err != nil {
 			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
 		}
-		if subtotal, err = subtotal.Add(t); err != nil {
-			return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		// Only a minimum order needs the subtotal (which cannot go out of range: the
+		// checkout is valid).
+		if minOrder {
+			if subtotal, err = subtotal.Add(t); err != nil {
+				return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+			}
 		}
-		if !cond.Include.IsZero() && !cond.Include.Matches(*l) || cond.Exclude.Matches(*l) || cond.ExcludePromotional && l.OnPromotion {
+		if include && !cond.Include.matches(l) || exclude && cond.Exclude.matches(l) || cond.ExcludePromotional && l.OnPromotion {
 			continue
 		}
 		if g.Lines == nil {
-			g.Lines = make([]int, 0, len(o.Lines)-i) // room for every line left
+			if cap(lines) >= len(o.Lines) {
+				g.Lines = lines[:0]
+			} else {
+				g.Lines = make([]int, 0, len(o.Lines)-i) // room for every line left
+			}
 		}
 		g.Lines = append(g.Lines, i)
 		if g.Eligible, err = g.Eligible.Add(t); err != nil {

@@ -144,7 +144,10 @@ type Scope struct {
 func (s Scope) IsZero() bool { return len(s.SKUs) == 0 && len(s.Categories) == 0 && len(s.Tags) == 0 }
 
 // Matches reports whether s names l's SKU, category or one of its tags.
-func (s Scope) Matches(l loyalty.Line) bool {
+func (s Scope) Matches(l loyalty.Line) bool { return s.matches(&l) }
+
+// matches is Matches without copying the line.
+func (s *Scope) matches(l *loyalty.Line) bool {
 	if slices.Contains(s.SKUs, l.SKU) || l.Category != "" && slices.Contains(s.Categories, l.Category) {
 		return true
 	}
@@ -306,14 +309,14 @@ func (d Definition) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (d Definition) kind() Kind {
+func (d *Definition) kind() Kind {
 	if d.Kind == "" {
 		return SingleUse
 	}
 	return d.Kind
 }
 
-func (d Definition) promotion() loyalty.CampaignID {
+func (d *Definition) promotion() loyalty.CampaignID {
 	if d.Promotion == "" {
 		return loyalty.CampaignID(d.ID)
 	}
@@ -321,7 +324,7 @@ func (d Definition) promotion() loyalty.CampaignID {
 }
 
 // limits returns the limits in force, with the single-use default applied.
-func (d Definition) limits() Limits {
+func (d *Definition) limits() Limits {
 	l := d.Limits
 	if d.kind() == SingleUse {
 		l.PerCode = 1

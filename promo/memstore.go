@@ -14,7 +14,7 @@ import (
 // concurrent use.
 type MemoryStore struct {
 	db           memtx.DB
-	defs         memtx.Table[DefinitionID, Definition]
+	defs         memtx.Table[DefinitionID, *Definition] // copies of their own, never modified: replaced whole
 	codes        memtx.Table[string, Code]
 	usage        memtx.Table[Counter, int]
 	reservations memtx.Table[loyalty.IdempotencyKey, Reservation]
@@ -42,7 +42,6 @@ type heldKey struct {
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{}
-	s.defs.Clone = cloneDefinition
 	s.reservations.Clone = cloneReservation
 	s.batches.Clone = cloneBatch
 	s.ro = &memTx{s, memtx.ReadOnly()}
@@ -69,7 +68,20 @@ func (t memTx) Definition(id DefinitionID) (Definition, error) {
 	if !ok {
 		return Definition{}, errDefinitionNotFound
 	}
-	return d, nil
+	return cloneDefinition(*d), nil
+}
+
+// lookup implements lender: the code, and its definition as stored (read only).
+func (t memTx) lookup(code string) (*Definition, Code, error) {
+	c, ok := t.s.codes.Get(t.tx, code)
+	if !ok {
+		return nil, Code{}, errCodeNotFound
+	}
+	d, ok := t.s.defs.Get(t.tx, c.Definition)
+	if !ok {
+		return nil, Code{}, errDefinitionNotFound
+	}
+	return d, c, nil
 }
 
 func (t memTx) Code(code string) (Code, error) {
@@ -119,7 +131,10 @@ func (t memTx) Batch(key loyalty.IdempotencyKey) (Batch, error) {
 	return b, nil
 }
 
-func (t memTx) PutDefinition(d Definition) error { return t.s.defs.Put(t.tx, d.ID, d) }
+func (t memTx) PutDefinition(d Definition) error {
+	stored := cloneDefinition(d)
+	return t.s.defs.Put(t.tx, d.ID, &stored)
+}
 
 func (t memTx) InsertCode(c Code) error {
 	if _, ok := t.s.codes.Get(t.tx, c.Code); ok {

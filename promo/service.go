@@ -491,7 +491,7 @@ type Request struct {
 // normalisation, format, existence, conditions and limits, at the clock's time. A refusal is
 // a [*RefusalError] matching one of the refusal sentinels.
 func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Grant, error) {
-	return s.validate(ctx, typed, co, false, nil)
+	return s.validate(ctx, typed, co, false, nil, nil)
 }
 
 // ValidateChecked is [Service.Validate] for a checkout the caller has already validated
@@ -500,10 +500,19 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 // [loyalty.Order.LineTotals] returns them), which it then does not compute again. The result
 // is Validate's for such a checkout; on a checkout that is not valid it is undefined.
 func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
-	return s.validate(ctx, typed, co, true, totals)
+	return s.validate(ctx, typed, co, true, totals, nil)
 }
 
-func (s *Service) validate(ctx context.Context, typed string, co Checkout, checked bool, totals []loyalty.Money) (Grant, error) {
+// ValidateCheckedInto is [Service.ValidateChecked] with the grant's Lines in the memory of
+// lines when its capacity holds one index per order line (they are then a prefix of
+// lines[:cap(lines)], nothing else of it written), and in new memory otherwise: a caller
+// that keeps grants in memory of its own, such as a quote's, spares an allocation. The
+// grant is the same.
+func (s *Service) ValidateCheckedInto(ctx context.Context, lines []int, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
+	return s.validate(ctx, typed, co, true, totals, lines)
+}
+
+func (s *Service) validate(ctx context.Context, typed string, co Checkout, checked bool, totals []loyalty.Money, lines []int) (Grant, error) {
 	code, err := s.Parse(typed)
 	if err != nil {
 		return Grant{}, err
@@ -513,7 +522,7 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 		v = new(validation)
 		v.fn = v.run // bound once: a pooled validation's view needs no new closure
 	}
-	v.s, v.code, v.co, v.checked, v.totals, v.now = s, code, co, checked, totals, s.clock.Now()
+	v.s, v.code, v.co, v.checked, v.totals, v.lines, v.now = s, code, co, checked, totals, lines, s.clock.Now()
 	err = s.store.View(ctx, v.fn)
 	g := v.g
 	*v = validation{fn: v.fn} // the pool keeps no order, grant or service
@@ -532,13 +541,27 @@ type validation struct {
 	checked bool            // co is known to be valid
 	totals  []loyalty.Money // co's line totals, or nil
 	now     time.Time
+	lines   []int // memory for the grant's lines, or nil
 	g       Grant
 	cs      [5]Counter
 	fn      func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
-	d, c, err := v.s.lookup(tx, v.code)
+	var d *Definition
+	var c Code
+	var err error
+	if l, ok := tx.(lender); ok {
+		// A validation only reads the definition: the stored one needs no copy.
+		d, c, err = l.lookup(v.code)
+		if errors.Is(err, loyalty.ErrNotFound) {
+			err = refuse(ErrUnknownCode, "")
+		}
+	} else {
+		var def Definition
+		def, c, err = v.s.lookup(tx, v.code)
+		d = &def
+	}
 	if err != nil {
 		return err
 	}
@@ -547,13 +570,22 @@ func (v *validation) run(tx ReadTx) error {
 			return err
 		}
 	}
-	grant, err := evaluateChecked(d, c, &v.co, v.totals, v.now.In(v.s.loc))
+	grant, err := evaluateChecked(d, &c, &v.co, v.totals, v.now.In(v.s.loc), v.lines)
 	if err != nil {
 		return err
 	}
 	_, err = v.s.checkLimits(tx, d, v.s.countersInto(v.cs[:0], d, v.code, v.co.Order.Account, v.now), v.now)
 	v.g = grant
 	return err
+}
+
+// lender is a read transaction that can lend a code's definition as stored, for reading
+// only, instead of a copy ([MemoryStore] does): a validation reads the definition and
+// keeps nothing of it that can be modified (a Grant's Benefit holds no slices).
+type lender interface {
+	// lookup returns the code, and the definition it belongs to, which must not be
+	// modified; a missing code or definition is an error wrapping loyalty.ErrNotFound.
+	lookup(code string) (*Definition, Code, error)
 }
 
 // Reserve validates the code like [Service.Validate] and holds one use of it for the
@@ -607,11 +639,12 @@ func (s *Service) reserve(ctx context.Context, req Request, redeem bool) (Reserv
 			return err
 		}
 		d, _, g, err := s.evaluate(tx, code, req.Checkout, now)
+		dp := &d
 		if err != nil {
 			return err
 		}
-		cs := s.counters(d, code, req.Checkout.Order.Account, now)
-		expired, err := s.checkLimits(tx, d, cs, now)
+		cs := s.counters(dp, code, req.Checkout.Order.Account, now)
+		expired, err := s.checkLimits(tx, dp, cs, now)
 		if err != nil {
 			return err
 		}
@@ -805,12 +838,12 @@ func (s *Service) lookup(tx ReadTx, code string) (Definition, Code, error) {
 
 // counters returns the counts a use of code by account at now holds, in the order of
 // limitReasons.
-func (s *Service) counters(d Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
+func (s *Service) counters(d *Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
 	return s.countersInto(nil, d, code, account, now)
 }
 
 // countersInto is counters appended to cs.
-func (s *Service) countersInto(cs []Counter, d Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
+func (s *Service) countersInto(cs []Counter, d *Definition, code string, account loyalty.AccountID, now time.Time) []Counter {
 	cs = append(cs, Counter{Definition: d.ID}, Counter{Definition: d.ID, Code: code}, Counter{Definition: d.ID, Account: account})
 	if p := d.Limits.Period; p != "" {
 		key := string(p) + "/" + p.Start(now.In(s.loc)).Format(time.DateOnly)
@@ -824,7 +857,7 @@ var limitReasons = [...]error{ErrExhausted, ErrExhausted, ErrAccountLimit, ErrPe
 // checkLimits refuses a new use that would exceed a limit. Expired reservations still in
 // the store do not count; when they made the difference they are returned, for the caller
 // to end them.
-func (s *Service) checkLimits(tx ReadTx, d Definition, cs []Counter, now time.Time) ([]Reservation, error) {
+func (s *Service) checkLimits(tx ReadTx, d *Definition, cs []Counter, now time.Time) ([]Reservation, error) {
 	l := d.limits()
 	limits := [...]int{l.Total, l.PerCode, l.PerAccount, l.PerPeriod, l.PerAccountPerPeriod}
 	var expired []Reservation

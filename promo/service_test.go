@@ -505,6 +505,12 @@ func TestValidateCheckedEqualsValidate(t *testing.T) {
 		Order: order("other", line("a", "tools", "100", false)), Tier: "gold"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The same service over a store whose views hand out only the ReadTx methods: every
+	// definition is read as a copy, not lent by the memory store.
+	plainSvc, err := promo.New(promo.Config{Store: copyingStore{e.store.Store}, Clock: e.clock, Location: moscow, Formats: []promo.Format{saleFormat}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	checkouts := []promo.Checkout{
 		{Order: order("acme", line("a", "tools", "12000", false), line("b", "paint", "50", true))},
 		{Order: order("acme", line("a", "tools", "100", false), line("b", "paint", "70", false)), Tier: "gold"},
@@ -525,7 +531,37 @@ func TestValidateCheckedEqualsValidate(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("checkout %d, code %s, totals %v: grant (-Validate +ValidateChecked):\n%s", i, code, tt != nil, diff)
 				}
+				got, err = plainSvc.ValidateChecked(ctx, code, co, tt)
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+					t.Errorf("checkout %d, code %s, totals %v: error with copied definitions %v, want %v", i, code, tt != nil, err, wantErr)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("checkout %d, code %s, totals %v: grant with copied definitions (-Validate +ValidateChecked):\n%s", i, code, tt != nil, diff)
+				}
+				// In the caller's memory when it holds every line, in new memory otherwise.
+				for _, size := range []int{len(co.Order.Lines), len(co.Order.Lines) - 1} {
+					buf := make([]int, size)
+					got, err = e.svc.ValidateCheckedInto(ctx, buf, code, co, tt)
+					if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+						t.Errorf("checkout %d, code %s, totals %v: ValidateCheckedInto error %v, want %v", i, code, tt != nil, err, wantErr)
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("checkout %d, code %s, totals %v: grant (-Validate +ValidateCheckedInto):\n%s", i, code, tt != nil, diff)
+					}
+					if inBuf := len(got.Lines) > 0 && size > 0 && &got.Lines[0] == &buf[0]; inBuf != (len(got.Lines) > 0 && size == len(co.Order.Lines)) {
+						t.Errorf("checkout %d, code %s: grant lines in the caller's memory %v with room for %d of %d lines", i, code, inBuf, size, len(co.Order.Lines))
+					}
+				}
 			}
 		}
 	}
+}
+
+// copyingStore hands its views' functions a ReadTx of the interface's methods only.
+type copyingStore struct{ promo.Store }
+
+type readOnlyTx struct{ promo.ReadTx }
+
+func (s copyingStore) View(ctx context.Context, fn func(tx promo.ReadTx) error) error {
+	return s.Store.View(ctx, func(tx promo.ReadTx) error { return fn(readOnlyTx{tx}) })
 }
