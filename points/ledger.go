@@ -453,10 +453,16 @@ func (b *book) appendEntry(a *Account, e Entry) error {
 	return b.addEntry(a, &e)
 }
 
-// addEntry stores e, complete, and adds it to the posting. The memory store assigns its ID
-// in place, without copying the entry in and out.
+// addEntry stores e, complete, and adds it to the posting.
 func (b *book) addEntry(a *Account, e *Entry) error {
 	b.entries = append(b.entries, *e)
+	return b.storeEntry(a)
+}
+
+// storeEntry stores the posting's last entry, complete, and counts it for a. The memory
+// store assigns its ID in place, without copying the entry in and out; on an error the
+// entry is dropped from the posting.
+func (b *book) storeEntry(a *Account) error {
 	stored := &b.entries[len(b.entries)-1]
 	var err error
 	if m, ok := b.tx.(*memTx); ok {
@@ -483,30 +489,29 @@ func noteDue(a *Account, l *Lot) {
 	}
 }
 
-// credit stores a new lot for a and counts it.
-func (b *book) credit(a *Account, lot Lot) (Lot, error) {
+// credit stores a new lot for a and counts it; lot gets its ID and holder.
+func (b *book) credit(a *Account, lot *Lot) error {
 	lot.Holder = a.Holder
 	lot.Remaining = lot.Amount
 	var err error
 	if m, ok := b.tx.(*memTx); ok {
-		err = m.insertLot(&lot) // assigns lot.ID
+		err = m.insertLot(lot) // assigns lot.ID
 	} else {
-		lot, err = b.tx.InsertLot(lot)
+		*lot, err = b.tx.InsertLot(*lot)
 	}
 	if err != nil {
-		return Lot{}, err
+		return err
 	}
-	var errE error
-	if a.Earned, errE = addPoints(a.Earned, lot.Amount); errE != nil {
-		return Lot{}, errE
+	if a.Earned, err = addPoints(a.Earned, lot.Amount); err != nil {
+		return err
 	}
 	if lot.Pending {
 		a.Pending += lot.Amount
 	} else {
 		a.Active += lot.Amount
 	}
-	noteDue(a, &lot)
-	return lot, nil
+	noteDue(a, lot)
+	return nil
 }
 
 // take removes n remaining points from lot into the bucket of kind, keeping a's counters.
@@ -723,7 +728,7 @@ func (b *book) earnOp() error {
 }
 
 func (b *book) earnTo(a *Account, req *EarnRequest) error {
-	rules := b.l.cfg.Rules
+	rules := &b.l.cfg.Rules
 	plan := req.Plan
 	var pur Purchase
 	if plan.Order != "" {
@@ -751,8 +756,27 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 		}
 		a.CapEarned += plan.Total
 	}
-	e := Entry{Kind: KindEarn, Points: plan.Total, Order: plan.Order, Event: plan.Event, Issuer: req.Issuer, Capped: planned - plan.Total}
+	var lot Lot
+	if plan.Total > 0 {
+		lot = Lot{Kind: KindEarn, Order: plan.Order, Issuer: req.Issuer, EarnedAt: b.now, Amount: plan.Total,
+			Expires: rules.Expiry.Until(b.now, b.l.loc)}
+		if rules.PendingDays > 0 && plan.Order != "" { // events have no return window
+			lot.Pending = true
+			lot.ActiveAt = b.now.In(b.l.loc).AddDate(0, 0, rules.PendingDays)
+		}
+		if err := b.credit(a, &lot); err != nil {
+			return err
+		}
+		pur.EarnLot = lot.ID
+	}
+	// The entry is written where the posting keeps it.
 	out := new(earnResult)
+	if len(b.entries) == 0 {
+		b.entries = out.entries[:0:1]
+	}
+	b.entries = append(b.entries, Entry{Holder: a.Holder, Kind: KindEarn, Points: plan.Total, At: b.now, Key: b.key,
+		Order: plan.Order, Event: plan.Event, Pending: lot.Pending, Issuer: req.Issuer, Capped: planned - plan.Total})
+	e := &b.entries[len(b.entries)-1]
 	if n := len(plan.Lines); n > 0 {
 		if n <= len(out.lines) {
 			e.Lines = out.lines[:n:n]
@@ -764,25 +788,10 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 		}
 	}
 	if plan.Total > 0 {
-		lot := Lot{Kind: KindEarn, Order: plan.Order, Issuer: req.Issuer, EarnedAt: b.now, Amount: plan.Total,
-			Expires: rules.Expiry.Until(b.now, b.l.loc)}
-		if rules.PendingDays > 0 && plan.Order != "" { // events have no return window
-			lot.Pending = true
-			lot.ActiveAt = b.now.In(b.l.loc).AddDate(0, 0, rules.PendingDays)
-		}
-		stored, err := b.credit(a, lot)
-		if err != nil {
-			return err
-		}
-		e.Pending = lot.Pending
 		e.Lots = out.lots[:1:1]
-		e.Lots[0] = LotPart{Lot: stored.ID, Issuer: req.Issuer, Points: plan.Total}
-		pur.EarnLot = stored.ID
+		e.Lots[0] = LotPart{Lot: lot.ID, Issuer: req.Issuer, Points: plan.Total}
 	}
-	if len(b.entries) == 0 {
-		b.entries = out.entries[:0:1]
-	}
-	if err := b.appendEntry(a, e); err != nil {
+	if err := b.storeEntry(a); err != nil {
 		return err
 	}
 	if plan.Order != "" {

@@ -181,9 +181,9 @@ func (l *Ledger) Transfer(ctx context.Context, req TransferRequest) (Posting, er
 			if err != nil {
 				return err
 			}
-			lot, err := b.credit(to, Lot{Kind: KindTransferIn, Order: src.Order, Issuer: src.Issuer, EarnedAt: src.EarnedAt,
-				Expires: src.Expires, Amount: p.Points})
-			if err != nil {
+			lot := Lot{Kind: KindTransferIn, Order: src.Order, Issuer: src.Issuer, EarnedAt: src.EarnedAt,
+				Expires: src.Expires, Amount: p.Points}
+			if err := b.credit(to, &lot); err != nil {
 				return err
 			}
 			in.Lots = append(in.Lots, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: p.Points})
@@ -231,9 +231,8 @@ func (l *Ledger) Adjust(ctx context.Context, adj Adjustment) (Posting, error) {
 			return err
 		}
 		if adj.Points > 0 {
-			lot, err := b.credit(a, Lot{Kind: KindCredit, EarnedAt: b.now, Amount: adj.Points,
-				Expires: l.cfg.Rules.Expiry.Until(b.now, l.loc)})
-			if err != nil {
+			lot := Lot{Kind: KindCredit, EarnedAt: b.now, Amount: adj.Points, Expires: l.cfg.Rules.Expiry.Until(b.now, l.loc)}
+			if err := b.credit(a, &lot); err != nil {
 				return err
 			}
 			if err := b.appendEntry(a, Entry{Kind: KindCredit, Points: adj.Points, Reason: adj.Reason, Actor: adj.Actor,
