@@ -1281,22 +1281,22 @@ func (r *run) trim(out []int64, to int64) {
 // the inclusion matched.
 func (s *Scope) match(l *loyalty.Line) (in, excluded bool) {
 	in = s.All ||
-		l.Category != "" && slices.Contains(s.Categories, l.Category) ||
-		slices.Contains(s.SKUs, l.SKU) ||
-		anyTag(l, s.Tags)
+		len(s.Categories) > 0 && l.Category != "" && slices.Contains(s.Categories, l.Category) ||
+		len(s.SKUs) > 0 && slices.Contains(s.SKUs, l.SKU) ||
+		len(s.Tags) > 0 && anyTag(l, s.Tags)
 	if !in {
 		return false, false
 	}
 	excluded = s.ExcludePromotional && l.OnPromotion ||
-		l.Category != "" && slices.Contains(s.ExcludeCategories, l.Category) ||
-		slices.Contains(s.ExcludeSKUs, l.SKU) ||
-		anyTag(l, s.ExcludeTags)
+		len(s.ExcludeCategories) > 0 && l.Category != "" && slices.Contains(s.ExcludeCategories, l.Category) ||
+		len(s.ExcludeSKUs) > 0 && slices.Contains(s.ExcludeSKUs, l.SKU) ||
+		len(s.ExcludeTags) > 0 && anyTag(l, s.ExcludeTags)
 	return !excluded, excluded
 }
 
 func anyTag(l *loyalty.Line, tags []string) bool {
 	for _, t := range tags {
-		if l.HasTag(t) {
+		if slices.Contains(l.Tags, t) { // l.HasTag(t), without copying the line
 			return true
 		}
 	}
