@@ -85,6 +85,7 @@ type Engine struct {
 	codeIDs    []string  // per promo family: its discount candidate, codePrefix + its ID
 	budgeted   int       // how many campaigns have a budget
 	perks      int       // the most perks a quote lists: the campaigns' and a level's
+	candidates int       // calc.Candidates(): the entries of every pricing
 	evals      sync.Pool // *evaluation: the working memory of finished evaluations
 }
 
@@ -269,6 +270,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("campaign: new: discounts: %w", err)
 		}
+		e.candidates = e.calc.Candidates()
 	}
 	return e, nil
 }

@@ -52,7 +52,8 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 func (ev *evaluation) release() {
 	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
 		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
-		seen: ev.seen, families: ev.families, promotions: ev.promotions, promoPricing: ev.promoPricing}
+		seen: ev.seen, families: ev.families, promotions: ev.promotions, promoPricing: ev.promoPricing, hist: ev.hist}
+	clear(ev.hist[:cap(ev.hist)])
 	clear(ev.multPts[:cap(ev.multPts)])
 	clear(ev.paidBuf[:cap(ev.paidBuf)])
 	clear(ev.calcCodes[:cap(ev.calcCodes)])
@@ -98,11 +99,15 @@ type evaluation struct {
 	baseBonus []points.Points   // bonus before the campaigns
 	baseMult  decimal.Decimal   // multiplier before the campaigns
 
-	tmp     scratch           // the evaluation's working lists (reused)
-	out     outs              // the evaluation's lists that go into the quote
-	quote   *quoteMem         // the quote's parts of one allocation, made by mem
-	multPts [][]points.Points // per campaign run: its multiplier's points per line (costs)
-	paidBuf []loyalty.Line    // the lines of paid (reused)
+	tmp scratch // the evaluation's working lists (reused)
+	out outs    // the evaluation's lists that go into the quote
+	// The memory of the quote's discount.Result (see discounts).
+	discLines   []discount.LineResult
+	discEntries []discount.Entry
+	discAmounts []loyalty.Money
+	quote       *quoteMem         // the quote's parts of one allocation, made by mem
+	multPts     [][]points.Points // per campaign run: its multiplier's points per line (costs)
+	paidBuf     []loyalty.Line    // the lines of paid (reused)
 
 	// The codes step's pricing without codes and lists (reused).
 	promoPricing discount.Result
@@ -117,6 +122,7 @@ type evaluation struct {
 	tierAcct tier.Account
 	holder   points.Holder
 	avail    points.Points
+	hist     []discount.Purchase // the memory of acct's history (reused)
 }
 
 // quoteMem holds the parts of a quote that it refers to by pointer or that have a typical
@@ -132,6 +138,7 @@ type quoteMem struct {
 	grants     int            // how many of grant are used
 	draw       [2]Draw        // the draws of campaigns with a chance
 	draws      int            // how many of draw are used
+	perks      [4]string      // the perks of the tier and the campaigns, when they fit
 }
 
 // newDraw returns the quote's own copy of d.
@@ -199,7 +206,7 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
-	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted, ev.e.perks)
+	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
@@ -227,7 +234,17 @@ func (ev *evaluation) facts() error {
 }
 
 func (ev *evaluation) factsView(tx OrderReadTx) error {
-	a, err := tx.Account(ev.order.Account)
+	var a AccountRecord
+	var err error
+	if r, ok := tx.(historyReader); ok {
+		// The history in the evaluation's own memory: only the evaluation reads it.
+		a, err = r.accountInto(ev.order.Account, ev.hist)
+		if cap(a.History.Purchases) > cap(ev.hist) {
+			ev.hist = a.History.Purchases[:0]
+		}
+	} else {
+		a, err = tx.Account(ev.order.Account)
+	}
 	if errors.Is(err, loyalty.ErrNotFound) {
 		a, err = AccountRecord{Account: ev.order.Account}, nil
 	}
@@ -237,6 +254,12 @@ func (ev *evaluation) factsView(tx OrderReadTx) error {
 		return err
 	}
 	return ev.readBudgets(tx)
+}
+
+// historyReader is implemented by the memory store's read transaction: Account with the
+// history copied into the caller's memory.
+type historyReader interface {
+	accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error)
 }
 
 // tier finds the account's effective level at now, without storing anything.
@@ -482,9 +505,16 @@ func (ev *evaluation) discounts() error {
 	}
 	priced := o
 	priced.Codes = ev.calcCodes
-	// The quote's own Result; the order was validated (ev.validate), its line totals are
-	// ev.base.
+	// The quote's own Result, in the quote's memory (a second pricing, without the campaigns
+	// over their budget, overwrites the first); the order was validated (ev.validate), its
+	// line totals are ev.base.
+	if ev.discLines == nil {
+		ev.discLines = make([]discount.LineResult, len(o.Lines))
+		ev.discEntries = make([]discount.Entry, ev.e.candidates)
+		ev.discAmounts = ev.out.amount.take(ev.e.candidates * len(o.Lines))
+	}
 	var r discount.Result
+	r.UseMemory(ev.discLines, ev.discEntries, ev.discAmounts)
 	if err := ev.e.calc.ApplyChecked(&r, priced, ev.acct.History, ev.base); err != nil {
 		return fmt.Errorf("campaign: evaluate: discounts: %w", err)
 	}

@@ -46,7 +46,8 @@ type scratch struct {
 }
 
 // outs are the arenas of an evaluation's lists that end up in its quote (the campaigns'
-// lines and line costs). They are new for every evaluation.
+// lines and line costs, the discount entries' line amounts, the perks). They are new for
+// every evaluation.
 type outs struct {
 	idx    arena[int]
 	amount arena[loyalty.Money]
@@ -71,11 +72,16 @@ func (s *scratch) reserve(n, c int) {
 }
 
 // reserve sizes the quote's arenas for an order of n lines, c scheduled campaigns, b
-// budgeted ones and p perks (of the tier and the campaigns) at most.
-func (o *outs) reserve(n, c, b, p int) {
+// budgeted ones, k candidate discounts and p perks (of the tier and the campaigns) at
+// most; perks is the quote's room for the perks when it has enough.
+func (o *outs) reserve(n, c, b, k, p int, perks []string) {
 	o.idx.reserve((c + 1) * n)
-	o.amount.reserve(b * n)
-	o.str.reserve(p)
+	o.amount.reserve((b + k) * n)
+	if p <= len(perks) {
+		o.str.buf = perks[:0]
+	} else {
+		o.str.reserve(p)
+	}
 }
 
 // allocatePointsInto splits p in proportion to weights into dst (of the weights' length) by

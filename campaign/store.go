@@ -160,12 +160,11 @@ func NewMemoryStore() OrderStore {
 			r.Returned = append([]loyalty.ReturnLine(nil), r.Returned...)
 			return r
 		}},
-		accounts: memtx.Table[loyalty.AccountID, AccountRecord]{Clone: func(r AccountRecord) AccountRecord {
-			r.History.Purchases = append([]discount.Purchase(nil), r.History.Purchases...)
-			return r
-		}},
-		returns: memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
-		budgets: memtx.Table[budgetKey, BudgetRecord]{},
+		// Accounts are copied in and out by memTx (Account, PutAccount), so that an
+		// evaluation can copy a history into memory of its own (accountInto).
+		accounts: memtx.Table[loyalty.AccountID, AccountRecord]{},
+		returns:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
+		budgets:  memtx.Table[budgetKey, BudgetRecord]{},
 		uses: memtx.Table[loyalty.IdempotencyKey, BudgetUse]{Clone: func(u BudgetUse) BudgetUse {
 			u.Items = append([]BudgetItem(nil), u.Items...)
 			return u
@@ -239,10 +238,17 @@ func (t memTx) Order(id loyalty.OrderID) (OrderRecord, error) {
 	return r, nil
 }
 func (t memTx) Account(id loyalty.AccountID) (AccountRecord, error) {
+	return t.accountInto(id, nil)
+}
+
+// accountInto is Account with the history's purchases copied into buf's memory (from its
+// start) when it has room.
+func (t memTx) accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error) {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
 		return AccountRecord{}, fmt.Errorf("campaign: account %s: %w", id, loyalty.ErrNotFound)
 	}
+	r.History.Purchases = append(buf[:0], r.History.Purchases...) // nil for none without buf
 	return r, nil
 }
 func (t memTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
@@ -266,7 +272,7 @@ func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]AccountRecord, er
 	}
 	out := make([]AccountRecord, len(ids))
 	for i, id := range ids {
-		out[i], _ = t.s.accounts.Get(t.tx, id)
+		out[i], _ = t.Account(id)
 	}
 	return out, nil
 }
@@ -281,6 +287,7 @@ func (t memTx) PutAccount(r AccountRecord) error {
 	if r.Account == "" {
 		return loyalty.Invalid("account", nil, "has no key")
 	}
+	r.History.Purchases = append([]discount.Purchase(nil), r.History.Purchases...)
 	return t.s.accounts.Put(t.tx, r.Account, r)
 }
 func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
