@@ -466,15 +466,17 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			}
 		}
 	}
-	// The entries, in res's memory: their Lines and Notes are written at the end, from the
-	// run's scratch amounts, and keep their old memory meanwhile. The rest of every entry
-	// is set when its discount is evaluated or marked ([run.reset]): every unit is.
+	// The entries, in res's memory. Their Lines are the zero Money until their discount's
+	// amounts are computed ([run.limit]); their Notes are written at the end, from the
+	// run's, and keep their old memory meanwhile. The rest of every entry is set when its
+	// discount is evaluated or marked ([run.reset]): every unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
 	} else {
 		r.entries = make([]Entry, k)
 	}
+	r.entryLines()
 	for i := range r.ds {
 		d, e := r.ds[i].d, &r.entries[i]
 		e.Discount, e.Name, e.Kind, e.Group = d.ID, d.Name, d.Kind, d.Group
@@ -488,7 +490,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		return r.err
 	}
 
-	r.fillEntries()
+	r.entryNotes()
 	var discount, total int64
 	cur, rem := c.cur, st.rem[:len(base0)]
 	for i, b := range base0 {
@@ -504,29 +506,18 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	return nil
 }
 
-// fillEntries writes every entry's Lines and Notes from the run's scratch memory, into the
-// entry's own memory when it is large enough, otherwise into one new block for all those
-// that need one. A zero line amount is in the policy currency once the discount was
-// computed ([run.limit]) and the zero Money otherwise, as the amounts were recorded.
-func (r *run) fillEntries() {
-	n, cur := r.n, r.c.cur
-	var need, notes int
+// entryLines gives every entry n zero line amounts: in the entry's own memory when it is
+// large enough, otherwise in one new block for all those that need one.
+func (r *run) entryLines() {
+	n, need := r.n, 0
 	for i := range r.entries {
-		e := &r.entries[i]
-		if cap(e.Lines) < n {
+		if cap(r.entries[i].Lines) < n {
 			need += n
-		}
-		if s := r.spans[i]; cap(e.Notes) < s.end-s.start {
-			notes += s.end - s.start
 		}
 	}
 	var block []loyalty.Money
 	if need > 0 {
 		block = make([]loyalty.Money, need)
-	}
-	var noteBlock []LineNote
-	if notes > 0 {
-		noteBlock = make([]LineNote, notes)
 	}
 	for i := range r.entries {
 		e := &r.entries[i]
@@ -534,22 +525,33 @@ func (r *run) fillEntries() {
 			e.Lines, block = block[:n:n], block[n:]
 		} else {
 			e.Lines = e.Lines[:n]
+			clear(e.Lines)
 		}
-		if !r.limited[i] {
-			clear(e.Lines) // nothing computed (the amounts are all 0): the zero Money
-		} else {
-			dst := e.Lines[:n]
-			for li, a := range r.lines(i)[:n] {
-				dst[li], _ = loyalty.MoneyFromMinor(a, cur) // valid: a part of the subtotal
-			}
+	}
+}
+
+// entryNotes writes every entry's Notes from the run's, into the entry's own memory when it
+// is large enough, otherwise into one new block for all those that need one.
+func (r *run) entryNotes() {
+	notes := 0
+	for i := range r.entries {
+		if s := r.spans[i]; cap(r.entries[i].Notes) < s.end-s.start {
+			notes += s.end - s.start
 		}
+	}
+	var block []LineNote
+	if notes > 0 {
+		block = make([]LineNote, notes)
+	}
+	for i := range r.entries {
+		e := &r.entries[i]
 		s := r.spans[i]
 		switch m := s.end - s.start; {
 		case m == 0:
 			e.Notes = nil
 			continue
 		case cap(e.Notes) < m:
-			e.Notes, noteBlock = noteBlock[:m:m], noteBlock[m:]
+			e.Notes, block = block[:m:m], block[m:]
 		default:
 			e.Notes = e.Notes[:m]
 		}
@@ -606,7 +608,6 @@ type run struct {
 	base0   []int64          // the line totals before any discount
 	floor   []int64          // the margin floor of every line, 0 when none
 	amts    [][]int64        // the line amounts of every entry, while evaluating
-	limited []bool           // by entry: the amounts were computed and limited ([run.limit])
 	spans   []span           // by entry: its notes
 	hasCap  bool
 	codes   []bool  // by index in Calculator.codes: the order carries the code
@@ -620,7 +621,7 @@ type run struct {
 	order   loyalty.Order   // the order and history o and h point to
 	hist    History
 	ints    []int64 // scratch: base0, floor, amts, w and the states' amounts
-	flags   []bool  // scratch: limited and the states' applied flags
+	flags   []bool  // scratch: the states' applied flags
 	states  [preStates + 1]state
 	freeBuf [preStates]*state
 }
@@ -660,8 +661,8 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
 	// states'.
-	ni, nf := n*(3+k+preStates+1), k*(preStates+2)
-	same := len(r.base0) == n && len(r.limited) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
+	ni, nf := n*(3+k+preStates+1), k*(preStates+1)
+	same := len(r.base0) == n && len(r.amts) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
 	r.ints = grow(r.ints, ni)
 	r.flags = grow(r.flags, nf)
 	if !same {
@@ -675,10 +676,9 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 			at := (3 + i) * n
 			r.amts[i] = r.ints[at : at+n : at+n]
 		}
-		r.limited = r.flags[:k:k]
 		for i := range r.states {
 			at := (3 + k + i) * n
-			f := (1 + i) * k
+			f := i * k
 			r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
 		}
 	}
@@ -849,14 +849,9 @@ func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 		return r.combine(u.members, u.stacking, base, st)
 	}
 	e := &r.entries[u.disc]
-	r.eval(u.disc, base, st, e)
+	r.eval(u.disc, base, st, e) // commits the line amounts into st.rem ([run.limit])
 	a := e.Amount.MinorUnits()
 	if e.Applied {
-		given := r.lines(u.disc)
-		rem := st.rem[:len(given)]
-		for li, g := range given {
-			rem[li] -= g
-		}
 		st.capLeft -= a // unused without a cap
 		st.applied[u.disc] = true
 	}
@@ -892,17 +887,16 @@ func (r *run) lose(u *unit, by string) {
 	e.Forgone = e.Amount
 	e.Amount = loyalty.Zero(r.c.cur)
 	clear(r.lines(u.disc))
-	r.limited[u.disc] = false
+	clear(e.Lines) // the zero Money, as for a discount not computed
 	e.Applied = false
 	e.Reasons |= ReasonLostToBetter
 	e.By = by
 }
 
 // reset prepares entry e of discount i for an evaluation. The discount's scratch amounts
-// are not cleared: they are read only once computed ([run.limited]), and every kind
-// writes all of them.
+// are not cleared: they are read only once computed (once its entry applied), and every
+// kind writes all of them.
 func (r *run) reset(i int, e *Entry) {
-	r.limited[i] = false
 	r.spans[i] = span{}
 	e.Amount = loyalty.Zero(r.c.cur)
 	e.Applied = false
@@ -1225,14 +1219,17 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 }
 
 // limit trims discount i's raw line amounts to the price left, the margin floor, the
-// discount's own maximum and the policy cap, in that order, and sets e.Amount and e.Applied.
+// discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
+// the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(i int, st *state, e *Entry) {
 	out := r.lines(i)
-	rem, floor := st.rem[:len(out)], r.floor[:len(out)]
+	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
+	cur := r.c.cur
 	var total int64
 	for li, a := range out {
 		if a <= 0 {
 			out[li] = 0
+			dst[li] = loyalty.Zero(cur)
 			continue
 		}
 		room := rem[li]
@@ -1247,20 +1244,21 @@ func (r *run) limit(i int, st *state, e *Entry) {
 			a = room
 			out[li] = a
 		}
+		rem[li] -= a
+		dst[li], _ = loyalty.MoneyFromMinor(a, cur) // valid: a part of the subtotal
 		total += a
 	}
 	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
-		r.trim(out, mx.MinorUnits())
+		r.trim(out, mx.MinorUnits(), rem, dst)
 		total = mx.MinorUnits()
 		e.Reasons |= ReasonTrimmedByCap
 	}
 	if r.hasCap && total > st.capLeft {
-		r.trim(out, st.capLeft)
+		r.trim(out, st.capLeft, rem, dst)
 		total = st.capLeft
 		e.Reasons |= ReasonTrimmedByCap
 		e.By = "cap"
 	}
-	r.limited[i] = true
 	e.Amount = r.money(total)
 	e.Applied = total > 0
 	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
@@ -1268,12 +1266,19 @@ func (r *run) limit(i int, st *state, e *Entry) {
 	}
 }
 
-// trim reallocates the line amounts out to the smaller total to, in proportion to the
-// amounts themselves, so that no line gets more than before and the parts sum exactly.
-func (r *run) trim(out []int64, to int64) {
-	copy(r.w, out)
-	if err := loyalty.AllocateInts(out, to, r.w); err != nil {
+// trim reallocates the line amounts out, committed into rem and written to dst, to the
+// smaller total to, in proportion to the amounts themselves, so that no line gets more
+// than before and the parts sum exactly; rem gets back what the lines lose.
+func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
+	was := r.w[:len(out)]
+	copy(was, out)
+	if err := loyalty.AllocateInts(out, to, was); err != nil {
 		r.fail(fmt.Errorf("discount: trim: %w", err))
+		return
+	}
+	for li, a := range out {
+		rem[li] += was[li] - a
+		dst[li], _ = loyalty.MoneyFromMinor(a, r.c.cur)
 	}
 }
 
