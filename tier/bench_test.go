@@ -184,3 +184,35 @@ func BenchmarkProjectAll(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEffectiveAt looks up an account's level at a time after its last review, as
+// campaign's Evaluate does for every order: the three-level spend ladder of the reference
+// program (lifetime window, immediate reviews) in Moscow, for an account at Silver reviewed
+// an hour earlier the same day, and a week earlier (seven days to go through).
+func BenchmarkEffectiveAt(b *testing.B) {
+	e := mustEvaluator(tier.Ladder{Currency: loyalty.MustCurrency("RUB"), Levels: []tier.Level{
+		{Name: "Blue"},
+		{Name: "Silver", Threshold: tier.Amount{Spend: rub("20000")}, Benefits: tier.Benefits{DiscountRate: dec("0.03"), EarnMultiplier: dec("1.5")}},
+		{Name: "Gold", Threshold: tier.Amount{Spend: rub("60000")}, Benefits: tier.Benefits{DiscountRate: dec("0.05"), EarnMultiplier: dec("2")}},
+	}})
+	day := date(2026, 3, 2)
+	a := tier.Account{ID: "acme", Enrolled: date(2026, 2, 1),
+		History: tier.History{{Day: tier.DayOf(date(2026, 2, 20)), Units: 500000}, {Day: tier.DayOf(day), Units: 2500000}}}
+	a, _, err := e.Advance(a, day.Add(14*time.Hour))
+	if err != nil || a.Status.Level != 1 {
+		b.Fatalf("level %d, %v; want Silver", a.Status.Level, err)
+	}
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+	}{{"same-day", day.Add(15 * time.Hour)}, {"week-later", day.Add(7*24*time.Hour + 15*time.Hour)}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if lv, src := e.EffectiveAt(a, tt.at); lv != 1 || src != tier.Earned {
+					b.Fatal(lv, src)
+				}
+			}
+		})
+	}
+}

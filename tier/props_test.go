@@ -326,3 +326,62 @@ func TestPropEffectiveAtEqualsAdvanceThenEffective(t *testing.T) {
 		}
 	})
 }
+
+// EffectiveAt is Effective on the status Advance returns for ladders whose level follows
+// the measure at once (immediate upgrades and downgrades, no grace, commitments not
+// enforced), whatever the window or measure, over histories with returns, from any stored
+// level (one beyond the ladder too) and with overrides.
+func TestPropEffectiveAtFollowsTheMeasure(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		l := genLadder(t)
+		l.Review = tier.ReviewPolicy{}
+		for i := range l.Levels {
+			if c := l.Levels[i].Commitment; c != nil {
+				c.Enforce = false
+			}
+		}
+		if rapid.Bool().Draw(t, "tenure") {
+			l.Measure, l.Window = tier.Tenure, tier.Window{}
+			months := int64(0)
+			for i := range l.Levels {
+				if i > 0 {
+					months += rapid.Int64Range(1, 4).Draw(t, "months")
+				}
+				l.Levels[i].Threshold = tier.Amount{Count: months}
+				l.Levels[i].Commitment = nil
+			}
+		}
+		e := mustEvaluator(l)
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		for i := range a.History {
+			if rapid.IntRange(0, 4).Draw(t, "return") == 0 {
+				a.History[i].Units = -a.History[i].Units
+			}
+		}
+		a.Status.Level = rapid.IntRange(0, e.Levels()).Draw(t, "stored-level")
+		if rapid.Bool().Draw(t, "override") {
+			from := genTime(t, "override-from")
+			a.Status.Override = &tier.Override{Level: rapid.IntRange(0, e.Levels()).Draw(t, "override-level"), From: from,
+				Until: from.Add(time.Duration(rapid.Int64Range(1, 400*24).Draw(t, "override-hours")) * time.Hour)}
+		}
+		if rapid.Bool().Draw(t, "reviewed") {
+			a.Status.Reviewed = genTime(t, "reviewed-at")
+		}
+		at := genTime(t, "at")
+		if len(a.History) > 0 && rapid.Bool().Draw(t, "at-midnight") {
+			// the first instant of a day with activity, which counts only from then on
+			at = a.History[rapid.IntRange(0, len(a.History)-1).Draw(t, "day")].Day.Start(msk)
+		}
+		wantLevel, wantSource := e.Effective(a.Status, at)
+		if !at.Before(a.Status.Reviewed) {
+			adv, _, err := e.Advance(a, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLevel, wantSource = e.Effective(adv.Status, at)
+		}
+		if level, source := e.EffectiveAt(a, at); level != wantLevel || source != wantSource {
+			t.Fatalf("EffectiveAt = %d, %s; want %d, %s", level, source, wantLevel, wantSource)
+		}
+	})
+}

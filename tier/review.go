@@ -217,6 +217,10 @@ type Evaluator struct {
 	thr    []int64
 	commit []commitRule
 	loc    *time.Location
+	// follows is set when the level follows the measure at once, both ways: immediate
+	// upgrades and downgrades, no grace, no enforced commitment. An advance then ends on
+	// the level the measure supports at its end, whatever happened before.
+	follows bool
 }
 
 // NewEvaluator validates l and compiles it for the location loc (nil means UTC).
@@ -240,6 +244,9 @@ func NewEvaluator(l Ladder, loc *time.Location) (*Evaluator, error) {
 		}
 		e.commit = append(e.commit, c)
 	}
+	pol := e.ladder.Review
+	e.follows = pol.UpgradeEvery == "" && pol.DowngradeEvery == "" && pol.GraceMonths == 0 && pol.Downgrade != OneLevel &&
+		!slices.ContainsFunc(e.commit, func(c commitRule) bool { return c.period != "" && c.enforce })
 	return e, nil
 }
 
@@ -430,12 +437,27 @@ func (e *Evaluator) Advance(a Account, to time.Time) (Account, []Change, error) 
 // when t is before the last review). It changes nothing of a and copies nothing of its
 // history: a dry run's tier lookup.
 func (e *Evaluator) EffectiveAt(a Account, t time.Time) (int, Source) {
-	if !t.Before(a.Status.Reviewed) {
+	st := &a.Status
+	switch {
+	case t.Before(st.Reviewed):
+	case e.follows && st.Grace == nil && st.Level >= 0 && st.Level < len(e.thr):
+		// The last evaluation of an advance, at t, upgrades or downgrades straight to
+		// the level the measure supports (with no grace, no commitment and thresholds
+		// that strictly increase, from any level of the ladder): the evaluations before
+		// it change nothing of the result.
+		r := st.Reviewed
+		if r.IsZero() {
+			r = a.Enrolled
+		}
+		if t.After(r) {
+			st.Level = e.levelFor(e.measureAt(&a, t.In(e.loc).Add(-time.Nanosecond)))
+		}
+	default:
 		// advance replaces the status's pointers, never what they point to, and only
 		// reads the history: a's copy of them is safe to advance.
 		e.advance(&a, t, nil)
 	}
-	return e.Effective(a.Status, t)
+	return e.Effective(*st, t)
 }
 
 // rollingExit returns the first day whose rolling window of n months no longer contains d.
