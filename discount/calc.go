@@ -43,6 +43,7 @@ type compiled struct {
 	noPromo   bool // the scope is every line not on promotion: the flag is the match
 	cond      *Condition
 	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
+	entry     Entry         // its entry before evaluation (without Lines and Notes)
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
 	conflicts []int
 }
@@ -218,6 +219,15 @@ func New(p Policy) (*Calculator, error) {
 			}
 		}
 	}
+	// The entries as an evaluation starts them.
+	for i := range c.program {
+		c.program[i].setEntry(c.cur)
+	}
+	for _, list := range c.personal {
+		for i := range list {
+			list[i].setEntry(c.cur)
+		}
+	}
 	if !p.Cap.MaxAmount.IsZero() {
 		c.capAmount = p.Cap.MaxAmount
 	}
@@ -233,6 +243,17 @@ func New(p Policy) (*Calculator, error) {
 		}
 	}
 	return c, nil
+}
+
+// setEntry sets cd.entry, the entry of the discount as an evaluation starts it: nothing
+// given, no tier, the discount's percent, and ReasonPersonal for a personal term.
+func (cd *compiled) setEntry(cur loyalty.Currency) {
+	d := cd.d
+	cd.entry = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group,
+		Amount: loyalty.Zero(cur), Percent: cd.pct, Tier: -1}
+	if cd.personal {
+		cd.entry.Reasons = ReasonPersonal
+	}
 }
 
 func makeTier(pct decimal.Decimal, dec Decay) ctier {
@@ -477,10 +498,6 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		r.entries = make([]Entry, k)
 	}
 	r.entryLines()
-	for i := range r.ds {
-		d, e := r.ds[i].d, &r.entries[i]
-		e.Discount, e.Name, e.Kind, e.Group = d.ID, d.Name, d.Kind, d.Group
-	}
 
 	// The top level computes on st's prices: they are the original prices until a unit
 	// commits a discount, and every combination reads its base as it was when it started
@@ -898,17 +915,9 @@ func (r *run) lose(u *unit, by string) {
 // kind writes all of them.
 func (r *run) reset(i int, e *Entry) {
 	r.spans[i] = span{}
-	e.Amount = loyalty.Zero(r.c.cur)
-	e.Applied = false
-	e.Reasons = 0
-	e.By = ""
-	e.Forgone = loyalty.Money{}
-	e.Tier = -1
-	e.Have, e.Need = Measure{}, Measure{}
-	e.Percent = r.ds[i].pct
-	if r.ds[i].personal {
-		e.Reasons = ReasonPersonal
-	}
+	lines, notes := e.Lines, e.Notes
+	*e = r.ds[i].entry
+	e.Lines, e.Notes = lines, notes
 }
 
 // eval computes discount i on base, limited by st, into e and its scratch line amounts
