@@ -54,6 +54,9 @@
 // caller reuses, so that pricing order after order allocates nothing once it has grown;
 // [Calculator.ApplyChecked] does the same for an order the caller has validated, with its
 // line totals, for orchestrators that validate an order once and price it in several steps.
+// [Result.UseMemory] hands either of them memory of the caller's own (an arena holding
+// several results: [Calculator.Candidates] says how many entries a Result has); the memory
+// is the Result's from then on, and the Calculator keeps no reference to it.
 // The package has no global mutable state.
 //
 // # Performance
@@ -63,5 +66,9 @@
 // fits. Rates are prepared once by [New] for [loyalty.MulRound], the routine
 // [loyalty.Money.MulRate] rounds with, and splits go through [loyalty.AllocateInts], the
 // routine of [loyalty.Money.AllocateInto]: the results are exactly those of the Money
-// operations.
+// operations. New also prepares what does not depend on the order: every candidate's entry
+// as an evaluation starts it, and an index of the codes the discounts require (an order's
+// codes become a set of flags once). An evaluation's scratch memory is pooled; a
+// discount's line amounts are limited, written into its entry and taken off the price left
+// in one pass.
 package discount
