@@ -31,7 +31,8 @@ type Calculator struct {
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
-// compiled is a discount prepared for the hot path: rates as fractions, codes canonical.
+// compiled is a discount prepared for the hot path: rates as fractions, its code as an
+// index, its entry as an evaluation starts it.
 type compiled struct {
 	d         *Discount
 	rate      rate            // Percent: the fraction
