@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/discount"
 	"github.com/loyaltykit/loyalty/points"
 	"github.com/shopspring/decimal"
 )
@@ -70,8 +71,14 @@ func (ev *evaluation) campaigns() error {
 		if !c.sched.active(at, e.loc) {
 			continue
 		}
-		out := CampaignOutcome{ID: c.ID, Name: c.Name}
-		lines, why := ev.qualifies(c)
+		// The outcome is written in place: it is the quote's.
+		ev.q.Campaigns = append(ev.q.Campaigns, CampaignOutcome{ID: c.ID, Name: c.Name})
+		out := &ev.q.Campaigns[len(ev.q.Campaigns)-1]
+		var lines []int
+		why := ""
+		if excluded < 0 {
+			lines, why = ev.qualifies(c)
+		}
 		switch {
 		case excluded >= 0:
 			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
@@ -98,8 +105,7 @@ func (ev *evaluation) campaigns() error {
 				excluded = i
 			}
 		}
-		ev.camps = append(ev.camps, campRun{c: c, meta: mt, out: len(ev.q.Campaigns)})
-		ev.q.Campaigns = append(ev.q.Campaigns, out)
+		ev.camps = append(ev.camps, campRun{c: c, meta: mt, out: len(ev.q.Campaigns) - 1})
 	}
 	if len(ev.q.Campaigns) == 0 {
 		ev.q.Campaigns = nil
@@ -189,17 +195,24 @@ func conditionsText(cn Conditions) string {
 // Conditions.eligible, in the evaluation's memory (nil when none).
 func (ev *evaluation) eligible(c *Conditions) []int {
 	lines := ev.order.Lines
-	out := ev.out.idx.take(len(lines))[:0]
-	all := len(c.Categories) == 0 && len(c.SKUs) == 0
+	out := ev.out.idx.take(len(lines))
+	if len(c.Categories) == 0 && len(c.SKUs) == 0 { // every line
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	n := 0
 	for i := range lines {
-		if all || slices.Contains(c.Categories, lines[i].Category) || slices.Contains(c.SKUs, lines[i].SKU) {
-			out = append(out, i)
+		if l := &lines[i]; slices.Contains(c.Categories, l.Category) || slices.Contains(c.SKUs, l.SKU) {
+			out[n] = i
+			n++
 		}
 	}
-	if len(out) == 0 {
+	if n == 0 {
 		return nil
 	}
-	return out
+	return out[:n:n]
 }
 
 // usesLeft returns "" when the campaign's uses allow one more order of the account, or the
@@ -377,7 +390,7 @@ func (ev *evaluation) costs() (bool, error) {
 		clear(lineCost)
 		out.Discount = loyalty.Money{}
 		if r.c.discount {
-			if en, ok := ev.q.Discount.Entry(campaignPrefix + string(r.c.ID)); ok && en.Applied {
+			if en := ev.entry(r.meta.discount); en != nil && en.Applied {
 				out.Discount = en.Amount
 				for l, m := range en.Lines {
 					if l < n {
@@ -476,3 +489,13 @@ func (ev *evaluation) costs() (bool, error) {
 }
 
 func negative(w int64) bool { return w < 0 }
+
+// entry returns the quote's discount entry of the candidate id, or nil.
+func (ev *evaluation) entry(id string) *discount.Entry {
+	for i := range ev.q.Discount.Entries {
+		if en := &ev.q.Discount.Entries[i]; en.Discount == id {
+			return en
+		}
+	}
+	return nil
+}

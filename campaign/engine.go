@@ -93,6 +93,7 @@ type Engine struct {
 // its internal code and the messages of its refusals.
 type campMeta struct {
 	token      string // campaignToken(index), for a campaign with a discount
+	discount   string // the ID of its discount candidate, campaignPrefix + its ID
 	budget     int    // index of its budget counters in an evaluation, -1 without a budget
 	conditions string // the message of the "conditions" refusal
 	draw       string // the message of a lost draw
@@ -210,7 +211,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		mt := campMeta{budget: -1, conditions: conditionsText(c.Conditions),
 			excludes: "exclusive campaign " + string(c.ID) + " applies"}
 		if c.discount {
-			mt.token = campaignToken(c.index)
+			mt.token, mt.discount = campaignToken(c.index), campaignPrefix+string(c.ID)
 		}
 		if c.Chance != nil {
 			mt.draw = fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)

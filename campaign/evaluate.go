@@ -26,14 +26,14 @@ import (
 // and store failures.
 func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
 	ev := e.newEvaluation(ctx, order, opt)
-	err := ev.run()
-	q := ev.q
-	ev.release()
-	e.evals.Put(ev) // released: the pool keeps working memory only
-	if err != nil {
+	defer func() {
+		ev.release()
+		e.evals.Put(ev) // released: the pool keeps working memory only
+	}()
+	if err := ev.run(); err != nil {
 		return Quote{}, err
 	}
-	return q, nil
+	return ev.q, nil // copied out before the release
 }
 
 // newEvaluation returns an evaluation of order, reusing the working memory of a finished one
@@ -50,24 +50,30 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 // release drops everything of the evaluation but its working memory, so that the pool holds
 // no order, quote or context.
 func (ev *evaluation) release() {
-	*ev = evaluation{tmp: ev.tmp, multPts: ev.multPts, paidBuf: ev.paidBuf, camps: ev.camps[:0],
-		calcCodes: ev.calcCodes[:0], budgets: ev.budgets[:0], factsFn: ev.factsFn, availFn: ev.availFn, tierFn: ev.tierFn,
-		seen: ev.seen, families: ev.families, promotions: ev.promotions, promoPricing: ev.promoPricing, hist: ev.hist}
-	clear(ev.hist[:cap(ev.hist)])
-	clear(ev.multPts[:cap(ev.multPts)])
-	clear(ev.paidBuf[:cap(ev.paidBuf)])
-	clear(ev.calcCodes[:cap(ev.calcCodes)])
-	clear(ev.budgets[:cap(ev.budgets)])
-	clear(ev.seen[:cap(ev.seen)])
-	clear(ev.families[:cap(ev.families)])
-	clear(ev.promotions[:cap(ev.promotions)])
-	ev.tmp.reset()
+	ev.state = state{}
+	w := &ev.work
+	w.camps, w.calcCodes, w.budgets = w.camps[:0], w.calcCodes[:0], w.budgets[:0]
+	clear(w.hist[:cap(w.hist)])
+	clear(w.multPts[:cap(w.multPts)])
+	clear(w.paidBuf[:cap(w.paidBuf)])
+	clear(w.calcCodes[:cap(w.calcCodes)])
+	clear(w.budgets[:cap(w.budgets)])
+	clear(w.seen[:cap(w.seen)])
+	clear(w.families[:cap(w.families)])
+	clear(w.promotions[:cap(w.promotions)])
+	w.tmp.reset()
 }
 
 // evaluation is one run of the pipeline. Each step reads what the earlier ones left and adds
 // to the quote; a campaign step (extra candidates, multipliers, bonuses) slots in as one more
-// step.
+// step. Its state is the run's own; its work is memory the next evaluation reuses.
 type evaluation struct {
+	state
+	work
+}
+
+// state is what an evaluation computes, dropped when it is released.
+type state struct {
 	e     *Engine
 	ctx   context.Context
 	now   time.Time
@@ -79,7 +85,6 @@ type evaluation struct {
 	level       int
 	benefits    tier.Benefits
 	levelName   string
-	calcCodes   []string        // accepted codes and internal tokens, for the calculator
 	bonus       []points.Points // bonus points per line (codes, welcome rewards)
 	base        []loyalty.Money // every line's total before discounts
 	lineCosts   []loyalty.Money // every line's total cost (zero when unknown)
@@ -93,36 +98,43 @@ type evaluation struct {
 	campMult    bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
 	multRow     int             // the row of Engine.campMult for ev.baseMult: the level, 0 without tiers
 
-	camps     []campRun         // the scheduled campaigns, as in q.Campaigns
-	budgets   [][2]BudgetRecord // total and account counters, by campMeta.budget
-	baseCodes int               // len(calcCodes) before the campaigns
-	baseBonus []points.Points   // bonus before the campaigns
-	baseMult  decimal.Decimal   // multiplier before the campaigns
+	baseCodes int             // len(calcCodes) before the campaigns
+	baseBonus []points.Points // bonus before the campaigns
+	baseMult  decimal.Decimal // multiplier before the campaigns
 
-	tmp scratch // the evaluation's working lists (reused)
-	out outs    // the evaluation's lists that go into the quote
+	out   outs      // the evaluation's lists that go into the quote
+	quote *quoteMem // the quote's parts of one allocation, made by mem
 	// The memory of the quote's discount.Result (see discounts).
 	discLines   []discount.LineResult
 	discEntries []discount.Entry
 	discAmounts []loyalty.Money
-	quote       *quoteMem         // the quote's parts of one allocation, made by mem
-	multPts     [][]points.Points // per campaign run: its multiplier's points per line (costs)
-	paidBuf     []loyalty.Line    // the lines of paid (reused)
 
-	// The codes step's pricing without codes and lists (reused).
+	// The views' results.
+	tierAcct tier.Account
+	holder   points.Holder
+	avail    points.Points
+}
+
+// work is an evaluation's working memory, kept (emptied) for the next one.
+type work struct {
+	tmp       scratch             // the evaluation's working lists
+	calcCodes []string            // accepted codes and internal tokens, for the calculator
+	camps     []campRun           // the scheduled campaigns, as in q.Campaigns
+	budgets   [][2]BudgetRecord   // total and account counters, by campMeta.budget
+	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
+	paidBuf   []loyalty.Line      // the lines of paid
+	hist      []discount.Purchase // the memory of acct's history
+
+	// The codes step's pricing without codes and lists.
 	promoPricing discount.Result
 	seen         []string
 	families     []promo.DefinitionID
 	promotions   []loyalty.CampaignID
 
-	// The views' functions, bound to the evaluation once (reused), and their results.
-	factsFn  func(OrderReadTx) error
-	availFn  func(points.ReadTx) error
-	tierFn   func(tier.ReadTx) error
-	tierAcct tier.Account
-	holder   points.Holder
-	avail    points.Points
-	hist     []discount.Purchase // the memory of acct's history (reused)
+	// The views' functions, bound to the evaluation once.
+	factsFn func(OrderReadTx) error
+	availFn func(points.ReadTx) error
+	tierFn  func(tier.ReadTx) error
 }
 
 // quoteMem holds the parts of a quote that it refers to by pointer or that have a typical
@@ -205,7 +217,8 @@ func (ev *evaluation) validate() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
-	ev.q = Quote{Program: ev.e.prog.ID, Order: o, Options: ev.opt, At: ev.now}
+	q := &ev.q // zero: released (see Evaluate)
+	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, o, ev.opt, ev.now
 	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
@@ -679,10 +692,7 @@ func paidOrderInto(buf []loyalty.Line, totals, base []loyalty.Money, o loyalty.O
 // paidOrder) and whether that price gives total exactly (then total is the line's total).
 func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, loyalty.Money, bool, error) {
 	cur := total.Currency()
-	scale := int64(1)
-	for d := cur.Digits(); d < 6; d++ {
-		scale *= 10
-	}
+	scale := microScale[min(cur.Digits(), 6)]                      // a minor unit in micro-units of a major unit
 	th, t := bits.Mul64(uint64(total.MinorUnits()), uint64(scale)) // total in micro-units of a major unit
 	qm := uint64(q.Micros())
 	hi, lo := bits.Mul64(t, 1_000_000)
@@ -712,6 +722,9 @@ func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, loyalty.M
 	p, err := loyalty.PriceFromMicros(best, cur)
 	return p, loyalty.Money{}, false, err
 }
+
+// microScale[d] is 10^(6-d): a minor unit of a currency of d digits in micro-units.
+var microScale = [...]int64{1_000_000, 100_000, 10_000, 1000, 100, 10, 1}
 
 // redeem checks the requested points against the balance and the redemption rules on the
 // total after discounts.
@@ -829,24 +842,29 @@ func (ev *evaluation) totals() error {
 	t.ToPay = pay
 	ev.q.Totals = t
 	ev.q.Lines = make([]LineOutcome, len(d.Lines))
-	for i, l := range d.Lines {
-		lo := LineOutcome{Base: l.Base, Discount: l.Discount, Total: l.Total}
+	var pts []points.LinePlan
+	if len(ev.q.Earnings) > 0 {
+		pts = ev.q.Earnings[0].Plan.Lines
+	}
+	for i := range d.Lines {
+		l, lo := &d.Lines[i], &ev.q.Lines[i]
+		lo.Base, lo.Discount, lo.Total = l.Base, l.Discount, l.Total
 		if lo.Discount.IsZero() {
 			lo.Discount = loyalty.Zero(cur)
 		}
-		if len(ev.q.Earnings) > 0 {
-			lo.Points = ev.q.Earnings[0].Plan.Lines[i].Points
+		if pts != nil {
+			lo.Points = pts[i].Points
 		}
 		if redeemed != nil {
 			lo.Redeemed = redeemed[i]
 		}
-		if ev.order.Lines[i].HasCost() {
-			lo.Cost = ev.lineCosts[i] // computed by ValidateInto
-		}
-		ev.q.Lines[i] = lo
+		lo.Cost = ev.lineCosts[i] // computed by ValidateInto: zero when the cost is unknown
 	}
 	return nil
 }
+
+// hasCost reports whether the order's line i has a known cost.
+func (ev *evaluation) hasCost(i int) bool { return ev.order.Lines[i].UnitCost.IsKnown() }
 
 // margin computes the gross profit over the lines whose cost is known.
 func (ev *evaluation) margin() error {
@@ -866,7 +884,7 @@ func (ev *evaluation) margin() error {
 	}
 	unknown := 0
 	for i := range ev.order.Lines {
-		if !ev.order.Lines[i].HasCost() {
+		if !ev.hasCost(i) {
 			unknown++
 		}
 	}
@@ -881,7 +899,7 @@ func (ev *evaluation) margin() error {
 	var err error
 	for i := range ev.q.Lines {
 		l := &ev.q.Lines[i]
-		if !ev.order.Lines[i].HasCost() {
+		if !ev.hasCost(i) {
 			m.Unknown = append(m.Unknown, i)
 			continue
 		}
