@@ -478,7 +478,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			j, ok := c.codes[s]
 			if !ok {
 				cc, err := loyalty.NormalizeCode(s)
-				if err != nil {
+				if err != nil || cc == s { // invalid, or canonical and not required
 					continue
 				}
 				j, ok = c.codes[cc]
