@@ -93,24 +93,24 @@ type stamp struct {
 
 type memStore struct {
 	db           memtx.DB
-	strs         memtx.Arena                  // the strings of the rows
-	holders      interner[Holder]             // holders by number
-	partners     interner[loyalty.PartnerID]  // issuers and acceptors by number
-	kinds        interner[EntryKind]          // entry kinds the package does not define
-	locs         []*time.Location             // the locations of stored times but UTC, numbered from 1; only ever appended to
-	locIDs       map[locKey]int32             // the numbers of locs; written by writers only
-	lastLoc      int32                        // the number of the location the writer stored last
-	accounts     memtx.Table[Holder, Account] //
-	lots         memtx.Rows[lotRow]           // by ID
-	holderLots   memtx.Log[int32, LotID]      // by holder number
-	cursor       memtx.Table[int32, int]      // no lot before this position of holderLots is open
-	entries      memtx.Rows[entryRow]         // every entry, by ID = position + 1; never modified
-	entryMore    memtx.Rows[entryMore]        // the side rows of entries
-	holderLog    memtx.Log[int32, int]        // positions in entries, per holder number
-	purchases    hashRows[purchaseRow]        //
-	purchaseMore memtx.Rows[purchaseMore]     // the side rows of purchases
-	records      hashRows[recordRow]          // immutable once stored
-	recordIDs    memtx.Rows[[]EntryID]        // the entries of records whose IDs are not consecutive
+	strs         memtx.Arena                 // the strings of the rows
+	holders      interner[Holder]            // holders by number
+	partners     interner[loyalty.PartnerID] // issuers and acceptors by number
+	kinds        interner[EntryKind]         // entry kinds the package does not define
+	locs         []*time.Location            // the locations of stored times but UTC, numbered from 1; only ever appended to
+	locIDs       map[locKey]int32            // the numbers of locs; written by writers only
+	lastLoc      int32                       // the number of the location the writer stored last
+	accounts     memtx.Rows[accountRow]      // by holder number: a row for every holder, ok when it has an account
+	lots         memtx.Rows[lotRow]          // by ID
+	holderLots   memtx.Log[int32, LotID]     // by holder number
+	cursor       memtx.Table[int32, int]     // no lot before this position of holderLots is open
+	entries      memtx.Rows[entryRow]        // every entry, by ID = position + 1; never modified
+	entryMore    memtx.Rows[entryMore]       // the side rows of entries
+	holderLog    memtx.Log[int32, int]       // positions in entries, per holder number
+	purchases    hashRows[purchaseRow]       //
+	purchaseMore memtx.Rows[purchaseMore]    // the side rows of purchases
+	records      hashRows[recordRow]         // immutable once stored
+	recordIDs    memtx.Rows[[]EntryID]       // the entries of records whose IDs are not consecutive
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
 	// the horizon before which entries are forgotten.
@@ -129,7 +129,7 @@ func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 		// Writers hold the lock: s.w and s.now are theirs. A rolled-back transaction may
 		// have changed what the writer remembers.
 		s.w.tx = tx
-		s.w.memo, s.w.memoNext, s.w.lastH, s.w.lastA = [4]strMemo{}, 0, lastHolder{}, lastAccount{}
+		s.w.memo, s.w.memoNext, s.w.lastH = [4]strMemo{}, 0, lastHolder{}
 		s.records.forgetMiss()
 		s.purchases.forgetMiss()
 		if s.retention > 0 {
@@ -162,7 +162,6 @@ type memTx struct {
 	memo     [4]strMemo
 	memoNext int
 	lastH    lastHolder
-	lastA    lastAccount
 }
 
 type strMemo struct {
@@ -177,15 +176,6 @@ type lastHolder struct {
 	ok bool
 }
 
-// lastAccount is the writer's last balance row read or written, so that writing it does
-// not look it up again.
-type lastAccount struct {
-	a      Account
-	had    bool // the row exists (a holds it)
-	ok     bool
-	holder Holder
-}
-
 // Not-found errors are preallocated: a miss (a new idempotency key, a new order) is the
 // common case of every posting and must not allocate.
 var (
@@ -193,23 +183,46 @@ var (
 	errNoLot      = fmt.Errorf("points: lot: %w", loyalty.ErrNotFound)
 	errNoPurchase = fmt.Errorf("points: purchase: %w", loyalty.ErrNotFound)
 	errNoRecord   = fmt.Errorf("points: idempotency record: %w", loyalty.ErrNotFound)
+	// The memory store numbers holders from 1: the zero Holder, which no ledger writes, has
+	// no balance row.
+	errZeroHolder = fmt.Errorf("points: account: the zero holder: %w", loyalty.ErrInvalid)
 	// With a retention, a miss may be something forgotten.
 	errNoPurchaseRetained = fmt.Errorf("points: purchase: %w (never recorded, or forgotten past the memory store's retention)", loyalty.ErrNotFound)
 )
 
 func (t *memTx) Account(h Holder) (Account, error) {
-	a, ok := t.s.accounts.Get(t.tx, h)
-	if t == &t.s.w {
-		t.lastA = lastAccount{a: a, had: ok, ok: true, holder: h}
+	if hid, ok, _ := t.holderID(h, false); ok && hid > 0 {
+		if r := t.s.accounts.Ref(t.tx, int(hid)); r.ok {
+			return t.unpackAccount(r, h), nil
+		}
 	}
-	if !ok {
-		return Account{}, errNoAccount
+	return Account{}, errNoAccount
+}
+
+// balance returns h's balance and whether an activation or expiry is due at now, read from
+// its stored row: what Account and the ledger's balanceOf give, without building the
+// Account. It reports false for a holder without an account.
+func (t *memTx) balance(h Holder, now time.Time) (Balance, bool, bool) {
+	hid, ok, _ := t.holderID(h, false)
+	if !ok || hid == 0 {
+		return Balance{}, false, false
 	}
-	return a, nil
+	r := t.s.accounts.Ref(t.tx, int(hid))
+	if !r.ok {
+		return Balance{}, false, false
+	}
+	due := r.nextDue.compare(zeroTime.sec, 0) != 0 && r.nextDue.compare(now.Unix(), int32(now.Nanosecond())) <= 0
+	return Balance{Holder: h, Available: r.active - r.debt, Active: r.active, Pending: r.pending,
+		Spent: r.spent, Expired: r.expired, Reversed: r.reversed, Transferred: r.transferred,
+		Debited: r.debited, Earned: r.earned, Debt: r.debt}, due, true
 }
 
 func (t *memTx) Accounts(fn func(Account) bool) error {
-	t.s.accounts.Range(t.tx, func(_ Holder, a Account) bool { return fn(a) })
+	for id := 1; id <= t.s.accounts.Len(t.tx); id++ {
+		if r := t.s.accounts.Ref(t.tx, id); r.ok && !fn(t.unpackAccount(r, t.holder(int32(id)))) {
+			break
+		}
+	}
 	return nil
 }
 
@@ -358,15 +371,14 @@ func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 }
 
 func (t *memTx) PutAccount(a Account) error {
-	var err error
-	if l := &t.lastA; l.ok && l.holder == a.Holder {
-		err = t.s.accounts.Replace(t.tx, a.Holder, a, l.a, l.had)
-	} else {
-		err = t.s.accounts.Put(t.tx, a.Holder, a)
+	hid, _, err := t.holderID(a.Holder, true)
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		t.lastA = lastAccount{a: a, had: true, ok: true, holder: a.Holder}
+	if hid == 0 {
+		return errZeroHolder
 	}
+	_, err = t.s.accounts.Set(t.tx, int(hid), t.packAccount(&a))
 	return err
 }
 

@@ -111,6 +111,16 @@ func knownKind(k EntryKind) (int32, bool) {
 	return 0, false
 }
 
+// accountRow is a balance row as the memory store keeps it, without its holder: the row's
+// ID is the holder's number. Every holder has a row; ok says it holds an account.
+type accountRow struct {
+	ok                                                bool
+	earned, active, pending, spent, expired, reversed Points
+	transferred, debited, debt, capEarned             Points
+	entries                                           int
+	nextDue, capPeriod                                ptime
+}
+
 // lotRow is a lot as the memory store keeps it; its ID is its row's.
 type lotRow struct {
 	holder  int32
@@ -264,7 +274,13 @@ type locKey struct {
 	offset int
 }
 
+// zeroTime is the zero time.Time packed.
+var zeroTime = ptime{sec: time.Time{}.Unix()}
+
 func (s *memStore) unpackTime(p ptime) time.Time {
+	if p == zeroTime {
+		return time.Time{}
+	}
 	t := time.Unix(p.sec, int64(p.nsec))
 	if p.loc == 0 {
 		return t.UTC()
@@ -330,6 +346,9 @@ func (t *memTx) holderID(h Holder, create bool) (int32, bool, error) {
 		if id, err = t.s.holders.intern(t.tx, h); err != nil {
 			return 0, false, err
 		}
+		if _, _, err := t.s.accounts.Add(t.tx); err != nil { // the holder's row, without an account yet
+			return 0, false, err
+		}
 		ok = true
 	}
 	if ok && t == &t.s.w {
@@ -367,6 +386,19 @@ func (t *memTx) kind(c int32) EntryKind {
 		return kindNames[c]
 	}
 	return t.s.kinds.value(t.tx, c-int32(len(kindNames)))
+}
+
+func (t *memTx) packAccount(a *Account) accountRow {
+	return accountRow{ok: true, earned: a.Earned, active: a.Active, pending: a.Pending, spent: a.Spent,
+		expired: a.Expired, reversed: a.Reversed, transferred: a.Transferred, debited: a.Debited, debt: a.Debt,
+		capEarned: a.CapEarned, entries: a.Entries, nextDue: t.time(a.NextDue), capPeriod: t.time(a.CapPeriod)}
+}
+
+func (t *memTx) unpackAccount(r *accountRow, h Holder) Account {
+	return Account{Holder: h, Earned: r.earned, Active: r.active, Pending: r.pending, Spent: r.spent,
+		Expired: r.expired, Reversed: r.reversed, Transferred: r.transferred, Debited: r.debited, Debt: r.debt,
+		NextDue: t.s.unpackTime(r.nextDue), CapPeriod: t.s.unpackTime(r.capPeriod), CapEarned: r.capEarned,
+		Entries: r.entries}
 }
 
 // packLot fills r with l, keeping r's order string when l has the same.

@@ -50,9 +50,10 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 		r = &balanceReader{}
 		r.fn = r.read
 	}
-	r.holder, r.now, r.a, r.due = holder, l.clock.Now(), Account{}, false
+	r.holder, r.now, r.due = holder, l.clock.Now(), false
 	err := l.store.View(ctx, r.fn)
-	bal, due, now := balanceOf(r.a), r.due, r.now
+	bal, due, now := r.bal, r.due, r.now
+	r.holder, r.bal = Holder{}, Balance{} // nothing of the read stays in the pool
 	l.readers.Put(r)
 	if err != nil {
 		return Balance{}, err
@@ -82,20 +83,27 @@ func (l *Ledger) settleBalance(ctx context.Context, holder Holder, now time.Time
 type balanceReader struct {
 	holder Holder
 	now    time.Time
-	a      Account
+	bal    Balance
 	due    bool
 	fn     func(tx ReadTx) error
 }
 
 func (r *balanceReader) read(tx ReadTx) error {
-	var err error
-	if r.a, err = tx.Account(r.holder); err != nil {
-		if errors.Is(err, loyalty.ErrNotFound) {
+	if m, ok := tx.(*memTx); ok { // the balance from the stored row, without an Account between
+		if r.bal, r.due, ok = m.balance(r.holder, r.now); !ok {
+			return unknownHolder(r.holder)
+		}
+		return nil
+	}
+	a, err := tx.Account(r.holder)
+	if err != nil {
+		if notFound(err) {
 			return unknownHolder(r.holder)
 		}
 		return err
 	}
-	r.due = !r.a.NextDue.IsZero() && !r.now.Before(r.a.NextDue)
+	r.bal = balanceOf(a)
+	r.due = !a.NextDue.IsZero() && !r.now.Before(a.NextDue)
 	return nil
 }
 
