@@ -56,14 +56,16 @@ func TestPropIntegerPathsMatchDecimal(t *testing.T) {
 		default:
 			units := rapid.OneOf(rapid.Int64Range(0, 1e6), rapid.Int64Range(0, 1<<62)).Draw(t, "units")
 			per := Points(rapid.Int64Range(1, 1e6).Draw(t, "per_unit"))
-			got, err := perUnitPoints(units, per, m, mode)
-			want, wantErr := perUnitPoints(units, per, decimalOnly(m), mode)
+			got, err := perUnitPoints(units, per, &m, mode)
+			dm := decimalOnly(m)
+			want, wantErr := perUnitPoints(units, per, &dm, mode)
 			check(t, got, err, want, wantErr)
 			return
 		}
 		c := newRateCalc(&rate, digits)
-		got, err := rate.points(3, group, digits, &c, m, mode)
-		want, wantErr := rate.points(3, group, digits, &rateCalc{}, decimalOnly(m), mode)
+		got, err := rate.points(3, group, digits, &c, &m, mode)
+		dm := decimalOnly(m)
+		want, wantErr := rate.points(3, group, digits, &rateCalc{}, &dm, mode)
 		check(t, got, err, want, wantErr)
 	})
 }
@@ -86,17 +88,17 @@ func TestPlannerNeedsNoDecimalsForTheCommonCases(t *testing.T) {
 	share := Rate{ShareOfPrice: decimal.RequireFromString("0.05")}
 	bc, sc := newRateCalc(&block, 2), newRateCalc(&share, 2)
 	allocs := testing.AllocsPerRun(100, func() {
-		_, _ = block.points(0, 221600, 2, &bc, m, loyalty.HalfUp)
-		_, _ = share.points(0, 900000, 2, &sc, m, loyalty.HalfUp)
-		_, _ = perUnitPoints(12, 3, m, loyalty.HalfUp)
+		_, _ = block.points(0, 221600, 2, &bc, &m, loyalty.HalfUp)
+		_, _ = share.points(0, 900000, 2, &sc, &m, loyalty.HalfUp)
+		_, _ = perUnitPoints(12, 3, &m, loyalty.HalfUp)
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations, want none", allocs)
 	}
-	if got, _ := block.points(0, 221600, 2, &bc, m, loyalty.HalfUp); got != 332 { // 221 blocks × 1.5 = 331.5
+	if got, _ := block.points(0, 221600, 2, &bc, &m, loyalty.HalfUp); got != 332 { // 221 blocks × 1.5 = 331.5
 		t.Errorf("221 blocks × 1.5 = %d, want 332", got)
 	}
-	if got, _ := share.points(0, 900000, 2, &sc, m, loyalty.HalfUp); got != 675 { // 9,000.00 × 0.05 × 1.5
+	if got, _ := share.points(0, 900000, 2, &sc, &m, loyalty.HalfUp); got != 675 { // 9,000.00 × 0.05 × 1.5
 		t.Errorf("5%% of 9,000.00 × 1.5 = %d, want 675", got)
 	}
 }
@@ -142,7 +144,7 @@ func referencePlan(r Rules, o loyalty.Order, mult decimal.Decimal) (Plan, error)
 			weights[i] = totals[i]
 			group += totals[i]
 			if rate.PerUnit != 0 {
-				pts, err := perUnitPoints(o.Lines[i].Quantity.Floor(), rate.PerUnit, m, r.Rounding)
+				pts, err := perUnitPoints(o.Lines[i].Quantity.Floor(), rate.PerUnit, &m, r.Rounding)
 				if err != nil {
 					return Plan{}, err
 				}
@@ -152,7 +154,7 @@ func referencePlan(r Rules, o loyalty.Order, mult decimal.Decimal) (Plan, error)
 		if rate.PerUnit != 0 || group == 0 {
 			continue
 		}
-		pts, err := rate.points(k, group, o.Currency.Digits(), &rateCalc{}, m, r.Rounding)
+		pts, err := rate.points(k, group, o.Currency.Digits(), &rateCalc{}, &m, r.Rounding)
 		if err != nil {
 			return Plan{}, err
 		}

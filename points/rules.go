@@ -526,24 +526,24 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	if 4*n > len(buf) {
 		ints = make([]int64, 4*n)
 	}
-	// eligible: the weights of the order bonus; weights and idx: a rate's lines and values
-	totals, eligible, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
+	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
+	// and idx: the values and positions of one rate's lines (of the eligible lines, for
+	// the order bonus)
+	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
 	var partsBuf [16]Points
 	parts := partsBuf[:0]
 	if n > len(partsBuf) {
 		parts = make([]Points, 0, n) // one list for every split of the plans
 	}
 	parts = parts[:n]
-	for i := range o.Lines {
-		if lineTotals != nil {
-			totals[i] = lineTotals[i].MinorUnits()
-			continue
+	if lineTotals == nil {
+		for i := range o.Lines {
+			t, err := o.Lines[i].Total()
+			if err != nil {
+				return fmt.Errorf("points: order: %w", fmt.Errorf("lines[%d]: %w", i, err))
+			}
+			vals[i] = t.MinorUnits()
 		}
-		t, err := o.Lines[i].Total()
-		if err != nil {
-			return fmt.Errorf("points: order: %w", fmt.Errorf("lines[%d]: %w", i, err))
-		}
-		totals[i] = t.MinorUnits()
 	}
 	var all []LinePlan // the plans' lines without memory of the caller's
 	for j := range ms {
@@ -565,28 +565,31 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	maxRate := -1 // the last rate that matched a line
 	for i := range o.Lines {
 		l := &o.Lines[i]
-		lp := LinePlan{Quantity: l.Quantity, Rate: -1}
+		if lineTotals != nil {
+			vals[i] = lineTotals[i].MinorUnits()
+		}
+		k := -1
 		if exclude && ex.excludes(l) {
-			lp.Excluded = true
+			k = -2
 		} else {
-			eligible[i] = totals[i]
-			anyEligible = anyEligible || eligible[i] > 0
+			anyEligible = anyEligible || vals[i] > 0
 		rates:
-			for k := range calcs {
-				switch c := &calcs[k]; {
-				case c.cats: // the common scope, compared here
-					if !slices.Contains(r.Rates[k].Categories, l.Category) {
+			for c := range calcs {
+				switch rc := &calcs[c]; {
+				case rc.cats: // the common scope, compared here
+					if !slices.Contains(r.Rates[c].Categories, l.Category) {
 						continue
 					}
-				case !c.all && !r.Rates[k].matches(l):
+				case !rc.all && !r.Rates[c].matches(l):
 					continue
 				}
-				lp.Rate = k
-				maxRate = max(maxRate, k)
+				k = c
+				maxRate = max(maxRate, c)
 				break rates
 			}
 		}
-		first[i] = lp
+		rateOf[i] = int64(k)
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
 	}
 	for j := 1; j < len(out); j++ {
 		copy(out[j].Lines, first)
@@ -612,10 +615,10 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		rate := &r.Rates[k]
 		var group int64
 		cnt := 0
-		for i := range first {
-			if first[i].Rate == k {
-				idx[cnt], weights[cnt] = int64(i), totals[i]
-				group += totals[i]
+		for i, rk := range rateOf {
+			if rk == int64(k) {
+				idx[cnt], weights[cnt] = int64(i), vals[i]
+				group += vals[i]
 				cnt++
 			}
 		}
@@ -625,8 +628,8 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		if rate.PerUnit != 0 { // per line: whole units of each line
 			for _, i := range idx[:cnt] {
 				units := o.Lines[i].Quantity.Floor()
-				for j, m := range ms {
-					pts, err := perUnitPoints(units, rate.PerUnit, m, r.Rounding)
+				for j := range ms {
+					pts, err := perUnitPoints(units, rate.PerUnit, &ms[j], r.Rounding)
 					if err != nil {
 						return err
 					}
@@ -636,8 +639,8 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			}
 			continue
 		}
-		for j, m := range ms {
-			pts, err := rate.points(k, group, digits, &calcs[k], m, r.Rounding)
+		for j := range ms {
+			pts, err := rate.points(k, group, digits, &calcs[k], &ms[j], r.Rounding)
 			if err != nil {
 				return err
 			}
@@ -659,10 +662,19 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			}
 		}
 	}
+	bonus := r.OrderBonus > 0 && anyEligible
+	if bonus {
+		for i, rk := range rateOf { // the bonus is split over the lines not excluded
+			weights[i] = 0
+			if rk != -2 {
+				weights[i] = vals[i]
+			}
+		}
+	}
 	for j := range out {
 		p := &out[j]
-		if r.OrderBonus > 0 && anyEligible {
-			if err := addAllocatedInto(p.Lines, r.OrderBonus, eligible, parts); err != nil {
+		if bonus {
+			if err := addAllocatedInto(p.Lines, r.OrderBonus, weights, parts); err != nil {
 				return fmt.Errorf("points: order_bonus: %w", err)
 			}
 			add(j, r.OrderBonus)
@@ -702,7 +714,7 @@ func addAllocatedInto(lines []LinePlan, p Points, weights []int64, parts []Point
 
 // perUnitPoints is what whole units of a line earn at perUnit points each, multiplied and
 // rounded once.
-func perUnitPoints(units int64, perUnit Points, m multiplier, mode loyalty.RoundingMode) (Points, error) {
+func perUnitPoints(units int64, perUnit Points, m *multiplier, mode loyalty.RoundingMode) (Points, error) {
 	if m.ok {
 		if a, ok := mul64(units, int64(perUnit)); ok {
 			if v, err := loyalty.MulRound(a, m.c, m.exp, mode); err == nil {
@@ -718,7 +730,7 @@ func perUnitPoints(units int64, perUnit Points, m multiplier, mode loyalty.Round
 // decimals, earn at multiplier m, rounded once with mode (blocks are whole: "per full 10").
 // c is the rate in integers for that currency; the zero rateCalc takes the exact decimal
 // path.
-func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m multiplier, mode loyalty.RoundingMode) (Points, error) {
+func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m *multiplier, mode loyalty.RoundingMode) (Points, error) {
 	if rate.ShareOfPrice.IsZero() {
 		if c.perMinor > 0 {
 			// Whole blocks times points per block, times the multiplier.
