@@ -100,7 +100,8 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 	if len(totals) != len(o.Lines) {
 		totals = nil
 	}
-	include, exclude := !cond.Include.IsZero(), !cond.Exclude.IsZero()
+	include, exclude := !cond.Include.empty(), !cond.Exclude.empty()
+	filter := include || exclude || cond.ExcludePromotional // some lines may not be eligible
 	minOrder := !cond.MinOrder.IsZero()
 	for i := range o.Lines {
 		l := &o.Lines[i]
@@ -118,7 +119,7 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 				return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
 			}
 		}
-		if include && !cond.Include.matches(l) || exclude && cond.Exclude.matches(l) || cond.ExcludePromotional && l.OnPromotion {
+		if filter && (include && !cond.Include.matches(l) || exclude && cond.Exclude.matches(l) || cond.ExcludePromotional && l.OnPromotion) {
 			continue
 		}
 		if g.Lines == nil {

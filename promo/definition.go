@@ -141,7 +141,10 @@ type Scope struct {
 }
 
 // IsZero reports whether the scope names nothing.
-func (s Scope) IsZero() bool { return len(s.SKUs) == 0 && len(s.Categories) == 0 && len(s.Tags) == 0 }
+func (s Scope) IsZero() bool { return s.empty() }
+
+// empty is IsZero without copying the scope.
+func (s *Scope) empty() bool { return len(s.SKUs) == 0 && len(s.Categories) == 0 && len(s.Tags) == 0 }
 
 // Matches reports whether s names l's SKU, category or one of its tags.
 func (s Scope) Matches(l loyalty.Line) bool { return s.matches(&l) }
