@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -83,8 +84,31 @@ type Ledger struct {
 	loc     *time.Location
 	clock   loyalty.Clock
 
-	readers sync.Pool // *balanceReader
-	books   sync.Pool // *book
+	readers pool[balanceReader]
+	books   pool[book]
+}
+
+// pool is a sync.Pool of *T with one spare value in front of it: a ledger used by one
+// goroutine at a time takes and returns the spare with one atomic operation each, without
+// the pool's pinning to a processor; concurrent callers share the pool behind it.
+type pool[T any] struct {
+	spare atomic.Pointer[T]
+	more  sync.Pool
+}
+
+// get returns a value put earlier, or nil.
+func (p *pool[T]) get() *T {
+	if v := p.spare.Swap(nil); v != nil {
+		return v
+	}
+	v, _ := p.more.Get().(*T)
+	return v
+}
+
+func (p *pool[T]) put(v *T) {
+	if !p.spare.CompareAndSwap(nil, v) {
+		p.more.Put(v)
+	}
 }
 
 // New returns a Ledger over store with cfg, which must be valid.
@@ -267,7 +291,7 @@ func (l *Ledger) keyed(ctx context.Context, key loyalty.IdempotencyKey, op strin
 
 // book returns a pooled book for a keyed operation.
 func (l *Ledger) book() *book {
-	b, _ := l.books.Get().(*book)
+	b := l.books.get()
 	if b == nil {
 		b = &book{l: l}
 		b.run = b.runKeyed
@@ -282,7 +306,7 @@ func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyK
 	err := l.store.Update(ctx, b.run)
 	out := b.out
 	b.release()
-	l.books.Put(b)
+	l.books.put(b)
 	if err != nil {
 		return Posting{}, err
 	}

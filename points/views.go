@@ -45,7 +45,7 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 	}
 	// The read is the hot path of every checkout; a pooled reader keeps it from allocating
 	// the account row and the closure on every call.
-	r, _ := l.readers.Get().(*balanceReader)
+	r := l.readers.get()
 	if r == nil {
 		r = &balanceReader{}
 		r.fn = r.read
@@ -54,7 +54,7 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 	err := l.store.View(ctx, r.fn)
 	bal, due, now := r.bal, r.due, r.now
 	r.holder, r.bal = Holder{}, Balance{} // nothing of the read stays in the pool
-	l.readers.Put(r)
+	l.readers.put(r)
 	if err != nil {
 		return Balance{}, err
 	}
