@@ -351,7 +351,7 @@ func (ev *evaluation) costs() (bool, error) {
 		plain := ev.plain
 		if !ev.plainSet {
 			var err error
-			if plain, err = e.earnPlan.PlanTotals(ev.paid, ev.paidChecked, ev.baseMult); err != nil {
+			if plain, err = e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
 				return false, err
 			}
 		}

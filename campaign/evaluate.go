@@ -108,6 +108,9 @@ type state struct {
 	discLines   []discount.LineResult
 	discEntries []discount.Entry
 	discAmounts []loyalty.Money
+	// The memory of the lines of the quote's plans (see earn).
+	planLines  []points.LinePlan
+	buyerLines []points.LinePlan
 
 	// The views' results.
 	tierAcct tier.Account
@@ -124,6 +127,8 @@ type work struct {
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
 	paidBuf   []loyalty.Line      // the lines of paid
 	hist      []discount.Purchase // the memory of acct's history
+	plainBuf  []points.LinePlan   // the memory of the plain plan's lines
+	extraBuf  []points.LinePlan   // the memory of the lines of a tier's earn rate plan
 
 	// The codes step's pricing without codes and lists.
 	promoPricing discount.Result
@@ -219,7 +224,10 @@ func (ev *evaluation) validate() error {
 	}
 	q := &ev.q // zero: released (see Evaluate)
 	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, o, ev.opt, ev.now
-	ev.out.reserve(len(o.Lines), len(ev.e.camps), ev.e.budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
+	if ev.e.prog.BuyerEarning != nil && o.Buyer != "" {
+		ev.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
+	}
+	ev.out.reserve(len(o.Lines), len(ev.e.camps)+len(o.Codes), ev.e.budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
@@ -359,7 +367,8 @@ func (ev *evaluation) codes() error {
 		}
 		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
 		// The order was validated (ev.validate) and its line totals are ev.base.
-		g, err := e.codes.ValidateChecked(ev.ctx, typed, co, ev.base)
+		// The grant's lines in the quote's memory.
+		g, err := e.codes.ValidateCheckedInto(ev.ctx, ev.out.idx.take(len(ev.order.Lines)), typed, co, ev.base)
 		switch {
 		case err == nil && slices.Contains(families, g.Definition):
 			// One use per promotion and order: a second code of the same family would be
@@ -557,12 +566,18 @@ func (ev *evaluation) earn() error {
 	ev.paidChecked = totals
 	var base points.Plan
 	ev.plainSet = false
+	// The base plan's lines in the quote's memory (a second earn, without the campaigns over
+	// their budget, overwrites the first), the plain plan's in the evaluation's.
+	n := len(o.Lines)
+	if ev.planLines == nil {
+		ev.planLines = ev.out.plans.take(n)
+	}
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
-		base, ev.plain, err = e.earnPlan.PlanPairTotals(paid, totals, ev.multiplier, ev.baseMult)
+		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), paid, totals, ev.multiplier, ev.baseMult)
 		ev.plainSet = err == nil
 	} else {
-		base, err = e.earnPlan.PlanTotals(paid, totals, ev.multiplier)
+		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, paid, totals, ev.multiplier)
 	}
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
@@ -578,7 +593,7 @@ func (ev *evaluation) earn() error {
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
 		var extra points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			extra, err = pl.PlanTotals(paid, totals, decimal.Zero)
+			extra, err = pl.PlanTotalsInto(ev.extraLines(n), paid, totals, decimal.Zero)
 		} else {
 			extra, err = e.tierExtra[ev.level].Plan(paid, decimal.Zero)
 		}
@@ -613,7 +628,10 @@ func (ev *evaluation) earn() error {
 	}
 	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
-		bp, err := e.buyerPlan.PlanTotals(paid, totals, decimal.Zero)
+		if ev.buyerLines == nil {
+			ev.buyerLines = ev.out.plans.take(n)
+		}
+		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, paid, totals, decimal.Zero)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
@@ -627,6 +645,23 @@ func (ev *evaluation) earn() error {
 		ev.q.Earnings = append(ev.q.Earnings, be)
 	}
 	return nil
+}
+
+// plainLines returns the evaluation's reused memory for the lines of the plain plan of an
+// order of n lines.
+func (ev *evaluation) plainLines(n int) []points.LinePlan {
+	if cap(ev.plainBuf) < n {
+		ev.plainBuf = make([]points.LinePlan, n)
+	}
+	return ev.plainBuf[:n]
+}
+
+// extraLines is plainLines for the plan of a tier's earn rate.
+func (ev *evaluation) extraLines(n int) []points.LinePlan {
+	if cap(ev.extraBuf) < n {
+		ev.extraBuf = make([]points.LinePlan, n)
+	}
+	return ev.extraBuf[:n]
 }
 
 func (ev *evaluation) times(er *Earning, r points.Rules) error {

@@ -52,6 +52,7 @@ type outs struct {
 	idx    arena[int]
 	amount arena[loyalty.Money]
 	str    arena[string]
+	plans  arena[points.LinePlan]
 }
 
 func (s *scratch) reset() {
@@ -71,11 +72,13 @@ func (s *scratch) reserve(n, c int) {
 	s.amount.reserve(5 * n)
 }
 
-// reserve sizes the quote's arenas for an order of n lines, c scheduled campaigns, b
-// budgeted ones, k candidate discounts and p perks (of the tier and the campaigns) at
-// most; perks is the quote's room for the perks when it has enough.
+// reserve sizes the quote's arenas for an order of n lines, c scheduled campaigns and
+// entered codes, b budgeted campaigns, k candidate discounts and p perks (of the tier and
+// the campaigns) at most; perks is the quote's room for the perks when it has enough. The
+// plans' arena has room for one plan when it has not been reserved already.
 func (o *outs) reserve(n, c, b, k, p int, perks []string) {
 	o.idx.reserve((c + 1) * n)
+	o.plans.reserve(n)
 	o.amount.reserve((b + k) * n)
 	if p <= len(perks) {
 		o.str.buf = perks[:0]
