@@ -351,8 +351,8 @@ func (b *book) runKeyed(tx Tx) error {
 	}
 	b.out = Posting{Key: b.key, At: b.now, Entries: b.entries}
 	ids := b.ids[:0]
-	for _, e := range b.entries {
-		ids = append(ids, e.ID)
+	for i := range b.entries {
+		ids = append(ids, b.entries[i].ID)
 	}
 	b.ids = ids // reused: the store copies records in
 	if m, ok := tx.(*memTx); ok {
@@ -433,7 +433,11 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 		a = new(Account)
 	}
 	var err error
-	*a, err = b.tx.Account(h)
+	if m, ok := b.tx.(*memTx); ok {
+		err = m.accountInto(h, a) // without an Account copied in between
+	} else {
+		*a, err = b.tx.Account(h)
+	}
 	switch {
 	case err != nil && create && notFound(err):
 		*a = Account{Holder: h}
@@ -450,8 +454,15 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 }
 
 func (b *book) flush() error {
+	m, mem := b.tx.(*memTx)
 	for _, a := range b.accounts {
-		if err := b.tx.PutAccount(*a); err != nil {
+		var err error
+		if mem {
+			err = m.putAccount(a)
+		} else {
+			err = b.tx.PutAccount(*a)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -845,7 +856,7 @@ type earnResult struct {
 func (b *book) purchase(h Holder, order loyalty.OrderID, lines []LinePlan) (Purchase, error) {
 	p, err := b.tx.Purchase(h, order)
 	switch {
-	case errors.Is(err, loyalty.ErrNotFound):
+	case err != nil && notFound(err):
 		// The lines are the book's: the store copies a purchase in.
 		b.plines = slices.Grow(b.plines[:0], len(lines))[:len(lines)]
 		p = Purchase{Holder: h, Order: order, Lines: b.plines}

@@ -191,12 +191,22 @@ var (
 )
 
 func (t *memTx) Account(h Holder) (Account, error) {
+	var a Account
+	if err := t.accountInto(h, &a); err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
+// accountInto is Account reading into a, for the ledger.
+func (t *memTx) accountInto(h Holder, a *Account) error {
 	if hid, ok, _ := t.holderID(h, false); ok && hid > 0 {
 		if r := t.s.accounts.Ref(t.tx, int(hid)); r.ok {
-			return t.unpackAccount(r, h), nil
+			t.unpackAccount(r, h, a)
+			return nil
 		}
 	}
-	return Account{}, errNoAccount
+	return errNoAccount
 }
 
 // balance returns h's balance and whether an activation or expiry is due at now, read from
@@ -219,8 +229,11 @@ func (t *memTx) balance(h Holder, now time.Time) (Balance, bool, bool) {
 
 func (t *memTx) Accounts(fn func(Account) bool) error {
 	for id := 1; id <= t.s.accounts.Len(t.tx); id++ {
-		if r := t.s.accounts.Ref(t.tx, id); r.ok && !fn(t.unpackAccount(r, t.holder(int32(id)))) {
-			break
+		if r := t.s.accounts.Ref(t.tx, id); r.ok {
+			var a Account
+			if t.unpackAccount(r, t.holder(int32(id)), &a); !fn(a) {
+				break
+			}
 		}
 	}
 	return nil
@@ -370,7 +383,10 @@ func (t *memTx) Record(key loyalty.IdempotencyKey) (Record, error) {
 	return t.unpackRecord(r, key), nil
 }
 
-func (t *memTx) PutAccount(a Account) error {
+func (t *memTx) PutAccount(a Account) error { return t.putAccount(&a) }
+
+// putAccount is PutAccount of *a, for the ledger.
+func (t *memTx) putAccount(a *Account) error {
 	hid, _, err := t.holderID(a.Holder, true)
 	if err != nil {
 		return err
@@ -378,7 +394,7 @@ func (t *memTx) PutAccount(a Account) error {
 	if hid == 0 {
 		return errZeroHolder
 	}
-	_, err = t.s.accounts.Set(t.tx, int(hid), t.packAccount(&a))
+	_, err = t.s.accounts.Set(t.tx, int(hid), t.packAccount(a))
 	return err
 }
 

@@ -394,8 +394,8 @@ func (t *memTx) packAccount(a *Account) accountRow {
 		capEarned: a.CapEarned, entries: a.Entries, nextDue: t.time(a.NextDue), capPeriod: t.time(a.CapPeriod)}
 }
 
-func (t *memTx) unpackAccount(r *accountRow, h Holder) Account {
-	return Account{Holder: h, Earned: r.earned, Active: r.active, Pending: r.pending, Spent: r.spent,
+func (t *memTx) unpackAccount(r *accountRow, h Holder, a *Account) {
+	*a = Account{Holder: h, Earned: r.earned, Active: r.active, Pending: r.pending, Spent: r.spent,
 		Expired: r.expired, Reversed: r.reversed, Transferred: r.transferred, Debited: r.debited, Debt: r.debt,
 		NextDue: t.s.unpackTime(r.nextDue), CapPeriod: t.s.unpackTime(r.capPeriod), CapEarned: r.capEarned,
 		Entries: r.entries}
