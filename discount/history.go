@@ -30,7 +30,8 @@ func (h History) Validate(cur loyalty.Currency) error {
 	if !h.Carried.IsZero() && h.Carried.Currency() != cur {
 		return fmt.Errorf("discount: history: %w", loyalty.Invalid("carried", h.Carried, "must be in the policy currency "+cur.Code()))
 	}
-	for i, p := range h.Purchases {
+	for i := range h.Purchases {
+		p := &h.Purchases[i]
 		switch {
 		case p.At.IsZero():
 			return fmt.Errorf("discount: history: %w", loyalty.Invalid(fmt.Sprintf("purchases[%d].at", i), nil, "is required"))
@@ -56,7 +57,8 @@ func (h History) Accumulated(a Accumulation, now time.Time, cur loyalty.Currency
 	} else if spend, err = spend.Add(h.Carried); err != nil {
 		return loyalty.Money{}, time.Time{}, fmt.Errorf("discount: history: %w", err)
 	}
-	for _, p := range h.Purchases {
+	for i := range h.Purchases {
+		p := &h.Purchases[i]
 		if !p.At.Before(now) {
 			continue
 		}
