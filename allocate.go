@@ -108,23 +108,26 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	}
 	// Each part first gets its share rounded toward zero; remember the dropped remainders.
 	var buf [16]remainder // keeps small orders off the heap
-	rems := buf[:0]
+	rems := buf[:]
 	if len(weights) > len(buf) {
 		var back *[]remainder
 		rems, back = pooled[remainder](&remsPool, len(weights))
-		rems = rems[:0]
 		defer remsPool.Put(back)
 	}
+	rems = rems[:len(weights)]
 	var given uint64
+	n := 0 // the parts with a remainder, listed in rems[:n]
 	for i, w := range weights {
 		hi, lo := bits.Mul64(whole, uint64(w))
 		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
 		given += q
 		dst[i] = T(q)
 		if r != 0 {
-			rems = append(rems, remainder{r, i})
+			rems[n] = remainder{r, i}
+			n++
 		}
 	}
+	rems = rems[:n]
 	// The leftover units (fewer than the parts with a remainder) go one each to the largest
 	// remainders, ties to the earlier position.
 	left := int(whole - given)
