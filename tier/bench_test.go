@@ -215,4 +215,22 @@ func BenchmarkEffectiveAt(b *testing.B) {
 			}
 		})
 	}
+	// The same lookup through a service over the memory store, reading the account.
+	store := tier.NewMemoryStore()
+	if err := store.Update(context.Background(), func(tx tier.Tx) error { return tx.PutAccount(a) }); err != nil {
+		b.Fatal(err)
+	}
+	svc, err := tier.NewService(store, tier.Config{Ladder: e.Ladder(), Location: msk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("service/same-day", func(b *testing.B) {
+		at := day.Add(15 * time.Hour)
+		b.ReportAllocs()
+		for range b.N {
+			if lv, src, err := svc.EffectiveAt(context.Background(), "acme", at); lv != 1 || src != tier.Earned || err != nil {
+				b.Fatal(lv, src, err)
+			}
+		}
+	})
 }

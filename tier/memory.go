@@ -17,7 +17,7 @@ import (
 // instants that were stored. It is safe for concurrent use.
 type MemoryStore struct {
 	db       memtx.DB
-	accounts memtx.Table[loyalty.AccountID, row]
+	accounts memtx.Table[loyalty.AccountID, row] // rows of their own, replaced whole, never modified
 	changes  memtx.Log[loyalty.AccountID, Change]
 	receipts memtx.Table[loyalty.IdempotencyKey, Receipt]
 	meta     memtx.Table[string, time.Time]
@@ -34,7 +34,6 @@ type MemoryStore struct {
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{}
-	s.accounts.Clone = row.clone
 	s.receipts.Clone = func(r Receipt) Receipt { r.Status = r.Status.Clone(); return r }
 	s.ro = &memTx{s, memtx.ReadOnly()}
 	return s
@@ -56,6 +55,16 @@ type memTx struct {
 }
 
 func (t memTx) Account(id loyalty.AccountID) (Account, error) {
+	a, err := t.lendAccount(id)
+	if err != nil {
+		return Account{}, err
+	}
+	return a.Clone(), nil
+}
+
+// lendAccount implements accountLender: the account as stored, its history and status
+// pointers shared with the store's row (read only).
+func (t memTx) lendAccount(id loyalty.AccountID) (Account, error) {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
 		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
@@ -97,7 +106,7 @@ func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {
 	out := make([]Account, 0, min(limit, len(ids)-start))
 	for _, id := range ids[start:] {
 		if r, ok := s.accounts.Get(t.tx, id); ok {
-			out = append(out, r.account(id))
+			out = append(out, r.account(id).Clone())
 			if len(out) == limit {
 				break
 			}
@@ -130,7 +139,7 @@ func (t memTx) PutAccount(a Account) error {
 		return loyalty.Invalid("account", nil, "is required")
 	}
 	n := t.s.accounts.Len(t.tx)
-	if err := t.s.accounts.Put(t.tx, a.ID, toRow(a)); err != nil {
+	if err := t.s.accounts.Put(t.tx, a.ID, toRow(a.Clone())); err != nil {
 		return err
 	}
 	if t.s.accounts.Len(t.tx) > n { // a new account
@@ -198,7 +207,7 @@ func (i instant) time() time.Time {
 	return time.Unix(i.sec, int64(i.nsec)).UTC()
 }
 
-// toRow converts a for storing; the table's clone function copies the history and extras.
+// toRow converts a for storing, sharing its history and status pointers.
 func toRow(a Account) row {
 	r := row{
 		enrolled: toInstant(a.Enrolled), since: toInstant(a.Status.Since), reviewed: toInstant(a.Status.Reviewed),
@@ -210,18 +219,7 @@ func toRow(a Account) row {
 	return r
 }
 
-func (r row) clone() row {
-	if r.history != nil {
-		r.history = append(History(nil), r.history...)
-	}
-	if r.extra != nil {
-		st := Status{Grace: r.extra.grace, Override: r.extra.override, Membership: r.extra.membership}.Clone()
-		r.extra = &rowExtra{grace: st.Grace, override: st.Override, membership: st.Membership}
-	}
-	return r
-}
-
-// account rebuilds the Account of a row already copied out by the table.
+// account rebuilds the Account of a row, sharing its history and status pointers.
 func (r row) account(id loyalty.AccountID) Account {
 	a := Account{
 		ID: id, Enrolled: r.enrolled.time(), History: r.history,

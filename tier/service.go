@@ -27,10 +27,11 @@ type Config struct {
 // Service runs a tiered program over a [Store]: enrolment, qualifying activity, reviews,
 // batch reviews, overrides, paid memberships and projections. It is safe for concurrent use.
 type Service struct {
-	e     *Evaluator
-	store Store
-	clock loyalty.Clock
-	batch int
+	e       *Evaluator
+	store   Store
+	clock   loyalty.Clock
+	batch   int
+	lookups sync.Pool // *effectiveLookup: the state of finished EffectiveAt calls, reused
 }
 
 // NewService returns a service over store for cfg. It fails when the ladder is invalid.
@@ -471,6 +472,60 @@ func (s *Service) Account(ctx context.Context, id loyalty.AccountID) (Account, e
 		return err
 	})
 	return out, err
+}
+
+// EffectiveAt returns the level in effect for account id at t and where it comes from:
+// [Evaluator.EffectiveAt] of the stored account, a dry run's tier lookup that stores
+// nothing. An account that is not enrolled is an error wrapping [loyalty.ErrNotFound]. Over
+// a [MemoryStore] it copies nothing of the account and allocates nothing.
+func (s *Service) EffectiveAt(ctx context.Context, id loyalty.AccountID, t time.Time) (int, Source, error) {
+	q, _ := s.lookups.Get().(*effectiveLookup)
+	if q == nil {
+		q = new(effectiveLookup)
+		q.fn = q.run // bound once: a pooled lookup's view needs no new closure
+	}
+	q.e, q.id, q.t = s.e, id, t
+	err := s.store.View(ctx, q.fn)
+	level, source := q.level, q.source
+	*q = effectiveLookup{fn: q.fn} // the pool keeps no account or evaluator
+	s.lookups.Put(q)
+	if err != nil {
+		return 0, "", err
+	}
+	return level, source, nil
+}
+
+// effectiveLookup is the state of one EffectiveAt: its view reads the account.
+type effectiveLookup struct {
+	e      *Evaluator
+	id     loyalty.AccountID
+	t      time.Time
+	level  int
+	source Source
+	fn     func(ReadTx) error // run, bound to this lookup
+}
+
+func (q *effectiveLookup) run(tx ReadTx) error {
+	var a Account
+	var err error
+	if l, ok := tx.(accountLender); ok {
+		a, err = l.lendAccount(q.id) // EffectiveAt only reads it
+	} else {
+		a, err = tx.Account(q.id)
+	}
+	if err != nil {
+		return err
+	}
+	q.level, q.source = q.e.EffectiveAt(a, q.t)
+	return nil
+}
+
+// accountLender is a read transaction that can lend an account as stored, for reading only,
+// instead of a copy ([MemoryStore] does): its history and status pointers are the store's.
+type accountLender interface {
+	// lendAccount returns the account id, which must not be modified, or an error
+	// wrapping loyalty.ErrNotFound.
+	lendAccount(id loyalty.AccountID) (Account, error)
 }
 
 // Changes returns the account's change events in order.

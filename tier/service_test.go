@@ -316,3 +316,62 @@ func TestReviewAllLargePages(t *testing.T) {
 		t.Error("the population produced no events: the test checks nothing")
 	}
 }
+
+// copyingStore hands its views' functions a ReadTx of the interface's methods only, so
+// that accounts are read as copies.
+type copyingStore struct{ tier.Store }
+
+type readOnlyTx struct{ tier.ReadTx }
+
+func (s copyingStore) View(ctx context.Context, fn func(tx tier.ReadTx) error) error {
+	return s.Store.View(ctx, func(tx tier.ReadTx) error { return fn(readOnlyTx{tx}) })
+}
+
+// Service.EffectiveAt is Evaluator.EffectiveAt of the stored account, over the memory store
+// (which lends the account) and over a store that copies it, changes nothing stored and
+// allocates nothing over the memory store.
+func TestServiceEffectiveAt(t *testing.T) {
+	clock := loyalty.NewManualClock(date(2025, 1, 1))
+	svc, store := newSvc(t, airlineLadder(), clock)
+	copying, err := tier.NewService(copyingStore{store}, tier.Config{Ladder: airlineLadder(), Location: msk, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Enroll(ctx, "acme", date(2025, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	for i, amount := range []string{"2000000", "1500000", "-400000"} {
+		clock.Set(date(2025, time.Month(2+i), 10))
+		if _, err := svc.Record(ctx, "acme", clock.Now(), tier.Amount{Spend: rub(amount)}, loyalty.IdempotencyKey(fmt.Sprint("k", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.SetOverride(ctx, "acme", tier.Override{Level: 2, From: date(2025, 6, 1), Until: date(2025, 7, 1)}, "ov"); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := svc.Account(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{date(2025, 3, 1), date(2025, 4, 11), date(2025, 6, 15), date(2025, 8, 1), date(2026, 2, 1)} {
+		wantLevel, wantSource := svc.Evaluator().EffectiveAt(stored, at)
+		for name, s := range map[string]*tier.Service{"memory": svc, "copying": copying} {
+			level, source, err := s.EffectiveAt(ctx, "acme", at)
+			if err != nil || level != wantLevel || source != wantSource {
+				t.Errorf("%s: EffectiveAt(%s) = %d, %s, %v; want %d, %s", name, at.Format(time.DateOnly), level, source, err, wantLevel, wantSource)
+			}
+		}
+	}
+	if after, err := svc.Account(ctx, "acme"); err != nil || !cmp.Equal(stored, after) {
+		t.Errorf("the stored account changed (-before +after):\n%s", cmp.Diff(stored, after))
+	}
+	if _, _, err := svc.EffectiveAt(ctx, "nobody", date(2025, 3, 1)); !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("EffectiveAt of an account not enrolled: %v, want ErrNotFound", err)
+	}
+	// Reading the account costs no allocation: only the evaluation's own (the airline
+	// ladder's periodic reviews walk the evaluation points).
+	own := testing.AllocsPerRun(100, func() { _, _ = svc.Evaluator().EffectiveAt(stored, date(2025, 8, 1)) })
+	if allocs := testing.AllocsPerRun(100, func() { _, _, _ = svc.EffectiveAt(ctx, "acme", date(2025, 8, 1)) }); allocs > own {
+		t.Errorf("EffectiveAt over the memory store: %v allocations, want the evaluation's %v only", allocs, own)
+	}
+}
