@@ -225,17 +225,38 @@ func appendInt(b []byte, v int64) []byte {
 	return append(b, ';')
 }
 
-// appendDecimal is strconv.AppendInt(b, v, 10), with the small numbers of fingerprints
-// (lengths, line counts, rate indexes) written directly.
+// appendDecimal is strconv.AppendInt(b, v, 10), with the non-negative numbers of
+// fingerprints (lengths, line counts, rate indexes, quantities in millionths, points)
+// written directly, two digits at a time.
 func appendDecimal(b []byte, v int64) []byte {
 	switch {
 	case 0 <= v && v < 10:
 		return append(b, byte('0'+v))
-	case 10 <= v && v < 100:
-		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case v < 0:
+		return strconv.AppendInt(b, v, 10)
 	}
-	return strconv.AppendInt(b, v, 10)
+	var buf [20]byte
+	i := len(buf)
+	for v >= 100 {
+		d := v % 100 * 2
+		v /= 100
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[d], digitPairs[d+1]
+	}
+	if v >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + v)
+	}
+	return append(b, buf[i:]...)
 }
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
 func (h Holder) appendFingerprint(b []byte) []byte {
 	return appendString(appendString(b, string(h.Kind)), h.ID)
