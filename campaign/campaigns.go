@@ -308,17 +308,13 @@ func (c Chance) Draw(id loyalty.CampaignID, order loyalty.OrderID) (int, bool) {
 	if c.OutOf <= 0 {
 		return 0, false
 	}
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], c.Seed)
-	h := sha256.New()
-	h.Write(seed[:])
-	var n [8]byte // length prefixes keep (id, order) pairs apart
-	binary.BigEndian.PutUint64(n[:], uint64(len(id)))
-	h.Write(n[:])
-	h.Write([]byte(id))
-	h.Write([]byte(order))
-	var buf [sha256.Size]byte
-	sum := h.Sum(buf[:0])
+	// SHA-256 of the seed, the length of id (which keeps (id, order) pairs apart), id and
+	// order, hashed at once from one buffer (on the stack for usual IDs).
+	var buf [128]byte
+	msg := binary.BigEndian.AppendUint64(buf[:0], c.Seed)
+	msg = binary.BigEndian.AppendUint64(msg, uint64(len(id)))
+	msg = append(append(msg, id...), order...)
+	sum := sha256.Sum256(msg)
 	roll := int(binary.BigEndian.Uint64(sum[:8]) % uint64(c.OutOf))
 	return roll, roll < c.Wins
 }

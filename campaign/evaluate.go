@@ -149,11 +149,11 @@ type quoteMem struct {
 	tier       TierOutcome
 	redemption Redemption
 	referral   ReferralEffect
-	earnings   [2]Earning     // the account's and the buyer's
+	earnings   [1]Earning     // the account's (the buyer's, less common, takes its own)
 	codes      [1]CodeOutcome // the code entered, when there is one
 	grant      [1]promo.Grant // the grant of the code accepted
 	grants     int            // how many of grant are used
-	draw       [2]Draw        // the draws of campaigns with a chance
+	draw       [1]Draw        // the draw of a campaign with a chance (more take their own)
 	draws      int            // how many of draw are used
 	perks      [4]string      // the perks of the tier and the campaigns, when they fit
 }
