@@ -502,9 +502,11 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	var msBuf [2]multiplier
 	ms := msBuf[:0]
 	for _, m := range mults {
-		if m.IsZero() {
-			m = one
-		} else if m.Sign() < 0 {
+		switch {
+		case m.IsZero():
+			ms = append(ms, unitMultiplier)
+			continue
+		case m.Sign() < 0:
 			return loyalty.Invalid("multiplier", m, "must be positive")
 		}
 		ms = append(ms, newMultiplier(m))
@@ -852,6 +854,9 @@ func (p Plan) capped(allowed Points) (Plan, error) {
 }
 
 var one = decimal.New(1, 0)
+
+// unitMultiplier is the multiplier of plans at the zero decimal: 1.
+var unitMultiplier = newMultiplier(one)
 
 // minorUnits returns d (an amount in major units) as a positive whole number of minor units
 // of a currency with digits decimals, when it is one and fits an int64.
