@@ -548,20 +548,8 @@ type validation struct {
 }
 
 func (v *validation) run(tx ReadTx) error {
-	var d *Definition
-	var c Code
-	var err error
-	if l, ok := tx.(lender); ok {
-		// A validation only reads the definition: the stored one needs no copy.
-		d, c, err = l.lookup(v.code)
-		if errors.Is(err, loyalty.ErrNotFound) {
-			err = refuse(ErrUnknownCode, "")
-		}
-	} else {
-		var def Definition
-		def, c, err = v.s.lookup(tx, v.code)
-		d = &def
-	}
+	var buf Definition
+	d, c, err := v.s.find(tx, v.code, &buf)
 	if err != nil {
 		return err
 	}
@@ -580,8 +568,9 @@ func (v *validation) run(tx ReadTx) error {
 }
 
 // lender is a read transaction that can lend a code's definition as stored, for reading
-// only, instead of a copy ([MemoryStore] does): a validation reads the definition and
-// keeps nothing of it that can be modified (a Grant's Benefit holds no slices).
+// only, instead of a copy ([MemoryStore] does): validations and reservations read the
+// definition and keep nothing of it that can be modified (a Grant's Benefit holds no
+// slices).
 type lender interface {
 	// lookup returns the code, and the definition it belongs to, which must not be
 	// modified; a missing code or definition is an error wrapping loyalty.ErrNotFound.
@@ -638,13 +627,20 @@ func (s *Service) reserve(ctx context.Context, req Request, redeem bool) (Reserv
 		} else if !errors.Is(err, loyalty.ErrNotFound) {
 			return err
 		}
-		d, _, g, err := s.evaluate(tx, code, req.Checkout, now)
-		dp := &d
+		var buf Definition
+		d, c, err := s.find(tx, code, &buf)
 		if err != nil {
 			return err
 		}
-		cs := s.counters(dp, code, req.Checkout.Order.Account, now)
-		expired, err := s.checkLimits(tx, dp, cs, now)
+		if err := req.Checkout.Validate(); err != nil {
+			return err
+		}
+		g, err := evaluateChecked(d, &c, &req.Checkout, nil, now.In(s.loc), nil)
+		if err != nil {
+			return err
+		}
+		cs := s.counters(d, code, req.Checkout.Order.Account, now)
+		expired, err := s.checkLimits(tx, d, cs, now)
 		if err != nil {
 			return err
 		}
@@ -807,16 +803,21 @@ func (s *Service) end(tx Tx, r Reservation, st State, at time.Time) error {
 	return tx.PutReservation(r)
 }
 
-func (s *Service) evaluate(tx ReadTx, code string, co Checkout, now time.Time) (Definition, Code, Grant, error) {
-	d, c, err := s.lookup(tx, code)
-	if err != nil {
-		return Definition{}, Code{}, Grant{}, err
+// find reads a code and its definition, as lookup does: the definition as stored when tx
+// lends it (to be read only), otherwise a copy in buf.
+func (s *Service) find(tx ReadTx, code string, buf *Definition) (*Definition, Code, error) {
+	l, ok := tx.(lender)
+	if !ok {
+		var c Code
+		var err error
+		*buf, c, err = s.lookup(tx, code)
+		return buf, c, err
 	}
-	g, err := Evaluate(d, c, co, now.In(s.loc))
-	if err != nil {
-		return Definition{}, Code{}, Grant{}, err
+	d, c, err := l.lookup(code)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		return nil, Code{}, refuse(ErrUnknownCode, "")
 	}
-	return d, c, g, nil
+	return d, c, err
 }
 
 // lookup reads a code and its definition; either missing is an unknown code.
