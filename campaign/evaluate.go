@@ -113,9 +113,8 @@ type state struct {
 	buyerLines []points.LinePlan
 
 	// The views' results.
-	tierAcct tier.Account
-	holder   points.Holder
-	avail    points.Points
+	holder points.Holder
+	avail  points.Points
 }
 
 // work is an evaluation's working memory, kept (emptied) for the next one.
@@ -139,7 +138,6 @@ type work struct {
 	// The views' functions, bound to the evaluation once.
 	factsFn func(OrderReadTx) error
 	availFn func(points.ReadTx) error
-	tierFn  func(tier.ReadTx) error
 }
 
 // quoteMem holds the parts of a quote that it refers to by pointer or that have a typical
@@ -291,20 +289,14 @@ func (ev *evaluation) tier() error {
 	}
 	out := &ev.mem().tier
 	*out = TierOutcome{Source: tier.Earned}
-	if ev.tierFn == nil { // bound once per pooled evaluation
-		ev.tierFn = ev.tierView
-	}
-	err := e.stores.Tiers.View(ev.ctx, ev.tierFn)
-	a := ev.tierAcct
-	ev.tierAcct = tier.Account{}
+	// The account's level at now, advanced through the reviews due (stores nothing).
+	level, source, err := e.tiers.EffectiveAt(ev.ctx, ev.order.Account, ev.now)
 	switch {
 	case errors.Is(err, loyalty.ErrNotFound):
 	case err != nil:
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	default:
-		out.Enrolled = true
-		// The account's level at now, advanced through the reviews due (stores nothing).
-		out.Level, out.Source = e.tierEval.EffectiveAt(a, ev.now)
+		out.Enrolled, out.Level, out.Source = true, level, source
 	}
 	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
@@ -317,12 +309,6 @@ func (ev *evaluation) tier() error {
 	ev.multiplier = e.levelMult[out.Level] // 1 × the level's multiplier
 	ev.multRow = out.Level
 	return nil
-}
-
-func (ev *evaluation) tierView(tx tier.ReadTx) error {
-	var err error
-	ev.tierAcct, err = tx.Account(ev.order.Account)
-	return err
 }
 
 // codes checks every entered code: promo codes with the promo service, referral codes with
