@@ -565,11 +565,16 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
 	maxRate := -1 // the last rate that matched a line
-	for i := range o.Lines {
-		l := &o.Lines[i]
-		if lineTotals != nil {
-			vals[i] = lineTotals[i].MinorUnits()
+	olines := o.Lines
+	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
+	if lineTotals != nil {
+		for i, t := range lineTotals[:len(olines)] {
+			vals[i] = t.MinorUnits()
 		}
+	}
+	rates := r.Rates[:len(calcs)]
+	for i := range olines {
+		l := &olines[i]
 		k := -1
 		if exclude && ex.excludes(l) {
 			k = -2
@@ -579,10 +584,10 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			for c := range calcs {
 				switch rc := &calcs[c]; {
 				case rc.cats: // the common scope, compared here
-					if !slices.Contains(r.Rates[c].Categories, l.Category) {
+					if !slices.Contains(rates[c].Categories, l.Category) {
 						continue
 					}
-				case !rc.all && !r.Rates[c].matches(l):
+				case !rc.all && !rates[c].matches(l):
 					continue
 				}
 				k = c
@@ -619,8 +624,9 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		cnt := 0
 		for i, rk := range rateOf {
 			if rk == int64(k) {
-				idx[cnt], weights[cnt] = int64(i), vals[i]
-				group += vals[i]
+				v := vals[i]
+				idx[cnt], weights[cnt] = int64(i), v
+				group += v
 				cnt++
 			}
 		}
@@ -655,12 +661,12 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 				lines[idx[0]].Points += pts
 				continue
 			}
-			ps := parts[:cnt]
+			ix, ps := idx[:cnt], parts[:cnt]
 			if err := loyalty.AllocateInts(ps, pts, weights[:cnt]); err != nil {
 				return fmt.Errorf("points: rates[%d]: %w", k, fmt.Errorf("points: %w", err))
 			}
-			for x, i := range idx[:cnt] {
-				lines[i].Points += ps[x]
+			for x, part := range ps[:len(ix)] {
+				lines[ix[x]].Points += part
 			}
 		}
 	}
