@@ -534,14 +534,21 @@ func (b *book) storeEntry(a *Account) error {
 	return nil
 }
 
+// noteDue moves a's next due time to l's activation, while l is pending, or its expiry,
+// if either is sooner (an expiry at the instant a lot no longer pending activated is not
+// noted).
 func noteDue(a *Account, l *Lot) {
-	for _, t := range []time.Time{l.ActiveAt, l.Expires} {
-		if t.IsZero() || (t.Equal(l.ActiveAt) && !l.Pending) {
-			continue
-		}
-		if a.NextDue.IsZero() || t.Before(a.NextDue) {
-			a.NextDue = t
-		}
+	if l.Pending {
+		noteDueAt(a, l.ActiveAt)
+	}
+	if l.Pending || !l.Expires.Equal(l.ActiveAt) {
+		noteDueAt(a, l.Expires)
+	}
+}
+
+func noteDueAt(a *Account, t time.Time) {
+	if !t.IsZero() && (a.NextDue.IsZero() || t.Before(a.NextDue)) {
+		a.NextDue = t
 	}
 }
 
