@@ -68,10 +68,22 @@ func BenchmarkPlannerPlanPairTotals(b *testing.B) {
 		b.Fatal(err)
 	}
 	m, base := decimal.RequireFromString("3"), decimal.RequireFromString("1.5")
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := p.PlanPairTotals(o, totals, m, base); err != nil {
-			b.Fatal(err)
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, _, err := p.PlanPairTotals(o, totals, m, base); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	// The plans' lines in memory the caller reuses, as an engine's evaluation can.
+	b.Run("into", func(b *testing.B) {
+		lines, other := make([]points.LinePlan, len(o.Lines)), make([]points.LinePlan, len(o.Lines))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, _, err := p.PlanPairTotalsInto(lines, other, o, totals, m, base); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
