@@ -21,8 +21,8 @@ type campRun struct {
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
-// readBudgets reads the budget counters of the budgeted campaigns (inside the facts view):
-// ev.budgets[meta.budget] holds a campaign's total and the account's counters.
+// readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
+// facts view): ev.budgets[meta.budget] holds a campaign's total and the account's counters.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
@@ -32,12 +32,17 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([][2]BudgetRecord, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	for i := range e.camps {
+	mem, _ := tx.(memReader)
+	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
 			continue
 		}
 		for j, acct := range [2]loyalty.AccountID{"", ev.order.Account} {
+			if mem != nil { // no error made for a counter not yet stored
+				ev.budgets[k][j] = mem.budgetOrZero(c.ID, acct)
+				continue
+			}
 			r, err := tx.Budget(c.ID, acct)
 			if errors.Is(err, loyalty.ErrNotFound) {
 				r, err = BudgetRecord{Campaign: c.ID, Account: acct}, nil
@@ -51,6 +56,17 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	return nil
 }
 
+// scheduled lists in ev.sched the campaigns whose schedule covers the order's time.
+func (ev *evaluation) scheduled() {
+	e := ev.e
+	ev.sched = ev.sched[:0]
+	for i := range e.camps {
+		if e.camps[i].sched.active(ev.order.PlacedAt, e.loc) {
+			ev.sched = append(ev.sched, i)
+		}
+	}
+}
+
 // campaigns selects the campaigns whose schedule covers the order's time: by priority, each
 // applies unless an exclusive one applied before it, or its audience, conditions, draw or
 // remaining uses refuse it.
@@ -60,17 +76,16 @@ func (ev *evaluation) campaigns() error {
 	if len(e.camps) == 0 {
 		return nil
 	}
-	at := ev.order.PlacedAt
 	excluded := -1 // the exclusive campaign that applied
-	ev.q.Campaigns = make([]CampaignOutcome, 0, len(e.camps))
-	if cap(ev.camps) < len(e.camps) {
+	if len(ev.sched) == 0 {
+		return nil
+	}
+	ev.q.Campaigns = make([]CampaignOutcome, 0, len(ev.sched))
+	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	for i := range e.camps {
+	for _, i := range ev.sched { // the campaigns scheduled at the order's time (facts)
 		c, mt := &e.camps[i], &e.meta[i]
-		if !c.sched.active(at, e.loc) {
-			continue
-		}
 		// The outcome is written in place: it is the quote's.
 		ev.q.Campaigns = append(ev.q.Campaigns, CampaignOutcome{ID: c.ID, Name: c.Name})
 		out := &ev.q.Campaigns[len(ev.q.Campaigns)-1]

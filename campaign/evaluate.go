@@ -126,6 +126,7 @@ type work struct {
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
 	paidBuf   []loyalty.Line      // the lines of paid
 	hist      []discount.Purchase // the memory of acct's history
+	sched     []int               // the indexes of the campaigns scheduled at the order's time
 	plainBuf  []points.LinePlan   // the memory of the plain plan's lines
 	extraBuf  []points.LinePlan   // the memory of the lines of a tier's earn rate plan
 
@@ -246,6 +247,7 @@ func (ev *evaluation) facts() error {
 	if ev.factsFn == nil { // bound once per pooled evaluation
 		ev.factsFn = ev.factsView
 	}
+	ev.scheduled() // the budgets of the scheduled campaigns only are read
 	if err := ev.e.stores.Orders.View(ev.ctx, ev.factsFn); err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
@@ -255,7 +257,7 @@ func (ev *evaluation) facts() error {
 func (ev *evaluation) factsView(tx OrderReadTx) error {
 	var a AccountRecord
 	var err error
-	if r, ok := tx.(historyReader); ok {
+	if r, ok := tx.(memReader); ok {
 		// The history in the evaluation's own memory: only the evaluation reads it.
 		a, err = r.accountInto(ev.order.Account, ev.hist)
 		if cap(a.History.Purchases) > cap(ev.hist) {
@@ -275,10 +277,12 @@ func (ev *evaluation) factsView(tx OrderReadTx) error {
 	return ev.readBudgets(tx)
 }
 
-// historyReader is implemented by the memory store's read transaction: Account with the
-// history copied into the caller's memory.
-type historyReader interface {
+// memReader is implemented by the memory store's read transaction: Account with the
+// history copied into the caller's memory, and Budget with a counter not yet stored as its
+// zero record (rather than an error).
+type memReader interface {
 	accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error)
+	budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) BudgetRecord
 }
 
 // tier finds the account's effective level at now, without storing anything.

@@ -299,6 +299,16 @@ func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetR
 	}
 	return r, nil
 }
+
+// budgetOrZero is Budget with the zero counter of (id, account) for one not stored.
+func (t memTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) BudgetRecord {
+	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
+	if !ok {
+		return BudgetRecord{Campaign: id, Account: account}
+	}
+	return r
+}
+
 func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
 	u, ok := t.s.uses.Get(t.tx, key)
 	if !ok {

@@ -1,0 +1,82 @@
+package campaign_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/loyaltykit/loyalty"
+	"github.com/loyaltykit/loyalty/campaign"
+)
+
+// plainOrders is an OrderStore whose views hand out a transaction with the OrderReadTx
+// methods only, as a store other than the memory store does: the engine reads accounts and
+// budget counters through them (not-found errors included) instead of the memory store's
+// shortcuts.
+type plainOrders struct{ campaign.OrderStore }
+
+type plainReadTx struct{ campaign.OrderReadTx }
+
+func (s plainOrders) View(ctx context.Context, fn func(campaign.OrderReadTx) error) error {
+	return s.OrderStore.View(ctx, func(tx campaign.OrderReadTx) error { return fn(plainReadTx{tx}) })
+}
+
+// Quotes over a store without the memory store's shortcuts are those over the memory store:
+// for an account with a purchase history and budget counters, and for a new one whose
+// counters are not stored yet.
+func TestEvaluateOverAPlainOrderStore(t *testing.T) {
+	clock := loyalty.NewManualClock(t0)
+	engines := make([]*campaign.Engine, 2)
+	for i := range engines {
+		s := campaign.MemoryStores()
+		if i == 1 {
+			s.Orders = plainOrders{s.Orders}
+		}
+		p := referenceCampaigns()
+		p.Campaigns = append(p.Campaigns, campaign.Campaign{ID: "once-each",
+			Schedule: campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"},
+			Actions:  []campaign.Action{{Kind: campaign.ActionPoints, Points: 7}}, Budget: campaign.Budget{Uses: 10, PerAccount: 1}})
+		e, err := campaign.New(p, s, campaign.Config{Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		credit(t, e, "acme", 5000)
+		engines[i] = e
+	}
+	for i := 0; i < 3; i++ {
+		clock.Advance(time.Hour)
+		for _, e := range engines {
+			commit(t, e, evaluate(t, e, order(fmt.Sprintf("h%d", i), "acme", clock.Now(), line("drill", "tools", "1", "5000", "3000")), campaign.EvaluateOptions{}))
+		}
+	}
+	clock.Advance(time.Hour)
+	for _, account := range []string{"acme", "newcomer"} {
+		o := order("o-"+account, account, clock.Now(), line("drill", "tools", "2", "3000", "2000"), line("tea", "misc", "3", "123.45", ""))
+		o.Codes = []string{"SAVE10"}
+		var got [2][]byte
+		for i, e := range engines {
+			b, err := json.Marshal(evaluate(t, e, o, campaign.EvaluateOptions{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = b
+		}
+		if !bytes.Equal(got[0], got[1]) {
+			t.Errorf("account %s: over the memory store\n%s\nover a plain store\n%s", account, got[0], got[1])
+		}
+		if !bytes.Contains(got[0], []byte(`"id":"tools-week","applied":true`)) {
+			t.Errorf("account %s: the money-budgeted campaign does not apply: %s", account, got[0])
+		}
+		// acme used its one use in its first order; the newcomer has no counter yet.
+		once := []byte(`"id":"once-each","applied":true`)
+		if account == "acme" {
+			once = []byte(`"id":"once-each","applied":false,"reason":"budget"`)
+		}
+		if !bytes.Contains(got[0], once) {
+			t.Errorf("account %s: want %s in %s", account, once, got[0])
+		}
+	}
+}
