@@ -385,9 +385,7 @@ func (b *book) runKeyed(tx Tx) error {
 // release clears what the operation left in b, so that nothing of it stays in the pool: the
 // fields an operation sets, without rewriting the whole book.
 func (b *book) release() {
-	for i := range min(len(b.accounts), len(b.accts)) {
-		b.accts[i] = Account{}
-	}
+	b.accts = [2]Account{} // an earlier run of the function may have loaded more accounts
 	switch b.op {
 	case opEarn:
 		b.earn = EarnRequest{}
