@@ -60,15 +60,18 @@ func NewMemoryStore() Store { return NewMemoryStoreWith(MemoryOptions{}) }
 // the lots ever earned.
 //
 // What it keeps for ever (without a retention) is laid out for a long history: lots and
-// entries in fixed chunks addressed by their IDs, purchases and idempotency records in such
-// chunks indexed by a 64-bit hash of their key, and every such row without pointers: its
+// entries in fixed chunks addressed by their IDs, balance rows in such chunks addressed by
+// the holder's number, purchases and idempotency records in such chunks indexed by a 64-bit
+// hash of their key (a record keeps the 32 bytes of its fingerprint), and every such row
+// without pointers: its
 // strings (keys, order IDs) in large chunks of bytes shared by the rows of one posting,
 // holders and partners as numbers, times as integers, the rarely used fields of an entry
 // in a side row. The garbage collector therefore neither scans the rows nor marks their
 // strings one by one. An earning keeps about 700 bytes (its lot, entry, purchase and record,
 // its key and order ID once, two index slots), and adding one moves no existing row and
-// grows no map holding rows. Times read back in the location they were stored in, without a monotonic
-// clock reading.
+// grows no map holding rows. Times read back in the location they were stored in, without a
+// monotonic clock reading. A balance row of the zero Holder, which no ledger writes, is
+// refused with an error wrapping [loyalty.ErrInvalid].
 func NewMemoryStoreWith(opt MemoryOptions) Store {
 	s := &memStore{
 		retention: opt.Retention,
