@@ -1,6 +1,8 @@
 package points
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -56,4 +58,22 @@ func TestAccountRowRoundTrip(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// TestZeroHolderAccount checks that the memory store refuses a balance row of the zero
+// Holder (its holder number 0 has no row) and that reading it finds nothing.
+func TestZeroHolderAccount(t *testing.T) {
+	s := NewMemoryStore()
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx Tx) error { return tx.PutAccount(Account{Earned: 1}) })
+	if !errors.Is(err, loyalty.ErrInvalid) {
+		t.Errorf("PutAccount of the zero holder: %v, want an error wrapping ErrInvalid", err)
+	}
+	err = s.View(ctx, func(tx ReadTx) error {
+		_, err := tx.Account(Holder{})
+		return err
+	})
+	if !errors.Is(err, loyalty.ErrNotFound) {
+		t.Errorf("Account of the zero holder: %v, want an error wrapping ErrNotFound", err)
+	}
 }
