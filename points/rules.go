@@ -489,11 +489,17 @@ func mul64(a, b int64) (int64, bool) {
 // multiplier. A rate's points are split over its own lines only. The plans' lines are in
 // dst[j] (when not nil and of capacity for every line) or share one new allocation.
 // lineTotals, when not nil, are the line totals of an order the caller has validated:
-// neither is done again. p, when not nil, is the Planner of r, whose rates are converted
+// neither is done again; otherwise the order's check computes them. p, when not nil, is the Planner of r, whose rates are converted
 // already.
 func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan, dst [][]LinePlan) error {
+	var totalsBuf [16]loyalty.Money // the line totals the order's check computes, kept
 	if lineTotals == nil {
-		if err := o.Validate(); err != nil {
+		lineTotals = totalsBuf[:0]
+		if len(o.Lines) > len(totalsBuf) {
+			lineTotals = make([]loyalty.Money, 0, len(o.Lines))
+		}
+		lineTotals = lineTotals[:len(o.Lines)]
+		if err := o.ValidateInto(lineTotals, nil); err != nil {
 			return fmt.Errorf("points: order: %w", err)
 		}
 	} else if len(lineTotals) != len(o.Lines) {
@@ -538,15 +544,6 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		parts = make([]Points, 0, n) // one list for every split of the plans
 	}
 	parts = parts[:n]
-	if lineTotals == nil {
-		for i := range o.Lines {
-			t, err := o.Lines[i].Total()
-			if err != nil {
-				return fmt.Errorf("points: order: %w", fmt.Errorf("lines[%d]: %w", i, err))
-			}
-			vals[i] = t.MinorUnits()
-		}
-	}
 	var all []LinePlan // the plans' lines without memory of the caller's
 	for j := range ms {
 		var lines []LinePlan
@@ -567,10 +564,8 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	maxRate := -1 // the last rate that matched a line
 	olines := o.Lines
 	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
-	if lineTotals != nil {
-		for i, t := range lineTotals[:len(olines)] {
-			vals[i] = t.MinorUnits()
-		}
+	for i, t := range lineTotals[:len(olines)] {
+		vals[i] = t.MinorUnits()
 	}
 	rates := r.Rates[:len(calcs)]
 	for i := range olines {
