@@ -30,7 +30,9 @@
 //
 // A [Service] runs the lifecycle over a [Store] (a [MemoryStore] by default; SQL stores
 // live in sqlstore): [Service.Validate] is a dry run ([Service.ValidateChecked] for a
-// checkout its caller has validated already), [Service.Reserve] holds a use for a
+// checkout its caller has validated already, [Service.ValidateCheckedInto] with the grant's
+// lines in the caller's memory; over a [MemoryStore] they read the stored definition
+// without copying it), [Service.Reserve] holds a use for a
 // checkout for a time-to-live (an expired reservation frees its use), [Service.Redeem]
 // consumes it, [Service.Release] cancels it and [Service.Rollback] reverses a redemption on
 // a return. Each is idempotent by the caller's key. [Service.Revoke] withdraws a code (a

@@ -24,7 +24,9 @@
 //   - [Evaluator.Advance]: run every review between an account's last review and a time;
 //   - [Evaluator.Effective] and [Evaluator.Benefits]: the level (earned, raised by an active
 //     override or paid membership) and benefits in effect; [Evaluator.EffectiveAt] the level
-//     an account would have after advancing to a time, copying nothing (a dry run's lookup);
+//     an account would have after advancing to a time, copying nothing (a dry run's lookup;
+//     for a ladder with immediate reviews both ways, no grace and no enforced commitment,
+//     simply the level the measure supports then);
 //   - [Evaluator.Project]: current level, what is needed to reach the next one and to keep the
 //     current one, the projected level, rendered in plain sentences by [Projection.Explain];
 //   - [Evaluator.ExplainChange]: one sentence per event, for notifications;
@@ -41,7 +43,8 @@
 // account — and offers [Service.Enroll], [Service.Record], [Service.Review],
 // [Service.ReviewAll] (the batch review: deterministic, idempotent, a [Change] event for every
 // change of every account), [Service.SetOverride], [Service.BuyMembership], [Service.Project]
-// and [Service.ProjectAll] (explain every account). Mutations an ERP may retry take an [loyalty.IdempotencyKey]. [NewMemoryStore] is the
+// and [Service.ProjectAll] (explain every account), and [Service.EffectiveAt], the dry-run
+// level lookup of a stored account (over the memory store, copying nothing). Mutations an ERP may retry take an [loyalty.IdempotencyKey]. [NewMemoryStore] is the
 // in-memory Store; package tiertest is the conformance suite every Store must pass.
 //
 // # Rounding and units
