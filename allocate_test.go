@@ -218,8 +218,8 @@ func allocateOracle(total int64, weights []int64) []int64 {
 // (many equal fractions, so the ties decide) and large ones, any number of units left over.
 func TestPropAllocateIntsMatchesOracle(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.OneOf(rapid.IntRange(1, 20), rapid.IntRange(1, 80)).Draw(t, "n")
-		wmax := rapid.SampledFrom([]int64{1, 3, 10, 1000, 1e12, math.MaxInt64 / 100}).Draw(t, "wmax")
+		n := rapid.OneOf(rapid.IntRange(1, 20), rapid.IntRange(1, 80), rapid.IntRange(30, 400)).Draw(t, "n")
+		wmax := rapid.SampledFrom([]int64{1, 3, 10, 1000, 1e12, math.MaxInt64 / 1000}).Draw(t, "wmax")
 		weights := rapid.SliceOfN(rapid.Int64Range(0, wmax), n, n).Draw(t, "weights")
 		weights[rapid.IntRange(0, n-1).Draw(t, "i")] = rapid.Int64Range(1, wmax).Draw(t, "w")
 		total := rapid.OneOf(rapid.Int64Range(-200, 200), rapid.Int64Range(-1e15, 1e15),
@@ -234,15 +234,22 @@ func TestPropAllocateIntsMatchesOracle(t *testing.T) {
 	})
 }
 
-// BenchmarkAllocateInts splits a total over ten line totals, as a discount or a bonus is
-// split over an order's lines.
+// BenchmarkAllocateInts splits a total over the line totals of 10 and 100 lines, as a
+// discount or a bonus is split over an order's lines.
 func BenchmarkAllocateInts(b *testing.B) {
-	weights := []int64{12345, 24690, 37035, 49380, 61725, 74070, 86415, 12345, 24690, 37035}
-	parts := make([]int64, len(weights))
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if err := loyalty.AllocateInts(parts, int64(1000+i%977), weights); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("parts=%d", n), func(b *testing.B) {
+			weights := make([]int64, n)
+			for i := range weights {
+				weights[i] = 12345 * int64(1+i%7)
+			}
+			parts := make([]int64, n)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := loyalty.AllocateInts(parts, int64(1000+i%977), weights); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
