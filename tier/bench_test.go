@@ -215,6 +215,23 @@ func BenchmarkEffectiveAt(b *testing.B) {
 			}
 		})
 	}
+	// The airline ladder (monthly upgrade and yearly downgrade reviews), between reviews.
+	airline := mustEvaluator(airlineLadder())
+	corp := tier.Account{ID: "corp", Enrolled: date(2025, 1, 1),
+		History: tier.History{{Day: tier.DayOf(date(2026, 1, 20)), Units: 310000000}, {Day: tier.DayOf(day), Units: 2500000}}}
+	corp, _, err = airline.Advance(corp, day.Add(14*time.Hour))
+	if err != nil || corp.Status.Level != 1 {
+		b.Fatalf("level %d, %v; want 1", corp.Status.Level, err)
+	}
+	b.Run("periodic/same-day", func(b *testing.B) {
+		at := day.Add(15 * time.Hour)
+		b.ReportAllocs()
+		for range b.N {
+			if lv, src := airline.EffectiveAt(corp, at); lv != 1 || src != tier.Earned {
+				b.Fatal(lv, src)
+			}
+		}
+	})
 	// The same lookup through a service over the memory store, reading the account.
 	store := tier.NewMemoryStore()
 	if err := store.Update(context.Background(), func(tx tier.Tx) error { return tx.PutAccount(a) }); err != nil {

@@ -385,3 +385,46 @@ func TestPropEffectiveAtFollowsTheMeasure(t *testing.T) {
 		}
 	})
 }
+
+// EffectiveAt is Effective on the status Advance returns for ladders with periodic reviews
+// both ways and a grace period, around the end of a pending grace (which lowers the level
+// between reviews).
+func TestPropEffectiveAtThroughGrace(t *testing.T) {
+	graces := 0
+	rapid.Check(t, func(t *rapid.T) {
+		l := genLadder(t)
+		periods := []loyalty.Period{loyalty.Month, loyalty.Quarter, loyalty.Year}
+		// Upgrades reviewed less often than a grace lasts, so that graces end between
+		// reviews.
+		l.Review.UpgradeEvery = rapid.SampledFrom(periods[1:]).Draw(t, "upgrade-every")
+		l.Review.DowngradeEvery = rapid.SampledFrom(periods).Draw(t, "downgrade-every")
+		l.Review.GraceMonths = rapid.IntRange(1, 2).Draw(t, "grace-months")
+		e := mustEvaluator(l)
+		a := tier.Account{ID: "a", Enrolled: propStart, History: genHistory(t, "h")}
+		for m := 1; m <= 30 && a.Status.Grace == nil; m++ { // advance until a grace is pending
+			var err error
+			if a, _, err = e.Advance(a, propStart.AddDate(0, m, rapid.IntRange(0, 27).Draw(t, "day"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := a.Status.Reviewed.Add(time.Duration(rapid.Int64Range(0, 200*24).Draw(t, "hours-after")) * time.Hour)
+		if g := a.Status.Grace; g != nil {
+			graces++
+			at = g.Until.Add(time.Duration(rapid.Int64Range(-10*24, 120*24).Draw(t, "hours-from-grace-end")) * time.Hour)
+			if at.Before(a.Status.Reviewed) {
+				at = a.Status.Reviewed
+			}
+		}
+		adv, _, err := e.Advance(a, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLevel, wantSource := e.Effective(adv.Status, at)
+		if level, source := e.EffectiveAt(a, at); level != wantLevel || source != wantSource {
+			t.Fatalf("EffectiveAt = %d, %s; want %d, %s", level, source, wantLevel, wantSource)
+		}
+	})
+	if graces == 0 {
+		t.Error("no account had a pending grace: the property tested nothing of graces")
+	}
+}

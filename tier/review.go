@@ -221,6 +221,9 @@ type Evaluator struct {
 	// upgrades and downgrades, no grace, no enforced commitment. An advance then ends on
 	// the level the measure supports at its end, whatever happened before.
 	follows bool
+	// periodic is set when upgrades and downgrades both wait for their reviews: the earned
+	// level changes only at a review or at the end of a grace.
+	periodic bool
 }
 
 // NewEvaluator validates l and compiles it for the location loc (nil means UTC).
@@ -247,6 +250,7 @@ func NewEvaluator(l Ladder, loc *time.Location) (*Evaluator, error) {
 	pol := e.ladder.Review
 	e.follows = pol.UpgradeEvery == "" && pol.DowngradeEvery == "" && pol.GraceMonths == 0 && pol.Downgrade != OneLevel &&
 		!slices.ContainsFunc(e.commit, func(c commitRule) bool { return c.period != "" && c.enforce })
+	e.periodic = pol.UpgradeEvery != "" && pol.DowngradeEvery != ""
 	return e, nil
 }
 
@@ -452,12 +456,29 @@ func (e *Evaluator) EffectiveAt(a Account, t time.Time) (int, Source) {
 		if t.After(r) {
 			st.Level = e.levelFor(e.measureAt(&a, t.In(e.loc).Add(-time.Nanosecond)))
 		}
+	case e.periodic && (st.Grace == nil || st.Grace.Until.After(t)) && e.noReviewBy(a, t):
+		// No review and no end of grace up to t: the earned level stays.
 	default:
 		// advance replaces the status's pointers, never what they point to, and only
 		// reads the history: a's copy of them is safe to advance.
 		e.advance(&a, t, nil)
 	}
 	return e.Effective(*st, t)
+}
+
+// noReviewBy reports whether no upgrade or downgrade review of a periodic ladder falls
+// after a's last review (its enrolment, if never reviewed), up to and including t.
+func (e *Evaluator) noReviewBy(a Account, t time.Time) bool {
+	r := a.Status.Reviewed
+	if r.IsZero() {
+		r = a.Enrolled
+	}
+	if !t.After(r) {
+		return true
+	}
+	r = r.In(e.loc)
+	pol := &e.ladder.Review
+	return pol.UpgradeEvery.Next(r).After(t) && pol.DowngradeEvery.Next(r).After(t)
 }
 
 // rollingExit returns the first day whose rolling window of n months no longer contains d.
