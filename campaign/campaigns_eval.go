@@ -402,8 +402,42 @@ func (ev *evaluation) costs() (bool, error) {
 		if !out.Applied {
 			continue
 		}
-		clear(lineCost)
 		out.Discount = loyalty.Money{}
+		var pts points.Points
+		if r.c.Budget.IsZero() {
+			// Not budgeted: only the total cost is kept, the sum of what the lines' shares
+			// would sum to (the discount's amount, the points' value, the perks' value).
+			var total int64
+			if r.c.discount {
+				if en := ev.entry(r.meta.discount); en != nil && en.Applied {
+					out.Discount = en.Amount
+					total += en.Amount.MinorUnits()
+				}
+			}
+			for l := 0; r.bonus != nil && l < n; l++ {
+				pts += r.bonus[l]
+			}
+			for _, p := range multPts[i] {
+				pts += p
+			}
+			out.Points = pts
+			if pts > 0 && red.PointValue.IsPositive() {
+				v, err := red.Value(pts)
+				if err != nil {
+					return false, err
+				}
+				total += v.MinorUnits()
+			}
+			total += r.c.perkValue.MinorUnits()
+			cost, err := loyalty.MoneyFromMinor(total, cur)
+			if err != nil {
+				return false, err
+			}
+			out.Cost = cost
+			out.Budgeted, out.LineCosts = false, nil
+			continue
+		}
+		clear(lineCost)
 		if r.c.discount {
 			if en := ev.entry(r.meta.discount); en != nil && en.Applied {
 				out.Discount = en.Amount
@@ -414,7 +448,6 @@ func (ev *evaluation) costs() (bool, error) {
 				}
 			}
 		}
-		var pts points.Points
 		var ptsWeights []int64
 		if r.bonus != nil || multPts[i] != nil {
 			ptsWeights = ev.tmp.ints.take(n)
@@ -474,9 +507,6 @@ func (ev *evaluation) costs() (bool, error) {
 		}
 		out.Cost = cost
 		out.Budgeted, out.LineCosts = false, nil
-		if r.c.Budget.IsZero() {
-			continue
-		}
 		if b := r.c.Budget.Money; b.IsPositive() {
 			spent := ev.budgets[r.meta.budget][0].Spent
 			left := b
