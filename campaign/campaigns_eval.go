@@ -86,9 +86,12 @@ func (ev *evaluation) campaigns() error {
 	}
 	for _, i := range ev.sched { // the campaigns scheduled at the order's time (facts)
 		c, mt := &e.camps[i], &e.meta[i]
-		// The outcome is written in place: it is the quote's.
-		ev.q.Campaigns = append(ev.q.Campaigns, CampaignOutcome{ID: c.ID, Name: c.Name})
-		out := &ev.q.Campaigns[len(ev.q.Campaigns)-1]
+		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
+		// list: no outcome is copied.
+		k := len(ev.q.Campaigns)
+		ev.q.Campaigns = ev.q.Campaigns[:k+1]
+		out := &ev.q.Campaigns[k]
+		out.ID, out.Name = c.ID, c.Name
 		var lines []int
 		why := ""
 		if excluded < 0 {
@@ -120,7 +123,9 @@ func (ev *evaluation) campaigns() error {
 				excluded = i
 			}
 		}
-		ev.camps = append(ev.camps, campRun{c: c, meta: mt, out: len(ev.q.Campaigns) - 1})
+		ev.camps = ev.camps[:len(ev.camps)+1]
+		r := &ev.camps[len(ev.camps)-1]
+		r.c, r.meta, r.out, r.bonus = c, mt, k, nil
 	}
 	if len(ev.q.Campaigns) == 0 {
 		ev.q.Campaigns = nil
