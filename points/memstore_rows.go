@@ -295,7 +295,11 @@ func (t *memTx) str(s string) (memtx.Str, error) {
 		return memtx.Str{}, nil
 	}
 	for i := range t.memo {
-		if m := &t.memo[i]; m.ok && m.s == s {
+		m := &t.memo[i]
+		if !m.ok {
+			break // the memo fills in order
+		}
+		if m.s == s {
 			if t.s.retention > 0 { // references are counted for forgetting
 				if err := t.s.strs.Share(t.tx, m.ref); err != nil {
 					return memtx.Str{}, err
