@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -530,20 +531,24 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 	}
 	var buf [4 * 16]int64 // small orders keep their weights on the stack
-	ints := buf[:]
-	if 4*n > len(buf) {
-		ints = make([]int64, 4*n)
+	var partsBuf [16]Points
+	ints, parts := buf[:], partsBuf[:]
+	if n > len(partsBuf) { // larger ones in pooled memory
+		sc, _ := scratchPool.Get().(*planScratch)
+		if sc == nil {
+			sc = new(planScratch)
+		}
+		if cap(sc.parts) < n {
+			sc.ints, sc.parts = make([]int64, 4*n), make([]Points, n)
+		}
+		ints, parts = sc.ints[:4*n], sc.parts
+		defer scratchPool.Put(sc)
 	}
 	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
 	// and idx: the values and positions of one rate's lines (of the eligible lines, for
-	// the order bonus)
+	// the order bonus); parts: one list for every split of the plans
 	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
-	var partsBuf [16]Points
-	parts := partsBuf[:0]
-	if n > len(partsBuf) {
-		parts = make([]Points, 0, n) // one list for every split of the plans
-	}
-	parts = parts[:n]
+	parts = parts[:n:n]
 	var all []LinePlan // the plans' lines without memory of the caller's
 	for j := range ms {
 		var lines []LinePlan
@@ -699,6 +704,15 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	}
 	return nil
 }
+
+// planScratch is the working memory of a plan of more than 16 lines: every value is
+// written before it is read, so a plan takes it from scratchPool as it was left.
+type planScratch struct {
+	ints  []int64  // 4 per line
+	parts []Points // 1 per line
+}
+
+var scratchPool sync.Pool // *planScratch
 
 // addAllocatedInto is addAllocated with the parts in parts' memory (of the lines' length),
 // or addAllocated itself when parts is nil.
