@@ -496,6 +496,42 @@ type compiled struct {
 	perks      []string
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
+	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
+	catSet map[loyalty.CategoryID]struct{}
+	skuSet map[loyalty.SKU]struct{}
+}
+
+// longList is the length beyond which a campaign's categories or SKUs are looked up in a
+// set rather than scanned.
+const longList = 8
+
+// selects reports whether the campaign's categories or SKUs select line l (which has
+// at least one of them).
+func (c *compiled) selects(l *loyalty.Line) bool {
+	if c.catSet != nil {
+		if _, ok := c.catSet[l.Category]; ok {
+			return true
+		}
+	} else if slices.Contains(c.Conditions.Categories, l.Category) {
+		return true
+	}
+	if c.skuSet != nil {
+		_, ok := c.skuSet[l.SKU]
+		return ok
+	}
+	return slices.Contains(c.Conditions.SKUs, l.SKU)
+}
+
+// setOf returns the elements of a long list as a set, nil for a short one.
+func setOf[K comparable](list []K) map[K]struct{} {
+	if len(list) <= longList {
+		return nil
+	}
+	set := make(map[K]struct{}, len(list))
+	for _, k := range list {
+		set[k] = struct{}{}
+	}
+	return set
 }
 
 // compileCampaigns sorts the program's campaigns by priority (higher first), then ID; their
@@ -512,7 +548,8 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			ch := *c.Chance
 			c.Chance = &ch
 		}
-		k := compiled{Campaign: c, index: i, sched: c.Schedule.compileIn(loc), perkValue: loyalty.Zero(p.Currency)}
+		k := compiled{Campaign: c, index: i, sched: c.Schedule.compileIn(loc), perkValue: loyalty.Zero(p.Currency),
+			catSet: setOf(c.Conditions.Categories), skuSet: setOf(c.Conditions.SKUs)}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:

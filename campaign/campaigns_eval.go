@@ -158,7 +158,7 @@ func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
 			return nil, "audience"
 		}
 	}
-	lines := ev.eligible(&c.Conditions)
+	lines := ev.eligible(c)
 	if len(lines) == 0 {
 		return nil, "conditions"
 	}
@@ -211,12 +211,12 @@ func conditionsText(cn Conditions) string {
 	return s
 }
 
-// eligible returns the indexes of the order's lines the conditions select, like
+// eligible returns the indexes of the order's lines the campaign's conditions select, like
 // Conditions.eligible, in the evaluation's memory (nil when none).
-func (ev *evaluation) eligible(c *Conditions) []int {
+func (ev *evaluation) eligible(c *compiled) []int {
 	lines := ev.order.Lines
 	out := ev.out.idx.take(len(lines))
-	if len(c.Categories) == 0 && len(c.SKUs) == 0 { // every line
+	if len(c.Conditions.Categories) == 0 && len(c.Conditions.SKUs) == 0 { // every line
 		for i := range out {
 			out[i] = i
 		}
@@ -224,7 +224,7 @@ func (ev *evaluation) eligible(c *Conditions) []int {
 	}
 	n := 0
 	for i := range lines {
-		if l := &lines[i]; slices.Contains(c.Categories, l.Category) || slices.Contains(c.SKUs, l.SKU) {
+		if c.selects(&lines[i]) {
 			out[n] = i
 			n++
 		}

@@ -80,3 +80,26 @@ func TestEvaluateOverAPlainOrderStore(t *testing.T) {
 		}
 	}
 }
+
+// Conditions with long lists of categories and SKUs (looked up in sets) select the lines
+// they name, like short ones (scanned).
+func TestCampaignLongConditionLists(t *testing.T) {
+	for _, n := range []int{3, 30} {
+		var cats []loyalty.CategoryID
+		var skus []loyalty.SKU
+		for i := 0; i < n; i++ {
+			cats = append(cats, loyalty.CategoryID(fmt.Sprintf("cat-%d", i)))
+			skus = append(skus, loyalty.SKU(fmt.Sprintf("sku-%d", i)))
+		}
+		c := campaign.Campaign{ID: "listed", Schedule: campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"},
+			Conditions: campaign.Conditions{Categories: cats, SKUs: skus},
+			Actions:    []campaign.Action{{Kind: campaign.ActionPerk, Perk: "gift"}}}
+		e, _ := newEngine(t, points1(c))
+		o := order("o", "acme", t0, line("sku-2", "other", "1", "10", ""), line("x", "other", "1", "10", ""),
+			line("y", fmt.Sprintf("cat-%d", n-1), "1", "10", ""), line("sku-99", "cat-99", "1", "10", ""))
+		got := outcome(t, evaluate(t, e, o, campaign.EvaluateOptions{}), "listed")
+		if !got.Applied || fmt.Sprint(got.Lines) != "[0 2]" {
+			t.Errorf("%d categories and SKUs: %+v, want lines [0 2]", n, got)
+		}
+	}
+}
