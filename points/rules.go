@@ -419,7 +419,8 @@ func (p *Planner) PlanPairTotals(o loyalty.Order, totals []loyalty.Money, multip
 // PlanTotalsInto is [Planner.PlanTotals] with the plan's lines in the memory of lines when
 // its capacity holds one per order line (the plan's Lines are then lines[:len(o.Lines)],
 // every element overwritten), and in new memory otherwise: a caller that keeps plans in
-// memory of its own, such as a quote's, spares an allocation. The plan is the same.
+// memory of its own, such as a quote's, spares an allocation. The plan is the same. On an
+// error the contents of lines are unspecified.
 func (p *Planner) PlanTotalsInto(lines []LinePlan, o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
 	var out [1]Plan
 	dst := [1][]LinePlan{lines}
@@ -521,7 +522,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
 	var calcs []rateCalc
-	var calcBuf [4]rateCalc
+	var calcBuf [8]rateCalc // Rules.Plan: the rates converted for this order's currency
 	if p != nil && digits < len(p.calcs) {
 		calcs = p.calcs[digits]
 	} else {

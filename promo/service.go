@@ -507,7 +507,7 @@ func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout
 // lines when its capacity holds one index per order line (they are then a prefix of
 // lines[:cap(lines)], nothing else of it written), and in new memory otherwise: a caller
 // that keeps grants in memory of its own, such as a quote's, spares an allocation. The
-// grant is the same.
+// grant is the same. On a refusal or an error the contents of lines are unspecified.
 func (s *Service) ValidateCheckedInto(ctx context.Context, lines []int, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
 	return s.validate(ctx, typed, co, true, totals, lines)
 }
