@@ -94,7 +94,7 @@ func (a *Arena) commit() {
 	}
 	a.emptied = a.emptied[:0]
 	if len(a.log) > 0 {
-		a.log = reuse(a.log)
+		a.log = reuseFlat(a.log)
 	}
 }
 

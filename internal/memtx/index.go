@@ -46,10 +46,12 @@ func (x *HashIndex) undo() {
 }
 
 func (x *HashIndex) commit() {
-	clear(x.olds)
-	x.olds = x.olds[:0]
+	if len(x.olds) > 0 { // the tables before this transaction's growths
+		clear(x.olds)
+		x.olds = x.olds[:0]
+	}
 	if len(x.log) > 0 {
-		x.log = reuse(x.log)
+		x.log = reuseFlat(x.log)
 	}
 }
 

@@ -90,6 +90,15 @@ func reuse[T any](s []T) []T {
 	return s[:0]
 }
 
+// reuseFlat is reuse for records without pointers, which need no clearing for the garbage
+// collector.
+func reuseFlat[T any](s []T) []T {
+	if cap(s) > maxKept {
+		return nil
+	}
+	return s[:0]
+}
+
 // View runs fn in a read-only transaction that sees a consistent state; writes fail with
 // [ErrReadOnly]. Views run concurrently with each other.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {

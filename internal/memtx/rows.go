@@ -90,7 +90,7 @@ func (r *Rows[E]) commit() {
 	}
 	r.emptied = r.emptied[:0]
 	if len(r.log) > 0 {
-		r.log = reuse(r.log)
+		r.log = reuseFlat(r.log)
 	}
 	if len(r.olds) > 0 {
 		r.olds = reuse(r.olds)
