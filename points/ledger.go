@@ -793,8 +793,7 @@ func (b *book) earnTo(a *Account, req *EarnRequest) error {
 	plan := req.Plan
 	var pur Purchase
 	if plan.Order != "" {
-		var err error
-		if pur, err = b.purchase(a.Holder, plan.Order, plan.Lines); err != nil {
+		if err := b.purchase(&pur, a.Holder, plan.Order, plan.Lines); err != nil {
 			return err
 		}
 		if pur.EarnKey != "" {
@@ -877,31 +876,32 @@ type earnResult struct {
 	lines   [4]Points
 }
 
-// purchase loads or starts the record of order for h, checking that its lines agree with
-// what is known.
-func (b *book) purchase(h Holder, order loyalty.OrderID, lines []LinePlan) (Purchase, error) {
-	p, err := b.tx.Purchase(h, order)
+// purchase loads or starts, in p, the record of order for h, checking that its lines agree
+// with what is known.
+func (b *book) purchase(p *Purchase, h Holder, order loyalty.OrderID, lines []LinePlan) error {
+	var err error
+	*p, err = b.tx.Purchase(h, order)
 	switch {
 	case err != nil && notFound(err):
 		// The lines are the book's: the store copies a purchase in.
 		b.plines = slices.Grow(b.plines[:0], len(lines))[:len(lines)]
-		p = Purchase{Holder: h, Order: order, Lines: b.plines}
+		*p = Purchase{Holder: h, Order: order, Lines: b.plines}
 		for i, l := range lines {
 			p.Lines[i] = PurchaseLine{Quantity: l.Quantity}
 		}
-		return p, nil
+		return nil
 	case err != nil:
-		return Purchase{}, err
+		return err
 	}
 	if len(p.Lines) != len(lines) {
-		return Purchase{}, fmt.Errorf("points: order %s has %d lines, recorded with %d: %w", order, len(lines), len(p.Lines), loyalty.ErrConflict)
+		return fmt.Errorf("points: order %s has %d lines, recorded with %d: %w", order, len(lines), len(p.Lines), loyalty.ErrConflict)
 	}
 	for i, l := range lines {
 		if !p.Lines[i].Quantity.Equal(l.Quantity) {
-			return Purchase{}, fmt.Errorf("points: order %s line %d has quantity %s, recorded as %s: %w", order, i, l.Quantity, p.Lines[i].Quantity, loyalty.ErrConflict)
+			return fmt.Errorf("points: order %s line %d has quantity %s, recorded as %s: %w", order, i, l.Quantity, p.Lines[i].Quantity, loyalty.ErrConflict)
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // EarnOrder plans what order earns under the ledger's rules with multiplier (a tier's 1.5;

@@ -109,8 +109,8 @@ func (l *Ledger) Redeem(ctx context.Context, req RedeemRequest) (Posting, error)
 		if err != nil {
 			return err
 		}
-		pur, err := b.purchase(req.Holder, req.Order.ID, lines)
-		if err != nil {
+		var pur Purchase
+		if err := b.purchase(&pur, req.Holder, req.Order.ID, lines); err != nil {
 			return err
 		}
 		if pur.PayKey != "" {
