@@ -494,8 +494,8 @@ func mul64(a, b int64) (int64, bool) {
 // neither is done again; otherwise the order's check computes them. p, when not nil, is the Planner of r, whose rates are converted
 // already.
 func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan, dst [][]LinePlan) error {
-	var totalsBuf [16]loyalty.Money // the line totals the order's check computes, kept
 	if lineTotals == nil {
+		var totalsBuf [16]loyalty.Money // the line totals the order's check computes, kept
 		lineTotals = totalsBuf[:0]
 		if len(o.Lines) > len(totalsBuf) {
 			lineTotals = make([]loyalty.Money, 0, len(o.Lines))
@@ -522,10 +522,10 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
 	var calcs []rateCalc
-	var calcBuf [8]rateCalc // Rules.Plan: the rates converted for this order's currency
 	if p != nil && digits < len(p.calcs) {
 		calcs = p.calcs[digits]
 	} else {
+		var calcBuf [8]rateCalc // Rules.Plan: the rates converted for this order's currency
 		calcs = calcBuf[:0]
 		for k := range r.Rates {
 			calcs = append(calcs, newRateCalc(&r.Rates[k], digits))
