@@ -522,54 +522,68 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 		v = new(validation)
 		v.fn = v.run // bound once: a pooled validation's view needs no new closure
 	}
-	v.s, v.code, v.co, v.checked, v.totals, v.lines, v.now = s, code, co, checked, totals, lines, s.clock.Now()
+	now := s.clock.Now()
+	v.s, v.code, v.account, v.now = s, code, co.Order.Account, now
 	err = s.store.View(ctx, v.fn)
-	g := v.g
-	*v = validation{fn: v.fn} // the pool keeps no order, grant or service
+	d, c, limits := v.d, v.c, v.limits
+	var def Definition
+	if d == &v.def { // a copy, from a store that lends none
+		def, v.def = v.def, Definition{}
+		d = &def
+	}
+	// The pool keeps no definition, code or service.
+	v.s, v.code, v.account, v.now, v.d, v.c, v.limits = nil, "", "", time.Time{}, nil, Code{}, nil
 	s.vals.Put(v)
 	if err != nil {
 		return Grant{}, err
 	}
+	// The checks that need no store, in the order Evaluate makes them, come before the
+	// refusal of a limit.
+	if !checked {
+		if err := co.Validate(); err != nil {
+			return Grant{}, err
+		}
+	}
+	g, err := evaluateChecked(d, &c, &co, totals, now.In(s.loc), lines)
+	if err != nil {
+		return Grant{}, err
+	}
+	if limits != nil {
+		return Grant{}, limits
+	}
 	return g, nil
 }
 
-// validation is the state of one Validate: its view reads the code and its limits.
+// validation is the state of one Validate: its view reads the code, its definition and
+// its limits. The definition lent by a store stays valid after the view: stores that lend
+// replace definitions whole, never modify them.
 type validation struct {
 	s       *Service
 	code    string
-	co      Checkout
-	checked bool            // co is known to be valid
-	totals  []loyalty.Money // co's line totals, or nil
+	account loyalty.AccountID
 	now     time.Time
-	lines   []int // memory for the grant's lines, or nil
-	g       Grant
-	cs      [5]Counter
+	d       *Definition // the code's definition: lent, or def
+	def     Definition  // a copy, from a store that lends none
+	c       Code
+	limits  error // the limits' refusal, or an error reading them
 	fn      func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
-	var buf Definition
-	d, c, err := v.s.find(tx, v.code, &buf)
+	d, c, err := v.s.find(tx, v.code, &v.def)
 	if err != nil {
 		return err
 	}
-	if !v.checked {
-		if err := v.co.Validate(); err != nil {
-			return err
-		}
-	}
-	grant, err := evaluateChecked(d, &c, &v.co, v.totals, v.now.In(v.s.loc), v.lines)
-	if err != nil {
-		return err
-	}
-	_, err = v.s.checkLimits(tx, d, v.s.countersInto(v.cs[:0], d, v.code, v.co.Order.Account, v.now), v.now)
-	v.g = grant
-	return err
+	v.d, v.c = d, c
+	var cs [5]Counter
+	_, v.limits = v.s.checkLimits(tx, d, v.s.countersInto(cs[:0], d, v.code, v.account, v.now), v.now)
+	return nil
 }
 
 // lender is a read transaction that can lend a code's definition as stored, for reading
-// only, instead of a copy ([MemoryStore] does): validations and reservations read the
-// definition and keep nothing of it that can be modified (a Grant's Benefit holds no
+// only, instead of a copy ([MemoryStore] does, which replaces a definition whole and never
+// modifies one stored: what it lends stays as it is): validations and reservations read
+// the definition and keep nothing of it that can be modified (a Grant's Benefit holds no
 // slices).
 type lender interface {
 	// lookup returns the code, and the definition it belongs to, which must not be

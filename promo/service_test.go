@@ -565,3 +565,42 @@ type readOnlyTx struct{ promo.ReadTx }
 func (s copyingStore) View(ctx context.Context, fn func(tx promo.ReadTx) error) error {
 	return s.Store.View(ctx, func(tx promo.ReadTx) error { return fn(readOnlyTx{tx}) })
 }
+
+// A code's own conditions are judged before its limits: a used-up code on an order it
+// could not apply to anyway is refused for the order (the checkout's problem first, then
+// the code's conditions, then its limits), by Validate as by ValidateChecked.
+func TestValidateRefusesConditionsBeforeLimits(t *testing.T) {
+	e := newEnv(t, promo.Definition{ID: "once", Kind: promo.Shareable, Benefit: promo.Benefit{Percent: decimal.NewFromInt(10)},
+		Conditions: promo.Conditions{MinOrder: rub("1000")}, Limits: promo.Limits{Total: 1}})
+	if _, err := e.svc.AddCode(ctx, promo.Code{Code: "ONCE", Definition: "once"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RedeemNow(ctx, promo.Request{Key: "first", Code: "ONCE", Checkout: promo.Checkout{
+		Order: order("other", line("a", "tools", "5000", false))}}); err != nil {
+		t.Fatal(err)
+	}
+	small := promo.Checkout{Order: order("acme", line("a", "tools", "500", false))}
+	big := promo.Checkout{Order: order("acme", line("a", "tools", "5000", false))}
+	invalid := promo.Checkout{Order: order("acme", line("a", "tools", "500", false)), PriorOrders: -1}
+	for _, tt := range []struct {
+		name string
+		co   promo.Checkout
+		want error
+	}{
+		{"below the minimum", small, promo.ErrMinimumOrder},
+		{"above the minimum", big, promo.ErrExhausted},
+		{"invalid checkout", invalid, loyalty.ErrInvalid},
+	} {
+		if _, err := e.svc.Validate(ctx, "once", tt.co); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Validate = %v, want %v", tt.name, err, tt.want)
+		}
+		if tt.co.PriorOrders >= 0 {
+			if _, err := e.svc.ValidateChecked(ctx, "once", tt.co, nil); !errors.Is(err, tt.want) {
+				t.Errorf("%s: ValidateChecked = %v, want %v", tt.name, err, tt.want)
+			}
+		}
+	}
+	if _, err := e.svc.Validate(ctx, "nope", invalid); !errors.Is(err, promo.ErrUnknownCode) {
+		t.Errorf("unknown code on an invalid checkout: %v, want ErrUnknownCode (the lookup comes first)", err)
+	}
+}
