@@ -565,7 +565,7 @@ type validation struct {
 	d       *Definition // the code's definition: lent, or def
 	def     Definition  // a copy, from a store that lends none
 	c       Code
-	limits  error // the limits' refusal, or an error reading them
+	limits  error              // the limits' refusal, or an error reading them
 	fn      func(ReadTx) error // run, bound to this validation
 }
 
