@@ -717,7 +717,8 @@ func paidOrderInto(buf []loyalty.Line, totals, base []loyalty.Money, o loyalty.O
 // paidOrder) and whether that price gives total exactly (then total is the line's total).
 func priceFor(total loyalty.Money, q loyalty.Quantity) (loyalty.Price, loyalty.Money, bool, error) {
 	cur := total.Currency()
-	scale := microScale[min(cur.Digits(), 6)]                      // a minor unit in micro-units of a major unit
+	// A minor unit in micro-units of a major unit.
+	scale := microScale[min(cur.Digits(), 6)]
 	th, t := bits.Mul64(uint64(total.MinorUnits()), uint64(scale)) // total in micro-units of a major unit
 	qm := uint64(q.Micros())
 	hi, lo := bits.Mul64(t, 1_000_000)
