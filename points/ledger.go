@@ -424,6 +424,7 @@ type book struct {
 	run    func(tx Tx) error // b.runKeyed, bound once
 	ids    []EntryID
 	plines []PurchaseLine // the lines of a new purchase
+	lines  []LinePlan     // the lines of EarnOrder's plan
 	accts  [2]Account
 	ptrs   [2]*Account
 }
@@ -769,13 +770,21 @@ type EarnRequest struct {
 // An order earns at most once per holder: earning it again under another key fails with an
 // error wrapping [loyalty.ErrConflict].
 func (l *Ledger) Earn(ctx context.Context, req EarnRequest) (Posting, error) {
-	if err := req.Plan.Validate(); err != nil {
-		return Posting{}, fmt.Errorf("points: plan: %w", err)
+	return l.earn(ctx, l.book(), req)
+}
+
+// earn is Earn with a book from the pool, which it puts back.
+func (l *Ledger) earn(ctx context.Context, b *book, req EarnRequest) (Posting, error) {
+	err := req.Plan.Validate()
+	if err != nil {
+		err = fmt.Errorf("points: plan: %w", err)
+	} else {
+		err = checkKey(req.Key)
 	}
-	if err := checkKey(req.Key); err != nil {
+	if err != nil {
+		l.books.put(b)
 		return Posting{}, err
 	}
-	b := l.book()
 	b.op, b.earn, b.fp = opEarn, req, sumEarn(&req)
 	return l.runKeyed(ctx, b, req.Key)
 }
@@ -908,12 +917,22 @@ func (b *book) purchase(p *Purchase, h Holder, order loyalty.OrderID, lines []Li
 // zero means 1) and credits it to holder, as [Ledger.Earn]. To credit one order to both the
 // company and the buyer, call it once for each holder, with two keys.
 func (l *Ledger) EarnOrder(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, order loyalty.Order, multiplier decimal.Decimal) (Posting, error) {
-	plan, err := l.planner.Plan(order, multiplier) // exactly what cfg.Rules.Plan returns, without checking the rules again
+	// The plan is exactly what cfg.Rules.Plan returns, without checking the rules again; its
+	// lines are in the book's memory, which nothing keeps after the operation.
+	b := l.book()
+	plan, err := l.planner.PlanTotalsInto(b.lines, order, nil, multiplier)
+	if cap(plan.Lines) <= maxBookLines {
+		b.lines = plan.Lines[:0]
+	}
 	if err != nil {
+		l.books.put(b)
 		return Posting{}, err
 	}
-	return l.Earn(ctx, EarnRequest{Key: key, Holder: holder, Plan: plan})
+	return l.earn(ctx, b, EarnRequest{Key: key, Holder: holder, Plan: plan})
 }
+
+// maxBookLines is the most plan lines a pooled book keeps memory for.
+const maxBookLines = 64
 
 // EarnEvent credits count occurrences of an earning event (a completed course) to holder.
 func (l *Ledger) EarnEvent(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, event string, count int64) (Posting, error) {
