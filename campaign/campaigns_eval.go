@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -32,20 +31,19 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([][2]BudgetRecord, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(memReader)
+	mem, _ := tx.(memReader) // no error made for a counter not yet stored
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
 			continue
 		}
 		for j, acct := range [2]loyalty.AccountID{"", ev.order.Account} {
-			if mem != nil { // no error made for a counter not yet stored
-				ev.budgets[k][j] = mem.budgetOrZero(c.ID, acct)
-				continue
-			}
-			r, err := tx.Budget(c.ID, acct)
-			if errors.Is(err, loyalty.ErrNotFound) {
-				r, err = BudgetRecord{Campaign: c.ID, Account: acct}, nil
+			var r BudgetRecord
+			var err error
+			if mem != nil {
+				r, err = mem.budgetOrZero(c.ID, acct)
+			} else {
+				r, err = budgetOrZero(tx, c.ID, acct)
 			}
 			if err != nil {
 				return err

@@ -277,12 +277,21 @@ func (ev *evaluation) factsView(tx OrderReadTx) error {
 	return ev.readBudgets(tx)
 }
 
-// memReader is implemented by the memory store's read transaction: Account with the
-// history copied into the caller's memory, and Budget with a counter not yet stored as its
-// zero record (rather than an error).
+// memReader is implemented by the memory store's read transaction (and the simulation's
+// over it): Account with the history copied into the caller's memory, and Budget with a
+// counter not yet stored as its zero record (rather than an error).
 type memReader interface {
 	accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error)
-	budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) BudgetRecord
+	budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error)
+}
+
+// budgetOrZero is tx.Budget with the zero counter of (id, account) for one not stored.
+func budgetOrZero(tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
+	r, err := tx.Budget(id, account)
+	if errors.Is(err, loyalty.ErrNotFound) {
+		return BudgetRecord{Campaign: id, Account: account}, nil
+	}
+	return r, err
 }
 
 // tier finds the account's effective level at now, without storing anything.

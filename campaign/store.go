@@ -301,12 +301,12 @@ func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetR
 }
 
 // budgetOrZero is Budget with the zero counter of (id, account) for one not stored.
-func (t memTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) BudgetRecord {
+func (t memTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
 	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
 	if !ok {
-		return BudgetRecord{Campaign: id, Account: account}
+		return BudgetRecord{Campaign: id, Account: account}, nil
 	}
-	return r
+	return r, nil
 }
 
 func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
