@@ -103,3 +103,25 @@ func TestCampaignLongConditionLists(t *testing.T) {
 		}
 	}
 }
+
+// Every campaign with a chance gets a draw of its own in the quote, however many there are.
+func TestEvaluateManyDraws(t *testing.T) {
+	var cs []campaign.Campaign
+	for i := 0; i < 3; i++ {
+		cs = append(cs, campaign.Campaign{ID: loyalty.CampaignID(fmt.Sprintf("lucky-%d", i)),
+			Schedule: campaign.Schedule{Start: "2026-03-01", End: "2026-03-31"},
+			Chance:   &campaign.Chance{Wins: 1, OutOf: 3 + i, Seed: uint64(i)},
+			Actions:  []campaign.Action{{Kind: campaign.ActionPoints, Points: 5}}})
+	}
+	e, _ := newEngine(t, points1(cs...))
+	o := order("o", "acme", t0, line("x", "tools", "1", "100", ""))
+	q := evaluate(t, e, o, campaign.EvaluateOptions{})
+	for i, c := range cs {
+		got := outcome(t, q, string(c.ID))
+		roll, won := c.Chance.Draw(c.ID, o.ID)
+		want := campaign.Draw{Roll: roll, Wins: 1, OutOf: 3 + i, Won: won}
+		if got.Draw == nil || *got.Draw != want {
+			t.Errorf("%s: draw %+v, want %+v", c.ID, got.Draw, want)
+		}
+	}
+}
