@@ -71,6 +71,27 @@ func TestAllocateRejects(t *testing.T) {
 	}
 }
 
+// A split by bad weights names the first problem met adding them in order: a negative
+// weight, or the sum leaving int64.
+func TestAllocateIntsNamesTheFirstBadWeight(t *testing.T) {
+	for _, tc := range []struct {
+		weights []int64
+		want    string
+	}{
+		{[]int64{3, -1, -2}, "weights[1]: must not be negative (got -1)"},
+		{[]int64{math.MaxInt64, 1, -5}, "weights: sum overflows int64"},
+		{[]int64{math.MaxInt64, -5, 1}, "weights[1]: must not be negative (got -5)"},
+		{[]int64{math.MaxInt64, math.MaxInt64, math.MaxInt64}, "weights: sum overflows int64"},
+		{[]int64{1 << 62, 1 << 62}, "weights: sum overflows int64"},
+	} {
+		parts := make([]int64, len(tc.weights))
+		err := loyalty.AllocateInts(parts, 10, tc.weights)
+		if !errors.Is(err, loyalty.ErrInvalid) || err.Error() != tc.want {
+			t.Errorf("AllocateInts(10, %v) = %v, want %q", tc.weights, err, tc.want)
+		}
+	}
+}
+
 func TestSplit(t *testing.T) {
 	got, err := loyalty.MustMoney("-0.05", "RUB").Split(3)
 	if err != nil {
