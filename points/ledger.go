@@ -425,6 +425,7 @@ type book struct {
 	ids    []EntryID
 	plines []PurchaseLine // the lines of a new purchase
 	lines  []LinePlan     // the lines of EarnOrder's plan
+	lots   []Lot          // the open lots consume reads from the memory store, cleared after use
 	accts  [2]Account
 	ptrs   [2]*Account
 }
@@ -606,14 +607,30 @@ func take(a *Account, lot *Lot, n Points, kind EntryKind) {
 // consume takes need active points from a's lots in spend order. It fails with an
 // *InsufficientPointsError when the available balance is short.
 func (b *book) consume(a *Account, need Points, kind EntryKind) ([]LotPart, error) {
+	return b.consumeInto(nil, a, need, kind)
+}
+
+// consumeInto is consume appending the parts to parts.
+func (b *book) consumeInto(parts []LotPart, a *Account, need Points, kind EntryKind) ([]LotPart, error) {
 	if have := a.Active - a.Debt; need > have && kind != KindRepay {
 		return nil, &InsufficientPointsError{Holder: a.Holder, Have: max(have, 0), Need: need, Pending: a.Pending}
 	}
-	lots, err := b.tx.OpenLots(a.Holder)
+	m, mem := b.tx.(*memTx)
+	var lots []Lot
+	var err error
+	if mem {
+		// The memory store reads the lots into the book's memory, cleared after use.
+		lots, err = m.openLots(a.Holder, b.lots)
+		if cap(lots) <= maxBookLots {
+			b.lots = lots[:0]
+		}
+		defer clear(lots)
+	} else {
+		lots, err = b.tx.OpenLots(a.Holder)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var parts []LotPart
 	for i := range lots {
 		if need == 0 {
 			break
@@ -624,7 +641,12 @@ func (b *book) consume(a *Account, need Points, kind EntryKind) ([]LotPart, erro
 		}
 		n := min(need, lot.Remaining)
 		take(a, lot, n, kind)
-		if err := b.tx.UpdateLot(*lot); err != nil {
+		if mem {
+			err = m.updateLot(lot)
+		} else {
+			err = b.tx.UpdateLot(*lot)
+		}
+		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: n})
@@ -931,8 +953,12 @@ func (l *Ledger) EarnOrder(ctx context.Context, key loyalty.IdempotencyKey, hold
 	return l.earn(ctx, b, EarnRequest{Key: key, Holder: holder, Plan: plan})
 }
 
-// maxBookLines is the most plan lines a pooled book keeps memory for.
-const maxBookLines = 64
+// maxBookLines and maxBookLots are the most plan lines and open lots a pooled book keeps
+// memory for.
+const (
+	maxBookLines = 64
+	maxBookLots  = 64
+)
 
 // EarnEvent credits count occurrences of an earning event (a completed course) to holder.
 func (l *Ledger) EarnEvent(ctx context.Context, key loyalty.IdempotencyKey, holder Holder, event string, count int64) (Posting, error) {

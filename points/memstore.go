@@ -253,7 +253,10 @@ func (t *memTx) Lot(id LotID) (Lot, error) {
 	return t.unpackLot(int(id), r), nil
 }
 
-func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
+func (t *memTx) OpenLots(h Holder) ([]Lot, error) { return t.openLots(h, nil) }
+
+// openLots is OpenLots appending to buf[:0] when it holds them all, for the ledger.
+func (t *memTx) openLots(h Holder, buf []Lot) ([]Lot, error) {
 	hid, ok, _ := t.holderID(h, false)
 	if !ok {
 		return nil, nil
@@ -287,7 +290,10 @@ func (t *memTx) OpenLots(h Holder) ([]Lot, error) {
 		return true
 	})
 	orders, off := b.String(), 0
-	out := make([]Lot, 0, n)
+	out := buf[:0]
+	if cap(out) < n {
+		out = make([]Lot, 0, n)
+	}
 	t.s.holderLots.Range(t.tx, hid, from, func(_ int, id LotID) bool {
 		if r := open(id); r != nil {
 			end := off + r.order.Len()
@@ -436,7 +442,10 @@ func (t *memTx) insertLot(l *Lot) error {
 	return nil
 }
 
-func (t *memTx) UpdateLot(l Lot) error {
+func (t *memTx) UpdateLot(l Lot) error { return t.updateLot(&l) }
+
+// updateLot is UpdateLot of *l, for the ledger.
+func (t *memTx) updateLot(l *Lot) error {
 	p := t.s.lots.Ref(t.tx, int(l.ID))
 	if p == nil {
 		if _, err := t.Lot(l.ID); !errors.Is(err, errNoLot) {
@@ -449,7 +458,7 @@ func (t *memTx) UpdateLot(l Lot) error {
 		return fmt.Errorf("points: lot %d belongs to %s, not %s: %w", l.ID, t.holder(r.holder), l.Holder, loyalty.ErrConflict)
 	}
 	wasOpen := r.open()
-	if err := t.packLot(&r, &l, r.holder); err != nil {
+	if err := t.packLot(&r, l, r.holder); err != nil {
 		return err
 	}
 	// Stamp the lot when it closes (or was inserted closed) under a retention.

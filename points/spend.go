@@ -40,7 +40,8 @@ func (b *book) spendOp() error {
 	if err != nil {
 		return err
 	}
-	parts, err := b.consume(a, req.Points, KindSpend)
+	out := new(spendResult)
+	parts, err := b.consumeInto(out.lots[:0:1], a, req.Points, KindSpend)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,17 @@ func (b *book) spendOp() error {
 			return err
 		}
 	}
+	if len(b.entries) == 0 {
+		b.entries = out.entries[:0:1]
+	}
 	return b.appendEntry(a, e)
+}
+
+// spendResult is the posting of a spending and its entry's first lot part in one
+// allocation, as earnResult. The slices handed out are full (capacity = length).
+type spendResult struct {
+	entries [1]Entry
+	lots    [1]LotPart
 }
 
 // RedeemReward buys the catalogue reward with the given id for its cost in points.
