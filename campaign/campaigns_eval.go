@@ -54,15 +54,21 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	return nil
 }
 
-// scheduled lists in ev.sched the campaigns whose schedule covers the order's time.
-func (ev *evaluation) scheduled() {
+// scheduled lists in ev.sched the campaigns whose schedule covers the order's time and
+// returns how many of them have a budget.
+func (ev *evaluation) scheduled() int {
 	e := ev.e
 	ev.sched = ev.sched[:0]
+	budgeted := 0
 	for i := range e.camps {
 		if e.camps[i].sched.active(ev.order.PlacedAt, e.loc) {
 			ev.sched = append(ev.sched, i)
+			if e.meta[i].budget >= 0 {
+				budgeted++
+			}
 		}
 	}
+	return budgeted
 }
 
 // campaigns selects the campaigns whose schedule covers the order's time: by priority, each
@@ -82,7 +88,7 @@ func (ev *evaluation) campaigns() error {
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	for _, i := range ev.sched { // the campaigns scheduled at the order's time (facts)
+	for _, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
 		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
 		// list: no outcome is copied.

@@ -226,7 +226,10 @@ func (ev *evaluation) validate() error {
 	if ev.e.prog.BuyerEarning != nil && o.Buyer != "" {
 		ev.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
 	}
-	ev.out.reserve(len(o.Lines), len(ev.e.camps)+len(o.Codes), ev.e.budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
+	// The quote's memory for the campaigns scheduled at the order's time (the others are
+	// not in the quote, nor are their budgets read).
+	budgeted := ev.scheduled()
+	ev.out.reserve(len(o.Lines), len(ev.sched)+len(o.Codes), budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
@@ -247,7 +250,6 @@ func (ev *evaluation) facts() error {
 	if ev.factsFn == nil { // bound once per pooled evaluation
 		ev.factsFn = ev.factsView
 	}
-	ev.scheduled() // the budgets of the scheduled campaigns only are read
 	if err := ev.e.stores.Orders.View(ev.ctx, ev.factsFn); err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
