@@ -14,8 +14,9 @@
 // many orders exactly as Rules.Plan does, in integer arithmetic; [Planner.PlanPair] plans
 // one order at two multipliers at once, and [Planner.PlanTotals] and [Planner.PlanPairTotals]
 // plan an order the caller has validated, with its line totals (from
-// [loyalty.Order.ValidateInto]). [Rate.Cashback] gives a rate's effective cashback at a point
-// value.
+// [loyalty.Order.ValidateInto]); [Planner.PlanTotalsInto] and [Planner.PlanPairTotalsInto]
+// keep the plans' lines in memory the caller provides (a quote's) and allocate nothing.
+// [Rate.Cashback] gives a rate's effective cashback at a point value.
 //
 // # The ledger
 //
