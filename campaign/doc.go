@@ -19,8 +19,8 @@
 //  1. the order is validated and must be in the program's currency;
 //  2. the engine's own [OrderStore] gives the account's purchase history (for cumulative
 //     discounts) and its number of orders (for first-order conditions);
-//  3. the tier service gives the account's effective level at now, computed on a copy (an
-//     account the tier store does not know is at the entry level);
+//  3. the tier service gives the account's effective level at now (tier.Service.EffectiveAt,
+//     which stores nothing; an account the tier store does not know is at the entry level);
 //  4. every entered code is checked: a promo code with promo.Service.Validate (its refusal
 //     is kept in the quote, matching the promo sentinel through [CodeOutcome.Err]); a code
 //     that is no promo code is looked up as a referral code, valid on a first order of an
