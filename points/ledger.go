@@ -337,7 +337,7 @@ func (l *Ledger) runKeyed(ctx context.Context, b *book, key loyalty.IdempotencyK
 // runKeyed is the transaction of a keyed operation: it replays the stored result of b.key,
 // or runs b.fn (or the hot paths' b.op) and stores its result. It may run more than once.
 func (b *book) runKeyed(tx Tx) error {
-	b.tx, b.accounts, b.entries, b.out = tx, b.accounts[:0], nil, Posting{}
+	b.tx, b.accounts, b.entries, b.out = asPtrTx(tx), b.accounts[:0], nil, Posting{}
 	rec, err := tx.Record(b.key)
 	switch {
 	case err == nil:
@@ -376,10 +376,7 @@ func (b *book) runKeyed(tx Tx) error {
 		ids = append(ids, b.entries[i].ID)
 	}
 	b.ids = ids // reused: the store copies records in
-	if m, ok := tx.(*memTx); ok {
-		return m.putRecordSum(b.key, &b.fp, b.now, ids) // without the hex
-	}
-	return tx.PutRecord(Record{Key: b.key, Fingerprint: hex.EncodeToString(b.fp[:]), At: b.now, Entries: ids})
+	return b.tx.putRecordSum(b.key, &b.fp, b.now, ids)
 }
 
 // release clears what the operation left in b, so that nothing of it stays in the pool: the
@@ -392,7 +389,7 @@ func (b *book) release() {
 	case opSpend:
 		b.spend = SpendRequest{}
 	}
-	b.tx, b.now, b.key, b.accounts, b.entries = nil, time.Time{}, "", nil, nil
+	b.tx, b.now, b.key, b.accounts, b.entries = ptrTx{}, time.Time{}, "", nil, nil
 	b.fn, b.op, b.out = nil, 0, Posting{}
 }
 
@@ -407,7 +404,7 @@ const (
 // accounts loaded live in the book itself.
 type book struct {
 	l        *Ledger
-	tx       Tx
+	tx       ptrTx
 	now      time.Time
 	key      loyalty.IdempotencyKey
 	accounts []*Account // the accounts loaded, in load order (one or two)
@@ -453,12 +450,7 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 	} else {
 		a = new(Account)
 	}
-	var err error
-	if m, ok := b.tx.(*memTx); ok {
-		err = m.accountInto(h, a) // without an Account copied in between
-	} else {
-		*a, err = b.tx.Account(h)
-	}
+	err := b.tx.accountInto(h, a)
 	switch {
 	case err != nil && create && notFound(err):
 		*a = Account{Holder: h}
@@ -475,15 +467,8 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 }
 
 func (b *book) flush() error {
-	m, mem := b.tx.(*memTx)
 	for _, a := range b.accounts {
-		var err error
-		if mem {
-			err = m.putAccount(a)
-		} else {
-			err = b.tx.PutAccount(*a)
-		}
-		if err != nil {
+		if err := b.tx.putAccount(a); err != nil {
 			return err
 		}
 	}
@@ -515,18 +500,10 @@ func (b *book) addEntry(a *Account, e *Entry) error {
 	return b.storeEntry(a)
 }
 
-// storeEntry stores the posting's last entry, complete, and counts it for a. The memory
-// store assigns its ID in place, without copying the entry in and out; on an error the
-// entry is dropped from the posting.
+// storeEntry stores the posting's last entry, complete, assigning its ID in place, and
+// counts it for a; on an error the entry is dropped from the posting.
 func (b *book) storeEntry(a *Account) error {
-	stored := &b.entries[len(b.entries)-1]
-	var err error
-	if m, ok := b.tx.(*memTx); ok {
-		err = m.appendEntry(stored)
-	} else {
-		*stored, err = b.tx.AppendEntry(*stored)
-	}
-	if err != nil {
+	if err := b.tx.appendEntry(&b.entries[len(b.entries)-1]); err != nil {
 		b.entries = b.entries[:len(b.entries)-1]
 		return err
 	}
@@ -556,12 +533,7 @@ func noteDueAt(a *Account, t time.Time) {
 func (b *book) credit(a *Account, lot *Lot) error {
 	lot.Holder = a.Holder
 	lot.Remaining = lot.Amount
-	var err error
-	if m, ok := b.tx.(*memTx); ok {
-		err = m.insertLot(lot) // assigns lot.ID
-	} else {
-		*lot, err = b.tx.InsertLot(*lot)
-	}
+	err := b.tx.insertLot(lot) // assigns lot.ID
 	if err != nil {
 		return err
 	}
@@ -615,19 +587,12 @@ func (b *book) consumeInto(parts []LotPart, a *Account, need Points, kind EntryK
 	if have := a.Active - a.Debt; need > have && kind != KindRepay {
 		return nil, &InsufficientPointsError{Holder: a.Holder, Have: max(have, 0), Need: need, Pending: a.Pending}
 	}
-	m, mem := b.tx.(*memTx)
-	var lots []Lot
-	var err error
-	if mem {
-		// The memory store reads the lots into the book's memory, cleared after use.
-		lots, err = m.openLots(a.Holder, b.lots)
-		if cap(lots) <= maxBookLots {
-			b.lots = lots[:0]
-		}
-		defer clear(lots)
-	} else {
-		lots, err = b.tx.OpenLots(a.Holder)
+	// The memory store reads the lots into the book's memory, cleared after use.
+	lots, err := b.tx.openLots(a.Holder, b.lots)
+	if cap(lots) <= maxBookLots {
+		b.lots = lots[:0]
 	}
+	defer clear(lots)
 	if err != nil {
 		return nil, err
 	}
@@ -641,12 +606,7 @@ func (b *book) consumeInto(parts []LotPart, a *Account, need Points, kind EntryK
 		}
 		n := min(need, lot.Remaining)
 		take(a, lot, n, kind)
-		if mem {
-			err = m.updateLot(lot)
-		} else {
-			err = b.tx.UpdateLot(*lot)
-		}
-		if err != nil {
+		if err := b.tx.updateLot(lot); err != nil {
 			return nil, err
 		}
 		parts = append(parts, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: n})
@@ -730,7 +690,7 @@ func (b *book) settle(a *Account) error {
 				} else {
 					take(a, lot, n, KindExpire)
 				}
-				if err := b.tx.UpdateLot(*lot); err != nil {
+				if err := b.tx.updateLot(lot); err != nil {
 					return err
 				}
 				e.Lots = append(e.Lots, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: n})
@@ -1000,7 +960,7 @@ func (l *Ledger) Activate(ctx context.Context, key loyalty.IdempotencyKey, holde
 		lot.Pending = false
 		a.Pending -= n
 		a.Active += n
-		if err := b.tx.UpdateLot(lot); err != nil {
+		if err := b.tx.updateLot(&lot); err != nil {
 			return err
 		}
 		if n > 0 {

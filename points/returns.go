@@ -137,7 +137,7 @@ func (b *book) restore(a *Account, pur *Purchase, n Points, lines []Points) erro
 		} else {
 			a.Active += x
 		}
-		if err := b.tx.UpdateLot(lot); err != nil {
+		if err := b.tx.updateLot(&lot); err != nil {
 			return err
 		}
 		noteDue(a, &lot)
@@ -172,7 +172,7 @@ func (b *book) reverse(a *Account, pur *Purchase, n Points, lines []Points) erro
 		if lot.Remaining > 0 && (lot.Pending || b.l.cfg.Returns != PendingOnly) {
 			x := min(need, lot.Remaining)
 			take(a, &lot, x, KindReverse)
-			if err := b.tx.UpdateLot(lot); err != nil {
+			if err := b.tx.updateLot(&lot); err != nil {
 				return err
 			}
 			e.Lots = append(e.Lots, LotPart{Lot: lot.ID, Issuer: lot.Issuer, Points: x})

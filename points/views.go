@@ -68,7 +68,7 @@ func (l *Ledger) Balance(ctx context.Context, holder Holder) (Balance, error) {
 func (l *Ledger) settleBalance(ctx context.Context, holder Holder, now time.Time) (Balance, error) {
 	var a Account
 	err := l.store.Update(ctx, func(tx Tx) error {
-		b := &book{l: l, tx: tx, now: now}
+		b := &book{l: l, tx: asPtrTx(tx), now: now}
 		acc, err := b.account(holder, false)
 		if err != nil {
 			return err
@@ -207,7 +207,7 @@ func (l *Ledger) Expire(ctx context.Context) (ExpiryRun, error) {
 			return err
 		}
 		slices.SortFunc(due, func(x, y Holder) int { return cmp.Compare(x.String(), y.String()) })
-		b := &book{l: l, tx: tx, now: now}
+		b := &book{l: l, tx: asPtrTx(tx), now: now}
 		for _, h := range due {
 			if _, err := b.account(h, false); err != nil {
 				return err
