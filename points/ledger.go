@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -433,37 +434,84 @@ func unknownHolder(h Holder) error {
 
 // account loads h's account (creating it when create is set) and applies due work.
 func (b *book) account(h Holder, create bool) (*Account, error) {
-	for _, a := range b.accounts {
-		if a.Holder == h {
-			return a, nil
+	a, loaded, err := b.load(h, create)
+	if err != nil || !loaded {
+		return a, err
+	}
+	if err := b.settle(a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// accountPair loads the accounts of a transfer, as account(from, false) and then
+// account(to, true) would (the same results and errors, due work applied to from first;
+// only a store's failure to read to may now come before from's errors), but reads them
+// from the store in the order of their holders (by kind, then ID, byte by byte), whichever
+// way the points go: a store that locks the balance rows it reads (the SQL stores) then
+// locks any two holders' rows in one order, so that transfers in opposite directions
+// neither deadlock nor need a second attempt.
+func (b *book) accountPair(from, to Holder) (*Account, *Account, error) {
+	toFirst := compareHolders(to, from) < 0
+	var t *Account
+	if toFirst {
+		var err error
+		if t, _, err = b.load(to, true); err != nil {
+			return nil, nil, err
+		}
+	}
+	f, err := b.account(from, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !toFirst {
+		if t, err = b.account(to, true); err != nil {
+			return nil, nil, err
+		}
+	} else if err := b.settle(t); err != nil {
+		return nil, nil, err
+	}
+	return f, t, nil
+}
+
+// compareHolders orders holders by kind, then ID, byte by byte.
+func compareHolders(x, y Holder) int {
+	if c := strings.Compare(string(x.Kind), string(y.Kind)); c != 0 {
+		return c
+	}
+	return strings.Compare(x.ID, y.ID)
+}
+
+// load loads h's account into the book (creating it when create is set) without applying
+// due work; loaded is false when the book had it already.
+func (b *book) load(h Holder, create bool) (a *Account, loaded bool, err error) {
+	for _, acc := range b.accounts {
+		if acc.Holder == h {
+			return acc, false, nil
 		}
 	}
 	if err := h.Validate(); err != nil {
-		return nil, loyalty.InField("holder", err)
+		return nil, false, loyalty.InField("holder", err)
 	}
 	if b.accounts == nil {
 		b.accounts = b.ptrs[:0]
 	}
-	var a *Account
 	if n := len(b.accounts); n < len(b.accts) {
 		a = &b.accts[n] // the first accounts live in the book
 	} else {
 		a = new(Account)
 	}
-	err := b.tx.accountInto(h, a)
+	err = b.tx.accountInto(h, a)
 	switch {
 	case err != nil && create && notFound(err):
 		*a = Account{Holder: h}
 	case err != nil && notFound(err):
-		return nil, unknownHolder(h)
+		return nil, false, unknownHolder(h)
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	b.accounts = append(b.accounts, a)
-	if err := b.settle(a); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return a, true, nil
 }
 
 func (b *book) flush() error {

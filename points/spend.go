@@ -171,11 +171,7 @@ func (l *Ledger) Transfer(ctx context.Context, req TransferRequest) (Posting, er
 		return Posting{}, loyalty.InField("to", err)
 	}
 	return l.keyed(ctx, req.Key, "transfer", req, func(b *book) error {
-		from, err := b.account(req.From, false)
-		if err != nil {
-			return err
-		}
-		to, err := b.account(req.To, true)
+		from, to, err := b.accountPair(req.From, req.To)
 		if err != nil {
 			return err
 		}
