@@ -218,8 +218,9 @@ type pointsTx struct{ pointsReadTx }
 // and is re-run. Balance rows are locked in one global order (by holder kind, then ID) to
 // avoid deadlocks: an attempt that needs a row that comes before one it holds does not wait
 // for it (NOWAIT) but fails, and the next attempt locks every balance row the failed one
-// wanted first, in the global order. (A transfer from "b" to "a" takes two attempts when
-// "a" is busy; the ledger's expiry run visits holders in the global order.)
+// wanted first, in the global order. (The ledger reads a transfer's two holders in the
+// global order, whichever way the points go, and its expiry run visits holders in it; an
+// optimistic statement locks its balance rows in it too, see points_batch.go.)
 //
 // On PostgreSQL writes also wait in pending until the next statement, and keys are presumed
 // absent without a read (see points_batch.go).

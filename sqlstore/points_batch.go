@@ -314,11 +314,16 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 	}
 	if sh.checked > 1 {
 		// Several balance rows: lock those with the versions read first, and update them
-		// only if all have them, so that none is written when one has changed.
+		// only if all have them, so that none is written when one has changed. They are
+		// locked in the global order of the locking path (pointsCompareHolders: by kind, then
+		// ID, byte by byte, as COLLATE "C" compares TEXT), in which the ledger also reads a
+		// transfer's two holders: PostgreSQL locks the rows as the sort returns them, so a
+		// statement and a transaction (or two statements) that want the same rows wait
+		// for each other in one order, and never deadlock.
 		with("locked")
 		b.WriteString(`SELECT 1 FROM points_accounts WHERE (holder_kind, holder_id, version) IN (`)
 		values(sh.checked, "TTB")
-		b.WriteString(`) FOR UPDATE)`)
+		b.WriteString(`) ORDER BY holder_kind COLLATE "C", holder_id COLLATE "C" FOR UPDATE)`)
 	}
 	if guarded {
 		with("acc")
@@ -521,8 +526,10 @@ func (t pointsReadTx) flush(final bool) error {
 	args := make([]any, 0, 16*sh.checked+17*(sh.lots+sh.lotUpdates)+25*sh.entries+15*(sh.newAccounts+sh.accounts)+
 		11*(sh.newPurchases+sh.purchases)+5*sh.records+2*sh.bumps+1+sh.presumed+3*sh.presumedPurchases)
 	if sh.checked > 0 {
-		// In the global order of the locking path, as PostgreSQL updates them in the order
-		// of the list: two statements that write the same balance rows do not deadlock.
+		// In the global order of the locking path. What makes two statements that write the
+		// same balance rows lock them in one order is the ORDER BY of the locked CTE: the
+		// plan need not return the rows in the order of the list (without it, transfers in
+		// opposite directions deadlocked; TestPointsTransfersDoNotDeadlock).
 		slices.SortFunc(p.accounts, func(x, y pointsPendingRow[points.Holder]) int { return pointsCompareHolders(x.key, y.key) })
 		if sh.checked > 1 {
 			for _, r := range p.accounts {
