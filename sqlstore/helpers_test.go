@@ -314,18 +314,26 @@ func killWhileWorking(t *testing.T, db *sql.DB, d testDB, children []*childProce
 		}
 	}
 	if d.dialect == Postgres {
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			var n int
-			if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, childAppName).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the server still serves %d connections of killed children", n)
-			}
-		}
+		waitForNoSessions(t, db, "application_name", childAppName, 30*time.Second)
 	}
 	return started
+}
+
+// waitForNoSessions waits until the PostgreSQL server behind db serves no session whose
+// pg_stat_activity column (application_name, datname) is value, and fails t when some are
+// still there after within.
+func waitForNoSessions(t *testing.T, db *sql.DB, column, value string, within time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE `+column+` = $1`, value).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still serves %d sessions with %s %s", n, column, value)
+		}
+	}
 }

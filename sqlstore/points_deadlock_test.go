@@ -215,19 +215,7 @@ func pointsDeadlockDB(t *testing.T) (*sql.DB, func() int64) {
 		if err := db.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			var conns int
-			if err := admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1`, name).Scan(&conns); err != nil {
-				t.Fatal(err)
-			}
-			if conns == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d connections to %s still open", conns, name)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitForNoSessions(t, admin, "datname", name, 10*time.Second)
 		time.Sleep(200 * time.Millisecond) // an ending process leaves pg_stat_activity just before it reports its counts
 		return count()
 	}
