@@ -664,7 +664,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			}
 			ix, ps := idx[:cnt], parts[:cnt]
 			if err := loyalty.AllocateInts(ps, pts, weights[:cnt]); err != nil {
-				return fmt.Errorf("points: rates[%d]: %w", k, fmt.Errorf("points: %w", err))
+				return fmt.Errorf("points: rates[%d]: %w", k, err)
 			}
 			for x, part := range ps[:len(ix)] {
 				lines[ix[x]].Points += part
