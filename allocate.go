@@ -115,8 +115,8 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		defer remsPool.Put(back)
 	}
 	rems = rems[:len(weights)]
-	var given, most uint64 // most: the largest remainder
-	n := 0                 // the parts with a remainder, listed in rems[:n]
+	var given uint64
+	n := 0 // the parts with a remainder, listed in rems[:n]
 	for i, w := range weights {
 		hi, lo := bits.Mul64(whole, uint64(w))
 		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
@@ -125,22 +125,21 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		if r != 0 {
 			rems[n] = remainder{r, i}
 			n++
-			most = max(most, r)
 		}
 	}
 	rems = rems[:n]
 	// The leftover units (fewer than the parts with a remainder) go one each to the largest
 	// remainders, ties to the earlier position.
 	left := int(whole - given)
-	switch {
-	case left == 0:
-	case len(rems) <= 2*len(buf) || left <= 4:
-		insertFirst(rems, left)
+	if left > 0 {
+		if len(rems) <= 2*len(buf) || left <= 4 {
+			insertFirst(rems, left)
+		} else {
+			selectFirst(rems, left)
+		}
 		for _, x := range rems[:left] {
 			dst[x.i]++
 		}
-	default:
-		giveByBuckets(dst, rems, left, most)
 	}
 	if neg {
 		for i := range dst {
@@ -158,44 +157,6 @@ type remainder struct {
 
 // ahead orders remainders: larger first, then earlier position. It is a strict total order.
 func (a remainder) ahead(b remainder) bool { return a.r > b.r || a.r == b.r && a.i < b.i }
-
-// giveByBuckets adds one to the parts of the k foremost remainders of xs (in position
-// order, the largest most) by [remainder.ahead], for long lists: it counts the remainders
-// in buckets of their leading bits (up to 256), so that those in the buckets above the one
-// where the k-th falls get one each, and only that bucket's (in position order) are ranked
-// exactly. It reorders xs.
-func giveByBuckets[T ~int64](dst []T, xs []remainder, k int, most uint64) {
-	var count [256]int32
-	// About one bucket per remainder (so that few are walked to the k-th): 2^width of them.
-	width := min(max(bits.Len(uint(len(xs)))-1, 4), 8)
-	shift := uint(max(bits.Len64(most)-width, 0)) // r ≤ most, so r>>shift < 2^width ≤ 256
-	for _, x := range xs {
-		count[uint8(x.r>>shift)]++
-	}
-	above, b := 0, int(most>>shift) // the remainders in the buckets above b, and b
-	for ; above+int(count[b]) < k; b-- {
-		above += int(count[b])
-	}
-	tied := 0 // xs[:tied] lists bucket b's, in position order
-	for _, x := range xs {
-		switch y := int(x.r >> shift); {
-		case y > b:
-			dst[x.i]++
-		case y == b:
-			xs[tied] = x // tied ≤ the index read: nothing unread is overwritten
-			tied++
-		}
-	}
-	k -= above
-	if tied <= 32 || k <= 4 {
-		insertFirst(xs[:tied], k)
-	} else {
-		selectFirst(xs[:tied], k)
-	}
-	for _, x := range xs[:k] {
-		dst[x.i]++
-	}
-}
 
 // insertFirst rearranges xs, remainders in position order, so that its first k elements
 // are the k foremost by [remainder.ahead], in order: an insertion sort that keeps only the
