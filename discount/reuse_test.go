@@ -80,9 +80,10 @@ func TestApplyIntoReusesResult(t *testing.T) {
 	}
 }
 
-// For any policy and any two orders, pricing the second into the Result of the first gives
+// For any policy and any two orders, pricing the second into the Result of the first, with
+// ApplyInto or with ApplyChecked (a valid order with its line totals, or nil totals), gives
 // what Apply gives for it.
-func TestPropApplyIntoMatchesApply(t *testing.T) {
+func TestPropPricingIntoAReusedResultMatchesApply(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		c, err := discount.New(genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k")))
 		if err != nil {
@@ -95,43 +96,24 @@ func TestPropApplyIntoMatchesApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.ApplyInto(&res, o, discount.History{}); err != nil {
-				t.Fatalf("ApplyInto: %v", err)
+			how := rapid.SampledFrom([]string{"ApplyInto", "ApplyChecked"}).Draw(t, "how")
+			if how == "ApplyInto" {
+				err = c.ApplyInto(&res, o, discount.History{})
+			} else {
+				totals, terr := o.LineTotals()
+				if terr != nil {
+					t.Fatal(terr)
+				}
+				if rapid.Bool().Draw(t, "nilTotals") {
+					totals = nil
+				}
+				err = c.ApplyChecked(&res, o, discount.History{}, totals)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", how, err)
 			}
 			if d := cmp.Diff(want, res); d != "" {
-				t.Fatalf("order %d (-Apply +ApplyInto):\n%s", i, d)
-			}
-		}
-	})
-}
-
-// ApplyChecked, for a valid order and its line totals (or nil totals), gives what Apply
-// gives, into a reused Result.
-func TestPropApplyCheckedMatchesApply(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		c, err := discount.New(genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k")))
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		var res discount.Result
-		for i := range 2 {
-			o := genOrder(t)
-			want, err := c.Apply(o, discount.History{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			totals, err := o.LineTotals()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rapid.Bool().Draw(t, "nilTotals") {
-				totals = nil
-			}
-			if err := c.ApplyChecked(&res, o, discount.History{}, totals); err != nil {
-				t.Fatalf("ApplyChecked: %v", err)
-			}
-			if d := cmp.Diff(want, res); d != "" {
-				t.Fatalf("order %d (-Apply +ApplyChecked):\n%s", i, d)
+				t.Fatalf("order %d (-Apply +%s):\n%s", i, how, d)
 			}
 		}
 	})
