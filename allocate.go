@@ -1,17 +1,20 @@
 package loyalty
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
-// Scratch lists of allocations of more than 16 parts (up to 16 they stay on the stack),
-// reused across calls so that splitting over many lines allocates nothing once warm.
+// Scratch lists of splits of more than 16 parts (up to 16 they stay on the stack), reused
+// across calls so that splitting over many lines allocates nothing once warm.
 var (
-	unitsPool sync.Pool // *[]int64
-	remsPool  sync.Pool // *[]remainder
+	unitsPool sync.Pool // *[]int64: Money.AllocateInto's parts
+	keysPool  sync.Pool // *[]uint64: AllocateInts' ranking keys
+	remsPool  sync.Pool // *[]remainder: the ranking of splits by huge weights
 )
 
 // pooled returns a list of n elements from pool (its memory reused) and the pointer to give
@@ -79,15 +82,16 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	if len(dst) != len(weights) {
 		return Invalid("dst", len(dst), fmt.Sprintf("must have the length of weights (%d)", len(weights)))
 	}
-	var sum uint64
-	for i, w := range weights {
-		if w < 0 {
-			return Invalid(fmt.Sprintf("weights[%d]", i), w, "must not be negative")
-		}
-		sum += uint64(w)
-		if sum > math.MaxInt64 {
-			return Invalid("weights", nil, "sum overflows int64")
-		}
+	var sum, carry uint64
+	var signs int64
+	for _, w := range weights {
+		var c uint64
+		sum, c = bits.Add64(sum, uint64(w), 0)
+		carry |= c
+		signs |= w
+	}
+	if signs < 0 || carry != 0 || sum > math.MaxInt64 {
+		return weightsError(weights)
 	}
 	if sum == 0 {
 		if total != 0 {
@@ -96,7 +100,6 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		clear(dst)
 		return nil
 	}
-	neg := total < 0
 	whole := absU(int64(total))
 	switch {
 	case whole == 0:
@@ -106,42 +109,34 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		dst[0] = total
 		return nil
 	}
-	// Each part first gets its share rounded toward zero; remember the dropped remainders.
-	var buf [16]remainder // keeps small orders off the heap
-	rems := buf[:]
-	if len(weights) > len(buf) {
-		var back *[]remainder
-		rems, back = pooled[remainder](&remsPool, len(weights))
-		defer remsPool.Put(back)
+	// Each part first gets its share rounded toward zero. The leftover units (fewer than the
+	// parts with a remainder) go one each to the parts with the largest dropped remainders,
+	// ties to the earlier position: give ranks the parts by one key each, the remainder
+	// shifted up over the position's complement, so that keys are distinct and a larger key
+	// ranks ahead. Remainders too large to leave room for the position (weights summing
+	// beyond 2⁶⁴ over the number of parts) are ranked by giveWide.
+	n := len(weights)
+	shift := uint(bits.Len(uint(n - 1)))  // the bits of a position
+	wide := sum-1 > math.MaxUint64>>shift // a remainder is at most sum-1
+	var buf [16]uint64                    // keeps small orders off the heap
+	keys := buf[:]
+	var back *[]uint64
+	if n > len(buf) {
+		keys, back = pooled[uint64](&keysPool, 2*n) // room for threshold's copy
 	}
-	rems = rems[:len(weights)]
-	var given uint64
-	n := 0 // the parts with a remainder, listed in rems[:n]
-	for i, w := range weights {
-		hi, lo := bits.Mul64(whole, uint64(w))
-		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
-		given += q
-		dst[i] = T(q)
-		if r != 0 {
-			rems[n] = remainder{r, i}
-			n++
-		}
+	keys = keys[:n]
+	left := shares(dst, keys, weights, whole, sum, shift)
+	switch {
+	case left == 0:
+	case wide:
+		giveWide(dst, weights, whole, sum, left)
+	default:
+		give(dst, keys, left, shift)
 	}
-	rems = rems[:n]
-	// The leftover units (fewer than the parts with a remainder) go one each to the largest
-	// remainders, ties to the earlier position.
-	left := int(whole - given)
-	if left > 0 {
-		if len(rems) <= 2*len(buf) || left <= 4 {
-			insertFirst(rems, left)
-		} else {
-			selectFirst(rems, left)
-		}
-		for _, x := range rems[:left] {
-			dst[x.i]++
-		}
+	if back != nil {
+		keysPool.Put(back)
 	}
-	if neg {
+	if total < 0 {
 		for i := range dst {
 			dst[i] = -dst[i]
 		}
@@ -149,51 +144,107 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	return nil
 }
 
-// remainder is the fraction a part lost when its share was rounded toward zero.
-type remainder struct {
-	r uint64 // the dropped fraction, in units of 1/total
-	i int    // the part's position
+// weightsError names the first problem met adding weights in order: a negative weight, or
+// the sum leaving int64.
+func weightsError(weights []int64) error {
+	var sum uint64
+	for i, w := range weights {
+		if w < 0 {
+			return Invalid(fmt.Sprintf("weights[%d]", i), w, "must not be negative")
+		}
+		sum += uint64(w)
+		if sum > math.MaxInt64 {
+			break
+		}
+	}
+	return Invalid("weights", nil, "sum overflows int64")
 }
 
-// ahead orders remainders: larger first, then earlier position. It is a strict total order.
-func (a remainder) ahead(b remainder) bool { return a.r > b.r || a.r == b.r && a.i < b.i }
+// shares writes into dst each part's share of whole by weights (summing to sum), rounded
+// toward zero, and into keys its ranking key: the dropped remainder shifted left by shift
+// over the complement of the position in shift bits. It returns the units left to give.
+func shares[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) int {
+	dst, keys = dst[:len(weights)], keys[:len(weights)]
+	shift &= 63
+	pos := uint64(1)<<shift - 1 // the complement of the position i in shift bits
+	if sum == 0 {
+		return 0 // never: the test spares the loop the division's check
+	}
+	var given uint64
+	for i, w := range weights {
+		hi, lo := bits.Mul64(whole, uint64(w))
+		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
+		given += q
+		dst[i] = T(q)
+		keys[i] = r<<shift | pos
+		pos--
+	}
+	return int(whole - given)
+}
 
-// insertFirst rearranges xs, remainders in position order, so that its first k elements
-// are the k foremost by [remainder.ahead], in order: an insertion sort that keeps only the
-// first k, for short lists or small k (about len(xs)·k steps at most).
-func insertFirst(xs []remainder, k int) {
-	for j := 1; j < len(xs); j++ {
-		x := xs[j]
-		i := j
-		if j >= k {
-			// xs[:k] are the foremost of xs[:j]; x, later than all of them, enters only
-			// with a larger remainder, and the last of them leaves to x's place.
-			if x.r <= xs[k-1].r {
+// give adds one to the left parts whose keys are the largest, with 0 < left < len(keys)
+// and the keys of [shares]: distinct, each with its position's complement in its low shift
+// bits. When there are few of them, they are found by insertion into a short list in
+// order; when few are below them, the ones below are found that way instead, their largest
+// the threshold the parts' keys are above. Beyond that a quickselect on a copy in keys'
+// spare capacity finds the threshold, the (left+1)-th largest key, in expected linear time.
+func give[T ~int64](dst []T, keys []uint64, left int, shift uint) {
+	k, flip := left, uint64(0) // the left largest keys
+	if below := len(keys) - left; below < k {
+		k, flip = below, math.MaxUint64 // the below smallest: the largest complements ^key
+	}
+	var above uint64 // the keys of the parts to give a unit to are above it
+	if k <= 8 {
+		// The k largest (complemented) keys so far, zeros until k are seen, in increasing
+		// order in the ring list[first:first+k] (indices mod 16). A key that enters drops
+		// the least one, moving up the ones above it: none when keys come in increasing
+		// order, and decreasing ones pass by at a glance.
+		var list [16]uint64
+		first, least := uint(0), uint64(0) // least is list[first%16]
+		for _, x := range keys {
+			x ^= flip
+			if x < least {
 				continue
 			}
-			xs[j] = xs[k-1]
-			i = k - 1
+			i := first + uint(k)
+			for ; list[(i-1)%16] > x; i-- {
+				list[i%16] = list[(i-1)%16]
+			}
+			list[i%16] = x
+			first++
+			least = list[first%16]
 		}
-		for i > 0 && xs[i-1].r < x.r { // strictly: an equal remainder stays ahead (earlier)
-			xs[i] = xs[i-1]
-			i--
+		if flip == 0 { // they are the parts' keys
+			low := uint64(1)<<shift - 1
+			for j := range k {
+				x := list[(first+uint(j))%16]
+				dst[(x^low)&low]++
+			}
+			return
 		}
-		xs[i] = x
+		above = least ^ flip
+	} else {
+		above = kthLargest(append(keys[len(keys):], keys...), left)
+	}
+	for i, x := range keys {
+		if x > above {
+			dst[i]++
+		}
 	}
 }
 
-// selectFirst rearranges xs so that its first k elements are the k foremost by
-// [remainder.ahead], in expected linear time (quickselect; no full sort is needed).
-func selectFirst(xs []remainder, k int) {
-	lo, hi, target := 0, len(xs)-1, k-1
+// kthLargest returns xs[k] once xs, distinct values, is in decreasing order; it rearranges
+// xs (a quickselect, in expected linear time).
+func kthLargest(xs []uint64, k int) uint64 {
+	lo, hi := 0, len(xs)-1
 	for lo < hi {
 		p := xs[lo+(hi-lo)/2]
 		i, j := lo, hi
 		for i <= j {
-			for xs[i].ahead(p) {
+			for xs[i] > p {
 				i++
 			}
-			for p.ahead(xs[j]) {
+			for p > xs[j] {
 				j--
 			}
 			if i <= j {
@@ -203,14 +254,42 @@ func selectFirst(xs []remainder, k int) {
 			}
 		}
 		switch {
-		case target <= j:
+		case k <= j:
 			hi = j
-		case target >= i:
+		case k >= i:
 			lo = i
-		default:
-			return
+		default: // xs[j+1:i] are the pivot
+			return p
 		}
 	}
+	return xs[k]
+}
+
+// giveWide adds one to the left parts with the largest remainders, ties to the earlier
+// position, by a sort: the ranking of the rare splits by weights so large that a remainder
+// leaves no room for the position in a key. A part's remainder is what its share dst[i]
+// left of whole·weights[i], modulo 2⁶⁴ as it is below sum.
+func giveWide[T ~int64](dst []T, weights []int64, whole, sum uint64, left int) {
+	rems, back := pooled[remainder](&remsPool, len(weights))
+	for i, w := range weights {
+		rems[i] = remainder{whole*uint64(w) - uint64(dst[i])*sum, i}
+	}
+	slices.SortFunc(rems, func(a, b remainder) int {
+		if c := cmp.Compare(b.r, a.r); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	for _, x := range rems[:left] {
+		dst[x.i]++
+	}
+	remsPool.Put(back)
+}
+
+// remainder is the fraction a part lost when its share was rounded toward zero.
+type remainder struct {
+	r uint64 // the dropped fraction, in units of 1/total
+	i int    // the part's position
 }
 
 // Split divides m into n parts as evenly as possible: the parts differ by at most one minor

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"sort"
 	"sync"
 	"testing"
@@ -273,4 +274,59 @@ func BenchmarkAllocateInts(b *testing.B) {
 			}
 		})
 	}
+}
+
+// AllocateInts gives the oracle's parts at the boundaries of its ways of ranking the
+// remainders: 1, 2, 16, 17, 32 and 33 parts and a few more; no unit left over, one, and
+// all but one (equal weights, whose remainders all tie); zero weights; negative totals; and
+// weights summing to just below, at and just above the sums whose remainders leave no room
+// for the position in a ranking key (2⁶⁴ over the next power of two of the number of
+// parts), up to the int64 limit.
+func TestPropAllocateIntsMatchesOracleAtTheBoundaries(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.SampledFrom([]int{1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65}).Draw(t, "n")
+		weights := make([]int64, n)
+		var total int64
+		switch rapid.IntRange(0, 2).Draw(t, "kind") {
+		case 0: // equal weights, some zero, and a chosen number of units left over
+			w := rapid.Int64Range(1, 1e6).Draw(t, "w")
+			nonzero := 0
+			for i := range weights {
+				if rapid.IntRange(0, 4).Draw(t, fmt.Sprintf("zero%d", i)) > 0 || i == n-1 && nonzero == 0 {
+					weights[i] = w
+					nonzero++
+				}
+			}
+			left := rapid.SampledFrom([]int{0, 1, nonzero - 1, nonzero / 2}).Draw(t, "left")
+			total = int64(nonzero)*rapid.Int64Range(0, 1e9).Draw(t, "each") + int64(left)
+		case 1: // weights summing near the ranking key's limit or the int64 limit
+			shift := uint(bits.Len(uint(n - 1)))
+			limit := uint64(math.MaxUint64>>shift) + 1 // the first sum too large for the key
+			target := rapid.SampledFrom([]uint64{limit - 1, limit, limit + 1, limit / 2, math.MaxInt64, math.MaxInt64 - 1}).Draw(t, "target")
+			target = max(1, min(target, math.MaxInt64)) // one part: limit wraps to 0
+			rest := target
+			for i := range weights[:n-1] {
+				weights[i] = rapid.Int64Range(0, int64(target/uint64(n))).Draw(t, fmt.Sprintf("w%d", i))
+				rest -= uint64(weights[i])
+			}
+			weights[n-1] = int64(rest)
+			total = rapid.OneOf(rapid.Int64Range(-1000, 1000), rapid.Int64Range(-math.MaxInt64, math.MaxInt64)).Draw(t, "total")
+		default: // small weights with zeros: many ties
+			for i := range weights {
+				weights[i] = rapid.Int64Range(0, 3).Draw(t, fmt.Sprintf("w%d", i))
+			}
+			weights[rapid.IntRange(0, n-1).Draw(t, "i")] = rapid.Int64Range(1, 3).Draw(t, "w")
+			total = rapid.Int64Range(-500, 500).Draw(t, "total")
+		}
+		if rapid.Bool().Draw(t, "negative") {
+			total = -total
+		}
+		got := make([]int64, n)
+		if err := loyalty.AllocateInts(got, total, weights); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(allocateOracle(total, weights), got); diff != "" {
+			t.Fatalf("AllocateInts(%d, %v) (-want +got):\n%s", total, weights, diff)
+		}
+	})
 }
