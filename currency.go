@@ -45,6 +45,17 @@ var currencies = func() []currencyInfo {
 	return list
 }()
 
+// digitsOf holds the minor-unit digits of every currency by its index (0 for no currency),
+// so that Digits, which every amount's arithmetic asks for, is one load without a check:
+// there are fewer than 256 currencies (building the table fails otherwise), so an index is
+// its low byte.
+var digitsOf = func() (d [256]uint8) {
+	for i, c := range currencies {
+		d[i+1] = c.digits
+	}
+	return d
+}()
+
 // ParseCurrency returns the currency with the given ISO 4217 code. The code must be three
 // upper-case letters of a known currency; "rub" and "RUR" are errors, not guesses.
 func ParseCurrency(code string) (Currency, error) {
@@ -75,12 +86,7 @@ func (c Currency) Code() string {
 
 // Digits returns the number of minor-unit digits: 2 for RUB, 0 for JPY, 3 for KWD.
 // The zero Currency has 0 digits.
-func (c Currency) Digits() int {
-	if c.idx == 0 {
-		return 0
-	}
-	return int(currencies[c.idx-1].digits)
-}
+func (c Currency) Digits() int { return int(digitsOf[uint8(c.idx)]) }
 
 // IsZero reports whether c is the zero Currency (no currency).
 func (c Currency) IsZero() bool { return c.idx == 0 }

@@ -207,7 +207,7 @@ func (p Price) Times(q Quantity, mode RoundingMode) (Money, error) {
 	if p.cur.IsZero() {
 		return Money{}, Invalid("price", nil, "is unknown")
 	}
-	v, ok := mulDivRound(p.micros, q.micros, pow10[2*fixedScale-p.cur.Digits()], mode)
+	v, ok := divRound(absU(p.micros), absU(q.micros), pow10[uint(2*fixedScale-p.cur.Digits())%16], p.micros^q.micros < 0, mode)
 	if !ok {
 		return Money{}, fmt.Errorf("%w: %s × %s", ErrOverflow, p, q)
 	}

@@ -93,20 +93,20 @@ func roundsAway(m RoundingMode, qOdd, inexact bool, half int, neg bool) bool {
 	}
 }
 
-// divRound returns ±(hi·2⁶⁴+lo)/d rounded with mode; ok is false when the result does not fit
-// in the symmetric int64 range [-MaxInt64, MaxInt64]. It does not allocate.
-func divRound(hi, lo, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
+// divRound returns ±a·b/d rounded with mode, exactly, from magnitudes (the sign is neg);
+// ok is false when the result does not fit in the symmetric int64 range [-MaxInt64,
+// MaxInt64]. It does not allocate.
+func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
+	hi, lo := bits.Mul64(a, b)
 	if hi >= d {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, d)
-	half := 0
-	if r > d-r {
-		half = 1
-	} else if r < d-r {
-		half = -1
-	}
-	if roundsAway(mode, q&1 == 1, r != 0, half, neg) {
+	if mode == HalfUp { // the default, in one comparison: the remainder is half or more
+		if r >= d-r {
+			q++
+		}
+	} else if roundsAway(mode, q&1 == 1, r != 0, cmpHalf(r, d), neg) {
 		q++
 	}
 	if q > math.MaxInt64 {
@@ -118,18 +118,26 @@ func divRound(hi, lo, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) 
 	return int64(q), true
 }
 
+// cmpHalf compares the remainder r of a division by d with half of d: -1, 0 or +1.
+func cmpHalf(r, d uint64) int {
+	switch {
+	case r > d-r:
+		return 1
+	case r < d-r:
+		return -1
+	}
+	return 0
+}
+
 // mulDivRound returns a·b/d rounded with mode, exactly, without allocating.
 func mulDivRound(a, b int64, d uint64, mode RoundingMode) (int64, bool) {
-	hi, lo := bits.Mul64(absU(a), absU(b))
-	return divRound(hi, lo, d, (a < 0) != (b < 0), mode)
+	return divRound(absU(a), absU(b), d, a^b < 0, mode)
 }
 
 // absU returns |v| as an unsigned number; it is exact for math.MinInt64 too.
 func absU(v int64) uint64 {
-	if v < 0 {
-		return uint64(^v) + 1
-	}
-	return uint64(v)
+	m := uint64(v >> 63) // all ones when v is negative: (v^-1) - -1 is -v
+	return uint64(v) ^ m - m
 }
 
 // pow10 holds 10⁰ … 10¹⁹, every power of ten that fits in a uint64.
@@ -209,7 +217,7 @@ func mulRoundError(v, c int64, exp int) error {
 func mulPow10Round(v, c int64, exp int, mode RoundingMode) (int64, bool) {
 	switch {
 	case exp <= 0 && -exp < len(pow10):
-		return mulDivRound(v, c, pow10[-exp], mode)
+		return divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
 	case exp > 0 && exp < len(pow10) && absU(c) <= math.MaxInt64/pow10[exp]:
 		return mulDivRound(v, c*int64(pow10[exp]), 1, mode)
 	}
@@ -229,10 +237,9 @@ func divDecimalRound(v int64, rate decimal.Decimal, mode RoundingMode) (int64, b
 		neg := (v < 0) != (coef < 0)
 		switch {
 		case exp <= 0 && -exp < len(pow10): // v·10^-exp / coef
-			hi, lo := bits.Mul64(absU(v), pow10[-exp])
-			return divRound(hi, lo, absU(coef), neg, mode)
+			return divRound(absU(v), pow10[-exp], absU(coef), neg, mode)
 		case exp > 0 && exp < len(pow10) && absU(coef) <= math.MaxUint64/pow10[exp]: // v / (coef·10^exp)
-			return divRound(0, absU(v), absU(coef)*pow10[exp], neg, mode)
+			return divRound(absU(v), 1, absU(coef)*pow10[exp], neg, mode)
 		}
 	}
 	num, den := big.NewInt(v), rate.Coefficient()
