@@ -57,12 +57,14 @@ func (l *Line) validate(cur Currency) (Money, Money, error) {
 	// The common case, a valid line, in a few comparisons; any problem is named by check.
 	if l.SKU != "" && l.Quantity.micros > 0 && cur.idx != 0 && l.UnitPrice.cur == cur && l.UnitPrice.micros > 0 &&
 		(l.UnitCost.cur.idx == 0 || l.UnitCost.cur == cur && l.UnitCost.micros >= 0) && !slices.Contains(l.Tags, "") {
-		if total, err := l.Total(); err == nil {
-			if !l.HasCost() {
-				return total, Money{}, nil
+		// Total and TotalCost: positive amounts rounded half up.
+		d := pow10[uint(2*fixedScale-cur.Digits())%16]
+		if total, ok := halfUp(uint64(l.UnitPrice.micros), uint64(l.Quantity.micros), d); ok {
+			if l.UnitCost.cur.idx == 0 {
+				return Money{units: total, cur: cur}, Money{}, nil
 			}
-			if cost, err := l.TotalCost(); err == nil {
-				return total, cost, nil
+			if cost, ok := halfUp(uint64(l.UnitCost.micros), uint64(l.Quantity.micros), d); ok {
+				return Money{units: total, cur: cur}, Money{units: cost, cur: cur}, nil
 			}
 		}
 	}

@@ -97,16 +97,21 @@ func roundsAway(m RoundingMode, qOdd, inexact bool, half int, neg bool) bool {
 // ok is false when the result does not fit in the symmetric int64 range [-MaxInt64,
 // MaxInt64]. It does not allocate.
 func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
+	if mode == HalfUp { // the default
+		if v, ok = halfUp(a, b, d); !ok {
+			return 0, false
+		}
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
 	hi, lo := bits.Mul64(a, b)
 	if hi >= d {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, d)
-	if mode == HalfUp { // the default, in one comparison: the remainder is half or more
-		if r >= d-r {
-			q++
-		}
-	} else if roundsAway(mode, q&1 == 1, r != 0, cmpHalf(r, d), neg) {
+	if roundsAway(mode, q&1 == 1, r != 0, cmpHalf(r, d), neg) {
 		q++
 	}
 	if q > math.MaxInt64 {
@@ -116,6 +121,20 @@ func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
 		return -int64(q), true
 	}
 	return int64(q), true
+}
+
+// halfUp returns a·b/d rounded half up (d > 0), exactly: ⌊(a·b + ⌊d/2⌋)/d⌋ is the quotient
+// plus one when the remainder r is at least d-r, as [roundsAway] rounds [HalfUp]. ok is false
+// beyond MaxInt64. It is small enough to inline into the hot paths that round half up.
+func halfUp(a, b, d uint64) (int64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	lo, c := bits.Add64(lo, d>>1, 0)
+	hi += c // a·b < 2¹²⁸-2⁶⁵, so it cannot overflow
+	if hi >= d {
+		return 0, false
+	}
+	q, _ := bits.Div64(hi, lo, d)
+	return int64(q), q <= math.MaxInt64
 }
 
 // cmpHalf compares the remainder r of a division by d with half of d: -1, 0 or +1.
