@@ -113,28 +113,17 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	// parts with a remainder) go one each to the parts with the largest dropped remainders,
 	// ties to the earlier position: give ranks the parts by one key each, the remainder
 	// shifted up over the position's complement, so that keys are distinct and a larger key
-	// ranks ahead. Remainders too large to leave room for the position (weights summing
-	// beyond 2⁶⁴ over the number of parts) are ranked by giveWide.
+	// ranks ahead. Splits of more than 16 parts, and remainders too large to leave room for
+	// the position (weights summing beyond 2⁶⁴ over the number of parts), take splitLong.
 	n := len(weights)
-	shift := uint(bits.Len(uint(n - 1)))  // the bits of a position
-	wide := sum-1 > math.MaxUint64>>shift // a remainder is at most sum-1
-	var buf [16]uint64                    // keeps small orders off the heap
-	keys := buf[:]
-	var back *[]uint64
-	if n > len(buf) {
-		keys, back = pooled[uint64](&keysPool, 2*n) // room for threshold's copy
-	}
-	keys = keys[:n]
-	left := shares(dst, keys, weights, whole, sum, shift)
-	switch {
-	case left == 0:
-	case wide:
-		giveWide(dst, weights, whole, sum, left)
-	default:
-		give(dst, keys, left, shift)
-	}
-	if back != nil {
-		keysPool.Put(back)
+	shift := uint(bits.Len(uint(n - 1))) // the bits of a position
+	if n > 16 || sum-1 > math.MaxUint64>>shift {
+		splitLong(dst, weights, whole, sum, shift)
+	} else {
+		var keys [16]uint64 // keeps small orders off the heap
+		if left := shares(dst, keys[:n], weights, whole, sum, shift); left > 0 {
+			give(dst, keys[:n], left, shift)
+		}
 	}
 	if total < 0 {
 		for i := range dst {
@@ -142,6 +131,30 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 		}
 	}
 	return nil
+}
+
+// splitLong is AllocateInts' split of whole by weights (summing to sum) over more than 16
+// parts, or by weights so large that the remainders leave no room for the position in a
+// ranking key: in scratch lists from a pool, the leftover units given by a threshold found
+// by quickselect (see [give]), or by giveWide.
+func splitLong[T ~int64](dst []T, weights []int64, whole, sum uint64, shift uint) {
+	n := len(weights)
+	keys, back := pooled[uint64](&keysPool, 2*n) // room for kthLargest's copy
+	keys = keys[:n]
+	left := shares(dst, keys, weights, whole, sum, shift)
+	switch {
+	case left == 0:
+	case sum-1 > math.MaxUint64>>shift:
+		giveWide(dst, weights, whole, sum, left)
+	default:
+		above := kthLargest(append(keys[n:], keys...), left)
+		for i, x := range keys {
+			if x > above {
+				dst[i]++
+			}
+		}
+	}
+	keysPool.Put(back)
 }
 
 // weightsError names the first problem met adding weights in order: a negative weight, or
@@ -182,50 +195,45 @@ func shares[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64
 	return int(whole - given)
 }
 
-// give adds one to the left parts whose keys are the largest, with 0 < left < len(keys)
-// and the keys of [shares]: distinct, each with its position's complement in its low shift
-// bits. When there are few of them, they are found by insertion into a short list in
-// order; when few are below them, the ones below are found that way instead, their largest
-// the threshold the parts' keys are above. Beyond that a quickselect on a copy in keys'
-// spare capacity finds the threshold, the (left+1)-th largest key, in expected linear time.
+// give adds one to the left parts whose keys are the largest, with 0 < left < len(keys) ≤
+// 16 and the keys of [shares]: distinct, each with its position's complement in its low
+// shift bits. When left is at most half the keys, they are found by insertion into a short
+// list in order; otherwise the ones below them are found that way instead, their largest
+// the threshold the parts' keys are above. (Over more parts, [splitLong] finds the
+// threshold, the (left+1)-th largest key, by quickselect.)
 func give[T ~int64](dst []T, keys []uint64, left int, shift uint) {
 	k, flip := left, uint64(0) // the left largest keys
 	if below := len(keys) - left; below < k {
 		k, flip = below, math.MaxUint64 // the below smallest: the largest complements ^key
 	}
-	var above uint64 // the keys of the parts to give a unit to are above it
-	if k <= 8 {
-		// The k largest (complemented) keys so far, zeros until k are seen, in increasing
-		// order in the ring list[first:first+k] (indices mod 16). A key that enters drops
-		// the least one, moving up the ones above it: none when keys come in increasing
-		// order, and decreasing ones pass by at a glance.
-		var list [16]uint64
-		first, least := uint(0), uint64(0) // least is list[first%16]
-		for _, x := range keys {
-			x ^= flip
-			if x < least {
-				continue
-			}
-			i := first + uint(k)
-			for ; list[(i-1)%16] > x; i-- {
-				list[i%16] = list[(i-1)%16]
-			}
-			list[i%16] = x
-			first++
-			least = list[first%16]
+	// The k largest (complemented) keys so far, zeros until k are seen, in increasing
+	// order in the ring list[first:first+k] (indices mod 16). A key that enters drops the
+	// least one, moving up the ones above it: none when keys come in increasing order, and
+	// decreasing ones pass by at a glance.
+	var list [16]uint64
+	first, least := uint(0), uint64(0) // least is list[first%16]
+	for _, x := range keys {
+		x ^= flip
+		if x < least {
+			continue
 		}
-		if flip == 0 { // they are the parts' keys
-			low := uint64(1)<<shift - 1
-			for j := range k {
-				x := list[(first+uint(j))%16]
-				dst[(x^low)&low]++
-			}
-			return
+		i := first + uint(k)
+		for ; list[(i-1)%16] > x; i-- {
+			list[i%16] = list[(i-1)%16]
 		}
-		above = least ^ flip
-	} else {
-		above = kthLargest(append(keys[len(keys):], keys...), left)
+		list[i%16] = x
+		first++
+		least = list[first%16]
 	}
+	if flip == 0 { // they are the parts' keys
+		low := uint64(1)<<shift - 1
+		for j := range k {
+			x := list[(first+uint(j))%16]
+			dst[(x^low)&low]++
+		}
+		return
+	}
+	above := least ^ flip
 	for i, x := range keys {
 		if x > above {
 			dst[i]++
