@@ -233,16 +233,17 @@ func (m Money) DivRate(rate decimal.Decimal, mode RoundingMode) (Money, error) {
 // Cmp compares m and o: -1 if m < o, 0 if equal, +1 if m > o. Amounts in different
 // currencies do not compare and return a [*CurrencyMismatchError].
 func (m Money) Cmp(o Money) (int, error) {
-	if _, err := m.common(o, "compare"); err != nil {
-		return 0, err
+	// Small enough to inline, as Add: a zero amount without a currency compares with any.
+	if m.cur != o.cur && m.units|int64(m.cur.idx) != 0 && o.units|int64(o.cur.idx) != 0 {
+		return 0, &CurrencyMismatchError{Op: "compare", A: m.cur, B: o.cur}
 	}
-	switch {
-	case m.units < o.units:
-		return -1, nil
-	case m.units > o.units:
-		return 1, nil
+	c := 0
+	if m.units < o.units {
+		c = -1
+	} else if m.units > o.units {
+		c = 1
 	}
-	return 0, nil
+	return c, nil
 }
 
 // Min returns the smaller of m and o, with the errors of [Money.Cmp].

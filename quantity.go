@@ -165,13 +165,18 @@ func MustPrice(amount, currency string) Price {
 // PriceFromMicros returns the price of micros millionths of a major unit of cur:
 // PriceFromMicros(355500, rub) is 0.3555 RUB.
 func PriceFromMicros(micros int64, cur Currency) (Price, error) {
-	if cur.IsZero() {
-		return Price{}, Invalid("currency", nil, "is required")
-	}
-	if micros == -micros && micros != 0 { // math.MinInt64
-		return Price{}, Invalid("price", micros, "is out of range")
+	if cur.idx == 0 || micros == math.MinInt64 {
+		return Price{}, microsError(micros, cur) // apart, so that PriceFromMicros inlines
 	}
 	return Price{micros: micros, cur: cur}, nil
+}
+
+// microsError is the error of PriceFromMicros(micros, cur).
+func microsError(micros int64, cur Currency) error {
+	if cur.IsZero() {
+		return Invalid("currency", nil, "is required")
+	}
+	return Invalid("price", micros, "is out of range")
 }
 
 // PriceOf returns m as a price per unit.
@@ -207,7 +212,16 @@ func (p Price) Times(q Quantity, mode RoundingMode) (Money, error) {
 	if p.cur.IsZero() {
 		return Money{}, Invalid("price", nil, "is unknown")
 	}
-	v, ok := divRound(absU(p.micros), absU(q.micros), pow10[uint(2*fixedScale-p.cur.Digits())%16], p.micros^q.micros < 0, mode)
+	d := pow10[uint(2*fixedScale-p.cur.Digits())%16]
+	var v int64
+	var ok bool
+	if mode == HalfUp { // the default, without a call
+		if v, ok = halfUp(absU(p.micros), absU(q.micros), d); p.micros^q.micros < 0 {
+			v = -v
+		}
+	} else {
+		v, ok = divRound(absU(p.micros), absU(q.micros), d, p.micros^q.micros < 0, mode)
+	}
 	if !ok {
 		return Money{}, fmt.Errorf("%w: %s × %s", ErrOverflow, p, q)
 	}
