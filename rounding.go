@@ -221,7 +221,13 @@ func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode
 // 10^|exp| fits a uint64, the exact big-number path otherwise. It fails with [ErrOverflow]
 // when the result is beyond int64.
 func MulRound(v, c int64, exp int, mode RoundingMode) (int64, error) {
-	r, ok := mulPow10Round(v, c, exp, mode)
+	var r int64
+	var ok bool
+	if exp <= 0 && -exp < len(pow10) { // mulPow10Round's common case, one call less
+		r, ok = divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
+	} else {
+		r, ok = mulPow10Round(v, c, exp, mode)
+	}
 	if !ok {
 		return 0, mulRoundError(v, c, exp)
 	}
