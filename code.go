@@ -31,7 +31,7 @@ var (
 func NormalizeCode(s string) (string, error) {
 	canonical := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if !canonicalByte[s[i]] {
 			canonical = false
 			break
 		}
@@ -72,6 +72,14 @@ func NormalizeCode(s string) (string, error) {
 	}
 	return string(buf[:n]), nil
 }
+
+// canonicalByte marks the bytes of canonical codes: 'A' to 'Z' and '0' to '9'.
+var canonicalByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return t
+}()
 
 // foldCodeRune maps one typed rune to its canonical code byte. keep is false for separators;
 // a zero byte with keep means the rune is not allowed.
