@@ -488,17 +488,15 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			}
 		}
 	}
-	// The entries, in res's memory. Their Lines are the zero Money until their discount's
-	// amounts are computed ([run.limit]); their Notes are written at the end, from the
-	// run's, and keep their old memory meanwhile. The rest of every entry is set when its
-	// discount is evaluated or marked ([run.reset]): every unit is.
+	// The entries, in res's memory. Their Lines and Notes are written at the end, from the
+	// run's amounts and notes, and keep their old memory meanwhile. The rest of every entry
+	// is set when its discount is evaluated or marked ([run.reset]): every unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
 	} else {
 		r.entries = make([]Entry, k)
 	}
-	r.entryLines()
 
 	// The top level computes on st's prices: they are the original prices until a unit
 	// commits a discount, and every combination reads its base as it was when it started
@@ -508,7 +506,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		return r.err
 	}
 
-	r.entryNotes()
+	r.entryLinesNotes()
 	var discount, total int64
 	cur, rem := c.cur, st.rem[:len(base0)]
 	for i, b := range base0 {
@@ -524,56 +522,71 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	return nil
 }
 
-// entryLines gives every entry n zero line amounts: in the entry's own memory when it is
-// large enough, otherwise in one new block for all those that need one.
-func (r *run) entryLines() {
-	n, need := r.n, 0
+// entryLinesNotes writes every entry's Lines and Notes from the run's: the line amounts of
+// an entry its discount computed ([run.limit]), the zero Money for the others. Both go into
+// the entry's own memory when it is large enough, otherwise into one new block for all
+// those that need one.
+func (r *run) entryLinesNotes() {
+	n, lines, notes := r.n, 0, 0
 	for i := range r.entries {
-		if cap(r.entries[i].Lines) < n {
-			need += n
-		}
-	}
-	var block []loyalty.Money
-	if need > 0 {
-		block = make([]loyalty.Money, need)
-	}
-	for i := range r.entries {
-		e := &r.entries[i]
+		e, s := &r.entries[i], r.spans[i]
 		if cap(e.Lines) < n {
-			e.Lines, block = block[:n:n], block[n:]
-		} else {
-			e.Lines = e.Lines[:n]
-			clear(e.Lines)
+			lines += n
 		}
-	}
-}
-
-// entryNotes writes every entry's Notes from the run's, into the entry's own memory when it
-// is large enough, otherwise into one new block for all those that need one.
-func (r *run) entryNotes() {
-	notes := 0
-	for i := range r.entries {
-		if s := r.spans[i]; cap(r.entries[i].Notes) < s.end-s.start {
+		if cap(e.Notes) < s.end-s.start {
 			notes += s.end - s.start
 		}
 	}
-	var block []LineNote
-	if notes > 0 {
-		block = make([]LineNote, notes)
+	var lineBlock []loyalty.Money
+	if lines > 0 {
+		lineBlock = make([]loyalty.Money, lines)
 	}
+	var noteBlock []LineNote
+	if notes > 0 {
+		noteBlock = make([]LineNote, notes)
+	}
+	cur := r.c.cur
 	for i := range r.entries {
-		e := &r.entries[i]
-		s := r.spans[i]
+		e, s := &r.entries[i], r.spans[i]
+		dst := e.Lines
+		if cap(dst) < n {
+			dst, lineBlock = lineBlock[:n:n], lineBlock[n:]
+		} else {
+			dst = dst[:n]
+		}
+		e.Lines = dst
+		if s.computed {
+			moneys(dst, r.amts[i], cur)
+		} else {
+			clear(dst)
+		}
 		switch m := s.end - s.start; {
 		case m == 0:
 			e.Notes = nil
 			continue
 		case cap(e.Notes) < m:
-			e.Notes, block = block[:m:m], block[m:]
+			e.Notes, noteBlock = noteBlock[:m:m], noteBlock[m:]
 		default:
 			e.Notes = e.Notes[:m]
 		}
 		copy(e.Notes, r.notes[s.start:s.end])
+	}
+}
+
+// moneys writes the amounts src, minor units of cur and parts of the order's subtotal, into
+// dst, which is as long. It is a loop of its own, with its conditions stated so that the
+// compiler drops MoneyFromMinor's checks and keeps the loop in registers.
+func moneys(dst []loyalty.Money, src []int64, cur loyalty.Currency) {
+	if cur.IsZero() {
+		return // never: the policy's currency is valid
+	}
+	src = src[:len(dst)]
+	for i, a := range src {
+		if a >= 0 { // always: limit leaves no negative amount
+			dst[i], _ = loyalty.MoneyFromMinor(a, cur) // without its checks: cur is valid, a ≥ 0
+		} else {
+			dst[i] = loyalty.Zero(cur)
+		}
 	}
 }
 
@@ -607,8 +620,12 @@ func (s *state) copyFrom(o *state) {
 	s.capLeft = o.capLeft
 }
 
-// span is a range of the run's notes.
-type span struct{ start, end int }
+// span is a range of the run's notes, by entry, and whether the entry's line amounts were
+// computed ([run.limit]; a discount that lost to a better one has them no more).
+type span struct {
+	start, end int
+	computed   bool
+}
 
 // run is one evaluation of one order. It computes in int64 minor units of the policy
 // currency: every amount is a part of the order's subtotal, which fits, so that its sums
@@ -905,7 +922,7 @@ func (r *run) lose(u *unit, by string) {
 	e.Forgone = e.Amount
 	e.Amount = loyalty.Zero(r.c.cur)
 	clear(r.lines(u.disc))
-	clear(e.Lines) // the zero Money, as for a discount not computed
+	r.spans[u.disc].computed = false // the zero Money, as for a discount not computed
 	e.Applied = false
 	e.Reasons |= ReasonLostToBetter
 	e.By = by
@@ -928,7 +945,7 @@ func (r *run) eval(i int, base []int64, st *state, e *Entry) {
 	start := len(r.notes)
 	r.compute(i, base, st, e)
 	if end := len(r.notes); end > start {
-		r.spans[i] = span{start, end}
+		r.spans[i].start, r.spans[i].end = start, end
 	}
 }
 
@@ -1229,42 +1246,35 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 }
 
 // limit trims discount i's raw line amounts to the price left, the margin floor, the
-// discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
-// the entry's line amounts, and commits the amounts into st.rem (the price left).
+// discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied, and
+// commits the amounts into st.rem (the price left). The entry's Lines are written from the
+// amounts at the end ([run.entryLinesNotes]).
 func (r *run) limit(i int, st *state, e *Entry) {
 	out := r.lines(i)
-	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
-	cur := r.c.cur
+	rem, floor := st.rem[:len(out)], r.floor[:len(out)]
 	var total int64
 	for li, a := range out {
 		if a <= 0 {
 			out[li] = 0
-			dst[li] = loyalty.Zero(cur)
 			continue
 		}
-		room := rem[li]
-		reason := ReasonTrimmedByPrice
-		if f := floor[li]; f > 0 {
-			room = max(room-f, 0)
-			reason = ReasonTrimmedByFloor
-		}
-		if a > room {
-			r.note(LineNote{Line: li, Reason: reason, Amount: r.money(a - room)})
-			e.Reasons |= reason
-			a = room
+		// The room is what is left above the floor (0 when none); a line with a floor
+		// never has less than nothing.
+		if room := rem[li] - floor[li]; a > room {
+			a = r.trimLine(li, a, rem[li], floor[li], e)
 			out[li] = a
 		}
 		rem[li] -= a
-		dst[li], _ = loyalty.MoneyFromMinor(a, cur) // valid: a part of the subtotal
 		total += a
 	}
+	r.spans[i].computed = true
 	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
-		r.trim(out, mx.MinorUnits(), rem, dst)
+		r.trim(out, mx.MinorUnits(), rem)
 		total = mx.MinorUnits()
 		e.Reasons |= ReasonTrimmedByCap
 	}
 	if r.hasCap && total > st.capLeft {
-		r.trim(out, st.capLeft, rem, dst)
+		r.trim(out, st.capLeft, rem)
 		total = st.capLeft
 		e.Reasons |= ReasonTrimmedByCap
 		e.By = "cap"
@@ -1276,10 +1286,22 @@ func (r *run) limit(i int, st *state, e *Entry) {
 	}
 }
 
-// trim reallocates the line amounts out, committed into rem and written to dst, to the
-// smaller total to, in proportion to the amounts themselves, so that no line gets more
-// than before and the parts sum exactly; rem gets back what the lines lose.
-func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
+// trimLine returns the part of amount a that line li has room for, given the price left on
+// it and its floor (0 when none), recording the trim as a line note and a reason of e.
+func (r *run) trimLine(li int, a, rem, floor int64, e *Entry) int64 {
+	room, reason := rem, ReasonTrimmedByPrice
+	if floor > 0 {
+		room, reason = max(rem-floor, 0), ReasonTrimmedByFloor
+	}
+	r.note(LineNote{Line: li, Reason: reason, Amount: r.money(a - room)})
+	e.Reasons |= reason
+	return room
+}
+
+// trim reallocates the line amounts out, committed into rem, to the smaller total to, in
+// proportion to the amounts themselves, so that no line gets more than before and the parts
+// sum exactly; rem gets back what the lines lose.
+func (r *run) trim(out []int64, to int64, rem []int64) {
 	was := r.w[:len(out)]
 	copy(was, out)
 	if err := loyalty.AllocateInts(out, to, was); err != nil {
@@ -1288,7 +1310,6 @@ func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
 	}
 	for li, a := range out {
 		rem[li] += was[li] - a
-		dst[li], _ = loyalty.MoneyFromMinor(a, r.c.cur)
 	}
 }
 
