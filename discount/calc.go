@@ -40,14 +40,24 @@ type compiled struct {
 	tiers     []ctier
 	override  bool // a personal Override: rate/pct replace every tier
 	personal  bool
-	all       bool // the scope is every line, without exclusions: no line needs matching
-	noPromo   bool // the scope is every line not on promotion: the flag is the match
+	scope     scopeKind
+	checks    bool // cond has accounts, a window or a minimum subtotal to check
 	cond      *Condition
 	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
 	entry     Entry         // its entry before evaluation (without Lines and Notes)
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
 	conflicts []int
 }
+
+// scopeKind is how a discount's scope is matched: the common scopes without a call per line.
+type scopeKind uint8
+
+const (
+	scopeGeneral    scopeKind = iota // [Scope.match]
+	scopeAll                         // every line, without exclusions: no line needs matching
+	scopeNoPromo                     // every line not on promotion: the flag is the match
+	scopeCategories                  // lines of the categories, without exclusions
+)
 
 type ctier struct {
 	rate, decRate rate // the rate, and the rate while decayed
@@ -247,9 +257,12 @@ func New(p Policy) (*Calculator, error) {
 }
 
 // setEntry sets cd.entry, the entry of the discount as an evaluation starts it: nothing
-// given, no tier, the discount's percent, and ReasonPersonal for a personal term.
+// given, no tier, the discount's percent, and ReasonPersonal for a personal term; and
+// cd.checks, whether its condition has more than a code to check.
 func (cd *compiled) setEntry(cur loyalty.Currency) {
 	d := cd.d
+	c := cd.cond
+	cd.checks = len(c.Accounts) > 0 || !c.From.IsZero() || !c.Until.IsZero() || !c.MinSubtotal.IsZero()
 	cd.entry = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group,
 		Amount: loyalty.Zero(cur), Percent: cd.pct, Tier: -1}
 	if cd.personal {
@@ -269,9 +282,15 @@ func makeTier(pct decimal.Decimal, dec Decay) ctier {
 func compile(d *Discount, index map[string]int) (compiled, error) {
 	cd := compiled{d: d, cond: &d.Condition}
 	sc := &d.Scope
-	plainAll := sc.All && len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
-	cd.all = plainAll && !sc.ExcludePromotional
-	cd.noPromo = plainAll && sc.ExcludePromotional
+	noExcl := len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
+	switch {
+	case sc.All && noExcl && !sc.ExcludePromotional:
+		cd.scope = scopeAll
+	case sc.All && noExcl:
+		cd.scope = scopeNoPromo
+	case !sc.All && noExcl && !sc.ExcludePromotional && len(sc.SKUs) == 0 && len(sc.Tags) == 0:
+		cd.scope = scopeCategories
+	}
 	switch d.Kind {
 	case Percent:
 		cd.pct = d.Percent
@@ -415,41 +434,54 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		return err
 	}
 	base0, st := r.base0, &r.states[preStates]
-	// The result's lines, in res's memory: their bases and floors now, the rest at the end.
+	// The result's lines, in res's memory: their floors now, the rest at the end.
 	lines := res.Lines
 	if cap(lines) >= n {
 		lines = lines[:n]
 	} else {
 		lines = make([]LineResult, n)
 	}
-	r.sub = loyalty.Zero(c.cur)
+	if totals == nil { // ApplyChecked without them
+		r.totals = grow(r.totals, n)
+		for i := range o.Lines {
+			t, err := o.Lines[i].Total()
+			if err != nil {
+				return fmt.Errorf("discount: lines[%d]: %w", i, err)
+			}
+			r.totals[i] = t
+		}
+		totals = r.totals
+	}
+	cur := c.cur
+	// The subtotal in int64: a total in another currency, or a sum out of range (an
+	// invalid order), is left to Money for its error.
+	sub, ok := sumTotals(base0[:n], totals[:n], cur)
+	if !ok {
+		m := loyalty.Zero(cur)
+		for i, t := range totals[:n] {
+			base0[i] = t.MinorUnits()
+			var err error
+			if m, err = m.Add(t); err != nil {
+				return fmt.Errorf("discount: %w", err)
+			}
+		}
+		sub = m.MinorUnits()
+	}
+	r.sub = r.money(sub)
+	r.qtyOver = quantityOverflows(o.Lines)
+	// The lines' floors, in res's lines too (the rest of them at the end).
 	floor := r.floor[:n]
 	for i := range o.Lines {
 		l := &o.Lines[i]
-		var t loyalty.Money
-		var err error
-		if totals != nil {
-			t = totals[i]
-		} else if t, err = l.Total(); err != nil {
-			return fmt.Errorf("discount: lines[%d]: %w", i, err)
-		}
-		base0[i] = t.MinorUnits()
-		if qty, err := r.qty.Add(l.Quantity); err == nil {
-			r.qty = qty
-		} else {
-			r.qtyOver = true
-		}
-		if r.sub, err = r.sub.Add(t); err != nil {
-			return fmt.Errorf("discount: %w", err)
-		}
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
+			var err error
 			if f, err = c.floorOf(l); err != nil {
 				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 			floor[i] = f.MinorUnits()
 		}
-		lines[i] = LineResult{Base: t, Floor: f}
+		lines[i].Floor = f
 	}
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
@@ -507,15 +539,11 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	}
 
 	r.entryLinesNotes()
-	var discount, total int64
-	cur, rem := c.cur, st.rem[:len(base0)]
-	for i, b := range base0 {
-		left := rem[i]
-		discount += b - left
-		total += left
-		l := &lines[i]
-		l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur) // parts of the subtotal, which fits
-		l.Total, _ = loyalty.MoneyFromMinor(left, cur)
+	discount, total := lineResults(lines, base0, st.rem, cur)
+	if !ok { // the totals as they were given (an invalid order's)
+		for i, t := range totals[:n] {
+			lines[i].Base = t
+		}
 	}
 	*res = Result{Order: o.ID, Subtotal: r.sub, Discount: r.money(discount), Total: r.money(total),
 		Lines: lines, Entries: r.entries, Cap: capTotal}
@@ -571,6 +599,70 @@ func (r *run) entryLinesNotes() {
 		}
 		copy(e.Notes, r.notes[s.start:s.end])
 	}
+}
+
+// sumTotals writes the minor units of the line totals into base0 (as long) and returns their
+// sum, or reports false when a total is not in cur or the sum is out of range.
+func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int64, bool) {
+	var sub int64
+	totals = totals[:len(base0)]
+	for i, t := range totals {
+		v := t.MinorUnits()
+		s := sub + v
+		if t.Currency() != cur || (sub^s)&(v^s) < 0 || s == math.MinInt64 {
+			return 0, false
+		}
+		base0[i] = v
+		sub = s
+	}
+	return sub, true
+}
+
+// quantityOverflows reports whether the sum of the lines' quantities is out of range, as
+// [loyalty.Quantity.Add] says, adding line after line (a line whose quantity would overflow
+// the sum is left out of it).
+func quantityOverflows(ls []loyalty.Line) bool {
+	var sum int64
+	over := false
+	for i := range ls {
+		q := ls[i].Quantity.Micros()
+		if s := sum + q; (sum^s)&(q^s) < 0 || s == math.MinInt64 {
+			over = true
+		} else {
+			sum = s
+		}
+	}
+	return over
+}
+
+// lineResults writes the line results' Base, Discount and Total from the line totals base0
+// and what is left of them, rem (minor units of cur, parts of the subtotal), and returns the
+// order's discount and total.
+func lineResults(lines []LineResult, base0, rem []int64, cur loyalty.Currency) (discount, total int64) {
+	if cur.IsZero() {
+		return 0, 0 // never: the policy's currency is valid
+	}
+	base0, rem = base0[:len(lines)], rem[:len(lines)]
+	for i := range lines {
+		b, left := base0[i], rem[i]
+		discount += b - left
+		total += left
+		l := &lines[i]
+		if b >= 0 && left >= 0 && b-left >= 0 { // always: a valid order's amounts
+			l.Base, _ = loyalty.MoneyFromMinor(b, cur) // without its checks
+			l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur)
+			l.Total, _ = loyalty.MoneyFromMinor(left, cur)
+		} else {
+			l.Base, l.Discount, l.Total = money(b, cur), money(b-left, cur), money(left, cur)
+		}
+	}
+	return discount, total
+}
+
+// money is MoneyFromMinor(v, cur) without the error.
+func money(v int64, cur loyalty.Currency) loyalty.Money {
+	m, _ := loyalty.MoneyFromMinor(v, cur)
+	return m
 }
 
 // moneys writes the amounts src, minor units of cur and parts of the order's subtotal, into
@@ -637,9 +729,8 @@ type run struct {
 	h       *History
 	now     time.Time
 	n       int
-	sub     loyalty.Money    // the subtotal
-	qty     loyalty.Quantity // the order's quantity, unless it overflows:
-	qtyOver bool             // then sums of line quantities are checked
+	sub     loyalty.Money // the subtotal
+	qtyOver bool          // the order's quantity overflows: sums of line quantities are checked
 	base0   []int64          // the line totals before any discount
 	floor   []int64          // the margin floor of every line, 0 when none
 	amts    [][]int64        // the line amounts of every entry, while evaluating
@@ -666,8 +757,7 @@ func (r *run) lines(i int) []int64 { return r.amts[i] }
 
 // money returns v minor units of the policy currency.
 func (r *run) money(v int64) loyalty.Money {
-	m, _ := loyalty.MoneyFromMinor(v, r.c.cur) // the currency is valid and v a part of the subtotal
-	return m
+	return money(v, r.c.cur) // the currency is valid and v a part of the subtotal
 }
 
 func (r *run) get() *state {
@@ -726,7 +816,7 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
 	r.hasCap, r.err = false, nil
-	r.qty, r.qtyOver = loyalty.Quantity{}, false
+	r.qtyOver = false
 	return r
 }
 
@@ -955,19 +1045,11 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	d := cd.d
 	o := r.o
 	// Conditions.
-	cond := cd.cond
-	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, o.Account) {
-		e.Reasons |= ReasonNotForAccount
-	}
-	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
-		e.Reasons |= ReasonInactive
+	if cd.checks {
+		r.conditions(cd.cond, e)
 	}
 	if cd.code > 0 && !r.codes[cd.code-1] {
 		e.Reasons |= ReasonCodeMissing
-	}
-	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
-		e.Reasons |= ReasonThresholdNotMet
-		e.Have, e.Need = Measure{Amount: r.sub}, Measure{Amount: cond.MinSubtotal}
 	}
 	if e.Reasons&notApplied != 0 {
 		return
@@ -982,20 +1064,19 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	// Scope: the weights of the eligible lines (what is left to discount on them) and
 	// their sum. A line with nothing left is not eligible.
 	var eligBase int64
-	matched := cd.all
+	var matched bool
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
-	if cd.all {
-		for li, b := range base {
-			b = max(b, 0)
-			w[li] = b
-			eligBase += b
-		}
-	} else {
+	switch cd.scope {
+	case scopeAll:
+		eligBase, matched = weighAll(w, base), true
+	case scopeCategories:
+		eligBase, matched = weighCategories(w, base, ls, d.Scope.Categories)
+	default:
 		for li := range ls {
 			l := &ls[li]
 			in, excluded := !l.OnPromotion, l.OnPromotion
-			if !cd.noPromo {
+			if cd.scope == scopeGeneral {
 				in, excluded = d.Scope.match(l)
 			}
 			if excluded {
@@ -1110,6 +1191,50 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 	}
 	r.limit(i, st, e)
+}
+
+// conditions records in e the reasons cond (a discount's condition but its code) gives.
+func (r *run) conditions(cond *Condition, e *Entry) {
+	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, r.o.Account) {
+		e.Reasons |= ReasonNotForAccount
+	}
+	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
+		e.Reasons |= ReasonInactive
+	}
+	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
+		e.Reasons |= ReasonThresholdNotMet
+		e.Have, e.Need = Measure{Amount: r.sub}, Measure{Amount: cond.MinSubtotal}
+	}
+}
+
+// weighAll sets the weights w of a scope of every line, without exclusions: what is left
+// of every line, base, and returns their sum.
+func weighAll(w, base []int64) int64 {
+	var sum int64
+	w = w[:len(base)]
+	for li, b := range base {
+		b = max(b, 0)
+		w[li] = b
+		sum += b
+	}
+	return sum
+}
+
+// weighCategories sets the weights w of a scope of categories, without exclusions: what is
+// left of the lines in them, base, and 0 for the others. It returns their sum and whether a
+// line is in scope.
+func weighCategories(w, base []int64, ls []loyalty.Line, cats []loyalty.CategoryID) (sum int64, in bool) {
+	w, base = w[:len(ls)], base[:len(ls)]
+	for li := range ls {
+		var b int64
+		if c := ls[li].Category; c != "" && slices.Contains(cats, c) {
+			in = true
+			b = max(base[li], 0)
+		}
+		w[li] = b
+		sum += b
+	}
+	return sum, in
 }
 
 // rate picks the fraction a rate-based discount applies, recording its tier and percent,
