@@ -731,10 +731,10 @@ type run struct {
 	n       int
 	sub     loyalty.Money // the subtotal
 	qtyOver bool          // the order's quantity overflows: sums of line quantities are checked
-	base0   []int64          // the line totals before any discount
-	floor   []int64          // the margin floor of every line, 0 when none
-	amts    [][]int64        // the line amounts of every entry, while evaluating
-	spans   []span           // by entry: its notes
+	base0   []int64       // the line totals before any discount
+	floor   []int64       // the margin floor of every line, 0 when none
+	amts    [][]int64     // the line amounts of every entry, while evaluating
+	spans   []span        // by entry: its notes
 	hasCap  bool
 	codes   []bool  // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
