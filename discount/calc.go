@@ -520,15 +520,17 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			}
 		}
 	}
-	// The entries, in res's memory. Their Lines and Notes are written at the end, from the
-	// run's amounts and notes, and keep their old memory meanwhile. The rest of every entry
-	// is set when its discount is evaluated or marked ([run.reset]): every unit is.
+	// The entries, in res's memory. Their Lines are the zero Money until their discount's
+	// amounts are computed ([run.limit]); their Notes are written at the end, from the
+	// run's, and keep their old memory meanwhile. The rest of every entry is set when its
+	// discount is evaluated or marked ([run.reset]): every unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
 	} else {
 		r.entries = make([]Entry, k)
 	}
+	r.entryLines()
 
 	// The top level computes on st's prices: they are the original prices until a unit
 	// commits a discount, and every combination reads its base as it was when it started
@@ -538,7 +540,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		return r.err
 	}
 
-	r.entryLinesNotes()
+	r.entryNotes()
 	discount, total := lineResults(lines, base0, st.rem, cur)
 	if !ok { // the totals as they were given (an invalid order's)
 		for i, t := range totals[:n] {
@@ -550,50 +552,57 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	return nil
 }
 
-// entryLinesNotes writes every entry's Lines and Notes from the run's: the line amounts of
-// an entry its discount computed ([run.limit]), the zero Money for the others. Both go into
-// the entry's own memory when it is large enough, otherwise into one new block for all
-// those that need one.
-func (r *run) entryLinesNotes() {
-	n, lines, notes := r.n, 0, 0
+// entryLines gives every entry n line amounts (set by [run.reset]): in the entry's own
+// memory when it is large enough, otherwise in one new block for all those that need one.
+func (r *run) entryLines() {
+	n, need := r.n, 0
 	for i := range r.entries {
-		e, s := &r.entries[i], r.spans[i]
-		if cap(e.Lines) < n {
-			lines += n
+		if cap(r.entries[i].Lines) < n {
+			need += n
 		}
-		if cap(e.Notes) < s.end-s.start {
+	}
+	var block []loyalty.Money
+	if need > 0 {
+		block = make([]loyalty.Money, need)
+	}
+	for i := range r.entries {
+		e := &r.entries[i]
+		if cap(e.Lines) < n {
+			e.Lines, block = block[:n:n], block[n:]
+		} else if len(e.Lines) != n {
+			e.Lines = e.Lines[:n]
+		}
+	}
+}
+
+// entryNotes writes every entry's Notes from the run's, into the entry's own memory when it
+// is large enough, otherwise into one new block for all those that need one.
+func (r *run) entryNotes() {
+	if len(r.notes) == 0 {
+		for i := range r.entries {
+			r.entries[i].Notes = nil
+		}
+		return
+	}
+	notes := 0
+	for i := range r.entries {
+		if s := r.spans[i]; cap(r.entries[i].Notes) < s.end-s.start {
 			notes += s.end - s.start
 		}
 	}
-	var lineBlock []loyalty.Money
-	if lines > 0 {
-		lineBlock = make([]loyalty.Money, lines)
-	}
-	var noteBlock []LineNote
+	var block []LineNote
 	if notes > 0 {
-		noteBlock = make([]LineNote, notes)
+		block = make([]LineNote, notes)
 	}
-	cur := r.c.cur
 	for i := range r.entries {
-		e, s := &r.entries[i], r.spans[i]
-		dst := e.Lines
-		if cap(dst) < n {
-			dst, lineBlock = lineBlock[:n:n], lineBlock[n:]
-		} else {
-			dst = dst[:n]
-		}
-		e.Lines = dst
-		if s.computed {
-			moneys(dst, r.amts[i], cur)
-		} else {
-			clear(dst)
-		}
+		e := &r.entries[i]
+		s := r.spans[i]
 		switch m := s.end - s.start; {
 		case m == 0:
 			e.Notes = nil
 			continue
 		case cap(e.Notes) < m:
-			e.Notes, noteBlock = noteBlock[:m:m], noteBlock[m:]
+			e.Notes, block = block[:m:m], block[m:]
 		default:
 			e.Notes = e.Notes[:m]
 		}
@@ -665,23 +674,6 @@ func money(v int64, cur loyalty.Currency) loyalty.Money {
 	return m
 }
 
-// moneys writes the amounts src, minor units of cur and parts of the order's subtotal, into
-// dst, which is as long. It is a loop of its own, with its conditions stated so that the
-// compiler drops MoneyFromMinor's checks and keeps the loop in registers.
-func moneys(dst []loyalty.Money, src []int64, cur loyalty.Currency) {
-	if cur.IsZero() {
-		return // never: the policy's currency is valid
-	}
-	src = src[:len(dst)]
-	for i, a := range src {
-		if a >= 0 { // always: limit leaves no negative amount
-			dst[i], _ = loyalty.MoneyFromMinor(a, cur) // without its checks: cur is valid, a ≥ 0
-		} else {
-			dst[i] = loyalty.Zero(cur)
-		}
-	}
-}
-
 // floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
 // (rounded up) times floorRate, or divided by floorDen.
 func (c *Calculator) floorOf(l *loyalty.Line) (loyalty.Money, error) {
@@ -712,12 +704,8 @@ func (s *state) copyFrom(o *state) {
 	s.capLeft = o.capLeft
 }
 
-// span is a range of the run's notes, by entry, and whether the entry's line amounts were
-// computed ([run.limit]; a discount that lost to a better one has them no more).
-type span struct {
-	start, end int
-	computed   bool
-}
+// span is a range of the run's notes.
+type span struct{ start, end int }
 
 // run is one evaluation of one order. It computes in int64 minor units of the policy
 // currency: every amount is a part of the order's subtotal, which fits, so that its sums
@@ -1012,7 +1000,7 @@ func (r *run) lose(u *unit, by string) {
 	e.Forgone = e.Amount
 	e.Amount = loyalty.Zero(r.c.cur)
 	clear(r.lines(u.disc))
-	r.spans[u.disc].computed = false // the zero Money, as for a discount not computed
+	clear(e.Lines) // the zero Money, as for a discount not computed
 	e.Applied = false
 	e.Reasons |= ReasonLostToBetter
 	e.By = by
@@ -1026,6 +1014,7 @@ func (r *run) reset(i int, e *Entry) {
 	lines, notes := e.Lines, e.Notes
 	*e = r.ds[i].entry
 	e.Lines, e.Notes = lines, notes
+	clear(lines) // the zero Money until computed ([run.limit])
 }
 
 // eval computes discount i on base, limited by st, into e and its scratch line amounts
@@ -1035,7 +1024,7 @@ func (r *run) eval(i int, base []int64, st *state, e *Entry) {
 	start := len(r.notes)
 	r.compute(i, base, st, e)
 	if end := len(r.notes); end > start {
-		r.spans[i].start, r.spans[i].end = start, end
+		r.spans[i] = span{start, end}
 	}
 }
 
@@ -1225,6 +1214,19 @@ func weighAll(w, base []int64) int64 {
 // line is in scope.
 func weighCategories(w, base []int64, ls []loyalty.Line, cats []loyalty.CategoryID) (sum int64, in bool) {
 	w, base = w[:len(ls)], base[:len(ls)]
+	if len(cats) == 1 { // the common case, without a loop per line
+		cat := cats[0]
+		for li := range ls {
+			var b int64
+			if c := ls[li].Category; c == cat && c != "" {
+				in = true
+				b = max(base[li], 0)
+			}
+			w[li] = b
+			sum += b
+		}
+		return sum, in
+	}
 	for li := range ls {
 		var b int64
 		if c := ls[li].Category; c != "" && slices.Contains(cats, c) {
@@ -1371,16 +1373,18 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 }
 
 // limit trims discount i's raw line amounts to the price left, the margin floor, the
-// discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied, and
-// commits the amounts into st.rem (the price left). The entry's Lines are written from the
-// amounts at the end ([run.entryLinesNotes]).
+// discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
+// the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(i int, st *state, e *Entry) {
 	out := r.lines(i)
-	rem, floor := st.rem[:len(out)], r.floor[:len(out)]
-	var total int64
-	for li, a := range out {
+	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
+	cur := r.c.cur
+	total, from := commit(out, rem, floor, dst, cur)
+	for li := from; li < len(out); li++ {
+		a := out[li]
 		if a <= 0 {
 			out[li] = 0
+			dst[li] = loyalty.Zero(cur)
 			continue
 		}
 		// The room is what is left above the floor (0 when none); a line with a floor
@@ -1390,16 +1394,16 @@ func (r *run) limit(i int, st *state, e *Entry) {
 			out[li] = a
 		}
 		rem[li] -= a
+		dst[li] = money(a, cur) // valid: a part of the subtotal
 		total += a
 	}
-	r.spans[i].computed = true
 	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
-		r.trim(out, mx.MinorUnits(), rem)
+		r.trim(out, mx.MinorUnits(), rem, dst)
 		total = mx.MinorUnits()
 		e.Reasons |= ReasonTrimmedByCap
 	}
 	if r.hasCap && total > st.capLeft {
-		r.trim(out, st.capLeft, rem)
+		r.trim(out, st.capLeft, rem, dst)
 		total = st.capLeft
 		e.Reasons |= ReasonTrimmedByCap
 		e.By = "cap"
@@ -1409,6 +1413,29 @@ func (r *run) limit(i int, st *state, e *Entry) {
 	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
 		e.Reasons |= ReasonNoEffect
 	}
+}
+
+// commit subtracts the amounts out from rem, the price left, and writes them to dst as
+// Money of cur, for as long as every line has room for its amount above its floor, and
+// returns the total committed and the index of the first line it stopped at (len(out) when
+// none), which [run.limit] then takes over. It is not inlined: on its own the loop keeps its
+// values in registers, and MoneyFromMinor's checks fall away (cur is valid, a ≥ 0).
+//
+//go:noinline
+func commit(out, rem, floor []int64, dst []loyalty.Money, cur loyalty.Currency) (total int64, stop int) {
+	if cur.IsZero() {
+		return 0, 0 // never: the policy's currency is valid
+	}
+	rem, floor, dst = rem[:len(out)], floor[:len(out)], dst[:len(out)]
+	for li, a := range out {
+		if a < 0 || a > rem[li]-floor[li] {
+			return total, li
+		}
+		rem[li] -= a
+		total += a
+		dst[li], _ = loyalty.MoneyFromMinor(a, cur)
+	}
+	return total, len(out)
 }
 
 // trimLine returns the part of amount a that line li has room for, given the price left on
@@ -1423,10 +1450,10 @@ func (r *run) trimLine(li int, a, rem, floor int64, e *Entry) int64 {
 	return room
 }
 
-// trim reallocates the line amounts out, committed into rem, to the smaller total to, in
-// proportion to the amounts themselves, so that no line gets more than before and the parts
-// sum exactly; rem gets back what the lines lose.
-func (r *run) trim(out []int64, to int64, rem []int64) {
+// trim reallocates the line amounts out, committed into rem and written to dst, to the
+// smaller total to, in proportion to the amounts themselves, so that no line gets more than
+// before and the parts sum exactly; rem gets back what the lines lose.
+func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
 	was := r.w[:len(out)]
 	copy(was, out)
 	if err := loyalty.AllocateInts(out, to, was); err != nil {
@@ -1435,6 +1462,7 @@ func (r *run) trim(out []int64, to int64, rem []int64) {
 	}
 	for li, a := range out {
 		rem[li] += was[li] - a
+		dst[li] = r.money(a)
 	}
 }
 
