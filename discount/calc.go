@@ -468,20 +468,9 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		sub = m.MinorUnits()
 	}
 	r.sub = r.money(sub)
-	r.qtyOver = quantityOverflows(o.Lines)
-	// The lines' floors, in res's lines too (the rest of them at the end).
-	floor := r.floor[:n]
-	for i := range o.Lines {
-		l := &o.Lines[i]
-		var f loyalty.Money
-		if c.floorOn && l.UnitCost.IsKnown() {
-			var err error
-			if f, err = c.floorOf(l); err != nil {
-				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
-			}
-			floor[i] = f.MinorUnits()
-		}
-		lines[i].Floor = f
+	var err error
+	if r.qtyOver, err = c.floors(o.Lines, r.floor[:n], lines); err != nil {
+		return err
 	}
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
@@ -627,21 +616,31 @@ func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int
 	return sub, true
 }
 
-// quantityOverflows reports whether the sum of the lines' quantities is out of range, as
-// [loyalty.Quantity.Add] says, adding line after line (a line whose quantity would overflow
-// the sum is left out of it).
-func quantityOverflows(ls []loyalty.Line) bool {
-	var sum int64
-	over := false
+// floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
+// and the result's lines (the zero Money when none), and reports whether the sum of the
+// lines' quantities is out of range, as [loyalty.Quantity.Add] says, adding line after line
+// (a line whose quantity would overflow the sum is left out of it).
+func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver bool, err error) {
+	var qty int64
+	floor, lines = floor[:len(ls)], lines[:len(ls)]
 	for i := range ls {
-		q := ls[i].Quantity.Micros()
-		if s := sum + q; (sum^s)&(q^s) < 0 || s == math.MinInt64 {
-			over = true
+		l := &ls[i]
+		q := l.Quantity.Micros()
+		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
+			qtyOver = true
 		} else {
-			sum = s
+			qty = s
 		}
+		var f loyalty.Money
+		if c.floorOn && l.UnitCost.IsKnown() {
+			if f, err = c.floorOf(l); err != nil {
+				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+			}
+			floor[i] = f.MinorUnits()
+		}
+		lines[i].Floor = f
 	}
-	return over
+	return qtyOver, nil
 }
 
 // lineResults writes the line results' Base, Discount and Total from the line totals base0
@@ -796,10 +795,10 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 		}
 	}
 	r.states[preStates].capLeft = 0
-	r.free = r.freeBuf[:0]
-	for i := range preStates {
-		r.free = append(r.free, &r.states[i])
+	for i := range r.freeBuf {
+		r.freeBuf[i] = &r.states[i]
 	}
+	r.free = r.freeBuf[:]
 	r.spans = grow(r.spans, k)
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
