@@ -42,6 +42,7 @@ type compiled struct {
 	personal  bool
 	scope     scopeKind
 	checks    bool // cond has accounts, a window or a minimum subtotal to check
+	fixed     bool // the rate is rate whatever the order: Percent, or a personal Override
 	cond      *Condition
 	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
 	entry     Entry         // its entry before evaluation (without Lines and Notes)
@@ -258,11 +259,12 @@ func New(p Policy) (*Calculator, error) {
 
 // setEntry sets cd.entry, the entry of the discount as an evaluation starts it: nothing
 // given, no tier, the discount's percent, and ReasonPersonal for a personal term; and
-// cd.checks, whether its condition has more than a code to check.
+// cd.checks, whether its condition has more than a code to check, and cd.fixed.
 func (cd *compiled) setEntry(cur loyalty.Currency) {
 	d := cd.d
 	c := cd.cond
 	cd.checks = len(c.Accounts) > 0 || !c.From.IsZero() || !c.Until.IsZero() || !c.MinSubtotal.IsZero()
+	cd.fixed = d.Kind == Percent || cd.override && (d.Kind == Volume || d.Kind == Cumulative)
 	cd.entry = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group,
 		Amount: loyalty.Zero(cur), Percent: cd.pct, Tier: -1}
 	if cd.personal {
@@ -723,6 +725,7 @@ type run struct {
 	amts    [][]int64     // the line amounts of every entry, while evaluating
 	spans   []span        // by entry: its notes
 	hasCap  bool
+	limited bool    // the discount being evaluated reached limit: its entry's lines are written
 	codes   []bool  // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
 	w       []int64
@@ -960,8 +963,20 @@ func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	if u.disc < 0 {
 		return r.combine(u.members, u.stacking, base, st)
 	}
-	e := &r.entries[u.disc]
-	r.eval(u.disc, base, st, e) // commits the line amounts into st.rem ([run.limit])
+	i := u.disc
+	e := &r.entries[i]
+	// Compute the discount on base, limited by st, into e and its scratch line amounts; limit
+	// commits them into st.rem. The notes it makes are the entry's.
+	r.reset(i, e)
+	start := len(r.notes)
+	r.limited = false
+	r.compute(i, base, st, e)
+	if !r.limited {
+		clear(e.Lines) // the zero Money, for a discount not computed
+	}
+	if end := len(r.notes); end > start {
+		r.spans[i] = span{start, end}
+	}
 	a := e.Amount.MinorUnits()
 	if e.Applied {
 		st.capLeft -= a // unused without a cap
@@ -980,6 +995,7 @@ func (r *run) mark(u *unit, reason Reason, by string) {
 	}
 	e := &r.entries[u.disc]
 	r.reset(u.disc, e)
+	clear(e.Lines)
 	e.Reasons |= reason
 	e.By = by
 }
@@ -1005,29 +1021,43 @@ func (r *run) lose(u *unit, by string) {
 	e.By = by
 }
 
-// reset prepares entry e of discount i for an evaluation. The discount's scratch amounts
-// are not cleared: they are read only once computed (once its entry applied), and every
-// kind writes all of them.
+// reset sets entry e of discount i as an evaluation starts it (the template New prepared),
+// keeping the memory of its Lines and Notes: field by field, which is cheaper than copying the
+// whole template over and restoring them. entryFields makes sure no field is forgotten.
+// The discount's scratch amounts are not cleared: they are read only once computed (once its
+// entry applied), and every kind writes all of them. Neither are the entry's line amounts:
+// limit writes them all, and the callers clear them otherwise.
 func (r *run) reset(i int, e *Entry) {
-	r.spans[i] = span{}
-	lines, notes := e.Lines, e.Notes
-	*e = r.ds[i].entry
-	e.Lines, e.Notes = lines, notes
-	clear(lines) // the zero Money until computed ([run.limit])
+	t := &r.ds[i].entry
+	e.Discount, e.Name, e.Kind, e.Group = t.Discount, t.Name, t.Kind, t.Group
+	e.Applied, e.Amount, e.Reasons, e.By, e.Forgone = false, t.Amount, t.Reasons, "", loyalty.Money{}
+	e.Percent, e.Tier, e.Have, e.Need = t.Percent, t.Tier, Measure{}, Measure{}
 }
 
-// eval computes discount i on base, limited by st, into e and its scratch line amounts
-// (without committing), and records the notes it made as the entry's.
-func (r *run) eval(i int, base []int64, st *state, e *Entry) {
-	r.reset(i, e)
-	start := len(r.notes)
-	r.compute(i, base, st, e)
-	if end := len(r.notes); end > start {
-		r.spans[i] = span{start, end}
-	}
+// entryFields is Entry's fields, which [run.reset] sets: the conversion stops compiling
+// when Entry gains a field, for reset to set it too.
+var _ = entryFields(Entry{})
+
+type entryFields struct {
+	Discount string
+	Name     string
+	Kind     Kind
+	Group    string
+	Applied  bool
+	Amount   loyalty.Money
+	Lines    []loyalty.Money
+	Reasons  Reason
+	By       string
+	Forgone  loyalty.Money
+	Percent  decimal.Decimal
+	Tier     int
+	Have     Measure
+	Need     Measure
+	Notes    []LineNote
 }
 
-// compute is the body of [run.eval].
+// compute computes discount i on base, limited by st, into e and its scratch line amounts,
+// which [run.limit] commits into st.rem.
 func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	cd := &r.ds[i]
 	d := cd.d
@@ -1061,24 +1091,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	case scopeCategories:
 		eligBase, matched = weighCategories(w, base, ls, d.Scope.Categories)
 	default:
-		for li := range ls {
-			l := &ls[li]
-			in, excluded := !l.OnPromotion, l.OnPromotion
-			if cd.scope == scopeGeneral {
-				in, excluded = d.Scope.match(l)
-			}
-			if excluded {
-				r.note(LineNote{Line: li, Reason: ReasonExcluded})
-				e.Reasons |= ReasonExcluded
-			}
-			matched = matched || in
-			b := base[li]
-			if !in || b <= 0 {
-				b = 0
-			}
-			w[li] = b
-			eligBase += b
-		}
+		eligBase, matched = r.weigh(cd, w, base, e)
 	}
 	found := eligBase > 0
 	switch {
@@ -1089,6 +1102,31 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		e.Reasons |= ReasonNoEffect
 		return
 	}
+	out := r.lines(i)
+	if cd.fixed && !r.qtyOver {
+		// A rate whatever the order: the common case, without the ladders' measures.
+		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
+		if err == nil {
+			err = loyalty.AllocateInts(out, amt, w)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return
+		}
+	} else if !r.amounts(cd, base, e, eligBase, out) {
+		return
+	}
+	r.limit(i, st, e)
+}
+
+// amounts computes the raw line amounts out of discount cd on base, for the eligible lines
+// with the weights r.w summing to eligBase, or reports false (with the reason or the
+// error recorded) when it gives nothing.
+func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out []int64) bool {
+	d := cd.d
+	o := r.o
+	ls := o.Lines
+	w, base := r.w[:len(ls)], base[:len(ls)]
 	// The eligible lines' value and quantity before any discount (the order's size), read
 	// by volume ladders only. The quantity is summed for every discount when the order's
 	// quantity overflows, to report it as before.
@@ -1107,7 +1145,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				q, err := loyalty.QuantityFromMicros(qty).Add(ls[li].Quantity)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-					return
+					return false
 				}
 				qty = q.Micros()
 			}
@@ -1120,13 +1158,12 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 	}
 	eligQty := loyalty.QuantityFromMicros(qty)
-	out := r.lines(i)
 	mode := r.c.rounding
 	switch d.Kind {
 	case Percent, Volume, Cumulative:
 		rt := r.rate(cd, e, eligOrig, eligQty)
 		if rt == nil {
-			return
+			return false
 		}
 		amt, err := rt.mulUnits(eligBase, r.c.cur, mode)
 		if err == nil {
@@ -1134,7 +1171,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 		if err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
+			return false
 		}
 	case AmountOff:
 		amt := d.Amount.MinorUnits()
@@ -1144,7 +1181,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 		if err := loyalty.AllocateInts(out, amt, w); err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
+			return false
 		}
 	case AmountPerUnit:
 		clear(out)
@@ -1153,7 +1190,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
-					return
+					return false
 				}
 				out[li] = a.MinorUnits()
 			}
@@ -1165,7 +1202,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
-					return
+					return false
 				}
 				if diff := base[li] - target.MinorUnits(); diff > 0 {
 					out[li] = diff
@@ -1175,10 +1212,37 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	case BuyXGetY, NthFree, CheapestFree:
 		clear(out)
 		if !r.freeItems(cd, base, e, out) {
-			return
+			return false
 		}
 	}
-	r.limit(i, st, e)
+	return true
+}
+
+// weigh sets the weights w of the lines in cd's scope (what is left of them, base, and 0
+// for the others), recording the lines an exclusion removed, and returns their sum and
+// whether a line is in scope.
+func (r *run) weigh(cd *compiled, w, base []int64, e *Entry) (eligBase int64, matched bool) {
+	ls := r.o.Lines
+	w, base = w[:len(ls)], base[:len(ls)]
+	for li := range ls {
+		l := &ls[li]
+		in, excluded := !l.OnPromotion, l.OnPromotion
+		if cd.scope == scopeGeneral {
+			in, excluded = cd.d.Scope.match(l)
+		}
+		if excluded {
+			r.note(LineNote{Line: li, Reason: ReasonExcluded})
+			e.Reasons |= ReasonExcluded
+		}
+		matched = matched || in
+		b := base[li]
+		if !in || b <= 0 {
+			b = 0
+		}
+		w[li] = b
+		eligBase += b
+	}
+	return eligBase, matched
 }
 
 // conditions records in e the reasons cond (a discount's condition but its code) gives.
@@ -1196,7 +1260,9 @@ func (r *run) conditions(cond *Condition, e *Entry) {
 }
 
 // weighAll sets the weights w of a scope of every line, without exclusions: what is left
-// of every line, base, and returns their sum.
+// of every line, base, and returns their sum. Not inlined, the loop keeps to registers.
+//
+//go:noinline
 func weighAll(w, base []int64) int64 {
 	var sum int64
 	w = w[:len(base)]
@@ -1375,6 +1441,7 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(i int, st *state, e *Entry) {
+	r.limited = true
 	out := r.lines(i)
 	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
 	cur := r.c.cur
