@@ -635,7 +635,12 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		}
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
-			if f, err = c.floorOf(l); err != nil {
+			if c.floorCost && c.floorDen.IsZero() {
+				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling) // the cost, exactly
+			} else {
+				f, err = c.floorOf(l)
+			}
+			if err != nil {
 				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 			floor[i] = f.MinorUnits()
@@ -649,24 +654,39 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 // and what is left of them, rem (minor units of cur, parts of the subtotal), and returns the
 // order's discount and total.
 func lineResults(lines []LineResult, base0, rem []int64, cur loyalty.Currency) (discount, total int64) {
+	discount, total, from := lineResultsFast(lines, base0, rem, cur)
+	for i := from; i < len(lines); i++ { // an invalid order's amounts
+		b, left := base0[i], rem[i]
+		discount += b - left
+		total += left
+		lines[i].Base, lines[i].Discount, lines[i].Total = money(b, cur), money(b-left, cur), money(left, cur)
+	}
+	return discount, total
+}
+
+// lineResultsFast is lineResults for as long as the amounts are not negative (always, for
+// a valid order), returning the index it stopped at; a leaf loop without MoneyFromMinor's
+// checks.
+//
+//go:noinline
+func lineResultsFast(lines []LineResult, base0, rem []int64, cur loyalty.Currency) (discount, total int64, stop int) {
 	if cur.IsZero() {
-		return 0, 0 // never: the policy's currency is valid
+		return 0, 0, 0
 	}
 	base0, rem = base0[:len(lines)], rem[:len(lines)]
 	for i := range lines {
 		b, left := base0[i], rem[i]
+		if b < 0 || left < 0 || b-left < 0 {
+			return discount, total, i
+		}
 		discount += b - left
 		total += left
 		l := &lines[i]
-		if b >= 0 && left >= 0 && b-left >= 0 { // always: a valid order's amounts
-			l.Base, _ = loyalty.MoneyFromMinor(b, cur) // without its checks
-			l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur)
-			l.Total, _ = loyalty.MoneyFromMinor(left, cur)
-		} else {
-			l.Base, l.Discount, l.Total = money(b, cur), money(b-left, cur), money(left, cur)
-		}
+		l.Base, _ = loyalty.MoneyFromMinor(b, cur)
+		l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur)
+		l.Total, _ = loyalty.MoneyFromMinor(left, cur)
 	}
-	return discount, total
+	return discount, total, len(lines)
 }
 
 // money is MoneyFromMinor(v, cur) without the error.
