@@ -41,8 +41,9 @@ type compiled struct {
 	override  bool // a personal Override: rate/pct replace every tier
 	personal  bool
 	scope     scopeKind
-	checks    bool // cond has accounts, a window or a minimum subtotal to check
-	fixed     bool // the rate is rate whatever the order: Percent, or a personal Override
+	checks    bool  // cond has accounts, a window or a minimum subtotal to check
+	fixed     bool  // the rate is rate whatever the order: Percent, or a personal Override
+	maxAmount int64 // the discount's MaxAmount in minor units, 0 for none
 	cond      *Condition
 	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
 	entry     Entry         // its entry before evaluation (without Lines and Notes)
@@ -282,7 +283,7 @@ func makeTier(pct decimal.Decimal, dec Decay) ctier {
 }
 
 func compile(d *Discount, index map[string]int) (compiled, error) {
-	cd := compiled{d: d, cond: &d.Condition}
+	cd := compiled{d: d, cond: &d.Condition, maxAmount: d.MaxAmount.MinorUnits()}
 	sc := &d.Scope
 	noExcl := len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
 	switch {
@@ -898,19 +899,37 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 		}
 		stopped := ""
+		if prev == nil { // every unit computes on rem: nothing to follow
+			for i := range units {
+				u := &units[i]
+				if stopped != "" {
+					r.mark(u, ReasonStopped, stopped)
+					continue
+				}
+				a := r.evalUnit(u, rem, st)
+				if a > 0 && u.stopAfter {
+					stopped = u.id
+				}
+				total += a
+			}
+			if chain != nil {
+				r.put(chain)
+			}
+			return total
+		}
 		for i := range units {
 			u := &units[i]
 			if stopped != "" {
 				r.mark(u, ReasonStopped, stopped)
 				continue
 			}
-			group := prev != nil && u.disc < 0
+			group := u.disc < 0
 			if group {
 				copy(prev.rem, st.rem)
 			}
 			a := r.evalUnit(u, rem, st)
 			switch {
-			case prev == nil || a <= 0:
+			case a <= 0:
 			case group: // what the group's members gave together
 				for li, left := range st.rem {
 					chain.rem[li] -= prev.rem[li] - left
@@ -925,12 +944,7 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 			total += a
 		}
-		if chain != nil {
-			r.put(chain)
-		}
-		if prev != nil {
-			r.put(prev)
-		}
+		r.put(chain, prev)
 	case Exclusive:
 		winner := ""
 		for i := range units {
@@ -1105,6 +1119,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	var matched bool
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
+	fixed := cd.fixed && !r.qtyOver
 	switch cd.scope {
 	case scopeAll:
 		eligBase, matched = weighAll(w, base), true
@@ -1123,7 +1138,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		return
 	}
 	out := r.lines(i)
-	if cd.fixed && !r.qtyOver {
+	if fixed {
 		// A rate whatever the order: the common case, without the ladders' measures.
 		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
 		if err == nil {
@@ -1136,7 +1151,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	} else if !r.amounts(cd, base, e, eligBase, out) {
 		return
 	}
-	r.limit(i, st, e)
+	r.limit(cd, i, st, e)
 }
 
 // amounts computes the raw line amounts out of discount cd on base, for the eligible lines
@@ -1460,7 +1475,7 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // limit trims discount i's raw line amounts to the price left, the margin floor, the
 // discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
-func (r *run) limit(i int, st *state, e *Entry) {
+func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 	r.limited = true
 	out := r.lines(i)
 	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
@@ -1483,9 +1498,9 @@ func (r *run) limit(i int, st *state, e *Entry) {
 		dst[li] = money(a, cur) // valid: a part of the subtotal
 		total += a
 	}
-	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
-		r.trim(out, mx.MinorUnits(), rem, dst)
-		total = mx.MinorUnits()
+	if mx := cd.maxAmount; mx != 0 && total > mx {
+		r.trim(out, mx, rem, dst)
+		total = mx
 		e.Reasons |= ReasonTrimmedByCap
 	}
 	if r.hasCap && total > st.capLeft {
