@@ -512,17 +512,18 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			}
 		}
 	}
-	// The entries, in res's memory. Their Lines are the zero Money until their discount's
-	// amounts are computed ([run.limit]); their Notes are written at the end, from the
-	// run's, and keep their old memory meanwhile. The rest of every entry is set when its
-	// discount is evaluated or marked ([run.reset]): every unit is.
+	// The entries, in res's memory (new ones get their Lines in one block). Their Lines are
+	// the zero Money until their discount's amounts are computed ([run.limit]); their Notes
+	// are written at the end, from the run's, and keep their old memory meanwhile. The rest
+	// of every entry is set when its discount is evaluated or marked ([run.reset]): every
+	// unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
 	} else {
 		r.entries = make([]Entry, k)
+		newLines(r.entries, n)
 	}
-	r.entryLines()
 
 	// The top level computes on st's prices: they are the original prices until a unit
 	// commits a discount, and every combination reads its base as it was when it started
@@ -544,26 +545,11 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	return nil
 }
 
-// entryLines gives every entry n line amounts (set by [run.reset]): in the entry's own
-// memory when it is large enough, otherwise in one new block for all those that need one.
-func (r *run) entryLines() {
-	n, need := r.n, 0
-	for i := range r.entries {
-		if cap(r.entries[i].Lines) < n {
-			need += n
-		}
-	}
-	var block []loyalty.Money
-	if need > 0 {
-		block = make([]loyalty.Money, need)
-	}
-	for i := range r.entries {
-		e := &r.entries[i]
-		if cap(e.Lines) < n {
-			e.Lines, block = block[:n:n], block[n:]
-		} else if len(e.Lines) != n {
-			e.Lines = e.Lines[:n]
-		}
+// newLines gives the new entries n line amounts each, in one block.
+func newLines(entries []Entry, n int) {
+	block := make([]loyalty.Money, len(entries)*n)
+	for i := range entries {
+		entries[i].Lines, block = block[:n:n], block[n:]
 	}
 }
 
@@ -1056,12 +1042,18 @@ func (r *run) lose(u *unit, by string) {
 }
 
 // reset sets entry e of discount i as an evaluation starts it (the template New prepared),
-// keeping the memory of its Lines and Notes: field by field, which is cheaper than copying the
-// whole template over and restoring them. entryFields makes sure no field is forgotten.
+// keeping the memory of its Lines (resized to the order's lines, or new when too small) and
+// Notes: field by field, which is cheaper than copying the whole template over and
+// restoring them. entryFields makes sure no field is forgotten.
 // The discount's scratch amounts are not cleared: they are read only once computed (once its
 // entry applied), and every kind writes all of them. Neither are the entry's line amounts:
 // limit writes them all, and the callers clear them otherwise.
 func (r *run) reset(i int, e *Entry) {
+	if n := r.n; cap(e.Lines) < n {
+		e.Lines = make([]loyalty.Money, n) // the memory of res was too small
+	} else if len(e.Lines) != n {
+		e.Lines = e.Lines[:n]
+	}
 	t := &r.ds[i].entry
 	e.Discount, e.Name, e.Kind, e.Group = t.Discount, t.Name, t.Kind, t.Group
 	e.Applied, e.Amount, e.Reasons, e.By, e.Forgone = false, t.Amount, t.Reasons, "", loyalty.Money{}
