@@ -630,8 +630,8 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 			if err != nil {
 				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
-			floor[i] = f.MinorUnits()
 		}
+		floor[i] = f.MinorUnits() // 0 when none: the scratch memory is not cleared
 		lines[i].Floor = f
 	}
 	return qtyOver, nil
@@ -785,7 +785,9 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	// states'.
 	ni, nf := n*(3+k+preStates+1), k*(preStates+1)
 	same := len(r.base0) == n && len(r.amts) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
-	r.ints = grow(r.ints, ni)
+	// The amounts are not cleared: every one is written before it is read (base0 and floor
+	// by apply, w by the weighing, an entry's by its discount, a state's by a copy).
+	r.ints = resize(r.ints, ni)
 	r.flags = grow(r.flags, nf)
 	if !same {
 		// The slices into the scratch memory (the last run's are still right when it had
@@ -830,6 +832,15 @@ func (c *Calculator) putRun(r *run) {
 // maxPooled bounds the scratch memory a pooled run keeps (in amounts): a run of a huge
 // order is left to the garbage collector.
 const maxPooled = 1 << 17
+
+// resize returns s resized to n elements, reusing its memory when it is large enough,
+// without clearing it.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
 
 // grow returns s resized to n zeroed elements, reusing its memory when it is large enough.
 func grow[T any](s []T, n int) []T {
