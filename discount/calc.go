@@ -721,7 +721,7 @@ type span struct{ start, end int }
 type run struct {
 	c       *Calculator
 	ds      []compiled
-	o       *loyalty.Order
+	o       *orderLines
 	h       *History
 	now     time.Time
 	n       int
@@ -741,12 +741,19 @@ type run struct {
 	err     error
 	notes   []LineNote      // every entry's notes, recorded as they come
 	totals  []loyalty.Money // the line totals the validation computed
-	order   loyalty.Order   // the order and history o and h point to
-	hist    History
-	ints    []int64 // scratch: base0, floor, amts, w and the states' amounts
-	flags   []bool  // scratch: the states' applied flags
+	order   orderLines      // what of the order o points to
+	hist    History         // the history h points to
+	ints    []int64         // scratch: base0, floor, amts, w and the states' amounts
+	flags   []bool          // scratch: the states' applied flags
 	states  [preStates + 1]state
 	freeBuf [preStates]*state
+}
+
+// orderLines is what an evaluation reads of the order besides its totals: a copy of these
+// fields is cheaper than one of the whole order.
+type orderLines struct {
+	Lines   []loyalty.Line
+	Account loyalty.AccountID
 }
 
 // lines returns the scratch line amounts of entry i.
@@ -778,7 +785,7 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	if list, ok := c.personal[o.Account]; ok {
 		r.ds = list
 	}
-	r.order, r.hist = o, h
+	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, h
 	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
@@ -824,7 +831,7 @@ func (c *Calculator) putRun(r *run) {
 	if cap(r.ints) > maxPooled {
 		return
 	}
-	r.order, r.hist = loyalty.Order{}, History{}
+	r.order, r.hist = orderLines{}, History{}
 	r.o, r.h, r.entries, r.err = nil, nil, nil, nil
 	c.runs.Put(r)
 }
