@@ -622,7 +622,7 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		}
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
-			if c.floorCost && c.floorDen.IsZero() {
+			if c.floorCost { // (floorDen is then zero)
 				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling) // the cost, exactly
 			} else {
 				f, err = c.floorOf(l)
