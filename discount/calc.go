@@ -40,14 +40,26 @@ type compiled struct {
 	tiers     []ctier
 	override  bool // a personal Override: rate/pct replace every tier
 	personal  bool
-	all       bool // the scope is every line, without exclusions: no line needs matching
-	noPromo   bool // the scope is every line not on promotion: the flag is the match
+	scope     scopeKind
+	checks    bool  // cond has accounts, a window or a minimum subtotal to check
+	fixed     bool  // the rate is rate whatever the order: Percent, or a personal Override
+	maxAmount int64 // the discount's MaxAmount in minor units, 0 for none
 	cond      *Condition
 	code      int           // 1 + the index in Calculator.codes of the code required, 0 for none
 	entry     Entry         // its entry before evaluation (without Lines and Notes)
 	unitPrice loyalty.Price // AmountPerUnit: Amount as a price per unit
 	conflicts []int
 }
+
+// scopeKind is how a discount's scope is matched: the common scopes without a call per line.
+type scopeKind uint8
+
+const (
+	scopeGeneral    scopeKind = iota // [Scope.match]
+	scopeAll                         // every line, without exclusions: no line needs matching
+	scopeNoPromo                     // every line not on promotion: the flag is the match
+	scopeCategories                  // lines of the categories, without exclusions
+)
 
 type ctier struct {
 	rate, decRate rate // the rate, and the rate while decayed
@@ -247,9 +259,13 @@ func New(p Policy) (*Calculator, error) {
 }
 
 // setEntry sets cd.entry, the entry of the discount as an evaluation starts it: nothing
-// given, no tier, the discount's percent, and ReasonPersonal for a personal term.
+// given, no tier, the discount's percent, and ReasonPersonal for a personal term; and
+// cd.checks, whether its condition has more than a code to check, and cd.fixed.
 func (cd *compiled) setEntry(cur loyalty.Currency) {
 	d := cd.d
+	c := cd.cond
+	cd.checks = len(c.Accounts) > 0 || !c.From.IsZero() || !c.Until.IsZero() || !c.MinSubtotal.IsZero()
+	cd.fixed = d.Kind == Percent || cd.override && (d.Kind == Volume || d.Kind == Cumulative)
 	cd.entry = Entry{Discount: d.ID, Name: d.Name, Kind: d.Kind, Group: d.Group,
 		Amount: loyalty.Zero(cur), Percent: cd.pct, Tier: -1}
 	if cd.personal {
@@ -267,11 +283,17 @@ func makeTier(pct decimal.Decimal, dec Decay) ctier {
 }
 
 func compile(d *Discount, index map[string]int) (compiled, error) {
-	cd := compiled{d: d, cond: &d.Condition}
+	cd := compiled{d: d, cond: &d.Condition, maxAmount: d.MaxAmount.MinorUnits()}
 	sc := &d.Scope
-	plainAll := sc.All && len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
-	cd.all = plainAll && !sc.ExcludePromotional
-	cd.noPromo = plainAll && sc.ExcludePromotional
+	noExcl := len(sc.ExcludeCategories) == 0 && len(sc.ExcludeSKUs) == 0 && len(sc.ExcludeTags) == 0
+	switch {
+	case sc.All && noExcl && !sc.ExcludePromotional:
+		cd.scope = scopeAll
+	case sc.All && noExcl:
+		cd.scope = scopeNoPromo
+	case !sc.All && noExcl && !sc.ExcludePromotional && len(sc.SKUs) == 0 && len(sc.Tags) == 0:
+		cd.scope = scopeCategories
+	}
 	switch d.Kind {
 	case Percent:
 		cd.pct = d.Percent
@@ -415,41 +437,43 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		return err
 	}
 	base0, st := r.base0, &r.states[preStates]
-	// The result's lines, in res's memory: their bases and floors now, the rest at the end.
+	// The result's lines, in res's memory: their floors now, the rest at the end.
 	lines := res.Lines
 	if cap(lines) >= n {
 		lines = lines[:n]
 	} else {
 		lines = make([]LineResult, n)
 	}
-	r.sub = loyalty.Zero(c.cur)
-	floor := r.floor[:n]
-	for i := range o.Lines {
-		l := &o.Lines[i]
-		var t loyalty.Money
-		var err error
-		if totals != nil {
-			t = totals[i]
-		} else if t, err = l.Total(); err != nil {
-			return fmt.Errorf("discount: lines[%d]: %w", i, err)
-		}
-		base0[i] = t.MinorUnits()
-		if qty, err := r.qty.Add(l.Quantity); err == nil {
-			r.qty = qty
-		} else {
-			r.qtyOver = true
-		}
-		if r.sub, err = r.sub.Add(t); err != nil {
-			return fmt.Errorf("discount: %w", err)
-		}
-		var f loyalty.Money
-		if c.floorOn && l.UnitCost.IsKnown() {
-			if f, err = c.floorOf(l); err != nil {
-				return fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+	if totals == nil { // ApplyChecked without them
+		r.totals = grow(r.totals, n)
+		for i := range o.Lines {
+			t, err := o.Lines[i].Total()
+			if err != nil {
+				return fmt.Errorf("discount: lines[%d]: %w", i, err)
 			}
-			floor[i] = f.MinorUnits()
+			r.totals[i] = t
 		}
-		lines[i] = LineResult{Base: t, Floor: f}
+		totals = r.totals
+	}
+	cur := c.cur
+	// The subtotal in int64: a total in another currency, or a sum out of range (an
+	// invalid order), is left to Money for its error.
+	sub, ok := sumTotals(base0[:n], totals[:n], cur)
+	if !ok {
+		m := loyalty.Zero(cur)
+		for i, t := range totals[:n] {
+			base0[i] = t.MinorUnits()
+			var err error
+			if m, err = m.Add(t); err != nil {
+				return fmt.Errorf("discount: %w", err)
+			}
+		}
+		sub = m.MinorUnits()
+	}
+	r.sub = r.money(sub)
+	var err error
+	if r.qtyOver, err = c.floors(o.Lines, r.floor[:n], lines); err != nil {
+		return err
 	}
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
@@ -488,17 +512,18 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 			}
 		}
 	}
-	// The entries, in res's memory. Their Lines are the zero Money until their discount's
-	// amounts are computed ([run.limit]); their Notes are written at the end, from the
-	// run's, and keep their old memory meanwhile. The rest of every entry is set when its
-	// discount is evaluated or marked ([run.reset]): every unit is.
+	// The entries, in res's memory (new ones get their Lines in one block). Their Lines are
+	// the zero Money until their discount's amounts are computed ([run.limit]); their Notes
+	// are written at the end, from the run's, and keep their old memory meanwhile. The rest
+	// of every entry is set when its discount is evaluated or marked ([run.reset]): every
+	// unit is.
 	k := len(r.ds)
 	if cap(res.Entries) >= k {
 		r.entries = res.Entries[:k]
 	} else {
 		r.entries = make([]Entry, k)
+		newLines(r.entries, n)
 	}
-	r.entryLines()
 
 	// The top level computes on st's prices: they are the original prices until a unit
 	// commits a discount, and every combination reads its base as it was when it started
@@ -509,48 +534,34 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	}
 
 	r.entryNotes()
-	var discount, total int64
-	cur, rem := c.cur, st.rem[:len(base0)]
-	for i, b := range base0 {
-		left := rem[i]
-		discount += b - left
-		total += left
-		l := &lines[i]
-		l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur) // parts of the subtotal, which fits
-		l.Total, _ = loyalty.MoneyFromMinor(left, cur)
+	discount, total := lineResults(lines, base0, st.rem, cur)
+	if !ok { // the totals as they were given (an invalid order's)
+		for i, t := range totals[:n] {
+			lines[i].Base = t
+		}
 	}
 	*res = Result{Order: o.ID, Subtotal: r.sub, Discount: r.money(discount), Total: r.money(total),
 		Lines: lines, Entries: r.entries, Cap: capTotal}
 	return nil
 }
 
-// entryLines gives every entry n zero line amounts: in the entry's own memory when it is
-// large enough, otherwise in one new block for all those that need one.
-func (r *run) entryLines() {
-	n, need := r.n, 0
-	for i := range r.entries {
-		if cap(r.entries[i].Lines) < n {
-			need += n
-		}
-	}
-	var block []loyalty.Money
-	if need > 0 {
-		block = make([]loyalty.Money, need)
-	}
-	for i := range r.entries {
-		e := &r.entries[i]
-		if cap(e.Lines) < n {
-			e.Lines, block = block[:n:n], block[n:]
-		} else {
-			e.Lines = e.Lines[:n]
-			clear(e.Lines)
-		}
+// newLines gives the new entries n line amounts each, in one block.
+func newLines(entries []Entry, n int) {
+	block := make([]loyalty.Money, len(entries)*n)
+	for i := range entries {
+		entries[i].Lines, block = block[:n:n], block[n:]
 	}
 }
 
 // entryNotes writes every entry's Notes from the run's, into the entry's own memory when it
 // is large enough, otherwise into one new block for all those that need one.
 func (r *run) entryNotes() {
+	if len(r.notes) == 0 {
+		for i := range r.entries {
+			r.entries[i].Notes = nil
+		}
+		return
+	}
 	notes := 0
 	for i := range r.entries {
 		if s := r.spans[i]; cap(r.entries[i].Notes) < s.end-s.start {
@@ -575,6 +586,100 @@ func (r *run) entryNotes() {
 		}
 		copy(e.Notes, r.notes[s.start:s.end])
 	}
+}
+
+// sumTotals writes the minor units of the line totals into base0 (as long) and returns their
+// sum, or reports false when a total is not in cur or the sum is out of range.
+func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int64, bool) {
+	var sub int64
+	totals = totals[:len(base0)]
+	for i, t := range totals {
+		v := t.MinorUnits()
+		s := sub + v
+		if t.Currency() != cur || (sub^s)&(v^s) < 0 || s == math.MinInt64 {
+			return 0, false
+		}
+		base0[i] = v
+		sub = s
+	}
+	return sub, true
+}
+
+// floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
+// and the result's lines (the zero Money when none), and reports whether the sum of the
+// lines' quantities is out of range, as [loyalty.Quantity.Add] says, adding line after line
+// (a line whose quantity would overflow the sum is left out of it).
+func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver bool, err error) {
+	var qty int64
+	floor, lines = floor[:len(ls)], lines[:len(ls)]
+	for i := range ls {
+		l := &ls[i]
+		q := l.Quantity.Micros()
+		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
+			qtyOver = true
+		} else {
+			qty = s
+		}
+		var f loyalty.Money
+		if c.floorOn && l.UnitCost.IsKnown() {
+			if c.floorCost { // (floorDen is then zero)
+				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling) // the cost, exactly
+			} else {
+				f, err = c.floorOf(l)
+			}
+			if err != nil {
+				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+			}
+		}
+		floor[i] = f.MinorUnits() // 0 when none: the scratch memory is not cleared
+		lines[i].Floor = f
+	}
+	return qtyOver, nil
+}
+
+// lineResults writes the line results' Base, Discount and Total from the line totals base0
+// and what is left of them, rem (minor units of cur, parts of the subtotal), and returns the
+// order's discount and total.
+func lineResults(lines []LineResult, base0, rem []int64, cur loyalty.Currency) (discount, total int64) {
+	discount, total, from := lineResultsFast(lines, base0, rem, cur)
+	for i := from; i < len(lines); i++ { // an invalid order's amounts
+		b, left := base0[i], rem[i]
+		discount += b - left
+		total += left
+		lines[i].Base, lines[i].Discount, lines[i].Total = money(b, cur), money(b-left, cur), money(left, cur)
+	}
+	return discount, total
+}
+
+// lineResultsFast is lineResults for as long as the amounts are not negative (always, for
+// a valid order), returning the index it stopped at; a leaf loop without MoneyFromMinor's
+// checks.
+//
+//go:noinline
+func lineResultsFast(lines []LineResult, base0, rem []int64, cur loyalty.Currency) (discount, total int64, stop int) {
+	if cur.IsZero() {
+		return 0, 0, 0
+	}
+	base0, rem = base0[:len(lines)], rem[:len(lines)]
+	for i := range lines {
+		b, left := base0[i], rem[i]
+		if b < 0 || left < 0 || b-left < 0 {
+			return discount, total, i
+		}
+		discount += b - left
+		total += left
+		l := &lines[i]
+		l.Base, _ = loyalty.MoneyFromMinor(b, cur)
+		l.Discount, _ = loyalty.MoneyFromMinor(b-left, cur)
+		l.Total, _ = loyalty.MoneyFromMinor(left, cur)
+	}
+	return discount, total, len(lines)
+}
+
+// money is MoneyFromMinor(v, cur) without the error.
+func money(v int64, cur loyalty.Currency) loyalty.Money {
+	m, _ := loyalty.MoneyFromMinor(v, cur)
+	return m
 }
 
 // floorOf returns the margin floor of line l, rounded up to whole minor units: its cost
@@ -616,18 +721,18 @@ type span struct{ start, end int }
 type run struct {
 	c       *Calculator
 	ds      []compiled
-	o       *loyalty.Order
+	o       *orderLines
 	h       *History
 	now     time.Time
 	n       int
-	sub     loyalty.Money    // the subtotal
-	qty     loyalty.Quantity // the order's quantity, unless it overflows:
-	qtyOver bool             // then sums of line quantities are checked
-	base0   []int64          // the line totals before any discount
-	floor   []int64          // the margin floor of every line, 0 when none
-	amts    [][]int64        // the line amounts of every entry, while evaluating
-	spans   []span           // by entry: its notes
+	sub     loyalty.Money // the subtotal
+	qtyOver bool          // the order's quantity overflows: sums of line quantities are checked
+	base0   []int64       // the line totals before any discount
+	floor   []int64       // the margin floor of every line, 0 when none
+	amts    [][]int64     // the line amounts of every entry, while evaluating
+	spans   []span        // by entry: its notes
 	hasCap  bool
+	limited bool    // the discount being evaluated reached limit: its entry's lines are written
 	codes   []bool  // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
 	w       []int64
@@ -636,12 +741,19 @@ type run struct {
 	err     error
 	notes   []LineNote      // every entry's notes, recorded as they come
 	totals  []loyalty.Money // the line totals the validation computed
-	order   loyalty.Order   // the order and history o and h point to
-	hist    History
-	ints    []int64 // scratch: base0, floor, amts, w and the states' amounts
-	flags   []bool  // scratch: the states' applied flags
+	order   orderLines      // what of the order o points to
+	hist    History         // the history h points to
+	ints    []int64         // scratch: base0, floor, amts, w and the states' amounts
+	flags   []bool          // scratch: the states' applied flags
 	states  [preStates + 1]state
 	freeBuf [preStates]*state
+}
+
+// orderLines is what an evaluation reads of the order besides its totals: a copy of these
+// fields is cheaper than one of the whole order.
+type orderLines struct {
+	Lines   []loyalty.Line
+	Account loyalty.AccountID
 }
 
 // lines returns the scratch line amounts of entry i.
@@ -649,8 +761,7 @@ func (r *run) lines(i int) []int64 { return r.amts[i] }
 
 // money returns v minor units of the policy currency.
 func (r *run) money(v int64) loyalty.Money {
-	m, _ := loyalty.MoneyFromMinor(v, r.c.cur) // the currency is valid and v a part of the subtotal
-	return m
+	return money(v, r.c.cur) // the currency is valid and v a part of the subtotal
 }
 
 func (r *run) get() *state {
@@ -674,14 +785,16 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	if list, ok := c.personal[o.Account]; ok {
 		r.ds = list
 	}
-	r.order, r.hist = o, h
+	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, h
 	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
 	// states'.
 	ni, nf := n*(3+k+preStates+1), k*(preStates+1)
 	same := len(r.base0) == n && len(r.amts) == k && cap(r.ints) >= ni && cap(r.flags) >= nf
-	r.ints = grow(r.ints, ni)
+	// The amounts are not cleared: every one is written before it is read (base0 and floor
+	// by apply, w by the weighing, an entry's by its discount, a state's by a copy).
+	r.ints = resize(r.ints, ni)
 	r.flags = grow(r.flags, nf)
 	if !same {
 		// The slices into the scratch memory (the last run's are still right when it had
@@ -701,15 +814,15 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 		}
 	}
 	r.states[preStates].capLeft = 0
-	r.free = r.freeBuf[:0]
-	for i := range preStates {
-		r.free = append(r.free, &r.states[i])
+	for i := range r.freeBuf {
+		r.freeBuf[i] = &r.states[i]
 	}
+	r.free = r.freeBuf[:]
 	r.spans = grow(r.spans, k)
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
 	r.hasCap, r.err = false, nil
-	r.qty, r.qtyOver = loyalty.Quantity{}, false
+	r.qtyOver = false
 	return r
 }
 
@@ -718,7 +831,7 @@ func (c *Calculator) putRun(r *run) {
 	if cap(r.ints) > maxPooled {
 		return
 	}
-	r.order, r.hist = loyalty.Order{}, History{}
+	r.order, r.hist = orderLines{}, History{}
 	r.o, r.h, r.entries, r.err = nil, nil, nil, nil
 	c.runs.Put(r)
 }
@@ -726,6 +839,15 @@ func (c *Calculator) putRun(r *run) {
 // maxPooled bounds the scratch memory a pooled run keeps (in amounts): a run of a huge
 // order is left to the garbage collector.
 const maxPooled = 1 << 17
+
+// resize returns s resized to n elements, reusing its memory when it is large enough,
+// without clearing it.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
 
 // grow returns s resized to n zeroed elements, reusing its memory when it is large enough.
 func grow[T any](s []T, n int) []T {
@@ -781,19 +903,37 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 		}
 		stopped := ""
+		if prev == nil { // every unit computes on rem: nothing to follow
+			for i := range units {
+				u := &units[i]
+				if stopped != "" {
+					r.mark(u, ReasonStopped, stopped)
+					continue
+				}
+				a := r.evalUnit(u, rem, st)
+				if a > 0 && u.stopAfter {
+					stopped = u.id
+				}
+				total += a
+			}
+			if chain != nil {
+				r.put(chain)
+			}
+			return total
+		}
 		for i := range units {
 			u := &units[i]
 			if stopped != "" {
 				r.mark(u, ReasonStopped, stopped)
 				continue
 			}
-			group := prev != nil && u.disc < 0
+			group := u.disc < 0
 			if group {
 				copy(prev.rem, st.rem)
 			}
 			a := r.evalUnit(u, rem, st)
 			switch {
-			case prev == nil || a <= 0:
+			case a <= 0:
 			case group: // what the group's members gave together
 				for li, left := range st.rem {
 					chain.rem[li] -= prev.rem[li] - left
@@ -808,12 +948,7 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 			total += a
 		}
-		if chain != nil {
-			r.put(chain)
-		}
-		if prev != nil {
-			r.put(prev)
-		}
+		r.put(chain, prev)
 	case Exclusive:
 		winner := ""
 		for i := range units {
@@ -866,8 +1001,20 @@ func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	if u.disc < 0 {
 		return r.combine(u.members, u.stacking, base, st)
 	}
-	e := &r.entries[u.disc]
-	r.eval(u.disc, base, st, e) // commits the line amounts into st.rem ([run.limit])
+	i := u.disc
+	e := &r.entries[i]
+	// Compute the discount on base, limited by st, into e and its scratch line amounts; limit
+	// commits them into st.rem. The notes it makes are the entry's.
+	r.reset(i, e)
+	start := len(r.notes)
+	r.limited = false
+	r.compute(i, base, st, e)
+	if !r.limited {
+		clear(e.Lines) // the zero Money, for a discount not computed
+	}
+	if end := len(r.notes); end > start {
+		r.spans[i] = span{start, end}
+	}
 	a := e.Amount.MinorUnits()
 	if e.Applied {
 		st.capLeft -= a // unused without a cap
@@ -886,6 +1033,7 @@ func (r *run) mark(u *unit, reason Reason, by string) {
 	}
 	e := &r.entries[u.disc]
 	r.reset(u.disc, e)
+	clear(e.Lines)
 	e.Reasons |= reason
 	e.By = by
 }
@@ -911,46 +1059,59 @@ func (r *run) lose(u *unit, by string) {
 	e.By = by
 }
 
-// reset prepares entry e of discount i for an evaluation. The discount's scratch amounts
-// are not cleared: they are read only once computed (once its entry applied), and every
-// kind writes all of them.
+// reset sets entry e of discount i as an evaluation starts it (the template New prepared),
+// keeping the memory of its Lines (resized to the order's lines, or new when too small) and
+// Notes: field by field, which is cheaper than copying the whole template over and
+// restoring them. entryFields makes sure no field is forgotten.
+// The discount's scratch amounts are not cleared: they are read only once computed (once its
+// entry applied), and every kind writes all of them. Neither are the entry's line amounts:
+// limit writes them all, and the callers clear them otherwise.
 func (r *run) reset(i int, e *Entry) {
-	r.spans[i] = span{}
-	lines, notes := e.Lines, e.Notes
-	*e = r.ds[i].entry
-	e.Lines, e.Notes = lines, notes
-}
-
-// eval computes discount i on base, limited by st, into e and its scratch line amounts
-// (without committing), and records the notes it made as the entry's.
-func (r *run) eval(i int, base []int64, st *state, e *Entry) {
-	r.reset(i, e)
-	start := len(r.notes)
-	r.compute(i, base, st, e)
-	if end := len(r.notes); end > start {
-		r.spans[i] = span{start, end}
+	if n := r.n; cap(e.Lines) < n {
+		e.Lines = make([]loyalty.Money, n) // the memory of res was too small
+	} else if len(e.Lines) != n {
+		e.Lines = e.Lines[:n]
 	}
+	t := &r.ds[i].entry
+	e.Discount, e.Name, e.Kind, e.Group = t.Discount, t.Name, t.Kind, t.Group
+	e.Applied, e.Amount, e.Reasons, e.By, e.Forgone = false, t.Amount, t.Reasons, "", loyalty.Money{}
+	e.Percent, e.Tier, e.Have, e.Need = t.Percent, t.Tier, Measure{}, Measure{}
 }
 
-// compute is the body of [run.eval].
+// entryFields is Entry's fields, which [run.reset] sets: the conversion stops compiling
+// when Entry gains a field, for reset to set it too.
+var _ = entryFields(Entry{})
+
+type entryFields struct {
+	Discount string
+	Name     string
+	Kind     Kind
+	Group    string
+	Applied  bool
+	Amount   loyalty.Money
+	Lines    []loyalty.Money
+	Reasons  Reason
+	By       string
+	Forgone  loyalty.Money
+	Percent  decimal.Decimal
+	Tier     int
+	Have     Measure
+	Need     Measure
+	Notes    []LineNote
+}
+
+// compute computes discount i on base, limited by st, into e and its scratch line amounts,
+// which [run.limit] commits into st.rem.
 func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	cd := &r.ds[i]
 	d := cd.d
 	o := r.o
 	// Conditions.
-	cond := cd.cond
-	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, o.Account) {
-		e.Reasons |= ReasonNotForAccount
-	}
-	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
-		e.Reasons |= ReasonInactive
+	if cd.checks {
+		r.conditions(cd.cond, e)
 	}
 	if cd.code > 0 && !r.codes[cd.code-1] {
 		e.Reasons |= ReasonCodeMissing
-	}
-	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
-		e.Reasons |= ReasonThresholdNotMet
-		e.Have, e.Need = Measure{Amount: r.sub}, Measure{Amount: cond.MinSubtotal}
 	}
 	if e.Reasons&notApplied != 0 {
 		return
@@ -965,34 +1126,17 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	// Scope: the weights of the eligible lines (what is left to discount on them) and
 	// their sum. A line with nothing left is not eligible.
 	var eligBase int64
-	matched := cd.all
+	var matched bool
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
-	if cd.all {
-		for li, b := range base {
-			b = max(b, 0)
-			w[li] = b
-			eligBase += b
-		}
-	} else {
-		for li := range ls {
-			l := &ls[li]
-			in, excluded := !l.OnPromotion, l.OnPromotion
-			if !cd.noPromo {
-				in, excluded = d.Scope.match(l)
-			}
-			if excluded {
-				r.note(LineNote{Line: li, Reason: ReasonExcluded})
-				e.Reasons |= ReasonExcluded
-			}
-			matched = matched || in
-			b := base[li]
-			if !in || b <= 0 {
-				b = 0
-			}
-			w[li] = b
-			eligBase += b
-		}
+	fixed := cd.fixed && !r.qtyOver
+	switch cd.scope {
+	case scopeAll:
+		eligBase, matched = weighAll(w, base), true
+	case scopeCategories:
+		eligBase, matched = weighCategories(w, base, ls, d.Scope.Categories)
+	default:
+		eligBase, matched = r.weigh(cd, w, base, e)
 	}
 	found := eligBase > 0
 	switch {
@@ -1003,6 +1147,31 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		e.Reasons |= ReasonNoEffect
 		return
 	}
+	out := r.lines(i)
+	if fixed {
+		// A rate whatever the order: the common case, without the ladders' measures.
+		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
+		if err == nil {
+			err = loyalty.AllocateInts(out, amt, w)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return
+		}
+	} else if !r.amounts(cd, base, e, eligBase, out) {
+		return
+	}
+	r.limit(cd, i, st, e)
+}
+
+// amounts computes the raw line amounts out of discount cd on base, for the eligible lines
+// with the weights r.w summing to eligBase, or reports false (with the reason or the
+// error recorded) when it gives nothing.
+func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out []int64) bool {
+	d := cd.d
+	o := r.o
+	ls := o.Lines
+	w, base := r.w[:len(ls)], base[:len(ls)]
 	// The eligible lines' value and quantity before any discount (the order's size), read
 	// by volume ladders only. The quantity is summed for every discount when the order's
 	// quantity overflows, to report it as before.
@@ -1021,7 +1190,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				q, err := loyalty.QuantityFromMicros(qty).Add(ls[li].Quantity)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-					return
+					return false
 				}
 				qty = q.Micros()
 			}
@@ -1034,13 +1203,12 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 	}
 	eligQty := loyalty.QuantityFromMicros(qty)
-	out := r.lines(i)
 	mode := r.c.rounding
 	switch d.Kind {
 	case Percent, Volume, Cumulative:
 		rt := r.rate(cd, e, eligOrig, eligQty)
 		if rt == nil {
-			return
+			return false
 		}
 		amt, err := rt.mulUnits(eligBase, r.c.cur, mode)
 		if err == nil {
@@ -1048,7 +1216,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 		if err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
+			return false
 		}
 	case AmountOff:
 		amt := d.Amount.MinorUnits()
@@ -1058,7 +1226,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		}
 		if err := loyalty.AllocateInts(out, amt, w); err != nil {
 			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
+			return false
 		}
 	case AmountPerUnit:
 		clear(out)
@@ -1067,7 +1235,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				a, err := cd.unitPrice.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
-					return
+					return false
 				}
 				out[li] = a.MinorUnits()
 			}
@@ -1079,7 +1247,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 				target, err := d.Price.Times(o.Lines[li].Quantity, mode)
 				if err != nil {
 					r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
-					return
+					return false
 				}
 				if diff := base[li] - target.MinorUnits(); diff > 0 {
 					out[li] = diff
@@ -1089,10 +1257,96 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	case BuyXGetY, NthFree, CheapestFree:
 		clear(out)
 		if !r.freeItems(cd, base, e, out) {
-			return
+			return false
 		}
 	}
-	r.limit(i, st, e)
+	return true
+}
+
+// weigh sets the weights w of the lines in cd's scope (what is left of them, base, and 0
+// for the others), recording the lines an exclusion removed, and returns their sum and
+// whether a line is in scope.
+func (r *run) weigh(cd *compiled, w, base []int64, e *Entry) (eligBase int64, matched bool) {
+	ls := r.o.Lines
+	w, base = w[:len(ls)], base[:len(ls)]
+	for li := range ls {
+		l := &ls[li]
+		in, excluded := !l.OnPromotion, l.OnPromotion
+		if cd.scope == scopeGeneral {
+			in, excluded = cd.d.Scope.match(l)
+		}
+		if excluded {
+			r.note(LineNote{Line: li, Reason: ReasonExcluded})
+			e.Reasons |= ReasonExcluded
+		}
+		matched = matched || in
+		b := base[li]
+		if !in || b <= 0 {
+			b = 0
+		}
+		w[li] = b
+		eligBase += b
+	}
+	return eligBase, matched
+}
+
+// conditions records in e the reasons cond (a discount's condition but its code) gives.
+func (r *run) conditions(cond *Condition, e *Entry) {
+	if len(cond.Accounts) > 0 && !slices.Contains(cond.Accounts, r.o.Account) {
+		e.Reasons |= ReasonNotForAccount
+	}
+	if !cond.From.IsZero() && r.now.Before(cond.From) || !cond.Until.IsZero() && !r.now.Before(cond.Until) {
+		e.Reasons |= ReasonInactive
+	}
+	if !cond.MinSubtotal.IsZero() && r.sub.MinorUnits() < cond.MinSubtotal.MinorUnits() {
+		e.Reasons |= ReasonThresholdNotMet
+		e.Have, e.Need = Measure{Amount: r.sub}, Measure{Amount: cond.MinSubtotal}
+	}
+}
+
+// weighAll sets the weights w of a scope of every line, without exclusions: what is left
+// of every line, base, and returns their sum. Not inlined, the loop keeps to registers.
+//
+//go:noinline
+func weighAll(w, base []int64) int64 {
+	var sum int64
+	w = w[:len(base)]
+	for li, b := range base {
+		b = max(b, 0)
+		w[li] = b
+		sum += b
+	}
+	return sum
+}
+
+// weighCategories sets the weights w of a scope of categories, without exclusions: what is
+// left of the lines in them, base, and 0 for the others. It returns their sum and whether a
+// line is in scope.
+func weighCategories(w, base []int64, ls []loyalty.Line, cats []loyalty.CategoryID) (sum int64, in bool) {
+	w, base = w[:len(ls)], base[:len(ls)]
+	if len(cats) == 1 { // the common case, without a loop per line
+		cat := cats[0]
+		for li := range ls {
+			var b int64
+			if c := ls[li].Category; c == cat && c != "" {
+				in = true
+				b = max(base[li], 0)
+			}
+			w[li] = b
+			sum += b
+		}
+		return sum, in
+	}
+	for li := range ls {
+		var b int64
+		if c := ls[li].Category; c != "" && slices.Contains(cats, c) {
+			in = true
+			b = max(base[li], 0)
+		}
+		w[li] = b
+		sum += b
+	}
+	return sum, in
 }
 
 // rate picks the fraction a rate-based discount applies, recording its tier and percent,
@@ -1231,36 +1485,32 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // limit trims discount i's raw line amounts to the price left, the margin floor, the
 // discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
-func (r *run) limit(i int, st *state, e *Entry) {
+func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
+	r.limited = true
 	out := r.lines(i)
 	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
 	cur := r.c.cur
-	var total int64
-	for li, a := range out {
+	total, from := commit(out, rem, floor, dst, cur)
+	for li := from; li < len(out); li++ {
+		a := out[li]
 		if a <= 0 {
 			out[li] = 0
 			dst[li] = loyalty.Zero(cur)
 			continue
 		}
-		room := rem[li]
-		reason := ReasonTrimmedByPrice
-		if f := floor[li]; f > 0 {
-			room = max(room-f, 0)
-			reason = ReasonTrimmedByFloor
-		}
-		if a > room {
-			r.note(LineNote{Line: li, Reason: reason, Amount: r.money(a - room)})
-			e.Reasons |= reason
-			a = room
+		// The room is what is left above the floor (0 when none); a line with a floor
+		// never has less than nothing.
+		if room := rem[li] - floor[li]; a > room {
+			a = r.trimLine(li, a, rem[li], floor[li], e)
 			out[li] = a
 		}
 		rem[li] -= a
-		dst[li], _ = loyalty.MoneyFromMinor(a, cur) // valid: a part of the subtotal
+		dst[li] = money(a, cur) // valid: a part of the subtotal
 		total += a
 	}
-	if mx := r.ds[i].d.MaxAmount; !mx.IsZero() && total > mx.MinorUnits() {
-		r.trim(out, mx.MinorUnits(), rem, dst)
-		total = mx.MinorUnits()
+	if mx := cd.maxAmount; mx != 0 && total > mx {
+		r.trim(out, mx, rem, dst)
+		total = mx
 		e.Reasons |= ReasonTrimmedByCap
 	}
 	if r.hasCap && total > st.capLeft {
@@ -1276,9 +1526,44 @@ func (r *run) limit(i int, st *state, e *Entry) {
 	}
 }
 
+// commit subtracts the amounts out from rem, the price left, and writes them to dst as
+// Money of cur, for as long as every line has room for its amount above its floor, and
+// returns the total committed and the index of the first line it stopped at (len(out) when
+// none), which [run.limit] then takes over. It is not inlined: on its own the loop keeps its
+// values in registers, and MoneyFromMinor's checks fall away (cur is valid, a ≥ 0).
+//
+//go:noinline
+func commit(out, rem, floor []int64, dst []loyalty.Money, cur loyalty.Currency) (total int64, stop int) {
+	if cur.IsZero() {
+		return 0, 0 // never: the policy's currency is valid
+	}
+	rem, floor, dst = rem[:len(out)], floor[:len(out)], dst[:len(out)]
+	for li, a := range out {
+		if a < 0 || a > rem[li]-floor[li] {
+			return total, li
+		}
+		rem[li] -= a
+		total += a
+		dst[li], _ = loyalty.MoneyFromMinor(a, cur)
+	}
+	return total, len(out)
+}
+
+// trimLine returns the part of amount a that line li has room for, given the price left on
+// it and its floor (0 when none), recording the trim as a line note and a reason of e.
+func (r *run) trimLine(li int, a, rem, floor int64, e *Entry) int64 {
+	room, reason := rem, ReasonTrimmedByPrice
+	if floor > 0 {
+		room, reason = max(rem-floor, 0), ReasonTrimmedByFloor
+	}
+	r.note(LineNote{Line: li, Reason: reason, Amount: r.money(a - room)})
+	e.Reasons |= reason
+	return room
+}
+
 // trim reallocates the line amounts out, committed into rem and written to dst, to the
-// smaller total to, in proportion to the amounts themselves, so that no line gets more
-// than before and the parts sum exactly; rem gets back what the lines lose.
+// smaller total to, in proportion to the amounts themselves, so that no line gets more than
+// before and the parts sum exactly; rem gets back what the lines lose.
 func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
 	was := r.w[:len(out)]
 	copy(was, out)
@@ -1288,7 +1573,7 @@ func (r *run) trim(out []int64, to int64, rem []int64, dst []loyalty.Money) {
 	}
 	for li, a := range out {
 		rem[li] += was[li] - a
-		dst[li], _ = loyalty.MoneyFromMinor(a, r.c.cur)
+		dst[li] = r.money(a)
 	}
 }
 

@@ -200,8 +200,9 @@ func (r *Result) UseMemory(lines []LineResult, entries []Entry, amounts []loyalt
 	}
 	per := len(amounts) / len(entries)
 	for i := range entries {
+		// Only the memory an entry keeps matters: a pricing sets the rest of every entry.
 		e := &entries[i]
-		*e = Entry{Lines: amounts[i*per : i*per : (i+1)*per]}
+		e.Lines, e.Notes = amounts[i*per:i*per:(i+1)*per], nil
 	}
 }
 
