@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/loyaltykit/loyalty"
@@ -20,35 +21,59 @@ type campRun struct {
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
+// budgetCounters are what an evaluation reads of a budgeted campaign's counters: only
+// those its budget caps (see readBudgets), the others stay zero.
+type budgetCounters struct {
+	uses     int64         // the campaign's uses in all (for Budget.Uses)
+	spent    loyalty.Money // the campaign's money spent in all (for Budget.Money)
+	acctUses int64         // the account's uses (for Budget.PerAccount)
+}
+
+// budgetReader is implemented by the memory store's read transaction (and the simulation's
+// over it): a budget counter's uses and money spent, zero for one not stored, without an
+// error made for it nor its record copied out.
+type budgetReader interface {
+	budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error)
+}
+
+// budgetCounterOf is budgetReader.budgetCounter over any read transaction.
+func budgetCounterOf(tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	if r, ok := tx.(budgetReader); ok {
+		return r.budgetCounter(id, account)
+	}
+	r, err := budgetOrZero(tx, id, account)
+	return r.Uses, r.Spent, err
+}
+
 // readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
-// facts view): ev.budgets[meta.budget] holds a campaign's total and the account's counters.
+// facts view) into ev.budgets[meta.budget]: only those the budget caps (its total for uses
+// or money, the account's for uses per account), which are all usesLeft and costs read.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
 		return nil
 	}
 	if cap(ev.budgets) < e.budgeted {
-		ev.budgets = make([][2]BudgetRecord, e.budgeted)
+		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(memReader) // no error made for a counter not yet stored
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
 			continue
 		}
-		for j, acct := range [2]loyalty.AccountID{"", ev.order.Account} {
-			var r BudgetRecord
-			var err error
-			if mem != nil {
-				r, err = mem.budgetOrZero(c.ID, acct)
-			} else {
-				r, err = budgetOrZero(tx, c.ID, acct)
-			}
-			if err != nil {
+		r := &ev.budgets[k]
+		*r = budgetCounters{}
+		var err error
+		if c.capsTotal {
+			if r.uses, r.spent, err = budgetCounterOf(tx, c.ID, ""); err != nil {
 				return err
 			}
-			ev.budgets[k][j] = r
+		}
+		if c.Budget.PerAccount > 0 {
+			if r.acctUses, _, err = budgetCounterOf(tx, c.ID, ev.order.Account); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -60,8 +85,9 @@ func (ev *evaluation) scheduled() int {
 	e := ev.e
 	ev.sched = ev.sched[:0]
 	budgeted := 0
+	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	for i := range e.camps {
-		if e.camps[i].sched.active(ev.order.PlacedAt, e.loc) {
+		if e.camps[i].sched.activeAt(sec) {
 			ev.sched = append(ev.sched, i)
 			if e.meta[i].budget >= 0 {
 				budgeted++
@@ -145,48 +171,56 @@ func (ev *evaluation) campaigns() error {
 // qualifies checks the audience and the conditions; it returns the eligible lines and ""
 // or the reason the campaign does not apply.
 func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
-	a := c.Audience
-	switch {
-	case a.Account != "" && a.Account != ev.order.Account,
-		len(a.Tiers) > 0 && (ev.q.Tier == nil || !slices.Contains(a.Tiers, ev.levelName)),
-		a.Newcomers && ev.acct.Orders > 0,
-		a.MinTenureMonths > 0 && (ev.acct.Since.IsZero() || loyalty.AddMonths(ev.acct.Since, a.MinTenureMonths).After(ev.order.PlacedAt)):
+	if c.audience && !ev.inAudience(&c.Audience) {
 		return nil, "audience"
-	}
-	if len(a.Segments) > 0 {
-		in := false
-		for _, s := range ev.opt.Segments {
-			in = in || slices.Contains(a.Segments, s)
-		}
-		if !in {
-			return nil, "audience"
-		}
 	}
 	lines := ev.eligible(c)
 	if len(lines) == 0 {
 		return nil, "conditions"
 	}
-	cn := c.Conditions
-	if !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
-		amount, qty := loyalty.Zero(ev.order.Currency), loyalty.Quantity{}
+	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
+		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
+		// is) and quantity; a sum that overflows does not qualify.
+		var amount, qty int64
 		for _, i := range lines {
-			var err error
-			amount, err = amount.Add(ev.base[i])
-			if err == nil {
-				qty, err = qty.Add(ev.order.Lines[i].Quantity)
-			}
-			if err != nil {
+			var ok1, ok2 bool
+			amount, ok1 = addInt64(amount, ev.base[i].MinorUnits())
+			qty, ok2 = addInt64(qty, ev.order.Lines[i].Quantity.Micros())
+			if !ok1 || !ok2 {
 				return lines, "conditions"
 			}
 		}
-		if c, err := amount.Cmp(cn.MinAmount); !cn.MinAmount.IsZero() && (err != nil || c < 0) {
-			return lines, "conditions"
-		}
-		if qty.Cmp(cn.MinQuantity) < 0 {
+		if !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
 			return lines, "conditions"
 		}
 	}
 	return lines, ""
+}
+
+// addInt64 returns a + b and whether it is in range, as Money.Add and Quantity.Add decide.
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (a^s)&(b^s) >= 0 && s != math.MinInt64
+}
+
+// inAudience reports whether the order's account is in the audience a.
+func (ev *evaluation) inAudience(a *Audience) bool {
+	switch {
+	case a.Account != "" && a.Account != ev.order.Account,
+		len(a.Tiers) > 0 && (ev.q.Tier == nil || !slices.Contains(a.Tiers, ev.levelName)),
+		a.Newcomers && ev.acct.Orders > 0,
+		a.MinTenureMonths > 0 && (ev.acct.Since.IsZero() || loyalty.AddMonths(ev.acct.Since, a.MinTenureMonths).After(ev.order.PlacedAt)):
+		return false
+	}
+	if len(a.Segments) > 0 {
+		for _, s := range ev.opt.Segments {
+			if slices.Contains(a.Segments, s) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // reasonText is the message of a campaign's refusal for its audience or conditions.
@@ -220,7 +254,7 @@ func conditionsText(cn Conditions) string {
 func (ev *evaluation) eligible(c *compiled) []int {
 	lines := ev.order.Lines
 	out := ev.out.idx.take(len(lines))
-	if len(c.Conditions.Categories) == 0 && len(c.Conditions.SKUs) == 0 { // every line
+	if !c.selective { // every line
 		for i := range out {
 			out[i] = i
 		}
@@ -246,14 +280,14 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 	if mt.budget < 0 {
 		return ""
 	}
-	pair := ev.budgets[mt.budget]
+	r := &ev.budgets[mt.budget]
 	switch {
-	case b.Uses > 0 && pair[0].Uses+1 > b.Uses:
+	case b.Uses > 0 && r.uses+1 > b.Uses:
 		return mt.uses
-	case b.PerAccount > 0 && pair[1].Uses+1 > b.PerAccount:
+	case b.PerAccount > 0 && r.acctUses+1 > b.PerAccount:
 		return mt.perAccount
-	case b.Money.IsPositive() && !pair[0].Spent.IsZero():
-		if c, err := pair[0].Spent.Cmp(b.Money); err != nil || c >= 0 {
+	case b.Money.IsPositive() && !r.spent.IsZero():
+		if c, err := r.spent.Cmp(b.Money); err != nil || c >= 0 {
 			return mt.money
 		}
 	}
@@ -517,7 +551,7 @@ func (ev *evaluation) costs() (bool, error) {
 		out.Cost = cost
 		out.Budgeted, out.LineCosts = false, nil
 		if b := r.c.Budget.Money; b.IsPositive() {
-			spent := ev.budgets[r.meta.budget][0].Spent
+			spent := ev.budgets[r.meta.budget].spent
 			left := b
 			if !spent.IsZero() {
 				if left, err = b.Sub(spent); err != nil {

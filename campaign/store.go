@@ -300,13 +300,11 @@ func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetR
 	return r, nil
 }
 
-// budgetOrZero is Budget with the zero counter of (id, account) for one not stored.
-func (t memTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
-	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
-	if !ok {
-		return BudgetRecord{Campaign: id, Account: account}, nil
-	}
-	return r, nil
+// budgetCounter returns the uses and money spent of the counter of (id, account), zero for
+// one not stored (budgetReader).
+func (t *memTx) budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	r, _ := t.s.budgets.Get(t.tx, budgetKey{id, account})
+	return r.Uses, r.Spent, nil
 }
 
 func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
