@@ -387,17 +387,69 @@ func (ev *evaluation) campaignCosts() error {
 	}
 }
 
+// costs prices the applied campaigns (see campaignCosts) and reports whether it dropped one
+// over its money budget.
 func (ev *evaluation) costs() (bool, error) {
-	e := ev.e
+	multPts, err := ev.multiplierPoints()
+	if err != nil {
+		return false, err
+	}
+	red := ev.e.ledger.Config().Redemption
+	dropped := false
+	for i := range ev.camps {
+		r := &ev.camps[i]
+		out := &ev.q.Campaigns[r.out]
+		if !out.Applied {
+			continue
+		}
+		out.Discount = loyalty.Money{}
+		var en *discount.Entry
+		if r.c.discount {
+			if en = ev.entry(r.meta.discount); en != nil && en.Applied {
+				out.Discount = en.Amount
+			} else {
+				en = nil
+			}
+		}
+		var mp []points.Points
+		if multPts != nil {
+			mp = multPts[i]
+		}
+		if r.meta.budget < 0 {
+			if err := ev.unbudgetedCost(out, r, en, mp, &red); err != nil {
+				return false, err
+			}
+			continue
+		}
+		drop, err := ev.budgetedCost(out, r, en, mp, &red)
+		if err != nil {
+			return false, err
+		}
+		dropped = dropped || drop
+	}
+	return dropped, nil
+}
+
+// multiplierPoints returns per campaign run the points its multiplier adds to each line
+// (nil for a run without an applied multiplier; nil in all when there is none): the lines'
+// extra points over the plan without the campaigns' multipliers, shared among the
+// multipliers by their extras.
+func (ev *evaluation) multiplierPoints() ([][]points.Points, error) {
 	n := len(ev.order.Lines)
-	cur := ev.order.Currency
-	// The multipliers' extra points per line, shared among the campaigns by their extras.
-	mults := ev.tmp.idx.take(len(ev.camps))[:0] // indexes into ev.camps
-	multWeights := ev.tmp.ints.take(len(ev.camps))[:0]
-	for i, r := range ev.camps {
-		if ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
-			mults = append(mults, i)
-			multWeights = append(multWeights, r.c.weight)
+	nm, only := 0, -1 // the applied multiplier campaigns: how many, and one of them
+	for i := range ev.camps {
+		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+			nm, only = nm+1, i
+		}
+	}
+	if nm == 0 {
+		return nil, nil
+	}
+	plain := ev.plain
+	if !ev.plainSet {
+		var err error
+		if plain, err = ev.e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
+			return nil, err
 		}
 	}
 	if cap(ev.multPts) < len(ev.camps) {
@@ -405,178 +457,177 @@ func (ev *evaluation) costs() (bool, error) {
 	}
 	multPts := ev.multPts[:len(ev.camps)]
 	clear(multPts)
-	if len(mults) > 0 {
-		plain := ev.plain
-		if !ev.plainSet {
-			var err error
-			if plain, err = e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
-				return false, err
+	if nm == 1 { // one campaign's weight takes all: no split to compute
+		extra := ev.tmp.pts.take(n)
+		for l := range extra {
+			if x := ev.basePts[l] - plain.Lines[l].Points; x > 0 {
+				extra[l] = x
 			}
 		}
-		for _, i := range mults {
+		multPts[only] = extra
+		return multPts, nil
+	}
+	mults := ev.tmp.idx.take(nm)[:0] // indexes into ev.camps
+	multWeights := ev.tmp.ints.take(nm)[:0]
+	for i := range ev.camps {
+		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+			mults = append(mults, i)
+			multWeights = append(multWeights, r.c.weight)
 			multPts[i] = ev.tmp.pts.take(n)
 		}
-		parts := ev.tmp.pts.take(len(mults))
-		weights := ev.tmp.ints.take(len(mults))
-		for l := 0; l < n; l++ {
-			extra := ev.basePts[l] - plain.Lines[l].Points
-			if extra <= 0 {
-				continue
-			}
-			if len(mults) == 1 { // one campaign's weight takes all: no split to compute
-				multPts[mults[0]][l] = extra
-				continue
-			}
-			copy(weights, multWeights)
-			if err := allocatePointsInto(parts, extra, weights); err != nil {
-				return false, err
-			}
-			for j, i := range mults {
-				multPts[i][l] = parts[j]
-			}
+	}
+	parts := ev.tmp.pts.take(nm)
+	weights := ev.tmp.ints.take(nm)
+	for l := 0; l < n; l++ {
+		extra := ev.basePts[l] - plain.Lines[l].Points
+		if extra <= 0 {
+			continue
+		}
+		copy(weights, multWeights)
+		if err := allocatePointsInto(parts, extra, weights); err != nil {
+			return nil, err
+		}
+		for j, i := range mults {
+			multPts[i][l] = parts[j]
 		}
 	}
-	red := e.ledger.Config().Redemption
-	dropped := false
+	return multPts, nil
+}
+
+// unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
+// kept, the sum of what the lines' shares would sum to (the discount's amount, the points'
+// value, the perks' value).
+func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, red *points.Redemption) error {
+	var total int64
+	if en != nil {
+		total += en.Amount.MinorUnits()
+	}
+	var pts points.Points
+	for _, p := range r.bonus {
+		pts += p
+	}
+	for _, p := range mp {
+		pts += p
+	}
+	out.Points = pts
+	if pts > 0 && red.PointValue.IsPositive() {
+		v, err := red.Value(pts)
+		if err != nil {
+			return err
+		}
+		total += v.MinorUnits()
+	}
+	total += r.c.perkValue.MinorUnits()
+	cost, err := loyalty.MoneyFromMinor(total, ev.order.Currency)
+	if err != nil {
+		return err
+	}
+	out.Cost = cost
+	out.Budgeted, out.LineCosts = false, nil
+	return nil
+}
+
+// budgetedCost sets the cost of an applied campaign with a budget and its split over the
+// lines (LineCosts: the discount's line amounts, the points' value in proportion to the
+// lines' points, the perks' value in proportion to the eligible lines' value); it drops
+// the campaign, and reports it, when the cost exceeds what is left of its money budget.
+func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, red *points.Redemption) (bool, error) {
+	n := len(ev.order.Lines)
+	cur := ev.order.Currency
+	// One pass over the lines: the discount's line amounts into lineCost, the points
+	// into w.
 	lineCost := ev.tmp.ints.take(n)
-	money := ev.tmp.amount.take(n)
-	for i, r := range ev.camps {
-		out := &ev.q.Campaigns[r.out]
-		if !out.Applied {
-			continue
+	var total int64 // the sum of the line costs, as their parts sum exactly to their totals
+	if en != nil {
+		for l, m := range en.Lines[:min(n, len(en.Lines))] {
+			lineCost[l] = m.MinorUnits()
+			total += lineCost[l]
 		}
-		out.Discount = loyalty.Money{}
-		var pts points.Points
-		if r.c.Budget.IsZero() {
-			// Not budgeted: only the total cost is kept, the sum of what the lines' shares
-			// would sum to (the discount's amount, the points' value, the perks' value).
-			var total int64
-			if r.c.discount {
-				if en := ev.entry(r.meta.discount); en != nil && en.Applied {
-					out.Discount = en.Amount
-					total += en.Amount.MinorUnits()
-				}
+	}
+	var w []int64 // the points per line, nil for none
+	var pts points.Points
+	negative := false
+	if r.bonus != nil || mp != nil {
+		w = ev.tmp.ints.take(n)
+		for l := range w {
+			var p points.Points
+			if r.bonus != nil {
+				p += r.bonus[l]
 			}
-			for l := 0; r.bonus != nil && l < n; l++ {
-				pts += r.bonus[l]
+			if mp != nil {
+				p += mp[l]
 			}
-			for _, p := range multPts[i] {
-				pts += p
-			}
-			out.Points = pts
-			if pts > 0 && red.PointValue.IsPositive() {
-				v, err := red.Value(pts)
-				if err != nil {
-					return false, err
-				}
-				total += v.MinorUnits()
-			}
-			total += r.c.perkValue.MinorUnits()
-			cost, err := loyalty.MoneyFromMinor(total, cur)
-			if err != nil {
-				return false, err
-			}
-			out.Cost = cost
-			out.Budgeted, out.LineCosts = false, nil
-			continue
+			w[l] = int64(p)
+			pts += p
+			negative = negative || p < 0
 		}
-		clear(lineCost)
-		if r.c.discount {
-			if en := ev.entry(r.meta.discount); en != nil && en.Applied {
-				out.Discount = en.Amount
-				for l, m := range en.Lines {
-					if l < n {
-						lineCost[l] += m.MinorUnits()
-					}
-				}
-			}
+	}
+	out.Points = pts
+	var k int64 // the value of a point in whole minor units when every line's share is k × its points
+	if pts > 0 && red.PointValue.IsPositive() {
+		v, err := red.Value(pts)
+		if err != nil {
+			return false, err
 		}
-		var ptsWeights []int64
-		if r.bonus != nil || multPts[i] != nil {
-			ptsWeights = ev.tmp.ints.take(n)
-			for l := 0; l < n; l++ {
-				var p points.Points
-				if r.bonus != nil {
-					p += r.bonus[l]
-				}
-				if multPts[i] != nil {
-					p += multPts[i][l]
-				}
-				ptsWeights[l] = int64(p)
-				pts += p
-			}
-		}
-		out.Points = pts
-		if pts > 0 && red.PointValue.IsPositive() {
-			v, err := red.Value(pts)
-			if err != nil {
-				return false, err
-			}
-			if k := v.MinorUnits() / int64(pts); k*int64(pts) == v.MinorUnits() && !slices.ContainsFunc(ptsWeights, negative) {
-				// A whole number k of minor units a point: every line's share of the value,
-				// k × its points (the weights sum to pts), is exact; it is what the split
-				// by largest remainder gives.
-				for l, w := range ptsWeights {
-					lineCost[l] += k * w
-				}
-			} else {
-				if err := v.AllocateInto(money, ptsWeights); err != nil {
-					return false, err
-				}
-				for l, m := range money {
-					lineCost[l] += m.MinorUnits()
-				}
-			}
-		}
-		if !r.c.perkValue.IsZero() {
-			weights := ev.tmp.ints.take(n)
-			for _, l := range out.Lines {
-				weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
-			}
-			if err := r.c.perkValue.AllocateInto(money, weights); err != nil {
+		total += v.MinorUnits()
+		if k = v.MinorUnits() / int64(pts); k*int64(pts) != v.MinorUnits() || negative {
+			// The split by largest remainder (k × points is what it gives when exact).
+			k = 0
+			money := ev.tmp.amount.take(n)
+			if err := v.AllocateInto(money, w); err != nil {
 				return false, err
 			}
 			for l, m := range money {
 				lineCost[l] += m.MinorUnits()
 			}
 		}
-		var total int64
-		for _, c := range lineCost {
-			total += c
+	}
+	if pv := r.c.perkValue; !pv.IsZero() {
+		weights := ev.tmp.ints.take(n)
+		for _, l := range out.Lines {
+			weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
 		}
-		cost, err := loyalty.MoneyFromMinor(total, cur)
-		if err != nil {
+		money := ev.tmp.amount.take(n)
+		if err := pv.AllocateInto(money, weights); err != nil {
 			return false, err
 		}
-		out.Cost = cost
-		out.Budgeted, out.LineCosts = false, nil
-		if b := r.c.Budget.Money; b.IsPositive() {
-			spent := ev.budgets[r.meta.budget].spent
-			left := b
-			if !spent.IsZero() {
-				if left, err = b.Sub(spent); err != nil {
-					return false, err
-				}
-			}
-			if c, err := cost.Cmp(left); err != nil || c > 0 {
-				*out = CampaignOutcome{ID: out.ID, Name: out.Name, Draw: out.Draw, Lines: out.Lines, Reason: "budget",
-					Message: fmt.Sprintf("the order would cost the campaign %s and its budget has %s left", cost, left)}
-				dropped = true
-				continue
-			}
+		for l, m := range money {
+			lineCost[l] += m.MinorUnits()
 		}
-		out.Budgeted = true
-		out.LineCosts = ev.out.amount.take(n)
-		for l, c := range lineCost {
-			if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+		total += pv.MinorUnits()
+	}
+	cost, err := loyalty.MoneyFromMinor(total, cur)
+	if err != nil {
+		return false, err
+	}
+	out.Cost = cost
+	out.Budgeted, out.LineCosts = false, nil
+	if b := r.c.Budget.Money; b.IsPositive() {
+		spent := ev.budgets[r.meta.budget].spent
+		left := b
+		if !spent.IsZero() {
+			if left, err = b.Sub(spent); err != nil {
 				return false, err
 			}
 		}
+		if c, err := cost.Cmp(left); err != nil || c > 0 {
+			*out = CampaignOutcome{ID: out.ID, Name: out.Name, Draw: out.Draw, Lines: out.Lines, Reason: "budget",
+				Message: fmt.Sprintf("the order would cost the campaign %s and its budget has %s left", cost, left)}
+			return true, nil
+		}
 	}
-	return dropped, nil
+	out.Budgeted = true
+	out.LineCosts = ev.out.amount.take(n)
+	for l, c := range lineCost {
+		if k != 0 {
+			c += k * w[l]
+		}
+		if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
-
-func negative(w int64) bool { return w < 0 }
 
 // entry returns the quote's discount entry of the candidate id, or nil.
 func (ev *evaluation) entry(id string) *discount.Entry {
