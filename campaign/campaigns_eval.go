@@ -38,8 +38,14 @@ type budgetReader interface {
 
 // budgetCounterOf is budgetReader.budgetCounter over any read transaction.
 func budgetCounterOf(tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
-	if r, ok := tx.(budgetReader); ok {
-		return r.budgetCounter(id, account)
+	mem, _ := tx.(budgetReader)
+	return readCounter(mem, tx, id, account)
+}
+
+// readCounter is mem.budgetCounter, or tx's counter when mem is nil.
+func readCounter(mem budgetReader, tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	if mem != nil {
+		return mem.budgetCounter(id, account)
 	}
 	r, err := budgetOrZero(tx, id, account)
 	return r.Uses, r.Spent, err
@@ -57,6 +63,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
+	mem, _ := tx.(budgetReader)
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
@@ -66,12 +73,12 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		*r = budgetCounters{}
 		var err error
 		if c.capsTotal {
-			if r.uses, r.spent, err = budgetCounterOf(tx, c.ID, ""); err != nil {
+			if r.uses, r.spent, err = readCounter(mem, tx, c.ID, ""); err != nil {
 				return err
 			}
 		}
 		if c.Budget.PerAccount > 0 {
-			if r.acctUses, _, err = budgetCounterOf(tx, c.ID, ev.order.Account); err != nil {
+			if r.acctUses, _, err = readCounter(mem, tx, c.ID, ev.order.Account); err != nil {
 				return err
 			}
 		}
@@ -114,6 +121,7 @@ func (ev *evaluation) campaigns() error {
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
+	var all []int // the lines of the first campaign that selects every line: 0, 1, …
 	for _, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
 		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
@@ -125,7 +133,7 @@ func (ev *evaluation) campaigns() error {
 		var lines []int
 		why := ""
 		if excluded < 0 {
-			lines, why = ev.qualifies(c)
+			lines, why = ev.qualifies(c, &all)
 		}
 		switch {
 		case excluded >= 0:
@@ -169,12 +177,12 @@ func (ev *evaluation) campaigns() error {
 }
 
 // qualifies checks the audience and the conditions; it returns the eligible lines and ""
-// or the reason the campaign does not apply.
-func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
+// or the reason the campaign does not apply. all is as eligible takes it.
+func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, string) {
 	if c.audience && !ev.inAudience(&c.Audience) {
 		return nil, "audience"
 	}
-	lines := ev.eligible(c)
+	lines := ev.eligible(c, all)
 	if len(lines) == 0 {
 		return nil, "conditions"
 	}
@@ -250,14 +258,20 @@ func conditionsText(cn Conditions) string {
 }
 
 // eligible returns the indexes of the order's lines the campaign's conditions select, like
-// Conditions.eligible, in the evaluation's memory (nil when none).
-func (ev *evaluation) eligible(c *compiled) []int {
+// Conditions.eligible, in the evaluation's memory (nil when none). *all is nil or a list
+// of every line (a campaign's own, which is never changed) to copy; eligible sets it.
+func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 	lines := ev.order.Lines
 	out := ev.out.idx.take(len(lines))
 	if !c.selective { // every line
+		if *all != nil {
+			copy(out, *all)
+			return out
+		}
 		for i := range out {
 			out[i] = i
 		}
+		*all = out
 		return out
 	}
 	n := 0
@@ -531,39 +545,23 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 // lines (LineCosts: the discount's line amounts, the points' value in proportion to the
 // lines' points, the perks' value in proportion to the eligible lines' value); it drops
 // the campaign, and reports it, when the cost exceeds what is left of its money budget.
+// The cost is the sum of its parts' totals (each split sums exactly to its total), known
+// before the lines' costs are written.
 func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, red *points.Redemption) (bool, error) {
 	n := len(ev.order.Lines)
 	cur := ev.order.Currency
-	// One pass over the lines: the discount's line amounts into lineCost, the points
-	// into w.
-	lineCost := ev.tmp.ints.take(n)
-	var total int64 // the sum of the line costs, as their parts sum exactly to their totals
+	var total int64
+	var disc []loyalty.Money // the discount's line amounts
 	if en != nil {
-		for l, m := range en.Lines[:min(n, len(en.Lines))] {
-			lineCost[l] = m.MinorUnits()
-			total += lineCost[l]
+		disc = en.Lines[:min(n, len(en.Lines))]
+		for _, m := range disc {
+			total += m.MinorUnits()
 		}
 	}
-	var w []int64 // the points per line, nil for none
-	var pts points.Points
-	negative := false
-	if r.bonus != nil || mp != nil {
-		w = ev.tmp.ints.take(n)
-		for l := range w {
-			var p points.Points
-			if r.bonus != nil {
-				p += r.bonus[l]
-			}
-			if mp != nil {
-				p += mp[l]
-			}
-			w[l] = int64(p)
-			pts += p
-			negative = negative || p < 0
-		}
-	}
+	w, pts, negative := ev.linePoints(r.bonus, mp) // the points per line, nil for none
 	out.Points = pts
-	var k int64 // the value of a point in whole minor units when every line's share is k × its points
+	var k int64      // a point's value in whole minor units, when every line's share is k × its points
+	var rest []int64 // the shares split by largest remainder, nil for none
 	if pts > 0 && red.PointValue.IsPositive() {
 		v, err := red.Value(pts)
 		if err != nil {
@@ -573,12 +571,9 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 		if k = v.MinorUnits() / int64(pts); k*int64(pts) != v.MinorUnits() || negative {
 			// The split by largest remainder (k × points is what it gives when exact).
 			k = 0
-			money := ev.tmp.amount.take(n)
-			if err := v.AllocateInto(money, w); err != nil {
+			rest = ev.tmp.ints.take(n)
+			if err := ev.addSplit(rest, v, w); err != nil {
 				return false, err
-			}
-			for l, m := range money {
-				lineCost[l] += m.MinorUnits()
 			}
 		}
 	}
@@ -587,12 +582,11 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 		for _, l := range out.Lines {
 			weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
 		}
-		money := ev.tmp.amount.take(n)
-		if err := pv.AllocateInto(money, weights); err != nil {
-			return false, err
+		if rest == nil {
+			rest = ev.tmp.ints.take(n)
 		}
-		for l, m := range money {
-			lineCost[l] += m.MinorUnits()
+		if err := ev.addSplit(rest, pv, weights); err != nil {
+			return false, err
 		}
 		total += pv.MinorUnits()
 	}
@@ -616,17 +610,89 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			return true, nil
 		}
 	}
-	out.Budgeted = true
-	out.LineCosts = ev.out.amount.take(n)
-	for l, c := range lineCost {
-		if k != 0 {
-			c += k * w[l]
+	lc := ev.out.amount.take(n)
+	if err := lineCosts(lc, disc, k, w, rest, cur); err != nil {
+		return false, err
+	}
+	out.Budgeted, out.LineCosts = true, lc
+	return false, nil
+}
+
+// lineCosts writes into dst (one per line) each line's cost in cur: its amount in disc
+// (none past its end), k × its points in w when k is not zero, and its share in rest
+// when rest is not nil. The usual campaigns have one part only: a loop each.
+func lineCosts(dst, disc []loyalty.Money, k int64, w, rest []int64, cur loyalty.Currency) error {
+	var err error
+	switch {
+	case k == 0 && rest == nil:
+		for l, m := range disc[:min(len(disc), len(dst))] {
+			if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
+				return err
+			}
 		}
-		if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
-			return false, err
+		for l := len(disc); l < len(dst); l++ {
+			dst[l] = loyalty.Zero(cur)
+		}
+	case disc == nil && rest == nil:
+		for l, p := range w[:len(dst)] {
+			if dst[l], err = loyalty.MoneyFromMinor(k*p, cur); err != nil {
+				return err
+			}
+		}
+	default:
+		for l := range dst {
+			var c int64
+			if l < len(disc) {
+				c = disc[l].MinorUnits()
+			}
+			if k != 0 {
+				c += k * w[l]
+			}
+			if rest != nil {
+				c += rest[l]
+			}
+			if dst[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+				return err
+			}
 		}
 	}
-	return false, nil
+	return nil
+}
+
+// linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
+// when it has neither), their sum, and whether a line has negative points.
+func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]int64, points.Points, bool) {
+	if bonus == nil && mult == nil {
+		return nil, 0, false
+	}
+	w := ev.tmp.ints.take(len(ev.order.Lines))
+	var sum points.Points
+	negative := false
+	for l := range w {
+		var p points.Points
+		if bonus != nil {
+			p = bonus[l]
+		}
+		if mult != nil {
+			p += mult[l]
+		}
+		w[l] = int64(p)
+		sum += p
+		negative = negative || p < 0
+	}
+	return w, sum, negative
+}
+
+// addSplit adds to dst the split of m in proportion to weights (Money.AllocateInto).
+func (ev *evaluation) addSplit(dst []int64, m loyalty.Money, weights []int64) error {
+	parts := ev.tmp.amount.take(len(dst))
+	if err := m.AllocateInto(parts, weights); err != nil {
+		return err
+	}
+	for l, p := range parts {
+		dst[l] += p.MinorUnits()
+	}
+	return nil
 }
 
 // entry returns the quote's discount entry of the candidate id, or nil.
