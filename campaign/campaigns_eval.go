@@ -121,7 +121,7 @@ func (ev *evaluation) campaigns() error {
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	var all []int // the lines of the first campaign that selects every line: 0, 1, …
+	var all []int                // the lines of the first campaign that selects every line: 0, 1, …
 	for _, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
 		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
