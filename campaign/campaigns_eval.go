@@ -110,81 +110,84 @@ func (ev *evaluation) scheduled() int {
 func (ev *evaluation) campaigns() error {
 	e := ev.e
 	ev.baseCodes, ev.baseMult = len(ev.calcCodes), ev.multiplier
-	if len(e.camps) == 0 {
-		return nil
-	}
-	excluded := -1 // the exclusive campaign that applied
 	if len(ev.sched) == 0 {
 		return nil
 	}
-	ev.q.Campaigns = make([]CampaignOutcome, 0, len(ev.sched))
+	// The outcomes are written in place, field by field, in the quote's fresh (zeroed)
+	// list: no outcome is copied.
+	outs := make([]CampaignOutcome, len(ev.sched))
+	ev.q.Campaigns = outs
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
+	camps := ev.camps[:len(ev.sched)]
+	ev.camps = camps
+	excluded := -1               // the exclusive campaign that applied
 	var all []int                // the lines of the first campaign that selects every line: 0, 1, …
-	for _, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
+	for k, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
-		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
-		// list: no outcome is copied.
-		k := len(ev.q.Campaigns)
-		ev.q.Campaigns = ev.q.Campaigns[:k+1]
-		out := &ev.q.Campaigns[k]
+		camps[k] = campRun{c: c, meta: mt, out: k}
+		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name
-		var lines []int
-		why := ""
-		if excluded < 0 {
-			lines, why = ev.qualifies(c, &all)
-		}
-		switch {
-		case excluded >= 0:
+		if excluded >= 0 {
 			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
-		case why != "":
-			out.Reason, out.Message = why, reasonText(mt, why)
-			out.Lines = lines
+			continue
 		}
-		if out.Reason == "" && c.Chance != nil {
+		lines, why := ev.qualifies(c, &all)
+		switch why {
+		case notAudience:
+			out.Reason, out.Message = "audience", "the account is not in the campaign's audience"
+			continue
+		case notConditions:
+			out.Reason, out.Message, out.Lines = "conditions", mt.conditions, lines
+			continue
+		}
+		if c.Chance != nil {
 			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
 			out.Draw = ev.newDraw(Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won})
 			if !won {
 				out.Reason, out.Message = "draw", mt.draw
+				continue
 			}
 		}
-		if out.Reason == "" {
+		if mt.budget >= 0 {
 			if msg := ev.usesLeft(c, mt); msg != "" {
 				out.Reason, out.Message = "budget", msg
+				continue
 			}
 		}
-		if out.Reason == "" {
-			out.Applied, out.Lines = true, lines
-			out.Multiplier, out.Perks, out.Codes = c.multiplier, ev.ownStrings(c.perks), slices.Clone(c.codes)
-			if c.Exclusive {
-				excluded = i
-			}
+		out.Applied, out.Lines, out.Multiplier = true, lines, c.multiplier
+		if len(c.perks) > 0 {
+			out.Perks = ev.ownStrings(c.perks)
 		}
-		ev.camps = ev.camps[:len(ev.camps)+1]
-		r := &ev.camps[len(ev.camps)-1]
-		r.c, r.meta, r.out, r.bonus = c, mt, k, nil
-	}
-	if len(ev.q.Campaigns) == 0 {
-		ev.q.Campaigns = nil
-	}
-	if len(ev.camps) == 0 {
-		return nil
+		if len(c.codes) > 0 {
+			out.Codes = slices.Clone(c.codes)
+		}
+		if c.Exclusive {
+			excluded = i
+		}
 	}
 	ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
 	copy(ev.baseBonus, ev.bonus)
 	return ev.applyCampaigns()
 }
 
-// qualifies checks the audience and the conditions; it returns the eligible lines and ""
-// or the reason the campaign does not apply. all is as eligible takes it.
-func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, string) {
+// The reasons qualifies refuses a campaign.
+const (
+	qualified = iota
+	notAudience
+	notConditions
+)
+
+// qualifies checks the audience and the conditions; it returns the eligible lines and
+// qualified or the reason the campaign does not apply. all is as eligible takes it.
+func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 	if c.audience && !ev.inAudience(&c.Audience) {
-		return nil, "audience"
+		return nil, notAudience
 	}
 	lines := ev.eligible(c, all)
 	if len(lines) == 0 {
-		return nil, "conditions"
+		return nil, notConditions
 	}
 	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
@@ -195,14 +198,14 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, string) {
 			amount, ok1 = addInt64(amount, ev.base[i].MinorUnits())
 			qty, ok2 = addInt64(qty, ev.order.Lines[i].Quantity.Micros())
 			if !ok1 || !ok2 {
-				return lines, "conditions"
+				return lines, notConditions
 			}
 		}
 		if !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
-			return lines, "conditions"
+			return lines, notConditions
 		}
 	}
-	return lines, ""
+	return lines, qualified
 }
 
 // addInt64 returns a + b and whether it is in range, as Money.Add and Quantity.Add decide.
@@ -229,17 +232,6 @@ func (ev *evaluation) inAudience(a *Audience) bool {
 		return false
 	}
 	return true
-}
-
-// reasonText is the message of a campaign's refusal for its audience or conditions.
-func reasonText(mt *campMeta, why string) string {
-	switch why {
-	case "audience":
-		return "the account is not in the campaign's audience"
-	case "conditions":
-		return mt.conditions
-	}
-	return why
 }
 
 // conditionsText is the message of a campaign refused for its conditions.
@@ -287,13 +279,10 @@ func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 	return out[:n:n]
 }
 
-// usesLeft returns "" when the campaign's uses allow one more order of the account, or the
-// message of the limit reached.
+// usesLeft returns "" when the budgeted campaign's uses allow one more order of the
+// account, or the message of the limit reached.
 func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
-	b := c.Budget
-	if mt.budget < 0 {
-		return ""
-	}
+	b := &c.Budget
 	r := &ev.budgets[mt.budget]
 	switch {
 	case b.Uses > 0 && r.uses+1 > b.Uses:
@@ -313,7 +302,7 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
 	copy(ev.bonus, ev.baseBonus)
-	anyMult := false
+	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
 	for i := range ev.camps {
 		r := &ev.camps[i]
 		out := &ev.q.Campaigns[r.out]
@@ -340,18 +329,12 @@ func (ev *evaluation) applyCampaigns() error {
 			}
 		}
 		if r.c.weight > 0 {
-			anyMult = true
+			n, only = n+1, r.c.pos
 		}
 	}
 	ev.multiplier, ev.campMult = ev.baseMult, false
-	if !anyMult {
+	if n == 0 {
 		return nil
-	}
-	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
-	for i := range ev.camps {
-		if r := &ev.camps[i]; ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
-			n, only = n+1, r.c.pos
-		}
 	}
 	if n == 1 {
 		// One multiplier: the engine computed the result when it started.
