@@ -391,7 +391,6 @@ func (ev *evaluation) costs() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	red := ev.e.ledger.Config().Redemption
 	dropped := false
 	for i := range ev.camps {
 		r := &ev.camps[i]
@@ -413,12 +412,12 @@ func (ev *evaluation) costs() (bool, error) {
 			mp = multPts[i]
 		}
 		if r.meta.budget < 0 {
-			if err := ev.unbudgetedCost(out, r, en, mp, &red); err != nil {
+			if err := ev.unbudgetedCost(out, r, en, mp); err != nil {
 				return false, err
 			}
 			continue
 		}
-		drop, err := ev.budgetedCost(out, r, en, mp, &red)
+		drop, err := ev.budgetedCost(out, r, en, mp)
 		if err != nil {
 			return false, err
 		}
@@ -494,7 +493,7 @@ func (ev *evaluation) multiplierPoints() ([][]points.Points, error) {
 // unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
 // kept, the sum of what the lines' shares would sum to (the discount's amount, the points'
 // value, the perks' value).
-func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, red *points.Redemption) error {
+func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) error {
 	var total int64
 	if en != nil {
 		total += en.Amount.MinorUnits()
@@ -507,7 +506,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 		pts += p
 	}
 	out.Points = pts
-	if pts > 0 && red.PointValue.IsPositive() {
+	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
 		v, err := red.Value(pts)
 		if err != nil {
 			return err
@@ -530,7 +529,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 // the campaign, and reports it, when the cost exceeds what is left of its money budget.
 // The cost is the sum of its parts' totals (each split sums exactly to its total), known
 // before the lines' costs are written.
-func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, red *points.Redemption) (bool, error) {
+func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) (bool, error) {
 	n := len(ev.order.Lines)
 	cur := ev.order.Currency
 	var total int64
@@ -545,7 +544,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
-	if pts > 0 && red.PointValue.IsPositive() {
+	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
 		v, err := red.Value(pts)
 		if err != nil {
 			return false, err
