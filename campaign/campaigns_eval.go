@@ -90,17 +90,18 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 // returns how many of them have a budget.
 func (ev *evaluation) scheduled() int {
 	e := ev.e
-	ev.sched = ev.sched[:0]
+	sched := ev.sched[:0]
 	budgeted := 0
 	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	for i := range e.camps {
 		if e.camps[i].sched.activeAt(sec) {
-			ev.sched = append(ev.sched, i)
+			sched = append(sched, i)
 			if e.meta[i].budget >= 0 {
 				budgeted++
 			}
 		}
 	}
+	ev.sched = sched
 	return budgeted
 }
 
@@ -193,10 +194,11 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
 		// is) and quantity; a sum that overflows does not qualify.
 		var amount, qty int64
+		base, ol := ev.base, ev.order.Lines
 		for _, i := range lines {
 			var ok1, ok2 bool
-			amount, ok1 = addInt64(amount, ev.base[i].MinorUnits())
-			qty, ok2 = addInt64(qty, ev.order.Lines[i].Quantity.Micros())
+			amount, ok1 = addInt64(amount, base[i].MinorUnits())
+			qty, ok2 = addInt64(qty, ol[i].Quantity.Micros())
 			if !ok1 || !ok2 {
 				return lines, notConditions
 			}
@@ -267,10 +269,32 @@ func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 		return out
 	}
 	n := 0
-	for i := range lines {
-		if c.selects(&lines[i]) {
-			out[n] = i
-			n++
+	if c.catSet == nil && c.skuSet == nil { // short lists, scanned
+		cats, skus := c.Conditions.Categories, c.Conditions.SKUs
+	next:
+		for i := range lines {
+			l := &lines[i]
+			for _, k := range cats {
+				if k == l.Category {
+					out[n] = i
+					n++
+					continue next
+				}
+			}
+			for _, k := range skus {
+				if k == l.SKU {
+					out[n] = i
+					n++
+					continue next
+				}
+			}
+		}
+	} else {
+		for i := range lines {
+			if c.selects(&lines[i]) {
+				out[n] = i
+				n++
+			}
 		}
 	}
 	if n == 0 {
@@ -554,7 +578,11 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			// The split by largest remainder (k × points is what it gives when exact).
 			k = 0
 			rest = ev.tmp.ints.take(n)
-			if err := ev.addSplit(rest, v, w); err != nil {
+			weights := ev.tmp.ints.take(n)
+			for l, p := range w {
+				weights[l] = int64(p)
+			}
+			if err := ev.addSplit(rest, v, weights); err != nil {
 				return false, err
 			}
 		}
@@ -603,7 +631,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 // lineCosts writes into dst (one per line) each line's cost in cur: its amount in disc
 // (none past its end), k × its points in w when k is not zero, and its share in rest
 // when rest is not nil. The usual campaigns have one part only: a loop each.
-func lineCosts(dst, disc []loyalty.Money, k int64, w, rest []int64, cur loyalty.Currency) error {
+func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int64, cur loyalty.Currency) error {
 	var err error
 	switch {
 	case k == 0 && rest == nil:
@@ -617,7 +645,7 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w, rest []int64, cur loyalty.
 		}
 	case disc == nil && rest == nil:
 		for l, p := range w[:len(dst)] {
-			if dst[l], err = loyalty.MoneyFromMinor(k*p, cur); err != nil {
+			if dst[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
 				return err
 			}
 		}
@@ -628,7 +656,7 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w, rest []int64, cur loyalty.
 				c = disc[l].MinorUnits()
 			}
 			if k != 0 {
-				c += k * w[l]
+				c += k * int64(w[l])
 			}
 			if rest != nil {
 				c += rest[l]
@@ -642,23 +670,26 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w, rest []int64, cur loyalty.
 }
 
 // linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
-// when it has neither), their sum, and whether a line has negative points.
-func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]int64, points.Points, bool) {
-	if bonus == nil && mult == nil {
+// when it has neither; one of them itself when the other is nil), their sum, and whether a
+// line has negative points.
+func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]points.Points, points.Points, bool) {
+	var w []points.Points
+	switch {
+	case bonus == nil && mult == nil:
 		return nil, 0, false
+	case bonus == nil:
+		w = mult
+	case mult == nil:
+		w = bonus
+	default:
+		w = ev.tmp.pts.take(len(ev.order.Lines))
+		for l := range w {
+			w[l] = bonus[l] + mult[l]
+		}
 	}
-	w := ev.tmp.ints.take(len(ev.order.Lines))
 	var sum points.Points
 	negative := false
-	for l := range w {
-		var p points.Points
-		if bonus != nil {
-			p = bonus[l]
-		}
-		if mult != nil {
-			p += mult[l]
-		}
-		w[l] = int64(p)
+	for _, p := range w {
 		sum += p
 		negative = negative || p < 0
 	}
