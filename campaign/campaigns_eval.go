@@ -411,7 +411,7 @@ func (ev *evaluation) campaignCosts() error {
 // costs prices the applied campaigns (see campaignCosts) and reports whether it dropped one
 // over its money budget.
 func (ev *evaluation) costs() (bool, error) {
-	multPts, err := ev.multiplierPoints()
+	multPts, only, single, err := ev.multiplierPoints()
 	if err != nil {
 		return false, err
 	}
@@ -431,8 +431,11 @@ func (ev *evaluation) costs() (bool, error) {
 				en = nil
 			}
 		}
-		var mp []points.Points
-		if multPts != nil {
+		var mp []points.Points // the campaign's multiplier points per line
+		switch {
+		case i == only:
+			mp = single
+		case multPts != nil:
 			mp = multPts[i]
 		}
 		if r.meta.budget < 0 {
@@ -450,43 +453,44 @@ func (ev *evaluation) costs() (bool, error) {
 	return dropped, nil
 }
 
-// multiplierPoints returns per campaign run the points its multiplier adds to each line
-// (nil for a run without an applied multiplier; nil in all when there is none): the lines'
-// extra points over the plan without the campaigns' multipliers, shared among the
-// multipliers by their extras.
-func (ev *evaluation) multiplierPoints() ([][]points.Points, error) {
+// multiplierPoints returns the points the applied multipliers add to each line: the
+// lines' extra points over the plan without the campaigns' multipliers, shared among the
+// multipliers by their extras. With one multiplier (the usual case) they are single, the
+// points of campaign run only; with more, multPts lists them per campaign run (nil for a
+// run without an applied multiplier). Without any, all are nil and only is -1.
+func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, err error) {
 	n := len(ev.order.Lines)
-	nm, only := 0, -1 // the applied multiplier campaigns: how many, and one of them
+	nm := 0 // the applied multiplier campaigns: how many, and one of them (only)
+	only = -1
 	for i := range ev.camps {
 		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
 			nm, only = nm+1, i
 		}
 	}
 	if nm == 0 {
-		return nil, nil
+		return nil, -1, nil, nil
 	}
 	plain := ev.plain
 	if !ev.plainSet {
-		var err error
 		if plain, err = ev.e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
-			return nil, err
+			return nil, -1, nil, err
 		}
+	}
+	if nm == 1 { // one campaign's weight takes all: no split to compute
+		extra := ev.tmp.pts.take(n)
+		base, pl := ev.basePts[:n], plain.Lines[:n]
+		for l := range extra {
+			if x := base[l] - pl[l].Points; x > 0 {
+				extra[l] = x
+			}
+		}
+		return nil, only, extra, nil
 	}
 	if cap(ev.multPts) < len(ev.camps) {
 		ev.multPts = make([][]points.Points, len(ev.camps))
 	}
-	multPts := ev.multPts[:len(ev.camps)]
+	multPts = ev.multPts[:len(ev.camps)]
 	clear(multPts)
-	if nm == 1 { // one campaign's weight takes all: no split to compute
-		extra := ev.tmp.pts.take(n)
-		for l := range extra {
-			if x := ev.basePts[l] - plain.Lines[l].Points; x > 0 {
-				extra[l] = x
-			}
-		}
-		multPts[only] = extra
-		return multPts, nil
-	}
 	mults := ev.tmp.idx.take(nm)[:0] // indexes into ev.camps
 	multWeights := ev.tmp.ints.take(nm)[:0]
 	for i := range ev.camps {
@@ -505,13 +509,13 @@ func (ev *evaluation) multiplierPoints() ([][]points.Points, error) {
 		}
 		copy(weights, multWeights)
 		if err := allocatePointsInto(parts, extra, weights); err != nil {
-			return nil, err
+			return nil, -1, nil, err
 		}
 		for j, i := range mults {
 			multPts[i][l] = parts[j]
 		}
 	}
-	return multPts, nil
+	return multPts, -1, nil, nil
 }
 
 // unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
