@@ -63,7 +63,12 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(budgetReader)
+	var mem budgetReader
+	if m, ok := tx.(*memTx); ok { // the memory store's: a compare, where an interface takes a lookup
+		mem = m
+	} else {
+		mem, _ = tx.(budgetReader)
+	}
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
