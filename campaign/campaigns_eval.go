@@ -198,27 +198,24 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
 		// is) and quantity; a sum that overflows does not qualify.
-		var amount, qty int64
+		// A sum out of range, as Money.Add and Quantity.Add decide (a signed overflow, or
+		// the minimum int64), sets out's sign bit; the sums after it do not matter.
+		var amount, qty, out int64
 		base, ol := ev.base, ev.order.Lines
 		for _, i := range lines {
-			var ok1, ok2 bool
-			amount, ok1 = addInt64(amount, base[i].MinorUnits())
-			qty, ok2 = addInt64(qty, ol[i].Quantity.Micros())
-			if !ok1 || !ok2 {
-				return lines, notConditions
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			sa, sq := amount+a, qty+q
+			out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
+			if sa == math.MinInt64 || sq == math.MinInt64 {
+				out = -1
 			}
+			amount, qty = sa, sq
 		}
-		if !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
+		if out < 0 || !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
 			return lines, notConditions
 		}
 	}
 	return lines, qualified
-}
-
-// addInt64 returns a + b and whether it is in range, as Money.Add and Quantity.Add decide.
-func addInt64(a, b int64) (int64, bool) {
-	s := a + b
-	return s, (a^s)&(b^s) >= 0 && s != math.MinInt64
 }
 
 // inAudience reports whether the order's account is in the audience a.
