@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -113,32 +114,81 @@ func (c civil) midnight(n int, loc *time.Location) time.Time {
 	return time.Date(c.y, c.m, c.d+n, 0, 0, 0, 0, loc)
 }
 
-// schedule is a [Schedule] with its dates parsed once, and with their instants in one time
-// zone when compiled by compileIn.
+// schedule is a [Schedule] with its dates parsed once, and with the instants it covers in
+// one time zone when compiled by compileIn.
 type schedule struct {
 	start, end            civil
 	holidays              []civil
 	daysBefore, daysAfter int
 
-	in             *time.Location // the zone of the instants below, nil when not computed
-	startAt, endAt time.Time      // start.midnight(0, in), end.midnight(1, in)
-	windows        [][2]time.Time // per holiday: midnight(−daysBefore, in), midnight(daysAfter+1, in)
+	// in is the zone of spans, nil when not computed; spans are the instants the schedule
+	// covers in that zone, as half-open ranges [from, to) of Unix seconds: one for a
+	// one-off campaign, one per holiday window (bounded by start and end) for a recurring
+	// one, none for one that never runs. Local midnights fall on whole seconds, so an
+	// instant is in a range exactly when its Unix second is.
+	in    *time.Location
+	spans [][2]int64
 }
 
-// compileIn is compile with the instants of the dates in loc (nil means UTC) computed once,
-// for the evaluations of an engine in that zone.
+// compileIn is compile with the instants the schedule covers in loc (nil means UTC)
+// computed once, for the evaluations of an engine in that zone.
 func (s Schedule) compileIn(loc *time.Location) schedule {
 	if loc == nil {
 		loc = time.UTC
 	}
 	out := s.compile()
-	out.in = loc
-	out.startAt, out.endAt = out.start.midnight(0, loc), out.end.midnight(1, loc)
-	out.windows = make([][2]time.Time, len(out.holidays))
-	for i, h := range out.holidays {
-		out.windows[i] = [2]time.Time{h.midnight(-out.daysBefore, loc), h.midnight(out.daysAfter+1, loc)}
-	}
+	out.in, out.spans = loc, out.spansIn(loc)
 	return out
+}
+
+// spansIn returns the spans of the schedule in loc (see schedule.spans): what active
+// decides at every call, computed once.
+func (s *schedule) spansIn(loc *time.Location) [][2]int64 {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if s.start.given {
+		if !s.start.ok {
+			return nil
+		}
+		from = s.start.midnight(0, loc).Unix()
+	}
+	recurring := len(s.holidays) > 0
+	switch {
+	case s.end.given:
+		if !s.end.ok {
+			return nil
+		}
+		to = s.end.midnight(1, loc).Unix()
+	case !recurring:
+		return nil
+	}
+	if !recurring {
+		if from >= to {
+			return nil
+		}
+		return [][2]int64{{from, to}}
+	}
+	var spans [][2]int64
+	for _, h := range s.holidays {
+		if !h.ok {
+			continue
+		}
+		a, b := max(from, h.midnight(-s.daysBefore, loc).Unix()), min(to, h.midnight(s.daysAfter+1, loc).Unix())
+		if a < b {
+			spans = append(spans, [2]int64{a, b})
+		}
+	}
+	return spans
+}
+
+// activeAt reports whether a schedule compiled by compileIn covers the instant of Unix
+// second sec (in any zone: the spans are instants).
+func (s *schedule) activeAt(sec int64) bool {
+	for _, w := range s.spans {
+		if sec >= w[0] && sec < w[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func (s Schedule) compile() schedule {
@@ -153,30 +203,18 @@ func (s *schedule) active(at time.Time, loc *time.Location) bool {
 	if loc == nil {
 		loc = time.UTC
 	}
-	pre := s.in == loc // the instants were computed in this zone
+	if s.in == loc { // the instants were computed in this zone
+		return s.activeAt(at.Unix())
+	}
 	recurring := len(s.holidays) > 0
 	if s.start.given {
-		if !s.start.ok {
-			return false
-		}
-		from := s.startAt
-		if !pre {
-			from = s.start.midnight(0, loc)
-		}
-		if at.Before(from) {
+		if !s.start.ok || at.Before(s.start.midnight(0, loc)) {
 			return false
 		}
 	}
 	switch {
 	case s.end.given:
-		if !s.end.ok {
-			return false
-		}
-		until := s.endAt
-		if !pre {
-			until = s.end.midnight(1, loc)
-		}
-		if !at.Before(until) {
+		if !s.end.ok || !at.Before(s.end.midnight(1, loc)) {
 			return false
 		}
 	case !recurring:
@@ -185,17 +223,8 @@ func (s *schedule) active(at time.Time, loc *time.Location) bool {
 	if !recurring {
 		return true
 	}
-	for i, h := range s.holidays {
-		if !h.ok {
-			continue
-		}
-		var w [2]time.Time
-		if pre {
-			w = s.windows[i]
-		} else {
-			w = [2]time.Time{h.midnight(-s.daysBefore, loc), h.midnight(s.daysAfter+1, loc)}
-		}
-		if !at.Before(w[0]) && at.Before(w[1]) {
+	for _, h := range s.holidays {
+		if h.ok && !at.Before(h.midnight(-s.daysBefore, loc)) && at.Before(h.midnight(s.daysAfter+1, loc)) {
 			return true
 		}
 	}
@@ -223,6 +252,11 @@ type Audience struct {
 	// MinTenureMonths limits the campaign to accounts whose first committed order was placed
 	// at least that many months before the order (AccountRecord.Since).
 	MinTenureMonths int `json:"min_tenure_months,omitempty"`
+}
+
+// isZero reports whether the audience is everyone.
+func (a *Audience) isZero() bool {
+	return len(a.Tiers) == 0 && len(a.Segments) == 0 && !a.Newcomers && a.Account == "" && a.MinTenureMonths == 0
 }
 
 // Conditions are what an order must contain for a campaign. Categories and SKUs select the
@@ -496,6 +530,13 @@ type compiled struct {
 	perks      []string
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
+	capsTotal  bool // the budget caps the campaign's total uses or money
+	// red is the points ledger's redemption rules (ledger.Config().Redemption, which copies
+	// the whole configuration), which value the campaign's points; nil for a campaign
+	// without points or a multiplier.
+	red       *points.Redemption
+	audience  bool // the audience is not everyone
+	selective bool // the conditions select lines by category or SKU
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
 	catSet map[loyalty.CategoryID]struct{}
 	skuSet map[loyalty.SKU]struct{}
@@ -512,14 +553,23 @@ func (c *compiled) selects(l *loyalty.Line) bool {
 		if _, ok := c.catSet[l.Category]; ok {
 			return true
 		}
-	} else if slices.Contains(c.Conditions.Categories, l.Category) {
-		return true
+	} else {
+		for _, k := range c.Conditions.Categories {
+			if k == l.Category {
+				return true
+			}
+		}
 	}
 	if c.skuSet != nil {
 		_, ok := c.skuSet[l.SKU]
 		return ok
 	}
-	return slices.Contains(c.Conditions.SKUs, l.SKU)
+	for _, k := range c.Conditions.SKUs {
+		if k == l.SKU {
+			return true
+		}
+	}
+	return false
 }
 
 // setOf returns the elements of a long list as a set, nil for a short one.
@@ -538,6 +588,11 @@ func setOf[K comparable](list []K) map[K]struct{} {
 // schedules have their instants in loc, the engine's time zone.
 func compileCampaigns(p Program, loc *time.Location) []compiled {
 	out := make([]compiled, len(p.Campaigns))
+	// The redemption rules New gives the points ledger.
+	red := p.Redemption
+	if red.Currency.IsZero() && !red.PointValue.IsZero() {
+		red.Currency = p.Currency
+	}
 	for i, c := range p.Campaigns {
 		// The engine's own copy: a caller changing its Program later changes nothing.
 		c.Schedule.Holidays = slices.Clone(c.Schedule.Holidays)
@@ -549,7 +604,10 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			c.Chance = &ch
 		}
 		k := compiled{Campaign: c, index: i, sched: c.Schedule.compileIn(loc), perkValue: loyalty.Zero(p.Currency),
-			catSet: setOf(c.Conditions.Categories), skuSet: setOf(c.Conditions.SKUs)}
+			catSet: setOf(c.Conditions.Categories), skuSet: setOf(c.Conditions.SKUs),
+			capsTotal: c.Budget.Uses > 0 || c.Budget.Money.IsPositive(),
+			audience:  !c.Audience.isZero(),
+			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:
@@ -568,6 +626,9 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			case ActionCode:
 				k.codes = append(k.codes, a.Definition)
 			}
+		}
+		if k.points > 0 || k.weight > 0 {
+			k.red = &red
 		}
 		out[i] = k
 	}

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/loyaltykit/loyalty"
@@ -20,35 +21,71 @@ type campRun struct {
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
+// budgetCounters are what an evaluation reads of a budgeted campaign's counters: only
+// those its budget caps (see readBudgets), the others stay zero.
+type budgetCounters struct {
+	uses     int64         // the campaign's uses in all (for Budget.Uses)
+	spent    loyalty.Money // the campaign's money spent in all (for Budget.Money)
+	acctUses int64         // the account's uses (for Budget.PerAccount)
+}
+
+// budgetReader is implemented by the memory store's read transaction (and the simulation's
+// over it): a budget counter's uses and money spent, zero for one not stored, without an
+// error made for it nor its record copied out.
+type budgetReader interface {
+	budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error)
+}
+
+// budgetCounterOf is budgetReader.budgetCounter over any read transaction.
+func budgetCounterOf(tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	mem, _ := tx.(budgetReader)
+	return readCounter(mem, tx, id, account)
+}
+
+// readCounter is mem.budgetCounter, or tx's counter when mem is nil.
+func readCounter(mem budgetReader, tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	if mem != nil {
+		return mem.budgetCounter(id, account)
+	}
+	r, err := budgetOrZero(tx, id, account)
+	return r.Uses, r.Spent, err
+}
+
 // readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
-// facts view): ev.budgets[meta.budget] holds a campaign's total and the account's counters.
+// facts view) into ev.budgets[meta.budget]: only those the budget caps (its total for uses
+// or money, the account's for uses per account), which are all usesLeft and costs read.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
 		return nil
 	}
 	if cap(ev.budgets) < e.budgeted {
-		ev.budgets = make([][2]BudgetRecord, e.budgeted)
+		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(memReader) // no error made for a counter not yet stored
+	var mem budgetReader
+	if m, ok := tx.(*memTx); ok { // the memory store's: a compare, where an interface takes a lookup
+		mem = m
+	} else {
+		mem, _ = tx.(budgetReader)
+	}
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {
 			continue
 		}
-		for j, acct := range [2]loyalty.AccountID{"", ev.order.Account} {
-			var r BudgetRecord
-			var err error
-			if mem != nil {
-				r, err = mem.budgetOrZero(c.ID, acct)
-			} else {
-				r, err = budgetOrZero(tx, c.ID, acct)
-			}
-			if err != nil {
+		r := &ev.budgets[k]
+		*r = budgetCounters{}
+		var err error
+		if c.capsTotal {
+			if r.uses, r.spent, err = readCounter(mem, tx, c.ID, ""); err != nil {
 				return err
 			}
-			ev.budgets[k][j] = r
+		}
+		if c.Budget.PerAccount > 0 {
+			if r.acctUses, _, err = readCounter(mem, tx, c.ID, ev.order.Account); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -58,16 +95,18 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 // returns how many of them have a budget.
 func (ev *evaluation) scheduled() int {
 	e := ev.e
-	ev.sched = ev.sched[:0]
+	sched := ev.sched[:0]
 	budgeted := 0
+	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	for i := range e.camps {
-		if e.camps[i].sched.active(ev.order.PlacedAt, e.loc) {
-			ev.sched = append(ev.sched, i)
+		if e.camps[i].sched.activeAt(sec) {
+			sched = append(sched, i)
 			if e.meta[i].budget >= 0 {
 				budgeted++
 			}
 		}
 	}
+	ev.sched = sched
 	return budgeted
 }
 
@@ -77,127 +116,126 @@ func (ev *evaluation) scheduled() int {
 func (ev *evaluation) campaigns() error {
 	e := ev.e
 	ev.baseCodes, ev.baseMult = len(ev.calcCodes), ev.multiplier
-	if len(e.camps) == 0 {
-		return nil
-	}
-	excluded := -1 // the exclusive campaign that applied
 	if len(ev.sched) == 0 {
 		return nil
 	}
-	ev.q.Campaigns = make([]CampaignOutcome, 0, len(ev.sched))
+	// The outcomes are written in place, field by field, in the quote's fresh (zeroed)
+	// list: no outcome is copied.
+	outs := make([]CampaignOutcome, len(ev.sched))
+	ev.q.Campaigns = outs
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	for _, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
+	camps := ev.camps[:len(ev.sched)]
+	ev.camps = camps
+	excluded := -1               // the exclusive campaign that applied
+	var all []int                // the lines of the first campaign that selects every line: 0, 1, …
+	for k, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
-		// The outcome is written in place, field by field, in the quote's fresh (zeroed)
-		// list: no outcome is copied.
-		k := len(ev.q.Campaigns)
-		ev.q.Campaigns = ev.q.Campaigns[:k+1]
-		out := &ev.q.Campaigns[k]
+		camps[k] = campRun{c: c, meta: mt, out: k}
+		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name
-		var lines []int
-		why := ""
-		if excluded < 0 {
-			lines, why = ev.qualifies(c)
-		}
-		switch {
-		case excluded >= 0:
+		if excluded >= 0 {
 			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
-		case why != "":
-			out.Reason, out.Message = why, reasonText(mt, why)
-			out.Lines = lines
+			continue
 		}
-		if out.Reason == "" && c.Chance != nil {
+		lines, why := ev.qualifies(c, &all)
+		switch why {
+		case notAudience:
+			out.Reason, out.Message = "audience", "the account is not in the campaign's audience"
+			continue
+		case notConditions:
+			out.Reason, out.Message, out.Lines = "conditions", mt.conditions, lines
+			continue
+		}
+		if c.Chance != nil {
 			roll, won := c.Chance.Draw(c.ID, ev.order.ID)
 			out.Draw = ev.newDraw(Draw{Roll: roll, Wins: c.Chance.Wins, OutOf: c.Chance.OutOf, Won: won})
 			if !won {
 				out.Reason, out.Message = "draw", mt.draw
+				continue
 			}
 		}
-		if out.Reason == "" {
+		if mt.budget >= 0 {
 			if msg := ev.usesLeft(c, mt); msg != "" {
 				out.Reason, out.Message = "budget", msg
+				continue
 			}
 		}
-		if out.Reason == "" {
-			out.Applied, out.Lines = true, lines
-			out.Multiplier, out.Perks, out.Codes = c.multiplier, ev.ownStrings(c.perks), slices.Clone(c.codes)
-			if c.Exclusive {
-				excluded = i
-			}
+		out.Applied, out.Lines, out.Multiplier = true, lines, c.multiplier
+		if len(c.perks) > 0 {
+			out.Perks = ev.ownStrings(c.perks)
 		}
-		ev.camps = ev.camps[:len(ev.camps)+1]
-		r := &ev.camps[len(ev.camps)-1]
-		r.c, r.meta, r.out, r.bonus = c, mt, k, nil
-	}
-	if len(ev.q.Campaigns) == 0 {
-		ev.q.Campaigns = nil
-	}
-	if len(ev.camps) == 0 {
-		return nil
+		if len(c.codes) > 0 {
+			out.Codes = slices.Clone(c.codes)
+		}
+		if c.Exclusive {
+			excluded = i
+		}
 	}
 	ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
 	copy(ev.baseBonus, ev.bonus)
 	return ev.applyCampaigns()
 }
 
-// qualifies checks the audience and the conditions; it returns the eligible lines and ""
-// or the reason the campaign does not apply.
-func (ev *evaluation) qualifies(c *compiled) ([]int, string) {
-	a := c.Audience
+// The reasons qualifies refuses a campaign.
+const (
+	qualified = iota
+	notAudience
+	notConditions
+)
+
+// qualifies checks the audience and the conditions; it returns the eligible lines and
+// qualified or the reason the campaign does not apply. all is as eligible takes it.
+func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
+	if c.audience && !ev.inAudience(&c.Audience) {
+		return nil, notAudience
+	}
+	lines := ev.eligible(c, all)
+	if len(lines) == 0 {
+		return nil, notConditions
+	}
+	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
+		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
+		// is) and quantity; a sum that overflows does not qualify.
+		// A sum out of range, as Money.Add and Quantity.Add decide (a signed overflow, or
+		// the minimum int64), sets out's sign bit; the sums after it do not matter.
+		var amount, qty, out int64
+		base, ol := ev.base, ev.order.Lines
+		for _, i := range lines {
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			sa, sq := amount+a, qty+q
+			out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
+			if sa == math.MinInt64 || sq == math.MinInt64 {
+				out = -1
+			}
+			amount, qty = sa, sq
+		}
+		if out < 0 || !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
+			return lines, notConditions
+		}
+	}
+	return lines, qualified
+}
+
+// inAudience reports whether the order's account is in the audience a.
+func (ev *evaluation) inAudience(a *Audience) bool {
 	switch {
 	case a.Account != "" && a.Account != ev.order.Account,
 		len(a.Tiers) > 0 && (ev.q.Tier == nil || !slices.Contains(a.Tiers, ev.levelName)),
 		a.Newcomers && ev.acct.Orders > 0,
 		a.MinTenureMonths > 0 && (ev.acct.Since.IsZero() || loyalty.AddMonths(ev.acct.Since, a.MinTenureMonths).After(ev.order.PlacedAt)):
-		return nil, "audience"
+		return false
 	}
 	if len(a.Segments) > 0 {
-		in := false
 		for _, s := range ev.opt.Segments {
-			in = in || slices.Contains(a.Segments, s)
-		}
-		if !in {
-			return nil, "audience"
-		}
-	}
-	lines := ev.eligible(c)
-	if len(lines) == 0 {
-		return nil, "conditions"
-	}
-	cn := c.Conditions
-	if !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
-		amount, qty := loyalty.Zero(ev.order.Currency), loyalty.Quantity{}
-		for _, i := range lines {
-			var err error
-			amount, err = amount.Add(ev.base[i])
-			if err == nil {
-				qty, err = qty.Add(ev.order.Lines[i].Quantity)
-			}
-			if err != nil {
-				return lines, "conditions"
+			if slices.Contains(a.Segments, s) {
+				return true
 			}
 		}
-		if c, err := amount.Cmp(cn.MinAmount); !cn.MinAmount.IsZero() && (err != nil || c < 0) {
-			return lines, "conditions"
-		}
-		if qty.Cmp(cn.MinQuantity) < 0 {
-			return lines, "conditions"
-		}
+		return false
 	}
-	return lines, ""
-}
-
-// reasonText is the message of a campaign's refusal for its audience or conditions.
-func reasonText(mt *campMeta, why string) string {
-	switch why {
-	case "audience":
-		return "the account is not in the campaign's audience"
-	case "conditions":
-		return mt.conditions
-	}
-	return why
+	return true
 }
 
 // conditionsText is the message of a campaign refused for its conditions.
@@ -216,21 +254,49 @@ func conditionsText(cn Conditions) string {
 }
 
 // eligible returns the indexes of the order's lines the campaign's conditions select, like
-// Conditions.eligible, in the evaluation's memory (nil when none).
-func (ev *evaluation) eligible(c *compiled) []int {
+// Conditions.eligible, in the evaluation's memory (nil when none). *all is nil or a list
+// of every line (a campaign's own, which is never changed) to copy; eligible sets it.
+func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 	lines := ev.order.Lines
 	out := ev.out.idx.take(len(lines))
-	if len(c.Conditions.Categories) == 0 && len(c.Conditions.SKUs) == 0 { // every line
+	if !c.selective { // every line
+		if *all != nil {
+			copy(out, *all)
+			return out
+		}
 		for i := range out {
 			out[i] = i
 		}
+		*all = out
 		return out
 	}
 	n := 0
-	for i := range lines {
-		if c.selects(&lines[i]) {
-			out[n] = i
-			n++
+	if c.catSet == nil && c.skuSet == nil { // short lists, scanned
+		cats, skus := c.Conditions.Categories, c.Conditions.SKUs
+	next:
+		for i := range lines {
+			l := &lines[i]
+			for _, k := range cats {
+				if k == l.Category {
+					out[n] = i
+					n++
+					continue next
+				}
+			}
+			for _, k := range skus {
+				if k == l.SKU {
+					out[n] = i
+					n++
+					continue next
+				}
+			}
+		}
+	} else {
+		for i := range lines {
+			if c.selects(&lines[i]) {
+				out[n] = i
+				n++
+			}
 		}
 	}
 	if n == 0 {
@@ -239,21 +305,18 @@ func (ev *evaluation) eligible(c *compiled) []int {
 	return out[:n:n]
 }
 
-// usesLeft returns "" when the campaign's uses allow one more order of the account, or the
-// message of the limit reached.
+// usesLeft returns "" when the budgeted campaign's uses allow one more order of the
+// account, or the message of the limit reached.
 func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
-	b := c.Budget
-	if mt.budget < 0 {
-		return ""
-	}
-	pair := ev.budgets[mt.budget]
+	b := &c.Budget
+	r := &ev.budgets[mt.budget]
 	switch {
-	case b.Uses > 0 && pair[0].Uses+1 > b.Uses:
+	case b.Uses > 0 && r.uses+1 > b.Uses:
 		return mt.uses
-	case b.PerAccount > 0 && pair[1].Uses+1 > b.PerAccount:
+	case b.PerAccount > 0 && r.acctUses+1 > b.PerAccount:
 		return mt.perAccount
-	case b.Money.IsPositive() && !pair[0].Spent.IsZero():
-		if c, err := pair[0].Spent.Cmp(b.Money); err != nil || c >= 0 {
+	case b.Money.IsPositive() && !r.spent.IsZero():
+		if c, err := r.spent.Cmp(b.Money); err != nil || c >= 0 {
 			return mt.money
 		}
 	}
@@ -265,7 +328,7 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
 	copy(ev.bonus, ev.baseBonus)
-	anyMult := false
+	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
 	for i := range ev.camps {
 		r := &ev.camps[i]
 		out := &ev.q.Campaigns[r.out]
@@ -292,18 +355,12 @@ func (ev *evaluation) applyCampaigns() error {
 			}
 		}
 		if r.c.weight > 0 {
-			anyMult = true
+			n, only = n+1, r.c.pos
 		}
 	}
 	ev.multiplier, ev.campMult = ev.baseMult, false
-	if !anyMult {
+	if n == 0 {
 		return nil
-	}
-	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
-	for i := range ev.camps {
-		if r := &ev.camps[i]; ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
-			n, only = n+1, r.c.pos
-		}
 	}
 	if n == 1 {
 		// One multiplier: the engine computed the result when it started.
@@ -353,196 +410,309 @@ func (ev *evaluation) campaignCosts() error {
 	}
 }
 
+// costs prices the applied campaigns (see campaignCosts) and reports whether it dropped one
+// over its money budget.
 func (ev *evaluation) costs() (bool, error) {
-	e := ev.e
-	n := len(ev.order.Lines)
-	cur := ev.order.Currency
-	// The multipliers' extra points per line, shared among the campaigns by their extras.
-	mults := ev.tmp.idx.take(len(ev.camps))[:0] // indexes into ev.camps
-	multWeights := ev.tmp.ints.take(len(ev.camps))[:0]
-	for i, r := range ev.camps {
-		if ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
-			mults = append(mults, i)
-			multWeights = append(multWeights, r.c.weight)
-		}
+	multPts, only, single, err := ev.multiplierPoints()
+	if err != nil {
+		return false, err
 	}
-	if cap(ev.multPts) < len(ev.camps) {
-		ev.multPts = make([][]points.Points, len(ev.camps))
-	}
-	multPts := ev.multPts[:len(ev.camps)]
-	clear(multPts)
-	if len(mults) > 0 {
-		plain := ev.plain
-		if !ev.plainSet {
-			var err error
-			if plain, err = e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
-				return false, err
-			}
-		}
-		for _, i := range mults {
-			multPts[i] = ev.tmp.pts.take(n)
-		}
-		parts := ev.tmp.pts.take(len(mults))
-		weights := ev.tmp.ints.take(len(mults))
-		for l := 0; l < n; l++ {
-			extra := ev.basePts[l] - plain.Lines[l].Points
-			if extra <= 0 {
-				continue
-			}
-			if len(mults) == 1 { // one campaign's weight takes all: no split to compute
-				multPts[mults[0]][l] = extra
-				continue
-			}
-			copy(weights, multWeights)
-			if err := allocatePointsInto(parts, extra, weights); err != nil {
-				return false, err
-			}
-			for j, i := range mults {
-				multPts[i][l] = parts[j]
-			}
-		}
-	}
-	red := e.ledger.Config().Redemption
 	dropped := false
-	lineCost := ev.tmp.ints.take(n)
-	money := ev.tmp.amount.take(n)
-	for i, r := range ev.camps {
+	for i := range ev.camps {
+		r := &ev.camps[i]
 		out := &ev.q.Campaigns[r.out]
 		if !out.Applied {
 			continue
 		}
 		out.Discount = loyalty.Money{}
-		var pts points.Points
-		if r.c.Budget.IsZero() {
-			// Not budgeted: only the total cost is kept, the sum of what the lines' shares
-			// would sum to (the discount's amount, the points' value, the perks' value).
-			var total int64
-			if r.c.discount {
-				if en := ev.entry(r.meta.discount); en != nil && en.Applied {
-					out.Discount = en.Amount
-					total += en.Amount.MinorUnits()
-				}
+		var en *discount.Entry
+		if r.c.discount {
+			if en = ev.entry(r.meta.discount); en != nil && en.Applied {
+				out.Discount = en.Amount
+			} else {
+				en = nil
 			}
-			for l := 0; r.bonus != nil && l < n; l++ {
-				pts += r.bonus[l]
-			}
-			for _, p := range multPts[i] {
-				pts += p
-			}
-			out.Points = pts
-			if pts > 0 && red.PointValue.IsPositive() {
-				v, err := red.Value(pts)
-				if err != nil {
-					return false, err
-				}
-				total += v.MinorUnits()
-			}
-			total += r.c.perkValue.MinorUnits()
-			cost, err := loyalty.MoneyFromMinor(total, cur)
-			if err != nil {
+		}
+		var mp []points.Points // the campaign's multiplier points per line
+		switch {
+		case i == only:
+			mp = single
+		case multPts != nil:
+			mp = multPts[i]
+		}
+		if r.meta.budget < 0 {
+			if err := ev.unbudgetedCost(out, r, en, mp); err != nil {
 				return false, err
 			}
-			out.Cost = cost
-			out.Budgeted, out.LineCosts = false, nil
 			continue
 		}
-		clear(lineCost)
-		if r.c.discount {
-			if en := ev.entry(r.meta.discount); en != nil && en.Applied {
-				out.Discount = en.Amount
-				for l, m := range en.Lines {
-					if l < n {
-						lineCost[l] += m.MinorUnits()
-					}
-				}
-			}
-		}
-		var ptsWeights []int64
-		if r.bonus != nil || multPts[i] != nil {
-			ptsWeights = ev.tmp.ints.take(n)
-			for l := 0; l < n; l++ {
-				var p points.Points
-				if r.bonus != nil {
-					p += r.bonus[l]
-				}
-				if multPts[i] != nil {
-					p += multPts[i][l]
-				}
-				ptsWeights[l] = int64(p)
-				pts += p
-			}
-		}
-		out.Points = pts
-		if pts > 0 && red.PointValue.IsPositive() {
-			v, err := red.Value(pts)
-			if err != nil {
-				return false, err
-			}
-			if k := v.MinorUnits() / int64(pts); k*int64(pts) == v.MinorUnits() && !slices.ContainsFunc(ptsWeights, negative) {
-				// A whole number k of minor units a point: every line's share of the value,
-				// k × its points (the weights sum to pts), is exact; it is what the split
-				// by largest remainder gives.
-				for l, w := range ptsWeights {
-					lineCost[l] += k * w
-				}
-			} else {
-				if err := v.AllocateInto(money, ptsWeights); err != nil {
-					return false, err
-				}
-				for l, m := range money {
-					lineCost[l] += m.MinorUnits()
-				}
-			}
-		}
-		if !r.c.perkValue.IsZero() {
-			weights := ev.tmp.ints.take(n)
-			for _, l := range out.Lines {
-				weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
-			}
-			if err := r.c.perkValue.AllocateInto(money, weights); err != nil {
-				return false, err
-			}
-			for l, m := range money {
-				lineCost[l] += m.MinorUnits()
-			}
-		}
-		var total int64
-		for _, c := range lineCost {
-			total += c
-		}
-		cost, err := loyalty.MoneyFromMinor(total, cur)
+		drop, err := ev.budgetedCost(out, r, en, mp)
 		if err != nil {
 			return false, err
 		}
-		out.Cost = cost
-		out.Budgeted, out.LineCosts = false, nil
-		if b := r.c.Budget.Money; b.IsPositive() {
-			spent := ev.budgets[r.meta.budget][0].Spent
-			left := b
-			if !spent.IsZero() {
-				if left, err = b.Sub(spent); err != nil {
-					return false, err
-				}
-			}
-			if c, err := cost.Cmp(left); err != nil || c > 0 {
-				*out = CampaignOutcome{ID: out.ID, Name: out.Name, Draw: out.Draw, Lines: out.Lines, Reason: "budget",
-					Message: fmt.Sprintf("the order would cost the campaign %s and its budget has %s left", cost, left)}
-				dropped = true
-				continue
-			}
-		}
-		out.Budgeted = true
-		out.LineCosts = ev.out.amount.take(n)
-		for l, c := range lineCost {
-			if out.LineCosts[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
-				return false, err
-			}
-		}
+		dropped = dropped || drop
 	}
 	return dropped, nil
 }
 
-func negative(w int64) bool { return w < 0 }
+// multiplierPoints returns the points the applied multipliers add to each line: the
+// lines' extra points over the plan without the campaigns' multipliers, shared among the
+// multipliers by their extras. With one multiplier (the usual case) they are single, the
+// points of campaign run only; with more, multPts lists them per campaign run (nil for a
+// run without an applied multiplier). Without any, all are nil and only is -1.
+func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, err error) {
+	n := len(ev.order.Lines)
+	nm := 0 // the applied multiplier campaigns: how many, and one of them (only)
+	only = -1
+	for i := range ev.camps {
+		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+			nm, only = nm+1, i
+		}
+	}
+	if nm == 0 {
+		return nil, -1, nil, nil
+	}
+	plain := ev.plain
+	if !ev.plainSet {
+		if plain, err = ev.e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
+			return nil, -1, nil, err
+		}
+	}
+	if nm == 1 { // one campaign's weight takes all: no split to compute
+		extra := ev.tmp.pts.take(n)
+		base, pl := ev.basePts[:n], plain.Lines[:n]
+		for l := range extra {
+			if x := base[l] - pl[l].Points; x > 0 {
+				extra[l] = x
+			}
+		}
+		return nil, only, extra, nil
+	}
+	if cap(ev.multPts) < len(ev.camps) {
+		ev.multPts = make([][]points.Points, len(ev.camps))
+	}
+	multPts = ev.multPts[:len(ev.camps)]
+	clear(multPts)
+	mults := ev.tmp.idx.take(nm)[:0] // indexes into ev.camps
+	multWeights := ev.tmp.ints.take(nm)[:0]
+	for i := range ev.camps {
+		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+			mults = append(mults, i)
+			multWeights = append(multWeights, r.c.weight)
+			multPts[i] = ev.tmp.pts.take(n)
+		}
+	}
+	parts := ev.tmp.pts.take(nm)
+	weights := ev.tmp.ints.take(nm)
+	for l := 0; l < n; l++ {
+		extra := ev.basePts[l] - plain.Lines[l].Points
+		if extra <= 0 {
+			continue
+		}
+		copy(weights, multWeights)
+		if err := allocatePointsInto(parts, extra, weights); err != nil {
+			return nil, -1, nil, err
+		}
+		for j, i := range mults {
+			multPts[i][l] = parts[j]
+		}
+	}
+	return multPts, -1, nil, nil
+}
+
+// unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
+// kept, the sum of what the lines' shares would sum to (the discount's amount, the points'
+// value, the perks' value).
+func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) error {
+	var total int64
+	if en != nil {
+		total += en.Amount.MinorUnits()
+	}
+	var pts points.Points
+	for _, p := range r.bonus {
+		pts += p
+	}
+	for _, p := range mp {
+		pts += p
+	}
+	out.Points = pts
+	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
+		v, err := red.Value(pts)
+		if err != nil {
+			return err
+		}
+		total += v.MinorUnits()
+	}
+	total += r.c.perkValue.MinorUnits()
+	cost, err := loyalty.MoneyFromMinor(total, ev.order.Currency)
+	if err != nil {
+		return err
+	}
+	out.Cost = cost
+	out.Budgeted, out.LineCosts = false, nil
+	return nil
+}
+
+// budgetedCost sets the cost of an applied campaign with a budget and its split over the
+// lines (LineCosts: the discount's line amounts, the points' value in proportion to the
+// lines' points, the perks' value in proportion to the eligible lines' value); it drops
+// the campaign, and reports it, when the cost exceeds what is left of its money budget.
+// The cost is the sum of its parts' totals (each split sums exactly to its total), known
+// before the lines' costs are written.
+func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) (bool, error) {
+	n := len(ev.order.Lines)
+	cur := ev.order.Currency
+	var total int64
+	var disc []loyalty.Money // the discount's line amounts
+	if en != nil {
+		disc = en.Lines[:min(n, len(en.Lines))]
+		for _, m := range disc {
+			total += m.MinorUnits()
+		}
+	}
+	w, pts, negative := ev.linePoints(r.bonus, mp) // the points per line, nil for none
+	out.Points = pts
+	var k int64      // a point's value in whole minor units, when every line's share is k × its points
+	var rest []int64 // the shares split by largest remainder, nil for none
+	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
+		v, err := red.Value(pts)
+		if err != nil {
+			return false, err
+		}
+		total += v.MinorUnits()
+		if k = v.MinorUnits() / int64(pts); k*int64(pts) != v.MinorUnits() || negative {
+			// The split by largest remainder (k × points is what it gives when exact).
+			k = 0
+			rest = ev.tmp.ints.take(n)
+			weights := ev.tmp.ints.take(n)
+			for l, p := range w {
+				weights[l] = int64(p)
+			}
+			if err := ev.addSplit(rest, v, weights); err != nil {
+				return false, err
+			}
+		}
+	}
+	if pv := r.c.perkValue; !pv.IsZero() {
+		weights := ev.tmp.ints.take(n)
+		for _, l := range out.Lines {
+			weights[l] = ev.base[l].MinorUnits() + 1 // +1: a free line still carries a share
+		}
+		if rest == nil {
+			rest = ev.tmp.ints.take(n)
+		}
+		if err := ev.addSplit(rest, pv, weights); err != nil {
+			return false, err
+		}
+		total += pv.MinorUnits()
+	}
+	cost, err := loyalty.MoneyFromMinor(total, cur)
+	if err != nil {
+		return false, err
+	}
+	out.Cost = cost
+	out.Budgeted, out.LineCosts = false, nil
+	if b := r.c.Budget.Money; b.IsPositive() {
+		spent := ev.budgets[r.meta.budget].spent
+		left := b
+		if !spent.IsZero() {
+			if left, err = b.Sub(spent); err != nil {
+				return false, err
+			}
+		}
+		if c, err := cost.Cmp(left); err != nil || c > 0 {
+			*out = CampaignOutcome{ID: out.ID, Name: out.Name, Draw: out.Draw, Lines: out.Lines, Reason: "budget",
+				Message: fmt.Sprintf("the order would cost the campaign %s and its budget has %s left", cost, left)}
+			return true, nil
+		}
+	}
+	lc := ev.out.amount.take(n)
+	if err := lineCosts(lc, disc, k, w, rest, cur); err != nil {
+		return false, err
+	}
+	out.Budgeted, out.LineCosts = true, lc
+	return false, nil
+}
+
+// lineCosts writes into dst (one per line) each line's cost in cur: its amount in disc
+// (none past its end), k × its points in w when k is not zero, and its share in rest
+// when rest is not nil. The usual campaigns have one part only: a loop each.
+func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int64, cur loyalty.Currency) error {
+	var err error
+	switch {
+	case k == 0 && rest == nil:
+		for l, m := range disc[:min(len(disc), len(dst))] {
+			if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
+				return err
+			}
+		}
+		for l := len(disc); l < len(dst); l++ {
+			dst[l] = loyalty.Zero(cur)
+		}
+	case disc == nil && rest == nil:
+		for l, p := range w[:len(dst)] {
+			if dst[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
+				return err
+			}
+		}
+	default:
+		for l := range dst {
+			var c int64
+			if l < len(disc) {
+				c = disc[l].MinorUnits()
+			}
+			if k != 0 {
+				c += k * int64(w[l])
+			}
+			if rest != nil {
+				c += rest[l]
+			}
+			if dst[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
+// when it has neither; one of them itself when the other is nil), their sum, and whether a
+// line has negative points.
+func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]points.Points, points.Points, bool) {
+	var w []points.Points
+	switch {
+	case bonus == nil && mult == nil:
+		return nil, 0, false
+	case bonus == nil:
+		w = mult
+	case mult == nil:
+		w = bonus
+	default:
+		w = ev.tmp.pts.take(len(ev.order.Lines))
+		for l := range w {
+			w[l] = bonus[l] + mult[l]
+		}
+	}
+	var sum points.Points
+	negative := false
+	for _, p := range w {
+		sum += p
+		negative = negative || p < 0
+	}
+	return w, sum, negative
+}
+
+// addSplit adds to dst the split of m in proportion to weights (Money.AllocateInto).
+func (ev *evaluation) addSplit(dst []int64, m loyalty.Money, weights []int64) error {
+	parts := ev.tmp.amount.take(len(dst))
+	if err := m.AllocateInto(parts, weights); err != nil {
+		return err
+	}
+	for l, p := range parts {
+		dst[l] += p.MinorUnits()
+	}
+	return nil
+}
 
 // entry returns the quote's discount entry of the candidate id, or nil.
 func (ev *evaluation) entry(id string) *discount.Entry {

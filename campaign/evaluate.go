@@ -122,7 +122,7 @@ type work struct {
 	tmp       scratch             // the evaluation's working lists
 	calcCodes []string            // accepted codes and internal tokens, for the calculator
 	camps     []campRun           // the scheduled campaigns, as in q.Campaigns
-	budgets   [][2]BudgetRecord   // total and account counters, by campMeta.budget
+	budgets   []budgetCounters    // what readBudgets read, by campMeta.budget
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
 	paidBuf   []loyalty.Line      // the lines of paid
 	hist      []discount.Purchase // the memory of acct's history
@@ -280,11 +280,9 @@ func (ev *evaluation) factsView(tx OrderReadTx) error {
 }
 
 // memReader is implemented by the memory store's read transaction (and the simulation's
-// over it): Account with the history copied into the caller's memory, and Budget with a
-// counter not yet stored as its zero record (rather than an error).
+// over it): Account with the history copied into the caller's memory.
 type memReader interface {
 	accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error)
-	budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error)
 }
 
 // budgetOrZero is tx.Budget with the zero counter of (id, account) for one not stored.

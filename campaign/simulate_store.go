@@ -130,18 +130,16 @@ func (t simReadTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
 }
 func (t simReadTx) Order(id loyalty.OrderID) (OrderRecord, error) { return t.s.order(t.tx, id) }
 
-// accountInto and budgetOrZero are the inner store's (memReader), when it has them.
+// accountInto and budgetCounter are the inner store's (memReader, budgetReader), when it
+// has them.
 func (t simReadTx) accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error) {
 	if r, ok := t.OrderReadTx.(memReader); ok {
 		return r.accountInto(id, buf)
 	}
 	return t.OrderReadTx.Account(id)
 }
-func (t simReadTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
-	if r, ok := t.OrderReadTx.(memReader); ok {
-		return r.budgetOrZero(id, account)
-	}
-	return budgetOrZero(t.OrderReadTx, id, account)
+func (t simReadTx) budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	return budgetCounterOf(t.OrderReadTx, id, account)
 }
 func (t simReadTx) Return(key loyalty.IdempotencyKey) (ReturnRecord, error) {
 	return t.s.ret(t.tx, key)

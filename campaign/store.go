@@ -165,6 +165,7 @@ func NewMemoryStore() OrderStore {
 		accounts: memtx.Table[loyalty.AccountID, AccountRecord]{},
 		returns:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
 		budgets:  memtx.Table[budgetKey, BudgetRecord]{},
+		totals:   memtx.Table[loyalty.CampaignID, BudgetRecord]{},
 		uses: memtx.Table[loyalty.IdempotencyKey, BudgetUse]{Clone: func(u BudgetUse) BudgetUse {
 			u.Items = append([]BudgetItem(nil), u.Items...)
 			return u
@@ -185,8 +186,11 @@ type memStore struct {
 	orders   memtx.Table[loyalty.OrderID, OrderRecord]
 	accounts memtx.Table[loyalty.AccountID, AccountRecord]
 	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
-	budgets  memtx.Table[budgetKey, BudgetRecord]
-	uses     memtx.Table[loyalty.IdempotencyKey, BudgetUse]
+	budgets  memtx.Table[budgetKey, BudgetRecord] // the accounts' counters
+	// totals are the campaigns' counters in all (Account ""), apart from the accounts': a
+	// table of few rows by a string key, which an evaluation reads with no hashing.
+	totals memtx.Table[loyalty.CampaignID, BudgetRecord]
+	uses   memtx.Table[loyalty.IdempotencyKey, BudgetUse]
 
 	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
 }
@@ -293,20 +297,26 @@ func (t memTx) PutAccount(r AccountRecord) error {
 func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
 
 func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
-	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
+	r, ok := t.budget(id, account)
 	if !ok {
 		return BudgetRecord{}, fmt.Errorf("campaign: budget of %s %s: %w", id, account, loyalty.ErrNotFound)
 	}
 	return r, nil
 }
 
-// budgetOrZero is Budget with the zero counter of (id, account) for one not stored.
-func (t memTx) budgetOrZero(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
-	r, ok := t.s.budgets.Get(t.tx, budgetKey{id, account})
-	if !ok {
-		return BudgetRecord{Campaign: id, Account: account}, nil
+// budgetCounter returns the uses and money spent of the counter of (id, account), zero for
+// one not stored (budgetReader).
+func (t *memTx) budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+	r, _ := t.budget(id, account)
+	return r.Uses, r.Spent, nil
+}
+
+// budget returns the counter of (id, account) and whether it is stored.
+func (t memTx) budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, bool) {
+	if account == "" {
+		return t.s.totals.Get(t.tx, id)
 	}
-	return r, nil
+	return t.s.budgets.Get(t.tx, budgetKey{id, account})
 }
 
 func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
@@ -319,6 +329,9 @@ func (t memTx) BudgetUse(key loyalty.IdempotencyKey) (BudgetUse, error) {
 func (t memTx) PutBudget(r BudgetRecord) error {
 	if r.Campaign == "" {
 		return loyalty.Invalid("budget", nil, "has no campaign")
+	}
+	if r.Account == "" {
+		return t.s.totals.Put(t.tx, r.Campaign, r)
 	}
 	return t.s.budgets.Put(t.tx, budgetKey{r.Campaign, r.Account}, r)
 }
