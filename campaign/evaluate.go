@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -48,19 +49,21 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 }
 
 // release drops everything of the evaluation but its working memory, so that the pool holds
-// no order, quote or context.
+// no order, quote or context. Of the working lists it clears only what the evaluation used:
+// each keeps its length until here.
 func (ev *evaluation) release() {
-	ev.state = state{}
 	w := &ev.work
-	w.camps, w.calcCodes, w.budgets = w.camps[:0], w.calcCodes[:0], w.budgets[:0]
-	clear(w.hist[:cap(w.hist)])
-	clear(w.multPts[:cap(w.multPts)])
-	clear(w.paidBuf[:cap(w.paidBuf)])
-	clear(w.calcCodes[:cap(w.calcCodes)])
-	clear(w.budgets[:cap(w.budgets)])
-	clear(w.seen[:cap(w.seen)])
-	clear(w.families[:cap(w.families)])
-	clear(w.promotions[:cap(w.promotions)])
+	clear(w.hist[:min(len(ev.acct.History.Purchases), cap(w.hist))])
+	clear(w.multPts[:min(len(w.camps), cap(w.multPts))])
+	ev.state = state{}
+	clear(w.paidBuf)
+	clear(w.calcCodes)
+	clear(w.budgets)
+	clear(w.seen)
+	clear(w.families)
+	clear(w.promotions)
+	w.camps, w.calcCodes, w.budgets, w.paidBuf = w.camps[:0], w.calcCodes[:0], w.budgets[:0], w.paidBuf[:0]
+	w.seen, w.families, w.promotions = w.seen[:0], w.families[:0], w.promotions[:0]
 	w.tmp.reset()
 }
 
@@ -195,7 +198,7 @@ func (ev *evaluation) mem() *quoteMem {
 func (ev *evaluation) run() error {
 	for _, step := range []func() error{
 		ev.validate, ev.facts, ev.tier, ev.codes, ev.campaigns, ev.discounts, ev.earn, ev.campaignCosts,
-		ev.redeem, ev.totals, ev.margin, ev.referral,
+		ev.redeem, ev.totals, ev.referral,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -333,8 +336,8 @@ func (ev *evaluation) codes() error {
 	seen := ev.seen[:0]         // canonical codes entered
 	families := ev.families[:0] // families of the accepted promo codes
 	promotions := ev.promotions[:0]
-	defer func() { // keep the lists' memory for the next evaluation
-		ev.seen, ev.families, ev.promotions = seen[:0], families[:0], promotions[:0]
+	defer func() { // keep the lists' memory for the next evaluation (release clears them)
+		ev.seen, ev.families, ev.promotions = seen, families, promotions
 	}()
 	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
 		// The policy's own discounts that apply without any code are promotions a code may
@@ -549,27 +552,30 @@ func (ev *evaluation) discounts() error {
 // discounts.
 func (ev *evaluation) earn() error {
 	e, o := ev.e, ev.order
+	n := len(o.Lines)
 	if ev.paidTotals == nil {
-		ev.paidTotals = ev.tmp.amount.take(len(o.Lines))
+		ev.paidTotals = ev.tmp.amount.take(n)
 	}
-	paid, ok, err := paidOrderInto(ev.paidBuf, ev.paidTotals, ev.base, o, ev.q.Discount.Lines)
+	ok, err := paidTotalsInto(ev.paidTotals, ev.base, o, ev.q.Discount.Lines)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
-	ev.paid, ev.paidBuf = paid, paid.Lines
-	// The paid order is valid (the order is, and only its prices changed, to positive ones
-	// whose totals are known): the planners need not check it again. Should a total not be
-	// computable, they check the order themselves and report it.
-	totals := ev.paidTotals
+	// Given the line totals, the planners price the lines at them and read of the order only
+	// what the discounts leave as it is (its lines' quantities, SKUs, categories and tags):
+	// they take the order itself, not a copy repriced. Should a paid total not be computable,
+	// they get the repriced order (see paidOrder) and check it themselves, reporting it.
+	paid, totals := o, ev.paidTotals
 	if !ok {
+		if paid, err = ev.repriced(); err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
 		totals = nil
 	}
-	ev.paidChecked = totals
+	ev.paid, ev.paidChecked = paid, totals
 	var base points.Plan
 	ev.plainSet = false
 	// The base plan's lines in the quote's memory (a second earn, without the campaigns over
 	// their budget, overwrites the first), the plain plan's in the evaluation's.
-	n := len(o.Lines)
 	if ev.planLines == nil {
 		ev.planLines = ev.out.plans.take(n)
 	}
@@ -583,51 +589,56 @@ func (ev *evaluation) earn() error {
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
 	}
-	// The plan's lines are fresh memory: the quote's plan adds to them in place, and the
-	// campaigns' costs read the base points from ev.basePts.
-	ev.basePts = ev.tmp.pts.take(len(base.Lines))
-	for i := range base.Lines {
-		ev.basePts[i] = base.Lines[i].Points
+	if ev.q.Earnings == nil {
+		ev.q.Earnings = ev.mem().earnings[:0]
 	}
-	earning := Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
-	plan := base
+	ev.q.Earnings = append(ev.q.Earnings, Earning{})
+	earning := &ev.q.Earnings[len(ev.q.Earnings)-1] // written in place
+	*earning = Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
+	var extra []points.LinePlan
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
-		var extra points.Plan
+		var xp points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			extra, err = pl.PlanTotalsInto(ev.extraLines(n), paid, totals, decimal.Zero)
+			xp, err = pl.PlanTotalsInto(ev.extraLines(n), paid, totals, decimal.Zero)
 		} else {
-			extra, err = e.tierExtra[ev.level].Plan(paid, decimal.Zero)
+			var rp loyalty.Order
+			if rp, err = ev.repriced(); err == nil {
+				xp, err = e.tierExtra[ev.level].Plan(rp, decimal.Zero)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: tier earn rate: %w", err)
 		}
-		for i := range plan.Lines {
-			plan.Lines[i].Points += extra.Lines[i].Points
-			if plan.Lines[i].Rate < 0 && extra.Lines[i].Points > 0 {
-				plan.Lines[i].Excluded = false
+		extra = xp.Lines[:n]
+		earning.TierRate = xp.Total
+	}
+	// The plan's lines are fresh memory (they carry the lines' quantities already): the
+	// quote's plan adds the tier's rate and the bonus to them in place, and the campaigns'
+	// costs read the base points from ev.basePts.
+	plan := base
+	lines, basePts, bonus := plan.Lines[:n], ev.tmp.pts.take(n), ev.bonus[:n]
+	for i := range lines {
+		l := &lines[i]
+		basePts[i] = l.Points
+		if extra != nil {
+			l.Points += extra[i].Points
+			if l.Rate < 0 && extra[i].Points > 0 {
+				l.Excluded = false
 			}
 		}
-		earning.TierRate = extra.Total
-	}
-	for i, b := range ev.bonus {
-		plan.Lines[i].Points += b
+		b := bonus[i]
+		l.Points += b
 		earning.Bonus += b
 		if b > 0 {
-			plan.Lines[i].Excluded = false
+			l.Excluded = false
 		}
 	}
+	ev.basePts = basePts
 	plan.Total = earning.Base + earning.TierRate + earning.Bonus
-	for i := range plan.Lines {
-		plan.Lines[i].Quantity = o.Lines[i].Quantity
-	}
 	earning.Plan = plan
-	if err := ev.times(&earning, e.prog.Earning); err != nil {
+	if err := ev.times(earning, &e.prog.Earning); err != nil {
 		return err
 	}
-	if ev.q.Earnings == nil {
-		ev.q.Earnings = ev.mem().earnings[:0]
-	}
-	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
 		if ev.buyerLines == nil {
 			ev.buyerLines = ev.out.plans.take(n)
@@ -636,16 +647,22 @@ func (ev *evaluation) earn() error {
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
-		for i := range bp.Lines {
-			bp.Lines[i].Quantity = o.Lines[i].Quantity
-		}
-		be := Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)}
-		if err := ev.times(&be, *e.prog.BuyerEarning); err != nil {
+		ev.q.Earnings = append(ev.q.Earnings, Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)})
+		if err := ev.times(&ev.q.Earnings[len(ev.q.Earnings)-1], e.prog.BuyerEarning); err != nil {
 			return err
 		}
-		ev.q.Earnings = append(ev.q.Earnings, be)
 	}
 	return nil
+}
+
+// repriced returns the order at the prices paid after discounts (paidOrder), its lines in
+// the evaluation's memory.
+func (ev *evaluation) repriced() (loyalty.Order, error) {
+	paid, err := paidOrderInto(ev.paidBuf, ev.order, ev.q.Discount.Lines)
+	if err == nil {
+		ev.paidBuf = paid.Lines
+	}
+	return paid, err
 }
 
 // plainLines returns the evaluation's reused memory for the lines of the plain plan of an
@@ -665,12 +682,12 @@ func (ev *evaluation) extraLines(n int) []points.LinePlan {
 	return ev.extraBuf[:n]
 }
 
-func (ev *evaluation) times(er *Earning, r points.Rules) error {
+func (ev *evaluation) times(er *Earning, r *points.Rules) error {
 	if r.PendingDays > 0 {
 		er.ActivatesAt = ev.now.In(ev.e.loc).AddDate(0, 0, r.PendingDays)
 	}
 	er.ExpiresAt = r.Expiry.Until(ev.now, ev.e.loc)
-	red := ev.e.ledger.Config().Redemption
+	red := &ev.e.redemption
 	if red.PointValue.IsPositive() && er.Plan.Total > 0 {
 		v, err := red.Value(er.Plan.Total)
 		if err != nil {
@@ -688,40 +705,74 @@ func (ev *evaluation) times(er *Earning, r points.Rules) error {
 // total rounds to zero below 5,000 units. When no six-decimal price gives the total exactly,
 // the nearest price is used.
 func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
-	paid, _, err := paidOrderInto(nil, nil, nil, o, lines)
-	return paid, err
+	return paidOrderInto(nil, o, lines)
 }
 
-// paidOrderInto is paidOrder with the lines in buf's memory when it has room. With totals
-// (and base, o's line totals) of the lines' length, it also writes the paid lines' totals
-// ([loyalty.Line.Total]) into totals and reports whether they are all there.
-func paidOrderInto(buf []loyalty.Line, totals, base []loyalty.Money, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, bool, error) {
+// paidOrderInto is paidOrder with the lines in buf's memory when it has room.
+func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
 	paid := o
 	paid.Lines = append(buf[:0], o.Lines...)
 	paid.Codes = nil
-	ok := totals != nil
 	for i := range paid.Lines {
 		if i >= len(lines) || lines[i].Discount.IsZero() {
-			if ok {
-				totals[i] = base[i]
-			}
 			continue
 		}
 		l := &paid.Lines[i]
-		p, t, exact, err := priceFor(lines[i].Total, l.Quantity)
+		p, _, _, err := priceFor(lines[i].Total, l.Quantity)
 		if err != nil {
-			return loyalty.Order{}, false, err
+			return loyalty.Order{}, err
 		}
 		l.UnitPrice = p
-		if ok && !exact {
-			t, err = p.Times(l.Quantity, loyalty.HalfUp)
-			ok = err == nil
-		}
-		if ok {
-			totals[i] = t
-		}
 	}
-	return paid, ok, nil
+	return paid, nil
+}
+
+// paidTotalsInto writes into totals the line totals ([loyalty.Line.Total]) of paidOrder(o,
+// lines), given base, o's line totals, and reports whether they are all known; its errors
+// are paidOrder's. A line not discounted keeps its total; a discounted one has the total
+// the discount left whenever its price gives it exactly (see exactPaid), the total of its
+// price otherwise.
+func paidTotalsInto(totals, base []loyalty.Money, o loyalty.Order, lines []discount.LineResult) (bool, error) {
+	ok := true
+	for i := range o.Lines {
+		if i >= len(lines) || lines[i].Discount.IsZero() {
+			totals[i] = base[i]
+			continue
+		}
+		q, t := o.Lines[i].Quantity, lines[i].Total
+		if exactPaid(t, q) {
+			totals[i] = t
+			continue
+		}
+		p, pt, exact, err := priceFor(t, q)
+		if err != nil {
+			return false, err
+		}
+		if !exact {
+			pt, err = p.Times(q, loyalty.HalfUp)
+			ok = ok && err == nil
+		}
+		totals[i] = pt
+	}
+	return ok, nil
+}
+
+// exactPaid reports, without computing it, that priceFor finds the price of a line of
+// quantity q whose total is the positive total exactly. A step of one micro-unit in the
+// price moves the line's total by r = q ÷ (a minor unit in micro-units of a major unit)
+// minor units before rounding; priceFor tries first the price nearest total ÷ r, whose
+// total before rounding lies within r/2 of total. For q of at most one minor unit's worth
+// of micro-units (10,000 units in a two-digit currency), r ≤ 1 and that is within one half:
+// the price rounds half up to total. The bound on total keeps priceFor's arithmetic (total
+// in micro-units of a major unit, times 10⁶) within 64 bits, as it requires.
+func exactPaid(total loyalty.Money, q loyalty.Quantity) bool {
+	t, qm := total.MinorUnits(), q.Micros()
+	d := total.Currency().Digits()
+	if t < 1 || qm < 1 || d > 6 {
+		return false
+	}
+	scale := microScale[d]
+	return qm <= 1_000_000*scale && t <= math.MaxInt64/1_000_000/scale
 }
 
 // priceFor returns the unit price of a line of quantity q whose total is total (see
@@ -774,7 +825,7 @@ func (ev *evaluation) redeem() error {
 	r := &ev.mem().redemption
 	*r = Redemption{Requested: want, Value: loyalty.Zero(ev.order.Currency)}
 	ev.q.Redemption = r
-	red := e.ledger.Config().Redemption
+	red := &e.redemption
 	total := ev.q.Discount.Total
 	if !red.PointValue.IsPositive() {
 		r.Reason, r.Message = "no-point-value", "points have no money value in this program; they buy catalogue rewards only"
@@ -852,22 +903,36 @@ func (ev *evaluation) availView(tx points.ReadTx) error {
 	return nil
 }
 
-// totals sums the quote up and fills in the lines.
+// totals sums the quote up, fills in the lines and computes the margin, in one pass over
+// the lines in minor units: every amount is the order's currency (validate checked the
+// order), so the sums need no currency checks, and each field's Money is made once.
 func (ev *evaluation) totals() error {
 	cur := ev.order.Currency
-	d := ev.q.Discount
+	d := &ev.q.Discount
+	n := len(d.Lines)
 	t := Totals{Subtotal: d.Subtotal, Discount: d.Discount, PointsValue: loyalty.Zero(cur)}
 	if t.Discount.IsZero() {
 		t.Discount = loyalty.Zero(cur)
 	}
+	var weights []int64 // the lines' totals: the shares of the points redeemed and their value
 	var redeemed []points.Points
-	if r := ev.q.Redemption; r != nil && r.Applied > 0 {
-		t.PointsValue = r.Value
-		weights := ev.tmp.ints.take(len(d.Lines))
-		for i, l := range d.Lines {
-			weights[i] = l.Total.MinorUnits()
+	r := ev.q.Redemption
+	if r != nil && r.Applied > 0 || ev.pointsPaid(r) {
+		weights = ev.tmp.ints.take(n)
+		for i := range d.Lines {
+			weights[i] = d.Lines[i].Total.MinorUnits()
 		}
-		redeemed = ev.tmp.pts.take(len(d.Lines))
+	}
+	var pv []loyalty.Money // the points' value per line (margin)
+	var pvErr error
+	if ev.pointsPaid(r) {
+		// Before the points' split, which replaces all-zero weights with ones.
+		pv = ev.tmp.amount.take(n)
+		pvErr = r.Value.AllocateInto(pv, weights)
+	}
+	if r != nil && r.Applied > 0 {
+		t.PointsValue = r.Value
+		redeemed = ev.tmp.pts.take(n)
 		if err := allocatePointsInto(redeemed, r.Applied, weights); err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
@@ -878,16 +943,30 @@ func (ev *evaluation) totals() error {
 	}
 	t.ToPay = pay
 	ev.q.Totals = t
-	ev.q.Lines = make([]LineOutcome, len(d.Lines))
+	if pvErr != nil {
+		return fmt.Errorf("campaign: evaluate: margin: %w", pvErr)
+	}
+	ev.q.Lines = make([]LineOutcome, n)
 	var pts []points.LinePlan
 	if len(ev.q.Earnings) > 0 {
-		pts = ev.q.Earnings[0].Plan.Lines
+		pts = ev.q.Earnings[0].Plan.Lines[:n]
 	}
-	for i := range d.Lines {
-		l, lo := &d.Lines[i], &ev.q.Lines[i]
-		lo.Base, lo.Discount, lo.Total = l.Base, l.Discount, l.Total
-		if lo.Discount.IsZero() {
-			lo.Discount = loyalty.Zero(cur)
+	costs := ev.lineCosts // computed by ValidateInto: zero (no currency) when unknown
+	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
+	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
+	// cost, After = paid − cost − points. Every amount is non-negative: only the sums and
+	// the last difference can go beyond int64, which the Money arithmetic reports.
+	var rev, cost, paid, byPoints int64
+	over := false // a sum went beyond int64
+	unknown := 0
+	zero := loyalty.Zero(cur)
+	dl := d.Lines
+	lines, costs := ev.q.Lines[:len(dl)], costs[:len(dl)] // one length: no bounds checks
+	for i := range dl {
+		l := &dl[i]
+		lo := LineOutcome{Base: l.Base, Discount: l.Discount, Total: l.Total, Cost: costs[i]}
+		if l.Discount.IsZero() {
+			lo.Discount = zero
 		}
 		if pts != nil {
 			lo.Points = pts[i].Points
@@ -895,55 +974,90 @@ func (ev *evaluation) totals() error {
 		if redeemed != nil {
 			lo.Redeemed = redeemed[i]
 		}
-		lo.Cost = ev.lineCosts[i] // computed by ValidateInto: zero when the cost is unknown
+		lines[i] = lo
+		if lo.Cost.Currency().IsZero() {
+			unknown++
+			continue
+		}
+		rev, over = add64(rev, l.Base.MinorUnits(), over)
+		cost, over = add64(cost, lo.Cost.MinorUnits(), over)
+		paid, over = add64(paid, l.Total.MinorUnits(), over)
 	}
+	for i := range pv { // the points' value of the costed lines
+		if !costs[i].Currency().IsZero() {
+			byPoints, over = add64(byPoints, pv[i].MinorUnits(), over)
+		}
+	}
+	before, over := sub64(rev, cost, over)
+	afterDisc, over := sub64(paid, cost, over)
+	after, over := sub64(afterDisc, byPoints, over)
+	if over {
+		return ev.marginOverflow(pv)
+	}
+	m := Margin{Known: unknown == 0, Revenue: minor(rev, cur), Cost: minor(cost, cur), Before: minor(before, cur),
+		AfterDiscounts: minor(afterDisc, cur), After: minor(after, cur)}
+	if unknown > 0 {
+		m.Unknown = ev.out.idx.take(unknown)[:0]
+		for i := range costs {
+			if costs[i].Currency().IsZero() {
+				m.Unknown = append(m.Unknown, i)
+			}
+		}
+	}
+	for i := range ev.q.Earnings {
+		if er := &ev.q.Earnings[i]; !er.Value.IsZero() {
+			v, err := m.EarnedValue.Add(er.Value)
+			if err != nil {
+				return fmt.Errorf("campaign: evaluate: margin: %w", err)
+			}
+			m.EarnedValue = v
+		}
+	}
+	ev.q.Margin = m
 	return nil
 }
 
-// hasCost reports whether the order's line i has a known cost.
-func (ev *evaluation) hasCost(i int) bool { return ev.order.Lines[i].UnitCost.IsKnown() }
+// pointsPaid reports whether the redemption r pays a positive amount (whose value the
+// margin splits over the lines).
+func (ev *evaluation) pointsPaid(r *Redemption) bool {
+	return r != nil && r.Applied > 0 && r.Value.IsPositive()
+}
 
-// margin computes the gross profit over the lines whose cost is known.
-func (ev *evaluation) margin() error {
-	cur := ev.order.Currency
-	z := loyalty.Zero(cur)
-	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
-	var pv []loyalty.Money
-	if v := ev.q.Totals.PointsValue; v.IsPositive() {
-		weights := ev.tmp.ints.take(len(ev.q.Lines))
-		for i, l := range ev.q.Lines {
-			weights[i] = l.Total.MinorUnits()
-		}
-		pv = ev.tmp.amount.take(len(ev.q.Lines))
-		if err := v.AllocateInto(pv, weights); err != nil {
-			return fmt.Errorf("campaign: evaluate: %w", err)
-		}
-	}
-	unknown := 0
-	for i := range ev.order.Lines {
-		if !ev.hasCost(i) {
-			unknown++
-		}
-	}
-	if unknown > 0 {
-		m.Unknown = ev.out.idx.take(unknown)[:0]
-	}
-	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
-	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
-	// cost, After = paid − cost − points. Only the sums can overflow (a line's total is at
-	// most its base, its points' value at most its total).
-	paid, byPoints := z, z
+// add64 returns a + b and whether it or an earlier operation (over) went beyond the range
+// of Money (that of int64 without math.MinInt64), as [loyalty.Money.Add] checks it.
+func add64(a, b int64, over bool) (int64, bool) {
+	s := a + b
+	return s, over || (a^s)&(b^s) < 0 || s == math.MinInt64
+}
+
+// sub64 is add64 for a − b, as [loyalty.Money.Sub] checks it.
+func sub64(a, b int64, over bool) (int64, bool) {
+	s := a - b
+	return s, over || (a^b)&(a^s) < 0 || s == math.MinInt64
+}
+
+// minor returns units minor units of cur, a valid currency, for units of a sum checked to
+// be in range (never math.MinInt64).
+func minor(units int64, cur loyalty.Currency) loyalty.Money {
+	m, _ := loyalty.MoneyFromMinor(units, cur)
+	return m
+}
+
+// marginOverflow returns the error of a margin whose sums go beyond int64, as the Money
+// arithmetic reports it, adding up the lines again (pv: the points' value per line).
+func (ev *evaluation) marginOverflow(pv []loyalty.Money) error {
+	z := loyalty.Zero(ev.order.Currency)
+	rev, cost, paid, byPoints := z, z, z, z
 	var err error
 	for i := range ev.q.Lines {
 		l := &ev.q.Lines[i]
-		if !ev.hasCost(i) {
-			m.Unknown = append(m.Unknown, i)
+		if l.Cost.Currency().IsZero() {
 			continue
 		}
-		if m.Revenue, err = m.Revenue.Add(l.Base); err != nil {
+		if rev, err = rev.Add(l.Base); err != nil {
 			break
 		}
-		if m.Cost, err = m.Cost.Add(l.Cost); err != nil {
+		if cost, err = cost.Add(l.Cost); err != nil {
 			break
 		}
 		if paid, err = paid.Add(l.Total); err != nil {
@@ -956,27 +1070,17 @@ func (ev *evaluation) margin() error {
 		}
 	}
 	if err == nil {
-		if m.Before, err = m.Revenue.Sub(m.Cost); err == nil {
-			if m.AfterDiscounts, err = paid.Sub(m.Cost); err == nil {
-				m.After, err = m.AfterDiscounts.Sub(byPoints)
+		if _, err = rev.Sub(cost); err == nil {
+			var after loyalty.Money
+			if after, err = paid.Sub(cost); err == nil {
+				_, err = after.Sub(byPoints)
 			}
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("campaign: evaluate: margin: %w", err)
+	if err == nil { // not reached: the caller saw a sum beyond int64
+		err = loyalty.ErrOverflow
 	}
-	m.Known = len(m.Unknown) == 0
-	for _, er := range ev.q.Earnings {
-		if !er.Value.IsZero() {
-			v, err := m.EarnedValue.Add(er.Value)
-			if err != nil {
-				return fmt.Errorf("campaign: evaluate: margin: %w", err)
-			}
-			m.EarnedValue = v
-		}
-	}
-	ev.q.Margin = m
-	return nil
+	return fmt.Errorf("campaign: evaluate: margin: %w", err)
 }
 
 // referral says what the order does to the account's referral, without recording it.
