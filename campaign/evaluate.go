@@ -196,15 +196,39 @@ func (ev *evaluation) mem() *quoteMem {
 // multipliers; campaignCosts (after earn) prices them and drops those over their money
 // budget, running discounts and earn again without them.
 func (ev *evaluation) run() error {
-	for _, step := range []func() error{
-		ev.validate, ev.facts, ev.tier, ev.codes, ev.campaigns, ev.discounts, ev.earn, ev.campaignCosts,
-		ev.redeem, ev.totals, ev.referral,
-	} {
-		if err := step(); err != nil {
-			return err
-		}
+	// The steps are called one by one: a list of method values would be built anew for
+	// every evaluation.
+	if err := ev.validate(); err != nil {
+		return err
 	}
-	return nil
+	if err := ev.facts(); err != nil {
+		return err
+	}
+	if err := ev.tier(); err != nil {
+		return err
+	}
+	if err := ev.codes(); err != nil {
+		return err
+	}
+	if err := ev.campaigns(); err != nil {
+		return err
+	}
+	if err := ev.discounts(); err != nil {
+		return err
+	}
+	if err := ev.earn(); err != nil {
+		return err
+	}
+	if err := ev.campaignCosts(); err != nil {
+		return err
+	}
+	if err := ev.redeem(); err != nil {
+		return err
+	}
+	if err := ev.totals(); err != nil {
+		return err
+	}
+	return ev.referral()
 }
 
 func (ev *evaluation) validate() error {
@@ -397,9 +421,10 @@ func (ev *evaluation) codes() error {
 			}
 			switch b := g.Benefit; {
 			case b.Percent.IsPositive() || b.Amount.IsPositive():
-				out.Discount = e.codeIDs[e.defIndex[g.Definition]] // codePrefix + the family
+				k := e.defIndex[g.Definition]
+				out.Discount = e.codeIDs[k] // codePrefix + the family
 				// One token per family: families are accepted once each.
-				ev.calcCodes = append(ev.calcCodes, e.defTokens[e.defIndex[g.Definition]])
+				ev.calcCodes = append(ev.calcCodes, e.defTokens[k])
 			case b.Ref != "":
 				id, _ := cutPrefix(b.Ref, refDiscount)
 				out.Discount = id
@@ -551,12 +576,12 @@ func (ev *evaluation) discounts() error {
 // earn plans the points of the company account (and of the buyer) on the prices paid after
 // discounts.
 func (ev *evaluation) earn() error {
-	e, o := ev.e, ev.order
+	e, o := ev.e, &ev.order
 	n := len(o.Lines)
 	if ev.paidTotals == nil {
 		ev.paidTotals = ev.tmp.amount.take(n)
 	}
-	ok, err := paidTotalsInto(ev.paidTotals, ev.base, o, ev.q.Discount.Lines)
+	ok, err := paidTotalsInto(ev.paidTotals, ev.base, o.Lines, ev.q.Discount.Lines)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
@@ -564,14 +589,14 @@ func (ev *evaluation) earn() error {
 	// what the discounts leave as it is (its lines' quantities, SKUs, categories and tags):
 	// they take the order itself, not a copy repriced. Should a paid total not be computable,
 	// they get the repriced order (see paidOrder) and check it themselves, reporting it.
-	paid, totals := o, ev.paidTotals
+	ev.paid, ev.paidChecked = *o, ev.paidTotals
 	if !ok {
-		if paid, err = ev.repriced(); err != nil {
+		if ev.paid, err = ev.repriced(); err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
-		totals = nil
+		ev.paidChecked = nil
 	}
-	ev.paid, ev.paidChecked = paid, totals
+	paid, totals := &ev.paid, ev.paidChecked
 	var base points.Plan
 	ev.plainSet = false
 	// The base plan's lines in the quote's memory (a second earn, without the campaigns over
@@ -581,10 +606,10 @@ func (ev *evaluation) earn() error {
 	}
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
-		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), paid, totals, ev.multiplier, ev.baseMult)
+		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), *paid, totals, ev.multiplier, ev.baseMult)
 		ev.plainSet = err == nil
 	} else {
-		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, paid, totals, ev.multiplier)
+		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, *paid, totals, ev.multiplier)
 	}
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
@@ -592,14 +617,17 @@ func (ev *evaluation) earn() error {
 	if ev.q.Earnings == nil {
 		ev.q.Earnings = ev.mem().earnings[:0]
 	}
-	ev.q.Earnings = append(ev.q.Earnings, Earning{})
-	earning := &ev.q.Earnings[len(ev.q.Earnings)-1] // written in place
+	if len(ev.q.Earnings) == cap(ev.q.Earnings) {
+		ev.q.Earnings = slices.Grow(ev.q.Earnings, 1)
+	}
+	ev.q.Earnings = ev.q.Earnings[:len(ev.q.Earnings)+1]
+	earning := &ev.q.Earnings[len(ev.q.Earnings)-1] // written in place, whole
 	*earning = Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
 	var extra []points.LinePlan
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
 		var xp points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			xp, err = pl.PlanTotalsInto(ev.extraLines(n), paid, totals, decimal.Zero)
+			xp, err = pl.PlanTotalsInto(ev.extraLines(n), *paid, totals, decimal.Zero)
 		} else {
 			var rp loyalty.Order
 			if rp, err = ev.repriced(); err == nil {
@@ -643,7 +671,7 @@ func (ev *evaluation) earn() error {
 		if ev.buyerLines == nil {
 			ev.buyerLines = ev.out.plans.take(n)
 		}
-		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, paid, totals, decimal.Zero)
+		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, *paid, totals, decimal.Zero)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
@@ -727,19 +755,20 @@ func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineRes
 	return paid, nil
 }
 
-// paidTotalsInto writes into totals the line totals ([loyalty.Line.Total]) of paidOrder(o,
-// lines), given base, o's line totals, and reports whether they are all known; its errors
+// paidTotalsInto writes into totals the line totals ([loyalty.Line.Total]) of the lines ol
+// of an order o repriced by paidOrder(o, lines), given base, ol's totals, and reports whether they are all known; its errors
 // are paidOrder's. A line not discounted keeps its total; a discounted one has the total
 // the discount left whenever its price gives it exactly (see exactPaid), the total of its
 // price otherwise.
-func paidTotalsInto(totals, base []loyalty.Money, o loyalty.Order, lines []discount.LineResult) (bool, error) {
+func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []discount.LineResult) (bool, error) {
 	ok := true
-	for i := range o.Lines {
+	totals, base = totals[:len(ol)], base[:len(ol)] // one length: no bounds checks
+	for i := range ol {
 		if i >= len(lines) || lines[i].Discount.IsZero() {
 			totals[i] = base[i]
 			continue
 		}
-		q, t := o.Lines[i].Quantity, lines[i].Total
+		q, t := ol[i].Quantity, lines[i].Total
 		if exactPaid(t, q) {
 			totals[i] = t
 			continue
@@ -949,39 +978,47 @@ func (ev *evaluation) totals() error {
 	ev.q.Lines = make([]LineOutcome, n)
 	var pts []points.LinePlan
 	if len(ev.q.Earnings) > 0 {
-		pts = ev.q.Earnings[0].Plan.Lines[:n]
+		pts = ev.q.Earnings[0].Plan.Lines
 	}
-	costs := ev.lineCosts // computed by ValidateInto: zero (no currency) when unknown
-	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
-	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
-	// cost, After = paid − cost − points. Every amount is non-negative: only the sums and
-	// the last difference can go beyond int64, which the Money arithmetic reports.
-	var rev, cost, paid, byPoints int64
-	over := false // a sum went beyond int64
-	unknown := 0
-	zero := loyalty.Zero(cur)
+	// The costs are computed by ValidateInto: zero (no currency) when unknown.
 	dl := d.Lines
-	lines, costs := ev.q.Lines[:len(dl)], costs[:len(dl)] // one length: no bounds checks
-	for i := range dl {
-		l := &dl[i]
-		lo := LineOutcome{Base: l.Base, Discount: l.Discount, Total: l.Total, Cost: costs[i]}
+	lines, costs := ev.q.Lines[:len(dl)], ev.lineCosts[:len(dl)] // one length: no bounds checks
+	zero := loyalty.Zero(cur)
+	for i := range dl { // fresh memory: only what is not zero is written
+		l, lo := &dl[i], &lines[i]
+		lo.Base, lo.Discount, lo.Total, lo.Cost = l.Base, l.Discount, l.Total, costs[i]
 		if l.Discount.IsZero() {
 			lo.Discount = zero
 		}
-		if pts != nil {
-			lo.Points = pts[i].Points
+	}
+	if pts != nil {
+		pts = pts[:len(lines)]
+		for i := range lines {
+			lines[i].Points = pts[i].Points
 		}
-		if redeemed != nil {
-			lo.Redeemed = redeemed[i]
+	}
+	if redeemed != nil {
+		redeemed = redeemed[:len(lines)]
+		for i := range lines {
+			lines[i].Redeemed = redeemed[i]
 		}
-		lines[i] = lo
-		if lo.Cost.Currency().IsZero() {
+	}
+	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
+	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
+	// cost, After = paid − cost − points. The sums and differences are checked as the Money
+	// arithmetic checks them (marginOverflow reports its error).
+	var rev, cost, paid, byPoints int64
+	over := false // a sum went beyond int64
+	unknown := 0
+	for i := range dl {
+		c := costs[i]
+		if c.Currency().IsZero() {
 			unknown++
 			continue
 		}
-		rev, over = add64(rev, l.Base.MinorUnits(), over)
-		cost, over = add64(cost, lo.Cost.MinorUnits(), over)
-		paid, over = add64(paid, l.Total.MinorUnits(), over)
+		rev, over = add64(rev, dl[i].Base.MinorUnits(), over)
+		cost, over = add64(cost, c.MinorUnits(), over)
+		paid, over = add64(paid, dl[i].Total.MinorUnits(), over)
 	}
 	for i := range pv { // the points' value of the costed lines
 		if !costs[i].Currency().IsZero() {

@@ -110,7 +110,7 @@ func TestPaidTotalsAreThoseOfThePaidOrder(t *testing.T) {
 		}
 		want, wantErr := paid.LineTotals()
 		got := make([]loyalty.Money, n)
-		ok, err := paidTotalsInto(got, base, o, lines)
+		ok, err := paidTotalsInto(got, base, o.Lines, lines)
 		if err != nil {
 			t.Fatal(err)
 		}
