@@ -932,34 +932,37 @@ func (ev *evaluation) availView(tx points.ReadTx) error {
 	return nil
 }
 
-// totals sums the quote up, fills in the lines and computes the margin, in one pass over
-// the lines in minor units: every amount is the order's currency (validate checked the
-// order), so the sums need no currency checks, and each field's Money is made once.
+// totals sums the quote up, fills in the lines and computes the margin, in few simple
+// passes over the lines in minor units: every amount is the order's currency (validate
+// checked the order), so the sums need no currency checks, and each field's Money is made
+// once.
 func (ev *evaluation) totals() error {
 	cur := ev.order.Currency
 	d := &ev.q.Discount
-	n := len(d.Lines)
+	dl := d.Lines
+	n := len(dl)
 	t := Totals{Subtotal: d.Subtotal, Discount: d.Discount, PointsValue: loyalty.Zero(cur)}
 	if t.Discount.IsZero() {
 		t.Discount = loyalty.Zero(cur)
 	}
-	var weights []int64 // the lines' totals: the shares of the points redeemed and their value
-	var redeemed []points.Points
 	r := ev.q.Redemption
-	if r != nil && r.Applied > 0 || ev.pointsPaid(r) {
+	redeem := r != nil && r.Applied > 0
+	var weights []int64 // the lines' totals: the shares of the points redeemed and their value
+	if redeem {
 		weights = ev.tmp.ints.take(n)
-		for i := range d.Lines {
-			weights[i] = d.Lines[i].Total.MinorUnits()
+		for i := range dl {
+			weights[i] = dl[i].Total.MinorUnits()
 		}
 	}
 	var pv []loyalty.Money // the points' value per line (margin)
 	var pvErr error
-	if ev.pointsPaid(r) {
+	if redeem && r.Value.IsPositive() {
 		// Before the points' split, which replaces all-zero weights with ones.
 		pv = ev.tmp.amount.take(n)
 		pvErr = r.Value.AllocateInto(pv, weights)
 	}
-	if r != nil && r.Applied > 0 {
+	var redeemed []points.Points
+	if redeem {
 		t.PointsValue = r.Value
 		redeemed = ev.tmp.pts.take(n)
 		if err := allocatePointsInto(redeemed, r.Applied, weights); err != nil {
@@ -975,64 +978,71 @@ func (ev *evaluation) totals() error {
 	if pvErr != nil {
 		return fmt.Errorf("campaign: evaluate: margin: %w", pvErr)
 	}
+
+	// The lines, in fresh memory: only what is not zero is written. The costs are computed
+	// by ValidateInto: zero (no currency) when unknown.
 	ev.q.Lines = make([]LineOutcome, n)
-	var pts []points.LinePlan
-	if len(ev.q.Earnings) > 0 {
-		pts = ev.q.Earnings[0].Plan.Lines
-	}
-	// The costs are computed by ValidateInto: zero (no currency) when unknown.
-	dl := d.Lines
-	lines, costs := ev.q.Lines[:len(dl)], ev.lineCosts[:len(dl)] // one length: no bounds checks
+	lines, costs := ev.q.Lines[:n], ev.lineCosts[:n] // one length: no bounds checks
 	zero := loyalty.Zero(cur)
-	for i := range dl { // fresh memory: only what is not zero is written
+	for i := range dl {
 		l, lo := &dl[i], &lines[i]
 		lo.Base, lo.Discount, lo.Total, lo.Cost = l.Base, l.Discount, l.Total, costs[i]
 		if l.Discount.IsZero() {
 			lo.Discount = zero
 		}
 	}
-	if pts != nil {
-		pts = pts[:len(lines)]
+	if len(ev.q.Earnings) > 0 {
+		pts := ev.q.Earnings[0].Plan.Lines[:n]
 		for i := range lines {
 			lines[i].Points = pts[i].Points
 		}
 	}
 	if redeemed != nil {
-		redeemed = redeemed[:len(lines)]
+		redeemed = redeemed[:n]
 		for i := range lines {
 			lines[i].Redeemed = redeemed[i]
 		}
 	}
+
 	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
 	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
-	// cost, After = paid − cost − points. The sums and differences are checked as the Money
-	// arithmetic checks them (marginOverflow reports its error).
-	var rev, cost, paid, byPoints int64
-	over := false // a sum went beyond int64
+	// cost, After = paid − cost − points. The amounts are never negative and each is below
+	// 2⁶³, so a sum that goes beyond int64 sets the sign bit before it can wrap around:
+	// every sum is or-ed into over to see it. Should that happen (or an amount be negative),
+	// marginMoney does it all again with the Money arithmetic, which reports the overflow.
+	var rev, cost, paid, byPoints, over uint64
 	unknown := 0
 	for i := range dl {
-		c := costs[i]
+		c := &costs[i]
 		if c.Currency().IsZero() {
 			unknown++
 			continue
 		}
-		rev, over = add64(rev, dl[i].Base.MinorUnits(), over)
-		cost, over = add64(cost, c.MinorUnits(), over)
-		paid, over = add64(paid, dl[i].Total.MinorUnits(), over)
+		b, p, k := dl[i].Base.MinorUnits(), dl[i].Total.MinorUnits(), c.MinorUnits()
+		rev, paid, cost = rev+uint64(b), paid+uint64(p), cost+uint64(k)
+		over |= uint64(b|p|k) | rev | paid | cost
 	}
-	for i := range pv { // the points' value of the costed lines
+	for i := range pv {
 		if !costs[i].Currency().IsZero() {
-			byPoints, over = add64(byPoints, pv[i].MinorUnits(), over)
+			v := pv[i].MinorUnits()
+			byPoints += uint64(v)
+			over |= uint64(v) | byPoints
 		}
 	}
-	before, over := sub64(rev, cost, over)
-	afterDisc, over := sub64(paid, cost, over)
-	after, over := sub64(afterDisc, byPoints, over)
-	if over {
-		return ev.marginOverflow(pv)
+	// Non-negative sums of at most 2⁶³ − 1: the differences of two are in range, that of
+	// three is checked as Money.Sub checks it.
+	afterDisc := int64(paid) - int64(cost)
+	after := afterDisc - int64(byPoints)
+	var m Margin
+	if int64(over) < 0 || (afterDisc^int64(byPoints))&(afterDisc^after) < 0 || after == math.MinInt64 {
+		if m, err = ev.marginMoney(pv); err != nil {
+			return fmt.Errorf("campaign: evaluate: margin: %w", err)
+		}
+	} else {
+		m = Margin{Revenue: minor(int64(rev), cur), Cost: minor(int64(cost), cur), Before: minor(int64(rev)-int64(cost), cur),
+			AfterDiscounts: minor(afterDisc, cur), After: minor(after, cur)}
 	}
-	m := Margin{Known: unknown == 0, Revenue: minor(rev, cur), Cost: minor(cost, cur), Before: minor(before, cur),
-		AfterDiscounts: minor(afterDisc, cur), After: minor(after, cur)}
+	m.Known = unknown == 0
 	if unknown > 0 {
 		m.Unknown = ev.out.idx.take(unknown)[:0]
 		for i := range costs {
@@ -1054,25 +1064,6 @@ func (ev *evaluation) totals() error {
 	return nil
 }
 
-// pointsPaid reports whether the redemption r pays a positive amount (whose value the
-// margin splits over the lines).
-func (ev *evaluation) pointsPaid(r *Redemption) bool {
-	return r != nil && r.Applied > 0 && r.Value.IsPositive()
-}
-
-// add64 returns a + b and whether it or an earlier operation (over) went beyond the range
-// of Money (that of int64 without math.MinInt64), as [loyalty.Money.Add] checks it.
-func add64(a, b int64, over bool) (int64, bool) {
-	s := a + b
-	return s, over || (a^s)&(b^s) < 0 || s == math.MinInt64
-}
-
-// sub64 is add64 for a − b, as [loyalty.Money.Sub] checks it.
-func sub64(a, b int64, over bool) (int64, bool) {
-	s := a - b
-	return s, over || (a^b)&(a^s) < 0 || s == math.MinInt64
-}
-
 // minor returns units minor units of cur, a valid currency, for units of a sum checked to
 // be in range (never math.MinInt64).
 func minor(units int64, cur loyalty.Currency) loyalty.Money {
@@ -1080,44 +1071,44 @@ func minor(units int64, cur loyalty.Currency) loyalty.Money {
 	return m
 }
 
-// marginOverflow returns the error of a margin whose sums go beyond int64, as the Money
-// arithmetic reports it, adding up the lines again (pv: the points' value per line).
-func (ev *evaluation) marginOverflow(pv []loyalty.Money) error {
+// marginMoney returns the sums and margins of the quote's lines (of Margin: Revenue, Cost,
+// Before, AfterDiscounts and After) with the Money arithmetic, or its overflow error (pv:
+// the points' value per line). totals uses it when its sums in minor units go beyond int64.
+func (ev *evaluation) marginMoney(pv []loyalty.Money) (Margin, error) {
 	z := loyalty.Zero(ev.order.Currency)
-	rev, cost, paid, byPoints := z, z, z, z
+	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
+	paid, byPoints := z, z
 	var err error
 	for i := range ev.q.Lines {
 		l := &ev.q.Lines[i]
 		if l.Cost.Currency().IsZero() {
 			continue
 		}
-		if rev, err = rev.Add(l.Base); err != nil {
-			break
+		if m.Revenue, err = m.Revenue.Add(l.Base); err != nil {
+			return Margin{}, err
 		}
-		if cost, err = cost.Add(l.Cost); err != nil {
-			break
+		if m.Cost, err = m.Cost.Add(l.Cost); err != nil {
+			return Margin{}, err
 		}
 		if paid, err = paid.Add(l.Total); err != nil {
-			break
+			return Margin{}, err
 		}
 		if pv != nil {
 			if byPoints, err = byPoints.Add(pv[i]); err != nil {
-				break
+				return Margin{}, err
 			}
 		}
 	}
-	if err == nil {
-		if _, err = rev.Sub(cost); err == nil {
-			var after loyalty.Money
-			if after, err = paid.Sub(cost); err == nil {
-				_, err = after.Sub(byPoints)
-			}
-		}
+	if m.Before, err = m.Revenue.Sub(m.Cost); err != nil {
+		return Margin{}, err
 	}
-	if err == nil { // not reached: the caller saw a sum beyond int64
-		err = loyalty.ErrOverflow
+	if m.AfterDiscounts, err = paid.Sub(m.Cost); err != nil {
+		return Margin{}, err
 	}
-	return fmt.Errorf("campaign: evaluate: margin: %w", err)
+	if m.After, err = m.AfterDiscounts.Sub(byPoints); err != nil {
+		return Margin{}, err
+	}
+	return m, nil
 }
 
 // referral says what the order does to the account's referral, without recording it.
