@@ -92,8 +92,8 @@ type state struct {
 	base        []loyalty.Money // every line's total before discounts
 	lineCosts   []loyalty.Money // every line's total cost (zero when unknown)
 	multiplier  decimal.Decimal // multiplies the base earning; rates are combined before Plan
-	paid        loyalty.Order   // the order at the prices paid after discounts
-	paidTotals  []loyalty.Money // the line totals of paid (scratch)
+	paid        loyalty.Order   // the order the planners price: the order itself with paidChecked, else repriced (paidOrder)
+	paidTotals  []loyalty.Money // the line totals at the prices paid after discounts (scratch)
 	paidChecked []loyalty.Money // paidTotals when they are all known, else nil
 	basePts     []points.Points // per line: the earning rules' points with ev.multiplier
 	plain       points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
@@ -127,7 +127,7 @@ type work struct {
 	camps     []campRun           // the scheduled campaigns, as in q.Campaigns
 	budgets   [][2]BudgetRecord   // total and account counters, by campMeta.budget
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
-	paidBuf   []loyalty.Line      // the lines of paid
+	paidBuf   []loyalty.Line      // the lines of paid, when repriced
 	hist      []discount.Purchase // the memory of acct's history
 	sched     []int               // the indexes of the campaigns scheduled at the order's time
 	plainBuf  []points.LinePlan   // the memory of the plain plan's lines
@@ -232,7 +232,7 @@ func (ev *evaluation) run() error {
 }
 
 func (ev *evaluation) validate() error {
-	o := ev.order
+	o := &ev.order
 	ev.tmp.reserve(len(o.Lines), len(ev.e.camps))
 	ev.base = ev.tmp.amount.take(len(o.Lines))
 	ev.lineCosts = ev.tmp.amount.take(len(o.Lines))
@@ -249,7 +249,7 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	q := &ev.q // zero: released (see Evaluate)
-	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, o, ev.opt, ev.now
+	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, *o, ev.opt, ev.now
 	if ev.e.prog.BuyerEarning != nil && o.Buyer != "" {
 		ev.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
 	}
@@ -536,7 +536,7 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 
 // discounts prices the order under the policy with the candidates the earlier steps enabled.
 func (ev *evaluation) discounts() error {
-	o := ev.order
+	o := &ev.order
 	if ev.e.calc == nil {
 		totals, err := o.LineTotals()
 		if err != nil {
@@ -554,7 +554,7 @@ func (ev *evaluation) discounts() error {
 		ev.q.Discount = r
 		return nil
 	}
-	priced := o
+	priced := *o
 	priced.Codes = ev.calcCodes
 	// The quote's own Result, in the quote's memory (a second pricing, without the campaigns
 	// over their budget, overwrites the first); the order was validated (ev.validate), its
@@ -763,13 +763,17 @@ func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineRes
 func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []discount.LineResult) (bool, error) {
 	ok := true
 	totals, base = totals[:len(ol)], base[:len(ol)] // one length: no bounds checks
+	var x exactBounds
 	for i := range ol {
 		if i >= len(lines) || lines[i].Discount.IsZero() {
 			totals[i] = base[i]
 			continue
 		}
 		q, t := ol[i].Quantity, lines[i].Total
-		if exactPaid(t, q) {
+		if x.cur != t.Currency() {
+			x = newExactBounds(t.Currency())
+		}
+		if x.exact(t, q) {
 			totals[i] = t
 			continue
 		}
@@ -795,13 +799,29 @@ func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []dis
 // the price rounds half up to total. The bound on total keeps priceFor's arithmetic (total
 // in micro-units of a major unit, times 10⁶) within 64 bits, as it requires.
 func exactPaid(total loyalty.Money, q loyalty.Quantity) bool {
-	t, qm := total.MinorUnits(), q.Micros()
-	d := total.Currency().Digits()
-	if t < 1 || qm < 1 || d > 6 {
-		return false
+	x := newExactBounds(total.Currency())
+	return x.exact(total, q)
+}
+
+// exactBounds are exactPaid's bounds for totals in cur.
+type exactBounds struct {
+	cur        loyalty.Currency
+	maxQ, maxT int64 // the largest quantity in micro-units and total in minor units
+}
+
+func newExactBounds(cur loyalty.Currency) exactBounds {
+	x := exactBounds{cur: cur} // no bounds (nothing is exact) for more than 6 digits
+	if d := cur.Digits(); d <= 6 {
+		scale := microScale[d]
+		x.maxQ, x.maxT = 1_000_000*scale, math.MaxInt64/1_000_000/scale
 	}
-	scale := microScale[d]
-	return qm <= 1_000_000*scale && t <= math.MaxInt64/1_000_000/scale
+	return x
+}
+
+// exact is exactPaid for a total in x.cur.
+func (x *exactBounds) exact(total loyalty.Money, q loyalty.Quantity) bool {
+	t, qm := total.MinorUnits(), q.Micros()
+	return t >= 1 && qm >= 1 && qm <= x.maxQ && t <= x.maxT
 }
 
 // priceFor returns the unit price of a line of quantity q whose total is total (see
@@ -1022,26 +1042,7 @@ func (ev *evaluation) totals() error {
 		rev, paid, cost = rev+uint64(b), paid+uint64(p), cost+uint64(k)
 		over |= uint64(b|p|k) | rev | paid | cost
 	}
-	for i := range pv {
-		if !costs[i].Currency().IsZero() {
-			v := pv[i].MinorUnits()
-			byPoints += uint64(v)
-			over |= uint64(v) | byPoints
-		}
-	}
-	// Non-negative sums of at most 2⁶³ − 1: the differences of two are in range, that of
-	// three is checked as Money.Sub checks it.
-	afterDisc := int64(paid) - int64(cost)
-	after := afterDisc - int64(byPoints)
 	var m Margin
-	if int64(over) < 0 || (afterDisc^int64(byPoints))&(afterDisc^after) < 0 || after == math.MinInt64 {
-		if m, err = ev.marginMoney(pv); err != nil {
-			return fmt.Errorf("campaign: evaluate: margin: %w", err)
-		}
-	} else {
-		m = Margin{Revenue: minor(int64(rev), cur), Cost: minor(int64(cost), cur), Before: minor(int64(rev)-int64(cost), cur),
-			AfterDiscounts: minor(afterDisc, cur), After: minor(after, cur)}
-	}
 	m.Known = unknown == 0
 	if unknown > 0 {
 		m.Unknown = ev.out.idx.take(unknown)[:0]
@@ -1050,6 +1051,28 @@ func (ev *evaluation) totals() error {
 				m.Unknown = append(m.Unknown, i)
 			}
 		}
+	}
+	if pv != nil {
+		// The points' value of the costed lines: all of it (the parts sum to it exactly)
+		// but the parts of the lines without a cost. Every part is between zero and it.
+		byPoints = uint64(r.Value.MinorUnits())
+		for _, i := range m.Unknown {
+			byPoints -= uint64(pv[i].MinorUnits())
+		}
+	}
+	// Non-negative sums of at most 2⁶³ − 1: the differences of two are in range, that of
+	// three is checked as Money.Sub checks it.
+	afterDisc := int64(paid) - int64(cost)
+	after := afterDisc - int64(byPoints)
+	if int64(over) < 0 || (afterDisc^int64(byPoints))&(afterDisc^after) < 0 || after == math.MinInt64 {
+		mm, err := ev.marginMoney(pv)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: margin: %w", err)
+		}
+		m.Revenue, m.Cost, m.Before, m.AfterDiscounts, m.After = mm.Revenue, mm.Cost, mm.Before, mm.AfterDiscounts, mm.After
+	} else {
+		m.Revenue, m.Cost, m.Before = minor(int64(rev), cur), minor(int64(cost), cur), minor(int64(rev)-int64(cost), cur)
+		m.AfterDiscounts, m.After = minor(afterDisc, cur), minor(after, cur)
 	}
 	for i := range ev.q.Earnings {
 		if er := &ev.q.Earnings[i]; !er.Value.IsZero() {
