@@ -86,7 +86,6 @@ type state struct {
 
 	acct        AccountRecord
 	level       int
-	benefits    tier.Benefits
 	levelName   string
 	bonus       []points.Points // bonus points per line (codes, welcome rewards)
 	base        []loyalty.Money // every line's total before discounts
@@ -343,7 +342,7 @@ func (ev *evaluation) tier() error {
 	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
 	out.Benefits.Perks = ev.ownStrings(lvl.Benefits.Perks) // the quote's own copy
-	ev.level, ev.levelName, ev.benefits = out.Level, out.Name, out.Benefits
+	ev.level, ev.levelName = out.Level, out.Name
 	ev.q.Tier = out
 	if lvl.Benefits.DiscountRate.IsPositive() {
 		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
