@@ -57,6 +57,7 @@ type Engine struct {
 	stores Stores
 
 	ledger      *points.Ledger
+	redemption  points.Redemption // the ledger's redemption rules (ledger.Config().Redemption)
 	buyerLedger *points.Ledger
 	tiers       *tier.Service
 	tierEval    *tier.Evaluator
@@ -145,6 +146,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}
+	e.redemption = e.ledger.Config().Redemption
 	if e.earnPlan, err = points.NewPlanner(p.Earning); err != nil {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -48,19 +49,21 @@ func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt Eva
 }
 
 // release drops everything of the evaluation but its working memory, so that the pool holds
-// no order, quote or context.
+// no order, quote or context. Of the working lists it clears only what the evaluation used:
+// each keeps its length until here.
 func (ev *evaluation) release() {
-	ev.state = state{}
 	w := &ev.work
-	w.camps, w.calcCodes, w.budgets = w.camps[:0], w.calcCodes[:0], w.budgets[:0]
-	clear(w.hist[:cap(w.hist)])
-	clear(w.multPts[:cap(w.multPts)])
-	clear(w.paidBuf[:cap(w.paidBuf)])
-	clear(w.calcCodes[:cap(w.calcCodes)])
-	clear(w.budgets[:cap(w.budgets)])
-	clear(w.seen[:cap(w.seen)])
-	clear(w.families[:cap(w.families)])
-	clear(w.promotions[:cap(w.promotions)])
+	clear(w.hist[:min(len(ev.acct.History.Purchases), cap(w.hist))])
+	clear(w.multPts[:min(len(w.camps), cap(w.multPts))])
+	ev.state = state{}
+	clear(w.paidBuf)
+	clear(w.calcCodes)
+	clear(w.budgets)
+	clear(w.seen)
+	clear(w.families)
+	clear(w.promotions)
+	w.camps, w.calcCodes, w.budgets, w.paidBuf = w.camps[:0], w.calcCodes[:0], w.budgets[:0], w.paidBuf[:0]
+	w.seen, w.families, w.promotions = w.seen[:0], w.families[:0], w.promotions[:0]
 	w.tmp.reset()
 }
 
@@ -83,14 +86,13 @@ type state struct {
 
 	acct        AccountRecord
 	level       int
-	benefits    tier.Benefits
 	levelName   string
 	bonus       []points.Points // bonus points per line (codes, welcome rewards)
 	base        []loyalty.Money // every line's total before discounts
 	lineCosts   []loyalty.Money // every line's total cost (zero when unknown)
 	multiplier  decimal.Decimal // multiplies the base earning; rates are combined before Plan
-	paid        loyalty.Order   // the order at the prices paid after discounts
-	paidTotals  []loyalty.Money // the line totals of paid (scratch)
+	paid        loyalty.Order   // the order the planners price: the order itself with paidChecked, else repriced (paidOrder)
+	paidTotals  []loyalty.Money // the line totals at the prices paid after discounts (scratch)
 	paidChecked []loyalty.Money // paidTotals when they are all known, else nil
 	basePts     []points.Points // per line: the earning rules' points with ev.multiplier
 	plain       points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
@@ -124,7 +126,7 @@ type work struct {
 	camps     []campRun           // the scheduled campaigns, as in q.Campaigns
 	budgets   []budgetCounters    // what readBudgets read, by campMeta.budget
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
-	paidBuf   []loyalty.Line      // the lines of paid
+	paidBuf   []loyalty.Line      // the lines of paid, when repriced
 	hist      []discount.Purchase // the memory of acct's history
 	sched     []int               // the indexes of the campaigns scheduled at the order's time
 	plainBuf  []points.LinePlan   // the memory of the plain plan's lines
@@ -193,19 +195,43 @@ func (ev *evaluation) mem() *quoteMem {
 // multipliers; campaignCosts (after earn) prices them and drops those over their money
 // budget, running discounts and earn again without them.
 func (ev *evaluation) run() error {
-	for _, step := range []func() error{
-		ev.validate, ev.facts, ev.tier, ev.codes, ev.campaigns, ev.discounts, ev.earn, ev.campaignCosts,
-		ev.redeem, ev.totals, ev.margin, ev.referral,
-	} {
-		if err := step(); err != nil {
-			return err
-		}
+	// The steps are called one by one: a list of method values would be built anew for
+	// every evaluation.
+	if err := ev.validate(); err != nil {
+		return err
 	}
-	return nil
+	if err := ev.facts(); err != nil {
+		return err
+	}
+	if err := ev.tier(); err != nil {
+		return err
+	}
+	if err := ev.codes(); err != nil {
+		return err
+	}
+	if err := ev.campaigns(); err != nil {
+		return err
+	}
+	if err := ev.discounts(); err != nil {
+		return err
+	}
+	if err := ev.earn(); err != nil {
+		return err
+	}
+	if err := ev.campaignCosts(); err != nil {
+		return err
+	}
+	if err := ev.redeem(); err != nil {
+		return err
+	}
+	if err := ev.totals(); err != nil {
+		return err
+	}
+	return ev.referral()
 }
 
 func (ev *evaluation) validate() error {
-	o := ev.order
+	o := &ev.order
 	ev.tmp.reserve(len(o.Lines), len(ev.e.camps))
 	ev.base = ev.tmp.amount.take(len(o.Lines))
 	ev.lineCosts = ev.tmp.amount.take(len(o.Lines))
@@ -222,7 +248,7 @@ func (ev *evaluation) validate() error {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	q := &ev.q // zero: released (see Evaluate)
-	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, o, ev.opt, ev.now
+	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, *o, ev.opt, ev.now
 	if ev.e.prog.BuyerEarning != nil && o.Buyer != "" {
 		ev.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
 	}
@@ -314,7 +340,7 @@ func (ev *evaluation) tier() error {
 	lvl := &e.levels[out.Level]
 	out.Name, out.Benefits = lvl.Name, lvl.Benefits
 	out.Benefits.Perks = ev.ownStrings(lvl.Benefits.Perks) // the quote's own copy
-	ev.level, ev.levelName, ev.benefits = out.Level, out.Name, out.Benefits
+	ev.level, ev.levelName = out.Level, out.Name
 	ev.q.Tier = out
 	if lvl.Benefits.DiscountRate.IsPositive() {
 		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
@@ -331,8 +357,8 @@ func (ev *evaluation) codes() error {
 	seen := ev.seen[:0]         // canonical codes entered
 	families := ev.families[:0] // families of the accepted promo codes
 	promotions := ev.promotions[:0]
-	defer func() { // keep the lists' memory for the next evaluation
-		ev.seen, ev.families, ev.promotions = seen[:0], families[:0], promotions[:0]
+	defer func() { // keep the lists' memory for the next evaluation (release clears them)
+		ev.seen, ev.families, ev.promotions = seen, families, promotions
 	}()
 	if e.combos && len(ev.order.Codes) > 0 && e.calc != nil {
 		// The policy's own discounts that apply without any code are promotions a code may
@@ -392,9 +418,10 @@ func (ev *evaluation) codes() error {
 			}
 			switch b := g.Benefit; {
 			case b.Percent.IsPositive() || b.Amount.IsPositive():
-				out.Discount = e.codeIDs[e.defIndex[g.Definition]] // codePrefix + the family
+				k := e.defIndex[g.Definition]
+				out.Discount = e.codeIDs[k] // codePrefix + the family
 				// One token per family: families are accepted once each.
-				ev.calcCodes = append(ev.calcCodes, e.defTokens[e.defIndex[g.Definition]])
+				ev.calcCodes = append(ev.calcCodes, e.defTokens[k])
 			case b.Ref != "":
 				id, _ := cutPrefix(b.Ref, refDiscount)
 				out.Discount = id
@@ -506,7 +533,7 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 
 // discounts prices the order under the policy with the candidates the earlier steps enabled.
 func (ev *evaluation) discounts() error {
-	o := ev.order
+	o := &ev.order
 	if ev.e.calc == nil {
 		totals, err := o.LineTotals()
 		if err != nil {
@@ -524,7 +551,7 @@ func (ev *evaluation) discounts() error {
 		ev.q.Discount = r
 		return nil
 	}
-	priced := o
+	priced := *o
 	priced.Codes = ev.calcCodes
 	// The quote's own Result, in the quote's memory (a second pricing, without the campaigns
 	// over their budget, overwrites the first); the order was validated (ev.validate), its
@@ -546,104 +573,121 @@ func (ev *evaluation) discounts() error {
 // earn plans the points of the company account (and of the buyer) on the prices paid after
 // discounts.
 func (ev *evaluation) earn() error {
-	e, o := ev.e, ev.order
+	e, o := ev.e, &ev.order
+	n := len(o.Lines)
 	if ev.paidTotals == nil {
-		ev.paidTotals = ev.tmp.amount.take(len(o.Lines))
+		ev.paidTotals = ev.tmp.amount.take(n)
 	}
-	paid, ok, err := paidOrderInto(ev.paidBuf, ev.paidTotals, ev.base, o, ev.q.Discount.Lines)
+	ok, err := paidTotalsInto(ev.paidTotals, ev.base, o.Lines, ev.q.Discount.Lines)
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
-	ev.paid, ev.paidBuf = paid, paid.Lines
-	// The paid order is valid (the order is, and only its prices changed, to positive ones
-	// whose totals are known): the planners need not check it again. Should a total not be
-	// computable, they check the order themselves and report it.
-	totals := ev.paidTotals
+	// Given the line totals, the planners price the lines at them and read of the order only
+	// what the discounts leave as it is (its lines' quantities, SKUs, categories and tags):
+	// they take the order itself, not a copy repriced. Should a paid total not be computable,
+	// they get the repriced order (see paidOrder) and check it themselves, reporting it.
+	ev.paid, ev.paidChecked = *o, ev.paidTotals
 	if !ok {
-		totals = nil
+		if ev.paid, err = ev.repriced(); err != nil {
+			return fmt.Errorf("campaign: evaluate: %w", err)
+		}
+		ev.paidChecked = nil
 	}
-	ev.paidChecked = totals
+	paid, totals := &ev.paid, ev.paidChecked
 	var base points.Plan
 	ev.plainSet = false
 	// The base plan's lines in the quote's memory (a second earn, without the campaigns over
 	// their budget, overwrites the first), the plain plan's in the evaluation's.
-	n := len(o.Lines)
 	if ev.planLines == nil {
 		ev.planLines = ev.out.plans.take(n)
 	}
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
-		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), paid, totals, ev.multiplier, ev.baseMult)
+		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), *paid, totals, ev.multiplier, ev.baseMult)
 		ev.plainSet = err == nil
 	} else {
-		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, paid, totals, ev.multiplier)
+		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, *paid, totals, ev.multiplier)
 	}
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: earning: %w", err)
 	}
-	// The plan's lines are fresh memory: the quote's plan adds to them in place, and the
-	// campaigns' costs read the base points from ev.basePts.
-	ev.basePts = ev.tmp.pts.take(len(base.Lines))
-	for i := range base.Lines {
-		ev.basePts[i] = base.Lines[i].Points
+	if ev.q.Earnings == nil {
+		ev.q.Earnings = ev.mem().earnings[:0]
 	}
-	earning := Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
-	plan := base
+	if len(ev.q.Earnings) == cap(ev.q.Earnings) {
+		ev.q.Earnings = slices.Grow(ev.q.Earnings, 1)
+	}
+	ev.q.Earnings = ev.q.Earnings[:len(ev.q.Earnings)+1]
+	earning := &ev.q.Earnings[len(ev.q.Earnings)-1] // written in place, whole
+	*earning = Earning{Holder: points.ForAccount(o.Account), Base: base.Total, Multiplier: ev.multiplier}
+	var extra []points.LinePlan
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
-		var extra points.Plan
+		var xp points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			extra, err = pl.PlanTotalsInto(ev.extraLines(n), paid, totals, decimal.Zero)
+			xp, err = pl.PlanTotalsInto(ev.extraLines(n), *paid, totals, decimal.Zero)
 		} else {
-			extra, err = e.tierExtra[ev.level].Plan(paid, decimal.Zero)
+			var rp loyalty.Order
+			if rp, err = ev.repriced(); err == nil {
+				xp, err = e.tierExtra[ev.level].Plan(rp, decimal.Zero)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: tier earn rate: %w", err)
 		}
-		for i := range plan.Lines {
-			plan.Lines[i].Points += extra.Lines[i].Points
-			if plan.Lines[i].Rate < 0 && extra.Lines[i].Points > 0 {
-				plan.Lines[i].Excluded = false
+		extra = xp.Lines[:n]
+		earning.TierRate = xp.Total
+	}
+	// The plan's lines are fresh memory (they carry the lines' quantities already): the
+	// quote's plan adds the tier's rate and the bonus to them in place, and the campaigns'
+	// costs read the base points from ev.basePts.
+	plan := base
+	lines, basePts, bonus := plan.Lines[:n], ev.tmp.pts.take(n), ev.bonus[:n]
+	for i := range lines {
+		l := &lines[i]
+		basePts[i] = l.Points
+		if extra != nil {
+			l.Points += extra[i].Points
+			if l.Rate < 0 && extra[i].Points > 0 {
+				l.Excluded = false
 			}
 		}
-		earning.TierRate = extra.Total
-	}
-	for i, b := range ev.bonus {
-		plan.Lines[i].Points += b
+		b := bonus[i]
+		l.Points += b
 		earning.Bonus += b
 		if b > 0 {
-			plan.Lines[i].Excluded = false
+			l.Excluded = false
 		}
 	}
+	ev.basePts = basePts
 	plan.Total = earning.Base + earning.TierRate + earning.Bonus
-	for i := range plan.Lines {
-		plan.Lines[i].Quantity = o.Lines[i].Quantity
-	}
 	earning.Plan = plan
-	if err := ev.times(&earning, e.prog.Earning); err != nil {
+	if err := ev.times(earning, &e.prog.Earning); err != nil {
 		return err
 	}
-	if ev.q.Earnings == nil {
-		ev.q.Earnings = ev.mem().earnings[:0]
-	}
-	ev.q.Earnings = append(ev.q.Earnings, earning)
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
 		if ev.buyerLines == nil {
 			ev.buyerLines = ev.out.plans.take(n)
 		}
-		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, paid, totals, decimal.Zero)
+		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, *paid, totals, decimal.Zero)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
-		for i := range bp.Lines {
-			bp.Lines[i].Quantity = o.Lines[i].Quantity
-		}
-		be := Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)}
-		if err := ev.times(&be, *e.prog.BuyerEarning); err != nil {
+		ev.q.Earnings = append(ev.q.Earnings, Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)})
+		if err := ev.times(&ev.q.Earnings[len(ev.q.Earnings)-1], e.prog.BuyerEarning); err != nil {
 			return err
 		}
-		ev.q.Earnings = append(ev.q.Earnings, be)
 	}
 	return nil
+}
+
+// repriced returns the order at the prices paid after discounts (paidOrder), its lines in
+// the evaluation's memory.
+func (ev *evaluation) repriced() (loyalty.Order, error) {
+	paid, err := paidOrderInto(ev.paidBuf, ev.order, ev.q.Discount.Lines)
+	if err == nil {
+		ev.paidBuf = paid.Lines
+	}
+	return paid, err
 }
 
 // plainLines returns the evaluation's reused memory for the lines of the plain plan of an
@@ -663,12 +707,12 @@ func (ev *evaluation) extraLines(n int) []points.LinePlan {
 	return ev.extraBuf[:n]
 }
 
-func (ev *evaluation) times(er *Earning, r points.Rules) error {
+func (ev *evaluation) times(er *Earning, r *points.Rules) error {
 	if r.PendingDays > 0 {
 		er.ActivatesAt = ev.now.In(ev.e.loc).AddDate(0, 0, r.PendingDays)
 	}
 	er.ExpiresAt = r.Expiry.Until(ev.now, ev.e.loc)
-	red := ev.e.ledger.Config().Redemption
+	red := &ev.e.redemption
 	if red.PointValue.IsPositive() && er.Plan.Total > 0 {
 		v, err := red.Value(er.Plan.Total)
 		if err != nil {
@@ -686,40 +730,95 @@ func (ev *evaluation) times(er *Earning, r points.Rules) error {
 // total rounds to zero below 5,000 units. When no six-decimal price gives the total exactly,
 // the nearest price is used.
 func paidOrder(o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
-	paid, _, err := paidOrderInto(nil, nil, nil, o, lines)
-	return paid, err
+	return paidOrderInto(nil, o, lines)
 }
 
-// paidOrderInto is paidOrder with the lines in buf's memory when it has room. With totals
-// (and base, o's line totals) of the lines' length, it also writes the paid lines' totals
-// ([loyalty.Line.Total]) into totals and reports whether they are all there.
-func paidOrderInto(buf []loyalty.Line, totals, base []loyalty.Money, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, bool, error) {
+// paidOrderInto is paidOrder with the lines in buf's memory when it has room.
+func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineResult) (loyalty.Order, error) {
 	paid := o
 	paid.Lines = append(buf[:0], o.Lines...)
 	paid.Codes = nil
-	ok := totals != nil
 	for i := range paid.Lines {
 		if i >= len(lines) || lines[i].Discount.IsZero() {
-			if ok {
-				totals[i] = base[i]
-			}
 			continue
 		}
 		l := &paid.Lines[i]
-		p, t, exact, err := priceFor(lines[i].Total, l.Quantity)
+		p, _, _, err := priceFor(lines[i].Total, l.Quantity)
 		if err != nil {
-			return loyalty.Order{}, false, err
+			return loyalty.Order{}, err
 		}
 		l.UnitPrice = p
-		if ok && !exact {
-			t, err = p.Times(l.Quantity, loyalty.HalfUp)
-			ok = err == nil
-		}
-		if ok {
-			totals[i] = t
-		}
 	}
-	return paid, ok, nil
+	return paid, nil
+}
+
+// paidTotalsInto writes into totals the line totals ([loyalty.Line.Total]) of the lines ol
+// of an order o repriced by paidOrder(o, lines), given base, ol's totals, and reports whether they are all known; its errors
+// are paidOrder's. A line not discounted keeps its total; a discounted one has the total
+// the discount left whenever its price gives it exactly (see exactPaid), the total of its
+// price otherwise.
+func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []discount.LineResult) (bool, error) {
+	ok := true
+	totals, base = totals[:len(ol)], base[:len(ol)] // one length: no bounds checks
+	var x exactBounds
+	for i := range ol {
+		if i >= len(lines) || lines[i].Discount.IsZero() {
+			totals[i] = base[i]
+			continue
+		}
+		q, t := ol[i].Quantity, lines[i].Total
+		if x.cur != t.Currency() {
+			x = newExactBounds(t.Currency())
+		}
+		if x.exact(t, q) {
+			totals[i] = t
+			continue
+		}
+		p, pt, exact, err := priceFor(t, q)
+		if err != nil {
+			return false, err
+		}
+		if !exact {
+			pt, err = p.Times(q, loyalty.HalfUp)
+			ok = ok && err == nil
+		}
+		totals[i] = pt
+	}
+	return ok, nil
+}
+
+// exactPaid reports, without computing it, that priceFor finds the price of a line of
+// quantity q whose total is the positive total exactly. A step of one micro-unit in the
+// price moves the line's total by r = q ÷ (a minor unit in micro-units of a major unit)
+// minor units before rounding; priceFor tries first the price nearest total ÷ r, whose
+// total before rounding lies within r/2 of total. For q of at most one minor unit's worth
+// of micro-units (10,000 units in a two-digit currency), r ≤ 1 and that is within one half:
+// the price rounds half up to total. The bound on total keeps priceFor's arithmetic (total
+// in micro-units of a major unit, times 10⁶) within 64 bits, as it requires.
+func exactPaid(total loyalty.Money, q loyalty.Quantity) bool {
+	x := newExactBounds(total.Currency())
+	return x.exact(total, q)
+}
+
+// exactBounds are exactPaid's bounds for totals in cur.
+type exactBounds struct {
+	cur        loyalty.Currency
+	maxQ, maxT int64 // the largest quantity in micro-units and total in minor units
+}
+
+func newExactBounds(cur loyalty.Currency) exactBounds {
+	x := exactBounds{cur: cur} // no bounds (nothing is exact) for more than 6 digits
+	if d := cur.Digits(); d <= 6 {
+		scale := microScale[d]
+		x.maxQ, x.maxT = 1_000_000*scale, math.MaxInt64/1_000_000/scale
+	}
+	return x
+}
+
+// exact is exactPaid for a total in x.cur.
+func (x *exactBounds) exact(total loyalty.Money, q loyalty.Quantity) bool {
+	t, qm := total.MinorUnits(), q.Micros()
+	return t >= 1 && qm >= 1 && qm <= x.maxQ && t <= x.maxT
 }
 
 // priceFor returns the unit price of a line of quantity q whose total is total (see
@@ -772,7 +871,7 @@ func (ev *evaluation) redeem() error {
 	r := &ev.mem().redemption
 	*r = Redemption{Requested: want, Value: loyalty.Zero(ev.order.Currency)}
 	ev.q.Redemption = r
-	red := e.ledger.Config().Redemption
+	red := &e.redemption
 	total := ev.q.Discount.Total
 	if !red.PointValue.IsPositive() {
 		r.Reason, r.Message = "no-point-value", "points have no money value in this program; they buy catalogue rewards only"
@@ -850,22 +949,39 @@ func (ev *evaluation) availView(tx points.ReadTx) error {
 	return nil
 }
 
-// totals sums the quote up and fills in the lines.
+// totals sums the quote up, fills in the lines and computes the margin, in few simple
+// passes over the lines in minor units: every amount is the order's currency (validate
+// checked the order), so the sums need no currency checks, and each field's Money is made
+// once.
 func (ev *evaluation) totals() error {
 	cur := ev.order.Currency
-	d := ev.q.Discount
+	d := &ev.q.Discount
+	dl := d.Lines
+	n := len(dl)
 	t := Totals{Subtotal: d.Subtotal, Discount: d.Discount, PointsValue: loyalty.Zero(cur)}
 	if t.Discount.IsZero() {
 		t.Discount = loyalty.Zero(cur)
 	}
-	var redeemed []points.Points
-	if r := ev.q.Redemption; r != nil && r.Applied > 0 {
-		t.PointsValue = r.Value
-		weights := ev.tmp.ints.take(len(d.Lines))
-		for i, l := range d.Lines {
-			weights[i] = l.Total.MinorUnits()
+	r := ev.q.Redemption
+	redeem := r != nil && r.Applied > 0
+	var weights []int64 // the lines' totals: the shares of the points redeemed and their value
+	if redeem {
+		weights = ev.tmp.ints.take(n)
+		for i := range dl {
+			weights[i] = dl[i].Total.MinorUnits()
 		}
-		redeemed = ev.tmp.pts.take(len(d.Lines))
+	}
+	var pv []loyalty.Money // the points' value per line (margin)
+	var pvErr error
+	if redeem && r.Value.IsPositive() {
+		// Before the points' split, which replaces all-zero weights with ones.
+		pv = ev.tmp.amount.take(n)
+		pvErr = r.Value.AllocateInto(pv, weights)
+	}
+	var redeemed []points.Points
+	if redeem {
+		t.PointsValue = r.Value
+		redeemed = ev.tmp.pts.take(n)
 		if err := allocatePointsInto(redeemed, r.Applied, weights); err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
@@ -876,96 +992,87 @@ func (ev *evaluation) totals() error {
 	}
 	t.ToPay = pay
 	ev.q.Totals = t
-	ev.q.Lines = make([]LineOutcome, len(d.Lines))
-	var pts []points.LinePlan
+	if pvErr != nil {
+		return fmt.Errorf("campaign: evaluate: margin: %w", pvErr)
+	}
+
+	// The lines, in fresh memory: only what is not zero is written. The costs are computed
+	// by ValidateInto: zero (no currency) when unknown.
+	ev.q.Lines = make([]LineOutcome, n)
+	lines, costs := ev.q.Lines[:n], ev.lineCosts[:n] // one length: no bounds checks
+	zero := loyalty.Zero(cur)
+	for i := range dl {
+		l, lo := &dl[i], &lines[i]
+		lo.Base, lo.Discount, lo.Total, lo.Cost = l.Base, l.Discount, l.Total, costs[i]
+		if l.Discount.IsZero() {
+			lo.Discount = zero
+		}
+	}
 	if len(ev.q.Earnings) > 0 {
-		pts = ev.q.Earnings[0].Plan.Lines
+		pts := ev.q.Earnings[0].Plan.Lines[:n]
+		for i := range lines {
+			lines[i].Points = pts[i].Points
+		}
 	}
-	for i := range d.Lines {
-		l, lo := &d.Lines[i], &ev.q.Lines[i]
-		lo.Base, lo.Discount, lo.Total = l.Base, l.Discount, l.Total
-		if lo.Discount.IsZero() {
-			lo.Discount = loyalty.Zero(cur)
+	if redeemed != nil {
+		redeemed = redeemed[:n]
+		for i := range lines {
+			lines[i].Redeemed = redeemed[i]
 		}
-		if pts != nil {
-			lo.Points = pts[i].Points
-		}
-		if redeemed != nil {
-			lo.Redeemed = redeemed[i]
-		}
-		lo.Cost = ev.lineCosts[i] // computed by ValidateInto: zero when the cost is unknown
 	}
-	return nil
-}
 
-// hasCost reports whether the order's line i has a known cost.
-func (ev *evaluation) hasCost(i int) bool { return ev.order.Lines[i].UnitCost.IsKnown() }
-
-// margin computes the gross profit over the lines whose cost is known.
-func (ev *evaluation) margin() error {
-	cur := ev.order.Currency
-	z := loyalty.Zero(cur)
-	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
-	var pv []loyalty.Money
-	if v := ev.q.Totals.PointsValue; v.IsPositive() {
-		weights := ev.tmp.ints.take(len(ev.q.Lines))
-		for i, l := range ev.q.Lines {
-			weights[i] = l.Total.MinorUnits()
-		}
-		pv = ev.tmp.amount.take(len(ev.q.Lines))
-		if err := v.AllocateInto(pv, weights); err != nil {
-			return fmt.Errorf("campaign: evaluate: %w", err)
-		}
-	}
-	unknown := 0
-	for i := range ev.order.Lines {
-		if !ev.hasCost(i) {
-			unknown++
-		}
-	}
-	if unknown > 0 {
-		m.Unknown = ev.out.idx.take(unknown)[:0]
-	}
 	// Over the lines whose cost is known: revenue, cost, what was paid and what points paid.
 	// The margins are their differences: Before = revenue − cost, AfterDiscounts = paid −
-	// cost, After = paid − cost − points. Only the sums can overflow (a line's total is at
-	// most its base, its points' value at most its total).
-	paid, byPoints := z, z
-	var err error
-	for i := range ev.q.Lines {
-		l := &ev.q.Lines[i]
-		if !ev.hasCost(i) {
-			m.Unknown = append(m.Unknown, i)
+	// cost, After = paid − cost − points. The amounts are never negative and each is below
+	// 2⁶³, so a sum that goes beyond int64 sets the sign bit before it can wrap around:
+	// every sum is or-ed into over to see it. Should that happen (or an amount be negative),
+	// marginMoney does it all again with the Money arithmetic, which reports the overflow.
+	var rev, cost, paid, byPoints, over uint64
+	unknown := 0
+	for i := range dl {
+		c := &costs[i]
+		if c.Currency().IsZero() {
+			unknown++
 			continue
 		}
-		if m.Revenue, err = m.Revenue.Add(l.Base); err != nil {
-			break
-		}
-		if m.Cost, err = m.Cost.Add(l.Cost); err != nil {
-			break
-		}
-		if paid, err = paid.Add(l.Total); err != nil {
-			break
-		}
-		if pv != nil {
-			if byPoints, err = byPoints.Add(pv[i]); err != nil {
-				break
+		b, p, k := dl[i].Base.MinorUnits(), dl[i].Total.MinorUnits(), c.MinorUnits()
+		rev, paid, cost = rev+uint64(b), paid+uint64(p), cost+uint64(k)
+		over |= uint64(b|p|k) | rev | paid | cost
+	}
+	var m Margin
+	m.Known = unknown == 0
+	if unknown > 0 {
+		m.Unknown = ev.out.idx.take(unknown)[:0]
+		for i := range costs {
+			if costs[i].Currency().IsZero() {
+				m.Unknown = append(m.Unknown, i)
 			}
 		}
 	}
-	if err == nil {
-		if m.Before, err = m.Revenue.Sub(m.Cost); err == nil {
-			if m.AfterDiscounts, err = paid.Sub(m.Cost); err == nil {
-				m.After, err = m.AfterDiscounts.Sub(byPoints)
-			}
+	if pv != nil {
+		// The points' value of the costed lines: all of it (the parts sum to it exactly)
+		// but the parts of the lines without a cost. Every part is between zero and it.
+		byPoints = uint64(r.Value.MinorUnits())
+		for _, i := range m.Unknown {
+			byPoints -= uint64(pv[i].MinorUnits())
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("campaign: evaluate: margin: %w", err)
+	// Non-negative sums of at most 2⁶³ − 1: the differences of two are in range, that of
+	// three is checked as Money.Sub checks it.
+	afterDisc := int64(paid) - int64(cost)
+	after := afterDisc - int64(byPoints)
+	if int64(over) < 0 || (afterDisc^int64(byPoints))&(afterDisc^after) < 0 || after == math.MinInt64 {
+		mm, err := ev.marginMoney(pv)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: margin: %w", err)
+		}
+		m.Revenue, m.Cost, m.Before, m.AfterDiscounts, m.After = mm.Revenue, mm.Cost, mm.Before, mm.AfterDiscounts, mm.After
+	} else {
+		m.Revenue, m.Cost, m.Before = minor(int64(rev), cur), minor(int64(cost), cur), minor(int64(rev)-int64(cost), cur)
+		m.AfterDiscounts, m.After = minor(afterDisc, cur), minor(after, cur)
 	}
-	m.Known = len(m.Unknown) == 0
-	for _, er := range ev.q.Earnings {
-		if !er.Value.IsZero() {
+	for i := range ev.q.Earnings {
+		if er := &ev.q.Earnings[i]; !er.Value.IsZero() {
 			v, err := m.EarnedValue.Add(er.Value)
 			if err != nil {
 				return fmt.Errorf("campaign: evaluate: margin: %w", err)
@@ -975,6 +1082,53 @@ func (ev *evaluation) margin() error {
 	}
 	ev.q.Margin = m
 	return nil
+}
+
+// minor returns units minor units of cur, a valid currency, for units of a sum checked to
+// be in range (never math.MinInt64).
+func minor(units int64, cur loyalty.Currency) loyalty.Money {
+	m, _ := loyalty.MoneyFromMinor(units, cur)
+	return m
+}
+
+// marginMoney returns the sums and margins of the quote's lines (of Margin: Revenue, Cost,
+// Before, AfterDiscounts and After) with the Money arithmetic, or its overflow error (pv:
+// the points' value per line). totals uses it when its sums in minor units go beyond int64.
+func (ev *evaluation) marginMoney(pv []loyalty.Money) (Margin, error) {
+	z := loyalty.Zero(ev.order.Currency)
+	m := Margin{Revenue: z, Cost: z, Before: z, AfterDiscounts: z, After: z}
+	paid, byPoints := z, z
+	var err error
+	for i := range ev.q.Lines {
+		l := &ev.q.Lines[i]
+		if l.Cost.Currency().IsZero() {
+			continue
+		}
+		if m.Revenue, err = m.Revenue.Add(l.Base); err != nil {
+			return Margin{}, err
+		}
+		if m.Cost, err = m.Cost.Add(l.Cost); err != nil {
+			return Margin{}, err
+		}
+		if paid, err = paid.Add(l.Total); err != nil {
+			return Margin{}, err
+		}
+		if pv != nil {
+			if byPoints, err = byPoints.Add(pv[i]); err != nil {
+				return Margin{}, err
+			}
+		}
+	}
+	if m.Before, err = m.Revenue.Sub(m.Cost); err != nil {
+		return Margin{}, err
+	}
+	if m.AfterDiscounts, err = paid.Sub(m.Cost); err != nil {
+		return Margin{}, err
+	}
+	if m.After, err = m.AfterDiscounts.Sub(byPoints); err != nil {
+		return Margin{}, err
+	}
+	return m, nil
 }
 
 // referral says what the order does to the account's referral, without recording it.

@@ -9,6 +9,10 @@ import (
 // allocations for its many short lists (weights, parts, per-line points) instead of one
 // each. A slice it returns stays valid for the evaluation; it has no room to grow into its
 // neighbours (its capacity is its length).
+//
+// The buffer beyond its length is always zero (new memory is, and reset clears what was
+// handed out), so take hands out zeroed memory without clearing it: an evaluation's many
+// short lists cost one clear per arena, and only of what it used.
 type arena[T any] struct{ buf []T }
 
 // take returns n zeroed elements.
@@ -20,9 +24,7 @@ func (a *arena[T]) take(n int) []T {
 	}
 	l := len(a.buf)
 	a.buf = a.buf[:l+n]
-	out := a.buf[l : l+n : l+n]
-	clear(out)
-	return out
+	return a.buf[l : l+n : l+n]
 }
 
 // reserve gives an empty arena room for n elements in one allocation.
@@ -32,8 +34,12 @@ func (a *arena[T]) reserve(n int) {
 	}
 }
 
-// reset empties the arena, keeping its buffer for the next evaluation.
-func (a *arena[T]) reset() { a.buf = a.buf[:0] }
+// reset empties the arena, keeping its buffer (cleared where it was used) for the next
+// evaluation.
+func (a *arena[T]) reset() {
+	clear(a.buf)
+	a.buf = a.buf[:0]
+}
 
 // scratch is an evaluation's arenas of working memory. It is reused by the next evaluation
 // (the engine pools evaluations), so nothing it holds may reach a quote: a quote's own
