@@ -343,6 +343,7 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 type Planner struct {
 	rules Rules
 	calcs [calcDigits][]rateCalc // per currency digits, the rates ready to compute
+	byCat *catTable              // the lines' rates by category, when categories decide them
 }
 
 // calcDigits bounds the currency digits (0 to 4: ISO 4217 has none beyond) whose rates a
@@ -352,7 +353,6 @@ const calcDigits = 5
 // rateCalc is a rate in integers, for a currency of given digits.
 type rateCalc struct {
 	all      bool  // the rate has no scope: it matches every line
-	cats     bool  // the rate's scope is categories only
 	perMinor int64 // block rates: Per in minor units when a whole number of them; else 0
 	shareC   int64 // share rates: ShareOfPrice as shareC·10^shareExp when shareOK
 	shareExp int
@@ -361,7 +361,6 @@ type rateCalc struct {
 
 func newRateCalc(rate *Rate, digits int) rateCalc {
 	c := rateCalc{all: len(rate.Categories) == 0 && len(rate.SKUs) == 0 && len(rate.Tags) == 0}
-	c.cats = !c.all && len(rate.SKUs) == 0 && len(rate.Tags) == 0
 	switch {
 	case !rate.ShareOfPrice.IsZero():
 		c.shareC, c.shareExp, c.shareOK = scaledOf(rate.ShareOfPrice)
@@ -376,7 +375,7 @@ func NewPlanner(r Rules) (*Planner, error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("points: rules: %w", err)
 	}
-	p := &Planner{rules: r}
+	p := &Planner{rules: r, byCat: newCatTable(r.Rates)}
 	all := make([]rateCalc, calcDigits*len(r.Rates))
 	for d := range p.calcs {
 		p.calcs[d] = all[d*len(r.Rates) : (d+1)*len(r.Rates) : (d+1)*len(r.Rates)]
@@ -491,8 +490,8 @@ func mul64(a, b int64) (int64, bool) {
 // multiplier. A rate's points are split over its own lines only. The plans' lines are in
 // dst[j] (when not nil and of capacity for every line) or share one new allocation.
 // lineTotals, when not nil, are the line totals of an order the caller has validated:
-// neither is done again; otherwise the order's check computes them. p, when not nil, is the Planner of r, whose rates are converted
-// already.
+// neither is done again; otherwise the order's check computes them. p, when not nil, is the
+// Planner of r, whose rates are converted and whose category table is built already.
 func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan, dst [][]LinePlan) error {
 	if lineTotals == nil {
 		var totalsBuf [16]loyalty.Money // the line totals the order's check computes, kept
@@ -522,33 +521,45 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
 	var calcs []rateCalc
-	if p != nil && digits < len(p.calcs) {
-		calcs = p.calcs[digits]
-	} else {
+	var byCat *catTable
+	if p != nil {
+		byCat = p.byCat
+		if digits < len(p.calcs) {
+			calcs = p.calcs[digits]
+		}
+	}
+	if calcs == nil {
 		var calcBuf [8]rateCalc // Rules.Plan: the rates converted for this order's currency
 		calcs = calcBuf[:0]
 		for k := range r.Rates {
 			calcs = append(calcs, newRateCalc(&r.Rates[k], digits))
 		}
 	}
-	var buf [4 * 16]int64 // small orders keep their weights on the stack
+	nr := len(calcs)
+	// Working memory: 4 int64 per line and 2 per rate; small orders keep it on the stack,
+	// larger ones (or many rates) in pooled memory.
+	var buf [4*16 + 2*8]int64
 	var partsBuf [16]Points
 	ints, parts := buf[:], partsBuf[:]
-	if n > len(partsBuf) { // larger ones in pooled memory
+	if n > len(partsBuf) || nr > 8 {
 		sc, _ := scratchPool.Get().(*planScratch)
 		if sc == nil {
 			sc = new(planScratch)
 		}
-		if cap(sc.parts) < n {
-			sc.ints, sc.parts = make([]int64, 4*n), make([]Points, n)
+		if len(sc.ints) < 4*n+2*nr || len(sc.parts) < n {
+			sc.ints, sc.parts = make([]int64, 4*n+2*nr), make([]Points, n)
 		}
-		ints, parts = sc.ints[:4*n], sc.parts
+		ints, parts = sc.ints, sc.parts
 		defer scratchPool.Put(sc)
 	}
 	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
-	// and idx: the values and positions of one rate's lines (of the eligible lines, for
-	// the order bonus); parts: one list for every split of the plans
+	// and idx: the values and positions of the rates' lines, rate after rate (of the
+	// eligible lines, for the order bonus); cnt and group: each rate's number of lines
+	// and their value; parts: one list for every split of the plans
 	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
+	cnt, group := ints[4*n:4*n+nr:4*n+nr], ints[4*n+nr:4*n+2*nr:4*n+2*nr]
+	clear(cnt)
+	clear(group)
 	parts = parts[:n:n]
 	var all []LinePlan // the plans' lines without memory of the caller's
 	for j := range ms {
@@ -563,44 +574,62 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 		out[j] = Plan{Order: o.ID, Lines: lines}
 	}
-	first := out[0].Lines
+	first, second := out[0].Lines, []LinePlan(nil)
+	if len(out) > 1 {
+		second = out[1].Lines
+	}
 	ex := &r.Exclude
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
-	maxRate := -1 // the last rate that matched a line
 	olines := o.Lines
 	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
+	rates := r.Rates[:nr]
 	for i, t := range lineTotals[:len(olines)] {
-		vals[i] = t.MinorUnits()
-	}
-	rates := r.Rates[:len(calcs)]
-	for i := range olines {
 		l := &olines[i]
+		v := t.MinorUnits()
+		vals[i] = v
 		k := -1
-		if exclude && ex.excludes(l) {
+		switch {
+		case exclude && ex.excludes(l):
 			k = -2
-		} else {
-			anyEligible = anyEligible || vals[i] > 0
-		rates:
+		case byCat != nil:
+			k = byCat.rate(l.Category)
+		default:
 			for c := range calcs {
-				switch rc := &calcs[c]; {
-				case rc.cats: // the common scope, compared here
-					if !slices.Contains(rates[c].Categories, l.Category) {
-						continue
-					}
-				case !rc.all && !rates[c].matches(l):
-					continue
+				if rc := &calcs[c]; rc.all || rates[c].matches(l) {
+					k = c
+					break
 				}
-				k = c
-				maxRate = max(maxRate, c)
-				break rates
 			}
 		}
+		if k >= 0 {
+			cnt[k]++
+			group[k] += v
+		}
+		anyEligible = anyEligible || k != -2 && v > 0
 		rateOf[i] = int64(k)
-		first[i] = LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
+		lp := LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
+		first[i] = lp
+		if second != nil {
+			second[i] = lp
+		}
 	}
-	for j := 1; j < len(out); j++ {
+	for j := 2; j < len(out); j++ {
 		copy(out[j].Lines, first)
+	}
+	// Each rate's lines, in order, at idx[start[k]:start[k]+cnt[k]]; cnt is the start
+	// offsets while the lines are placed and the ends after.
+	var start int64
+	for k, c := range cnt {
+		cnt[k] = start
+		start += c
+	}
+	for i, k := range rateOf {
+		if k >= 0 {
+			at := cnt[k]
+			idx[at], weights[at] = int64(i), vals[i]
+			cnt[k] = at + 1
+		}
 	}
 	// What each plan earns, summed as it is split: the plan's total unless it went beyond
 	// int64 (or a part was negative), when the lines are added up to name the overflow.
@@ -619,24 +648,17 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			exact = false
 		}
 	}
-	for k := 0; k <= maxRate; k++ {
-		rate := &r.Rates[k]
-		var group int64
-		cnt := 0
-		for i, rk := range rateOf {
-			if rk == int64(k) {
-				v := vals[i]
-				idx[cnt], weights[cnt] = int64(i), v
-				group += v
-				cnt++
-			}
-		}
-		if cnt == 0 {
+	var from int64
+	for k, end := range cnt {
+		ix, ws := idx[from:end], weights[from:end]
+		from = end
+		if len(ix) == 0 {
 			continue
 		}
+		rate := &rates[k]
 		if rate.PerUnit != 0 { // per line: whole units of each line
-			for _, i := range idx[:cnt] {
-				units := o.Lines[i].Quantity.Floor()
+			for _, i := range ix {
+				units := olines[i].Quantity.Floor()
 				for j := range ms {
 					pts, err := perUnitPoints(units, rate.PerUnit, &ms[j], r.Rounding)
 					if err != nil {
@@ -649,7 +671,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			continue
 		}
 		for j := range ms {
-			pts, err := rate.points(k, group, digits, &calcs[k], &ms[j], r.Rounding)
+			pts, err := rate.points(k, group[k], digits, &calcs[k], &ms[j], r.Rounding)
 			if err != nil {
 				return err
 			}
@@ -658,15 +680,15 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			}
 			add(j, pts)
 			lines := out[j].Lines
-			if cnt == 1 { // all of it: points only come from a positive value
-				lines[idx[0]].Points += pts
+			if len(ix) == 1 { // all of it: points only come from a positive value
+				lines[ix[0]].Points += pts
 				continue
 			}
-			ix, ps := idx[:cnt], parts[:cnt]
-			if err := loyalty.AllocateInts(ps, pts, weights[:cnt]); err != nil {
+			ps := parts[:len(ix)]
+			if err := loyalty.AllocateInts(ps, pts, ws); err != nil {
 				return fmt.Errorf("points: rates[%d]: %w", k, err)
 			}
-			for x, part := range ps[:len(ix)] {
+			for x, part := range ps {
 				lines[ix[x]].Points += part
 			}
 		}
@@ -706,10 +728,57 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	return nil
 }
 
-// planScratch is the working memory of a plan of more than 16 lines: every value is
-// written before it is read, so a plan takes it from scratchPool as it was left.
+// catTable finds the rate of a line by its category alone, for rules whose rates are all
+// scoped by categories only or not at all: the first rate naming a category, unless a rate
+// without scope comes before it.
+type catTable struct {
+	cats  []loyalty.CategoryID // the categories named before the first rate without scope
+	rates []int                // the first rate naming cats[i]
+	any   int                  // the first rate without scope, or -1
+}
+
+// newCatTable returns the category table of rates, or nil when a rate is scoped by SKUs or
+// tags.
+func newCatTable(rates []Rate) *catTable {
+	t := &catTable{any: -1}
+	for k := range rates {
+		rate := &rates[k]
+		if len(rate.SKUs) > 0 || len(rate.Tags) > 0 {
+			return nil
+		}
+		if len(rate.Categories) == 0 {
+			if t.any < 0 {
+				t.any = k
+			}
+			continue
+		}
+		if t.any >= 0 {
+			continue // matched by the rate without scope first
+		}
+		for _, c := range rate.Categories {
+			if !slices.Contains(t.cats, c) {
+				t.cats = append(t.cats, c)
+				t.rates = append(t.rates, k)
+			}
+		}
+	}
+	return t
+}
+
+// rate returns the rate of a line of category c, or -1.
+func (t *catTable) rate(c loyalty.CategoryID) int {
+	for i, tc := range t.cats {
+		if tc == c {
+			return t.rates[i]
+		}
+	}
+	return t.any
+}
+
+// planScratch is the working memory of a plan of more than 16 lines or 8 rates: every
+// value is written before it is read, so a plan takes it from scratchPool as it was left.
 type planScratch struct {
-	ints  []int64  // 4 per line
+	ints  []int64  // 4 per line and 2 per rate
 	parts []Points // 1 per line
 }
 
