@@ -1,6 +1,7 @@
 package points
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -508,15 +509,22 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	}
 	var msBuf [2]multiplier
 	ms := msBuf[:0]
-	for _, m := range mults {
+	for _, d := range mults {
+		m := newMultiplier(d)
+		var sign int
+		if m.ok { // the integer form has the sign: the decimal need not be asked again
+			sign = cmp.Compare(m.c, 0)
+		} else {
+			sign = d.Sign()
+		}
 		switch {
-		case m.IsZero():
+		case sign == 0:
 			ms = append(ms, unitMultiplier)
 			continue
-		case m.Sign() < 0:
-			return loyalty.Invalid("multiplier", m, "must be positive")
+		case sign < 0:
+			return loyalty.Invalid("multiplier", d, "must be positive")
 		}
-		ms = append(ms, newMultiplier(m))
+		ms = append(ms, m)
 	}
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
@@ -574,10 +582,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 		out[j] = Plan{Order: o.ID, Lines: lines}
 	}
-	first, second := out[0].Lines, []LinePlan(nil)
-	if len(out) > 1 {
-		second = out[1].Lines
-	}
+	first := out[0].Lines
 	ex := &r.Exclude
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
@@ -608,13 +613,9 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 		anyEligible = anyEligible || k != -2 && v > 0
 		rateOf[i] = int64(k)
-		lp := LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
-		first[i] = lp
-		if second != nil {
-			second[i] = lp
-		}
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
 	}
-	for j := 2; j < len(out); j++ {
+	for j := 1; j < len(out); j++ {
 		copy(out[j].Lines, first)
 	}
 	// Each rate's lines, in order, at idx[start[k]:start[k]+cnt[k]]; cnt is the start
