@@ -402,10 +402,15 @@ func (p *Planner) PlanPair(o loyalty.Order, multiplier, other decimal.Decimal) (
 }
 
 // PlanTotals is [Planner.Plan] for an order the caller has validated
-// ([loyalty.Order.Validate] returned nil) whose line totals are totals ([loyalty.Line.Total]
-// of every line, in order, as [loyalty.Order.LineTotals] returns them): it checks the order
-// and computes the totals only when totals is nil. With totals that are not the order's,
-// the plan is undefined.
+// ([loyalty.Order.Validate] returned nil), its lines valued at totals: it checks the order
+// and computes the totals only when totals is nil. With the order's line totals
+// ([loyalty.Line.Total] of every line, in order, as [loyalty.Order.LineTotals] returns
+// them) the plan is Plan's. Other amounts value the lines otherwise: what each line costs
+// after discounts, say. The plan reads of the order's lines only what scopes and excludes
+// them (category, SKU, tags, the promotion flag) and their quantities, never their prices,
+// so the plan of o at the paid amounts is Plan's of a copy of o whose lines have those
+// totals: a caller need not build that copy. Amounts that are negative or not in the
+// order's currency make the plan undefined.
 func (p *Planner) PlanTotals(o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
 	return p.PlanTotalsInto(nil, o, totals, multiplier)
 }
