@@ -103,8 +103,28 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 	include, exclude := !cond.Include.empty(), !cond.Exclude.empty()
 	filter := include || exclude || cond.ExcludePromotional // some lines may not be eligible
 	minOrder := !cond.MinOrder.IsZero()
-	for i := range o.Lines {
-		l := &o.Lines[i]
+	rest := o.Lines // the lines still to look at
+	if n := len(o.Lines); !filter && !minOrder && totals != nil && n > 0 {
+		// Every line is eligible and only their sum is needed (no subtotal), from the
+		// caller's totals: the loop below without its per-line questions.
+		rest = nil
+		if cap(lines) >= n {
+			g.Lines = lines[:n]
+		} else {
+			g.Lines = make([]int, n)
+		}
+		for i := range g.Lines {
+			g.Lines[i] = i
+		}
+		var err error
+		for i, t := range totals {
+			if g.Eligible, err = g.Eligible.Add(t); err != nil {
+				return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+			}
+		}
+	}
+	for i := range rest {
+		l := &rest[i]
 		var t loyalty.Money
 		var err error
 		if totals != nil {

@@ -15,7 +15,7 @@ import (
 type MemoryStore struct {
 	db           memtx.DB
 	defs         memtx.Table[DefinitionID, *Definition] // copies of their own, never modified: replaced whole
-	codes        memtx.Table[string, Code]
+	codes        memtx.Table[string, *Code]                // copies of their own, never modified: replaced whole
 	usage        memtx.Table[Counter, int]
 	reservations memtx.Table[loyalty.IdempotencyKey, Reservation]
 	held         memtx.Table[heldKey, time.Time] // reservations in state Reserved, by definition
@@ -71,15 +71,15 @@ func (t memTx) Definition(id DefinitionID) (Definition, error) {
 	return cloneDefinition(*d), nil
 }
 
-// lookup implements lender: the code, and its definition as stored (read only).
-func (t memTx) lookup(code string) (*Definition, Code, error) {
+// lookup implements lender: the code and its definition as stored (read only).
+func (t memTx) lookup(code string) (*Definition, *Code, error) {
 	c, ok := t.s.codes.Get(t.tx, code)
 	if !ok {
-		return nil, Code{}, errCodeNotFound
+		return nil, nil, errCodeNotFound
 	}
 	d, ok := t.s.defs.Get(t.tx, c.Definition)
 	if !ok {
-		return nil, Code{}, errDefinitionNotFound
+		return nil, nil, errDefinitionNotFound
 	}
 	return d, c, nil
 }
@@ -89,7 +89,7 @@ func (t memTx) Code(code string) (Code, error) {
 	if !ok {
 		return Code{}, errCodeNotFound
 	}
-	return c, nil
+	return *c, nil // a Code holds no slices: the copy is whole
 }
 
 func (t memTx) Usage(c Counter) (int, error) {
@@ -140,7 +140,7 @@ func (t memTx) InsertCode(c Code) error {
 	if _, ok := t.s.codes.Get(t.tx, c.Code); ok {
 		return fmt.Errorf("promo: code already exists: %w", loyalty.ErrConflict)
 	}
-	return t.s.codes.Put(t.tx, c.Code, c)
+	return t.s.codes.Put(t.tx, c.Code, &c)
 }
 
 func (t memTx) AddUsage(c Counter, delta int) error {
@@ -192,7 +192,7 @@ func (t memTx) UpdateCode(c Code) error {
 	if _, ok := t.s.codes.Get(t.tx, c.Code); !ok {
 		return fmt.Errorf("promo: code %s: %w", c.Code, loyalty.ErrNotFound)
 	}
-	return t.s.codes.Put(t.tx, c.Code, c)
+	return t.s.codes.Put(t.tx, c.Code, &c)
 }
 
 func (t memTx) InsertRevocation(r Revocation) error {

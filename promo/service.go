@@ -526,13 +526,13 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 	v.s, v.code, v.account, v.now = s, code, co.Order.Account, now
 	err = s.store.View(ctx, v.fn)
 	d, c, limits := v.d, v.c, v.limits
-	var def Definition
-	if d == &v.def { // a copy, from a store that lends none
-		def, v.def = v.def, Definition{}
-		d = &def
+	if d == &v.def { // copies, from a store that lends none
+		def, cd := v.def, v.code1
+		v.def, v.code1 = Definition{}, Code{}
+		d, c = &def, &cd
 	}
 	// The pool keeps no definition, code or service.
-	v.s, v.code, v.account, v.now, v.d, v.c, v.limits = nil, "", "", time.Time{}, nil, Code{}, nil
+	v.s, v.code, v.account, v.now, v.d, v.c, v.limits = nil, "", "", time.Time{}, nil, nil, nil
 	s.vals.Put(v)
 	if err != nil {
 		return Grant{}, err
@@ -544,7 +544,7 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 			return Grant{}, err
 		}
 	}
-	g, err := evaluateChecked(d, &c, &co, totals, now.In(s.loc), lines)
+	g, err := evaluateChecked(d, c, &co, totals, now.In(s.loc), lines)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -555,8 +555,8 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 }
 
 // validation is the state of one Validate: its view reads the code, its definition and
-// its limits. The definition lent by a store stays valid after the view: stores that lend
-// replace definitions whole, never modify them.
+// its limits. The code and definition lent by a store stay valid after the view: stores
+// that lend replace them whole, never modify them.
 type validation struct {
 	s       *Service
 	code    string
@@ -564,13 +564,14 @@ type validation struct {
 	now     time.Time
 	d       *Definition // the code's definition: lent, or def
 	def     Definition  // a copy, from a store that lends none
-	c       Code
+	c       *Code       // the code: lent, or code1
+	code1   Code        // a copy, from a store that lends none
 	limits  error              // the limits' refusal, or an error reading them
 	fn      func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
-	d, c, err := v.s.find(tx, v.code, &v.def)
+	d, c, err := v.s.find(tx, v.code, &v.def, &v.code1)
 	if err != nil {
 		return err
 	}
@@ -580,15 +581,15 @@ func (v *validation) run(tx ReadTx) error {
 	return nil
 }
 
-// lender is a read transaction that can lend a code's definition as stored, for reading
-// only, instead of a copy ([MemoryStore] does, which replaces a definition whole and never
-// modifies one stored: what it lends stays as it is): validations and reservations read
-// the definition and keep nothing of it that can be modified (a Grant's Benefit holds no
-// slices).
+// lender is a read transaction that can lend a code and its definition as stored, for
+// reading only, instead of copies ([MemoryStore] does, which replaces codes and
+// definitions whole and never modifies one stored: what it lends stays as it is):
+// validations and reservations read them and keep nothing of them that can be modified (a
+// Grant's Benefit holds no slices).
 type lender interface {
-	// lookup returns the code, and the definition it belongs to, which must not be
+	// lookup returns the code, and the definition it belongs to, neither of which may be
 	// modified; a missing code or definition is an error wrapping loyalty.ErrNotFound.
-	lookup(code string) (*Definition, Code, error)
+	lookup(code string) (*Definition, *Code, error)
 }
 
 // Reserve validates the code like [Service.Validate] and holds one use of it for the
@@ -642,14 +643,15 @@ func (s *Service) reserve(ctx context.Context, req Request, redeem bool) (Reserv
 			return err
 		}
 		var buf Definition
-		d, c, err := s.find(tx, code, &buf)
+		var cbuf Code
+		d, c, err := s.find(tx, code, &buf, &cbuf)
 		if err != nil {
 			return err
 		}
 		if err := req.Checkout.Validate(); err != nil {
 			return err
 		}
-		g, err := evaluateChecked(d, &c, &req.Checkout, nil, now.In(s.loc), nil)
+		g, err := evaluateChecked(d, c, &req.Checkout, nil, now.In(s.loc), nil)
 		if err != nil {
 			return err
 		}
@@ -817,19 +819,18 @@ func (s *Service) end(tx Tx, r Reservation, st State, at time.Time) error {
 	return tx.PutReservation(r)
 }
 
-// find reads a code and its definition, as lookup does: the definition as stored when tx
-// lends it (to be read only), otherwise a copy in buf.
-func (s *Service) find(tx ReadTx, code string, buf *Definition) (*Definition, Code, error) {
+// find reads a code and its definition, as lookup does: as stored when tx lends them (to
+// be read only), otherwise copies in buf and cbuf.
+func (s *Service) find(tx ReadTx, code string, buf *Definition, cbuf *Code) (*Definition, *Code, error) {
 	l, ok := tx.(lender)
 	if !ok {
-		var c Code
 		var err error
-		*buf, c, err = s.lookup(tx, code)
-		return buf, c, err
+		*buf, *cbuf, err = s.lookup(tx, code)
+		return buf, cbuf, err
 	}
 	d, c, err := l.lookup(code)
 	if errors.Is(err, loyalty.ErrNotFound) {
-		return nil, Code{}, refuse(ErrUnknownCode, "")
+		return nil, nil, refuse(ErrUnknownCode, "")
 	}
 	return d, c, err
 }
