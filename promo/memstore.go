@@ -15,7 +15,7 @@ import (
 type MemoryStore struct {
 	db           memtx.DB
 	defs         memtx.Table[DefinitionID, *Definition] // copies of their own, never modified: replaced whole
-	codes        memtx.Table[string, *Code]                // copies of their own, never modified: replaced whole
+	codes        memtx.Table[string, *Code]             // copies of their own, never modified: replaced whole
 	usage        memtx.Table[Counter, int]
 	reservations memtx.Table[loyalty.IdempotencyKey, Reservation]
 	held         memtx.Table[heldKey, time.Time] // reservations in state Reserved, by definition

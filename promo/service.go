@@ -562,10 +562,10 @@ type validation struct {
 	code    string
 	account loyalty.AccountID
 	now     time.Time
-	d       *Definition // the code's definition: lent, or def
-	def     Definition  // a copy, from a store that lends none
-	c       *Code       // the code: lent, or code1
-	code1   Code        // a copy, from a store that lends none
+	d       *Definition        // the code's definition: lent, or def
+	def     Definition         // a copy, from a store that lends none
+	c       *Code              // the code: lent, or code1
+	code1   Code               // a copy, from a store that lends none
 	limits  error              // the limits' refusal, or an error reading them
 	fn      func(ReadTx) error // run, bound to this validation
 }
