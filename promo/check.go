@@ -108,20 +108,23 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		// Every line is eligible and only their sum is needed (no subtotal), from the
 		// caller's totals: the loop below without its per-line questions.
 		rest = nil
+		var ls []int
 		if cap(lines) >= n {
-			g.Lines = lines[:n]
+			ls = lines[:n]
 		} else {
-			g.Lines = make([]int, n)
+			ls = make([]int, n)
 		}
-		for i := range g.Lines {
-			g.Lines[i] = i
+		for i := range ls {
+			ls[i] = i
 		}
-		var err error
-		for i, t := range totals {
-			if g.Eligible, err = g.Eligible.Add(t); err != nil {
+		sum := g.Eligible // in locals: the loop keeps them in registers
+		for i := range totals {
+			var err error
+			if sum, err = sum.Add(totals[i]); err != nil {
 				return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
 			}
 		}
+		g.Lines, g.Eligible = ls, sum
 	}
 	for i := range rest {
 		l := &rest[i]
