@@ -594,8 +594,13 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	olines := o.Lines
 	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
 	rates := r.Rates[:nr]
-	for i, t := range lineTotals[:len(olines)] {
-		l := &olines[i]
+	rest := olines                // the lines this loop matches
+	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
+		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, first)
+		rest = nil
+	}
+	for i, t := range lineTotals[:len(rest)] {
+		l := &rest[i]
 		v := t.MinorUnits()
 		vals[i] = v
 		k := -1
@@ -769,6 +774,29 @@ func newCatTable(rates []Rate) *catTable {
 		}
 	}
 	return t
+}
+
+// match is the planner's first pass over the lines (see plan) for rules without
+// exclusions whose rates t decides: it writes each line's value to vals and rate to rateOf,
+// counts each rate's lines in cnt and adds their values to group, writes each line's plan
+// without points to first, and reports whether a line has a positive value.
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group []int64, first []LinePlan) bool {
+	anyEligible := false
+	n := len(olines)
+	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
+	for i := range olines {
+		l := &olines[i]
+		v := totals[i].MinorUnits()
+		k := t.rate(l.Category)
+		vals[i], rateOf[i] = v, int64(k)
+		if k >= 0 {
+			cnt[k]++
+			group[k] += v
+		}
+		anyEligible = anyEligible || v > 0
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
+	}
+	return anyEligible
 }
 
 // rate returns the rate of a line of category c, or -1.
