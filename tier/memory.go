@@ -63,8 +63,9 @@ func (t memTx) Account(id loyalty.AccountID) (Account, error) {
 }
 
 // lendAccount implements accountLender: the account as stored, its history and status
-// pointers shared with the store's row (read only).
-func (t memTx) lendAccount(id loyalty.AccountID) (Account, error) {
+// pointers shared with the store's row (read only). Its receiver is a pointer: the views'
+// transaction is one, and a call through the interface needs no wrapper copying it.
+func (t *memTx) lendAccount(id loyalty.AccountID) (Account, error) {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
 		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
