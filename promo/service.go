@@ -880,15 +880,19 @@ func (s *Service) checkLimits(tx ReadTx, d *Definition, cs []Counter, now time.T
 	var freed map[Counter]int
 	for pass := 0; ; pass++ {
 		var refusal error
-		for i, c := range cs {
+		for i := range cs {
 			if limits[i] == 0 {
 				continue
 			}
-			n, err := tx.Usage(c)
+			c := &cs[i]
+			n, err := tx.Usage(*c)
 			if err != nil {
 				return nil, err
 			}
-			if n-freed[c] >= limits[i] {
+			if freed != nil {
+				n -= freed[*c]
+			}
+			if n >= limits[i] {
 				detail := ""
 				if i >= 3 {
 					detail = "available again from " + d.Limits.Period.Next(now.In(s.loc)).Format(time.DateOnly)
