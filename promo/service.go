@@ -491,7 +491,7 @@ type Request struct {
 // normalisation, format, existence, conditions and limits, at the clock's time. A refusal is
 // a [*RefusalError] matching one of the refusal sentinels.
 func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Grant, error) {
-	return s.validate(ctx, typed, co, false, nil, nil)
+	return s.validate(ctx, typed, &co, false, nil, nil)
 }
 
 // ValidateChecked is [Service.Validate] for a checkout the caller has already validated
@@ -500,7 +500,7 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 // [loyalty.Order.LineTotals] returns them), which it then does not compute again. The result
 // is Validate's for such a checkout; on a checkout that is not valid it is undefined.
 func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
-	return s.validate(ctx, typed, co, true, totals, nil)
+	return s.validate(ctx, typed, &co, true, totals, nil)
 }
 
 // ValidateCheckedInto is [Service.ValidateChecked] with the grant's Lines in the memory of
@@ -509,10 +509,10 @@ func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout
 // that keeps grants in memory of its own, such as a quote's, spares an allocation. The
 // grant is the same. On a refusal or an error the contents of lines are unspecified.
 func (s *Service) ValidateCheckedInto(ctx context.Context, lines []int, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
-	return s.validate(ctx, typed, co, true, totals, lines)
+	return s.validate(ctx, typed, &co, true, totals, lines)
 }
 
-func (s *Service) validate(ctx context.Context, typed string, co Checkout, checked bool, totals []loyalty.Money, lines []int) (Grant, error) {
+func (s *Service) validate(ctx context.Context, typed string, co *Checkout, checked bool, totals []loyalty.Money, lines []int) (Grant, error) {
 	code, err := s.Parse(typed)
 	if err != nil {
 		return Grant{}, err
@@ -544,7 +544,7 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 			return Grant{}, err
 		}
 	}
-	g, err := evaluateChecked(d, c, &co, totals, now.In(s.loc), lines)
+	g, err := evaluateChecked(d, c, co, totals, now.In(s.loc), lines)
 	if err != nil {
 		return Grant{}, err
 	}
