@@ -3,6 +3,7 @@ package promo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -117,12 +118,9 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		for i := range ls {
 			ls[i] = i
 		}
-		sum := g.Eligible // in locals: the loop keeps them in registers
-		for i := range totals {
-			var err error
-			if sum, err = sum.Add(totals[i]); err != nil {
-				return Grant{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
-			}
+		sum, err := sumOf(totals, o.Currency)
+		if err != nil {
+			return Grant{}, err
 		}
 		g.Lines, g.Eligible = ls, sum
 	}
@@ -170,6 +168,35 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		return Grant{}, err
 	}
 	return g, nil
+}
+
+// sumOf is the sum of amounts, all in cur (as a valid order's line totals are), from
+// loyalty.Zero(cur); an amount in another currency, or a sum out of range, is the error
+// the additions give, naming the line.
+func sumOf(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+	var units int64
+	for i := range amounts {
+		a := &amounts[i]
+		u := a.MinorUnits()
+		s := units + u
+		if a.Currency() != cur || (units^s)&(u^s) < 0 || s == math.MinInt64 {
+			return sumSlowly(amounts, cur) // for the error, as Money.Add words it
+		}
+		units = s
+	}
+	return loyalty.MoneyFromMinor(units, cur)
+}
+
+// sumSlowly is sumOf, amount after amount with loyalty.Money.Add.
+func sumSlowly(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+	sum := loyalty.Zero(cur)
+	for i, a := range amounts {
+		var err error
+		if sum, err = sum.Add(a); err != nil {
+			return loyalty.Money{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		}
+	}
+	return sum, nil
 }
 
 // atLeast refuses amount below minimum (a zero minimum is no condition).
