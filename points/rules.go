@@ -852,20 +852,20 @@ func perUnitPoints(units int64, perUnit Points, m *multiplier, mode loyalty.Roun
 // c is the rate in integers for that currency; the zero rateCalc takes the exact decimal
 // path.
 func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m *multiplier, mode loyalty.RoundingMode) (Points, error) {
-	if rate.ShareOfPrice.IsZero() {
-		if c.perMinor > 0 {
-			// Whole blocks times points per block, times the multiplier.
-			blocks := group / c.perMinor
-			pts, fits := mul64(blocks, int64(rate.Points))
-			switch {
-			case m.unit && !fits:
-				return 0, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
-			case m.unit:
-				return Points(pts), nil
-			case fits && m.ok:
-				if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
-					return Points(v), nil
-				}
+	// c.perMinor is set for block rates only and c.shareOK for share rates only: the
+	// decimal need not be asked which kind the rate is.
+	if c.perMinor > 0 {
+		// Whole blocks times points per block, times the multiplier.
+		blocks := group / c.perMinor
+		pts, fits := mul64(blocks, int64(rate.Points))
+		switch {
+		case m.unit && !fits:
+			return 0, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
+		case m.unit:
+			return Points(pts), nil
+		case fits && m.ok:
+			if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
+				return Points(v), nil
 			}
 		}
 	} else if c.shareOK && m.ok {

@@ -360,15 +360,14 @@ func (e *Evaluator) Qualifying(a Account, t time.Time) Amount {
 // measureAt returns the qualifying units of the window that contains q, counting days up to
 // and including q's day. q must be in e.loc.
 func (e *Evaluator) measureAt(a *Account, q time.Time) int64 {
-	enrolled := a.Enrolled.In(e.loc)
 	if e.m == Tenure {
-		return tenureMonths(enrolled, q)
+		return tenureMonths(a.Enrolled.In(e.loc), q)
 	}
 	to := DayOf(q) + 1
 	if e.ladder.Window.kind() == Lifetime {
 		return a.History.Sum(-1<<31, to)
 	}
-	s, _ := e.ladder.Window.Bounds(q, enrolled)
+	s, _ := e.ladder.Window.Bounds(q, a.Enrolled.In(e.loc))
 	return a.History.Sum(DayOf(s), to)
 }
 
