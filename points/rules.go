@@ -784,11 +784,14 @@ func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, ra
 	anyEligible := false
 	n := len(olines)
 	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
+	for i := range olines {                                                   // the string comparisons' calls spill what is live: little here
+		rateOf[i] = int64(t.rate(olines[i].Category))
+	}
 	for i := range olines {
 		l := &olines[i]
 		v := totals[i].MinorUnits()
-		k := t.rate(l.Category)
-		vals[i], rateOf[i] = v, int64(k)
+		k := int(rateOf[i])
+		vals[i] = v
 		if k >= 0 {
 			cnt[k]++
 			group[k] += v
