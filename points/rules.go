@@ -596,7 +596,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	rates := r.Rates[:nr]
 	rest := olines                // the lines this loop matches
 	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
-		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, first)
+		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, idx, weights, first)
 		rest = nil
 	}
 	for i, t := range lineTotals[:len(rest)] {
@@ -628,18 +628,16 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	for j := 1; j < len(out); j++ {
 		copy(out[j].Lines, first)
 	}
-	// Each rate's lines, in order, at idx[start[k]:start[k]+cnt[k]]; cnt is the start
-	// offsets while the lines are placed and the ends after.
-	var start int64
-	for k, c := range cnt {
-		cnt[k] = start
-		start += c
-	}
-	for i, k := range rateOf {
-		if k >= 0 {
-			at := cnt[k]
-			idx[at], weights[at] = int64(i), vals[i]
-			cnt[k] = at + 1
+	if rest != nil {
+		// Each rate's lines, in order, in idx and weights, rate after rate; cnt holds the
+		// start offsets while the lines are placed, and the ends after.
+		startsOf(cnt)
+		for i, k := range rateOf {
+			if k >= 0 {
+				at := cnt[k]
+				idx[at], weights[at] = int64(i), vals[i]
+				cnt[k] = at + 1
+			}
 		}
 	}
 	// What each plan earns, summed as it is split: the plan's total unless it went beyond
@@ -776,30 +774,51 @@ func newCatTable(rates []Rate) *catTable {
 	return t
 }
 
-// match is the planner's first pass over the lines (see plan) for rules without
-// exclusions whose rates t decides: it writes each line's value to vals and rate to rateOf,
-// counts each rate's lines in cnt and adds their values to group, writes each line's plan
-// without points to first, and reports whether a line has a positive value.
-func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group []int64, first []LinePlan) bool {
+// match is the planner's pass over the lines (see plan) for rules without exclusions whose
+// rates t decides: it writes each line's value to vals and rate to rateOf, places each
+// rate's lines (positions and values) in idx and weights, rate after rate, with cnt (zero
+// on the way in) holding the ends of the rates' lists on the way out, adds each rate's
+// values to group, writes each line's plan without points to first, and reports whether a
+// line has a positive value.
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
 	anyEligible := false
 	n := len(olines)
 	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
-	for i := range olines {                                                   // the string comparisons' calls spill what is live: little here
-		rateOf[i] = int64(t.rate(olines[i].Category))
+	// The rates first, in a loop of their own: the string comparisons' calls spill what is
+	// live, little here.
+	for i := range olines {
+		k := t.rate(olines[i].Category)
+		rateOf[i] = int64(k)
+		if k >= 0 {
+			cnt[k]++
+		}
 	}
+	startsOf(cnt)
 	for i := range olines {
 		l := &olines[i]
 		v := totals[i].MinorUnits()
 		k := int(rateOf[i])
 		vals[i] = v
 		if k >= 0 {
-			cnt[k]++
+			at := cnt[k]
+			idx[at], weights[at] = int64(i), v
+			cnt[k] = at + 1
 			group[k] += v
 		}
 		anyEligible = anyEligible || v > 0
 		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
 	}
 	return anyEligible
+}
+
+// startsOf turns the rates' numbers of lines into the offsets at which their lines start
+// in a list of every rate's lines, rate after rate.
+func startsOf(cnt []int64) {
+	var start int64
+	for k, c := range cnt {
+		cnt[k] = start
+		start += c
+	}
 }
 
 // rate returns the rate of a line of category c, or -1.
