@@ -389,6 +389,7 @@ const calcDigits = 5
 // rateCalc is a rate in integers, for a currency of given digits.
 type rateCalc struct {
 	all      bool  // the rate has no scope: it matches every line
+	cats     bool  // the rate's scope is categories only
 	perMinor int64 // block rates: Per in minor units when a whole number of them; else 0
 	shareC   int64 // share rates: ShareOfPrice as shareC·10^shareExp when shareOK
 	shareExp int
@@ -397,6 +398,7 @@ type rateCalc struct {
 
 func newRateCalc(rate *Rate, digits int) rateCalc {
 	c := rateCalc{all: len(rate.Categories) == 0 && len(rate.SKUs) == 0 && len(rate.Tags) == 0}
+	c.cats = !c.all && len(rate.SKUs) == 0 && len(rate.Tags) == 0
 	switch {
 	case !rate.ShareOfPrice.IsZero():
 		c.shareC, c.shareExp, c.shareOK = scaledOf(rate.ShareOfPrice)
@@ -550,6 +552,10 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	var msBuf [2]multiplier
 	ms := msBuf[:0]
 	for _, d := range mults {
+		if d.IsZero() {
+			ms = append(ms, unitMultiplier)
+			continue
+		}
 		var buf multiplier
 		m := &buf
 		if p != nil {
@@ -651,11 +657,19 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		case byCat != nil:
 			k = byCat.rate(l.Category)
 		default:
+		rates:
 			for c := range calcs {
-				if rc := &calcs[c]; rc.all || rates[c].matches(l) {
-					k = c
-					break
+				switch rc := &calcs[c]; {
+				case rc.all:
+				case rc.cats: // the common scope, compared here
+					if !slices.Contains(rates[c].Categories, l.Category) {
+						continue
+					}
+				case !rates[c].matches(l):
+					continue
 				}
+				k = c
+				break rates
 			}
 		}
 		if k >= 0 {
