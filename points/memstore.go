@@ -193,9 +193,8 @@ var (
 	errNoPurchaseRetained = fmt.Errorf("points: purchase: %w (never recorded, or forgotten past the memory store's retention)", loyalty.ErrNotFound)
 )
 
-func (t *memTx) Account(h Holder) (Account, error) {
-	var a Account
-	if err := t.accountInto(h, &a); err != nil {
+func (t *memTx) Account(h Holder) (a Account, err error) {
+	if err = t.accountInto(h, &a); err != nil { // into the result: no copy of it
 		return Account{}, err
 	}
 	return a, nil

@@ -190,13 +190,13 @@ func genScope(t *rapid.T, label string) (cats []loyalty.CategoryID, skus []loyal
 
 // TestPropPlannerMatchesReference checks a Planner's plans (one at a time, in pairs, in the
 // caller's memory or not) against referencePlan, over rates scoped by category, SKU and
-// tag, exclusions, bonuses, currencies of 0 to 4 digits and orders beyond the stack
+// tag, exclusions, bonuses, currencies of 0 to 4 digits, orders and rate lists beyond the stack
 // buffers: splitting a rate's points over its own lines only gives what splitting them over
 // every line gives.
 func TestPropPlannerMatchesReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var r Rules
-		for i := range rapid.IntRange(0, 6).Draw(t, "rates") {
+		for i := range rapid.IntRange(0, 10).Draw(t, "rates") { // beyond the 8 rates of the stack buffers
 			var rate Rate
 			rate.Categories, rate.SKUs, rate.Tags = genScope(t, fmt.Sprintf("rate%d", i))
 			switch rapid.IntRange(0, 2).Draw(t, "kind") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,6 +110,53 @@ func TestPropPlannerPlansAsRules(t *testing.T) {
 	})
 }
 
+// TestPropPlanTotalsAtPaidAmounts checks that planning an order at other line amounts (what
+// each line costs after discounts) gives the plan of a copy of the order whose lines cost
+// those amounts, as PlanTotals documents: the planner never reads the lines' prices.
+func TestPropPlanTotalsAtPaidAmounts(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r, o := genRules.Draw(t, "rules"), genOrder.Draw(t, "order")
+		m1, m2 := genMultiplier.Draw(t, "m1"), genMultiplier.Draw(t, "m2")
+		p, err := points.NewPlanner(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := o
+		paid.Lines = append([]loyalty.Line(nil), o.Lines...)
+		for i := range paid.Lines {
+			if rapid.Bool().Draw(t, fmt.Sprintf("discounted%d", i)) {
+				paid.Lines[i].UnitPrice = loyalty.MustPrice(rapid.SampledFrom([]string{"0.01", "1.00", "49.86", "110.11", "8999.91"}).Draw(t, "paid"), "RUB")
+			}
+		}
+		totals, err := paid.LineTotals()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := r.Plan(paid, m1)
+		if err != nil {
+			t.Fatalf("Rules.Plan of the paid copy: %v", err)
+		}
+		got, err := p.PlanTotals(o, totals, m1)
+		if err != nil {
+			t.Fatalf("PlanTotals at the paid amounts: %v", err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("PlanTotals at the paid amounts differs from the plan of the paid copy (-want +got):\n%s", diff)
+		}
+		want2, err := r.Plan(paid, m2)
+		if err != nil {
+			t.Fatalf("Rules.Plan of the paid copy: %v", err)
+		}
+		a, b, err := p.PlanPairTotals(o, totals, m1, m2)
+		if err != nil {
+			t.Fatalf("PlanPairTotals at the paid amounts: %v", err)
+		}
+		if diff := cmp.Diff([]points.Plan{want, want2}, []points.Plan{a, b}); diff != "" {
+			t.Fatalf("PlanPairTotals at the paid amounts differs from the plans of the paid copy (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestPlannerBadInput(t *testing.T) {
 	if _, err := points.NewPlanner(points.Rules{Rates: []points.Rate{{Points: 1}}}); !errors.Is(err, loyalty.ErrInvalid) ||
 		!strings.Contains(err.Error(), "points: rules: rates[0].per: must be positive (got 0)") {
@@ -165,4 +213,59 @@ func ExamplePlanner() {
 	}
 	fmt.Println(silver.Total, plain.Total)
 	// Output: 332 221
+}
+
+// TestPlannerConcurrentMultipliers plans from many goroutines at once with more distinct
+// multipliers than a Planner remembers (some passed as the same decimal every time, some
+// made anew), each plan checked against Rules.Plan: run with -race.
+func TestPlannerConcurrentMultipliers(t *testing.T) {
+	r := points.Rules{Rates: []points.Rate{
+		{Categories: []loyalty.CategoryID{"fuel"}, Points: 2, Per: dec("10")},
+		{ShareOfPrice: dec("0.05")},
+	}}
+	p, err := points.NewPlanner(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := fuelOrder("o")
+	stable := []decimal.Decimal{dec("1"), dec("1.5"), dec("2"), dec("3.25")}
+	var mults []decimal.Decimal
+	for i := range 12 {
+		mults = append(mults, stable[i%len(stable)], decimal.New(int64(10+i), -1)) // the second made anew
+	}
+	want := make([]points.Plan, len(mults))
+	for i, m := range mults {
+		if want[i], err = r.Plan(o, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(mults))
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 50 {
+				i := (g + k) % len(mults)
+				m := mults[i]
+				if i%2 == 1 {
+					m = decimal.New(int64(10+i/2), -1) // equal, not the same decimal
+				}
+				got, err := p.Plan(o, m)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if diff := cmp.Diff(want[i], got); diff != "" {
+					errs <- fmt.Sprintf("multiplier %s (-Rules.Plan +Planner.Plan):\n%s", m, diff)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

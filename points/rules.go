@@ -1,12 +1,14 @@
 package points
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -338,11 +340,46 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 // without it). Rates and multipliers of up to 18 significant digits are computed in exact
 // integer arithmetic ([loyalty.MulRound]: a decimal is an integer over a power of ten),
 // rounded once as Rules.Plan rounds them; the rates' block sizes and shares are converted
-// to integers once, when the Planner is made. A Planner is immutable and safe for
-// concurrent use; the slices of its rules must not be modified.
+// to integers once, when the Planner is made, and the first few multipliers it is given
+// are remembered converted (an engine passes the same ones again and again). A Planner is
+// safe for concurrent use and plans the same whatever it remembers; the slices of its rules
+// must not be modified.
 type Planner struct {
 	rules Rules
 	calcs [calcDigits][]rateCalc // per currency digits, the rates ready to compute
+	byCat *catTable              // the lines' rates by category, when categories decide them
+	// mults are multipliers converted before, found by identity: a decimal is immutable,
+	// so one that is == to another (the same coefficient's memory and exponent) has its
+	// value. An engine passes the same few decimals (its levels' and campaigns'
+	// multipliers) on every plan. Replaced whole, never modified; at most maxMults.
+	mults atomic.Pointer[[]multiplier]
+}
+
+// maxMults bounds the multipliers a Planner remembers: the first ones seen, which an
+// engine passes again and again. Others are converted on every plan.
+const maxMults = 8
+
+// multiplier returns d converted: remembered from an earlier plan when d is one of the
+// first multipliers seen (not to be modified), otherwise converted into buf.
+func (p *Planner) multiplier(d decimal.Decimal, buf *multiplier) *multiplier {
+	seen := p.mults.Load()
+	if seen != nil {
+		for i := range *seen {
+			if m := &(*seen)[i]; m.d == d {
+				return m
+			}
+		}
+	}
+	*buf = newMultiplier(d)
+	if seen == nil || len(*seen) < maxMults {
+		var next []multiplier
+		if seen != nil {
+			next = append(next, *seen...)
+		}
+		next = append(next, *buf)
+		p.mults.CompareAndSwap(seen, &next) // a plan that lost the race remembers nothing: the next one will
+	}
+	return buf
 }
 
 // calcDigits bounds the currency digits (0 to 4: ISO 4217 has none beyond) whose rates a
@@ -376,7 +413,7 @@ func NewPlanner(r Rules) (*Planner, error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("points: rules: %w", err)
 	}
-	p := &Planner{rules: r}
+	p := &Planner{rules: r, byCat: newCatTable(r.Rates)}
 	all := make([]rateCalc, calcDigits*len(r.Rates))
 	for d := range p.calcs {
 		p.calcs[d] = all[d*len(r.Rates) : (d+1)*len(r.Rates) : (d+1)*len(r.Rates)]
@@ -402,10 +439,15 @@ func (p *Planner) PlanPair(o loyalty.Order, multiplier, other decimal.Decimal) (
 }
 
 // PlanTotals is [Planner.Plan] for an order the caller has validated
-// ([loyalty.Order.Validate] returned nil) whose line totals are totals ([loyalty.Line.Total]
-// of every line, in order, as [loyalty.Order.LineTotals] returns them): it checks the order
-// and computes the totals only when totals is nil. With totals that are not the order's,
-// the plan is undefined.
+// ([loyalty.Order.Validate] returned nil), its lines valued at totals: it checks the order
+// and computes the totals only when totals is nil. With the order's line totals
+// ([loyalty.Line.Total] of every line, in order, as [loyalty.Order.LineTotals] returns
+// them) the plan is Plan's. Other amounts value the lines otherwise: what each line costs
+// after discounts, say. The plan reads of the order's lines only what scopes and excludes
+// them (category, SKU, tags, the promotion flag) and their quantities, never their prices,
+// so the plan of o at the paid amounts is Plan's of a copy of o whose lines have those
+// totals: a caller need not build that copy. Amounts that are negative or not in the
+// order's currency make the plan undefined.
 func (p *Planner) PlanTotals(o loyalty.Order, totals []loyalty.Money, multiplier decimal.Decimal) (Plan, error) {
 	return p.PlanTotalsInto(nil, o, totals, multiplier)
 }
@@ -491,8 +533,8 @@ func mul64(a, b int64) (int64, bool) {
 // multiplier. A rate's points are split over its own lines only. The plans' lines are in
 // dst[j] (when not nil and of capacity for every line) or share one new allocation.
 // lineTotals, when not nil, are the line totals of an order the caller has validated:
-// neither is done again; otherwise the order's check computes them. p, when not nil, is the Planner of r, whose rates are converted
-// already.
+// neither is done again; otherwise the order's check computes them. p, when not nil, is the
+// Planner of r, whose rates are converted and whose category table is built already.
 func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mults []decimal.Decimal, out []Plan, dst [][]LinePlan) error {
 	if lineTotals == nil {
 		var totalsBuf [16]loyalty.Money // the line totals the order's check computes, kept
@@ -509,46 +551,75 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	}
 	var msBuf [2]multiplier
 	ms := msBuf[:0]
-	for _, m := range mults {
-		switch {
-		case m.IsZero():
+	for _, d := range mults {
+		if d.IsZero() {
 			ms = append(ms, unitMultiplier)
 			continue
-		case m.Sign() < 0:
-			return loyalty.Invalid("multiplier", m, "must be positive")
 		}
-		ms = append(ms, newMultiplier(m))
+		var buf multiplier
+		m := &buf
+		if p != nil {
+			m = p.multiplier(d, &buf)
+		} else {
+			buf = newMultiplier(d)
+		}
+		var sign int
+		if m.ok { // the integer form has the sign: the decimal need not be asked again
+			sign = cmp.Compare(m.c, 0)
+		} else {
+			sign = d.Sign()
+		}
+		switch {
+		case sign == 0:
+			ms = append(ms, unitMultiplier)
+			continue
+		case sign < 0:
+			return loyalty.Invalid("multiplier", d, "must be positive")
+		}
+		ms = append(ms, *m)
 	}
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
 	var calcs []rateCalc
-	if p != nil && digits < len(p.calcs) {
-		calcs = p.calcs[digits]
-	} else {
+	var byCat *catTable
+	if p != nil {
+		byCat = p.byCat
+		if digits < len(p.calcs) {
+			calcs = p.calcs[digits]
+		}
+	}
+	if calcs == nil {
 		var calcBuf [8]rateCalc // Rules.Plan: the rates converted for this order's currency
 		calcs = calcBuf[:0]
 		for k := range r.Rates {
 			calcs = append(calcs, newRateCalc(&r.Rates[k], digits))
 		}
 	}
-	var buf [4 * 16]int64 // small orders keep their weights on the stack
+	nr := len(calcs)
+	// Working memory: 4 int64 per line and 2 per rate; small orders keep it on the stack,
+	// larger ones (or many rates) in pooled memory.
+	var buf [4*16 + 2*8]int64
 	var partsBuf [16]Points
 	ints, parts := buf[:], partsBuf[:]
-	if n > len(partsBuf) { // larger ones in pooled memory
+	if n > len(partsBuf) || nr > 8 {
 		sc, _ := scratchPool.Get().(*planScratch)
 		if sc == nil {
 			sc = new(planScratch)
 		}
-		if cap(sc.parts) < n {
-			sc.ints, sc.parts = make([]int64, 4*n), make([]Points, n)
+		if len(sc.ints) < 4*n+2*nr || len(sc.parts) < n {
+			sc.ints, sc.parts = make([]int64, 4*n+2*nr), make([]Points, n)
 		}
-		ints, parts = sc.ints[:4*n], sc.parts
+		ints, parts = sc.ints, sc.parts
 		defer scratchPool.Put(sc)
 	}
 	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
-	// and idx: the values and positions of one rate's lines (of the eligible lines, for
-	// the order bonus); parts: one list for every split of the plans
+	// and idx: the values and positions of the rates' lines, rate after rate (of the
+	// eligible lines, for the order bonus); cnt and group: each rate's number of lines
+	// and their value; parts: one list for every split of the plans
 	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
+	cnt, group := ints[4*n:4*n+nr:4*n+nr], ints[4*n+nr:4*n+2*nr:4*n+2*nr]
+	clear(cnt)
+	clear(group)
 	parts = parts[:n:n]
 	var all []LinePlan // the plans' lines without memory of the caller's
 	for j := range ms {
@@ -567,40 +638,62 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	ex := &r.Exclude
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
-	maxRate := -1 // the last rate that matched a line
 	olines := o.Lines
 	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
-	for i, t := range lineTotals[:len(olines)] {
-		vals[i] = t.MinorUnits()
+	rates := r.Rates[:nr]
+	rest := olines                // the lines this loop matches
+	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
+		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, idx, weights, first)
+		rest = nil
 	}
-	rates := r.Rates[:len(calcs)]
-	for i := range olines {
-		l := &olines[i]
+	for i, t := range lineTotals[:len(rest)] {
+		l := &rest[i]
+		v := t.MinorUnits()
+		vals[i] = v
 		k := -1
-		if exclude && ex.excludes(l) {
+		switch {
+		case exclude && ex.excludes(l):
 			k = -2
-		} else {
-			anyEligible = anyEligible || vals[i] > 0
+		case byCat != nil:
+			k = byCat.rate(l.Category)
+		default:
 		rates:
 			for c := range calcs {
 				switch rc := &calcs[c]; {
+				case rc.all:
 				case rc.cats: // the common scope, compared here
 					if !slices.Contains(rates[c].Categories, l.Category) {
 						continue
 					}
-				case !rc.all && !rates[c].matches(l):
+				case !rates[c].matches(l):
 					continue
 				}
 				k = c
-				maxRate = max(maxRate, c)
 				break rates
 			}
 		}
+		if k >= 0 {
+			cnt[k]++
+			group[k] += v
+		}
+		anyEligible = anyEligible || k != -2 && v > 0
 		rateOf[i] = int64(k)
 		first[i] = LinePlan{Quantity: l.Quantity, Rate: max(k, -1), Excluded: k == -2}
 	}
 	for j := 1; j < len(out); j++ {
 		copy(out[j].Lines, first)
+	}
+	if rest != nil {
+		// Each rate's lines, in order, in idx and weights, rate after rate; cnt holds the
+		// start offsets while the lines are placed, and the ends after.
+		startsOf(cnt)
+		for i, k := range rateOf {
+			if k >= 0 {
+				at := cnt[k]
+				idx[at], weights[at] = int64(i), vals[i]
+				cnt[k] = at + 1
+			}
+		}
 	}
 	// What each plan earns, summed as it is split: the plan's total unless it went beyond
 	// int64 (or a part was negative), when the lines are added up to name the overflow.
@@ -619,24 +712,17 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			exact = false
 		}
 	}
-	for k := 0; k <= maxRate; k++ {
-		rate := &r.Rates[k]
-		var group int64
-		cnt := 0
-		for i, rk := range rateOf {
-			if rk == int64(k) {
-				v := vals[i]
-				idx[cnt], weights[cnt] = int64(i), v
-				group += v
-				cnt++
-			}
-		}
-		if cnt == 0 {
+	var from int64
+	for k, end := range cnt {
+		ix, ws := idx[from:end], weights[from:end]
+		from = end
+		if len(ix) == 0 {
 			continue
 		}
+		rate := &rates[k]
 		if rate.PerUnit != 0 { // per line: whole units of each line
-			for _, i := range idx[:cnt] {
-				units := o.Lines[i].Quantity.Floor()
+			for _, i := range ix {
+				units := olines[i].Quantity.Floor()
 				for j := range ms {
 					pts, err := perUnitPoints(units, rate.PerUnit, &ms[j], r.Rounding)
 					if err != nil {
@@ -649,7 +735,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			continue
 		}
 		for j := range ms {
-			pts, err := rate.points(k, group, digits, &calcs[k], &ms[j], r.Rounding)
+			pts, err := rate.points(k, group[k], digits, &calcs[k], &ms[j], r.Rounding)
 			if err != nil {
 				return err
 			}
@@ -658,15 +744,15 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			}
 			add(j, pts)
 			lines := out[j].Lines
-			if cnt == 1 { // all of it: points only come from a positive value
-				lines[idx[0]].Points += pts
+			if len(ix) == 1 { // all of it: points only come from a positive value
+				lines[ix[0]].Points += pts
 				continue
 			}
-			ix, ps := idx[:cnt], parts[:cnt]
-			if err := loyalty.AllocateInts(ps, pts, weights[:cnt]); err != nil {
+			ps := parts[:len(ix)]
+			if err := loyalty.AllocateInts(ps, pts, ws); err != nil {
 				return fmt.Errorf("points: rates[%d]: %w", k, err)
 			}
-			for x, part := range ps[:len(ix)] {
+			for x, part := range ps {
 				lines[ix[x]].Points += part
 			}
 		}
@@ -706,10 +792,104 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	return nil
 }
 
-// planScratch is the working memory of a plan of more than 16 lines: every value is
-// written before it is read, so a plan takes it from scratchPool as it was left.
+// catTable finds the rate of a line by its category alone, for rules whose rates are all
+// scoped by categories only or not at all: the first rate naming a category, unless a rate
+// without scope comes before it.
+type catTable struct {
+	cats  []loyalty.CategoryID // the categories named before the first rate without scope
+	rates []int                // the first rate naming cats[i]
+	any   int                  // the first rate without scope, or -1
+}
+
+// newCatTable returns the category table of rates, or nil when a rate is scoped by SKUs or
+// tags.
+func newCatTable(rates []Rate) *catTable {
+	t := &catTable{any: -1}
+	for k := range rates {
+		rate := &rates[k]
+		if len(rate.SKUs) > 0 || len(rate.Tags) > 0 {
+			return nil
+		}
+		if len(rate.Categories) == 0 {
+			if t.any < 0 {
+				t.any = k
+			}
+			continue
+		}
+		if t.any >= 0 {
+			continue // matched by the rate without scope first
+		}
+		for _, c := range rate.Categories {
+			if !slices.Contains(t.cats, c) {
+				t.cats = append(t.cats, c)
+				t.rates = append(t.rates, k)
+			}
+		}
+	}
+	return t
+}
+
+// match is the planner's pass over the lines (see plan) for rules without exclusions whose
+// rates t decides: it writes each line's value to vals and rate to rateOf, places each
+// rate's lines (positions and values) in idx and weights, rate after rate, with cnt (zero
+// on the way in) holding the ends of the rates' lists on the way out, adds each rate's
+// values to group, writes each line's plan without points to first, and reports whether a
+// line has a positive value.
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
+	anyEligible := false
+	n := len(olines)
+	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
+	// The rates first, in a loop of their own: the string comparisons' calls spill what is
+	// live, little here.
+	for i := range olines {
+		k := t.rate(olines[i].Category)
+		rateOf[i] = int64(k)
+		if k >= 0 {
+			cnt[k]++
+		}
+	}
+	startsOf(cnt)
+	for i := range olines {
+		l := &olines[i]
+		v := totals[i].MinorUnits()
+		k := int(rateOf[i])
+		vals[i] = v
+		if k >= 0 {
+			at := cnt[k]
+			idx[at], weights[at] = int64(i), v
+			cnt[k] = at + 1
+			group[k] += v
+		}
+		anyEligible = anyEligible || v > 0
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
+	}
+	return anyEligible
+}
+
+// startsOf turns the rates' numbers of lines into the offsets at which their lines start
+// in a list of every rate's lines, rate after rate.
+func startsOf(cnt []int64) {
+	var start int64
+	for k, c := range cnt {
+		cnt[k] = start
+		start += c
+	}
+}
+
+// rate returns the rate of a line of category c, or -1.
+func (t *catTable) rate(c loyalty.CategoryID) int {
+	for i, tc := range t.cats {
+		if tc == c {
+			return t.rates[i]
+		}
+	}
+	return t.any
+}
+
+// planScratch is the working memory of a plan of more than 16 lines or 8 rates: every
+// value is written before it is read, so a plan takes it from scratchPool as it was left.
 type planScratch struct {
-	ints  []int64  // 4 per line
+	ints  []int64  // 4 per line and 2 per rate
 	parts []Points // 1 per line
 }
 
@@ -749,20 +929,20 @@ func perUnitPoints(units int64, perUnit Points, m *multiplier, mode loyalty.Roun
 // c is the rate in integers for that currency; the zero rateCalc takes the exact decimal
 // path.
 func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m *multiplier, mode loyalty.RoundingMode) (Points, error) {
-	if rate.ShareOfPrice.IsZero() {
-		if c.perMinor > 0 {
-			// Whole blocks times points per block, times the multiplier.
-			blocks := group / c.perMinor
-			pts, fits := mul64(blocks, int64(rate.Points))
-			switch {
-			case m.unit && !fits:
-				return 0, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
-			case m.unit:
-				return Points(pts), nil
-			case fits && m.ok:
-				if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
-					return Points(v), nil
-				}
+	// c.perMinor is set for block rates only and c.shareOK for share rates only: the
+	// decimal need not be asked which kind the rate is.
+	if c.perMinor > 0 {
+		// Whole blocks times points per block, times the multiplier.
+		blocks := group / c.perMinor
+		pts, fits := mul64(blocks, int64(rate.Points))
+		switch {
+		case m.unit && !fits:
+			return 0, fmt.Errorf("points: rates[%d]: %w", k, loyalty.ErrOverflow)
+		case m.unit:
+			return Points(pts), nil
+		case fits && m.ok:
+			if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
+				return Points(v), nil
 			}
 		}
 	} else if c.shareOK && m.ok {

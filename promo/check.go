@@ -3,6 +3,7 @@ package promo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -103,8 +104,28 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 	include, exclude := !cond.Include.empty(), !cond.Exclude.empty()
 	filter := include || exclude || cond.ExcludePromotional // some lines may not be eligible
 	minOrder := !cond.MinOrder.IsZero()
-	for i := range o.Lines {
-		l := &o.Lines[i]
+	rest := o.Lines // the lines still to look at
+	if n := len(o.Lines); !filter && !minOrder && totals != nil && n > 0 {
+		// Every line is eligible and only their sum is needed (no subtotal), from the
+		// caller's totals: the loop below without its per-line questions.
+		rest = nil
+		var ls []int
+		if cap(lines) >= n {
+			ls = lines[:n]
+		} else {
+			ls = make([]int, n)
+		}
+		for i := range ls {
+			ls[i] = i
+		}
+		sum, err := sumOf(totals, o.Currency)
+		if err != nil {
+			return Grant{}, err
+		}
+		g.Lines, g.Eligible = ls, sum
+	}
+	for i := range rest {
+		l := &rest[i]
 		var t loyalty.Money
 		var err error
 		if totals != nil {
@@ -147,6 +168,35 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		return Grant{}, err
 	}
 	return g, nil
+}
+
+// sumOf is the sum of amounts, all in cur (as a valid order's line totals are), from
+// loyalty.Zero(cur); an amount in another currency, or a sum out of range, is the error
+// the additions give, naming the line.
+func sumOf(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+	var units int64
+	for i := range amounts {
+		a := &amounts[i]
+		u := a.MinorUnits()
+		s := units + u
+		if a.Currency() != cur || (units^s)&(u^s) < 0 || s == math.MinInt64 {
+			return sumSlowly(amounts, cur) // for the error, as Money.Add words it
+		}
+		units = s
+	}
+	return loyalty.MoneyFromMinor(units, cur)
+}
+
+// sumSlowly is sumOf, amount after amount with loyalty.Money.Add.
+func sumSlowly(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+	sum := loyalty.Zero(cur)
+	for i, a := range amounts {
+		var err error
+		if sum, err = sum.Add(a); err != nil {
+			return loyalty.Money{}, fmt.Errorf("promo: order lines[%d]: %w", i, err)
+		}
+	}
+	return sum, nil
 }
 
 // atLeast refuses amount below minimum (a zero minimum is no condition).

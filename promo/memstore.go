@@ -15,7 +15,7 @@ import (
 type MemoryStore struct {
 	db           memtx.DB
 	defs         memtx.Table[DefinitionID, *Definition] // copies of their own, never modified: replaced whole
-	codes        memtx.Table[string, Code]
+	codes        memtx.Table[string, *Code]             // copies of their own, never modified: replaced whole
 	usage        memtx.Table[Counter, int]
 	reservations memtx.Table[loyalty.IdempotencyKey, Reservation]
 	held         memtx.Table[heldKey, time.Time] // reservations in state Reserved, by definition
@@ -23,6 +23,7 @@ type MemoryStore struct {
 	revocations  memtx.Table[loyalty.IdempotencyKey, Revocation]
 
 	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
+	w  memTx  // the transaction of the update running, which holds the database
 }
 
 // Not-found errors are built once: a new reservation looks its key up on every checkout.
@@ -45,12 +46,18 @@ func NewMemoryStore() *MemoryStore {
 	s.reservations.Clone = cloneReservation
 	s.batches.Clone = cloneBatch
 	s.ro = &memTx{s, memtx.ReadOnly()}
+	s.w.s = s
 	return s
 }
 
 // Update implements [Store].
 func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
-	return s.db.Update(ctx, func(tx *memtx.Tx) error { return fn(memTx{s, tx}) })
+	return s.db.Update(ctx, func(tx *memtx.Tx) error {
+		// One writer at a time holds the database: its transaction can be the store's.
+		s.w.tx = tx
+		defer func() { s.w.tx = nil }()
+		return fn(&s.w)
+	})
 }
 
 // View implements [Store].
@@ -63,7 +70,7 @@ type memTx struct {
 	tx *memtx.Tx
 }
 
-func (t memTx) Definition(id DefinitionID) (Definition, error) {
+func (t *memTx) Definition(id DefinitionID) (Definition, error) {
 	d, ok := t.s.defs.Get(t.tx, id)
 	if !ok {
 		return Definition{}, errDefinitionNotFound
@@ -71,33 +78,33 @@ func (t memTx) Definition(id DefinitionID) (Definition, error) {
 	return cloneDefinition(*d), nil
 }
 
-// lookup implements lender: the code, and its definition as stored (read only).
-func (t memTx) lookup(code string) (*Definition, Code, error) {
+// lookup implements lender: the code and its definition as stored (read only).
+func (t *memTx) lookup(code string) (*Definition, *Code, error) {
 	c, ok := t.s.codes.Get(t.tx, code)
 	if !ok {
-		return nil, Code{}, errCodeNotFound
+		return nil, nil, errCodeNotFound
 	}
 	d, ok := t.s.defs.Get(t.tx, c.Definition)
 	if !ok {
-		return nil, Code{}, errDefinitionNotFound
+		return nil, nil, errDefinitionNotFound
 	}
 	return d, c, nil
 }
 
-func (t memTx) Code(code string) (Code, error) {
+func (t *memTx) Code(code string) (Code, error) {
 	c, ok := t.s.codes.Get(t.tx, code)
 	if !ok {
 		return Code{}, errCodeNotFound
 	}
-	return c, nil
+	return *c, nil // a Code holds no slices: the copy is whole
 }
 
-func (t memTx) Usage(c Counter) (int, error) {
+func (t *memTx) Usage(c Counter) (int, error) {
 	n, _ := t.s.usage.Get(t.tx, c)
 	return n, nil
 }
 
-func (t memTx) Reservation(key loyalty.IdempotencyKey) (Reservation, error) {
+func (t *memTx) Reservation(key loyalty.IdempotencyKey) (Reservation, error) {
 	r, ok := t.s.reservations.Get(t.tx, key)
 	if !ok {
 		return Reservation{}, errReservationNotFound
@@ -105,7 +112,7 @@ func (t memTx) Reservation(key loyalty.IdempotencyKey) (Reservation, error) {
 	return r, nil
 }
 
-func (t memTx) ExpiredReservations(def DefinitionID, now time.Time) ([]Reservation, error) {
+func (t *memTx) ExpiredReservations(def DefinitionID, now time.Time) ([]Reservation, error) {
 	var keys []loyalty.IdempotencyKey
 	t.s.held.Range(t.tx, func(k heldKey, exp time.Time) bool {
 		if k.def == def && !exp.After(now) {
@@ -123,7 +130,7 @@ func (t memTx) ExpiredReservations(def DefinitionID, now time.Time) ([]Reservati
 	return out, nil
 }
 
-func (t memTx) Batch(key loyalty.IdempotencyKey) (Batch, error) {
+func (t *memTx) Batch(key loyalty.IdempotencyKey) (Batch, error) {
 	b, ok := t.s.batches.Get(t.tx, key)
 	if !ok {
 		return Batch{}, errBatchNotFound
@@ -131,19 +138,19 @@ func (t memTx) Batch(key loyalty.IdempotencyKey) (Batch, error) {
 	return b, nil
 }
 
-func (t memTx) PutDefinition(d Definition) error {
+func (t *memTx) PutDefinition(d Definition) error {
 	stored := cloneDefinition(d)
 	return t.s.defs.Put(t.tx, d.ID, &stored)
 }
 
-func (t memTx) InsertCode(c Code) error {
+func (t *memTx) InsertCode(c Code) error {
 	if _, ok := t.s.codes.Get(t.tx, c.Code); ok {
 		return fmt.Errorf("promo: code already exists: %w", loyalty.ErrConflict)
 	}
-	return t.s.codes.Put(t.tx, c.Code, c)
+	return t.s.codes.Put(t.tx, c.Code, &c)
 }
 
-func (t memTx) AddUsage(c Counter, delta int) error {
+func (t *memTx) AddUsage(c Counter, delta int) error {
 	n, _ := t.s.usage.Get(t.tx, c)
 	n += delta
 	switch {
@@ -155,7 +162,7 @@ func (t memTx) AddUsage(c Counter, delta int) error {
 	return t.s.usage.Put(t.tx, c, n)
 }
 
-func (t memTx) PutReservation(r Reservation) error {
+func (t *memTx) PutReservation(r Reservation) error {
 	old, had := t.s.reservations.Get(t.tx, r.Key)
 	if had && old.Grant.Definition != r.Grant.Definition {
 		if err := t.s.held.Delete(t.tx, heldKey{old.Grant.Definition, r.Key}); err != nil {
@@ -173,14 +180,14 @@ func (t memTx) PutReservation(r Reservation) error {
 	return t.s.reservations.Put(t.tx, r.Key, r)
 }
 
-func (t memTx) InsertBatch(b Batch) error {
+func (t *memTx) InsertBatch(b Batch) error {
 	if _, ok := t.s.batches.Get(t.tx, b.Key); ok {
 		return fmt.Errorf("promo: batch %q already exists: %w", b.Key, loyalty.ErrConflict)
 	}
 	return t.s.batches.Put(t.tx, b.Key, b)
 }
 
-func (t memTx) Revocation(key loyalty.IdempotencyKey) (Revocation, error) {
+func (t *memTx) Revocation(key loyalty.IdempotencyKey) (Revocation, error) {
 	r, ok := t.s.revocations.Get(t.tx, key)
 	if !ok {
 		return Revocation{}, errRevocationNotFound
@@ -188,14 +195,14 @@ func (t memTx) Revocation(key loyalty.IdempotencyKey) (Revocation, error) {
 	return r, nil
 }
 
-func (t memTx) UpdateCode(c Code) error {
+func (t *memTx) UpdateCode(c Code) error {
 	if _, ok := t.s.codes.Get(t.tx, c.Code); !ok {
 		return fmt.Errorf("promo: code %s: %w", c.Code, loyalty.ErrNotFound)
 	}
-	return t.s.codes.Put(t.tx, c.Code, c)
+	return t.s.codes.Put(t.tx, c.Code, &c)
 }
 
-func (t memTx) InsertRevocation(r Revocation) error {
+func (t *memTx) InsertRevocation(r Revocation) error {
 	if _, ok := t.s.revocations.Get(t.tx, r.Key); ok {
 		return fmt.Errorf("promo: revocation %q already exists: %w", r.Key, loyalty.ErrConflict)
 	}

@@ -491,7 +491,7 @@ type Request struct {
 // normalisation, format, existence, conditions and limits, at the clock's time. A refusal is
 // a [*RefusalError] matching one of the refusal sentinels.
 func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Grant, error) {
-	return s.validate(ctx, typed, co, false, nil, nil)
+	return s.validate(ctx, typed, &co, false, nil, nil)
 }
 
 // ValidateChecked is [Service.Validate] for a checkout the caller has already validated
@@ -500,7 +500,7 @@ func (s *Service) Validate(ctx context.Context, typed string, co Checkout) (Gran
 // [loyalty.Order.LineTotals] returns them), which it then does not compute again. The result
 // is Validate's for such a checkout; on a checkout that is not valid it is undefined.
 func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
-	return s.validate(ctx, typed, co, true, totals, nil)
+	return s.validate(ctx, typed, &co, true, totals, nil)
 }
 
 // ValidateCheckedInto is [Service.ValidateChecked] with the grant's Lines in the memory of
@@ -509,10 +509,10 @@ func (s *Service) ValidateChecked(ctx context.Context, typed string, co Checkout
 // that keeps grants in memory of its own, such as a quote's, spares an allocation. The
 // grant is the same. On a refusal or an error the contents of lines are unspecified.
 func (s *Service) ValidateCheckedInto(ctx context.Context, lines []int, typed string, co Checkout, totals []loyalty.Money) (Grant, error) {
-	return s.validate(ctx, typed, co, true, totals, lines)
+	return s.validate(ctx, typed, &co, true, totals, lines)
 }
 
-func (s *Service) validate(ctx context.Context, typed string, co Checkout, checked bool, totals []loyalty.Money, lines []int) (Grant, error) {
+func (s *Service) validate(ctx context.Context, typed string, co *Checkout, checked bool, totals []loyalty.Money, lines []int) (Grant, error) {
 	code, err := s.Parse(typed)
 	if err != nil {
 		return Grant{}, err
@@ -526,13 +526,13 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 	v.s, v.code, v.account, v.now = s, code, co.Order.Account, now
 	err = s.store.View(ctx, v.fn)
 	d, c, limits := v.d, v.c, v.limits
-	var def Definition
-	if d == &v.def { // a copy, from a store that lends none
-		def, v.def = v.def, Definition{}
-		d = &def
+	if d == &v.def { // copies, from a store that lends none
+		def, cd := v.def, v.code1
+		v.def, v.code1 = Definition{}, Code{}
+		d, c = &def, &cd
 	}
 	// The pool keeps no definition, code or service.
-	v.s, v.code, v.account, v.now, v.d, v.c, v.limits = nil, "", "", time.Time{}, nil, Code{}, nil
+	v.s, v.code, v.account, v.now, v.d, v.c, v.limits = nil, "", "", time.Time{}, nil, nil, nil
 	s.vals.Put(v)
 	if err != nil {
 		return Grant{}, err
@@ -544,7 +544,7 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 			return Grant{}, err
 		}
 	}
-	g, err := evaluateChecked(d, &c, &co, totals, now.In(s.loc), lines)
+	g, err := evaluateChecked(d, c, co, totals, now.In(s.loc), lines)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -555,22 +555,23 @@ func (s *Service) validate(ctx context.Context, typed string, co Checkout, check
 }
 
 // validation is the state of one Validate: its view reads the code, its definition and
-// its limits. The definition lent by a store stays valid after the view: stores that lend
-// replace definitions whole, never modify them.
+// its limits. The code and definition lent by a store stay valid after the view: stores
+// that lend replace them whole, never modify them.
 type validation struct {
 	s       *Service
 	code    string
 	account loyalty.AccountID
 	now     time.Time
-	d       *Definition // the code's definition: lent, or def
-	def     Definition  // a copy, from a store that lends none
-	c       Code
+	d       *Definition        // the code's definition: lent, or def
+	def     Definition         // a copy, from a store that lends none
+	c       *Code              // the code: lent, or code1
+	code1   Code               // a copy, from a store that lends none
 	limits  error              // the limits' refusal, or an error reading them
 	fn      func(ReadTx) error // run, bound to this validation
 }
 
 func (v *validation) run(tx ReadTx) error {
-	d, c, err := v.s.find(tx, v.code, &v.def)
+	d, c, err := v.s.find(tx, v.code, &v.def, &v.code1)
 	if err != nil {
 		return err
 	}
@@ -580,15 +581,15 @@ func (v *validation) run(tx ReadTx) error {
 	return nil
 }
 
-// lender is a read transaction that can lend a code's definition as stored, for reading
-// only, instead of a copy ([MemoryStore] does, which replaces a definition whole and never
-// modifies one stored: what it lends stays as it is): validations and reservations read
-// the definition and keep nothing of it that can be modified (a Grant's Benefit holds no
-// slices).
+// lender is a read transaction that can lend a code and its definition as stored, for
+// reading only, instead of copies ([MemoryStore] does, which replaces codes and
+// definitions whole and never modifies one stored: what it lends stays as it is):
+// validations and reservations read them and keep nothing of them that can be modified (a
+// Grant's Benefit holds no slices).
 type lender interface {
-	// lookup returns the code, and the definition it belongs to, which must not be
+	// lookup returns the code, and the definition it belongs to, neither of which may be
 	// modified; a missing code or definition is an error wrapping loyalty.ErrNotFound.
-	lookup(code string) (*Definition, Code, error)
+	lookup(code string) (*Definition, *Code, error)
 }
 
 // Reserve validates the code like [Service.Validate] and holds one use of it for the
@@ -642,14 +643,15 @@ func (s *Service) reserve(ctx context.Context, req Request, redeem bool) (Reserv
 			return err
 		}
 		var buf Definition
-		d, c, err := s.find(tx, code, &buf)
+		var cbuf Code
+		d, c, err := s.find(tx, code, &buf, &cbuf)
 		if err != nil {
 			return err
 		}
 		if err := req.Checkout.Validate(); err != nil {
 			return err
 		}
-		g, err := evaluateChecked(d, &c, &req.Checkout, nil, now.In(s.loc), nil)
+		g, err := evaluateChecked(d, c, &req.Checkout, nil, now.In(s.loc), nil)
 		if err != nil {
 			return err
 		}
@@ -817,19 +819,18 @@ func (s *Service) end(tx Tx, r Reservation, st State, at time.Time) error {
 	return tx.PutReservation(r)
 }
 
-// find reads a code and its definition, as lookup does: the definition as stored when tx
-// lends it (to be read only), otherwise a copy in buf.
-func (s *Service) find(tx ReadTx, code string, buf *Definition) (*Definition, Code, error) {
+// find reads a code and its definition, as lookup does: as stored when tx lends them (to
+// be read only), otherwise copies in buf and cbuf.
+func (s *Service) find(tx ReadTx, code string, buf *Definition, cbuf *Code) (*Definition, *Code, error) {
 	l, ok := tx.(lender)
 	if !ok {
-		var c Code
 		var err error
-		*buf, c, err = s.lookup(tx, code)
-		return buf, c, err
+		*buf, *cbuf, err = s.lookup(tx, code)
+		return buf, cbuf, err
 	}
 	d, c, err := l.lookup(code)
 	if errors.Is(err, loyalty.ErrNotFound) {
-		return nil, Code{}, refuse(ErrUnknownCode, "")
+		return nil, nil, refuse(ErrUnknownCode, "")
 	}
 	return d, c, err
 }
@@ -879,15 +880,19 @@ func (s *Service) checkLimits(tx ReadTx, d *Definition, cs []Counter, now time.T
 	var freed map[Counter]int
 	for pass := 0; ; pass++ {
 		var refusal error
-		for i, c := range cs {
+		for i := range cs {
 			if limits[i] == 0 {
 				continue
 			}
-			n, err := tx.Usage(c)
+			c := &cs[i]
+			n, err := tx.Usage(*c)
 			if err != nil {
 				return nil, err
 			}
-			if n-freed[c] >= limits[i] {
+			if freed != nil {
+				n -= freed[*c]
+			}
+			if n >= limits[i] {
 				detail := ""
 				if i >= 3 {
 					detail = "available again from " + d.Limits.Period.Next(now.In(s.loc)).Format(time.DateOnly)

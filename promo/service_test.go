@@ -495,8 +495,10 @@ func TestValidateCheckedEqualsValidate(t *testing.T) {
 			Conditions: promo.Conditions{Include: promo.Scope{Categories: []loyalty.CategoryID{"paint"}}, MinEligible: rub("60")}},
 		promo.Definition{ID: "gold", Kind: promo.Shareable, Benefit: promo.Benefit{Points: 50},
 			Conditions: promo.Conditions{Tiers: []string{"gold"}, FirstOrderOnly: true}, Limits: promo.Limits{Total: 1}},
+		// No condition on the lines or the amount: every line is eligible.
+		promo.Definition{ID: "every", Kind: promo.Shareable, Benefit: promo.Benefit{Percent: decimal.RequireFromString("5")}},
 	)
-	for _, c := range []promo.Code{{Code: "SKIDKA30", Definition: "skidka30"}, {Code: "PAINT", Definition: "paint"}, {Code: "GOLD", Definition: "gold"}} {
+	for _, c := range []promo.Code{{Code: "SKIDKA30", Definition: "skidka30"}, {Code: "PAINT", Definition: "paint"}, {Code: "GOLD", Definition: "gold"}, {Code: "EVERY", Definition: "every"}} {
 		if _, err := e.svc.AddCode(ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -521,7 +523,7 @@ func TestValidateCheckedEqualsValidate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, code := range []string{"skidka30", "PAINT", "gold", "NOPE"} {
+		for _, code := range []string{"skidka30", "PAINT", "gold", "every", "NOPE"} {
 			want, wantErr := e.svc.Validate(ctx, code, co)
 			for _, tt := range [][]loyalty.Money{nil, totals} {
 				got, err := e.svc.ValidateChecked(ctx, code, co, tt)

@@ -63,13 +63,15 @@ func (t memTx) Account(id loyalty.AccountID) (Account, error) {
 }
 
 // lendAccount implements accountLender: the account as stored, its history and status
-// pointers shared with the store's row (read only).
-func (t memTx) lendAccount(id loyalty.AccountID) (Account, error) {
+// pointers shared with the store's row (read only). Its receiver is a pointer: the views'
+// transaction is one, and a call through the interface needs no wrapper copying it.
+func (t *memTx) lendAccount(id loyalty.AccountID) (a Account, err error) {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
 		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
 	}
-	return r.account(id), nil
+	r.accountInto(id, &a) // into the result: no copy of it
+	return a, nil
 }
 
 func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {
@@ -221,12 +223,18 @@ func toRow(a Account) row {
 
 // account rebuilds the Account of a row, sharing its history and status pointers.
 func (r row) account(id loyalty.AccountID) Account {
-	a := Account{
+	var a Account
+	r.accountInto(id, &a)
+	return a
+}
+
+// accountInto is account written to *a.
+func (r *row) accountInto(id loyalty.AccountID, a *Account) {
+	*a = Account{
 		ID: id, Enrolled: r.enrolled.time(), History: r.history,
 		Status: Status{Level: r.level, Since: r.since.time(), Reviewed: r.reviewed.time()},
 	}
 	if x := r.extra; x != nil {
 		a.Status.Grace, a.Status.Override, a.Status.Membership = x.grace, x.override, x.membership
 	}
-	return a
 }

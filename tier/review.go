@@ -360,15 +360,14 @@ func (e *Evaluator) Qualifying(a Account, t time.Time) Amount {
 // measureAt returns the qualifying units of the window that contains q, counting days up to
 // and including q's day. q must be in e.loc.
 func (e *Evaluator) measureAt(a *Account, q time.Time) int64 {
-	enrolled := a.Enrolled.In(e.loc)
 	if e.m == Tenure {
-		return tenureMonths(enrolled, q)
+		return tenureMonths(a.Enrolled.In(e.loc), q)
 	}
 	to := DayOf(q) + 1
 	if e.ladder.Window.kind() == Lifetime {
 		return a.History.Sum(-1<<31, to)
 	}
-	s, _ := e.ladder.Window.Bounds(q, enrolled)
+	s, _ := e.ladder.Window.Bounds(q, a.Enrolled.In(e.loc))
 	return a.History.Sum(DayOf(s), to)
 }
 
@@ -441,6 +440,12 @@ func (e *Evaluator) Advance(a Account, to time.Time) (Account, []Change, error) 
 // when t is before the last review). It changes nothing of a and copies nothing of its
 // history: a dry run's tier lookup.
 func (e *Evaluator) EffectiveAt(a Account, t time.Time) (int, Source) {
+	return e.effectiveAt(&a, t)
+}
+
+// effectiveAt is EffectiveAt on *a, which it may change: its status, not what the status's
+// pointers or the history point to.
+func (e *Evaluator) effectiveAt(a *Account, t time.Time) (int, Source) {
 	st := &a.Status
 	switch {
 	case t.Before(st.Reviewed):
@@ -454,21 +459,21 @@ func (e *Evaluator) EffectiveAt(a Account, t time.Time) (int, Source) {
 			r = a.Enrolled
 		}
 		if t.After(r) {
-			st.Level = e.levelFor(e.measureAt(&a, t.In(e.loc).Add(-time.Nanosecond)))
+			st.Level = e.levelFor(e.measureAt(a, t.In(e.loc).Add(-time.Nanosecond)))
 		}
 	case e.periodic && (st.Grace == nil || st.Grace.Until.After(t)) && e.noReviewBy(a, t):
 		// No review and no end of grace up to t: the earned level stays.
 	default:
 		// advance replaces the status's pointers, never what they point to, and only
 		// reads the history: a's copy of them is safe to advance.
-		e.advance(&a, t, nil)
+		e.advance(a, t, nil)
 	}
 	return e.Effective(*st, t)
 }
 
 // noReviewBy reports whether no upgrade or downgrade review of a periodic ladder falls
 // after a's last review (its enrolment, if never reviewed), up to and including t.
-func (e *Evaluator) noReviewBy(a Account, t time.Time) bool {
+func (e *Evaluator) noReviewBy(a *Account, t time.Time) bool {
 	r := a.Status.Reviewed
 	if r.IsZero() {
 		r = a.Enrolled

@@ -509,14 +509,14 @@ func (q *effectiveLookup) run(tx ReadTx) error {
 	var a Account
 	var err error
 	if l, ok := tx.(accountLender); ok {
-		a, err = l.lendAccount(q.id) // EffectiveAt only reads it
+		a, err = l.lendAccount(q.id) // effectiveAt only reads what it shares with the store
 	} else {
 		a, err = tx.Account(q.id)
 	}
 	if err != nil {
 		return err
 	}
-	q.level, q.source = q.e.EffectiveAt(a, q.t)
+	q.level, q.source = q.e.effectiveAt(&a, q.t)
 	return nil
 }
 
