@@ -531,10 +531,6 @@ type compiled struct {
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
 	capsTotal  bool // the budget caps the campaign's total uses or money
-	// red is the points ledger's redemption rules (ledger.Config().Redemption, which copies
-	// the whole configuration), which value the campaign's points; nil for a campaign
-	// without points or a multiplier.
-	red       *points.Redemption
 	audience  bool // the audience is not everyone
 	selective bool // the conditions select lines by category or SKU
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
@@ -588,11 +584,6 @@ func setOf[K comparable](list []K) map[K]struct{} {
 // schedules have their instants in loc, the engine's time zone.
 func compileCampaigns(p Program, loc *time.Location) []compiled {
 	out := make([]compiled, len(p.Campaigns))
-	// The redemption rules New gives the points ledger.
-	red := p.Redemption
-	if red.Currency.IsZero() && !red.PointValue.IsZero() {
-		red.Currency = p.Currency
-	}
 	for i, c := range p.Campaigns {
 		// The engine's own copy: a caller changing its Program later changes nothing.
 		c.Schedule.Holidays = slices.Clone(c.Schedule.Holidays)
@@ -626,9 +617,6 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			case ActionCode:
 				k.codes = append(k.codes, a.Definition)
 			}
-		}
-		if k.points > 0 || k.weight > 0 {
-			k.red = &red
 		}
 		out[i] = k
 	}

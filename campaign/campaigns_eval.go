@@ -536,7 +536,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 		pts += p
 	}
 	out.Points = pts
-	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
+	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
 		v, err := red.Value(pts)
 		if err != nil {
 			return err
@@ -574,7 +574,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
-	if red := r.c.red; pts > 0 && red != nil && red.PointValue.IsPositive() {
+	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
 		v, err := red.Value(pts)
 		if err != nil {
 			return false, err
