@@ -877,23 +877,26 @@ func (ev *evaluation) redeem() error {
 		r.Reason, r.Message = "no-point-value", "points have no money value in this program; they buy catalogue rewards only"
 		return nil
 	}
-	max, err := red.MaxPoints(total)
-	if err != nil {
-		return fmt.Errorf("campaign: evaluate: redemption: %w", err)
+	// The quote's maximum, or the limit refused (Quote computes the maximum either way).
+	pq, qerr := red.Quote(total, want)
+	var limit *points.RedemptionLimitError
+	switch {
+	case qerr == nil:
+		r.Max = pq.Max
+	case errors.As(qerr, &limit):
+		r.Max = limit.Max
+	default:
+		return fmt.Errorf("campaign: evaluate: redemption: %w", qerr)
 	}
-	r.Max = max
 	avail, err := ev.available(points.ForAccount(ev.order.Account))
 	if err != nil {
 		return fmt.Errorf("campaign: evaluate: %w", err)
 	}
 	r.Available = avail
-	pq, err := red.Quote(total, want)
 	switch {
-	case errors.Is(err, points.ErrRedemptionLimit):
-		r.Reason, r.Message = "redemption-limit", err.Error()
+	case limit != nil:
+		r.Reason, r.Message = "redemption-limit", qerr.Error()
 		return nil
-	case err != nil:
-		return fmt.Errorf("campaign: evaluate: redemption: %w", err)
 	case avail < want:
 		r.Reason = "insufficient-points"
 		r.Message = (&points.InsufficientPointsError{Holder: points.ForAccount(ev.order.Account), Have: avail, Need: want}).Error()
