@@ -531,8 +531,8 @@ type compiled struct {
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
 	capsTotal  bool // the budget caps the campaign's total uses or money
-	audience  bool // the audience is not everyone
-	selective bool // the conditions select lines by category or SKU
+	audience   bool // the audience is not everyone
+	selective  bool // the conditions select lines by category or SKU
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
 	catSet map[loyalty.CategoryID]struct{}
 	skuSet map[loyalty.SKU]struct{}
