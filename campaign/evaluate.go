@@ -877,14 +877,18 @@ func (ev *evaluation) redeem() error {
 		r.Reason, r.Message = "no-point-value", "points have no money value in this program; they buy catalogue rewards only"
 		return nil
 	}
-	// The quote's maximum, or the limit refused (Quote computes the maximum either way).
+	// The order's maximum comes with the quote; a refusal (rare) works it out again.
 	pq, qerr := red.Quote(total, want)
-	var limit *points.RedemptionLimitError
+	refused := errors.Is(qerr, points.ErrRedemptionLimit)
 	switch {
 	case qerr == nil:
 		r.Max = pq.Max
-	case errors.As(qerr, &limit):
-		r.Max = limit.Max
+	case refused:
+		max, err := red.MaxPoints(total)
+		if err != nil {
+			return fmt.Errorf("campaign: evaluate: redemption: %w", err)
+		}
+		r.Max = max
 	default:
 		return fmt.Errorf("campaign: evaluate: redemption: %w", qerr)
 	}
@@ -894,7 +898,7 @@ func (ev *evaluation) redeem() error {
 	}
 	r.Available = avail
 	switch {
-	case limit != nil:
+	case refused:
 		r.Reason, r.Message = "redemption-limit", qerr.Error()
 		return nil
 	case avail < want:
