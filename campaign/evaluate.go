@@ -195,39 +195,20 @@ func (ev *evaluation) mem() *quoteMem {
 // multipliers; campaignCosts (after earn) prices them and drops those over their money
 // budget, running discounts and earn again without them.
 func (ev *evaluation) run() error {
-	// The steps are called one by one: a list of method values would be built anew for
-	// every evaluation.
-	if err := ev.validate(); err != nil {
-		return err
+	for _, step := range steps {
+		if err := step(ev); err != nil {
+			return err
+		}
 	}
-	if err := ev.facts(); err != nil {
-		return err
-	}
-	if err := ev.tier(); err != nil {
-		return err
-	}
-	if err := ev.codes(); err != nil {
-		return err
-	}
-	if err := ev.campaigns(); err != nil {
-		return err
-	}
-	if err := ev.discounts(); err != nil {
-		return err
-	}
-	if err := ev.earn(); err != nil {
-		return err
-	}
-	if err := ev.campaignCosts(); err != nil {
-		return err
-	}
-	if err := ev.redeem(); err != nil {
-		return err
-	}
-	if err := ev.totals(); err != nil {
-		return err
-	}
-	return ev.referral()
+	return nil
+}
+
+// steps are the evaluation's steps in order, as method expressions: one list for every
+// evaluation (a list of method values would be made anew for each).
+var steps = [...]func(*evaluation) error{
+	(*evaluation).validate, (*evaluation).facts, (*evaluation).tier, (*evaluation).codes,
+	(*evaluation).campaigns, (*evaluation).discounts, (*evaluation).earn, (*evaluation).campaignCosts,
+	(*evaluation).redeem, (*evaluation).totals, (*evaluation).referral,
 }
 
 func (ev *evaluation) validate() error {
