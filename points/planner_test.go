@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -213,59 +212,4 @@ func ExamplePlanner() {
 	}
 	fmt.Println(silver.Total, plain.Total)
 	// Output: 332 221
-}
-
-// TestPlannerConcurrentMultipliers plans from many goroutines at once with more distinct
-// multipliers than a Planner remembers (some passed as the same decimal every time, some
-// made anew), each plan checked against Rules.Plan: run with -race.
-func TestPlannerConcurrentMultipliers(t *testing.T) {
-	r := points.Rules{Rates: []points.Rate{
-		{Categories: []loyalty.CategoryID{"fuel"}, Points: 2, Per: dec("10")},
-		{ShareOfPrice: dec("0.05")},
-	}}
-	p, err := points.NewPlanner(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := fuelOrder("o")
-	stable := []decimal.Decimal{dec("1"), dec("1.5"), dec("2"), dec("3.25")}
-	var mults []decimal.Decimal
-	for i := range 12 {
-		mults = append(mults, stable[i%len(stable)], decimal.New(int64(10+i), -1)) // the second made anew
-	}
-	want := make([]points.Plan, len(mults))
-	for i, m := range mults {
-		if want[i], err = r.Plan(o, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 8*len(mults))
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range 50 {
-				i := (g + k) % len(mults)
-				m := mults[i]
-				if i%2 == 1 {
-					m = decimal.New(int64(10+i/2), -1) // equal, not the same decimal
-				}
-				got, err := p.Plan(o, m)
-				if err != nil {
-					errs <- err.Error()
-					return
-				}
-				if diff := cmp.Diff(want[i], got); diff != "" {
-					errs <- fmt.Sprintf("multiplier %s (-Rules.Plan +Planner.Plan):\n%s", m, diff)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
 }

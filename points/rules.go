@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -340,46 +339,12 @@ func (r Rules) Plan(o loyalty.Order, multiplier decimal.Decimal) (Plan, error) {
 // without it). Rates and multipliers of up to 18 significant digits are computed in exact
 // integer arithmetic ([loyalty.MulRound]: a decimal is an integer over a power of ten),
 // rounded once as Rules.Plan rounds them; the rates' block sizes and shares are converted
-// to integers once, when the Planner is made, and the first few multipliers it is given
-// are remembered converted (an engine passes the same ones again and again). A Planner is
-// safe for concurrent use and plans the same whatever it remembers; the slices of its rules
-// must not be modified.
+// to integers once, when the Planner is made. A Planner is immutable and safe for
+// concurrent use; the slices of its rules must not be modified.
 type Planner struct {
 	rules Rules
 	calcs [calcDigits][]rateCalc // per currency digits, the rates ready to compute
 	byCat *catTable              // the lines' rates by category, when categories decide them
-	// mults are multipliers converted before, found by identity: a decimal is immutable,
-	// so one that is == to another (the same coefficient's memory and exponent) has its
-	// value. An engine passes the same few decimals (its levels' and campaigns'
-	// multipliers) on every plan. Replaced whole, never modified; at most maxMults.
-	mults atomic.Pointer[[]multiplier]
-}
-
-// maxMults bounds the multipliers a Planner remembers: the first ones seen, which an
-// engine passes again and again. Others are converted on every plan.
-const maxMults = 8
-
-// multiplier returns d converted: remembered from an earlier plan when d is one of the
-// first multipliers seen (not to be modified), otherwise converted into buf.
-func (p *Planner) multiplier(d decimal.Decimal, buf *multiplier) *multiplier {
-	seen := p.mults.Load()
-	if seen != nil {
-		for i := range *seen {
-			if m := &(*seen)[i]; m.d == d {
-				return m
-			}
-		}
-	}
-	*buf = newMultiplier(d)
-	if seen == nil || len(*seen) < maxMults {
-		var next []multiplier
-		if seen != nil {
-			next = append(next, *seen...)
-		}
-		next = append(next, *buf)
-		p.mults.CompareAndSwap(seen, &next) // a plan that lost the race remembers nothing: the next one will
-	}
-	return buf
 }
 
 // calcDigits bounds the currency digits (0 to 4: ISO 4217 has none beyond) whose rates a
@@ -556,13 +521,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 			ms = append(ms, unitMultiplier)
 			continue
 		}
-		var buf multiplier
-		m := &buf
-		if p != nil {
-			m = p.multiplier(d, &buf)
-		} else {
-			buf = newMultiplier(d)
-		}
+		m := newMultiplier(d)
 		var sign int
 		if m.ok { // the integer form has the sign: the decimal need not be asked again
 			sign = cmp.Compare(m.c, 0)
@@ -576,7 +535,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		case sign < 0:
 			return loyalty.Invalid("multiplier", d, "must be positive")
 		}
-		ms = append(ms, *m)
+		ms = append(ms, m)
 	}
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
