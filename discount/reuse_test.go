@@ -306,3 +306,39 @@ func TestUseMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestPropCalculatorReuseLeavesNoTrace checks that a Calculator that priced other orders
+// before (its pooled scratch memory reused without being cleared) prices an order exactly as
+// a new Calculator of the same policy does: several orders in a row, of 1 to about 30 lines,
+// across the 16 lines the stack buffers hold.
+func TestPropCalculatorReuseLeavesNoTrace(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := genGroupedPolicy(t, rapid.IntRange(1, 5).Draw(t, "k"))
+		c, err := discount.New(p)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		var h discount.History
+		if rapid.Bool().Draw(t, "carried") {
+			h.Carried = genMoney(t, "carriedAmount", 10_000_000)
+		}
+		for i := range rapid.IntRange(2, 5).Draw(t, "orders") {
+			o := genOrder(t)
+			for len(o.Lines) <= 24 && rapid.Bool().Draw(t, "more") {
+				o.Lines = append(o.Lines, genOrder(t).Lines...)
+			}
+			fresh, err := discount.New(p)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			want, werr := fresh.Apply(o, h)
+			got, gerr := c.Apply(o, h)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+				t.Fatalf("order %d: error %v, a new Calculator's %v", i, gerr, werr)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Fatalf("order %d of %d lines (-new Calculator +reused):\n%s", i, len(o.Lines), d)
+			}
+		}
+	})
+}
