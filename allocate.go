@@ -114,7 +114,8 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	// ties to the earlier position: give ranks the parts by one key each, the remainder
 	// shifted up over the position's complement, so that keys are distinct and a larger key
 	// ranks ahead. Splits of more than 16 parts, and remainders too large to leave room for
-	// the position (weights summing beyond 2⁶⁴ over the number of parts), take splitLong.
+	// the position (weights summing beyond 2⁶⁴ over 2^shift, the power of two at or above
+	// the number of parts), take splitLong.
 	n := len(weights)
 	shift := uint(bits.Len(uint(n - 1))) // the bits of a position
 	if n > 16 || sum-1 > math.MaxUint64>>shift {

@@ -61,7 +61,7 @@ func plainTotals(lines []Line, cur Currency, totals, costs []Money) bool {
 	if len(lines) == 0 || cur.idx == 0 {
 		return false
 	}
-	d := pow10[uint(2*fixedScale-cur.Digits())%16]
+	d := pow10[uint(2*fixedScale-cur.Digits())%16] // digits 0 to 4: 10⁸ to 10¹²; %16 spares the bounds check
 	var sum int64
 	for i := range lines {
 		l := &lines[i]

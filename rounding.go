@@ -129,7 +129,7 @@ func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
 func halfUp(a, b, d uint64) (int64, bool) {
 	hi, lo := bits.Mul64(a, b)
 	lo, c := bits.Add64(lo, d>>1, 0)
-	hi += c // a·b < 2¹²⁸-2⁶⁵, so it cannot overflow
+	hi += c // a·b ≤ (2⁶⁴-1)² = 2¹²⁸-2⁶⁵+1 and ⌊d/2⌋ < 2⁶³: the sum fits 128 bits
 	if hi >= d {
 		return 0, false
 	}

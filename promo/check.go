@@ -118,7 +118,7 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		for i := range ls {
 			ls[i] = i
 		}
-		sum, err := sumOf(totals, o.Currency)
+		sum, err := sumOf(totals[:n], o.Currency) // one total per line, as the loop reads them
 		if err != nil {
 			return Grant{}, err
 		}
