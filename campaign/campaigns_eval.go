@@ -271,32 +271,10 @@ func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 		return out
 	}
 	n := 0
-	if c.catSet == nil && c.skuSet == nil { // short lists, scanned
-		cats, skus := c.Conditions.Categories, c.Conditions.SKUs
-	next:
-		for i := range lines {
-			l := &lines[i]
-			for _, k := range cats {
-				if k == l.Category {
-					out[n] = i
-					n++
-					continue next
-				}
-			}
-			for _, k := range skus {
-				if k == l.SKU {
-					out[n] = i
-					n++
-					continue next
-				}
-			}
-		}
-	} else {
-		for i := range lines {
-			if c.selects(&lines[i]) {
-				out[n] = i
-				n++
-			}
+	for i := range lines {
+		if c.selects(&lines[i]) {
+			out[n] = i
+			n++
 		}
 	}
 	if n == 0 {
