@@ -29,21 +29,14 @@ type budgetCounters struct {
 	acctUses int64         // the account's uses (for Budget.PerAccount)
 }
 
-// budgetReader is implemented by the memory store's read transaction (and the simulation's
-// over it): a budget counter's uses and money spent, zero for one not stored, without an
-// error made for it nor its record copied out.
-type budgetReader interface {
-	budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error)
-}
-
-// budgetCounterOf is budgetReader.budgetCounter over any read transaction.
+// budgetCounterOf is memReader.budgetCounter over any read transaction.
 func budgetCounterOf(tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
-	mem, _ := tx.(budgetReader)
+	mem, _ := tx.(memReader)
 	return readCounter(mem, tx, id, account)
 }
 
 // readCounter is mem.budgetCounter, or tx's counter when mem is nil.
-func readCounter(mem budgetReader, tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
+func readCounter(mem memReader, tx OrderReadTx, id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
 	if mem != nil {
 		return mem.budgetCounter(id, account)
 	}
@@ -63,12 +56,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	var mem budgetReader
-	if m, ok := tx.(*memTx); ok { // the memory store's: a compare, where an interface takes a lookup
-		mem = m
-	} else {
-		mem, _ = tx.(budgetReader)
-	}
+	mem, _ := tx.(memReader)
 	for _, i := range ev.sched {
 		c, k := &e.camps[i], e.meta[i].budget
 		if k < 0 {

@@ -287,9 +287,12 @@ func (ev *evaluation) factsView(tx OrderReadTx) error {
 }
 
 // memReader is implemented by the memory store's read transaction (and the simulation's
-// over it): Account with the history copied into the caller's memory.
+// over it): Account with the history copied into the caller's memory, and a budget
+// counter's uses and money spent, zero for one not stored, without an error made for it
+// nor its record copied out.
 type memReader interface {
 	accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error)
+	budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error)
 }
 
 // budgetOrZero is tx.Budget with the zero counter of (id, account) for one not stored.

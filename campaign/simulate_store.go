@@ -130,8 +130,7 @@ func (t simReadTx) Commit(key loyalty.IdempotencyKey) (CommitRecord, error) {
 }
 func (t simReadTx) Order(id loyalty.OrderID) (OrderRecord, error) { return t.s.order(t.tx, id) }
 
-// accountInto and budgetCounter are the inner store's (memReader, budgetReader), when it
-// has them.
+// accountInto and budgetCounter are the inner store's (memReader), when it has them.
 func (t simReadTx) accountInto(id loyalty.AccountID, buf []discount.Purchase) (AccountRecord, error) {
 	if r, ok := t.OrderReadTx.(memReader); ok {
 		return r.accountInto(id, buf)

@@ -305,7 +305,7 @@ func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetR
 }
 
 // budgetCounter returns the uses and money spent of the counter of (id, account), zero for
-// one not stored (budgetReader).
+// one not stored (memReader).
 func (t memTx) budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
 	r, _ := t.budget(id, account)
 	return r.Uses, r.Spent, nil
