@@ -330,7 +330,7 @@ func (ev *evaluation) applyCampaigns() error {
 	}
 	if n == 1 {
 		// One multiplier: the engine computed the result when it started.
-		if m := ev.e.campMult[ev.multRow][only]; !m.IsZero() {
+		if m := ev.e.campMult[ev.level][only]; !m.IsZero() {
 			ev.multiplier, ev.campMult = m, true
 		}
 		return nil

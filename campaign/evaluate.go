@@ -85,8 +85,8 @@ type state struct {
 	q     Quote
 
 	acct        AccountRecord
-	level       int
-	levelName   string
+	level       int             // the account's tier level (0 without tiers)
+	levelName   string          // its name ("" without tiers)
 	bonus       []points.Points // bonus points per line (codes, welcome rewards)
 	base        []loyalty.Money // every line's total before discounts
 	lineCosts   []loyalty.Money // every line's total cost (zero when unknown)
@@ -98,7 +98,6 @@ type state struct {
 	plain       points.Plan     // the earning rules' plan with ev.baseMult, when plainSet
 	plainSet    bool            // earn computed plain with the base plan
 	campMult    bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
-	multRow     int             // the row of Engine.campMult for ev.baseMult: the level, 0 without tiers
 
 	baseCodes int             // len(calcCodes) before the campaigns
 	baseBonus []points.Points // bonus before the campaigns
@@ -330,7 +329,6 @@ func (ev *evaluation) tier() error {
 		ev.calcCodes = append(ev.calcCodes, e.tierTokens[out.Level])
 	}
 	ev.multiplier = e.levelMult[out.Level] // 1 × the level's multiplier
-	ev.multRow = out.Level
 	return nil
 }
 
