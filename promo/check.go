@@ -3,7 +3,6 @@ package promo
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -170,25 +169,9 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 	return g, nil
 }
 
-// sumOf is the sum of amounts, all in cur (as a valid order's line totals are), from
-// loyalty.Zero(cur); an amount in another currency, or a sum out of range, is the error
-// the additions give, naming the line.
+// sumOf is the sum of amounts (a valid order's line totals, all in cur) from
+// loyalty.Zero(cur), with loyalty.Money.Add's errors naming the line.
 func sumOf(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
-	var units int64
-	for i := range amounts {
-		a := &amounts[i]
-		u := a.MinorUnits()
-		s := units + u
-		if a.Currency() != cur || (units^s)&(u^s) < 0 || s == math.MinInt64 {
-			return sumSlowly(amounts, cur) // for the error, as Money.Add words it
-		}
-		units = s
-	}
-	return loyalty.MoneyFromMinor(units, cur)
-}
-
-// sumSlowly is sumOf, amount after amount with loyalty.Money.Add.
-func sumSlowly(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
 	sum := loyalty.Zero(cur)
 	for i, a := range amounts {
 		var err error
