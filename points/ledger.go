@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -452,7 +451,7 @@ func (b *book) account(h Holder, create bool) (*Account, error) {
 // locks any two holders' rows in one order, so that transfers in opposite directions
 // neither deadlock nor need a second attempt.
 func (b *book) accountPair(from, to Holder) (*Account, *Account, error) {
-	toFirst := compareHolders(to, from) < 0
+	toFirst := to.Compare(from) < 0
 	var t *Account
 	if toFirst {
 		var err error
@@ -472,14 +471,6 @@ func (b *book) accountPair(from, to Holder) (*Account, *Account, error) {
 		return nil, nil, err
 	}
 	return f, t, nil
-}
-
-// compareHolders orders holders by kind, then ID, byte by byte.
-func compareHolders(x, y Holder) int {
-	if c := strings.Compare(string(x.Kind), string(y.Kind)); c != 0 {
-		return c
-	}
-	return strings.Compare(x.ID, y.ID)
 }
 
 // load loads h's account into the book (creating it when create is set) without applying

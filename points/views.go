@@ -206,7 +206,7 @@ func (l *Ledger) Expire(ctx context.Context) (ExpiryRun, error) {
 		}); err != nil {
 			return err
 		}
-		slices.SortFunc(due, compareHolders) // the order transfers lock balance rows in, too
+		slices.SortFunc(due, Holder.Compare) // the order transfers lock balance rows in, too
 		b := &book{l: l, tx: asPtrTx(tx), now: now}
 		for _, h := range due {
 			if _, err := b.account(h, false); err != nil {

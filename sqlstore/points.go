@@ -345,7 +345,7 @@ func (t pointsReadTx) lockedAccount(h points.Holder) (points.Account, error) {
 	}
 	held := slices.Contains(t.st.locked, h)
 	q := pointsAccountLock
-	if !held && slices.ContainsFunc(t.st.locked, func(l points.Holder) bool { return pointsCompareHolders(l, h) > 0 }) {
+	if !held && slices.ContainsFunc(t.st.locked, func(l points.Holder) bool { return l.Compare(h) > 0 }) {
 		q += ` NOWAIT` // waiting out of the global order could deadlock
 	}
 	var row string
@@ -464,19 +464,10 @@ func pointsParseAccount(h points.Holder, row string) (points.Account, error) {
 	return a, nil
 }
 
-// pointsCompareHolders is the global order in which balance rows are locked: by kind, then
-// ID, byte by byte.
-func pointsCompareHolders(a, b points.Holder) int {
-	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
-}
-
 // prelock locks the balance rows of hs in the global order.
 func (t pointsTx) prelock(hs []points.Holder) error {
 	hs = slices.Clone(hs)
-	slices.SortFunc(hs, pointsCompareHolders)
+	slices.SortFunc(hs, points.Holder.Compare) // the global order: points.Holder.Compare
 	for _, h := range hs {
 		var one int
 		err := t.q.QueryRowContext(t.ctx, `SELECT 1 FROM points_accounts WHERE holder_kind = $1 AND holder_id = $2 FOR UPDATE`,

@@ -315,7 +315,7 @@ func pointsFlushSQL(sh pointsFlushShape) string {
 	if sh.checked > 1 {
 		// Several balance rows: lock those with the versions read first, and update them
 		// only if all have them, so that none is written when one has changed. They are
-		// locked in the global order of the locking path (pointsCompareHolders: by kind, then
+		// locked in the global order of the locking path (points.Holder.Compare: by kind, then
 		// ID, byte by byte, as COLLATE "C" compares TEXT), in which the ledger also reads a
 		// transfer's two holders: PostgreSQL locks the rows as the sort returns them, so a
 		// statement and a transaction (or two statements) that want the same rows wait
@@ -530,7 +530,7 @@ func (t pointsReadTx) flush(final bool) error {
 		// same balance rows lock them in one order is the ORDER BY of the locked CTE: the
 		// plan need not return the rows in the order of the list (without it, transfers in
 		// opposite directions deadlocked; TestPointsTransfersDoNotDeadlock).
-		slices.SortFunc(p.accounts, func(x, y pointsPendingRow[points.Holder]) int { return pointsCompareHolders(x.key, y.key) })
+		slices.SortFunc(p.accounts, func(x, y pointsPendingRow[points.Holder]) int { return x.key.Compare(y.key) })
 		if sh.checked > 1 {
 			for _, r := range p.accounts {
 				if !r.insert {
