@@ -60,3 +60,15 @@ func TestFingerprintEncoding(t *testing.T) {
 		}
 	})
 }
+
+// fingerprintEarn and fingerprintSpend are the fingerprints of earn and spend requests as
+// stores keep them, in hex.
+func fingerprintEarn(r *EarnRequest) string {
+	s := sumEarn(r)
+	return hex.EncodeToString(s[:])
+}
+
+func fingerprintSpend(r *SpendRequest) string {
+	s := sumSpend(r)
+	return hex.EncodeToString(s[:])
+}

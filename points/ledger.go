@@ -194,18 +194,6 @@ func sumSpend(r *SpendRequest) [sha256.Size]byte {
 	return sha256.Sum256(r.appendFingerprint(appendString(buf[:0], "spend")))
 }
 
-// fingerprintEarn and fingerprintSpend are the fingerprints of earn and spend requests as
-// stores keep them, in hex.
-func fingerprintEarn(r *EarnRequest) string {
-	s := sumEarn(r)
-	return hex.EncodeToString(s[:])
-}
-
-func fingerprintSpend(r *SpendRequest) string {
-	s := sumSpend(r)
-	return hex.EncodeToString(s[:])
-}
-
 // isFingerprint reports whether s is the hex of sum, without allocating.
 func isFingerprint(s string, sum *[sha256.Size]byte) bool {
 	var h [2 * sha256.Size]byte

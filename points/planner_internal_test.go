@@ -291,3 +291,22 @@ var genMultiplierDecimal = rapid.SampledFrom([]decimal.Decimal{decimal.Zero, one
 func sameMemory(lines, buf []LinePlan) bool {
 	return cap(buf) > 0 && len(lines) > 0 && &lines[0] == &buf[:1][0]
 }
+
+// addAllocated splits p over lines by weights (largest remainder) and adds the parts to the
+// lines' points: the reference plan's split.
+func addAllocated(lines []LinePlan, p Points, weights []int64) error {
+	var buf [8]Points
+	var parts []Points
+	if len(weights) <= len(buf) {
+		parts = buf[:len(weights)]
+	} else {
+		parts = make([]Points, len(weights))
+	}
+	if err := loyalty.AllocateInts(parts, p, weights); err != nil {
+		return fmt.Errorf("points: %w", err)
+	}
+	for i, x := range parts {
+		lines[i].Points += x
+	}
+	return nil
+}

@@ -154,25 +154,6 @@ func allocatePoints(p Points, weights []int64) ([]Points, error) {
 	return out, nil
 }
 
-// addAllocated splits p over lines by weights (largest remainder) and adds the parts to the
-// lines' points. Small orders split on the stack.
-func addAllocated(lines []LinePlan, p Points, weights []int64) error {
-	var buf [8]Points
-	var parts []Points
-	if len(weights) <= len(buf) {
-		parts = buf[:len(weights)]
-	} else {
-		parts = make([]Points, len(weights))
-	}
-	if err := loyalty.AllocateInts(parts, p, weights); err != nil {
-		return fmt.Errorf("points: %w", err)
-	}
-	for i, x := range parts {
-		lines[i].Points += x
-	}
-	return nil
-}
-
 // shareOf returns the part of total that corresponds to done out of all, by largest
 // remainder: shareOf(10, 1, 3) is 3, shareOf(10, 2, 3) is 7 and shareOf(10, 3, 3) is 10.
 // It is monotonic in done, so the differences between successive calls (a line returned in

@@ -528,11 +528,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		} else {
 			sign = d.Sign()
 		}
-		switch {
-		case sign == 0:
-			ms = append(ms, unitMultiplier)
-			continue
-		case sign < 0:
+		if sign < 0 { // not zero: that was the unit multiplier above
 			return loyalty.Invalid("multiplier", d, "must be positive")
 		}
 		ms = append(ms, m)
@@ -854,12 +850,9 @@ type planScratch struct {
 
 var scratchPool sync.Pool // *planScratch
 
-// addAllocatedInto is addAllocated with the parts in parts' memory (of the lines' length),
-// or addAllocated itself when parts is nil.
+// addAllocatedInto splits p over lines by weights (largest remainder), in parts' memory (of
+// the lines' length), and adds the parts to the lines' points.
 func addAllocatedInto(lines []LinePlan, p Points, weights []int64, parts []Points) error {
-	if parts == nil {
-		return addAllocated(lines, p, weights)
-	}
 	if err := loyalty.AllocateInts(parts, p, weights); err != nil {
 		return fmt.Errorf("points: %w", err)
 	}
