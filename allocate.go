@@ -297,7 +297,7 @@ func giveWide[T ~int64](dst []T, weights []int64, whole, sum uint64, left int) {
 
 // remainder is the fraction a part lost when its share was rounded toward zero.
 type remainder struct {
-	r uint64 // the dropped fraction, in units of 1/total
+	r uint64 // the dropped fraction, in units of 1/sum (the weights' sum)
 	i int    // the part's position
 }
 

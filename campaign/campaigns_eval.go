@@ -185,9 +185,9 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 	}
 	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
-		// is) and quantity; a sum that overflows does not qualify.
-		// A sum out of range, as Money.Add and Quantity.Add decide (a signed overflow, or
-		// the minimum int64), sets out's sign bit; the sums after it do not matter.
+		// is) and quantity. A sum out of range, as Money.Add and Quantity.Add decide (a
+		// signed overflow, or the minimum int64), sets out's sign bit and does not qualify;
+		// the sums after it do not matter.
 		var amount, qty, out int64
 		base, ol := ev.base, ev.order.Lines
 		for _, i := range lines {

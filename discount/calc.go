@@ -622,12 +622,7 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		}
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
-			if c.floorCost { // (floorDen is then zero)
-				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling) // the cost, exactly
-			} else {
-				f, err = c.floorOf(l)
-			}
-			if err != nil {
+			if f, err = c.floorOf(l); err != nil {
 				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 		}

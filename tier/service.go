@@ -477,7 +477,7 @@ func (s *Service) Account(ctx context.Context, id loyalty.AccountID) (Account, e
 // EffectiveAt returns the level in effect for account id at t and where it comes from:
 // [Evaluator.EffectiveAt] of the stored account, a dry run's tier lookup that stores
 // nothing. An account that is not enrolled is an error wrapping [loyalty.ErrNotFound]. Over
-// a [MemoryStore] it copies nothing of the account and allocates nothing.
+// a [MemoryStore] it reads the account without copying it.
 func (s *Service) EffectiveAt(ctx context.Context, id loyalty.AccountID, t time.Time) (int, Source, error) {
 	q, _ := s.lookups.Get().(*effectiveLookup)
 	if q == nil {
