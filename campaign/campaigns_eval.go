@@ -440,7 +440,7 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 	}
 	plain := ev.plain
 	if !ev.plainSet {
-		if plain, err = ev.e.earnPlan.PlanTotalsInto(ev.plainLines(n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
+		if plain, err = ev.e.earnPlan.PlanTotalsInto(reuse(&ev.plainBuf, n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
 			return nil, -1, nil, err
 		}
 	}

@@ -585,7 +585,7 @@ func (ev *evaluation) earn() error {
 	}
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
-		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, ev.plainLines(n), *paid, totals, ev.multiplier, ev.baseMult)
+		base, ev.plain, err = e.earnPlan.PlanPairTotalsInto(ev.planLines, reuse(&ev.plainBuf, n), *paid, totals, ev.multiplier, ev.baseMult)
 		ev.plainSet = err == nil
 	} else {
 		base, err = e.earnPlan.PlanTotalsInto(ev.planLines, *paid, totals, ev.multiplier)
@@ -606,7 +606,7 @@ func (ev *evaluation) earn() error {
 	if e.tierExtra != nil && e.tierExtra[ev.level] != nil {
 		var xp points.Plan
 		if pl := e.tierPlan[ev.level]; pl != nil {
-			xp, err = pl.PlanTotalsInto(ev.extraLines(n), *paid, totals, decimal.Zero)
+			xp, err = pl.PlanTotalsInto(reuse(&ev.extraBuf, n), *paid, totals, decimal.Zero)
 		} else {
 			var rp loyalty.Order
 			if rp, err = ev.repriced(); err == nil {
@@ -672,21 +672,12 @@ func (ev *evaluation) repriced() (loyalty.Order, error) {
 	return paid, err
 }
 
-// plainLines returns the evaluation's reused memory for the lines of the plain plan of an
-// order of n lines.
-func (ev *evaluation) plainLines(n int) []points.LinePlan {
-	if cap(ev.plainBuf) < n {
-		ev.plainBuf = make([]points.LinePlan, n)
+// reuse returns n elements of the reused memory *buf, growing it when it is too small.
+func reuse[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
 	}
-	return ev.plainBuf[:n]
-}
-
-// extraLines is plainLines for the plan of a tier's earn rate.
-func (ev *evaluation) extraLines(n int) []points.LinePlan {
-	if cap(ev.extraBuf) < n {
-		ev.extraBuf = make([]points.LinePlan, n)
-	}
-	return ev.extraBuf[:n]
+	return (*buf)[:n]
 }
 
 func (ev *evaluation) times(er *Earning, r *points.Rules) error {
@@ -735,10 +726,10 @@ func paidOrderInto(buf []loyalty.Line, o loyalty.Order, lines []discount.LineRes
 }
 
 // paidTotalsInto writes into totals the line totals ([loyalty.Line.Total]) of the lines ol
-// of an order o repriced by paidOrder(o, lines), given base, ol's totals, and reports whether they are all known; its errors
-// are paidOrder's. A line not discounted keeps its total; a discounted one has the total
-// the discount left whenever its price gives it exactly (see exactPaid), the total of its
-// price otherwise.
+// of an order o repriced by paidOrder(o, lines), given base, ol's totals, and reports
+// whether they are all known; its errors are paidOrder's. A line not discounted keeps its
+// total; a discounted one has the total the discount left whenever its price gives it
+// exactly (see exactBounds), the total of its price otherwise.
 func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []discount.LineResult) (bool, error) {
 	ok := true
 	totals, base = totals[:len(ol)], base[:len(ol)] // one length: no bounds checks
@@ -769,20 +760,15 @@ func paidTotalsInto(totals, base []loyalty.Money, ol []loyalty.Line, lines []dis
 	return ok, nil
 }
 
-// exactPaid reports, without computing it, that priceFor finds the price of a line of
-// quantity q whose total is the positive total exactly. A step of one micro-unit in the
-// price moves the line's total by r = q ÷ (a minor unit in micro-units of a major unit)
-// minor units before rounding; priceFor tries first the price nearest total ÷ r, whose
-// total before rounding lies within r/2 of total. For q of at most one minor unit's worth
-// of micro-units (10,000 units in a two-digit currency), r ≤ 1 and that is within one half:
-// the price rounds half up to total. The bound on total keeps priceFor's arithmetic (total
-// in micro-units of a major unit, times 10⁶) within 64 bits, as it requires.
-func exactPaid(total loyalty.Money, q loyalty.Quantity) bool {
-	x := newExactBounds(total.Currency())
-	return x.exact(total, q)
-}
-
-// exactBounds are exactPaid's bounds for totals in cur.
+// exactBounds decide, without computing it, that priceFor finds the price of a line whose
+// total (positive, in cur) is the total exactly, for quantities and totals within them. A
+// step of one micro-unit in the price moves the line's total by r = q ÷ (a minor unit in
+// micro-units of a major unit) minor units before rounding; priceFor tries first the price
+// nearest total ÷ r, whose total before rounding lies within r/2 of total. For q of at most
+// one minor unit's worth of micro-units (10,000 units in a two-digit currency), r ≤ 1 and
+// that is within one half: the price rounds half up to total. The bound on total keeps
+// priceFor's arithmetic (total in micro-units of a major unit, times 10⁶) within 64 bits,
+// as it requires.
 type exactBounds struct {
 	cur        loyalty.Currency
 	maxQ, maxT int64 // the largest quantity in micro-units and total in minor units
@@ -797,7 +783,8 @@ func newExactBounds(cur loyalty.Currency) exactBounds {
 	return x
 }
 
-// exact is exactPaid for a total in x.cur.
+// exact reports that priceFor finds the price of a line of quantity q and total, in x.cur,
+// exactly.
 func (x *exactBounds) exact(total loyalty.Money, q loyalty.Quantity) bool {
 	t, qm := total.MinorUnits(), q.Micros()
 	return t >= 1 && qm >= 1 && qm <= x.maxQ && t <= x.maxT

@@ -49,10 +49,10 @@ func TestPriceForIsExact(t *testing.T) {
 	})
 }
 
-// exactPaid never claims more than priceFor finds: whenever it reports a line's total as
+// exactBounds never claim more than priceFor finds: whenever it reports a line's total as
 // exact, priceFor returns that total, exactly, in every currency's digits and at the edges
 // of its bounds (quantities of one minor unit's worth of micro-units, totals near the limit).
-func TestExactPaidAgreesWithPriceFor(t *testing.T) {
+func TestExactBoundsAgreeWithPriceFor(t *testing.T) {
 	curs := []loyalty.Currency{loyalty.MustCurrency("JPY"), loyalty.MustCurrency("RUB"), loyalty.MustCurrency("KWD"), loyalty.MustCurrency("CLF")}
 	rapid.Check(t, func(t *rapid.T) {
 		cur := rapid.SampledFrom(curs).Draw(t, "currency")
@@ -65,12 +65,12 @@ func TestExactPaidAgreesWithPriceFor(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := loyalty.QuantityFromMicros(qm)
-		if !exactPaid(total, q) {
+		if x := newExactBounds(total.Currency()); !x.exact(total, q) {
 			return
 		}
 		_, pt, exact, err := priceFor(total, q)
 		if err != nil || !exact || !pt.Equal(total) {
-			t.Fatalf("exactPaid(%s, %s), but priceFor gives %s, exact %v, %v", total, q, pt, exact, err)
+			t.Fatalf("exactBounds.exact(%s, %s), but priceFor gives %s, exact %v, %v", total, q, pt, exact, err)
 		}
 	})
 }
