@@ -1124,7 +1124,6 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	var matched bool
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
-	fixed := cd.fixed && !r.qtyOver
 	switch cd.scope {
 	case scopeAll:
 		eligBase, matched = weighAll(w, base), true
@@ -1142,18 +1141,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		e.Reasons |= ReasonNoEffect
 		return
 	}
-	out := r.lines(i)
-	if fixed {
-		// A rate whatever the order: the common case, without the ladders' measures.
-		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
-		if err == nil {
-			err = loyalty.AllocateInts(out, amt, w)
-		}
-		if err != nil {
-			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
-			return
-		}
-	} else if !r.amounts(cd, base, e, eligBase, out) {
+	if !r.amounts(cd, base, e, eligBase, r.lines(i)) {
 		return
 	}
 	r.limit(cd, i, st, e)
@@ -1168,10 +1156,11 @@ func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out 
 	ls := o.Lines
 	w, base := r.w[:len(ls)], base[:len(ls)]
 	// The eligible lines' value and quantity before any discount (the order's size), read
-	// by volume ladders only. The quantity is summed for every discount when the order's
-	// quantity overflows, to report it as before.
+	// by volume ladders only (not by a fixed rate: a personal override). The quantity is
+	// summed for every discount when the order's quantity overflows, to report it as before.
 	var eligOrig, qty int64
-	if d.Kind == Volume && d.Basis != ByQuantity {
+	ladder := d.Kind == Volume && !cd.fixed
+	if ladder && d.Basis != ByQuantity {
 		for li, x := range w {
 			if x > 0 {
 				eligOrig += r.base0[li]
@@ -1190,7 +1179,7 @@ func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out 
 				qty = q.Micros()
 			}
 		}
-	case d.Kind == Volume && d.Basis == ByQuantity:
+	case ladder && d.Basis == ByQuantity:
 		for li, x := range w {
 			if x > 0 {
 				qty += ls[li].Quantity.Micros() // a part of the order's quantity, which fits
