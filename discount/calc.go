@@ -898,24 +898,6 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 		}
 		stopped := ""
-		if prev == nil { // every unit computes on rem: nothing to follow
-			for i := range units {
-				u := &units[i]
-				if stopped != "" {
-					r.mark(u, ReasonStopped, stopped)
-					continue
-				}
-				a := r.evalUnit(u, rem, st)
-				if a > 0 && u.stopAfter {
-					stopped = u.id
-				}
-				total += a
-			}
-			if chain != nil {
-				r.put(chain)
-			}
-			return total
-		}
 		for i := range units {
 			u := &units[i]
 			if stopped != "" {
@@ -923,12 +905,12 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 				continue
 			}
 			group := u.disc < 0
-			if group {
+			if prev != nil && group {
 				copy(prev.rem, st.rem)
 			}
 			a := r.evalUnit(u, rem, st)
 			switch {
-			case a <= 0:
+			case prev == nil || a <= 0: // nothing to follow (every unit computes on rem)
 			case group: // what the group's members gave together
 				for li, left := range st.rem {
 					chain.rem[li] -= prev.rem[li] - left
@@ -943,7 +925,12 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 			}
 			total += a
 		}
-		r.put(chain, prev)
+		if chain != nil {
+			r.put(chain)
+		}
+		if prev != nil {
+			r.put(prev)
+		}
 	case Exclusive:
 		winner := ""
 		for i := range units {
