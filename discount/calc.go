@@ -104,7 +104,7 @@ func (r *rate) mulUnits(v int64, cur loyalty.Currency, mode loyalty.RoundingMode
 	}
 	m, err := loyalty.MoneyFromMinor(v, cur)
 	if err == nil {
-		m, err = r.mul(m, mode)
+		m, err = m.MulRate(r.dec, mode) // big rates, and the error of an overflow
 	}
 	return m.MinorUnits(), err
 }
@@ -727,7 +727,6 @@ type run struct {
 	amts    [][]int64     // the line amounts of every entry, while evaluating
 	spans   []span        // by entry: its notes
 	hasCap  bool
-	limited bool    // the discount being evaluated reached limit: its entry's lines are written
 	codes   []bool  // by index in Calculator.codes: the order carries the code
 	entries []Entry // the result's
 	w       []int64
@@ -989,9 +988,7 @@ func (r *run) evalUnit(u *unit, base []int64, st *state) int64 {
 	// commits them into st.rem. The notes it makes are the entry's.
 	r.reset(i, e)
 	start := len(r.notes)
-	r.limited = false
-	r.compute(i, base, st, e)
-	if !r.limited {
+	if !r.compute(i, base, st, e) {
 		clear(e.Lines) // the zero Money, for a discount not computed
 	}
 	if end := len(r.notes); end > start {
@@ -1083,8 +1080,9 @@ type entryFields struct {
 }
 
 // compute computes discount i on base, limited by st, into e and its scratch line amounts,
-// which [run.limit] commits into st.rem.
-func (r *run) compute(i int, base []int64, st *state, e *Entry) {
+// which [run.limit] commits into st.rem. It reports whether it reached limit (which writes
+// the entry's lines); false when the discount gives nothing before.
+func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 	cd := &r.ds[i]
 	d := cd.d
 	o := r.o
@@ -1096,13 +1094,13 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 		e.Reasons |= ReasonCodeMissing
 	}
 	if e.Reasons&notApplied != 0 {
-		return
+		return false
 	}
 	for _, j := range cd.conflicts {
 		if st.applied[j] {
 			e.Reasons |= ReasonNotCombinable
 			e.By = r.ds[j].d.ID
-			return
+			return false
 		}
 	}
 	// Scope: the weights of the eligible lines (what is left to discount on them) and
@@ -1123,15 +1121,16 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) {
 	switch {
 	case !matched:
 		e.Reasons |= ReasonNoEligibleLines
-		return
+		return false
 	case !found: // in scope, but nothing is left to discount
 		e.Reasons |= ReasonNoEffect
-		return
+		return false
 	}
 	if !r.amounts(cd, base, e, eligBase, r.lines(i)) {
-		return
+		return false
 	}
 	r.limit(cd, i, st, e)
+	return true
 }
 
 // amounts computes the raw line amounts out of discount cd on base, for the eligible lines
@@ -1457,7 +1456,6 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // discount's own maximum and the policy cap, in that order, sets e.Amount and e.Applied and
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
-	r.limited = true
 	out := r.lines(i)
 	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
 	cur := r.c.cur
