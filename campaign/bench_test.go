@@ -48,11 +48,50 @@ func BenchmarkEvaluateParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateInto is BenchmarkEvaluate into one QuoteBuffer, as a server pricing
+// request after request reuses the memory of the last quote.
+func BenchmarkEvaluateInto(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			e, o, opt := referenceEvaluation(b, n)
+			var buf campaign.QuoteBuffer
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.EvaluateInto(ctx, &buf, o, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluateIntoParallel is BenchmarkEvaluateInto on every core at once, each
+// goroutine with its own buffer: ns/op is the machine's time per evaluation.
+func BenchmarkEvaluateIntoParallel(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			e, o, opt := referenceEvaluation(b, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var buf campaign.QuoteBuffer
+				for pb.Next() {
+					if _, err := e.EvaluateInto(ctx, &buf, o, opt); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
 // referenceEvaluation returns an engine of the reference program with five campaigns, an
 // order of n lines for its account (at Silver, with a purchase history and points) and the
 // options of the benchmarks: the code SAVE10 entered and 100 points to redeem. It checks
 // that the order's quote is the one the benchmarks mean to measure.
-func referenceEvaluation(b *testing.B, n int) (*campaign.Engine, loyalty.Order, campaign.EvaluateOptions) {
+func referenceEvaluation(b tb, n int) (*campaign.Engine, loyalty.Order, campaign.EvaluateOptions) {
 	b.Helper()
 	e, clock, _ := newHooked(b, referenceCampaigns())
 	credit(b, e, "acme", 5000)

@@ -107,9 +107,9 @@ func (ev *evaluation) campaigns() error {
 	if len(ev.sched) == 0 {
 		return nil
 	}
-	// The outcomes are written in place, field by field, in the quote's fresh (zeroed)
-	// list: no outcome is copied.
-	outs := make([]CampaignOutcome, len(ev.sched))
+	// The outcomes are written in place, field by field, in the quote's zeroed list: no
+	// outcome is copied.
+	outs := zeroed(&ev.buf.camps, len(ev.sched))
 	ev.q.Campaigns = outs
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
@@ -246,7 +246,7 @@ func conditionsText(cn Conditions) string {
 // of every line (a campaign's own, which is never changed) to copy; eligible sets it.
 func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 	lines := ev.order.Lines
-	out := ev.out.idx.take(len(lines))
+	out := ev.buf.out.idx.take(len(lines))
 	if !c.selective { // every line
 		if *all != nil {
 			copy(out, *all)
@@ -592,7 +592,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			return true, nil
 		}
 	}
-	lc := ev.out.amount.take(n)
+	lc := ev.buf.out.amount.take(n)
 	if err := lineCosts(lc, disc, k, w, rest, cur); err != nil {
 		return false, err
 	}

@@ -14,6 +14,9 @@ var (
 	// account's state changed since it was evaluated (a tier change, a code used up, points
 	// spent, a new purchase moving a cumulative discount). Evaluate again.
 	ErrStaleQuote = errors.New("campaign: the quote is stale; evaluate the order again")
+	// ErrBufferBusy refuses an [Engine.EvaluateInto] into a [QuoteBuffer] that another
+	// evaluation is writing into at the same moment: the buffer serves one at a time.
+	ErrBufferBusy = errors.New("campaign: quote buffer in use by another evaluation")
 	// ErrDuplicateCode refuses a code entered twice on one order, or a second code of a
 	// promotion the order already has a code of.
 	ErrDuplicateCode = errors.New("campaign: code entered twice")

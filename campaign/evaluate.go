@@ -25,8 +25,40 @@ import (
 // nothing to any store. A refused code or redemption does not fail the evaluation: the quote
 // reports it. Errors are bad input (an invalid order, another currency: loyalty.ErrInvalid)
 // and store failures.
+//
+// The quote is the caller's to keep: it shares no memory with the engine or with other
+// quotes. A caller that evaluates many orders and drops each quote soon after can spare
+// the allocation of every quote with [Engine.EvaluateInto].
 func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
-	ev := e.newEvaluation(ctx, order, opt)
+	return e.evaluate(ctx, new(QuoteBuffer), order, opt)
+}
+
+// EvaluateInto is [Engine.Evaluate] into the memory of buf: the quote's lists and the
+// values it points to are written into buf, reusing the memory of the quote buf held
+// before, so that evaluating order after order allocates (almost) nothing once buf has held
+// a quote of the size. The quote equals the one Evaluate returns.
+//
+// The quote lives in buf until the next EvaluateInto with buf, which overwrites it: keep
+// what you need of it before, or use Evaluate for a quote you keep. [Engine.Commit] takes
+// such a quote like any other (it evaluates the order again and keeps its own quote). A
+// buffer serves one evaluation at a time: while one runs, another EvaluateInto with the same
+// buffer fails with an error wrapping [ErrBufferBusy] and overwrites nothing. A nil buf is
+// Evaluate.
+func (e *Engine) EvaluateInto(ctx context.Context, buf *QuoteBuffer, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
+	if buf == nil {
+		return e.Evaluate(ctx, order, opt)
+	}
+	if !buf.busy.CompareAndSwap(false, true) {
+		return Quote{}, fmt.Errorf("campaign: evaluate: %w", ErrBufferBusy)
+	}
+	defer buf.busy.Store(false)
+	buf.reset()
+	return e.evaluate(ctx, buf, order, opt)
+}
+
+// evaluate runs an evaluation of order into buf's memory (empty, or reset).
+func (e *Engine) evaluate(ctx context.Context, buf *QuoteBuffer, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
+	ev := e.newEvaluation(ctx, buf, order, opt)
 	defer func() {
 		ev.release()
 		e.evals.Put(ev) // released: the pool keeps working memory only
@@ -37,14 +69,15 @@ func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt Evaluate
 	return ev.q, nil // copied out before the release
 }
 
-// newEvaluation returns an evaluation of order, reusing the working memory of a finished one
-// when the engine's pool has one (the pool holds released evaluations only: see Evaluate).
-func (e *Engine) newEvaluation(ctx context.Context, order loyalty.Order, opt EvaluateOptions) *evaluation {
+// newEvaluation returns an evaluation of order into buf, reusing the working memory of a
+// finished one when the engine's pool has one (the pool holds released evaluations only:
+// see evaluate).
+func (e *Engine) newEvaluation(ctx context.Context, buf *QuoteBuffer, order loyalty.Order, opt EvaluateOptions) *evaluation {
 	ev, _ := e.evals.Get().(*evaluation)
 	if ev == nil {
 		ev = new(evaluation)
 	}
-	ev.e, ev.ctx, ev.now, ev.order, ev.opt = e, ctx, e.clock.Now(), order, opt
+	ev.e, ev.ctx, ev.now, ev.order, ev.opt, ev.buf = e, ctx, e.clock.Now(), order, opt, buf
 	return ev
 }
 
@@ -103,8 +136,7 @@ type state struct {
 	baseBonus []points.Points // bonus before the campaigns
 	baseMult  decimal.Decimal // multiplier before the campaigns
 
-	out   outs      // the evaluation's lists that go into the quote
-	quote *quoteMem // the quote's parts of one allocation, made by mem
+	buf *QuoteBuffer // the memory of the quote
 	// The memory of the quote's discount.Result (see discounts).
 	discLines   []discount.LineResult
 	discEntries []discount.Entry
@@ -143,8 +175,7 @@ type work struct {
 }
 
 // quoteMem holds the parts of a quote that it refers to by pointer or that have a typical
-// size, so that a quote takes one allocation for them all rather than one each. It is
-// the quote's own: a new one for every evaluation.
+// size, so that a quote takes no allocation of its own for them (they are its buffer's).
 type quoteMem struct {
 	tier       TierOutcome
 	redemption Redemption
@@ -176,18 +207,13 @@ func (ev *evaluation) ownStrings(s []string) []string {
 	if len(s) == 0 {
 		return slices.Clone(s)
 	}
-	out := ev.out.str.take(len(s))
+	out := ev.buf.out.str.take(len(s))
 	copy(out, s)
 	return out
 }
 
-// mem returns the evaluation's quoteMem, allocating it on first use.
-func (ev *evaluation) mem() *quoteMem {
-	if ev.quote == nil {
-		ev.quote = new(quoteMem)
-	}
-	return ev.quote
-}
+// mem returns the quote's parts in its buffer.
+func (ev *evaluation) mem() *quoteMem { return &ev.buf.mem }
 
 // run runs the steps in order. Campaigns are two steps: campaigns (after tier and codes)
 // selects them and adds their candidate discounts' internal codes, bonus points and
@@ -230,12 +256,12 @@ func (ev *evaluation) validate() error {
 	q := &ev.q // zero: released (see Evaluate)
 	q.Program, q.Order, q.Options, q.At = ev.e.prog.ID, *o, ev.opt, ev.now
 	if ev.e.prog.BuyerEarning != nil && o.Buyer != "" {
-		ev.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
+		ev.buf.out.plans.reserve(2 * len(o.Lines)) // the account's plan and the buyer's
 	}
 	// The quote's memory for the campaigns scheduled at the order's time (the others are
 	// not in the quote, nor are their budgets read).
 	budgeted := ev.scheduled()
-	ev.out.reserve(len(o.Lines), len(ev.sched)+len(o.Codes), budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
+	ev.buf.out.reserve(len(o.Lines), len(ev.sched)+len(o.Codes), budgeted, ev.e.candidates, ev.e.perks, ev.mem().perks[:])
 	ev.bonus = ev.tmp.pts.take(len(o.Lines))
 	ev.multiplier = one
 	if n := 2 + 2*len(o.Codes) + len(ev.e.camps); cap(ev.calcCodes) < n {
@@ -375,7 +401,7 @@ func (ev *evaluation) codes() error {
 		co := promo.Checkout{Order: ev.order, PriorOrders: ev.acct.Orders, Tier: ev.levelName, Promotions: promotions}
 		// The order was validated (ev.validate) and its line totals are ev.base.
 		// The grant's lines in the quote's memory.
-		g, err := e.codes.ValidateCheckedInto(ev.ctx, ev.out.idx.take(len(ev.order.Lines)), typed, co, ev.base)
+		g, err := e.codes.ValidateCheckedInto(ev.ctx, ev.buf.out.idx.take(len(ev.order.Lines)), typed, co, ev.base)
 		switch {
 		case err == nil && slices.Contains(families, g.Definition):
 			// One use per promotion and order: a second code of the same family would be
@@ -526,7 +552,7 @@ func (ev *evaluation) discounts() error {
 			return err
 		}
 		r := discount.Result{Order: o.ID, Subtotal: sub, Discount: loyalty.Zero(o.Currency), Total: sub,
-			Lines: make([]discount.LineResult, len(totals))}
+			Lines: reuse(&ev.buf.discLines, len(totals))}
 		for i, t := range totals {
 			r.Lines[i] = discount.LineResult{Base: t, Discount: loyalty.Zero(o.Currency), Total: t}
 		}
@@ -539,9 +565,9 @@ func (ev *evaluation) discounts() error {
 	// over their budget, overwrites the first); the order was validated (ev.validate), its
 	// line totals are ev.base.
 	if ev.discLines == nil {
-		ev.discLines = make([]discount.LineResult, len(o.Lines))
-		ev.discEntries = make([]discount.Entry, ev.e.candidates)
-		ev.discAmounts = ev.out.amount.take(ev.e.candidates * len(o.Lines))
+		ev.discLines = reuse(&ev.buf.discLines, len(o.Lines))
+		ev.discEntries = reuse(&ev.buf.discEntries, ev.e.candidates)
+		ev.discAmounts = ev.buf.out.amount.take(ev.e.candidates * len(o.Lines))
 	}
 	var r discount.Result
 	r.UseMemory(ev.discLines, ev.discEntries, ev.discAmounts)
@@ -581,7 +607,7 @@ func (ev *evaluation) earn() error {
 	// The base plan's lines in the quote's memory (a second earn, without the campaigns over
 	// their budget, overwrites the first), the plain plan's in the evaluation's.
 	if ev.planLines == nil {
-		ev.planLines = ev.out.plans.take(n)
+		ev.planLines = ev.buf.out.plans.take(n)
 	}
 	if ev.campMult {
 		// The campaigns' multipliers are priced by the plan without them: both at once.
@@ -648,7 +674,7 @@ func (ev *evaluation) earn() error {
 	}
 	if e.prog.BuyerEarning != nil && o.Buyer != "" {
 		if ev.buyerLines == nil {
-			ev.buyerLines = ev.out.plans.take(n)
+			ev.buyerLines = ev.buf.out.plans.take(n)
 		}
 		bp, err := e.buyerPlan.PlanTotalsInto(ev.buyerLines, *paid, totals, decimal.Zero)
 		if err != nil {
@@ -678,6 +704,17 @@ func reuse[T any](buf *[]T, n int) []T {
 		*buf = make([]T, n)
 	}
 	return (*buf)[:n]
+}
+
+// zeroed is reuse with the n elements cleared.
+func zeroed[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+		return *buf
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
 }
 
 func (ev *evaluation) times(er *Earning, r *points.Rules) error {
@@ -974,7 +1011,7 @@ func (ev *evaluation) totals() error {
 
 	// The lines, in fresh memory: only what is not zero is written. The costs are computed
 	// by ValidateInto: zero (no currency) when unknown.
-	ev.q.Lines = make([]LineOutcome, n)
+	ev.q.Lines = zeroed(&ev.buf.lines, n)
 	lines, costs := ev.q.Lines[:n], ev.lineCosts[:n] // one length: no bounds checks
 	zero := loyalty.Zero(cur)
 	for i := range dl {
@@ -1018,7 +1055,7 @@ func (ev *evaluation) totals() error {
 	var m Margin
 	m.Known = unknown == 0
 	if unknown > 0 {
-		m.Unknown = ev.out.idx.take(unknown)[:0]
+		m.Unknown = ev.buf.out.idx.take(unknown)[:0]
 		for i := range costs {
 			if costs[i].Currency().IsZero() {
 				m.Unknown = append(m.Unknown, i)

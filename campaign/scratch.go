@@ -52,13 +52,20 @@ type scratch struct {
 }
 
 // outs are the arenas of an evaluation's lists that end up in its quote (the campaigns'
-// lines and line costs, the discount entries' line amounts, the perks). They are new for
-// every evaluation.
+// lines and line costs, the discount entries' line amounts, the perks), in the quote's
+// [QuoteBuffer].
 type outs struct {
 	idx    arena[int]
 	amount arena[loyalty.Money]
 	str    arena[string]
 	plans  arena[points.LinePlan]
+}
+
+func (o *outs) reset() {
+	o.idx.reset()
+	o.amount.reset()
+	o.str.reset()
+	o.plans.reset()
 }
 
 func (s *scratch) reset() {
