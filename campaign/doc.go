@@ -64,6 +64,11 @@
 // The explanation is recorded as data; [Quote.Explain] renders it as sentences on demand,
 // reusing discount.Result.Explain for the discounts.
 //
+// A quote from Evaluate is the caller's to keep. A caller that evaluates order after order
+// and needs each quote only briefly (a cart priced as it changes, a price server) uses
+// [Engine.EvaluateInto] with a [QuoteBuffer]: the quote is written into the buffer's memory,
+// which the next evaluation into it reuses, so a warm buffer makes no allocation at all.
+//
 // # Commit: a saga of idempotent steps
 //
 // [Engine.Commit] first looks up the journal record of its key in the OrderStore: a finished
@@ -213,6 +218,7 @@
 //
 // An Engine is safe for concurrent use: its state is in the stores, whose transactions keep
 // code limits and balances exact under concurrent commits. It reuses the working memory of
-// finished evaluations; quotes share none of it. Program, Quote, Receipt and the
-// other data types are plain values, safe for concurrent reads.
+// finished evaluations; quotes share none of it. A QuoteBuffer serves one evaluation at a
+// time (one per goroutine). Program, Quote, Receipt and the other data types are plain
+// values, safe for concurrent reads.
 package campaign

@@ -113,3 +113,29 @@ func ExampleEngine_Commit() {
 	// balance: 290
 	// balance after the return: 600
 }
+
+// A cart service prices a cart each time it changes and needs each price only until the
+// next: it evaluates into one buffer per worker, which allocates nothing once warm.
+func ExampleEngine_EvaluateInto() {
+	ctx := context.Background()
+	clock := loyalty.NewManualClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	eng, err := campaign.New(shop(), campaign.MemoryStores(), campaign.Config{Clock: clock})
+	if err != nil {
+		panic(err)
+	}
+	var buf campaign.QuoteBuffer
+	cart := loyalty.Order{ID: "cart-7", Account: "acme", Currency: loyalty.MustCurrency("RUB"), PlacedAt: clock.Now()}
+	for _, qty := range []string{"1", "3", "40"} {
+		cart.Lines = []loyalty.Line{{SKU: "drill", Quantity: loyalty.MustQuantity(qty), UnitPrice: loyalty.MustPrice("1500", "RUB")}}
+		q, err := eng.EvaluateInto(ctx, &buf, cart, campaign.EvaluateOptions{})
+		if err != nil {
+			panic(err)
+		}
+		// q is valid until the next EvaluateInto with buf: use it now.
+		fmt.Printf("%s drills: to pay %s, %d points\n", qty, q.Totals.ToPay, q.Earnings[0].Plan.Total)
+	}
+	// Output:
+	// 1 drills: to pay 1500.00 RUB, 15 points
+	// 3 drills: to pay 4500.00 RUB, 45 points
+	// 40 drills: to pay 60000.00 RUB, 600 points
+}

@@ -668,6 +668,8 @@ type simRunner struct {
 	clock     *loyalty.ManualClock
 	loc       *time.Location
 	noRed     bool
+	// The quotes of a sale (without and with a redemption), used until the next sale.
+	quotes [2]QuoteBuffer
 
 	next      time.Time // the next month start to run, zero before the first order
 	sales     loyalty.Money
@@ -781,7 +783,7 @@ func (r *simRunner) sale(ctx context.Context, o loyalty.Order, rec *simRecent) e
 		return err
 	}
 	r.clock.Set(o.PlacedAt)
-	q, err := r.eng.Evaluate(ctx, o, EvaluateOptions{})
+	q, err := r.eng.EvaluateInto(ctx, &r.quotes[0], o, EvaluateOptions{})
 	if err != nil {
 		return err
 	}
@@ -797,7 +799,7 @@ func (r *simRunner) sale(ctx context.Context, o loyalty.Order, rec *simRecent) e
 			}
 			want := min(max, bal.Available)
 			if want > 0 && want >= r.prog.Redemption.MinPoints {
-				q2, err := r.eng.Evaluate(ctx, o, EvaluateOptions{RedeemPoints: want})
+				q2, err := r.eng.EvaluateInto(ctx, &r.quotes[1], o, EvaluateOptions{RedeemPoints: want})
 				if err != nil {
 					return err
 				}
