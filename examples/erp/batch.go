@@ -31,6 +31,9 @@ type batch struct {
 	hooks  hooks
 	stop   int // stop after this many orders; 0 means never
 	orders int // orders handled so far
+	// quote holds the quote of the order being committed: a batch needs it only until the
+	// commit (which keeps its own), so one buffer serves every order without allocating.
+	quote campaign.QuoteBuffer
 
 	// What this run did.
 	committed, replayed, refused              int
@@ -156,7 +159,7 @@ func (b *batch) commit(ctx context.Context, d *orderDoc) error {
 			r, err = b.eng.Commit(ctx, campaign.Quote{Order: o}, d.key)
 			return err
 		}
-		q, err := b.eng.Evaluate(ctx, o, campaign.EvaluateOptions{})
+		q, err := b.eng.EvaluateInto(ctx, &b.quote, o, campaign.EvaluateOptions{})
 		if err != nil {
 			return err
 		}
