@@ -11,78 +11,52 @@ import (
 
 // BenchmarkEvaluate evaluates an order of the reference program (3 tiers, a cumulative
 // discount ladder, 5 campaigns, one promo code, category earn rates) for an account at
-// Silver with a purchase history, with the code entered and points to redeem.
-func BenchmarkEvaluate(b *testing.B) {
-	for _, n := range []int{10, 100} {
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			e, o, opt := referenceEvaluation(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := e.Evaluate(ctx, o, opt); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+// Silver with a purchase history, with the code entered and points to redeem: a new quote
+// every time.
+func BenchmarkEvaluate(b *testing.B) { benchEvaluate(b, false, false) }
 
 // BenchmarkEvaluateParallel is BenchmarkEvaluate with an evaluation on every core at once
 // (GOMAXPROCS goroutines sharing one engine): ns/op is the time per evaluation of the whole
 // machine, its throughput, not the time one evaluation takes.
-func BenchmarkEvaluateParallel(b *testing.B) {
-	for _, n := range []int{10, 100} {
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			e, o, opt := referenceEvaluation(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := e.Evaluate(ctx, o, opt); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
-}
+func BenchmarkEvaluateParallel(b *testing.B) { benchEvaluate(b, false, true) }
 
 // BenchmarkEvaluateInto is BenchmarkEvaluate into one QuoteBuffer, as a server pricing
 // request after request reuses the memory of the last quote.
-func BenchmarkEvaluateInto(b *testing.B) {
-	for _, n := range []int{10, 100} {
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			e, o, opt := referenceEvaluation(b, n)
-			var buf campaign.QuoteBuffer
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := e.EvaluateInto(ctx, &buf, o, opt); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkEvaluateInto(b *testing.B) { benchEvaluate(b, true, false) }
 
 // BenchmarkEvaluateIntoParallel is BenchmarkEvaluateInto on every core at once, each
 // goroutine with its own buffer: ns/op is the machine's time per evaluation.
-func BenchmarkEvaluateIntoParallel(b *testing.B) {
+func BenchmarkEvaluateIntoParallel(b *testing.B) { benchEvaluate(b, true, true) }
+
+// benchEvaluate runs the reference evaluation of 10 and of 100 lines: into a buffer of each
+// goroutine's own when into, else with Evaluate; on every core at once when parallel.
+func benchEvaluate(b *testing.B, into, parallel bool) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
 			e, o, opt := referenceEvaluation(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
+			loop := func(next func() bool) {
 				var buf campaign.QuoteBuffer
-				for pb.Next() {
-					if _, err := e.EvaluateInto(ctx, &buf, o, opt); err != nil {
+				for next() {
+					var err error
+					if into {
+						_, err = e.EvaluateInto(ctx, &buf, o, opt)
+					} else {
+						_, err = e.Evaluate(ctx, o, opt)
+					}
+					if err != nil {
 						b.Error(err)
 						return
 					}
 				}
-			})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if parallel {
+				b.RunParallel(func(pb *testing.PB) { loop(pb.Next) })
+				return
+			}
+			i := 0
+			loop(func() bool { i++; return i <= b.N })
 		})
 	}
 }
