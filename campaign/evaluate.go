@@ -40,7 +40,9 @@ func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt Evaluate
 //
 // The quote lives in buf until the next EvaluateInto with buf, which overwrites it: keep
 // what you need of it before, or use Evaluate for a quote you keep. [Engine.Commit] takes
-// such a quote like any other (it evaluates the order again and keeps its own quote). A
+// such a quote like any other: it evaluates the order again, compares and keeps its own
+// quote, so a quote committed after its buffer was overwritten is refused as stale
+// ([ErrStaleQuote]) rather than applied. A
 // buffer serves one evaluation at a time: while one runs, another EvaluateInto with the same
 // buffer fails with an error wrapping [ErrBufferBusy] and overwrites nothing. A nil buf is
 // Evaluate.

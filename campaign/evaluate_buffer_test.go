@@ -171,3 +171,27 @@ func TestEvaluateAllocations(t *testing.T) {
 		}
 	}
 }
+
+// A quote kept past the next evaluation into its buffer no longer holds its order's outcome:
+// committing it is refused as stale, and nothing is applied.
+func TestCommitOfAnOverwrittenQuoteIsStale(t *testing.T) {
+	e, clock, h := newHooked(t, referenceCampaigns())
+	credit(t, e, "acme", 5000)
+	var buf campaign.QuoteBuffer
+	a := order("a", "acme", clock.Now(), line("drill", "tools", "2", "5000", "3000"), line("nails", "misc", "7", "12.5", ""))
+	q, err := e.EvaluateInto(ctx, &buf, a, campaign.EvaluateOptions{RedeemPoints: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := order("b", "acme", clock.Now(), line("saw", "tools", "1", "99.99", "50"), line("glue", "misc", "3", "7", ""))
+	if _, err := e.EvaluateInto(ctx, &buf, b, campaign.EvaluateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writes := h.Writes()
+	if _, err := e.Commit(ctx, q, "k-a"); !errors.Is(err, campaign.ErrStaleQuote) {
+		t.Fatalf("commit of a quote overwritten in its buffer: %v, want ErrStaleQuote", err)
+	}
+	if got := h.Writes(); got != writes {
+		t.Errorf("the refused commit wrote %d times", got-writes)
+	}
+}
