@@ -182,7 +182,7 @@ type quoteMem struct {
 	tier       TierOutcome
 	redemption Redemption
 	referral   ReferralEffect
-	earnings   [1]Earning     // the account's (the buyer's, less common, takes its own)
+	earnings   [2]Earning     // the account's and, in a program of dual earning, the buyer's
 	codes      [1]CodeOutcome // the code entered, when there is one
 	grant      [1]promo.Grant // the grant of the code accepted
 	grants     int            // how many of grant are used
@@ -545,20 +545,17 @@ func (ev *evaluation) addBonus(p points.Points, lines []int) error {
 func (ev *evaluation) discounts() error {
 	o := &ev.order
 	if ev.e.calc == nil {
-		totals, err := o.LineTotals()
-		if err != nil {
-			return err
+		// No discounts: every line at its total (ev.base, as the validation computed them).
+		zero := loyalty.Zero(o.Currency)
+		sub, lines := zero, reuse(&ev.buf.discLines, len(ev.base))
+		for i, t := range ev.base {
+			var err error
+			if sub, err = sub.Add(t); err != nil {
+				return fmt.Errorf("campaign: evaluate: subtotal: %w", err)
+			}
+			lines[i] = discount.LineResult{Base: t, Discount: zero, Total: t}
 		}
-		sub, err := o.Subtotal()
-		if err != nil {
-			return err
-		}
-		r := discount.Result{Order: o.ID, Subtotal: sub, Discount: loyalty.Zero(o.Currency), Total: sub,
-			Lines: reuse(&ev.buf.discLines, len(totals))}
-		for i, t := range totals {
-			r.Lines[i] = discount.LineResult{Base: t, Discount: loyalty.Zero(o.Currency), Total: t}
-		}
-		ev.q.Discount = r
+		ev.q.Discount = discount.Result{Order: o.ID, Subtotal: sub, Discount: zero, Total: sub, Lines: lines}
 		return nil
 	}
 	priced := *o
@@ -682,7 +679,7 @@ func (ev *evaluation) earn() error {
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: buyer earning: %w", err)
 		}
-		ev.q.Earnings = append(ev.q.Earnings, Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: decimal.NewFromInt(1)})
+		ev.q.Earnings = append(ev.q.Earnings, Earning{Holder: points.ForBuyer(o.Buyer), Plan: bp, Base: bp.Total, Multiplier: one})
 		if err := ev.times(&ev.q.Earnings[len(ev.q.Earnings)-1], e.prog.BuyerEarning); err != nil {
 			return err
 		}

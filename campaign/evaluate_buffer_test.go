@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
@@ -169,6 +170,31 @@ func TestEvaluateAllocations(t *testing.T) {
 		if allocs != 0 && !raceEnabled {
 			t.Errorf("lines=%d: %v allocations per evaluation into a used buffer, want 0", n, allocs)
 		}
+	}
+	// Dual earning (the airline's company points and the employee's miles), a tier's earn
+	// rate, no discounts and a redemption: none allocates either, for an account the stores
+	// know (reading an unknown account makes its not-found errors).
+	e, clock := newEngine(t, airline())
+	o := order("t0", "acme", t0, line("ticket", "flight", "1", "100000", ""))
+	commit(t, e, evaluate(t, e, o, campaign.EvaluateOptions{}))
+	clock.Advance(time.Hour)
+	o = order("t1", "acme", clock.Now(), line("ticket", "flight", "1", "100000", ""), line("bag", "extra", "2", "2500", ""))
+	o.Buyer = "ivanov"
+	opt := campaign.EvaluateOptions{RedeemPoints: 300}
+	want := evaluate(t, e, o, opt)
+	var buf campaign.QuoteBuffer
+	var got campaign.Quote
+	allocs := testing.AllocsPerRun(20, func() {
+		var err error
+		if got, err = e.EvaluateInto(ctx, &buf, o, opt); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if d := cmp.Diff(want, got); d != "" || len(got.Earnings) != 2 || got.Redemption.Applied != 300 {
+		t.Fatalf("airline (-Evaluate +EvaluateInto):\n%s\nearnings %d, redemption %+v", d, len(got.Earnings), got.Redemption)
+	}
+	if allocs != 0 && !raceEnabled {
+		t.Errorf("airline: %v allocations per evaluation into a used buffer, want 0", allocs)
 	}
 }
 
