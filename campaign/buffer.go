@@ -13,8 +13,8 @@ import (
 // The zero value is an empty buffer, ready to use.
 //
 // A QuoteBuffer serves one evaluation at a time (EvaluateInto refuses a second one running
-// at once); give each goroutine its own, or keep them in a sync.Pool. It must not be copied
-// after first use.
+// at once); give each goroutine its own, or keep them in a sync.Pool. It keeps the memory of
+// the largest quote it has held, until it is dropped. It must not be copied after first use.
 type QuoteBuffer struct {
 	busy atomic.Bool // an evaluation is writing into the buffer
 	mem  quoteMem    // the quote's values it points to, and its short lists
