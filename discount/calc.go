@@ -27,7 +27,8 @@ type Calculator struct {
 	floorRate rate            // floor = cost × floorRate, rounded up
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
-	codes     map[string]int  // the index of every canonical code a discount requires
+	codes     []string        // every canonical code a discount requires
+	codeIndex map[string]int  // the index in codes of every code, when there are many
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
@@ -323,15 +324,40 @@ func (c *Calculator) codeOf(s string) int {
 		return 0
 	}
 	cc, _ := loyalty.NormalizeCode(s)
-	i, ok := c.codes[cc]
-	if !ok {
-		if c.codes == nil {
-			c.codes = map[string]int{}
-		}
+	i := slices.Index(c.codes, cc)
+	if i < 0 {
 		i = len(c.codes)
-		c.codes[cc] = i
+		c.codes = append(c.codes, cc)
+		if len(c.codes) > fewCodes {
+			if c.codeIndex == nil {
+				c.codeIndex = make(map[string]int, len(c.codes))
+				for j, s := range c.codes {
+					c.codeIndex[s] = j
+				}
+			}
+			c.codeIndex[cc] = i
+		}
 	}
 	return i + 1
+}
+
+// fewCodes is how many required codes an order's codes are looked up among one by one:
+// cheaper than a map lookup, which more codes take.
+const fewCodes = 8
+
+// code returns the index in c.codes of the canonical code s, and whether it is one.
+func (c *Calculator) code(s string) (int, bool) {
+	if c.codeIndex == nil {
+		// Codes often share a prefix: their last bytes tell most apart without a call.
+		for i, cc := range c.codes {
+			if len(cc) == len(s) && cc[len(cc)-1] == s[len(s)-1] && cc == s {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	i, ok := c.codeIndex[s]
+	return i, ok
 }
 
 func cloneScope(s Scope) Scope {
@@ -458,7 +484,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	cur := c.cur
 	// The subtotal in int64: a total in another currency, or a sum out of range (an
 	// invalid order), is left to Money for its error.
-	sub, ok := sumTotals(base0[:n], totals[:n], cur)
+	sub, nonneg, ok := sumTotals(base0[:n], totals[:n], cur)
 	if !ok {
 		m := loyalty.Zero(cur)
 		for i, t := range totals[:n] {
@@ -471,13 +497,15 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		sub = m.MinorUnits()
 	}
 	r.sub = r.money(sub)
-	var err error
-	if r.qtyOver, err = c.floors(o.Lines, r.floor[:n], lines); err != nil {
+	qtyOver, floorsNonneg, err := c.floors(o.Lines, r.floor[:n], lines)
+	if err != nil {
 		return err
 	}
+	r.qtyOver = qtyOver
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
 	copy(st.rem, base0)
+	st.left, st.known = sub, ok && nonneg && floorsNonneg // then no discount makes a price left negative
 	// The policy cap.
 	var capTotal loyalty.Money
 	if !c.capAmount.IsZero() || !c.capRate.dec.IsZero() {
@@ -499,13 +527,13 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		// found without normalising it.
 		r.codes = grow(r.codes, len(c.codes))
 		for _, s := range o.Codes {
-			j, ok := c.codes[s]
+			j, ok := c.code(s)
 			if !ok {
 				cc, err := loyalty.NormalizeCode(s)
 				if err != nil || cc == s { // invalid, or canonical and not required
 					continue
 				}
-				j, ok = c.codes[cc]
+				j, ok = c.code(cc)
 			}
 			if ok {
 				r.codes[j] = true
@@ -589,28 +617,31 @@ func (r *run) entryNotes() {
 }
 
 // sumTotals writes the minor units of the line totals into base0 (as long) and returns their
-// sum, or reports false when a total is not in cur or the sum is out of range.
-func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int64, bool) {
-	var sub int64
+// sum and whether none is negative, or reports false when a total is not in cur or the sum
+// is out of range.
+func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (sub int64, nonneg, ok bool) {
+	var signs int64
 	totals = totals[:len(base0)]
 	for i, t := range totals {
 		v := t.MinorUnits()
 		s := sub + v
 		if t.Currency() != cur || (sub^s)&(v^s) < 0 || s == math.MinInt64 {
-			return 0, false
+			return 0, false, false
 		}
 		base0[i] = v
+		signs |= v
 		sub = s
 	}
-	return sub, true
+	return sub, signs >= 0, true
 }
 
 // floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
 // and the result's lines (the zero Money when none), and reports whether the sum of the
 // lines' quantities is out of range, as [loyalty.Quantity.Add] says, adding line after line
-// (a line whose quantity would overflow the sum is left out of it).
-func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver bool, err error) {
-	var qty int64
+// (a line whose quantity would overflow the sum is left out of it), and whether no floor is
+// negative (as none is for a valid order).
+func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver, nonneg bool, err error) {
+	var qty, signs int64
 	floor, lines = floor[:len(ls)], lines[:len(ls)]
 	for i := range ls {
 		l := &ls[i]
@@ -623,13 +654,14 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
 			if f, err = c.floorOf(l); err != nil {
-				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+				return false, false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 		}
 		floor[i] = f.MinorUnits() // 0 when none: the scratch memory is not cleared
+		signs |= floor[i]
 		lines[i].Floor = f
 	}
-	return qtyOver, nil
+	return qtyOver, signs >= 0, nil
 }
 
 // lineResults writes the line results' Base, Discount and Total from the line totals base0
@@ -699,12 +731,18 @@ type state struct {
 	rem     []int64
 	capLeft int64
 	applied []bool
+	// left is the sum of rem when known: then no line's price left is negative (a valid
+	// order's), and a scope of every line weighs the lines by rem itself, summing to left.
+	// Only the states of the evaluation's position keep it ([run.limit] updates it); the
+	// scratch chains of a combination have it unknown.
+	left  int64
+	known bool
 }
 
 func (s *state) copyFrom(o *state) {
 	copy(s.rem, o.rem)
 	copy(s.applied, o.applied)
-	s.capLeft = o.capLeft
+	s.capLeft, s.left, s.known = o.capLeft, o.left, o.known
 }
 
 // span is a range of the run's notes.
@@ -762,6 +800,7 @@ func (r *run) get() *state {
 	if k := len(r.free); k > 0 {
 		s := r.free[k-1]
 		r.free = r.free[:k-1]
+		s.known = false
 		return s
 	}
 	return &state{rem: make([]int64, r.n), applied: make([]bool, len(r.ds))}
@@ -807,7 +846,7 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 			r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
 		}
 	}
-	r.states[preStates].capLeft = 0
+	r.states[preStates].capLeft, r.states[preStates].known = 0, false
 	for i := range r.freeBuf {
 		r.freeBuf[i] = &r.states[i]
 	}
@@ -1111,7 +1150,14 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 	w, base := r.w[:len(ls)], base[:len(ls)]
 	switch cd.scope {
 	case scopeAll:
-		eligBase, matched = weighAll(w, base), true
+		if st.known && sameSlice(base, st.rem) {
+			// The weights are the prices left themselves, none negative: no pass to weigh
+			// them (amounts reads them before limit commits into st.rem).
+			w, eligBase = base, st.left
+		} else {
+			eligBase = weighAll(w, base)
+		}
+		matched = true
 	case scopeCategories:
 		eligBase, matched = weighCategories(w, base, ls, d.Scope.Categories)
 	default:
@@ -1126,7 +1172,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 		e.Reasons |= ReasonNoEffect
 		return false
 	}
-	if !r.amounts(cd, base, e, eligBase, r.lines(i)) {
+	if !r.amounts(cd, w, base, e, eligBase, r.lines(i)) {
 		return false
 	}
 	r.limit(cd, i, st, e)
@@ -1134,13 +1180,13 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 }
 
 // amounts computes the raw line amounts out of discount cd on base, for the eligible lines
-// with the weights r.w summing to eligBase, or reports false (with the reason or the
-// error recorded) when it gives nothing.
-func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out []int64) bool {
+// with the weights w summing to eligBase, or reports false (with the reason or the error
+// recorded) when it gives nothing.
+func (r *run) amounts(cd *compiled, w, base []int64, e *Entry, eligBase int64, out []int64) bool {
 	d := cd.d
 	o := r.o
 	ls := o.Lines
-	w, base := r.w[:len(ls)], base[:len(ls)]
+	w, base = w[:len(ls)], base[:len(ls)]
 	// The eligible lines' value and quantity before any discount (the order's size), read
 	// by volume ladders only (not by a fixed rate: a personal override). The quantity is
 	// summed for every discount when the order's quantity overflows, to report it as before.
@@ -1226,7 +1272,7 @@ func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out 
 		}
 	case BuyXGetY, NthFree, CheapestFree:
 		clear(out)
-		if !r.freeItems(cd, base, e, out) {
+		if !r.freeItems(cd, w, base, e, out) {
 			return false
 		}
 	}
@@ -1390,15 +1436,15 @@ func moneyTier(tiers []Tier, v int64) int {
 	return tier
 }
 
-// freeItems makes the cheapest eligible whole units free, writing their value into out. It
-// reports false (with the reason recorded) when the order has too few units.
-func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool {
+// freeItems makes the cheapest eligible whole units (of the lines of positive weight w) free,
+// writing their value into out. It reports false (with the reason recorded) when the order has too few units.
+func (r *run) freeItems(cd *compiled, w, base []int64, e *Entry, out []int64) bool {
 	d := cd.d
 	o := r.o
 	r.idx = r.idx[:0]
 	var units int64
 	for li := range o.Lines {
-		if r.w[li] > 0 {
+		if w[li] > 0 {
 			if wu := o.Lines[li].Quantity.Floor(); wu > 0 {
 				r.idx = append(r.idx, li)
 				units += wu
@@ -1442,8 +1488,8 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 		free -= k
 		// The free units' share of what is left of the line: base × k / q, exactly.
 		kq, _ := loyalty.Units(k)
-		w := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
-		if err := loyalty.AllocateInts(parts[:], base[li], w[:]); err != nil {
+		ws := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
+		if err := loyalty.AllocateInts(parts[:], base[li], ws[:]); err != nil {
 			r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
 			return false
 		}
@@ -1488,6 +1534,7 @@ func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 		e.Reasons |= ReasonTrimmedByCap
 		e.By = "cap"
 	}
+	st.left -= total // what the lines lost together, trims included
 	e.Amount = r.money(total)
 	e.Applied = total > 0
 	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
