@@ -653,7 +653,12 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		}
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
-			if f, err = c.floorOf(l); err != nil {
+			if c.floorCost { // the floor is the cost (rounded up): floorOf's common case without its call
+				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
+			} else {
+				f, err = c.floorOf(l)
+			}
+			if err != nil {
 				return false, false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 		}
@@ -917,98 +922,119 @@ func (r *run) fail(err error) {
 // the first that gives something; a best-of one commits its trials elsewhere and into st
 // only at the end.
 func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int64 {
-	var total int64
 	switch mode {
 	case Additive, Sequential:
-		// Additive units all compute on a fixed copy of base; sequential ones on a chain
-		// that starts at base and loses what each unit gave. A sequential combination whose
-		// base is st's own prices (at the top level, or in a sequential group of a
-		// sequential one) computes on them directly: its chain would be a copy of st.rem
-		// losing exactly what st.rem loses.
-		var chain, prev *state
-		rem := st.rem
-		if mode == Additive || !sameSlice(base, st.rem) {
-			chain = r.get()
-			copy(chain.rem, base)
-			rem = chain.rem
-			if mode == Sequential {
-				prev = r.get()
-			}
-		}
-		stopped := ""
-		for i := range units {
-			u := &units[i]
-			if stopped != "" {
-				r.mark(u, ReasonStopped, stopped)
-				continue
-			}
-			group := u.disc < 0
-			if prev != nil && group {
-				copy(prev.rem, st.rem)
-			}
-			a := r.evalUnit(u, rem, st)
-			switch {
-			case prev == nil || a <= 0: // nothing to follow (every unit computes on rem)
-			case group: // what the group's members gave together
-				for li, left := range st.rem {
-					chain.rem[li] -= prev.rem[li] - left
-				}
-			default: // one discount gave exactly its entry's lines
-				for li, given := range r.lines(u.disc) {
-					chain.rem[li] -= given
-				}
-			}
-			if a > 0 && u.stopAfter {
-				stopped = u.id
-			}
-			total += a
-		}
-		if chain != nil {
-			r.put(chain)
-		}
-		if prev != nil {
-			r.put(prev)
-		}
+		return r.chain(units, mode, base, st)
 	case Exclusive:
-		winner := ""
-		for i := range units {
-			u := &units[i]
-			if winner != "" {
-				r.mark(u, ReasonOutranked, winner)
-				continue
-			}
-			if a := r.evalUnit(u, base, st); a > 0 {
-				winner = u.id
-				total = a
-			}
-		}
+		return r.exclusive(units, base, st)
 	case BestOf:
-		best := -1
-		bestSt, trial := r.get(), r.get()
-		var small [8]int64
-		amts := small[:0]
-		if len(units) > len(small) {
-			amts = make([]int64, 0, len(units))
-		}
-		for i := range units {
-			trial.copyFrom(st)
-			a := r.evalUnit(&units[i], base, trial)
-			amts = append(amts, a)
-			if a > total {
-				best, total = i, a
-				bestSt, trial = trial, bestSt
-			}
-		}
-		for i := range units {
-			if i != best && amts[i] > 0 {
-				r.lose(&units[i], units[best].id)
-			}
-		}
-		if best >= 0 {
-			st.copyFrom(bestSt)
-		}
-		r.put(bestSt, trial)
+		return r.bestOf(units, base, st)
 	}
+	return 0
+}
+
+// chain is [run.combine] of additive or sequential units, in a function of its own: the
+// common combination keeps to registers without the others' locals.
+func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 {
+	var total int64
+	// Additive units all compute on a fixed copy of base; sequential ones on a chain
+	// that starts at base and loses what each unit gave. A sequential combination whose
+	// base is st's own prices (at the top level, or in a sequential group of a
+	// sequential one) computes on them directly: its chain would be a copy of st.rem
+	// losing exactly what st.rem loses.
+	var chain, prev *state
+	rem := st.rem
+	if mode == Additive || !sameSlice(base, st.rem) {
+		chain = r.get()
+		copy(chain.rem, base)
+		rem = chain.rem
+		if mode == Sequential {
+			prev = r.get()
+		}
+	}
+	stopped := ""
+	for i := range units {
+		u := &units[i]
+		if stopped != "" {
+			r.mark(u, ReasonStopped, stopped)
+			continue
+		}
+		group := u.disc < 0
+		if prev != nil && group {
+			copy(prev.rem, st.rem)
+		}
+		a := r.evalUnit(u, rem, st)
+		switch {
+		case prev == nil || a <= 0: // nothing to follow (every unit computes on rem)
+		case group: // what the group's members gave together
+			for li, left := range st.rem {
+				chain.rem[li] -= prev.rem[li] - left
+			}
+		default: // one discount gave exactly its entry's lines
+			for li, given := range r.lines(u.disc) {
+				chain.rem[li] -= given
+			}
+		}
+		if a > 0 && u.stopAfter {
+			stopped = u.id
+		}
+		total += a
+	}
+	if chain != nil {
+		r.put(chain)
+	}
+	if prev != nil {
+		r.put(prev)
+	}
+	return total
+}
+
+// exclusive is [run.combine] of exclusive units.
+func (r *run) exclusive(units []unit, base []int64, st *state) int64 {
+	var total int64
+	winner := ""
+	for i := range units {
+		u := &units[i]
+		if winner != "" {
+			r.mark(u, ReasonOutranked, winner)
+			continue
+		}
+		if a := r.evalUnit(u, base, st); a > 0 {
+			winner = u.id
+			total = a
+		}
+	}
+	return total
+}
+
+// bestOf is [run.combine] of best-of units.
+func (r *run) bestOf(units []unit, base []int64, st *state) int64 {
+	var total int64
+	best := -1
+	bestSt, trial := r.get(), r.get()
+	var small [8]int64
+	amts := small[:0]
+	if len(units) > len(small) {
+		amts = make([]int64, 0, len(units))
+	}
+	for i := range units {
+		trial.copyFrom(st)
+		a := r.evalUnit(&units[i], base, trial)
+		amts = append(amts, a)
+		if a > total {
+			best, total = i, a
+			bestSt, trial = trial, bestSt
+		}
+	}
+	for i := range units {
+		if i != best && amts[i] > 0 {
+			r.lose(&units[i], units[best].id)
+		}
+	}
+	if best >= 0 {
+		st.copyFrom(bestSt)
+	}
+	r.put(bestSt, trial)
 	return total
 }
 
