@@ -1198,7 +1198,19 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 		e.Reasons |= ReasonNoEffect
 		return false
 	}
-	if !r.amounts(cd, w, base, e, eligBase, r.lines(i)) {
+	out := r.lines(i)
+	if cd.fixed && !r.qtyOver {
+		// A fixed rate, the common case: amounts' rate case, which reads nothing else of
+		// the order, without its call.
+		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
+		if err == nil {
+			err = loyalty.AllocateInts(out, amt, w)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return false
+		}
+	} else if !r.amounts(cd, w, base, e, eligBase, out) {
 		return false
 	}
 	r.limit(cd, i, st, e)
