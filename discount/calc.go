@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -28,7 +29,8 @@ type Calculator struct {
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
 	codes     []string        // every canonical code a discount requires
-	codeIndex map[string]int  // the index in codes of every code, when there are many
+	tails     *[256]uint64    // by last byte, the codes ending in it (bit i: codes[i]), for up to 64 codes
+	codeIndex map[string]int  // the index in codes of every code, when there are more
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
@@ -233,6 +235,7 @@ func New(p Policy) (*Calculator, error) {
 			}
 		}
 	}
+	c.indexCodes()
 	// The entries as an evaluation starts them.
 	for i := range c.program {
 		c.program[i].setEntry(c.cur)
@@ -328,36 +331,44 @@ func (c *Calculator) codeOf(s string) int {
 	if i < 0 {
 		i = len(c.codes)
 		c.codes = append(c.codes, cc)
-		if len(c.codes) > fewCodes {
-			if c.codeIndex == nil {
-				c.codeIndex = make(map[string]int, len(c.codes))
-				for j, s := range c.codes {
-					c.codeIndex[s] = j
-				}
-			}
-			c.codeIndex[cc] = i
-		}
 	}
 	return i + 1
 }
 
-// fewCodes is how many required codes an order's codes are looked up among one by one:
-// cheaper than a map lookup, which more codes take.
-const fewCodes = 8
+// indexCodes prepares the lookup of c.codes: a table of their last bytes for up to 64
+// codes (codes often share a prefix, and an order carries few: a map lookup costs more
+// than comparing the few codes ending in the same byte), a map for more.
+func (c *Calculator) indexCodes() {
+	if len(c.codes) > 64 {
+		c.codeIndex = make(map[string]int, len(c.codes))
+		for i, s := range c.codes {
+			c.codeIndex[s] = i
+		}
+		return
+	}
+	if len(c.codes) > 0 {
+		c.tails = new([256]uint64)
+		for i, s := range c.codes {
+			c.tails[s[len(s)-1]] |= 1 << i // codes are not empty
+		}
+	}
+}
 
 // code returns the index in c.codes of the canonical code s, and whether it is one.
 func (c *Calculator) code(s string) (int, bool) {
-	if c.codeIndex == nil {
-		// Codes often share a prefix: their last bytes tell most apart without a call.
-		for i, cc := range c.codes {
-			if len(cc) == len(s) && cc[len(cc)-1] == s[len(s)-1] && cc == s {
-				return i, true
-			}
-		}
+	if c.tails == nil {
+		i, ok := c.codeIndex[s]
+		return i, ok
+	}
+	if s == "" {
 		return 0, false
 	}
-	i, ok := c.codeIndex[s]
-	return i, ok
+	for m := c.tails[s[len(s)-1]]; m != 0; m &= m - 1 {
+		if i := bits.TrailingZeros64(m); c.codes[i] == s {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func cloneScope(s Scope) Scope {

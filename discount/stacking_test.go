@@ -2,6 +2,7 @@ package discount_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -424,4 +425,33 @@ func TestVolumeMeasuresOrderSize(t *testing.T) {
 
 	r = apply(t, policy(discount.Sequential, pct("all", "100", 1), vol), o, discount.History{})
 	diff(t, "outcomes", map[string]outcome{"all": {m("1000"), 0, ""}, "vol": {m("0"), discount.ReasonNoEffect, ""}}, outcomes(r))
+}
+
+// An order's codes enable exactly the discounts that require them, in whatever form they
+// are typed, among few required codes and among more than 64 (which are looked up
+// differently), codes sharing their last character included.
+func TestRequiredCodesAmongMany(t *testing.T) {
+	for _, k := range []int{1, 3, 64, 65, 100} {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			var ds []discount.Discount
+			for i := range k {
+				ds = append(ds, withCode(pct(fmt.Sprintf("d%03d", i), "1", 0), fmt.Sprintf("CODE%03d", i)))
+			}
+			o := order(line("a", "x", "1", "1000", ""))
+			// The first code in another form, the last one canonical, a code ending like
+			// the first but not required, one of another length, and an invalid one.
+			o.Codes = []string{"code-000", fmt.Sprintf("CODE%03d", k-1), "CODE999", "CODE0000", "ä!"}
+			r := apply(t, policy(discount.Additive, ds...), o, discount.History{})
+			got := map[string]bool{}
+			for _, e := range r.Entries {
+				if e.Applied {
+					got[e.Discount] = true
+				} else if e.Reasons != discount.ReasonCodeMissing {
+					t.Errorf("%s: reasons %v, want code-missing", e.Discount, e.Reasons)
+				}
+			}
+			want := map[string]bool{"d000": true, fmt.Sprintf("d%03d", k-1): true}
+			diff(t, "applied", want, got)
+		})
+	}
 }
