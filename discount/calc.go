@@ -947,21 +947,19 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 // chain is [run.combine] of additive or sequential units, in a function of its own: the
 // common combination keeps to registers without the others' locals.
 func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 {
+	// Additive units all compute on a fixed copy of base; sequential ones on a chain that
+	// starts at base and loses what each unit gave. A sequential combination whose base is
+	// st's own prices (at the top level, or in a sequential group of a sequential one)
+	// computes on them directly: its chain would be a copy of st.rem losing exactly what
+	// st.rem loses.
+	if mode == Sequential && sameSlice(base, st.rem) {
+		return r.sequential(units, st)
+	}
 	var total int64
-	// Additive units all compute on a fixed copy of base; sequential ones on a chain
-	// that starts at base and loses what each unit gave. A sequential combination whose
-	// base is st's own prices (at the top level, or in a sequential group of a
-	// sequential one) computes on them directly: its chain would be a copy of st.rem
-	// losing exactly what st.rem loses.
-	var chain, prev *state
-	rem := st.rem
-	if mode == Additive || !sameSlice(base, st.rem) {
-		chain = r.get()
-		copy(chain.rem, base)
-		rem = chain.rem
-		if mode == Sequential {
-			prev = r.get()
-		}
+	chain, prev := r.get(), (*state)(nil)
+	copy(chain.rem, base)
+	if mode == Sequential {
+		prev = r.get()
 	}
 	stopped := ""
 	for i := range units {
@@ -974,9 +972,9 @@ func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 
 		if prev != nil && group {
 			copy(prev.rem, st.rem)
 		}
-		a := r.evalUnit(u, rem, st)
+		a := r.evalUnit(u, chain.rem, st)
 		switch {
-		case prev == nil || a <= 0: // nothing to follow (every unit computes on rem)
+		case prev == nil || a <= 0: // nothing to follow (additive units compute on base)
 		case group: // what the group's members gave together
 			for li, left := range st.rem {
 				chain.rem[li] -= prev.rem[li] - left
@@ -991,11 +989,27 @@ func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 
 		}
 		total += a
 	}
-	if chain != nil {
-		r.put(chain)
-	}
+	r.put(chain)
 	if prev != nil {
 		r.put(prev)
+	}
+	return total
+}
+
+// sequential is [run.chain] of sequential units on st's own prices: every unit computes on
+// st.rem, which loses what each gave, with nothing else to follow.
+func (r *run) sequential(units []unit, st *state) int64 {
+	var total int64
+	for i := range units {
+		u := &units[i]
+		a := r.evalUnit(u, st.rem, st)
+		total += a
+		if a > 0 && u.stopAfter {
+			for j := i + 1; j < len(units); j++ {
+				r.mark(&units[j], ReasonStopped, u.id)
+			}
+			break
+		}
 	}
 	return total
 }
