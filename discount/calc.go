@@ -30,6 +30,7 @@ type Calculator struct {
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
 	codes     []string        // every canonical code a discount requires
 	tails     *[256]uint64    // by last byte, the codes ending in it (bit i: codes[i]), for up to 64 codes
+	minCode   int             // the length of the shortest code
 	codeIndex map[string]int  // the index in codes of every code, when there are more
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
@@ -352,6 +353,10 @@ func (c *Calculator) indexCodes() {
 			c.tails[s[len(s)-1]] |= 1 << i // codes are not empty
 		}
 	}
+	c.minCode = math.MaxInt
+	for _, s := range c.codes {
+		c.minCode = min(c.minCode, len(s))
+	}
 }
 
 // code returns the index in c.codes of the canonical code s, and whether it is one.
@@ -538,6 +543,9 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		// found without normalising it.
 		r.codes = grow(r.codes, len(c.codes))
 		for _, s := range o.Codes {
+			if len(s) < c.minCode {
+				continue // its canonical form, one ASCII byte per character kept, is no shorter
+			}
 			j, ok := c.code(s)
 			if !ok {
 				cc, err := loyalty.NormalizeCode(s)

@@ -439,8 +439,9 @@ func TestRequiredCodesAmongMany(t *testing.T) {
 			}
 			o := order(line("a", "x", "1", "1000", ""))
 			// The first code in another form, the last one canonical, a code ending like
-			// the first but not required, one of another length, and an invalid one.
-			o.Codes = []string{"code-000", fmt.Sprintf("CODE%03d", k-1), "CODE999", "CODE0000", "ä!"}
+			// the first but not required, longer and shorter ones, an invalid one, and the
+			// second one in full-width characters (more bytes than its canonical form).
+			o.Codes = []string{"code-000", fmt.Sprintf("CODE%03d", k-1), "CODE999", "CODE0000", "ä!", "CODE", "ＣＯＤＥ００１"}
 			r := apply(t, policy(discount.Additive, ds...), o, discount.History{})
 			got := map[string]bool{}
 			for _, e := range r.Entries {
@@ -451,6 +452,9 @@ func TestRequiredCodesAmongMany(t *testing.T) {
 				}
 			}
 			want := map[string]bool{"d000": true, fmt.Sprintf("d%03d", k-1): true}
+			if k > 1 {
+				want["d001"] = true // full-width
+			}
 			diff(t, "applied", want, got)
 		})
 	}
