@@ -498,9 +498,9 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		totals = r.totals
 	}
 	cur := c.cur
-	// The subtotal in int64: a total in another currency, or a sum out of range (an
-	// invalid order), is left to Money for its error.
-	sub, nonneg, ok := sumTotals(base0[:n], totals[:n], cur)
+	// The subtotal in int64: a total in another currency, a negative one or a sum out of
+	// range (an invalid order) is left to Money, for its error or its sum.
+	sub, ok := sumTotals(base0[:n], totals[:n], cur)
 	if !ok {
 		m := loyalty.Zero(cur)
 		for i, t := range totals[:n] {
@@ -521,7 +521,7 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
 	copy(st.rem, base0)
-	st.left, st.known = sub, ok && nonneg && floorsNonneg // then no discount makes a price left negative
+	st.left, st.known = sub, ok && floorsNonneg // then no discount makes a price left negative
 	// The policy cap.
 	var capTotal loyalty.Money
 	if !c.capAmount.IsZero() || !c.capRate.dec.IsZero() {
@@ -636,22 +636,28 @@ func (r *run) entryNotes() {
 }
 
 // sumTotals writes the minor units of the line totals into base0 (as long) and returns their
-// sum and whether none is negative, or reports false when a total is not in cur or the sum
-// is out of range.
-func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (sub int64, nonneg, ok bool) {
+// sum, or reports false when a total is not in cur or negative, or the sum is out of range.
+// With no negative part, the sum is out of range exactly when it carries beyond 63 bits:
+// one check at the end instead of one per line.
+func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int64, bool) {
 	var signs int64
+	var sum, carry uint64
 	totals = totals[:len(base0)]
 	for i, t := range totals {
 		v := t.MinorUnits()
-		s := sub + v
-		if t.Currency() != cur || (sub^s)&(v^s) < 0 || s == math.MinInt64 {
-			return 0, false, false
+		if t.Currency() != cur {
+			return 0, false
 		}
 		base0[i] = v
 		signs |= v
-		sub = s
+		var c uint64
+		sum, c = bits.Add64(sum, uint64(v), 0)
+		carry |= c
 	}
-	return sub, signs >= 0, true
+	if signs < 0 || carry != 0 || sum > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(sum), true
 }
 
 // floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
