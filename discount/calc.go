@@ -662,20 +662,19 @@ func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int
 
 // floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
 // and the result's lines (the zero Money when none), and reports whether the sum of the
-// lines' quantities is out of range, as [loyalty.Quantity.Add] says, adding line after line
-// (a line whose quantity would overflow the sum is left out of it), and whether no floor is
+// lines' quantities is out of range (see quantitiesOverflow), and whether no floor is
 // negative (as none is for a valid order).
 func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver, nonneg bool, err error) {
-	var qty, signs int64
+	var signs, qsigns int64
+	var qty, carry uint64 // the unsigned sum of the quantities, and whether it carried
 	floor, lines = floor[:len(ls)], lines[:len(ls)]
 	for i := range ls {
 		l := &ls[i]
 		q := l.Quantity.Micros()
-		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
-			qtyOver = true
-		} else {
-			qty = s
-		}
+		qsigns |= q
+		var cy uint64
+		qty, cy = bits.Add64(qty, uint64(q), 0)
+		carry |= cy
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
 			if c.floorCost { // the floor is the cost (rounded up): floorOf's common case without its call
@@ -691,7 +690,30 @@ func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult
 		signs |= floor[i]
 		lines[i].Floor = f
 	}
+	// Quantities none of which is negative (a valid order's) overflow a sum line after line
+	// exactly when their whole sum is beyond 63 bits.
+	if qsigns >= 0 {
+		qtyOver = carry != 0 || qty > math.MaxInt64
+	} else {
+		qtyOver = quantitiesOverflow(ls)
+	}
 	return qtyOver, signs >= 0, nil
+}
+
+// quantitiesOverflow reports whether the sum of the quantities of ls is out of range, as
+// [loyalty.Quantity.Add] says, adding line after line (a line whose quantity would overflow
+// the sum is left out of it).
+func quantitiesOverflow(ls []loyalty.Line) (over bool) {
+	var qty int64
+	for i := range ls {
+		q := ls[i].Quantity.Micros()
+		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
+			over = true
+		} else {
+			qty = s
+		}
+	}
+	return over
 }
 
 // lineResults writes the line results' Base, Discount and Total from the line totals base0
