@@ -459,3 +459,28 @@ func TestRequiredCodesAmongMany(t *testing.T) {
 		})
 	}
 }
+
+// An order whose quantities sum beyond range is priced as long as no discount adds up the
+// quantities that overflow: a discount over the lines whose quantities overflow together
+// fails with ErrOverflow, one over a single such line applies.
+func TestOrderQuantityOverflow(t *testing.T) {
+	huge := loyalty.QuantityFromMicros(5_000_000_000_000_000_000) // 5·10¹² units: two overflow
+	l1, l2 := line("a", "x", "1", "0.01", "0.01"), line("b", "y", "1", "0.01", "")
+	l1.Quantity, l2.Quantity = huge, huge
+	o := order(l1, l2, line("c", "y", "2", "10", ""))
+	if err := o.Validate(); err != nil {
+		t.Fatalf("the order must be valid: %v", err)
+	}
+	_, err := mustNew(t, policy(discount.Sequential, pct("all", "10", 0))).Apply(o, discount.History{})
+	if !errors.Is(err, loyalty.ErrOverflow) {
+		t.Fatalf("a discount over every line: error %v, want ErrOverflow", err)
+	}
+	cat := discount.Discount{ID: "x", Kind: discount.Percent, Percent: dec("10"),
+		Scope: discount.Scope{Categories: []loyalty.CategoryID{"x"}}}
+	r := apply(t, policy(discount.Sequential, cat), o, discount.History{})
+	diff(t, "discount of the line of category x", m("5000000000"), r.Discount)
+	// Quantities within range, however large, overflow nothing.
+	l2.Quantity = loyalty.QuantityFromMicros(4_000_000_000_000_000_000)
+	r = apply(t, policy(discount.Sequential, pct("all", "10", 0)), order(l1, l2), discount.History{})
+	diff(t, "discount of both lines", m("9000000000"), r.Discount)
+}
