@@ -821,7 +821,8 @@ type run struct {
 	entries []Entry // the result's
 	w       []int64
 	idx     []int
-	free    []*state
+	free    []*state // the states to take, freeBuf's unless an evaluation took more
+	took    bool     // a state was taken since free was last set to freeBuf
 	err     error
 	notes   []LineNote      // every entry's notes, recorded as they come
 	totals  []loyalty.Money // the line totals the validation computed
@@ -849,6 +850,7 @@ func (r *run) money(v int64) loyalty.Money {
 }
 
 func (r *run) get() *state {
+	r.took = true
 	if k := len(r.free); k > 0 {
 		s := r.free[k-1]
 		r.free = r.free[:k-1]
@@ -864,7 +866,7 @@ func (r *run) get() *state {
 func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	r, _ := c.runs.Get().(*run)
 	if r == nil {
-		r = &run{c: c}
+		r = &run{c: c, took: true}
 	}
 	r.ds = c.program
 	if list, ok := c.personal[o.Account]; ok {
@@ -899,10 +901,12 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 		}
 	}
 	r.states[preStates].capLeft, r.states[preStates].known = 0, false
-	for i := range r.freeBuf {
-		r.freeBuf[i] = &r.states[i]
+	if r.took { // the last run took states (not always in this order, maybe others)
+		for i := range r.freeBuf {
+			r.freeBuf[i] = &r.states[i]
+		}
+		r.free, r.took = r.freeBuf[:], false
 	}
-	r.free = r.freeBuf[:]
 	r.spans = grow(r.spans, k)
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
