@@ -446,7 +446,11 @@ func (c *Calculator) ApplyChecked(res *Result, o loyalty.Order, h History, total
 		return fmt.Errorf("discount: %w", loyalty.Invalid("totals", len(totals),
 			fmt.Sprintf("must hold one total per order line (%d)", len(o.Lines))))
 	}
-	return c.applyInto(res, o, h, true, totals)
+	if err := c.apply(res, o, h, true, totals); err != nil { // applyInto, without its call
+		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}
+		return err
+	}
+	return nil
 }
 
 // applyInto is apply leaving res empty on error.
