@@ -466,7 +466,7 @@ func (c *Calculator) applyInto(res *Result, o loyalty.Order, h History, checked 
 // and totals (when not nil) are its line totals.
 func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool, totals []loyalty.Money) error {
 	n := len(o.Lines)
-	r := c.newRun(o, h, n)
+	r := c.newRun(&o, &h, n)
 	defer c.putRun(r)
 	if !checked {
 		// The validation computes every line's total: they are kept.
@@ -867,7 +867,7 @@ func (r *run) get() *state {
 // newRun returns a run for an order of n lines with its scratch memory ready: a finished
 // run's from the pool when there is one, so that an evaluation allocates nothing but its
 // result.
-func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
+func (c *Calculator) newRun(o *loyalty.Order, h *History, n int) *run {
 	r, _ := c.runs.Get().(*run)
 	if r == nil {
 		r = &run{c: c, took: true}
@@ -876,7 +876,7 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 	if list, ok := c.personal[o.Account]; ok {
 		r.ds = list
 	}
-	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, h
+	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, *h
 	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
@@ -1610,9 +1610,35 @@ func (r *run) freeItems(cd *compiled, w, base []int64, e *Entry, out []int64) bo
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 	out := r.lines(i)
-	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
+	total, from := commit(out, st.rem, r.floor, e.Lines, r.c.cur)
+	if from < len(out) {
+		total = r.limitFrom(from, out, st.rem, e, total)
+	}
+	if mx := cd.maxAmount; mx != 0 && total > mx {
+		r.trim(out, mx, st.rem, e.Lines)
+		total = mx
+		e.Reasons |= ReasonTrimmedByCap
+	}
+	if r.hasCap && total > st.capLeft {
+		r.trim(out, st.capLeft, st.rem, e.Lines)
+		total = st.capLeft
+		e.Reasons |= ReasonTrimmedByCap
+		e.By = "cap"
+	}
+	st.left -= total // what the lines lost together, trims included
+	e.Amount = r.money(total)
+	e.Applied = total > 0
+	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
+		e.Reasons |= ReasonNoEffect
+	}
+}
+
+// limitFrom is [run.limit]'s commit from line from on, where [commit] stopped: line by
+// line, trimming amounts to the room above the floor, and returns the total, given the
+// total committed before.
+func (r *run) limitFrom(from int, out, rem []int64, e *Entry, total int64) int64 {
+	rem, floor, dst := rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
 	cur := r.c.cur
-	total, from := commit(out, rem, floor, dst, cur)
 	for li := from; li < len(out); li++ {
 		a := out[li]
 		if a <= 0 {
@@ -1630,23 +1656,7 @@ func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 		dst[li] = money(a, cur) // valid: a part of the subtotal
 		total += a
 	}
-	if mx := cd.maxAmount; mx != 0 && total > mx {
-		r.trim(out, mx, rem, dst)
-		total = mx
-		e.Reasons |= ReasonTrimmedByCap
-	}
-	if r.hasCap && total > st.capLeft {
-		r.trim(out, st.capLeft, rem, dst)
-		total = st.capLeft
-		e.Reasons |= ReasonTrimmedByCap
-		e.By = "cap"
-	}
-	st.left -= total // what the lines lost together, trims included
-	e.Amount = r.money(total)
-	e.Applied = total > 0
-	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
-		e.Reasons |= ReasonNoEffect
-	}
+	return total
 }
 
 // commit subtracts the amounts out from rem, the price left, and writes them to dst as
