@@ -1242,7 +1242,7 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 	var eligBase int64
 	var matched bool
 	ls := o.Lines
-	w, base := r.w[:len(ls)], base[:len(ls)]
+	w := r.w // the weighing functions slice it and base to the lines
 	switch cd.scope {
 	case scopeAll:
 		if st.known && sameSlice(base, st.rem) {
