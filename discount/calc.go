@@ -988,8 +988,8 @@ func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int6
 	return 0
 }
 
-// chain is [run.combine] of additive or sequential units, in a function of its own: the
-// common combination keeps to registers without the others' locals.
+// chain is [run.combine] of additive or sequential units. Each way of combining is a
+// function of its own, which keeps its loop to registers without the others' locals.
 func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 {
 	// Additive units all compute on a fixed copy of base; sequential ones on a chain that
 	// starts at base and loses what each unit gave. A sequential combination whose base is
@@ -1543,8 +1543,9 @@ func moneyTier(tiers []Tier, v int64) int {
 	return tier
 }
 
-// freeItems makes the cheapest eligible whole units (of the lines of positive weight w) free,
-// writing their value into out. It reports false (with the reason recorded) when the order has too few units.
+// freeItems makes the cheapest eligible whole units (of the lines of positive weight w)
+// free, writing their value into out. It reports false (with the reason recorded) when the
+// order has too few units.
 func (r *run) freeItems(cd *compiled, w, base []int64, e *Entry, out []int64) bool {
 	d := cd.d
 	o := r.o
