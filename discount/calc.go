@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -27,7 +28,10 @@ type Calculator struct {
 	floorRate rate            // floor = cost × floorRate, rounded up
 	floorCost bool            // floorRate is 1: the floor is the cost itself
 	floorDen  decimal.Decimal // or, when non-zero, floor = cost ÷ floorDen, rounded up
-	codes     map[string]int  // the index of every canonical code a discount requires
+	codes     []string        // every canonical code a discount requires
+	tails     *[256]uint64    // by last byte, the codes ending in it (bit i: codes[i]), for up to 64 codes
+	minCode   int             // the length of the shortest code
+	codeIndex map[string]int  // the index in codes of every code, when there are more
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
@@ -232,6 +236,7 @@ func New(p Policy) (*Calculator, error) {
 			}
 		}
 	}
+	c.indexCodes()
 	// The entries as an evaluation starts them.
 	for i := range c.program {
 		c.program[i].setEntry(c.cur)
@@ -323,15 +328,52 @@ func (c *Calculator) codeOf(s string) int {
 		return 0
 	}
 	cc, _ := loyalty.NormalizeCode(s)
-	i, ok := c.codes[cc]
-	if !ok {
-		if c.codes == nil {
-			c.codes = map[string]int{}
-		}
+	i := slices.Index(c.codes, cc)
+	if i < 0 {
 		i = len(c.codes)
-		c.codes[cc] = i
+		c.codes = append(c.codes, cc)
 	}
 	return i + 1
+}
+
+// indexCodes prepares the lookup of c.codes: a table of their last bytes for up to 64
+// codes (codes often share a prefix, and an order carries few: a map lookup costs more
+// than comparing the few codes ending in the same byte), a map for more.
+func (c *Calculator) indexCodes() {
+	if len(c.codes) > 64 {
+		c.codeIndex = make(map[string]int, len(c.codes))
+		for i, s := range c.codes {
+			c.codeIndex[s] = i
+		}
+		return
+	}
+	if len(c.codes) > 0 {
+		c.tails = new([256]uint64)
+		for i, s := range c.codes {
+			c.tails[s[len(s)-1]] |= 1 << i // codes are not empty
+		}
+	}
+	c.minCode = math.MaxInt
+	for _, s := range c.codes {
+		c.minCode = min(c.minCode, len(s))
+	}
+}
+
+// code returns the index in c.codes of the canonical code s, and whether it is one.
+func (c *Calculator) code(s string) (int, bool) {
+	if c.tails == nil {
+		i, ok := c.codeIndex[s]
+		return i, ok
+	}
+	if s == "" {
+		return 0, false
+	}
+	for m := c.tails[s[len(s)-1]]; m != 0; m &= m - 1 {
+		if i := bits.TrailingZeros64(m); c.codes[i] == s {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func cloneScope(s Scope) Scope {
@@ -404,7 +446,11 @@ func (c *Calculator) ApplyChecked(res *Result, o loyalty.Order, h History, total
 		return fmt.Errorf("discount: %w", loyalty.Invalid("totals", len(totals),
 			fmt.Sprintf("must hold one total per order line (%d)", len(o.Lines))))
 	}
-	return c.applyInto(res, o, h, true, totals)
+	if err := c.apply(res, o, h, true, totals); err != nil { // applyInto, without its call
+		*res = Result{Lines: res.Lines[:0], Entries: res.Entries[:0]}
+		return err
+	}
+	return nil
 }
 
 // applyInto is apply leaving res empty on error.
@@ -420,7 +466,7 @@ func (c *Calculator) applyInto(res *Result, o loyalty.Order, h History, checked 
 // and totals (when not nil) are its line totals.
 func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool, totals []loyalty.Money) error {
 	n := len(o.Lines)
-	r := c.newRun(o, h, n)
+	r := c.newRun(&o, &h, n)
 	defer c.putRun(r)
 	if !checked {
 		// The validation computes every line's total: they are kept.
@@ -456,8 +502,8 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		totals = r.totals
 	}
 	cur := c.cur
-	// The subtotal in int64: a total in another currency, or a sum out of range (an
-	// invalid order), is left to Money for its error.
+	// The subtotal in int64: a total in another currency, a negative one or a sum out of
+	// range (an invalid order) is left to Money, for its error or its sum.
 	sub, ok := sumTotals(base0[:n], totals[:n], cur)
 	if !ok {
 		m := loyalty.Zero(cur)
@@ -471,13 +517,15 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		sub = m.MinorUnits()
 	}
 	r.sub = r.money(sub)
-	var err error
-	if r.qtyOver, err = c.floors(o.Lines, r.floor[:n], lines); err != nil {
+	qtyOver, floorsNonneg, err := c.floors(o.Lines, r.floor[:n], lines)
+	if err != nil {
 		return err
 	}
+	r.qtyOver = qtyOver
 	// Every amount of the evaluation is now a part of the subtotal, which fits: the sums
 	// below cannot overflow.
 	copy(st.rem, base0)
+	st.left, st.known = sub, ok && floorsNonneg // then no discount makes a price left negative
 	// The policy cap.
 	var capTotal loyalty.Money
 	if !c.capAmount.IsZero() || !c.capRate.dec.IsZero() {
@@ -499,13 +547,16 @@ func (c *Calculator) apply(res *Result, o loyalty.Order, h History, checked bool
 		// found without normalising it.
 		r.codes = grow(r.codes, len(c.codes))
 		for _, s := range o.Codes {
-			j, ok := c.codes[s]
+			if len(s) < c.minCode {
+				continue // its canonical form, one ASCII byte per character kept, is no shorter
+			}
+			j, ok := c.code(s)
 			if !ok {
 				cc, err := loyalty.NormalizeCode(s)
 				if err != nil || cc == s { // invalid, or canonical and not required
 					continue
 				}
-				j, ok = c.codes[cc]
+				j, ok = c.code(cc)
 			}
 			if ok {
 				r.codes[j] = true
@@ -589,47 +640,84 @@ func (r *run) entryNotes() {
 }
 
 // sumTotals writes the minor units of the line totals into base0 (as long) and returns their
-// sum, or reports false when a total is not in cur or the sum is out of range.
+// sum, or reports false when a total is not in cur or negative, or the sum is out of range.
+// With no negative part, the sum is out of range exactly when it carries beyond 63 bits:
+// one check at the end instead of one per line.
 func sumTotals(base0 []int64, totals []loyalty.Money, cur loyalty.Currency) (int64, bool) {
-	var sub int64
+	var signs int64
+	var sum, carry uint64
 	totals = totals[:len(base0)]
 	for i, t := range totals {
 		v := t.MinorUnits()
-		s := sub + v
-		if t.Currency() != cur || (sub^s)&(v^s) < 0 || s == math.MinInt64 {
+		if t.Currency() != cur {
 			return 0, false
 		}
 		base0[i] = v
-		sub = s
+		signs |= v
+		var c uint64
+		sum, c = bits.Add64(sum, uint64(v), 0)
+		carry |= c
 	}
-	return sub, true
+	if signs < 0 || carry != 0 || sum > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(sum), true
 }
 
 // floors writes the margin floor of every line of ls into floor (minor units, 0 when none)
 // and the result's lines (the zero Money when none), and reports whether the sum of the
-// lines' quantities is out of range, as [loyalty.Quantity.Add] says, adding line after line
-// (a line whose quantity would overflow the sum is left out of it).
-func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver bool, err error) {
-	var qty int64
+// lines' quantities is out of range (see quantitiesOverflow), and whether no floor is
+// negative (as none is for a valid order).
+func (c *Calculator) floors(ls []loyalty.Line, floor []int64, lines []LineResult) (qtyOver, nonneg bool, err error) {
+	var signs, qsigns int64
+	var qty, carry uint64 // the unsigned sum of the quantities, and whether it carried
 	floor, lines = floor[:len(ls)], lines[:len(ls)]
 	for i := range ls {
 		l := &ls[i]
 		q := l.Quantity.Micros()
-		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
-			qtyOver = true
-		} else {
-			qty = s
-		}
+		qsigns |= q
+		var cy uint64
+		qty, cy = bits.Add64(qty, uint64(q), 0)
+		carry |= cy
 		var f loyalty.Money
 		if c.floorOn && l.UnitCost.IsKnown() {
-			if f, err = c.floorOf(l); err != nil {
-				return false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
+			if c.floorCost { // the floor is the cost (rounded up): floorOf's common case without its call
+				f, err = l.UnitCost.Times(l.Quantity, loyalty.Ceiling)
+			} else {
+				f, err = c.floorOf(l)
+			}
+			if err != nil {
+				return false, false, fmt.Errorf("discount: lines[%d]: floor: %w", i, err)
 			}
 		}
 		floor[i] = f.MinorUnits() // 0 when none: the scratch memory is not cleared
+		signs |= floor[i]
 		lines[i].Floor = f
 	}
-	return qtyOver, nil
+	// Quantities none of which is negative (a valid order's) overflow a sum line after line
+	// exactly when their whole sum is beyond 63 bits.
+	if qsigns >= 0 {
+		qtyOver = carry != 0 || qty > math.MaxInt64
+	} else {
+		qtyOver = quantitiesOverflow(ls)
+	}
+	return qtyOver, signs >= 0, nil
+}
+
+// quantitiesOverflow reports whether the sum of the quantities of ls is out of range, as
+// [loyalty.Quantity.Add] says, adding line after line (a line whose quantity would overflow
+// the sum is left out of it).
+func quantitiesOverflow(ls []loyalty.Line) (over bool) {
+	var qty int64
+	for i := range ls {
+		q := ls[i].Quantity.Micros()
+		if s := qty + q; (qty^s)&(q^s) < 0 || s == math.MinInt64 {
+			over = true
+		} else {
+			qty = s
+		}
+	}
+	return over
 }
 
 // lineResults writes the line results' Base, Discount and Total from the line totals base0
@@ -699,12 +787,18 @@ type state struct {
 	rem     []int64
 	capLeft int64
 	applied []bool
+	// left is the sum of rem when known: then no line's price left is negative (a valid
+	// order's), and a scope of every line weighs the lines by rem itself, summing to left.
+	// Only the states of the evaluation's position keep it ([run.limit] updates it); the
+	// scratch chains of a combination have it unknown.
+	left  int64
+	known bool
 }
 
 func (s *state) copyFrom(o *state) {
 	copy(s.rem, o.rem)
 	copy(s.applied, o.applied)
-	s.capLeft = o.capLeft
+	s.capLeft, s.left, s.known = o.capLeft, o.left, o.known
 }
 
 // span is a range of the run's notes.
@@ -731,7 +825,8 @@ type run struct {
 	entries []Entry // the result's
 	w       []int64
 	idx     []int
-	free    []*state
+	free    []*state // the states to take, freeBuf's unless an evaluation took more
+	took    bool     // a state was taken since free was last set to freeBuf
 	err     error
 	notes   []LineNote      // every entry's notes, recorded as they come
 	totals  []loyalty.Money // the line totals the validation computed
@@ -759,9 +854,11 @@ func (r *run) money(v int64) loyalty.Money {
 }
 
 func (r *run) get() *state {
+	r.took = true
 	if k := len(r.free); k > 0 {
 		s := r.free[k-1]
 		r.free = r.free[:k-1]
+		s.known = false
 		return s
 	}
 	return &state{rem: make([]int64, r.n), applied: make([]bool, len(r.ds))}
@@ -770,16 +867,16 @@ func (r *run) get() *state {
 // newRun returns a run for an order of n lines with its scratch memory ready: a finished
 // run's from the pool when there is one, so that an evaluation allocates nothing but its
 // result.
-func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
+func (c *Calculator) newRun(o *loyalty.Order, h *History, n int) *run {
 	r, _ := c.runs.Get().(*run)
 	if r == nil {
-		r = &run{c: c}
+		r = &run{c: c, took: true}
 	}
 	r.ds = c.program
 	if list, ok := c.personal[o.Account]; ok {
 		r.ds = list
 	}
-	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, h
+	r.order, r.hist = orderLines{Lines: o.Lines, Account: o.Account}, *h
 	r.o, r.h, r.now, r.n = &r.order, &r.hist, o.PlacedAt, n
 	k := len(r.ds)
 	// One backing array for the scratch amounts: base, floor, w, the entries' and the
@@ -807,11 +904,13 @@ func (c *Calculator) newRun(o loyalty.Order, h History, n int) *run {
 			r.states[i] = state{rem: r.ints[at : at+n : at+n], applied: r.flags[f : f+k : f+k]}
 		}
 	}
-	r.states[preStates].capLeft = 0
-	for i := range r.freeBuf {
-		r.freeBuf[i] = &r.states[i]
+	r.states[preStates].capLeft, r.states[preStates].known = 0, false
+	if r.took { // the last run took states (not always in this order, maybe others)
+		for i := range r.freeBuf {
+			r.freeBuf[i] = &r.states[i]
+		}
+		r.free, r.took = r.freeBuf[:], false
 	}
-	r.free = r.freeBuf[:]
 	r.spans = grow(r.spans, k)
 	r.idx = r.idx[:0]
 	r.notes = r.notes[:0]
@@ -878,98 +977,133 @@ func (r *run) fail(err error) {
 // the first that gives something; a best-of one commits its trials elsewhere and into st
 // only at the end.
 func (r *run) combine(units []unit, mode Stacking, base []int64, st *state) int64 {
-	var total int64
 	switch mode {
 	case Additive, Sequential:
-		// Additive units all compute on a fixed copy of base; sequential ones on a chain
-		// that starts at base and loses what each unit gave. A sequential combination whose
-		// base is st's own prices (at the top level, or in a sequential group of a
-		// sequential one) computes on them directly: its chain would be a copy of st.rem
-		// losing exactly what st.rem loses.
-		var chain, prev *state
-		rem := st.rem
-		if mode == Additive || !sameSlice(base, st.rem) {
-			chain = r.get()
-			copy(chain.rem, base)
-			rem = chain.rem
-			if mode == Sequential {
-				prev = r.get()
-			}
-		}
-		stopped := ""
-		for i := range units {
-			u := &units[i]
-			if stopped != "" {
-				r.mark(u, ReasonStopped, stopped)
-				continue
-			}
-			group := u.disc < 0
-			if prev != nil && group {
-				copy(prev.rem, st.rem)
-			}
-			a := r.evalUnit(u, rem, st)
-			switch {
-			case prev == nil || a <= 0: // nothing to follow (every unit computes on rem)
-			case group: // what the group's members gave together
-				for li, left := range st.rem {
-					chain.rem[li] -= prev.rem[li] - left
-				}
-			default: // one discount gave exactly its entry's lines
-				for li, given := range r.lines(u.disc) {
-					chain.rem[li] -= given
-				}
-			}
-			if a > 0 && u.stopAfter {
-				stopped = u.id
-			}
-			total += a
-		}
-		if chain != nil {
-			r.put(chain)
-		}
-		if prev != nil {
-			r.put(prev)
-		}
+		return r.chain(units, mode, base, st)
 	case Exclusive:
-		winner := ""
-		for i := range units {
-			u := &units[i]
-			if winner != "" {
-				r.mark(u, ReasonOutranked, winner)
-				continue
-			}
-			if a := r.evalUnit(u, base, st); a > 0 {
-				winner = u.id
-				total = a
-			}
-		}
+		return r.exclusive(units, base, st)
 	case BestOf:
-		best := -1
-		bestSt, trial := r.get(), r.get()
-		var small [8]int64
-		amts := small[:0]
-		if len(units) > len(small) {
-			amts = make([]int64, 0, len(units))
-		}
-		for i := range units {
-			trial.copyFrom(st)
-			a := r.evalUnit(&units[i], base, trial)
-			amts = append(amts, a)
-			if a > total {
-				best, total = i, a
-				bestSt, trial = trial, bestSt
-			}
-		}
-		for i := range units {
-			if i != best && amts[i] > 0 {
-				r.lose(&units[i], units[best].id)
-			}
-		}
-		if best >= 0 {
-			st.copyFrom(bestSt)
-		}
-		r.put(bestSt, trial)
+		return r.bestOf(units, base, st)
 	}
+	return 0
+}
+
+// chain is [run.combine] of additive or sequential units. Each way of combining is a
+// function of its own, which keeps its loop to registers without the others' locals.
+func (r *run) chain(units []unit, mode Stacking, base []int64, st *state) int64 {
+	// Additive units all compute on a fixed copy of base; sequential ones on a chain that
+	// starts at base and loses what each unit gave. A sequential combination whose base is
+	// st's own prices (at the top level, or in a sequential group of a sequential one)
+	// computes on them directly: its chain would be a copy of st.rem losing exactly what
+	// st.rem loses.
+	if mode == Sequential && sameSlice(base, st.rem) {
+		return r.sequential(units, st)
+	}
+	var total int64
+	chain, prev := r.get(), (*state)(nil)
+	copy(chain.rem, base)
+	if mode == Sequential {
+		prev = r.get()
+	}
+	stopped := ""
+	for i := range units {
+		u := &units[i]
+		if stopped != "" {
+			r.mark(u, ReasonStopped, stopped)
+			continue
+		}
+		group := u.disc < 0
+		if prev != nil && group {
+			copy(prev.rem, st.rem)
+		}
+		a := r.evalUnit(u, chain.rem, st)
+		switch {
+		case prev == nil || a <= 0: // nothing to follow (additive units compute on base)
+		case group: // what the group's members gave together
+			for li, left := range st.rem {
+				chain.rem[li] -= prev.rem[li] - left
+			}
+		default: // one discount gave exactly its entry's lines
+			for li, given := range r.lines(u.disc) {
+				chain.rem[li] -= given
+			}
+		}
+		if a > 0 && u.stopAfter {
+			stopped = u.id
+		}
+		total += a
+	}
+	r.put(chain)
+	if prev != nil {
+		r.put(prev)
+	}
+	return total
+}
+
+// sequential is [run.chain] of sequential units on st's own prices: every unit computes on
+// st.rem, which loses what each gave, with nothing else to follow.
+func (r *run) sequential(units []unit, st *state) int64 {
+	var total int64
+	for i := range units {
+		u := &units[i]
+		a := r.evalUnit(u, st.rem, st)
+		total += a
+		if a > 0 && u.stopAfter {
+			for j := i + 1; j < len(units); j++ {
+				r.mark(&units[j], ReasonStopped, u.id)
+			}
+			break
+		}
+	}
+	return total
+}
+
+// exclusive is [run.combine] of exclusive units.
+func (r *run) exclusive(units []unit, base []int64, st *state) int64 {
+	var total int64
+	winner := ""
+	for i := range units {
+		u := &units[i]
+		if winner != "" {
+			r.mark(u, ReasonOutranked, winner)
+			continue
+		}
+		if a := r.evalUnit(u, base, st); a > 0 {
+			winner = u.id
+			total = a
+		}
+	}
+	return total
+}
+
+// bestOf is [run.combine] of best-of units.
+func (r *run) bestOf(units []unit, base []int64, st *state) int64 {
+	var total int64
+	best := -1
+	bestSt, trial := r.get(), r.get()
+	var small [8]int64
+	amts := small[:0]
+	if len(units) > len(small) {
+		amts = make([]int64, 0, len(units))
+	}
+	for i := range units {
+		trial.copyFrom(st)
+		a := r.evalUnit(&units[i], base, trial)
+		amts = append(amts, a)
+		if a > total {
+			best, total = i, a
+			bestSt, trial = trial, bestSt
+		}
+	}
+	for i := range units {
+		if i != best && amts[i] > 0 {
+			r.lose(&units[i], units[best].id)
+		}
+	}
+	if best >= 0 {
+		st.copyFrom(bestSt)
+	}
+	r.put(bestSt, trial)
 	return total
 }
 
@@ -1108,10 +1242,17 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 	var eligBase int64
 	var matched bool
 	ls := o.Lines
-	w, base := r.w[:len(ls)], base[:len(ls)]
+	w := r.w // the weighing functions slice it and base to the lines
 	switch cd.scope {
 	case scopeAll:
-		eligBase, matched = weighAll(w, base), true
+		if st.known && sameSlice(base, st.rem) {
+			// The weights are the prices left themselves, none negative: no pass to weigh
+			// them (amounts reads them before limit commits into st.rem).
+			w, eligBase = base, st.left
+		} else {
+			eligBase = weighAll(w, base)
+		}
+		matched = true
 	case scopeCategories:
 		eligBase, matched = weighCategories(w, base, ls, d.Scope.Categories)
 	default:
@@ -1126,7 +1267,19 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 		e.Reasons |= ReasonNoEffect
 		return false
 	}
-	if !r.amounts(cd, base, e, eligBase, r.lines(i)) {
+	out := r.lines(i)
+	if cd.fixed && !r.qtyOver {
+		// A fixed rate, the common case: amounts' rate case, which reads nothing else of
+		// the order, without its call.
+		amt, err := cd.rate.mulUnits(eligBase, r.c.cur, r.c.rounding)
+		if err == nil {
+			err = loyalty.AllocateInts(out, amt, w)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("discount: %s: %w", d.ID, err))
+			return false
+		}
+	} else if !r.amounts(cd, w, base, e, eligBase, out) {
 		return false
 	}
 	r.limit(cd, i, st, e)
@@ -1134,13 +1287,13 @@ func (r *run) compute(i int, base []int64, st *state, e *Entry) (limited bool) {
 }
 
 // amounts computes the raw line amounts out of discount cd on base, for the eligible lines
-// with the weights r.w summing to eligBase, or reports false (with the reason or the
-// error recorded) when it gives nothing.
-func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out []int64) bool {
+// with the weights w summing to eligBase, or reports false (with the reason or the error
+// recorded) when it gives nothing.
+func (r *run) amounts(cd *compiled, w, base []int64, e *Entry, eligBase int64, out []int64) bool {
 	d := cd.d
 	o := r.o
 	ls := o.Lines
-	w, base := r.w[:len(ls)], base[:len(ls)]
+	w, base = w[:len(ls)], base[:len(ls)]
 	// The eligible lines' value and quantity before any discount (the order's size), read
 	// by volume ladders only (not by a fixed rate: a personal override). The quantity is
 	// summed for every discount when the order's quantity overflows, to report it as before.
@@ -1226,7 +1379,7 @@ func (r *run) amounts(cd *compiled, base []int64, e *Entry, eligBase int64, out 
 		}
 	case BuyXGetY, NthFree, CheapestFree:
 		clear(out)
-		if !r.freeItems(cd, base, e, out) {
+		if !r.freeItems(cd, w, base, e, out) {
 			return false
 		}
 	}
@@ -1390,15 +1543,16 @@ func moneyTier(tiers []Tier, v int64) int {
 	return tier
 }
 
-// freeItems makes the cheapest eligible whole units free, writing their value into out. It
-// reports false (with the reason recorded) when the order has too few units.
-func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool {
+// freeItems makes the cheapest eligible whole units (of the lines of positive weight w)
+// free, writing their value into out. It reports false (with the reason recorded) when the
+// order has too few units.
+func (r *run) freeItems(cd *compiled, w, base []int64, e *Entry, out []int64) bool {
 	d := cd.d
 	o := r.o
 	r.idx = r.idx[:0]
 	var units int64
 	for li := range o.Lines {
-		if r.w[li] > 0 {
+		if w[li] > 0 {
 			if wu := o.Lines[li].Quantity.Floor(); wu > 0 {
 				r.idx = append(r.idx, li)
 				units += wu
@@ -1442,8 +1596,8 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 		free -= k
 		// The free units' share of what is left of the line: base × k / q, exactly.
 		kq, _ := loyalty.Units(k)
-		w := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
-		if err := loyalty.AllocateInts(parts[:], base[li], w[:]); err != nil {
+		ws := [2]int64{kq.Micros(), q.Micros() - kq.Micros()}
+		if err := loyalty.AllocateInts(parts[:], base[li], ws[:]); err != nil {
 			r.fail(fmt.Errorf("discount: %s: lines[%d]: %w", d.ID, li, err))
 			return false
 		}
@@ -1457,9 +1611,35 @@ func (r *run) freeItems(cd *compiled, base []int64, e *Entry, out []int64) bool 
 // the entry's line amounts, and commits the amounts into st.rem (the price left).
 func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 	out := r.lines(i)
-	rem, floor, dst := st.rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
+	total, from := commit(out, st.rem, r.floor, e.Lines, r.c.cur)
+	if from < len(out) {
+		total = r.limitFrom(from, out, st.rem, e, total)
+	}
+	if mx := cd.maxAmount; mx != 0 && total > mx {
+		r.trim(out, mx, st.rem, e.Lines)
+		total = mx
+		e.Reasons |= ReasonTrimmedByCap
+	}
+	if r.hasCap && total > st.capLeft {
+		r.trim(out, st.capLeft, st.rem, e.Lines)
+		total = st.capLeft
+		e.Reasons |= ReasonTrimmedByCap
+		e.By = "cap"
+	}
+	st.left -= total // what the lines lost together, trims included
+	e.Amount = r.money(total)
+	e.Applied = total > 0
+	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
+		e.Reasons |= ReasonNoEffect
+	}
+}
+
+// limitFrom is [run.limit]'s commit from line from on, where [commit] stopped: line by
+// line, trimming amounts to the room above the floor, and returns the total, given the
+// total committed before.
+func (r *run) limitFrom(from int, out, rem []int64, e *Entry, total int64) int64 {
+	rem, floor, dst := rem[:len(out)], r.floor[:len(out)], e.Lines[:len(out)]
 	cur := r.c.cur
-	total, from := commit(out, rem, floor, dst, cur)
 	for li := from; li < len(out); li++ {
 		a := out[li]
 		if a <= 0 {
@@ -1477,22 +1657,7 @@ func (r *run) limit(cd *compiled, i int, st *state, e *Entry) {
 		dst[li] = money(a, cur) // valid: a part of the subtotal
 		total += a
 	}
-	if mx := cd.maxAmount; mx != 0 && total > mx {
-		r.trim(out, mx, rem, dst)
-		total = mx
-		e.Reasons |= ReasonTrimmedByCap
-	}
-	if r.hasCap && total > st.capLeft {
-		r.trim(out, st.capLeft, rem, dst)
-		total = st.capLeft
-		e.Reasons |= ReasonTrimmedByCap
-		e.By = "cap"
-	}
-	e.Amount = r.money(total)
-	e.Applied = total > 0
-	if !e.Applied && e.Reasons&(ReasonTrimmedByPrice|ReasonTrimmedByFloor|ReasonTrimmedByCap) == 0 {
-		e.Reasons |= ReasonNoEffect
-	}
+	return total
 }
 
 // commit subtracts the amounts out from rem, the price left, and writes them to dst as

@@ -2,6 +2,7 @@ package discount_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -424,4 +425,62 @@ func TestVolumeMeasuresOrderSize(t *testing.T) {
 
 	r = apply(t, policy(discount.Sequential, pct("all", "100", 1), vol), o, discount.History{})
 	diff(t, "outcomes", map[string]outcome{"all": {m("1000"), 0, ""}, "vol": {m("0"), discount.ReasonNoEffect, ""}}, outcomes(r))
+}
+
+// An order's codes enable exactly the discounts that require them, in whatever form they
+// are typed, among few required codes and among more than 64 (which are looked up
+// differently), codes sharing their last character included.
+func TestRequiredCodesAmongMany(t *testing.T) {
+	for _, k := range []int{1, 3, 64, 65, 100} {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			var ds []discount.Discount
+			for i := range k {
+				ds = append(ds, withCode(pct(fmt.Sprintf("d%03d", i), "1", 0), fmt.Sprintf("CODE%03d", i)))
+			}
+			o := order(line("a", "x", "1", "1000", ""))
+			// The first code in another form, the last one canonical, a code ending like
+			// the first but not required, longer and shorter ones, an invalid one, and the
+			// second one in full-width characters (more bytes than its canonical form).
+			o.Codes = []string{"code-000", fmt.Sprintf("CODE%03d", k-1), "CODE999", "CODE0000", "ä!", "CODE", "ＣＯＤＥ００１"}
+			r := apply(t, policy(discount.Additive, ds...), o, discount.History{})
+			got := map[string]bool{}
+			for _, e := range r.Entries {
+				if e.Applied {
+					got[e.Discount] = true
+				} else if e.Reasons != discount.ReasonCodeMissing {
+					t.Errorf("%s: reasons %v, want code-missing", e.Discount, e.Reasons)
+				}
+			}
+			want := map[string]bool{"d000": true, fmt.Sprintf("d%03d", k-1): true}
+			if k > 1 {
+				want["d001"] = true // full-width
+			}
+			diff(t, "applied", want, got)
+		})
+	}
+}
+
+// An order whose quantities sum beyond range is priced as long as no discount adds up the
+// quantities that overflow: a discount over the lines whose quantities overflow together
+// fails with ErrOverflow, one over a single such line applies.
+func TestOrderQuantityOverflow(t *testing.T) {
+	huge := loyalty.QuantityFromMicros(5_000_000_000_000_000_000) // 5·10¹² units: two overflow
+	l1, l2 := line("a", "x", "1", "0.01", "0.01"), line("b", "y", "1", "0.01", "")
+	l1.Quantity, l2.Quantity = huge, huge
+	o := order(l1, l2, line("c", "y", "2", "10", ""))
+	if err := o.Validate(); err != nil {
+		t.Fatalf("the order must be valid: %v", err)
+	}
+	_, err := mustNew(t, policy(discount.Sequential, pct("all", "10", 0))).Apply(o, discount.History{})
+	if !errors.Is(err, loyalty.ErrOverflow) {
+		t.Fatalf("a discount over every line: error %v, want ErrOverflow", err)
+	}
+	cat := discount.Discount{ID: "x", Kind: discount.Percent, Percent: dec("10"),
+		Scope: discount.Scope{Categories: []loyalty.CategoryID{"x"}}}
+	r := apply(t, policy(discount.Sequential, cat), o, discount.History{})
+	diff(t, "discount of the line of category x", m("5000000000"), r.Discount)
+	// Quantities within range, however large, overflow nothing.
+	l2.Quantity = loyalty.QuantityFromMicros(4_000_000_000_000_000_000)
+	r = apply(t, policy(discount.Sequential, pct("all", "10", 0)), order(l1, l2), discount.History{})
+	diff(t, "discount of both lines", m("9000000000"), r.Discount)
 }
