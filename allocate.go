@@ -110,14 +110,20 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	// parts with a remainder) go one each to the parts with the largest dropped remainders,
 	// ties to the earlier position: the parts are ranked by one key each, a remainder
 	// shifted up over the position's complement, so that keys are distinct and a larger key
-	// ranks ahead. Splits of more than 16 parts, and remainders too large to leave room for
-	// the position (weights summing beyond 2⁶⁴ over 2^shift, the power of two at or above
-	// the number of parts), take splitLong.
+	// ranks ahead. Remainders too large to leave room for the position (weights summing
+	// beyond 2⁶⁴ over 2^shift, the power of two at or above the number of parts) take
+	// splitWide.
 	shift := uint(bits.Len(uint(n - 1))) // the bits of a position
-	if n > 16 || uint64(sum)-1 > math.MaxUint64>>shift {
-		splitLong(dst, weights, whole, uint64(sum), shift)
-	} else {
-		splitShort(dst, weights, whole, uint64(sum), shift)
+	switch {
+	case uint64(sum)-1 > math.MaxUint64>>shift:
+		splitWide(dst, weights, whole, uint64(sum))
+	case n <= 16:
+		var keys [16]uint64 // keeps small orders off the heap
+		split(dst, keys[:n], weights, whole, uint64(sum), shift)
+	default:
+		keys, back := pooled[uint64](&keysPool, 2*n) // room for kthLargest's copy
+		split(dst, keys[:n], weights, whole, uint64(sum), shift)
+		keysPool.Put(back)
 	}
 	if total < 0 {
 		for i := range dst {
@@ -135,22 +141,21 @@ func lengthError(d, n int) error {
 	return Invalid("dst", d, fmt.Sprintf("must have the length of weights (%d)", n))
 }
 
-// splitShort is AllocateInts' split of whole by weights (summing to sum) over 2 to 16 parts
-// whose sum leaves room for shift bits of position in a ranking key. Each part first gets
-// its share rounded half up: whole·weights[i] plus half the sum, divided by the sum. The
-// remainders being spread evenly, the units so given are most often exactly whole, and
-// then the parts are the largest-remainder split: those rounded up are the ones whose
-// remainders toward zero were the largest. Otherwise, d units off (at most half the parts,
-// and usually one), the d parts rounded up whose remainders were the least give one back,
-// or the -d parts rounded down whose remainders were the largest get one more. The
-// remainders of rounding half up rank the parts so: a part rounded up keeps its remainder
-// toward zero less half the sum, which ranks it below all the parts rounded down, which
-// keep theirs plus half the sum. So the parts to take from have the least keys, those to
-// give to the largest.
-func splitShort[T ~int64](dst []T, weights []int64, whole, sum uint64, shift uint) {
-	var buf [16]uint64
-	keys := buf[:len(weights)]
-	dst = dst[:len(weights)]
+// split is AllocateInts' split of whole by weights (summing to sum, which leaves room for
+// shift bits of position in a ranking key). Each part first gets its share rounded half
+// up: whole·weights[i] plus half the sum, divided by the sum. The remainders being spread
+// evenly, the units so given are most often exactly whole, and then the parts are the
+// largest-remainder split: those rounded up are the ones whose remainders toward zero were
+// the largest. Otherwise, d units off (at most half the parts, and usually one or a few),
+// the d parts rounded up whose remainders were the least give one back, or the -d parts
+// rounded down whose remainders were the largest get one more. The remainders of rounding
+// half up rank the parts so: a part rounded up keeps its remainder toward zero less half
+// the sum, which ranks it below all the parts rounded down, which keep theirs plus half the
+// sum. So the parts to take from have the least keys, those to give to the largest: one is
+// found in a pass, up to 15 by insertion into a short list, more (over many parts only) by
+// a quickselect. The keys are written into keys, which has room for as many again.
+func split[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) {
+	keys, dst = keys[:len(weights)], dst[:len(weights)]
 	shift &= 63
 	pos := uint64(1)<<shift - 1 // the complement of the position i in shift bits
 	half := sum / 2
@@ -177,70 +182,77 @@ func splitShort[T ~int64](dst []T, weights []int64, whole, sum uint64, shift uin
 			pos--
 		}
 	}
-	if given == whole {
-		return
-	}
-	k, flip, one := int(given-whole), uint64(math.MaxUint64), T(-1) // the least keys: the largest complements
-	if given < whole {
-		k, flip, one = int(whole-given), 0, 1 // the largest keys
-	}
-	low := pos + uint64(len(keys)) // 2^shift-1, as pos went down once per key
-	if k == 1 {                    // the most frequent case: the largest key
-		var top uint64
-		for _, x := range keys {
-			top = max(top, x^flip)
+	if given != whole {
+		k, flip, one := int(given-whole), uint64(math.MaxUint64), T(-1) // the least keys: the largest complements
+		if given < whole {
+			k, flip, one = int(whole-given), 0, 1 // the largest keys
 		}
-		dst[(top^flip^low)&low&15] += one
-		return
-	}
-	// The k (at most 8) largest (complemented) keys so far, zeros until k are seen, in
-	// increasing order in the ring list[first:first+k] (indices mod 16). A key that enters
-	// drops the least one, moving up the ones above it: none when keys come in increasing
-	// order, and decreasing ones pass by at a glance.
-	var list [16]uint64
-	first, least := uint(0), uint64(0) // least is list[first%16]
-	for _, x := range keys {
-		x ^= flip
-		if x < least {
-			continue
-		}
-		i := first + uint(k)
-		for ; list[(i-1)%16] > x; i-- {
-			list[i%16] = list[(i-1)%16]
-		}
-		list[i%16] = x
-		first++
-		least = list[first%16]
-	}
-	flip ^= low // a key's complemented position
-	for j := range k {
-		x := list[(first+uint(j))%16]
-		dst[(x^flip)&low&15] += one
-	}
-}
-
-// splitLong is AllocateInts' split of whole by weights (summing to sum) over more than 16
-// parts, or by weights so large that the remainders leave no room for the position in a
-// ranking key: in scratch lists from a pool, the leftover units given by a threshold found
-// by quickselect (see [splitShort]), or by giveWide.
-func splitLong[T ~int64](dst []T, weights []int64, whole, sum uint64, shift uint) {
-	n := len(weights)
-	keys, back := pooled[uint64](&keysPool, 2*n) // room for kthLargest's copy
-	keys = keys[:n]
-	left := shares(dst, keys, weights, whole, sum, shift)
-	switch {
-	case left == 0:
-	case sum-1 > math.MaxUint64>>shift:
-		giveWide(dst, weights, whole, sum, left)
-	default:
-		above := kthLargest(append(keys[n:], keys...), left)
-		for i, x := range keys {
-			if x > above {
-				dst[i]++
+		low := pos + uint64(len(keys)) // 2^shift-1, as pos went down once per key
+		switch {
+		case k == 1: // the most frequent case: the largest key
+			var top uint64
+			for _, x := range keys {
+				top = max(top, x^flip)
+			}
+			dst[(top^flip^low)&low] += one
+		case k < 16:
+			// The k largest (complemented) keys so far, zeros until k are seen, in
+			// increasing order in the ring list[first:first+k] (indices mod 16). A key that
+			// enters drops the least one, moving up the ones above it: none when keys come
+			// in increasing order, and decreasing ones pass by at a glance.
+			var list [16]uint64
+			first, least := uint(0), uint64(0) // least is list[first%16]
+			for _, x := range keys {
+				x ^= flip
+				if x < least {
+					continue
+				}
+				i := first + uint(k)
+				for ; list[(i-1)%16] > x; i-- {
+					list[i%16] = list[(i-1)%16]
+				}
+				list[i%16] = x
+				first++
+				least = list[first%16]
+			}
+			flip ^= low // a key's complemented position
+			for j := range k {
+				x := list[(first+uint(j))%16]
+				dst[(x^flip)&low] += one
+			}
+		default: // the key above them: the (k+1)-th largest
+			xs := keys[len(keys):] // room for kthLargest's copy
+			for _, x := range keys {
+				xs = append(xs, x^flip)
+			}
+			above := kthLargest(xs, k)
+			for i, x := range keys {
+				if x^flip > above {
+					dst[i] += one
+				}
 			}
 		}
 	}
-	keysPool.Put(back)
+}
+
+// splitWide is AllocateInts' split of whole by weights summing to sum, so large that the
+// remainders leave no room for the position in a ranking key: each part its share rounded
+// toward zero, and the units left given by giveWide.
+func splitWide[T ~int64](dst []T, weights []int64, whole, sum uint64) {
+	dst = dst[:len(weights)]
+	if sum == 0 {
+		return // never: the test spares the loop the division's check
+	}
+	var given uint64
+	for i, w := range weights {
+		hi, lo := bits.Mul64(whole, uint64(w))
+		q, _ := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
+		given += q
+		dst[i] = T(q)
+	}
+	if left := int(whole - given); left > 0 {
+		giveWide(dst, weights, whole, sum, left)
+	}
 }
 
 // weightsError names the first problem met adding weights in order: a negative weight, or
@@ -257,28 +269,6 @@ func weightsError(weights []int64) error {
 		}
 	}
 	return Invalid("weights", nil, "sum overflows int64")
-}
-
-// shares writes into dst each part's share of whole by weights (summing to sum), rounded
-// toward zero, and into keys its ranking key: the dropped remainder shifted left by shift
-// over the complement of the position in shift bits. It returns the units left to give.
-func shares[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) int {
-	dst, keys = dst[:len(weights)], keys[:len(weights)]
-	shift &= 63
-	pos := uint64(1)<<shift - 1 // the complement of the position i in shift bits
-	if sum == 0 {
-		return 0 // never: the test spares the loop the division's check
-	}
-	var given uint64
-	for i, w := range weights {
-		hi, lo := bits.Mul64(whole, uint64(w))
-		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
-		given += q
-		dst[i] = T(q)
-		keys[i] = r<<shift | pos
-		pos--
-	}
-	return int(whole - given)
 }
 
 // kthLargest returns xs[k] once xs, distinct values, is in decreasing order; it rearranges
