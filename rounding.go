@@ -111,6 +111,9 @@ func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, d)
+	if q > math.MaxInt64 { // before rounding away, which would wrap 2⁶⁴-1 around to 0
+		return 0, false
+	}
 	if roundsAway(mode, q&1 == 1, r != 0, cmpHalf(r, d), neg) {
 		q++
 	}
