@@ -226,10 +226,15 @@ func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode
 func MulRound(v, c int64, exp int, mode RoundingMode) (int64, error) {
 	var r int64
 	var ok bool
-	if exp <= 0 && -exp < len(pow10) { // mulPow10Round's common case, one call less
-		r, ok = divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
-	} else {
+	switch {
+	case uint(-exp) >= uint(len(pow10)): // exp > 0 or 10^-exp beyond uint64
 		r, ok = mulPow10Round(v, c, exp, mode)
+	case mode == HalfUp: // the default, without a call
+		if r, ok = halfUp(absU(v), absU(c), pow10[-exp]); v^c < 0 {
+			r = -r
+		}
+	default: // mulPow10Round's common case, one call less
+		r, ok = divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
 	}
 	if !ok {
 		return 0, mulRoundError(v, c, exp)
