@@ -146,14 +146,16 @@ func lengthError(d, n int) error {
 // up: whole·weights[i] plus half the sum, divided by the sum. The remainders being spread
 // evenly, the units so given are most often exactly whole, and then the parts are the
 // largest-remainder split: those rounded up are the ones whose remainders toward zero were
-// the largest. Otherwise, d units off (at most half the parts, and usually one or a few),
+// the largest. Otherwise, d units off (usually one or a few),
 // the d parts rounded up whose remainders were the least give one back, or the -d parts
 // rounded down whose remainders were the largest get one more. The remainders of rounding
 // half up rank the parts so: a part rounded up keeps its remainder toward zero less half
 // the sum, which ranks it below all the parts rounded down, which keep theirs plus half the
 // sum. So the parts to take from have the least keys, those to give to the largest: one is
-// found in a pass, up to 15 by insertion into a short list, more (over many parts only) by
-// a quickselect. The keys are written into keys, which has room for as many again.
+// found in a pass, up to 15 by insertion into a short list, more by a quickselect. As the
+// remainders of the d parts (at most half of them) add up to d sums, d is below 16 up to
+// 32 parts; quickselect copies the keys into the room keys has beyond its length, which
+// the pooled lists of longer splits have.
 func split[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) {
 	keys, dst = keys[:len(weights)], dst[:len(weights)]
 	shift &= 63
