@@ -152,10 +152,11 @@ func lengthError(d, n int) error {
 // half up rank the parts so: a part rounded up keeps its remainder toward zero less half
 // the sum, which ranks it below all the parts rounded down, which keep theirs plus half the
 // sum. So the parts to take from have the least keys, those to give to the largest: one is
-// found in a pass, up to 15 by insertion into a short list, more by a quickselect. As the
-// remainders of the d parts (at most half of them) add up to d sums, d is below 16 up to
-// 32 parts; quickselect copies the keys into the room keys has beyond its length, which
-// the pooled lists of longer splits have.
+// found in a pass, up to 15 by insertion into a short list, more by a quickselect. |d| is
+// at most half the parts (the remainders toward zero add up to the units left over times
+// the sum; a part rounded up has at least half the sum, the others less), so quickselect
+// serves only splits of more than 32 parts, whose pooled keys have the room beyond their
+// length that it copies them into.
 func split[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) {
 	keys, dst = keys[:len(weights)], dst[:len(weights)]
 	shift &= 63
