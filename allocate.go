@@ -76,55 +76,54 @@ func (m Money) AllocateInto(dst []Money, weights []int64) error {
 // routine for counts that are not money, such as bonus points (any integer type based on
 // int64).
 func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
-	if len(weights) == 0 {
-		return Invalid("weights", nil, "must not be empty")
+	n := len(weights)
+	if n == 0 || len(dst) != n {
+		return lengthError(len(dst), n)
 	}
-	if len(dst) != len(weights) {
-		return Invalid("dst", len(dst), fmt.Sprintf("must have the length of weights (%d)", len(weights)))
-	}
-	var sum, carry uint64
-	var signs int64
+	// One pass adds the weights. A negative weight sets the sign bit of bad, and so does a
+	// running sum beyond int64: the weights added so far being non-negative, it wraps to a
+	// negative value.
+	var sum, bad int64
 	for _, w := range weights {
-		var c uint64
-		sum, c = bits.Add64(sum, uint64(w), 0)
-		carry |= c
-		signs |= w
+		sum += w
+		bad |= w | sum
 	}
-	if signs < 0 || carry != 0 || sum > math.MaxInt64 {
+	if bad < 0 {
 		return weightsError(weights)
 	}
-	if sum == 0 {
-		if total != 0 {
+	whole := absU(int64(total))
+	switch {
+	case sum == 0:
+		if whole != 0 {
 			return Invalid("weights", nil, "are all zero, so a non-zero amount cannot be split by them")
 		}
 		clear(dst)
 		return nil
-	}
-	whole := absU(int64(total))
-	switch {
 	case whole == 0:
 		clear(dst)
 		return nil
-	case len(weights) == 1: // its weight is the sum: it takes it all
+	case n == 1: // its weight is the sum: it takes it all
 		dst[0] = total
 		return nil
 	}
-	// Each part first gets its share rounded toward zero. The leftover units (fewer than the
+	// Each part gets its share rounded toward zero, and the units left over (fewer than the
 	// parts with a remainder) go one each to the parts with the largest dropped remainders,
-	// ties to the earlier position: give ranks the parts by one key each, the remainder
+	// ties to the earlier position: the parts are ranked by one key each, a remainder
 	// shifted up over the position's complement, so that keys are distinct and a larger key
-	// ranks ahead. Splits of more than 16 parts, and remainders too large to leave room for
-	// the position (weights summing beyond 2⁶⁴ over 2^shift, the power of two at or above
-	// the number of parts), take splitLong.
-	n := len(weights)
+	// ranks ahead. Remainders too large to leave room for the position (weights summing
+	// beyond 2⁶⁴ over 2^shift, the power of two at or above the number of parts) take
+	// splitWide.
 	shift := uint(bits.Len(uint(n - 1))) // the bits of a position
-	if n > 16 || sum-1 > math.MaxUint64>>shift {
-		splitLong(dst, weights, whole, sum, shift)
-	} else {
+	switch {
+	case uint64(sum)-1 > math.MaxUint64>>shift:
+		splitWide(dst, weights, whole, uint64(sum))
+	case n <= 16:
 		var keys [16]uint64 // keeps small orders off the heap
-		if left := shares(dst, keys[:n], weights, whole, sum, shift); left > 0 {
-			give(dst, keys[:n], left, shift)
-		}
+		split(dst, keys[:n], weights, whole, uint64(sum), shift)
+	default:
+		keys, back := pooled[uint64](&keysPool, 2*n) // room for kthLargest's copy
+		split(dst, keys[:n], weights, whole, uint64(sum), shift)
+		keysPool.Put(back)
 	}
 	if total < 0 {
 		for i := range dst {
@@ -134,28 +133,129 @@ func AllocateInts[T ~int64](dst []T, total T, weights []int64) error {
 	return nil
 }
 
-// splitLong is AllocateInts' split of whole by weights (summing to sum) over more than 16
-// parts, or by weights so large that the remainders leave no room for the position in a
-// ranking key: in scratch lists from a pool, the leftover units given by a threshold found
-// by quickselect (see [give]), or by giveWide.
-func splitLong[T ~int64](dst []T, weights []int64, whole, sum uint64, shift uint) {
-	n := len(weights)
-	keys, back := pooled[uint64](&keysPool, 2*n) // room for kthLargest's copy
-	keys = keys[:n]
-	left := shares(dst, keys, weights, whole, sum, shift)
-	switch {
-	case left == 0:
-	case sum-1 > math.MaxUint64>>shift:
-		giveWide(dst, weights, whole, sum, left)
-	default:
-		above := kthLargest(append(keys[n:], keys...), left)
-		for i, x := range keys {
-			if x > above {
-				dst[i]++
+// lengthError is the error of AllocateInts called with n weights and a dst of length d.
+func lengthError(d, n int) error {
+	if n == 0 {
+		return Invalid("weights", nil, "must not be empty")
+	}
+	return Invalid("dst", d, fmt.Sprintf("must have the length of weights (%d)", n))
+}
+
+// split is AllocateInts' split of whole by weights (summing to sum, which leaves room for
+// shift bits of position in a ranking key). Each part first gets its share rounded half
+// up: whole·weights[i] plus half the sum, divided by the sum. The remainders being spread
+// evenly, the units so given are most often exactly whole, and then the parts are the
+// largest-remainder split: those rounded up are the ones whose remainders toward zero were
+// the largest. Otherwise, d units off (usually one or a few),
+// the d parts rounded up whose remainders were the least give one back, or the -d parts
+// rounded down whose remainders were the largest get one more. The remainders of rounding
+// half up rank the parts so: a part rounded up keeps its remainder toward zero less half
+// the sum, which ranks it below all the parts rounded down, which keep theirs plus half the
+// sum. So the parts to take from have the least keys, those to give to the largest: one is
+// found in a pass, up to 15 by insertion into a short list, more by a quickselect. |d| is
+// at most half the parts (the remainders toward zero add up to the units left over times
+// the sum; a part rounded up has at least half the sum, the others less), so quickselect
+// serves only splits of more than 32 parts, whose pooled keys have the room beyond their
+// length that it copies them into.
+func split[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) {
+	keys, dst = keys[:len(weights)], dst[:len(weights)]
+	shift &= 63
+	pos := uint64(1)<<shift - 1 // the complement of the position i in shift bits
+	half := sum / 2
+	var given uint64
+	if sum == 0 {
+		return // never: the test spares the loop the division's check
+	}
+	if hi, lo := bits.Mul64(whole, sum); hi == 0 && lo < 1<<63 { // whole·w + half fits 64 bits
+		for i, w := range weights {
+			q, r := (whole*uint64(w)+half)/sum, (whole*uint64(w)+half)%sum
+			given += q
+			dst[i] = T(q)
+			keys[i] = r<<shift | pos
+			pos--
+		}
+	} else {
+		for i, w := range weights {
+			hi, lo := bits.Mul64(whole, uint64(w))
+			lo, c := bits.Add64(lo, half, 0)
+			q, r := bits.Div64(hi+c, lo, sum) // hi+c < sum as w ≤ sum and whole ≤ 2⁶³
+			given += q
+			dst[i] = T(q)
+			keys[i] = r<<shift | pos
+			pos--
+		}
+	}
+	if given != whole {
+		k, flip, one := int(given-whole), uint64(math.MaxUint64), T(-1) // the least keys: the largest complements
+		if given < whole {
+			k, flip, one = int(whole-given), 0, 1 // the largest keys
+		}
+		low := pos + uint64(len(keys)) // 2^shift-1, as pos went down once per key
+		switch {
+		case k == 1: // the most frequent case: the largest key
+			var top uint64
+			for _, x := range keys {
+				top = max(top, x^flip)
+			}
+			dst[(top^flip^low)&low] += one
+		case k < 16:
+			// The k largest (complemented) keys so far, zeros until k are seen, in
+			// increasing order in the ring list[first:first+k] (indices mod 16). A key that
+			// enters drops the least one, moving up the ones above it: none when keys come
+			// in increasing order, and decreasing ones pass by at a glance.
+			var list [16]uint64
+			first, least := uint(0), uint64(0) // least is list[first%16]
+			for _, x := range keys {
+				x ^= flip
+				if x < least {
+					continue
+				}
+				i := first + uint(k)
+				for ; list[(i-1)%16] > x; i-- {
+					list[i%16] = list[(i-1)%16]
+				}
+				list[i%16] = x
+				first++
+				least = list[first%16]
+			}
+			flip ^= low // a key's complemented position
+			for j := range k {
+				x := list[(first+uint(j))%16]
+				dst[(x^flip)&low] += one
+			}
+		default: // the key above them: the (k+1)-th largest
+			xs := keys[len(keys):] // room for kthLargest's copy
+			for _, x := range keys {
+				xs = append(xs, x^flip)
+			}
+			above := kthLargest(xs, k)
+			for i, x := range keys {
+				if x^flip > above {
+					dst[i] += one
+				}
 			}
 		}
 	}
-	keysPool.Put(back)
+}
+
+// splitWide is AllocateInts' split of whole by weights summing to sum, so large that the
+// remainders leave no room for the position in a ranking key: each part its share rounded
+// toward zero, and the units left given by giveWide.
+func splitWide[T ~int64](dst []T, weights []int64, whole, sum uint64) {
+	dst = dst[:len(weights)]
+	if sum == 0 {
+		return // never: the test spares the loop the division's check
+	}
+	var given uint64
+	for i, w := range weights {
+		hi, lo := bits.Mul64(whole, uint64(w))
+		q, _ := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
+		given += q
+		dst[i] = T(q)
+	}
+	if left := int(whole - given); left > 0 {
+		giveWide(dst, weights, whole, sum, left)
+	}
 }
 
 // weightsError names the first problem met adding weights in order: a negative weight, or
@@ -172,74 +272,6 @@ func weightsError(weights []int64) error {
 		}
 	}
 	return Invalid("weights", nil, "sum overflows int64")
-}
-
-// shares writes into dst each part's share of whole by weights (summing to sum), rounded
-// toward zero, and into keys its ranking key: the dropped remainder shifted left by shift
-// over the complement of the position in shift bits. It returns the units left to give.
-func shares[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) int {
-	dst, keys = dst[:len(weights)], keys[:len(weights)]
-	shift &= 63
-	pos := uint64(1)<<shift - 1 // the complement of the position i in shift bits
-	if sum == 0 {
-		return 0 // never: the test spares the loop the division's check
-	}
-	var given uint64
-	for i, w := range weights {
-		hi, lo := bits.Mul64(whole, uint64(w))
-		q, r := bits.Div64(hi, lo, sum) // q ≤ whole, so it cannot overflow
-		given += q
-		dst[i] = T(q)
-		keys[i] = r<<shift | pos
-		pos--
-	}
-	return int(whole - given)
-}
-
-// give adds one to the left parts whose keys are the largest, with 0 < left < len(keys) ≤
-// 16 and the keys of [shares]: distinct, each with its position's complement in its low
-// shift bits. When left is at most half the keys, they are found by insertion into a short
-// list in order; otherwise the ones below them are found that way instead, their largest
-// the threshold the parts' keys are above. (Over more parts, [splitLong] finds the
-// threshold, the (left+1)-th largest key, by quickselect.)
-func give[T ~int64](dst []T, keys []uint64, left int, shift uint) {
-	k, flip := left, uint64(0) // the left largest keys
-	if below := len(keys) - left; below < k {
-		k, flip = below, math.MaxUint64 // the below smallest: the largest complements ^key
-	}
-	// The k largest (complemented) keys so far, zeros until k are seen, in increasing
-	// order in the ring list[first:first+k] (indices mod 16). A key that enters drops the
-	// least one, moving up the ones above it: none when keys come in increasing order, and
-	// decreasing ones pass by at a glance.
-	var list [16]uint64
-	first, least := uint(0), uint64(0) // least is list[first%16]
-	for _, x := range keys {
-		x ^= flip
-		if x < least {
-			continue
-		}
-		i := first + uint(k)
-		for ; list[(i-1)%16] > x; i-- {
-			list[i%16] = list[(i-1)%16]
-		}
-		list[i%16] = x
-		first++
-		least = list[first%16]
-	}
-	if flip == 0 { // they are the parts' keys
-		low := uint64(1)<<shift - 1
-		for j := range k {
-			x := list[(first+uint(j))%16]
-			dst[(x^low)&low]++
-		}
-		return
-	}
-	above := least ^ flip
-	for i, x := range keys {
-		if x > above {
-			dst[i]++
-		}
-	}
 }
 
 // kthLargest returns xs[k] once xs, distinct values, is in decreasing order; it rearranges

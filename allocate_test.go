@@ -276,9 +276,43 @@ func BenchmarkAllocateInts(b *testing.B) {
 	}
 }
 
+// evaluationSplits are the splits one campaign evaluation makes (campaign's
+// BenchmarkEvaluateInto/lines=10: discounts, points and their values over the order's lines):
+// 4 to 10 parts, 2 to 8 units left over, a few zero weights.
+var evaluationSplits = []struct {
+	total   int64
+	weights []int64
+}{
+	{7037, []int64{0, 24690, 37035, 0, 61725, 74070, 0, 12345, 24690, 0}},
+	{41269, []int64{12345, 23949, 35924, 49380, 59873, 71848, 86415, 11975, 23949, 37035}},
+	{7428, []int64{11110, 21554, 32332, 44442, 53886, 64663, 77774, 10777, 21554, 33332}},
+	{10920, []int64{10888, 21123, 31685, 43553, 52808, 63370, 76219, 10562, 21123, 32665}},
+	{114, []int64{20489, 30735, 51224, 61469, 10245, 20489}},
+	{57, []int64{20489, 30735, 51224, 61469, 10245, 20489}},
+	{45, []int64{10561, 42246, 73933, 31685}},
+	{23, []int64{10561, 42246, 73933, 31685}},
+	{10000, []int64{10561, 20489, 30735, 42246, 51224, 61469, 73933, 10245, 20489, 31685}},
+	{100, []int64{10561, 20489, 30735, 42246, 51224, 61469, 73933, 10245, 20489, 31685}},
+}
+
+// BenchmarkAllocateIntsEvaluation makes the 10 splits of one campaign evaluation per
+// operation.
+func BenchmarkAllocateIntsEvaluation(b *testing.B) {
+	var parts [16]int64
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range evaluationSplits {
+			if err := loyalty.AllocateInts(parts[:len(s.weights)], s.total, s.weights); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // AllocateInts gives the oracle's parts at the boundaries of its ways of ranking the
 // remainders: 1, 2, 16, 17, 32 and 33 parts and a few more; no unit left over, one, and
-// all but one (equal weights, whose remainders all tie); zero weights; negative totals; and
+// all but one (equal weights, whose remainders all tie); remainders crowded around one
+// fraction (nearly equal weights: rounding half up is then far off); zero weights; negative totals; and
 // weights summing to just below, at and just above the sums whose remainders leave no room
 // for the position in a ranking key (2⁶⁴ over the next power of two of the number of
 // parts), up to the int64 limit.
@@ -287,7 +321,7 @@ func TestPropAllocateIntsMatchesOracleAtTheBoundaries(t *testing.T) {
 		n := rapid.SampledFrom([]int{1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65}).Draw(t, "n")
 		weights := make([]int64, n)
 		var total int64
-		switch rapid.IntRange(0, 2).Draw(t, "kind") {
+		switch rapid.IntRange(0, 3).Draw(t, "kind") {
 		case 0: // equal weights, some zero, and a chosen number of units left over
 			w := rapid.Int64Range(1, 1e6).Draw(t, "w")
 			nonzero := 0
@@ -297,7 +331,7 @@ func TestPropAllocateIntsMatchesOracleAtTheBoundaries(t *testing.T) {
 					nonzero++
 				}
 			}
-			left := rapid.SampledFrom([]int{0, 1, nonzero - 1, nonzero / 2}).Draw(t, "left")
+			left := rapid.OneOf(rapid.SampledFrom([]int{0, 1, nonzero - 1, nonzero / 2}), rapid.IntRange(0, nonzero-1)).Draw(t, "left")
 			total = int64(nonzero)*rapid.Int64Range(0, 1e9).Draw(t, "each") + int64(left)
 		case 1: // weights summing near the ranking key's limit or the int64 limit
 			shift := uint(bits.Len(uint(n - 1)))
@@ -311,6 +345,14 @@ func TestPropAllocateIntsMatchesOracleAtTheBoundaries(t *testing.T) {
 			}
 			weights[n-1] = int64(rest)
 			total = rapid.OneOf(rapid.Int64Range(-1000, 1000), rapid.Int64Range(-math.MaxInt64, math.MaxInt64)).Draw(t, "total")
+		case 2: // nearly equal weights: remainders crowd around one fraction of the sum, so
+			// that rounding each share half up gives up to half the parts a unit too many or
+			// too few, and the units move to or from the parts next in the ranking
+			w := rapid.Int64Range(int64(n)+1, 1e12).Draw(t, "w")
+			for i := range weights {
+				weights[i] = w + rapid.Int64Range(-int64(n), int64(n)).Draw(t, fmt.Sprintf("d%d", i))
+			}
+			total = int64(n)*rapid.Int64Range(0, 1e6).Draw(t, "each") + rapid.Int64Range(0, int64(n-1)).Draw(t, "left")
 		default: // small weights with zeros: many ties
 			for i := range weights {
 				weights[i] = rapid.Int64Range(0, 3).Draw(t, fmt.Sprintf("w%d", i))

@@ -137,9 +137,17 @@ func TestMulRound(t *testing.T) {
 	for _, tc := range []struct {
 		v, c int64
 		exp  int
-	}{{math.MaxInt64, 2, 0}, {math.MaxInt64, 1, 1}, {1, 1, 40}} {
-		if got, err := loyalty.MulRound(tc.v, tc.c, tc.exp, loyalty.HalfUp); !errors.Is(err, loyalty.ErrOverflow) {
-			t.Errorf("MulRound(%d, %d, %d) = %d, %v; want ErrOverflow", tc.v, tc.c, tc.exp, got, err)
+		mode loyalty.RoundingMode
+	}{
+		{math.MaxInt64, 2, 0, loyalty.HalfUp},
+		{math.MaxInt64, 1, 1, loyalty.HalfUp},
+		{1, 1, 40, loyalty.HalfUp},
+		// (2⁶⁴-1)·10 + 1 tenths: rounded up, 2⁶⁴ (it once wrapped around to 0)
+		{4985606506407986923, 37, -1, loyalty.Up},
+		{4985606506407986923, 37, -1, loyalty.Ceiling},
+	} {
+		if got, err := loyalty.MulRound(tc.v, tc.c, tc.exp, tc.mode); !errors.Is(err, loyalty.ErrOverflow) {
+			t.Errorf("MulRound(%d, %d, %d, %v) = %d, %v; want ErrOverflow", tc.v, tc.c, tc.exp, tc.mode, got, err)
 		}
 	}
 }

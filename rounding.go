@@ -111,6 +111,9 @@ func divRound(a, b, d uint64, neg bool, mode RoundingMode) (v int64, ok bool) {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, d)
+	if q > math.MaxInt64 { // before rounding away, which would wrap 2⁶⁴-1 around to 0
+		return 0, false
+	}
 	if roundsAway(mode, q&1 == 1, r != 0, cmpHalf(r, d), neg) {
 		q++
 	}
@@ -223,10 +226,15 @@ func mulDecimalRound(v int64, rate decimal.Decimal, shift int, mode RoundingMode
 func MulRound(v, c int64, exp int, mode RoundingMode) (int64, error) {
 	var r int64
 	var ok bool
-	if exp <= 0 && -exp < len(pow10) { // mulPow10Round's common case, one call less
-		r, ok = divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
-	} else {
+	switch {
+	case uint(-exp) >= uint(len(pow10)): // exp > 0 or 10^-exp beyond uint64
 		r, ok = mulPow10Round(v, c, exp, mode)
+	case mode == HalfUp: // the default, without a call
+		if r, ok = halfUp(absU(v), absU(c), pow10[-exp]); v^c < 0 {
+			r = -r
+		}
+	default: // mulPow10Round's common case, one call less
+		r, ok = divRound(absU(v), absU(c), pow10[-exp], v^c < 0, mode)
 	}
 	if !ok {
 		return 0, mulRoundError(v, c, exp)
