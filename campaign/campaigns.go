@@ -530,7 +530,9 @@ type compiled struct {
 	perks      []string
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
+	budget     int  // the index of its budget counters in an evaluation (campMeta.budget), -1 without a budget
 	capsTotal  bool // the budget caps the campaign's total uses or money
+	minimum    bool // the conditions have a minimum amount or quantity
 	audience   bool // the audience is not everyone
 	selective  bool // the conditions select lines by category or SKU
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
@@ -598,6 +600,7 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			catSet: setOf(c.Conditions.Categories), skuSet: setOf(c.Conditions.SKUs),
 			capsTotal: c.Budget.Uses > 0 || c.Budget.Money.IsPositive(),
 			audience:  !c.Audience.isZero(),
+			minimum:   !c.Conditions.MinAmount.IsZero() || !c.Conditions.MinQuantity.IsZero(),
 			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0}
 		for _, a := range c.Actions {
 			switch a.Kind {
@@ -632,8 +635,13 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 		}
 		return 0
 	})
+	budgeted := 0
 	for i := range out {
-		out[i].pos = i
+		out[i].pos, out[i].budget = i, -1
+		if !out[i].Budget.IsZero() { // as New numbers campMeta.budget
+			out[i].budget = budgeted
+			budgeted++
+		}
 	}
 	return out
 }

@@ -13,11 +13,10 @@ import (
 
 var one = decimal.NewFromInt(1)
 
-// campRun is one scheduled campaign in an evaluation.
+// campRun is one scheduled campaign in an evaluation; ev.camps[k] is q.Campaigns[k].
 type campRun struct {
 	c     *compiled
 	meta  *campMeta
-	out   int             // index in q.Campaigns
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
@@ -45,8 +44,10 @@ func readCounter(mem memReader, tx OrderReadTx, id loyalty.CampaignID, account l
 }
 
 // readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
-// facts view) into ev.budgets[meta.budget]: only those the budget caps (its total for uses
+// facts view) into ev.budgets[c.budget]: only those the budget caps (its total for uses
 // or money, the account's for uses per account), which are all usesLeft and costs read.
+// The memory store's counters are read from its tables directly, without an interface
+// call or a record copied through layers per counter.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
@@ -56,14 +57,36 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(memReader)
+	var m memTx // the memory store's transaction, when tx is one (m.s not nil)
+	switch t := tx.(type) {
+	case *memTx:
+		m = *t
+	case memTx:
+		m = t
+	}
+	var mem memReader
+	if m.s == nil {
+		mem, _ = tx.(memReader)
+	}
+	account := ev.order.Account
 	for _, i := range ev.sched {
-		c, k := &e.camps[i], e.meta[i].budget
-		if k < 0 {
+		c := &e.camps[i]
+		if c.budget < 0 {
 			continue
 		}
-		r := &ev.budgets[k]
+		r := &ev.budgets[c.budget]
 		*r = budgetCounters{}
+		if m.s != nil {
+			if c.capsTotal {
+				t, _ := m.s.totals.Get(m.tx, c.ID)
+				r.uses, r.spent = t.Uses, t.Spent
+			}
+			if c.Budget.PerAccount > 0 {
+				a, _ := m.s.budgets.Get(m.tx, budgetKey{c.ID, account})
+				r.acctUses = a.Uses
+			}
+			continue
+		}
 		var err error
 		if c.capsTotal {
 			if r.uses, r.spent, err = readCounter(mem, tx, c.ID, ""); err != nil {
@@ -71,7 +94,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 			}
 		}
 		if c.Budget.PerAccount > 0 {
-			if r.acctUses, _, err = readCounter(mem, tx, c.ID, ev.order.Account); err != nil {
+			if r.acctUses, _, err = readCounter(mem, tx, c.ID, account); err != nil {
 				return err
 			}
 		}
@@ -89,7 +112,7 @@ func (ev *evaluation) scheduled() int {
 	for i := range e.camps {
 		if e.camps[i].sched.activeAt(sec) {
 			sched = append(sched, i)
-			if e.meta[i].budget >= 0 {
+			if e.camps[i].budget >= 0 {
 				budgeted++
 			}
 		}
@@ -117,10 +140,10 @@ func (ev *evaluation) campaigns() error {
 	camps := ev.camps[:len(ev.sched)]
 	ev.camps = camps
 	excluded := -1               // the exclusive campaign that applied
-	var all []int                // the lines of the first campaign that selects every line: 0, 1, …
+	var all allLines             // the lines of the first campaign that selects every line, and their sums
 	for k, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
 		c, mt := &e.camps[i], &e.meta[i]
-		camps[k] = campRun{c: c, meta: mt, out: k}
+		camps[k] = campRun{c: c, meta: mt}
 		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name
 		if excluded >= 0 {
@@ -144,7 +167,7 @@ func (ev *evaluation) campaigns() error {
 				continue
 			}
 		}
-		if mt.budget >= 0 {
+		if c.budget >= 0 {
 			if msg := ev.usesLeft(c, mt); msg != "" {
 				out.Reason, out.Message = "budget", msg
 				continue
@@ -175,7 +198,7 @@ const (
 
 // qualifies checks the audience and the conditions; it returns the eligible lines and
 // qualified or the reason the campaign does not apply. all is as eligible takes it.
-func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
+func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 	if c.audience && !ev.inAudience(&c.Audience) {
 		return nil, notAudience
 	}
@@ -183,27 +206,70 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 	if len(lines) == 0 {
 		return nil, notConditions
 	}
-	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
+	if cn := &c.Conditions; c.minimum {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
-		// is) and quantity. A sum out of range, as Money.Add and Quantity.Add decide (a
-		// signed overflow, or the minimum int64), sets out's sign bit and does not qualify;
-		// the sums after it do not matter.
-		var amount, qty, out int64
-		base, ol := ev.base, ev.order.Lines
-		for _, i := range lines {
-			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
-			sa, sq := amount+a, qty+q
-			out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
-			if sa == math.MinInt64 || sq == math.MinInt64 {
-				out = -1
+		// is) and quantity: those of every line computed once for the campaigns that select
+		// every line.
+		var s lineSums
+		if c.selective {
+			s = sumLines(ev.base, ev.order.Lines, lines)
+		} else {
+			if !all.summed {
+				all.sums, all.summed = sumAll(ev.base, ev.order.Lines), true
 			}
-			amount, qty = sa, sq
+			s = all.sums
 		}
-		if out < 0 || !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
+		if s.out < 0 || !cn.MinAmount.IsZero() && s.amount < cn.MinAmount.MinorUnits() || s.qty < cn.MinQuantity.Micros() {
 			return lines, notConditions
 		}
 	}
 	return lines, qualified
+}
+
+// lineSums are the amount (minor units of the lines' totals before discounts) and the
+// quantity (micros) of some lines. A sum out of range, as Money.Add and Quantity.Add
+// decide (a signed overflow, or the minimum int64), sets out's sign bit, and the sums
+// after it do not matter.
+type lineSums struct{ amount, qty, out int64 }
+
+// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines.
+func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
+	var amount, qty, out int64 // as lineSums, in registers
+	for _, i := range lines {
+		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+		sa, sq := amount+a, qty+q
+		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
+		if sa == math.MinInt64 || sq == math.MinInt64 {
+			out = -1
+		}
+		amount, qty = sa, sq
+	}
+	return lineSums{amount, qty, out}
+}
+
+// sumAll returns the sums of every line of ol, whose totals are base: sumLines of them all.
+func sumAll(base []loyalty.Money, ol []loyalty.Line) lineSums {
+	var amount, qty, out int64
+	ol = ol[:len(base)]
+	for i := range base {
+		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+		sa, sq := amount+a, qty+q
+		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
+		if sa == math.MinInt64 || sq == math.MinInt64 {
+			out = -1
+		}
+		amount, qty = sa, sq
+	}
+	return lineSums{amount, qty, out}
+}
+
+// allLines is what the campaigns selecting every line share in an evaluation: the list
+// of every line (a campaign's own, which is never changed) to copy, nil until a campaign
+// made it, and the lines' sums once summed.
+type allLines struct {
+	list   []int
+	sums   lineSums
+	summed bool
 }
 
 // inAudience reports whether the order's account is in the audience a.
@@ -242,20 +308,20 @@ func conditionsText(cn Conditions) string {
 }
 
 // eligible returns the indexes of the order's lines the campaign's conditions select, like
-// Conditions.eligible, in the evaluation's memory (nil when none). *all is nil or a list
-// of every line (a campaign's own, which is never changed) to copy; eligible sets it.
-func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
+// Conditions.eligible, in the evaluation's memory (nil when none). all.list is copied, or
+// made, for a campaign that selects every line.
+func (ev *evaluation) eligible(c *compiled, all *allLines) []int {
 	lines := ev.order.Lines
 	out := ev.buf.out.idx.take(len(lines))
 	if !c.selective { // every line
-		if *all != nil {
-			copy(out, *all)
+		if all.list != nil {
+			copy(out, all.list)
 			return out
 		}
 		for i := range out {
 			out[i] = i
 		}
-		*all = out
+		all.list = out
 		return out
 	}
 	n := 0
@@ -275,7 +341,7 @@ func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 // account, or the message of the limit reached.
 func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 	b := &c.Budget
-	r := &ev.budgets[mt.budget]
+	r := &ev.budgets[c.budget]
 	switch {
 	case b.Uses > 0 && r.uses+1 > b.Uses:
 		return mt.uses
@@ -295,9 +361,9 @@ func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
 	copy(ev.bonus, ev.baseBonus)
 	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		r := &ev.camps[i]
-		out := &ev.q.Campaigns[r.out]
+		r, out := &ev.camps[i], &outs[i]
 		r.bonus = nil
 		if !out.Applied {
 			continue
@@ -337,7 +403,7 @@ func (ev *evaluation) applyCampaigns() error {
 	}
 	extra := decimal.Zero
 	for i := range ev.camps {
-		if r := &ev.camps[i]; ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
+		if r := &ev.camps[i]; outs[i].Applied && r.c.weight > 0 {
 			extra = extra.Add(r.c.extra)
 		}
 	}
@@ -384,9 +450,9 @@ func (ev *evaluation) costs() (bool, error) {
 		return false, err
 	}
 	dropped := false
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		r := &ev.camps[i]
-		out := &ev.q.Campaigns[r.out]
+		r, out := &ev.camps[i], &outs[i]
 		if !out.Applied {
 			continue
 		}
@@ -406,7 +472,7 @@ func (ev *evaluation) costs() (bool, error) {
 		case multPts != nil:
 			mp = multPts[i]
 		}
-		if r.meta.budget < 0 {
+		if r.c.budget < 0 {
 			if err := ev.unbudgetedCost(out, r, en, mp); err != nil {
 				return false, err
 			}
@@ -430,8 +496,9 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 	n := len(ev.order.Lines)
 	nm := 0 // the applied multiplier campaigns: how many, and one of them (only)
 	only = -1
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+		if ev.camps[i].c.weight > 0 && outs[i].Applied {
 			nm, only = nm+1, i
 		}
 	}
@@ -462,7 +529,7 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 	mults := ev.tmp.idx.take(nm)[:0] // indexes into ev.camps
 	multWeights := ev.tmp.ints.take(nm)[:0]
 	for i := range ev.camps {
-		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+		if r := &ev.camps[i]; r.c.weight > 0 && outs[i].Applied {
 			mults = append(mults, i)
 			multWeights = append(multWeights, r.c.weight)
 			multPts[i] = ev.tmp.pts.take(n)
@@ -503,7 +570,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 	}
 	out.Points = pts
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := red.Value(pts)
+		v, err := ev.pointsValue(pts)
 		if err != nil {
 			return err
 		}
@@ -532,8 +599,12 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	var disc []loyalty.Money // the discount's line amounts
 	if en != nil {
 		disc = en.Lines[:min(n, len(en.Lines))]
-		for _, m := range disc {
-			total += m.MinorUnits()
+		if len(disc) == len(en.Lines) {
+			total = en.Amount.MinorUnits() // the sum of its lines
+		} else {
+			for _, m := range disc {
+				total += m.MinorUnits()
+			}
 		}
 	}
 	w, pts, negative := ev.linePoints(r.bonus, mp) // the points per line, nil for none
@@ -541,7 +612,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := red.Value(pts)
+		v, err := ev.pointsValue(pts)
 		if err != nil {
 			return false, err
 		}
@@ -579,7 +650,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	out.Cost = cost
 	out.Budgeted, out.LineCosts = false, nil
 	if b := r.c.Budget.Money; b.IsPositive() {
-		spent := ev.budgets[r.meta.budget].spent
+		spent := ev.budgets[r.c.budget].spent
 		left := b
 		if !spent.IsZero() {
 			if left, err = b.Sub(spent); err != nil {
@@ -607,12 +678,17 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int
 	var err error
 	switch {
 	case k == 0 && rest == nil:
-		for l, m := range disc[:min(len(disc), len(dst))] {
-			if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
-				return err
+		// The discount's amounts as they are, but those in another currency than cur (a
+		// zero without one).
+		nd := copy(dst, disc)
+		for l := range dst[:nd] {
+			if m := dst[l]; m.Currency() != cur {
+				if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
+					return err
+				}
 			}
 		}
-		for l := len(disc); l < len(dst); l++ {
+		for l := nd; l < len(dst); l++ {
 			dst[l] = loyalty.Zero(cur)
 		}
 	case disc == nil && rest == nil:
@@ -659,13 +735,38 @@ func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]points.Points, 
 			w[l] = bonus[l] + mult[l]
 		}
 	}
-	var sum points.Points
-	negative := false
+	var sum, neg points.Points // neg's sign bit is set by a negative line
 	for _, p := range w {
 		sum += p
-		negative = negative || p < 0
+		neg |= p
 	}
-	return w, sum, negative
+	return w, sum, neg < 0
+}
+
+// pointsValue is ev.e.redemption.Value(p) for p > 0, multiplied out when a point is worth
+// whole minor units (Engine.pointMinor), as Value computes it then.
+func (ev *evaluation) pointsValue(p points.Points) (loyalty.Money, error) {
+	red := &ev.e.redemption
+	if per := ev.e.pointMinor; per > 0 {
+		if v := int64(p) * per; v/per == int64(p) {
+			return loyalty.MoneyFromMinor(v, red.Currency)
+		}
+	}
+	return red.Value(p)
+}
+
+// wholePointValue returns the value of a point under red in whole minor units of its
+// currency, or 0 when it is not positive and whole: Redemption.Value multiplies it out
+// then, exactly, as pointsValue does.
+func wholePointValue(red points.Redemption) int64 {
+	if red.Currency.IsZero() || !red.PointValue.IsPositive() {
+		return 0
+	}
+	v, err := red.Value(1)
+	if err != nil || v.MinorUnits() <= 0 || !decimal.New(v.MinorUnits(), -int32(red.Currency.Digits())).Equal(red.PointValue) {
+		return 0
+	}
+	return v.MinorUnits()
 }
 
 // addSplit adds to dst the split of m in proportion to weights (Money.AllocateInto).
