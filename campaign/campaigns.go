@@ -535,6 +535,7 @@ type compiled struct {
 	minimum    bool // the conditions have a minimum amount or quantity
 	audience   bool // the audience is not everyone
 	selective  bool // the conditions select lines by category or SKU
+	oneCat     bool // they select the lines of one category (Conditions.Categories[0]) only
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
 	catSet map[loyalty.CategoryID]struct{}
 	skuSet map[loyalty.SKU]struct{}
@@ -601,7 +602,8 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			capsTotal: c.Budget.Uses > 0 || c.Budget.Money.IsPositive(),
 			audience:  !c.Audience.isZero(),
 			minimum:   !c.Conditions.MinAmount.IsZero() || !c.Conditions.MinQuantity.IsZero(),
-			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0}
+			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0,
+			oneCat:    len(c.Conditions.Categories) == 1 && len(c.Conditions.SKUs) == 0}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:

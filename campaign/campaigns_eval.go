@@ -215,7 +215,7 @@ func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 			s = sumLines(ev.base, ev.order.Lines, lines)
 		} else {
 			if !all.summed {
-				all.sums, all.summed = sumAll(ev.base, ev.order.Lines), true
+				all.sums, all.summed = sumLines(ev.base, ev.order.Lines, nil), true
 			}
 			s = all.sums
 		}
@@ -232,11 +232,34 @@ func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 // after it do not matter.
 type lineSums struct{ amount, qty, out int64 }
 
-// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines.
+// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines,
+// every line when lines is nil.
 func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
-	var amount, qty, out int64 // as lineSums, in registers
-	for _, i := range lines {
-		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+	// The usual lines add no negative amount nor quantity: then a sum is out of range
+	// exactly when it is negative (a signed overflow of non-negative terms, or the minimum
+	// int64), and one loop ORs the terms and sums to find out. A negative term or sum
+	// takes the exact loop.
+	var amount, qty, neg int64
+	if lines == nil {
+		ol = ol[:len(base)]
+		for i := range base {
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			amount, qty = amount+a, qty+q
+			neg |= a | q | amount | qty
+		}
+	} else {
+		for _, i := range lines {
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			amount, qty = amount+a, qty+q
+			neg |= a | q | amount | qty
+		}
+	}
+	if neg >= 0 {
+		return lineSums{amount, qty, 0}
+	}
+	var out int64
+	amount, qty = 0, 0
+	add := func(a, q int64) {
 		sa, sq := amount+a, qty+q
 		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
 		if sa == math.MinInt64 || sq == math.MinInt64 {
@@ -244,21 +267,14 @@ func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
 		}
 		amount, qty = sa, sq
 	}
-	return lineSums{amount, qty, out}
-}
-
-// sumAll returns the sums of every line of ol, whose totals are base: sumLines of them all.
-func sumAll(base []loyalty.Money, ol []loyalty.Line) lineSums {
-	var amount, qty, out int64
-	ol = ol[:len(base)]
-	for i := range base {
-		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
-		sa, sq := amount+a, qty+q
-		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
-		if sa == math.MinInt64 || sq == math.MinInt64 {
-			out = -1
+	if lines == nil {
+		for i := range base {
+			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
 		}
-		amount, qty = sa, sq
+	} else {
+		for _, i := range lines {
+			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
+		}
 	}
 	return lineSums{amount, qty, out}
 }
@@ -325,10 +341,20 @@ func (ev *evaluation) eligible(c *compiled, all *allLines) []int {
 		return out
 	}
 	n := 0
-	for i := range lines {
-		if c.selects(&lines[i]) {
-			out[n] = i
-			n++
+	if c.oneCat { // the usual selective campaign: a string compared per line
+		cat := c.Conditions.Categories[0]
+		for i := range lines {
+			if lines[i].Category == cat {
+				out[n] = i
+				n++
+			}
+		}
+	} else {
+		for i := range lines {
+			if c.selects(&lines[i]) {
+				out[n] = i
+				n++
+			}
 		}
 	}
 	if n == 0 {
@@ -445,7 +471,7 @@ func (ev *evaluation) campaignCosts() error {
 // costs prices the applied campaigns (see campaignCosts) and reports whether it dropped one
 // over its money budget.
 func (ev *evaluation) costs() (bool, error) {
-	multPts, only, single, err := ev.multiplierPoints()
+	multPts, only, single, singleSum, err := ev.multiplierPoints()
 	if err != nil {
 		return false, err
 	}
@@ -465,10 +491,11 @@ func (ev *evaluation) costs() (bool, error) {
 				en = nil
 			}
 		}
-		var mp []points.Points // the campaign's multiplier points per line
+		var mp []points.Points     // the campaign's multiplier points per line
+		mpSum := points.Points(-1) // their sum, when known
 		switch {
 		case i == only:
-			mp = single
+			mp, mpSum = single, singleSum
 		case multPts != nil:
 			mp = multPts[i]
 		}
@@ -478,7 +505,7 @@ func (ev *evaluation) costs() (bool, error) {
 			}
 			continue
 		}
-		drop, err := ev.budgetedCost(out, r, en, mp)
+		drop, err := ev.budgetedCost(out, r, en, mp, mpSum)
 		if err != nil {
 			return false, err
 		}
@@ -490,9 +517,10 @@ func (ev *evaluation) costs() (bool, error) {
 // multiplierPoints returns the points the applied multipliers add to each line: the
 // lines' extra points over the plan without the campaigns' multipliers, shared among the
 // multipliers by their extras. With one multiplier (the usual case) they are single, the
-// points of campaign run only; with more, multPts lists them per campaign run (nil for a
-// run without an applied multiplier). Without any, all are nil and only is -1.
-func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, err error) {
+// points of campaign run only, which sum to singleSum; with more, multPts lists them per
+// campaign run (nil for a run without an applied multiplier). Without any, all are nil and
+// only is -1. The points are never negative.
+func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, singleSum points.Points, err error) {
 	n := len(ev.order.Lines)
 	nm := 0 // the applied multiplier campaigns: how many, and one of them (only)
 	only = -1
@@ -503,23 +531,25 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 		}
 	}
 	if nm == 0 {
-		return nil, -1, nil, nil
+		return nil, -1, nil, 0, nil
 	}
 	plain := ev.plain
 	if !ev.plainSet {
 		if plain, err = ev.e.earnPlan.PlanTotalsInto(reuse(&ev.plainBuf, n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
-			return nil, -1, nil, err
+			return nil, -1, nil, 0, err
 		}
 	}
 	if nm == 1 { // one campaign's weight takes all: no split to compute
 		extra := ev.tmp.pts.take(n)
 		base, pl := ev.basePts[:n], plain.Lines[:n]
+		var sum points.Points
 		for l := range extra {
 			if x := base[l] - pl[l].Points; x > 0 {
 				extra[l] = x
+				sum += x
 			}
 		}
-		return nil, only, extra, nil
+		return nil, only, extra, sum, nil
 	}
 	if cap(ev.multPts) < len(ev.camps) {
 		ev.multPts = make([][]points.Points, len(ev.camps))
@@ -544,13 +574,13 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 		}
 		copy(weights, multWeights)
 		if err := allocatePointsInto(parts, extra, weights); err != nil {
-			return nil, -1, nil, err
+			return nil, -1, nil, 0, err
 		}
 		for j, i := range mults {
 			multPts[i][l] = parts[j]
 		}
 	}
-	return multPts, -1, nil, nil
+	return multPts, -1, nil, 0, nil
 }
 
 // unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
@@ -592,7 +622,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 // the campaign, and reports it, when the cost exceeds what is left of its money budget.
 // The cost is the sum of its parts' totals (each split sums exactly to its total), known
 // before the lines' costs are written.
-func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) (bool, error) {
+func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, mpSum points.Points) (bool, error) {
 	n := len(ev.order.Lines)
 	cur := ev.order.Currency
 	var total int64
@@ -607,7 +637,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			}
 		}
 	}
-	w, pts, negative := ev.linePoints(r.bonus, mp) // the points per line, nil for none
+	w, pts, negative := ev.linePoints(r.bonus, mp, mpSum) // the points per line, nil for none
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
@@ -719,13 +749,17 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int
 
 // linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
 // when it has neither; one of them itself when the other is nil), their sum, and whether a
-// line has negative points.
-func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]points.Points, points.Points, bool) {
+// line has negative points. multSum is the sum of mult (whose points are never negative)
+// when known, else negative.
+func (ev *evaluation) linePoints(bonus, mult []points.Points, multSum points.Points) ([]points.Points, points.Points, bool) {
 	var w []points.Points
 	switch {
 	case bonus == nil && mult == nil:
 		return nil, 0, false
 	case bonus == nil:
+		if multSum >= 0 {
+			return mult, multSum, false
+		}
 		w = mult
 	case mult == nil:
 		w = bonus
