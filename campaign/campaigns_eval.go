@@ -69,7 +69,11 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		mem, _ = tx.(memReader)
 	}
 	account := ev.order.Account
-	for _, i := range ev.sched {
+	sched := ev.sched
+	if e.timeline != nil { // the scheduled campaigns with a budget
+		sched = e.timeline.at(ev.order.PlacedAt.Unix()).budgeted
+	}
+	for _, i := range sched {
 		c := &e.camps[i]
 		if c.budget < 0 {
 			continue
@@ -103,12 +107,19 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 }
 
 // scheduled lists in ev.sched the campaigns whose schedule covers the order's time and
-// returns how many of them have a budget.
+// returns how many of them have a budget: the engine's list from its timeline (which
+// ev.sched then shares, read only), or one made by testing every schedule for an engine
+// without a timeline (an evaluation serves one engine: its ev.sched never shares one).
 func (ev *evaluation) scheduled() int {
 	e := ev.e
+	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
+	if e.timeline != nil {
+		st := e.timeline.at(sec)
+		ev.sched = st.sched
+		return len(st.budgeted)
+	}
 	sched := ev.sched[:0]
 	budgeted := 0
-	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	for i := range e.camps {
 		if e.camps[i].sched.activeAt(sec) {
 			sched = append(sched, i)

@@ -75,6 +75,7 @@ type Engine struct {
 	welcomePts int64             // points of the referral welcome rewards
 	welcomeOff bool              // whether a welcome discount candidate exists
 	camps      []compiled        // the campaigns by priority
+	timeline   *timeline         // their schedules together, nil when too large (newTimeline)
 	meta       []campMeta        // per campaign of camps: what evaluations reuse
 	levels     []tier.Level      // the ladder's levels, as tierEval.Level returns them
 	levelMult  []decimal.Decimal // 1 × each level's earn multiplier
@@ -209,6 +210,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		}
 	}
 	e.camps = compileCampaigns(p, loc)
+	e.timeline = newTimeline(e.camps)
 	e.meta = make([]campMeta, len(e.camps))
 	for i := range e.camps {
 		c := &e.camps[i]
