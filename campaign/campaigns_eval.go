@@ -148,17 +148,19 @@ func (ev *evaluation) campaigns() error {
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	camps := ev.camps[:len(ev.sched)]
+	sched := ev.sched
+	camps := ev.camps[:len(sched)]
 	ev.camps = camps
-	excluded := -1               // the exclusive campaign that applied
-	var all allLines             // the lines of the first campaign that selects every line, and their sums
-	for k, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
-		c, mt := &e.camps[i], &e.meta[i]
+	compiled, metas := e.camps, e.meta[:len(e.camps)]
+	excluded := -1            // the exclusive campaign that applied
+	var all allLines          // the lines of the campaigns that select every line, and their sums
+	for k, i := range sched { // the campaigns scheduled at the order's time (validate)
+		c, mt := &compiled[i], &metas[i]
 		camps[k] = campRun{c: c, meta: mt}
 		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name
 		if excluded >= 0 {
-			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
+			out.Reason, out.Message = "excluded", metas[excluded].excludes
 			continue
 		}
 		lines, why := ev.qualifies(c, &all)
@@ -195,8 +197,6 @@ func (ev *evaluation) campaigns() error {
 			excluded = i
 		}
 	}
-	ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
-	copy(ev.baseBonus, ev.bonus)
 	return ev.applyCampaigns()
 }
 
@@ -396,7 +396,9 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 // on top of what the earlier steps left.
 func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
-	copy(ev.bonus, ev.baseBonus)
+	if ev.baseBonus != nil { // a campaign added bonus points: back to those before them
+		copy(ev.bonus, ev.baseBonus)
+	}
 	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
 	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
@@ -409,6 +411,10 @@ func (ev *evaluation) applyCampaigns() error {
 			ev.calcCodes = append(ev.calcCodes, r.meta.token)
 		}
 		if r.c.points > 0 {
+			if ev.baseBonus == nil { // the bonus points before the campaigns, kept once
+				ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
+				copy(ev.baseBonus, ev.bonus)
+			}
 			weights := ev.tmp.ints.take(len(out.Lines))
 			for j, l := range out.Lines {
 				weights[j] = ev.base[l].MinorUnits()
@@ -704,42 +710,39 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			return true, nil
 		}
 	}
+	// Each line's cost: its amount in disc (none past its end), k × its points in w when k
+	// is not zero, and its share in rest when rest is not nil. The usual campaigns have one
+	// part only: a loop each.
 	lc := ev.buf.out.amount.take(n)
-	if err := lineCosts(lc, disc, k, w, rest, cur); err != nil {
-		return false, err
-	}
-	out.Budgeted, out.LineCosts = true, lc
-	return false, nil
-}
-
-// lineCosts writes into dst (one per line) each line's cost in cur: its amount in disc
-// (none past its end), k × its points in w when k is not zero, and its share in rest
-// when rest is not nil. The usual campaigns have one part only: a loop each.
-func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int64, cur loyalty.Currency) error {
-	var err error
 	switch {
 	case k == 0 && rest == nil:
 		// The discount's amounts as they are, but those in another currency than cur (a
 		// zero without one).
-		nd := copy(dst, disc)
-		for l := range dst[:nd] {
-			if m := dst[l]; m.Currency() != cur {
-				if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
-					return err
+		nd := copy(lc, disc)
+		other := false
+		for _, m := range lc[:nd] {
+			other = other || m.Currency() != cur
+		}
+		if other {
+			for l := range lc[:nd] {
+				if m := lc[l]; m.Currency() != cur {
+					if lc[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
+						return false, err
+					}
 				}
 			}
 		}
-		for l := nd; l < len(dst); l++ {
-			dst[l] = loyalty.Zero(cur)
+		for l := nd; l < len(lc); l++ {
+			lc[l] = loyalty.Zero(cur)
 		}
 	case disc == nil && rest == nil:
-		for l, p := range w[:len(dst)] {
-			if dst[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
-				return err
+		for l, p := range w[:len(lc)] {
+			if lc[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
+				return false, err
 			}
 		}
 	default:
-		for l := range dst {
+		for l := range lc {
 			var c int64
 			if l < len(disc) {
 				c = disc[l].MinorUnits()
@@ -750,12 +753,13 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int
 			if rest != nil {
 				c += rest[l]
 			}
-			if dst[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
-				return err
+			if lc[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+				return false, err
 			}
 		}
 	}
-	return nil
+	out.Budgeted, out.LineCosts = true, lc
+	return false, nil
 }
 
 // linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
