@@ -415,18 +415,32 @@ func (ev *evaluation) applyCampaigns() error {
 				ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
 				copy(ev.baseBonus, ev.bonus)
 			}
+			// Split by the eligible lines' values (their parts sum to the points).
+			nl := len(ev.order.Lines)
+			r.bonus = ev.tmp.pts.take(nl)
 			weights := ev.tmp.ints.take(len(out.Lines))
-			for j, l := range out.Lines {
-				weights[j] = ev.base[l].MinorUnits()
-			}
-			parts := ev.tmp.pts.take(len(out.Lines))
-			if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
-				return fmt.Errorf("campaign: evaluate: %w", err)
-			}
-			r.bonus = ev.tmp.pts.take(len(ev.order.Lines))
-			for j, l := range out.Lines {
-				r.bonus[l] = parts[j]
-				ev.bonus[l] += parts[j]
+			if len(out.Lines) == nl { // every line, in order: no index to follow
+				for l, m := range ev.base[:nl] {
+					weights[l] = m.MinorUnits()
+				}
+				if err := allocatePointsInto(r.bonus, r.c.points, weights); err != nil {
+					return fmt.Errorf("campaign: evaluate: %w", err)
+				}
+				for l, p := range r.bonus {
+					ev.bonus[l] += p
+				}
+			} else {
+				for j, l := range out.Lines {
+					weights[j] = ev.base[l].MinorUnits()
+				}
+				parts := ev.tmp.pts.take(len(out.Lines))
+				if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
+					return fmt.Errorf("campaign: evaluate: %w", err)
+				}
+				for j, l := range out.Lines {
+					r.bonus[l] = parts[j]
+					ev.bonus[l] += parts[j]
+				}
 			}
 		}
 		if r.c.weight > 0 {
@@ -517,7 +531,7 @@ func (ev *evaluation) costs() (bool, error) {
 			mp = multPts[i]
 		}
 		if r.c.budget < 0 {
-			if err := ev.unbudgetedCost(out, r, en, mp); err != nil {
+			if err := ev.unbudgetedCost(out, r, en, mp, mpSum); err != nil {
 				return false, err
 			}
 			continue
@@ -603,17 +617,21 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 // unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
 // kept, the sum of what the lines' shares would sum to (the discount's amount, the points'
 // value, the perks' value).
-func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) error {
+func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, mpSum points.Points) error {
 	var total int64
 	if en != nil {
 		total += en.Amount.MinorUnits()
 	}
 	var pts points.Points
-	for _, p := range r.bonus {
-		pts += p
+	if r.bonus != nil {
+		pts = r.c.points // the sum of its split
 	}
-	for _, p := range mp {
-		pts += p
+	if mpSum >= 0 {
+		pts += mpSum
+	} else {
+		for _, p := range mp {
+			pts += p
+		}
 	}
 	out.Points = pts
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
@@ -654,7 +672,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			}
 		}
 	}
-	w, pts, negative := ev.linePoints(r.bonus, mp, mpSum) // the points per line, nil for none
+	w, pts, negative := ev.linePoints(r.bonus, r.c.points, mp, mpSum) // the points per line, nil for none
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
@@ -764,9 +782,9 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 
 // linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
 // when it has neither; one of them itself when the other is nil), their sum, and whether a
-// line has negative points. multSum is the sum of mult (whose points are never negative)
-// when known, else negative.
-func (ev *evaluation) linePoints(bonus, mult []points.Points, multSum points.Points) ([]points.Points, points.Points, bool) {
+// line has negative points. The bonus is the split of bonusSum points; multSum is the sum
+// of mult when known, else negative. Neither has negative points.
+func (ev *evaluation) linePoints(bonus []points.Points, bonusSum points.Points, mult []points.Points, multSum points.Points) ([]points.Points, points.Points, bool) {
 	var w []points.Points
 	switch {
 	case bonus == nil && mult == nil:
@@ -777,7 +795,7 @@ func (ev *evaluation) linePoints(bonus, mult []points.Points, multSum points.Poi
 		}
 		w = mult
 	case mult == nil:
-		w = bonus
+		return bonus, bonusSum, false
 	default:
 		w = ev.tmp.pts.take(len(ev.order.Lines))
 		for l := range w {
