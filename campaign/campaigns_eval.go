@@ -738,8 +738,11 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 		// zero without one).
 		nd := copy(lc, disc)
 		other := false
-		for _, m := range lc[:nd] {
-			other = other || m.Currency() != cur
+		for l := range lc[:nd] {
+			if lc[l].Currency() != cur {
+				other = true
+				break
+			}
 		}
 		if other {
 			for l := range lc[:nd] {
