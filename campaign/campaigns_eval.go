@@ -83,11 +83,11 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		if m.s != nil {
 			if c.capsTotal {
 				t, _ := m.s.totals.Get(m.tx, c.ID)
-				r.uses, r.spent = t.Uses, t.Spent
+				r.uses, r.spent = t.uses, t.spent
 			}
 			if c.Budget.PerAccount > 0 {
 				a, _ := m.s.budgets.Get(m.tx, budgetKey{c.ID, account})
-				r.acctUses = a.Uses
+				r.acctUses = a.uses
 			}
 			continue
 		}
