@@ -246,23 +246,24 @@ type lineSums struct{ amount, qty, out int64 }
 // sumLines returns the sums of the lines of ol (whose totals are base) listed in lines,
 // every line when lines is nil.
 func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
-	// The usual lines add no negative amount nor quantity: then a sum is out of range
-	// exactly when it is negative (a signed overflow of non-negative terms, or the minimum
-	// int64), and one loop ORs the terms and sums to find out. A negative term or sum
-	// takes the exact loop.
+	// While the sums are not negative, adding a term overflows exactly when it makes a
+	// sum negative (a negative term cannot overflow a non-negative sum), and the minimum
+	// int64 is negative: sums that are never negative are in range. The usual lines add
+	// no negative amount nor quantity, so one loop sums and ORs the sums to find out; a
+	// negative sum takes the exact loop.
 	var amount, qty, neg int64
 	if lines == nil {
 		ol = ol[:len(base)]
 		for i := range base {
 			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
 			amount, qty = amount+a, qty+q
-			neg |= a | q | amount | qty
+			neg |= amount | qty
 		}
 	} else {
 		for _, i := range lines {
 			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
 			amount, qty = amount+a, qty+q
-			neg |= a | q | amount | qty
+			neg |= amount | qty
 		}
 	}
 	if neg >= 0 {
