@@ -530,9 +530,12 @@ type compiled struct {
 	perks      []string
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
+	budget     int  // the index of its budget counters in an evaluation (campMeta.budget), -1 without a budget
 	capsTotal  bool // the budget caps the campaign's total uses or money
+	minimum    bool // the conditions have a minimum amount or quantity
 	audience   bool // the audience is not everyone
 	selective  bool // the conditions select lines by category or SKU
+	oneCat     bool // they select the lines of one category (Conditions.Categories[0]) only
 	// The conditions' categories and SKUs as sets, for lists too long to scan per line.
 	catSet map[loyalty.CategoryID]struct{}
 	skuSet map[loyalty.SKU]struct{}
@@ -598,7 +601,9 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 			catSet: setOf(c.Conditions.Categories), skuSet: setOf(c.Conditions.SKUs),
 			capsTotal: c.Budget.Uses > 0 || c.Budget.Money.IsPositive(),
 			audience:  !c.Audience.isZero(),
-			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0}
+			minimum:   !c.Conditions.MinAmount.IsZero() || !c.Conditions.MinQuantity.IsZero(),
+			selective: len(c.Conditions.Categories) > 0 || len(c.Conditions.SKUs) > 0,
+			oneCat:    len(c.Conditions.Categories) == 1 && len(c.Conditions.SKUs) == 0}
 		for _, a := range c.Actions {
 			switch a.Kind {
 			case ActionDiscount:
@@ -632,10 +637,96 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 		}
 		return 0
 	})
+	budgeted := 0
 	for i := range out {
-		out[i].pos = i
+		out[i].pos, out[i].budget = i, -1
+		if !out[i].Budget.IsZero() { // as New numbers campMeta.budget
+			out[i].budget = budgeted
+			budgeted++
+		}
 	}
 	return out
 }
 
 func campaignToken(i int) string { return tokenPrefix + "C" + fmt.Sprint(i) }
+
+// timeline is the schedules of an engine's campaigns compiled together: the instants at
+// which a schedule starts or ends, and for each stretch between two of them the campaigns
+// that run (by their index in the engine's list, in its order) and those of them with a
+// budget. An evaluation finds its campaigns by a binary search instead of testing every
+// schedule. It is read only, safe for concurrent use.
+type timeline struct {
+	bounds []int64   // the Unix seconds at which a span starts or ends, increasing
+	spans  []tlStint // len(bounds)+1: spans[j] is the stretch bounds[j-1] <= sec < bounds[j]
+}
+
+// tlStint is the campaigns running in one stretch of a timeline.
+type tlStint struct {
+	sched    []int // the campaigns running, by index in Engine.camps
+	budgeted []int // those with a budget
+}
+
+// maxTimeline bounds the campaign indexes a timeline lists in all: an engine whose
+// schedules would need more tests them per evaluation (see scheduled).
+const maxTimeline = 1 << 14
+
+// newTimeline returns the timeline of camps, compiled by compileCampaigns, or nil when it
+// would list more than maxTimeline indexes.
+func newTimeline(camps []compiled) *timeline {
+	var bounds []int64
+	for i := range camps {
+		for _, w := range camps[i].sched.spans {
+			bounds = append(bounds, w[0], w[1])
+		}
+	}
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	var pool []int        // the lists of every stretch, one after the other
+	ends := [][2]int(nil) // per stretch: where its sched and its budgeted lists end in pool
+	for j := range len(bounds) + 1 {
+		// Every span starts and ends at a bound: the campaigns running at the stretch's
+		// first second run all through it.
+		sec := int64(math.MinInt64)
+		if j > 0 {
+			sec = bounds[j-1]
+		}
+		from := len(pool)
+		for i := range camps {
+			if camps[i].sched.activeAt(sec) {
+				pool = append(pool, i)
+			}
+		}
+		mid := len(pool)
+		for _, i := range pool[from:mid] {
+			if camps[i].budget >= 0 {
+				pool = append(pool, i)
+			}
+		}
+		if len(pool) > maxTimeline {
+			return nil
+		}
+		ends = append(ends, [2]int{mid, len(pool)})
+	}
+	t := &timeline{bounds: bounds, spans: make([]tlStint, len(ends))}
+	from := 0
+	for j, e := range ends {
+		t.spans[j] = tlStint{sched: pool[from:e[0]:e[0]], budgeted: pool[e[0]:e[1]:e[1]]}
+		from = e[1]
+	}
+	return t
+}
+
+// at returns the stretch of the instant of Unix second sec.
+func (t *timeline) at(sec int64) *tlStint {
+	// j: the number of bounds at or before sec.
+	lo, hi := 0, len(t.bounds)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.bounds[m] <= sec {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return &t.spans[lo]
+}

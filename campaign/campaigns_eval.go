@@ -13,11 +13,10 @@ import (
 
 var one = decimal.NewFromInt(1)
 
-// campRun is one scheduled campaign in an evaluation.
+// campRun is one scheduled campaign in an evaluation; ev.camps[k] is q.Campaigns[k].
 type campRun struct {
 	c     *compiled
 	meta  *campMeta
-	out   int             // index in q.Campaigns
 	bonus []points.Points // the campaign's own bonus points per order line
 }
 
@@ -45,8 +44,10 @@ func readCounter(mem memReader, tx OrderReadTx, id loyalty.CampaignID, account l
 }
 
 // readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
-// facts view) into ev.budgets[meta.budget]: only those the budget caps (its total for uses
+// facts view) into ev.budgets[c.budget]: only those the budget caps (its total for uses
 // or money, the account's for uses per account), which are all usesLeft and costs read.
+// The memory store's counters are read from its tables directly, without an interface
+// call or a record copied through layers per counter.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
@@ -56,14 +57,40 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	mem, _ := tx.(memReader)
-	for _, i := range ev.sched {
-		c, k := &e.camps[i], e.meta[i].budget
-		if k < 0 {
+	var m memTx // the memory store's transaction, when tx is one (m.s not nil)
+	switch t := tx.(type) {
+	case *memTx:
+		m = *t
+	case memTx:
+		m = t
+	}
+	var mem memReader
+	if m.s == nil {
+		mem, _ = tx.(memReader)
+	}
+	account := ev.order.Account
+	sched := ev.sched
+	if e.timeline != nil { // the scheduled campaigns with a budget
+		sched = e.timeline.at(ev.order.PlacedAt.Unix()).budgeted
+	}
+	for _, i := range sched {
+		c := &e.camps[i]
+		if c.budget < 0 {
 			continue
 		}
-		r := &ev.budgets[k]
+		r := &ev.budgets[c.budget]
 		*r = budgetCounters{}
+		if m.s != nil {
+			if c.capsTotal {
+				t, _ := m.s.totals.Get(m.tx, c.ID)
+				r.uses, r.spent = t.uses, t.spent
+			}
+			if c.Budget.PerAccount > 0 {
+				a, _ := m.s.budgets.Get(m.tx, budgetKey{c.ID, account})
+				r.acctUses = a.uses
+			}
+			continue
+		}
 		var err error
 		if c.capsTotal {
 			if r.uses, r.spent, err = readCounter(mem, tx, c.ID, ""); err != nil {
@@ -71,7 +98,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 			}
 		}
 		if c.Budget.PerAccount > 0 {
-			if r.acctUses, _, err = readCounter(mem, tx, c.ID, ev.order.Account); err != nil {
+			if r.acctUses, _, err = readCounter(mem, tx, c.ID, account); err != nil {
 				return err
 			}
 		}
@@ -80,16 +107,23 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 }
 
 // scheduled lists in ev.sched the campaigns whose schedule covers the order's time and
-// returns how many of them have a budget.
+// returns how many of them have a budget: the engine's list from its timeline (which
+// ev.sched then shares, read only), or one made by testing every schedule for an engine
+// without a timeline (an evaluation serves one engine: its ev.sched never shares one).
 func (ev *evaluation) scheduled() int {
 	e := ev.e
+	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
+	if e.timeline != nil {
+		st := e.timeline.at(sec)
+		ev.sched = st.sched
+		return len(st.budgeted)
+	}
 	sched := ev.sched[:0]
 	budgeted := 0
-	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	for i := range e.camps {
 		if e.camps[i].sched.activeAt(sec) {
 			sched = append(sched, i)
-			if e.meta[i].budget >= 0 {
+			if e.camps[i].budget >= 0 {
 				budgeted++
 			}
 		}
@@ -114,17 +148,19 @@ func (ev *evaluation) campaigns() error {
 	if cap(ev.camps) < len(ev.sched) {
 		ev.camps = make([]campRun, 0, len(e.camps))
 	}
-	camps := ev.camps[:len(ev.sched)]
+	sched := ev.sched
+	camps := ev.camps[:len(sched)]
 	ev.camps = camps
-	excluded := -1               // the exclusive campaign that applied
-	var all []int                // the lines of the first campaign that selects every line: 0, 1, …
-	for k, i := range ev.sched { // the campaigns scheduled at the order's time (validate)
-		c, mt := &e.camps[i], &e.meta[i]
-		camps[k] = campRun{c: c, meta: mt, out: k}
+	compiled, metas := e.camps, e.meta[:len(e.camps)]
+	excluded := -1            // the exclusive campaign that applied
+	var all allLines          // the lines of the campaigns that select every line, and their sums
+	for k, i := range sched { // the campaigns scheduled at the order's time (validate)
+		c, mt := &compiled[i], &metas[i]
+		camps[k] = campRun{c: c, meta: mt}
 		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name
 		if excluded >= 0 {
-			out.Reason, out.Message = "excluded", e.meta[excluded].excludes
+			out.Reason, out.Message = "excluded", metas[excluded].excludes
 			continue
 		}
 		lines, why := ev.qualifies(c, &all)
@@ -144,7 +180,7 @@ func (ev *evaluation) campaigns() error {
 				continue
 			}
 		}
-		if mt.budget >= 0 {
+		if c.budget >= 0 {
 			if msg := ev.usesLeft(c, mt); msg != "" {
 				out.Reason, out.Message = "budget", msg
 				continue
@@ -161,8 +197,6 @@ func (ev *evaluation) campaigns() error {
 			excluded = i
 		}
 	}
-	ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
-	copy(ev.baseBonus, ev.bonus)
 	return ev.applyCampaigns()
 }
 
@@ -175,7 +209,7 @@ const (
 
 // qualifies checks the audience and the conditions; it returns the eligible lines and
 // qualified or the reason the campaign does not apply. all is as eligible takes it.
-func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
+func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 	if c.audience && !ev.inAudience(&c.Audience) {
 		return nil, notAudience
 	}
@@ -183,27 +217,87 @@ func (ev *evaluation) qualifies(c *compiled, all *[]int) ([]int, int) {
 	if len(lines) == 0 {
 		return nil, notConditions
 	}
-	if cn := &c.Conditions; !cn.MinAmount.IsZero() || !cn.MinQuantity.IsZero() {
+	if cn := &c.Conditions; c.minimum {
 		// The eligible lines' amount (in the order's currency, the program's, as MinAmount
-		// is) and quantity. A sum out of range, as Money.Add and Quantity.Add decide (a
-		// signed overflow, or the minimum int64), sets out's sign bit and does not qualify;
-		// the sums after it do not matter.
-		var amount, qty, out int64
-		base, ol := ev.base, ev.order.Lines
-		for _, i := range lines {
-			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
-			sa, sq := amount+a, qty+q
-			out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
-			if sa == math.MinInt64 || sq == math.MinInt64 {
-				out = -1
+		// is) and quantity: those of every line computed once for the campaigns that select
+		// every line.
+		var s lineSums
+		if c.selective {
+			s = sumLines(ev.base, ev.order.Lines, lines)
+		} else {
+			if !all.summed {
+				all.sums, all.summed = sumLines(ev.base, ev.order.Lines, nil), true
 			}
-			amount, qty = sa, sq
+			s = all.sums
 		}
-		if out < 0 || !cn.MinAmount.IsZero() && amount < cn.MinAmount.MinorUnits() || qty < cn.MinQuantity.Micros() {
+		if s.out < 0 || !cn.MinAmount.IsZero() && s.amount < cn.MinAmount.MinorUnits() || s.qty < cn.MinQuantity.Micros() {
 			return lines, notConditions
 		}
 	}
 	return lines, qualified
+}
+
+// lineSums are the amount (minor units of the lines' totals before discounts) and the
+// quantity (micros) of some lines. A sum out of range, as Money.Add and Quantity.Add
+// decide (a signed overflow, or the minimum int64), sets out's sign bit, and the sums
+// after it do not matter.
+type lineSums struct{ amount, qty, out int64 }
+
+// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines,
+// every line when lines is nil.
+func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
+	// While the sums are not negative, adding a term overflows exactly when it makes a
+	// sum negative (a negative term cannot overflow a non-negative sum), and the minimum
+	// int64 is negative: sums that are never negative are in range. The usual lines add
+	// no negative amount nor quantity, so one loop sums and ORs the sums to find out; a
+	// negative sum takes the exact loop.
+	var amount, qty, neg int64
+	if lines == nil {
+		ol = ol[:len(base)]
+		for i := range base {
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			amount, qty = amount+a, qty+q
+			neg |= amount | qty
+		}
+	} else {
+		for _, i := range lines {
+			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+			amount, qty = amount+a, qty+q
+			neg |= amount | qty
+		}
+	}
+	if neg >= 0 {
+		return lineSums{amount, qty, 0}
+	}
+	var out int64
+	amount, qty = 0, 0
+	add := func(a, q int64) {
+		sa, sq := amount+a, qty+q
+		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
+		if sa == math.MinInt64 || sq == math.MinInt64 {
+			out = -1
+		}
+		amount, qty = sa, sq
+	}
+	if lines == nil {
+		for i := range base {
+			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
+		}
+	} else {
+		for _, i := range lines {
+			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
+		}
+	}
+	return lineSums{amount, qty, out}
+}
+
+// allLines is what the campaigns selecting every line share in an evaluation: the list
+// of every line (a campaign's own, which is never changed) to copy, nil until a campaign
+// made it, and the lines' sums once summed.
+type allLines struct {
+	list   []int
+	sums   lineSums
+	summed bool
 }
 
 // inAudience reports whether the order's account is in the audience a.
@@ -242,27 +336,37 @@ func conditionsText(cn Conditions) string {
 }
 
 // eligible returns the indexes of the order's lines the campaign's conditions select, like
-// Conditions.eligible, in the evaluation's memory (nil when none). *all is nil or a list
-// of every line (a campaign's own, which is never changed) to copy; eligible sets it.
-func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
+// Conditions.eligible, in the evaluation's memory (nil when none). all.list is copied, or
+// made, for a campaign that selects every line.
+func (ev *evaluation) eligible(c *compiled, all *allLines) []int {
 	lines := ev.order.Lines
 	out := ev.buf.out.idx.take(len(lines))
 	if !c.selective { // every line
-		if *all != nil {
-			copy(out, *all)
+		if all.list != nil {
+			copy(out, all.list)
 			return out
 		}
 		for i := range out {
 			out[i] = i
 		}
-		*all = out
+		all.list = out
 		return out
 	}
 	n := 0
-	for i := range lines {
-		if c.selects(&lines[i]) {
-			out[n] = i
-			n++
+	if c.oneCat { // the usual selective campaign: a string compared per line
+		cat := c.Conditions.Categories[0]
+		for i := range lines {
+			if lines[i].Category == cat {
+				out[n] = i
+				n++
+			}
+		}
+	} else {
+		for i := range lines {
+			if c.selects(&lines[i]) {
+				out[n] = i
+				n++
+			}
 		}
 	}
 	if n == 0 {
@@ -275,7 +379,7 @@ func (ev *evaluation) eligible(c *compiled, all *[]int) []int {
 // account, or the message of the limit reached.
 func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 	b := &c.Budget
-	r := &ev.budgets[mt.budget]
+	r := &ev.budgets[c.budget]
 	switch {
 	case b.Uses > 0 && r.uses+1 > b.Uses:
 		return mt.uses
@@ -293,11 +397,13 @@ func (ev *evaluation) usesLeft(c *compiled, mt *campMeta) string {
 // on top of what the earlier steps left.
 func (ev *evaluation) applyCampaigns() error {
 	ev.calcCodes = ev.calcCodes[:ev.baseCodes]
-	copy(ev.bonus, ev.baseBonus)
+	if ev.baseBonus != nil { // a campaign added bonus points: back to those before them
+		copy(ev.bonus, ev.baseBonus)
+	}
 	n, only := 0, -1 // the applied multiplier campaigns: how many, and the index of one
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		r := &ev.camps[i]
-		out := &ev.q.Campaigns[r.out]
+		r, out := &ev.camps[i], &outs[i]
 		r.bonus = nil
 		if !out.Applied {
 			continue
@@ -306,18 +412,36 @@ func (ev *evaluation) applyCampaigns() error {
 			ev.calcCodes = append(ev.calcCodes, r.meta.token)
 		}
 		if r.c.points > 0 {
+			if ev.baseBonus == nil { // the bonus points before the campaigns, kept once
+				ev.baseBonus = ev.tmp.pts.take(len(ev.bonus))
+				copy(ev.baseBonus, ev.bonus)
+			}
+			// Split by the eligible lines' values (their parts sum to the points).
+			nl := len(ev.order.Lines)
+			r.bonus = ev.tmp.pts.take(nl)
 			weights := ev.tmp.ints.take(len(out.Lines))
-			for j, l := range out.Lines {
-				weights[j] = ev.base[l].MinorUnits()
-			}
-			parts := ev.tmp.pts.take(len(out.Lines))
-			if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
-				return fmt.Errorf("campaign: evaluate: %w", err)
-			}
-			r.bonus = ev.tmp.pts.take(len(ev.order.Lines))
-			for j, l := range out.Lines {
-				r.bonus[l] = parts[j]
-				ev.bonus[l] += parts[j]
+			if len(out.Lines) == nl { // every line, in order: no index to follow
+				for l, m := range ev.base[:nl] {
+					weights[l] = m.MinorUnits()
+				}
+				if err := allocatePointsInto(r.bonus, r.c.points, weights); err != nil {
+					return fmt.Errorf("campaign: evaluate: %w", err)
+				}
+				for l, p := range r.bonus {
+					ev.bonus[l] += p
+				}
+			} else {
+				for j, l := range out.Lines {
+					weights[j] = ev.base[l].MinorUnits()
+				}
+				parts := ev.tmp.pts.take(len(out.Lines))
+				if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
+					return fmt.Errorf("campaign: evaluate: %w", err)
+				}
+				for j, l := range out.Lines {
+					r.bonus[l] = parts[j]
+					ev.bonus[l] += parts[j]
+				}
 			}
 		}
 		if r.c.weight > 0 {
@@ -337,7 +461,7 @@ func (ev *evaluation) applyCampaigns() error {
 	}
 	extra := decimal.Zero
 	for i := range ev.camps {
-		if r := &ev.camps[i]; ev.q.Campaigns[r.out].Applied && r.c.weight > 0 {
+		if r := &ev.camps[i]; outs[i].Applied && r.c.weight > 0 {
 			extra = extra.Add(r.c.extra)
 		}
 	}
@@ -379,14 +503,14 @@ func (ev *evaluation) campaignCosts() error {
 // costs prices the applied campaigns (see campaignCosts) and reports whether it dropped one
 // over its money budget.
 func (ev *evaluation) costs() (bool, error) {
-	multPts, only, single, err := ev.multiplierPoints()
+	multPts, only, single, singleSum, err := ev.multiplierPoints()
 	if err != nil {
 		return false, err
 	}
 	dropped := false
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		r := &ev.camps[i]
-		out := &ev.q.Campaigns[r.out]
+		r, out := &ev.camps[i], &outs[i]
 		if !out.Applied {
 			continue
 		}
@@ -399,20 +523,21 @@ func (ev *evaluation) costs() (bool, error) {
 				en = nil
 			}
 		}
-		var mp []points.Points // the campaign's multiplier points per line
+		var mp []points.Points     // the campaign's multiplier points per line
+		mpSum := points.Points(-1) // their sum, when known
 		switch {
 		case i == only:
-			mp = single
+			mp, mpSum = single, singleSum
 		case multPts != nil:
 			mp = multPts[i]
 		}
-		if r.meta.budget < 0 {
-			if err := ev.unbudgetedCost(out, r, en, mp); err != nil {
+		if r.c.budget < 0 {
+			if err := ev.unbudgetedCost(out, r, en, mp, mpSum); err != nil {
 				return false, err
 			}
 			continue
 		}
-		drop, err := ev.budgetedCost(out, r, en, mp)
+		drop, err := ev.budgetedCost(out, r, en, mp, mpSum)
 		if err != nil {
 			return false, err
 		}
@@ -424,35 +549,39 @@ func (ev *evaluation) costs() (bool, error) {
 // multiplierPoints returns the points the applied multipliers add to each line: the
 // lines' extra points over the plan without the campaigns' multipliers, shared among the
 // multipliers by their extras. With one multiplier (the usual case) they are single, the
-// points of campaign run only; with more, multPts lists them per campaign run (nil for a
-// run without an applied multiplier). Without any, all are nil and only is -1.
-func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, err error) {
+// points of campaign run only, which sum to singleSum; with more, multPts lists them per
+// campaign run (nil for a run without an applied multiplier). Without any, all are nil and
+// only is -1. The points are never negative.
+func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, single []points.Points, singleSum points.Points, err error) {
 	n := len(ev.order.Lines)
 	nm := 0 // the applied multiplier campaigns: how many, and one of them (only)
 	only = -1
+	outs := ev.q.Campaigns[:len(ev.camps)]
 	for i := range ev.camps {
-		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+		if ev.camps[i].c.weight > 0 && outs[i].Applied {
 			nm, only = nm+1, i
 		}
 	}
 	if nm == 0 {
-		return nil, -1, nil, nil
+		return nil, -1, nil, 0, nil
 	}
 	plain := ev.plain
 	if !ev.plainSet {
 		if plain, err = ev.e.earnPlan.PlanTotalsInto(reuse(&ev.plainBuf, n), ev.paid, ev.paidChecked, ev.baseMult); err != nil {
-			return nil, -1, nil, err
+			return nil, -1, nil, 0, err
 		}
 	}
 	if nm == 1 { // one campaign's weight takes all: no split to compute
 		extra := ev.tmp.pts.take(n)
 		base, pl := ev.basePts[:n], plain.Lines[:n]
+		var sum points.Points
 		for l := range extra {
 			if x := base[l] - pl[l].Points; x > 0 {
 				extra[l] = x
+				sum += x
 			}
 		}
-		return nil, only, extra, nil
+		return nil, only, extra, sum, nil
 	}
 	if cap(ev.multPts) < len(ev.camps) {
 		ev.multPts = make([][]points.Points, len(ev.camps))
@@ -462,7 +591,7 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 	mults := ev.tmp.idx.take(nm)[:0] // indexes into ev.camps
 	multWeights := ev.tmp.ints.take(nm)[:0]
 	for i := range ev.camps {
-		if r := &ev.camps[i]; r.c.weight > 0 && ev.q.Campaigns[r.out].Applied {
+		if r := &ev.camps[i]; r.c.weight > 0 && outs[i].Applied {
 			mults = append(mults, i)
 			multWeights = append(multWeights, r.c.weight)
 			multPts[i] = ev.tmp.pts.take(n)
@@ -477,33 +606,37 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 		}
 		copy(weights, multWeights)
 		if err := allocatePointsInto(parts, extra, weights); err != nil {
-			return nil, -1, nil, err
+			return nil, -1, nil, 0, err
 		}
 		for j, i := range mults {
 			multPts[i][l] = parts[j]
 		}
 	}
-	return multPts, -1, nil, nil
+	return multPts, -1, nil, 0, nil
 }
 
 // unbudgetedCost sets the cost of an applied campaign without a budget: only the total is
 // kept, the sum of what the lines' shares would sum to (the discount's amount, the points'
 // value, the perks' value).
-func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) error {
+func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, mpSum points.Points) error {
 	var total int64
 	if en != nil {
 		total += en.Amount.MinorUnits()
 	}
 	var pts points.Points
-	for _, p := range r.bonus {
-		pts += p
+	if r.bonus != nil {
+		pts = r.c.points // the sum of its split
 	}
-	for _, p := range mp {
-		pts += p
+	if mpSum >= 0 {
+		pts += mpSum
+	} else {
+		for _, p := range mp {
+			pts += p
+		}
 	}
 	out.Points = pts
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := red.Value(pts)
+		v, err := ev.pointsValue(pts)
 		if err != nil {
 			return err
 		}
@@ -525,23 +658,27 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 // the campaign, and reports it, when the cost exceeds what is left of its money budget.
 // The cost is the sum of its parts' totals (each split sums exactly to its total), known
 // before the lines' costs are written.
-func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points) (bool, error) {
+func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, mpSum points.Points) (bool, error) {
 	n := len(ev.order.Lines)
 	cur := ev.order.Currency
 	var total int64
 	var disc []loyalty.Money // the discount's line amounts
 	if en != nil {
 		disc = en.Lines[:min(n, len(en.Lines))]
-		for _, m := range disc {
-			total += m.MinorUnits()
+		if len(disc) == len(en.Lines) {
+			total = en.Amount.MinorUnits() // the sum of its lines
+		} else {
+			for _, m := range disc {
+				total += m.MinorUnits()
+			}
 		}
 	}
-	w, pts, negative := ev.linePoints(r.bonus, mp) // the points per line, nil for none
+	w, pts, negative := ev.linePoints(r.bonus, r.c.points, mp, mpSum) // the points per line, nil for none
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := red.Value(pts)
+		v, err := ev.pointsValue(pts)
 		if err != nil {
 			return false, err
 		}
@@ -579,7 +716,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	out.Cost = cost
 	out.Budgeted, out.LineCosts = false, nil
 	if b := r.c.Budget.Money; b.IsPositive() {
-		spent := ev.budgets[r.meta.budget].spent
+		spent := ev.budgets[r.c.budget].spent
 		left := b
 		if !spent.IsZero() {
 			if left, err = b.Sub(spent); err != nil {
@@ -592,37 +729,42 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			return true, nil
 		}
 	}
+	// Each line's cost: its amount in disc (none past its end), k × its points in w when k
+	// is not zero, and its share in rest when rest is not nil. The usual campaigns have one
+	// part only: a loop each.
 	lc := ev.buf.out.amount.take(n)
-	if err := lineCosts(lc, disc, k, w, rest, cur); err != nil {
-		return false, err
-	}
-	out.Budgeted, out.LineCosts = true, lc
-	return false, nil
-}
-
-// lineCosts writes into dst (one per line) each line's cost in cur: its amount in disc
-// (none past its end), k × its points in w when k is not zero, and its share in rest
-// when rest is not nil. The usual campaigns have one part only: a loop each.
-func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int64, cur loyalty.Currency) error {
-	var err error
 	switch {
 	case k == 0 && rest == nil:
-		for l, m := range disc[:min(len(disc), len(dst))] {
-			if dst[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
-				return err
+		// The discount's amounts as they are, but those in another currency than cur (a
+		// zero without one).
+		nd := copy(lc, disc)
+		other := false
+		for l := range lc[:nd] {
+			if lc[l].Currency() != cur {
+				other = true
+				break
 			}
 		}
-		for l := len(disc); l < len(dst); l++ {
-			dst[l] = loyalty.Zero(cur)
+		if other {
+			for l := range lc[:nd] {
+				if m := lc[l]; m.Currency() != cur {
+					if lc[l], err = loyalty.MoneyFromMinor(m.MinorUnits(), cur); err != nil {
+						return false, err
+					}
+				}
+			}
+		}
+		for l := nd; l < len(lc); l++ {
+			lc[l] = loyalty.Zero(cur)
 		}
 	case disc == nil && rest == nil:
-		for l, p := range w[:len(dst)] {
-			if dst[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
-				return err
+		for l, p := range w[:len(lc)] {
+			if lc[l], err = loyalty.MoneyFromMinor(k*int64(p), cur); err != nil {
+				return false, err
 			}
 		}
 	default:
-		for l := range dst {
+		for l := range lc {
 			var c int64
 			if l < len(disc) {
 				c = disc[l].MinorUnits()
@@ -633,39 +775,69 @@ func lineCosts(dst, disc []loyalty.Money, k int64, w []points.Points, rest []int
 			if rest != nil {
 				c += rest[l]
 			}
-			if dst[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
-				return err
+			if lc[l], err = loyalty.MoneyFromMinor(c, cur); err != nil {
+				return false, err
 			}
 		}
 	}
-	return nil
+	out.Budgeted, out.LineCosts = true, lc
+	return false, nil
 }
 
 // linePoints returns a campaign's points per line, its bonus plus its multiplier's (nil
 // when it has neither; one of them itself when the other is nil), their sum, and whether a
-// line has negative points.
-func (ev *evaluation) linePoints(bonus, mult []points.Points) ([]points.Points, points.Points, bool) {
+// line has negative points. The bonus is the split of bonusSum points; multSum is the sum
+// of mult when known, else negative. Neither has negative points.
+func (ev *evaluation) linePoints(bonus []points.Points, bonusSum points.Points, mult []points.Points, multSum points.Points) ([]points.Points, points.Points, bool) {
 	var w []points.Points
 	switch {
 	case bonus == nil && mult == nil:
 		return nil, 0, false
 	case bonus == nil:
+		if multSum >= 0 {
+			return mult, multSum, false
+		}
 		w = mult
 	case mult == nil:
-		w = bonus
+		return bonus, bonusSum, false
 	default:
 		w = ev.tmp.pts.take(len(ev.order.Lines))
 		for l := range w {
 			w[l] = bonus[l] + mult[l]
 		}
 	}
-	var sum points.Points
-	negative := false
+	var sum, neg points.Points // neg's sign bit is set by a negative line
 	for _, p := range w {
 		sum += p
-		negative = negative || p < 0
+		neg |= p
 	}
-	return w, sum, negative
+	return w, sum, neg < 0
+}
+
+// pointsValue is ev.e.redemption.Value(p) for p > 0, multiplied out when a point is worth
+// whole minor units (Engine.pointMinor), as Value computes it then.
+func (ev *evaluation) pointsValue(p points.Points) (loyalty.Money, error) {
+	red := &ev.e.redemption
+	if per := ev.e.pointMinor; per > 0 {
+		if v := int64(p) * per; v/per == int64(p) {
+			return loyalty.MoneyFromMinor(v, red.Currency)
+		}
+	}
+	return red.Value(p)
+}
+
+// wholePointValue returns the value of a point under red in whole minor units of its
+// currency, or 0 when it is not positive and whole: Redemption.Value multiplies it out
+// then, exactly, as pointsValue does.
+func wholePointValue(red points.Redemption) int64 {
+	if red.Currency.IsZero() || !red.PointValue.IsPositive() {
+		return 0
+	}
+	v, err := red.Value(1)
+	if err != nil || v.MinorUnits() <= 0 || !decimal.New(v.MinorUnits(), -int32(red.Currency.Digits())).Equal(red.PointValue) {
+		return 0
+	}
+	return v.MinorUnits()
 }
 
 // addSplit adds to dst the split of m in proportion to weights (Money.AllocateInto).

@@ -58,6 +58,7 @@ type Engine struct {
 
 	ledger      *points.Ledger
 	redemption  points.Redemption // the ledger's redemption rules (ledger.Config().Redemption)
+	pointMinor  int64             // a point's value in whole minor units, 0 when not whole (wholePointValue)
 	buyerLedger *points.Ledger
 	tiers       *tier.Service
 	tierEval    *tier.Evaluator
@@ -74,6 +75,7 @@ type Engine struct {
 	welcomePts int64             // points of the referral welcome rewards
 	welcomeOff bool              // whether a welcome discount candidate exists
 	camps      []compiled        // the campaigns by priority
+	timeline   *timeline         // their schedules together, nil when too large (newTimeline)
 	meta       []campMeta        // per campaign of camps: what evaluations reuse
 	levels     []tier.Level      // the ladder's levels, as tierEval.Level returns them
 	levelMult  []decimal.Decimal // 1 × each level's earn multiplier
@@ -147,6 +149,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}
 	e.redemption = e.ledger.Config().Redemption
+	e.pointMinor = wholePointValue(e.redemption)
 	if e.earnPlan, err = points.NewPlanner(p.Earning); err != nil {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}
@@ -207,6 +210,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		}
 	}
 	e.camps = compileCampaigns(p, loc)
+	e.timeline = newTimeline(e.camps)
 	e.meta = make([]campMeta, len(e.camps))
 	for i := range e.camps {
 		c := &e.camps[i]

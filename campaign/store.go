@@ -164,8 +164,8 @@ func NewMemoryStore() OrderStore {
 		// evaluation can copy a history into memory of its own (accountInto).
 		accounts: memtx.Table[loyalty.AccountID, AccountRecord]{},
 		returns:  memtx.Table[loyalty.IdempotencyKey, []byte]{Clone: clone},
-		budgets:  memtx.Table[budgetKey, BudgetRecord]{},
-		totals:   memtx.Table[loyalty.CampaignID, BudgetRecord]{},
+		budgets:  memtx.Table[budgetKey, counter]{},
+		totals:   memtx.Table[loyalty.CampaignID, counter]{},
 		uses: memtx.Table[loyalty.IdempotencyKey, BudgetUse]{Clone: func(u BudgetUse) BudgetUse {
 			u.Items = append([]BudgetItem(nil), u.Items...)
 			return u
@@ -180,16 +180,23 @@ type budgetKey struct {
 	account loyalty.AccountID
 }
 
+// counter is a stored budget counter: a [BudgetRecord] without the campaign and account,
+// which are its key.
+type counter struct {
+	uses  int64
+	spent loyalty.Money
+}
+
 type memStore struct {
 	db       memtx.DB
 	commits  memtx.Table[loyalty.IdempotencyKey, []byte]
 	orders   memtx.Table[loyalty.OrderID, OrderRecord]
 	accounts memtx.Table[loyalty.AccountID, AccountRecord]
 	returns  memtx.Table[loyalty.IdempotencyKey, []byte]
-	budgets  memtx.Table[budgetKey, BudgetRecord] // the accounts' counters
+	budgets  memtx.Table[budgetKey, counter] // the accounts' counters
 	// totals are the campaigns' counters in all (Account ""), apart from the accounts': a
 	// table of few rows by a string key, which an evaluation reads with no hashing.
-	totals memtx.Table[loyalty.CampaignID, BudgetRecord]
+	totals memtx.Table[loyalty.CampaignID, counter]
 	uses   memtx.Table[loyalty.IdempotencyKey, BudgetUse]
 
 	ro *memTx // the read transaction of every view (over memtx.ReadOnly)
@@ -297,22 +304,22 @@ func (t memTx) PutAccount(r AccountRecord) error {
 func (t memTx) PutReturn(r ReturnRecord) error { return put(t.tx, &t.s.returns, r.Key, r, "return") }
 
 func (t memTx) Budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, error) {
-	r, ok := t.budget(id, account)
+	c, ok := t.budget(id, account)
 	if !ok {
 		return BudgetRecord{}, fmt.Errorf("campaign: budget of %s %s: %w", id, account, loyalty.ErrNotFound)
 	}
-	return r, nil
+	return BudgetRecord{Campaign: id, Account: account, Uses: c.uses, Spent: c.spent}, nil
 }
 
 // budgetCounter returns the uses and money spent of the counter of (id, account), zero for
 // one not stored (memReader).
 func (t memTx) budgetCounter(id loyalty.CampaignID, account loyalty.AccountID) (int64, loyalty.Money, error) {
-	r, _ := t.budget(id, account)
-	return r.Uses, r.Spent, nil
+	c, _ := t.budget(id, account)
+	return c.uses, c.spent, nil
 }
 
 // budget returns the counter of (id, account) and whether it is stored.
-func (t memTx) budget(id loyalty.CampaignID, account loyalty.AccountID) (BudgetRecord, bool) {
+func (t memTx) budget(id loyalty.CampaignID, account loyalty.AccountID) (counter, bool) {
 	if account == "" {
 		return t.s.totals.Get(t.tx, id)
 	}
@@ -330,10 +337,11 @@ func (t memTx) PutBudget(r BudgetRecord) error {
 	if r.Campaign == "" {
 		return loyalty.Invalid("budget", nil, "has no campaign")
 	}
+	c := counter{uses: r.Uses, spent: r.Spent}
 	if r.Account == "" {
-		return t.s.totals.Put(t.tx, r.Campaign, r)
+		return t.s.totals.Put(t.tx, r.Campaign, c)
 	}
-	return t.s.budgets.Put(t.tx, budgetKey{r.Campaign, r.Account}, r)
+	return t.s.budgets.Put(t.tx, budgetKey{r.Campaign, r.Account}, c)
 }
 func (t memTx) PutBudgetUse(u BudgetUse) error {
 	if u.Key == "" {
