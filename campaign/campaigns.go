@@ -530,7 +530,7 @@ type compiled struct {
 	perks      []string
 	perkValue  loyalty.Money
 	codes      []promo.DefinitionID
-	budget     int  // the index of its budget counters in an evaluation (campMeta.budget), -1 without a budget
+	budget     int  // the index of its budget counters in an evaluation, -1 without a budget
 	capsTotal  bool // the budget caps the campaign's total uses or money
 	minimum    bool // the conditions have a minimum amount or quantity
 	audience   bool // the audience is not everyone
@@ -640,7 +640,7 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 	budgeted := 0
 	for i := range out {
 		out[i].pos, out[i].budget = i, -1
-		if !out[i].Budget.IsZero() { // as New numbers campMeta.budget
+		if !out[i].Budget.IsZero() { // New counts them in Engine.budgeted
 			out[i].budget = budgeted
 			budgeted++
 		}

@@ -97,7 +97,6 @@ type Engine struct {
 type campMeta struct {
 	token      string // campaignToken(index), for a campaign with a discount
 	discount   string // the ID of its discount candidate, campaignPrefix + its ID
-	budget     int    // index of its budget counters in an evaluation, -1 without a budget
 	conditions string // the message of the "conditions" refusal
 	draw       string // the message of a lost draw
 	excludes   string // the message of the campaigns an exclusive one keeps out
@@ -214,7 +213,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 	e.meta = make([]campMeta, len(e.camps))
 	for i := range e.camps {
 		c := &e.camps[i]
-		mt := campMeta{budget: -1, conditions: conditionsText(c.Conditions),
+		mt := campMeta{conditions: conditionsText(c.Conditions),
 			excludes: "exclusive campaign " + string(c.ID) + " applies"}
 		if c.discount {
 			mt.token, mt.discount = campaignToken(c.index), campaignPrefix+string(c.ID)
@@ -223,7 +222,6 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			mt.draw = fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)
 		}
 		if b := c.Budget; !b.IsZero() {
-			mt.budget = e.budgeted
 			e.budgeted++
 			mt.uses = "the campaign's budget of " + fmt.Sprintf("%d uses", b.Uses) + " is used up"
 			mt.perAccount = "the campaign's budget of " + fmt.Sprintf("%d uses per account", b.PerAccount) + " is used up"
