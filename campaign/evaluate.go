@@ -157,7 +157,7 @@ type work struct {
 	tmp       scratch             // the evaluation's working lists
 	calcCodes []string            // accepted codes and internal tokens, for the calculator
 	camps     []campRun           // the scheduled campaigns, as in q.Campaigns
-	budgets   []budgetCounters    // what readBudgets read, by campMeta.budget
+	budgets   []budgetCounters    // what readBudgets read, by compiled.budget
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
 	paidBuf   []loyalty.Line      // the lines of paid, when repriced
 	hist      []discount.Purchase // the memory of acct's history
