@@ -3,6 +3,7 @@ package promo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -170,8 +171,27 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 }
 
 // sumOf is the sum of amounts (a valid order's line totals, all in cur) from
-// loyalty.Zero(cur), with loyalty.Money.Add's errors naming the line.
+// loyalty.Zero(cur), with loyalty.Money.Add's errors naming the line. It adds the minor
+// units; anything Money.Add would not simply add (another currency, a sum out of range)
+// goes to sumOfAdd, which reports it.
 func sumOf(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+	var s int64
+	for _, a := range amounts {
+		u := a.MinorUnits()
+		t := s + u
+		if a.Currency() != cur || (s^t)&(u^t) < 0 || t == math.MinInt64 {
+			return sumOfAdd(amounts, cur)
+		}
+		s = t
+	}
+	if sum, err := loyalty.MoneyFromMinor(s, cur); err == nil {
+		return sum, nil
+	}
+	return sumOfAdd(amounts, cur)
+}
+
+// sumOfAdd is sumOf by loyalty.Money.Add, line after line.
+func sumOfAdd(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
 	sum := loyalty.Zero(cur)
 	for i, a := range amounts {
 		var err error
