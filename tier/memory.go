@@ -62,9 +62,10 @@ func (t memTx) Account(id loyalty.AccountID) (Account, error) {
 	return a.Clone(), nil
 }
 
-// lendAccount implements accountLender: the account as stored, its history and status
-// pointers shared with the store's row (read only). Its receiver is a pointer: the views'
-// transaction is one, and a call through the interface needs no wrapper copying it.
+// lendAccount returns the account id as stored, instead of a copy: its history and status
+// pointers are shared with the store's row and must not be modified. A missing account is
+// an error wrapping loyalty.ErrNotFound. Its receiver is a pointer, the views' transaction
+// (EffectiveAt asserts it), so that no copy of the transaction is made.
 func (t *memTx) lendAccount(id loyalty.AccountID) (a Account, err error) {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
