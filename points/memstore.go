@@ -97,7 +97,7 @@ type stamp struct {
 type memStore struct {
 	db           memtx.DB
 	strs         memtx.Arena                 // the strings of the rows
-	holders      interner[Holder]            // holders by number
+	holders      holderInterner              // holders by number
 	partners     interner[loyalty.PartnerID] // issuers and acceptors by number
 	kinds        interner[EntryKind]         // entry kinds the package does not define
 	locs         []*time.Location            // the locations of stored times but UTC, numbered from 1; only ever appended to
