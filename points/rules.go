@@ -458,10 +458,16 @@ type multiplier struct {
 }
 
 func newMultiplier(d decimal.Decimal) multiplier {
-	m := multiplier{d: d}
+	var m multiplier
+	m.set(d)
+	return m
+}
+
+// set makes m the multiplier d.
+func (m *multiplier) set(d decimal.Decimal) {
+	m.d = d
 	m.c, m.exp, m.ok = scaledOf(d)
 	m.unit = m.ok && m.c == 1 && m.exp == 0
-	return m
 }
 
 // scaledOf returns d as c·10^exp with no trailing zeros in c, when d has at most 18
@@ -514,14 +520,19 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	} else if len(lineTotals) != len(o.Lines) {
 		return loyalty.Invalid("totals", len(lineTotals), fmt.Sprintf("must have one amount per order line (%d)", len(o.Lines)))
 	}
-	var msBuf [2]multiplier
-	ms := msBuf[:0]
-	for _, d := range mults {
+	var msBuf [2]multiplier // converted in place: a multiplier is 56 bytes
+	ms := msBuf[:]
+	if len(mults) > len(msBuf) {
+		ms = make([]multiplier, len(mults))
+	}
+	ms = ms[:len(mults)]
+	for j, d := range mults {
+		m := &ms[j]
 		if d.IsZero() {
-			ms = append(ms, unitMultiplier)
+			*m = unitMultiplier
 			continue
 		}
-		m := newMultiplier(d)
+		m.set(d)
 		var sign int
 		if m.ok { // the integer form has the sign: the decimal need not be asked again
 			sign = cmp.Compare(m.c, 0)
@@ -531,7 +542,6 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		if sign < 0 { // not zero: that was the unit multiplier above
 			return loyalty.Invalid("multiplier", d, "must be positive")
 		}
-		ms = append(ms, m)
 	}
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
@@ -893,6 +903,11 @@ func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m *multipl
 		case m.unit:
 			return Points(pts), nil
 		case fits && m.ok:
+			if m.exp == 0 { // a whole multiplier (×2): nothing to round
+				if v, ok := mul64(pts, m.c); ok {
+					return Points(v), nil
+				}
+			}
 			if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
 				return Points(v), nil
 			}
