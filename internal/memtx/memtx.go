@@ -160,10 +160,10 @@ func (t *Table[K, V]) copy(v V) V {
 // Get returns a copy of the row at k.
 func (t *Table[K, V]) Get(tx *Tx, k K) (V, bool) {
 	v, ok := t.rows[k]
-	if !ok {
-		return v, false
+	if ok && t.Clone != nil { // not through copy: a large row would be copied twice more
+		v = t.Clone(v)
 	}
-	return t.copy(v), true
+	return v, ok
 }
 
 // Put stores a copy of v at k.
