@@ -561,9 +561,9 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 	}
 	nr := len(calcs)
-	// Working memory: 4 int64 per line and 2 per rate; small orders keep it on the stack,
+	// Working memory: 3 int64 per line and 2 per rate; small orders keep it on the stack,
 	// larger ones (or many rates) in pooled memory.
-	var buf [4*16 + 2*8]int64
+	var buf [3*16 + 2*8]int64
 	var partsBuf [16]Points
 	ints, parts := buf[:], partsBuf[:]
 	if n > len(partsBuf) || nr > 8 {
@@ -571,18 +571,18 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		if sc == nil {
 			sc = new(planScratch)
 		}
-		if len(sc.ints) < 4*n+2*nr || len(sc.parts) < n {
-			sc.ints, sc.parts = make([]int64, 4*n+2*nr), make([]Points, n)
+		if len(sc.ints) < 3*n+2*nr || len(sc.parts) < n {
+			sc.ints, sc.parts = make([]int64, 3*n+2*nr), make([]Points, n)
 		}
 		ints, parts = sc.ints, sc.parts
 		defer scratchPool.Put(sc)
 	}
-	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
-	// and idx: the values and positions of the rates' lines, rate after rate (of the
-	// eligible lines, for the order bonus); cnt and group: each rate's number of lines
-	// and their value; parts: one list for every split of the plans
-	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
-	cnt, group := ints[4*n:4*n+nr:4*n+nr], ints[4*n+nr:4*n+2*nr:4*n+2*nr]
+	// The lines' values are lineTotals' minor units. rateOf: each line's rate (-1: none,
+	// -2: excluded); weights and idx: the values and positions of the rates' lines, rate
+	// after rate (of the eligible lines, for the order bonus); cnt and group: each rate's
+	// number of lines and their value; parts: one list for every split of the plans
+	rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
+	cnt, group := ints[3*n:3*n+nr:3*n+nr], ints[3*n+nr:3*n+2*nr:3*n+2*nr]
 	clear(cnt)
 	clear(group)
 	parts = parts[:n:n]
@@ -604,17 +604,16 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
 	olines := o.Lines
-	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
+	rateOf, first = rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
 	rates := r.Rates[:nr]
 	rest := olines                // the lines this loop matches
 	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
-		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, idx, weights, first)
+		anyEligible = byCat.match(olines, lineTotals, rateOf, cnt, group, idx, weights, first)
 		rest = nil
 	}
 	for i, t := range lineTotals[:len(rest)] {
 		l := &rest[i]
 		v := t.MinorUnits()
-		vals[i] = v
 		k := -1
 		switch {
 		case exclude && ex.excludes(l):
@@ -655,7 +654,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		for i, k := range rateOf {
 			if k >= 0 {
 				at := cnt[k]
-				idx[at], weights[at] = int64(i), vals[i]
+				idx[at], weights[at] = int64(i), lineTotals[i].MinorUnits()
 				cnt[k] = at + 1
 			}
 		}
@@ -727,7 +726,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		for i, rk := range rateOf { // the bonus is split over the lines not excluded
 			weights[i] = 0
 			if rk != -2 {
-				weights[i] = vals[i]
+				weights[i] = lineTotals[i].MinorUnits()
 			}
 		}
 	}
@@ -795,30 +794,30 @@ func newCatTable(rates []Rate) *catTable {
 }
 
 // match is the planner's pass over the lines (see plan) for rules without exclusions whose
-// rates t decides: it writes each line's value to vals and rate to rateOf, places each
+// rates t decides: it writes each line's rate to rateOf, places each
 // rate's lines (positions and values) in idx and weights, rate after rate, with cnt (zero
 // on the way in) holding the ends of the rates' lists on the way out, adds each rate's
 // values to group, writes each line's plan without points to first, and reports whether a
 // line has a positive value.
-func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
 	anyEligible := false
 	n := len(olines)
-	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
-	// The rates first, in a loop of their own: the string comparisons' calls spill what is
-	// live, little here.
+	totals, rateOf, first = totals[:n], rateOf[:n], first[:n] // one length: no bounds checks
+	// The rates and the lines' plans first, in a loop of their own: the string comparisons'
+	// calls spill what is live, little here; the placement after needs only the values.
 	for i := range olines {
-		k := t.rate(olines[i].Category)
+		l := &olines[i]
+		k := t.rate(l.Category)
 		rateOf[i] = int64(k)
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
 		if k >= 0 {
 			cnt[k]++
 		}
 	}
 	startsOf(cnt)
-	for i := range olines {
-		l := &olines[i]
-		v := totals[i].MinorUnits()
+	for i, t := range totals {
+		v := t.MinorUnits()
 		k := int(rateOf[i])
-		vals[i] = v
 		if k >= 0 {
 			at := cnt[k]
 			idx[at], weights[at] = int64(i), v
@@ -826,7 +825,6 @@ func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, ra
 			group[k] += v
 		}
 		anyEligible = anyEligible || v > 0
-		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
 	}
 	return anyEligible
 }
