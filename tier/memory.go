@@ -46,7 +46,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
+	return memtx.ViewWith(ctx, &s.db, ReadTx(s.ro), fn)
 }
 
 type memTx struct {

@@ -110,6 +110,18 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return fn(&readOnly)
 }
 
+// ViewWith is [DB.View] for a store whose views all share one read transaction of its own,
+// tx (made once, over [ReadOnly]): it runs fn(tx) under the view's read lock, with no
+// function of the store's in between.
+func ViewWith[T any](ctx context.Context, db *DB, tx T, fn func(T) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return fn(tx)
+}
+
 func (tx *Tx) write(u undoer) error {
 	if !tx.writable {
 		return ErrReadOnly
