@@ -509,7 +509,7 @@ func (q *effectiveLookup) run(tx ReadTx) error {
 	var a Account
 	var err error
 	if l, ok := tx.(*memTx); ok { // a MemoryStore's view lends the account
-		a, err = l.lendAccount(q.id) // effectiveAt only reads what it shares with the store
+		err = l.lendAccount(q.id, &a) // effectiveAt only reads what it shares with the store
 	} else {
 		a, err = tx.Account(q.id)
 	}
