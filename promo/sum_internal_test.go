@@ -11,7 +11,7 @@ import (
 
 // TestPropSumOfIsMoneyAdd checks that sumOf's integer loop returns what adding the amounts
 // with loyalty.Money.Add returns, errors included: sums out of range, amounts in another
-// currency, zero amounts without one.
+// currency, zero amounts without one; and that it numbers the lines.
 func TestPropSumOfIsMoneyAdd(t *testing.T) {
 	rub, usd := loyalty.MustCurrency("RUB"), loyalty.MustCurrency("USD")
 	rapid.Check(t, func(t *rapid.T) {
@@ -30,9 +30,20 @@ func TestPropSumOfIsMoneyAdd(t *testing.T) {
 			}
 		}
 		want, wantErr := sumOfAdd(amounts, rub)
-		got, err := sumOf(amounts, rub)
+		lines := make([]int, n)
+		for i := range lines {
+			lines[i] = -1
+		}
+		got, err := sumOf(amounts, rub, lines)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !got.Equal(want) || got.Currency() != want.Currency() {
 			t.Fatalf("sumOf = %v, %v; Money.Add gives %v, %v", got, err, want, wantErr)
+		}
+		if err == nil {
+			for i, l := range lines {
+				if l != i {
+					t.Fatalf("lines = %v, want 0 to %d", lines, n-1)
+				}
+			}
 		}
 	})
 }
