@@ -608,7 +608,11 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	rates := r.Rates[:nr]
 	rest := olines                // the lines this loop matches
 	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
-		anyEligible = byCat.match(olines, lineTotals, rateOf, cnt, group, idx, weights, first)
+		byCat.match(olines, lineTotals, rateOf, cnt, group, idx, weights, first)
+		// Every line is eligible: is one worth something? Asked only for a bonus.
+		for i := 0; r.OrderBonus > 0 && i < len(lineTotals) && !anyEligible; i++ {
+			anyEligible = lineTotals[i].MinorUnits() > 0
+		}
 		rest = nil
 	}
 	for i, t := range lineTotals[:len(rest)] {
@@ -797,10 +801,8 @@ func newCatTable(rates []Rate) *catTable {
 // rates t decides: it writes each line's rate to rateOf, places each
 // rate's lines (positions and values) in idx and weights, rate after rate, with cnt (zero
 // on the way in) holding the ends of the rates' lists on the way out, adds each rate's
-// values to group, writes each line's plan without points to first, and reports whether a
-// line has a positive value.
-func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
-	anyEligible := false
+// values to group and writes each line's plan without points to first.
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, cnt, group, idx, weights []int64, first []LinePlan) {
 	n := len(olines)
 	totals, rateOf, first = totals[:n], rateOf[:n], first[:n] // one length: no bounds checks
 	// The rates and the lines' plans first, in a loop of their own: the string comparisons'
@@ -824,9 +826,7 @@ func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, 
 			cnt[k] = at + 1
 			group[k] += v
 		}
-		anyEligible = anyEligible || v > 0
 	}
-	return anyEligible
 }
 
 // startsOf turns the rates' numbers of lines into the offsets at which their lines start
