@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/loyaltykit/loyalty"
@@ -85,6 +84,7 @@ func NewMemoryStoreWith(opt MemoryOptions) Store {
 		s.clock = loyalty.SystemClock()
 	}
 	s.w.s, s.r.s = s, s
+	s.r.tx = memtx.ReadOnly() // every view's
 	return s
 }
 
@@ -97,7 +97,7 @@ type stamp struct {
 type memStore struct {
 	db           memtx.DB
 	strs         memtx.Arena                 // the strings of the rows
-	holders      interner[Holder]            // holders by number
+	holders      holderInterner              // holders by number
 	partners     interner[loyalty.PartnerID] // issuers and acceptors by number
 	kinds        interner[EntryKind]         // entry kinds the package does not define
 	locs         []*time.Location            // the locations of stored times but UTC, numbered from 1; only ever appended to
@@ -117,14 +117,13 @@ type memStore struct {
 
 	// With a retention: the entries and the closed lots in the order they were stamped, and
 	// the horizon before which entries are forgotten.
-	retention  time.Duration
-	clock      loyalty.Clock
-	entryAge   memtx.Log[struct{}, stamp]
-	lotAge     memtx.Log[struct{}, stamp]
-	forgotten  memtx.Table[struct{}, time.Time]
-	now        time.Time // of the running Update
-	w, r       memTx     // the transactions handed to fn: the writers' and the readers'
-	readerOnce sync.Once
+	retention time.Duration
+	clock     loyalty.Clock
+	entryAge  memtx.Log[struct{}, stamp]
+	lotAge    memtx.Log[struct{}, stamp]
+	forgotten memtx.Table[struct{}, time.Time]
+	now       time.Time // of the running Update
+	w, r      memTx     // the transactions handed to fn: the writers' and the readers'
 }
 
 func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
@@ -149,11 +148,7 @@ func (s *memStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 }
 
 func (s *memStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(tx *memtx.Tx) error {
-		// Every view gets the same read-only memtx.Tx, so s.r is set once.
-		s.readerOnce.Do(func() { s.r.tx = tx })
-		return fn(&s.r)
-	})
+	return memtx.ViewWith(ctx, &s.db, ReadTx(&s.r), fn)
 }
 
 // memTx is a transaction of the store: the writers' one (s.w), which remembers the

@@ -76,6 +76,47 @@ func (n *interner[T]) value(tx *memtx.Tx, id int32) T {
 	return v
 }
 
+// holderInterner is the interner of holders, with the account holders (nearly all) by their
+// ID alone: a lookup hashes one string, not a Holder.
+type holderInterner struct {
+	accounts memtx.Table[string, int32] // the numbers of account holders, by ID
+	others   memtx.Table[Holder, int32] // the numbers of the holders of other kinds
+	vals     memtx.Rows[Holder]
+}
+
+// lookup returns the number of h, if h was interned.
+func (n *holderInterner) lookup(tx *memtx.Tx, h Holder) (int32, bool) {
+	switch {
+	case h.Kind == AccountHolder:
+		return n.accounts.Get(tx, h.ID)
+	case h == Holder{}:
+		return 0, true
+	}
+	return n.others.Get(tx, h)
+}
+
+func (n *holderInterner) intern(tx *memtx.Tx, h Holder) (int32, error) {
+	if id, ok := n.lookup(tx, h); ok {
+		return id, nil
+	}
+	if n.vals.Len(tx) >= math.MaxInt32 {
+		return 0, errStoreFull
+	}
+	id, err := n.vals.Append(tx, h)
+	if err != nil {
+		return 0, err
+	}
+	if h.Kind == AccountHolder {
+		return int32(id), n.accounts.Put(tx, h.ID, int32(id))
+	}
+	return int32(id), n.others.Put(tx, h, int32(id))
+}
+
+func (n *holderInterner) value(tx *memtx.Tx, id int32) Holder {
+	h, _ := n.vals.Get(tx, int(id))
+	return h
+}
+
 // kindNames are the entry kinds of the package, by code; other kinds are interned with codes
 // after them.
 var kindNames = [...]EntryKind{"", KindEarn, KindActivate, KindSpend, KindExpire, KindReverse,

@@ -95,10 +95,22 @@ func (r Redemption) Reward(id string) (Reward, error) {
 
 // Value returns the money value of p points: p × PointValue, rounded once with Rounding.
 func (r Redemption) Value(p Points) (loyalty.Money, error) {
+	per, ok := r.perPoint()
+	return r.value(p, per, ok)
+}
+
+// perPoint returns the value of a point in minor units of the currency, when it is a
+// whole number of them.
+func (r *Redemption) perPoint() (int64, bool) {
+	return minorUnits(r.PointValue, int32(r.Currency.Digits()))
+}
+
+// value is Value with the point's value in minor units, as perPoint returns it.
+func (r *Redemption) value(p Points, per int64, perOK bool) (loyalty.Money, error) {
 	if r.Currency.IsZero() {
 		return loyalty.Money{}, loyalty.Invalid("currency", nil, "is required to value points")
 	}
-	if per, ok := minorUnits(r.PointValue, int32(r.Currency.Digits())); ok {
+	if perOK {
 		// A point worth whole minor units: exact integer arithmetic, nothing to round.
 		if v := int64(p) * per; p == 0 || v/int64(p) == per {
 			return loyalty.MoneyFromMinor(v, r.Currency)
@@ -157,6 +169,12 @@ func (r Redemption) PointsFor(amount loyalty.Money) (Points, error) {
 // MaxPoints returns the most points that may pay for an order of the given total: the largest
 // whole number of points whose exact value is at most MaxShare of the total.
 func (r Redemption) MaxPoints(total loyalty.Money) (Points, error) {
+	per, ok := r.perPoint()
+	return r.maxPoints(total, per, ok)
+}
+
+// maxPoints is MaxPoints with the point's value in minor units, as perPoint returns it.
+func (r *Redemption) maxPoints(total loyalty.Money, per int64, perOK bool) (Points, error) {
 	if r.PointValue.Sign() <= 0 {
 		return 0, nil
 	}
@@ -173,7 +191,12 @@ func (r Redemption) MaxPoints(total loyalty.Money) (Points, error) {
 			return 0, err
 		}
 	}
-	// Whole points: floor(cap in minor units / value of a point in minor units), exactly.
+	// Whole points: floor(cap in minor units / value of a point in minor units), exactly:
+	// by the whole minor units of a point when it is worth some (as wholePoints divides
+	// then), else by its value's digits.
+	if lim := limit.MinorUnits(); perOK && lim >= 0 && lim/per <= 1<<62 {
+		return Points(lim / per), nil
+	}
 	if q, ok := wholePoints(limit.MinorUnits(), r.PointValue, r.Currency.Digits()); ok {
 		return q, nil
 	}
@@ -205,7 +228,8 @@ func (r Redemption) Quote(total loyalty.Money, want Points) (Quote, error) {
 	if r.PointValue.Sign() <= 0 {
 		return Quote{}, &RedemptionLimitError{Requested: want, Min: r.MinPoints, Reason: "not possible: points have no money value in this program"}
 	}
-	max, err := r.MaxPoints(total)
+	per, perOK := r.perPoint() // converted once for the maximum and the value
+	max, err := r.maxPoints(total, per, perOK)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -215,7 +239,7 @@ func (r Redemption) Quote(total loyalty.Money, want Points) (Quote, error) {
 	case want > max:
 		return Quote{}, &RedemptionLimitError{Requested: want, Min: r.MinPoints, Max: max, Reason: "above the share of the order points may pay"}
 	}
-	v, err := r.Value(want)
+	v, err := r.value(want, per, perOK)
 	if err != nil {
 		return Quote{}, err
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // TestPropRedemptionIntegerPathsMatchDecimal checks the integer arithmetic of MaxPoints and
-// Value against decimal's exact division and multiplication.
+// Value against decimal's exact division and multiplication, MaxPoints with the whole
+// minor units of a point included.
 func TestPropRedemptionIntegerPathsMatchDecimal(t *testing.T) {
 	curs := []loyalty.Currency{loyalty.MustCurrency("RUB"), loyalty.MustCurrency("JPY"), loyalty.MustCurrency("KWD")}
 	rapid.Check(t, func(t *rapid.T) {
@@ -26,6 +27,19 @@ func TestPropRedemptionIntegerPathsMatchDecimal(t *testing.T) {
 		}
 
 		r := Redemption{Currency: cur, PointValue: value, Rounding: genMode.Draw(t, "mode")}
+		total, err := loyalty.MoneyFromMinor(limit, cur) // no MaxShare: the limit is the total
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := r.MaxPoints(total)
+		switch {
+		case want.GreaterThan(decimal.New(1<<62, 0)):
+			if !errors.Is(err, loyalty.ErrOverflow) {
+				t.Fatalf("MaxPoints(%v) at %s = %d, %v; want an overflow (%s)", total, value, mp, err, want)
+			}
+		case err != nil || !decimal.New(int64(mp), 0).Equal(want):
+			t.Fatalf("MaxPoints(%v) at %s = %d, %v; want %s", total, value, mp, err, want)
+		}
 		p := Points(rapid.OneOf(rapid.Int64Range(0, 1e9), rapid.Int64Range(0, 1<<62)).Draw(t, "points"))
 		got, err := r.Value(p)
 		exp, expErr := loyalty.MoneyFromDecimal(decimal.New(int64(p), 0).Mul(value), cur, r.Rounding)

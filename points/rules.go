@@ -458,10 +458,16 @@ type multiplier struct {
 }
 
 func newMultiplier(d decimal.Decimal) multiplier {
-	m := multiplier{d: d}
+	var m multiplier
+	m.set(d)
+	return m
+}
+
+// set makes m the multiplier d.
+func (m *multiplier) set(d decimal.Decimal) {
+	m.d = d
 	m.c, m.exp, m.ok = scaledOf(d)
 	m.unit = m.ok && m.c == 1 && m.exp == 0
-	return m
 }
 
 // scaledOf returns d as c·10^exp with no trailing zeros in c, when d has at most 18
@@ -514,14 +520,19 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	} else if len(lineTotals) != len(o.Lines) {
 		return loyalty.Invalid("totals", len(lineTotals), fmt.Sprintf("must have one amount per order line (%d)", len(o.Lines)))
 	}
-	var msBuf [2]multiplier
-	ms := msBuf[:0]
-	for _, d := range mults {
+	var msBuf [2]multiplier // converted in place: a multiplier is 56 bytes
+	ms := msBuf[:]
+	if len(mults) > len(msBuf) {
+		ms = make([]multiplier, len(mults))
+	}
+	ms = ms[:len(mults)]
+	for j, d := range mults {
+		m := &ms[j]
 		if d.IsZero() {
-			ms = append(ms, unitMultiplier)
+			*m = unitMultiplier
 			continue
 		}
-		m := newMultiplier(d)
+		m.set(d)
 		var sign int
 		if m.ok { // the integer form has the sign: the decimal need not be asked again
 			sign = cmp.Compare(m.c, 0)
@@ -531,7 +542,6 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		if sign < 0 { // not zero: that was the unit multiplier above
 			return loyalty.Invalid("multiplier", d, "must be positive")
 		}
-		ms = append(ms, m)
 	}
 	n := len(o.Lines)
 	digits := o.Currency.Digits()
@@ -551,9 +561,9 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		}
 	}
 	nr := len(calcs)
-	// Working memory: 4 int64 per line and 2 per rate; small orders keep it on the stack,
+	// Working memory: 3 int64 per line and 2 per rate; small orders keep it on the stack,
 	// larger ones (or many rates) in pooled memory.
-	var buf [4*16 + 2*8]int64
+	var buf [3*16 + 2*8]int64
 	var partsBuf [16]Points
 	ints, parts := buf[:], partsBuf[:]
 	if n > len(partsBuf) || nr > 8 {
@@ -561,18 +571,18 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		if sc == nil {
 			sc = new(planScratch)
 		}
-		if len(sc.ints) < 4*n+2*nr || len(sc.parts) < n {
-			sc.ints, sc.parts = make([]int64, 4*n+2*nr), make([]Points, n)
+		if len(sc.ints) < 3*n+2*nr || len(sc.parts) < n {
+			sc.ints, sc.parts = make([]int64, 3*n+2*nr), make([]Points, n)
 		}
 		ints, parts = sc.ints, sc.parts
 		defer scratchPool.Put(sc)
 	}
-	// vals: the lines' values; rateOf: each line's rate (-1: none, -2: excluded); weights
-	// and idx: the values and positions of the rates' lines, rate after rate (of the
-	// eligible lines, for the order bonus); cnt and group: each rate's number of lines
-	// and their value; parts: one list for every split of the plans
-	vals, rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n], ints[3*n:4*n:4*n]
-	cnt, group := ints[4*n:4*n+nr:4*n+nr], ints[4*n+nr:4*n+2*nr:4*n+2*nr]
+	// The lines' values are lineTotals' minor units. rateOf: each line's rate (-1: none,
+	// -2: excluded); weights and idx: the values and positions of the rates' lines, rate
+	// after rate (of the eligible lines, for the order bonus); cnt and group: each rate's
+	// number of lines and their value; parts: one list for every split of the plans
+	rateOf, weights, idx := ints[:n:n], ints[n:2*n:2*n], ints[2*n:3*n:3*n]
+	cnt, group := ints[3*n:3*n+nr:3*n+nr], ints[3*n+nr:3*n+2*nr:3*n+2*nr]
 	clear(cnt)
 	clear(group)
 	parts = parts[:n:n]
@@ -594,17 +604,20 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 	exclude := ex.Promotions || len(ex.Tags) > 0 || len(ex.Categories) > 0 || len(ex.SKUs) > 0
 	anyEligible := false
 	olines := o.Lines
-	vals, rateOf, first = vals[:len(olines)], rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
+	rateOf, first = rateOf[:len(olines)], first[:len(olines)] // one length: no bounds checks
 	rates := r.Rates[:nr]
 	rest := olines                // the lines this loop matches
 	if !exclude && byCat != nil { // the common rules: a loop of its own, on fewer registers
-		anyEligible = byCat.match(olines, lineTotals, vals, rateOf, cnt, group, idx, weights, first)
+		byCat.match(olines, lineTotals, rateOf, cnt, group, idx, weights, first)
+		// Every line is eligible: is one worth something? Asked only for a bonus.
+		for i := 0; r.OrderBonus > 0 && i < len(lineTotals) && !anyEligible; i++ {
+			anyEligible = lineTotals[i].MinorUnits() > 0
+		}
 		rest = nil
 	}
 	for i, t := range lineTotals[:len(rest)] {
 		l := &rest[i]
 		v := t.MinorUnits()
-		vals[i] = v
 		k := -1
 		switch {
 		case exclude && ex.excludes(l):
@@ -645,7 +658,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		for i, k := range rateOf {
 			if k >= 0 {
 				at := cnt[k]
-				idx[at], weights[at] = int64(i), vals[i]
+				idx[at], weights[at] = int64(i), lineTotals[i].MinorUnits()
 				cnt[k] = at + 1
 			}
 		}
@@ -717,7 +730,7 @@ func (r *Rules) plan(p *Planner, o loyalty.Order, lineTotals []loyalty.Money, mu
 		for i, rk := range rateOf { // the bonus is split over the lines not excluded
 			weights[i] = 0
 			if rk != -2 {
-				weights[i] = vals[i]
+				weights[i] = lineTotals[i].MinorUnits()
 			}
 		}
 	}
@@ -785,40 +798,35 @@ func newCatTable(rates []Rate) *catTable {
 }
 
 // match is the planner's pass over the lines (see plan) for rules without exclusions whose
-// rates t decides: it writes each line's value to vals and rate to rateOf, places each
+// rates t decides: it writes each line's rate to rateOf, places each
 // rate's lines (positions and values) in idx and weights, rate after rate, with cnt (zero
 // on the way in) holding the ends of the rates' lists on the way out, adds each rate's
-// values to group, writes each line's plan without points to first, and reports whether a
-// line has a positive value.
-func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, vals, rateOf, cnt, group, idx, weights []int64, first []LinePlan) bool {
-	anyEligible := false
+// values to group and writes each line's plan without points to first.
+func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, cnt, group, idx, weights []int64, first []LinePlan) {
 	n := len(olines)
-	totals, vals, rateOf, first = totals[:n], vals[:n], rateOf[:n], first[:n] // one length: no bounds checks
-	// The rates first, in a loop of their own: the string comparisons' calls spill what is
-	// live, little here.
+	totals, rateOf, first = totals[:n], rateOf[:n], first[:n] // one length: no bounds checks
+	// The rates and the lines' plans first, in a loop of their own: the string comparisons'
+	// calls spill what is live, little here; the placement after needs only the values.
 	for i := range olines {
-		k := t.rate(olines[i].Category)
+		l := &olines[i]
+		k := t.rate(l.Category)
 		rateOf[i] = int64(k)
+		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
 		if k >= 0 {
 			cnt[k]++
 		}
 	}
 	startsOf(cnt)
-	for i := range olines {
-		l := &olines[i]
-		v := totals[i].MinorUnits()
+	for i, t := range totals {
+		v := t.MinorUnits()
 		k := int(rateOf[i])
-		vals[i] = v
 		if k >= 0 {
 			at := cnt[k]
 			idx[at], weights[at] = int64(i), v
 			cnt[k] = at + 1
 			group[k] += v
 		}
-		anyEligible = anyEligible || v > 0
-		first[i] = LinePlan{Quantity: l.Quantity, Rate: k}
 	}
-	return anyEligible
 }
 
 // startsOf turns the rates' numbers of lines into the offsets at which their lines start
@@ -893,6 +901,11 @@ func (rate *Rate) points(k int, group int64, digits int, c *rateCalc, m *multipl
 		case m.unit:
 			return Points(pts), nil
 		case fits && m.ok:
+			if m.exp == 0 { // a whole multiplier (×2): nothing to round
+				if v, ok := mul64(pts, m.c); ok {
+					return Points(v), nil
+				}
+			}
 			if v, err := loyalty.MulRound(pts, m.c, m.exp, mode); err == nil {
 				return Points(v), nil
 			}

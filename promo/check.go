@@ -3,6 +3,7 @@ package promo
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -64,7 +65,7 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 	if d.kind() == Personal && c.Account == "" {
 		return Grant{}, refuse(ErrForeignAccount, "")
 	}
-	if c.Revoked() {
+	if !c.RevokedAt.IsZero() { // c.Revoked(), without copying the code
 		return Grant{}, revokedRefusal(*c, now.Location())
 	}
 	cond := &d.Conditions
@@ -114,10 +115,7 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 		} else {
 			ls = make([]int, n)
 		}
-		for i := range ls {
-			ls[i] = i
-		}
-		sum, err := sumOf(totals[:n], o.Currency) // one total per line, as the loop reads them
+		sum, err := sumOf(totals[:n], o.Currency, ls) // one total per line, as the loop reads them
 		if err != nil {
 			return Grant{}, err
 		}
@@ -170,8 +168,33 @@ func evaluateChecked(d *Definition, c *Code, co *Checkout, totals []loyalty.Mone
 }
 
 // sumOf is the sum of amounts (a valid order's line totals, all in cur) from
-// loyalty.Zero(cur), with loyalty.Money.Add's errors naming the line.
-func sumOf(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
+// loyalty.Zero(cur), with loyalty.Money.Add's errors naming the line, and it numbers the
+// lines in lines (of the amounts' length: lines[i] = i) as it goes. It adds the minor
+// units; anything Money.Add would not simply add (another currency, a sum out of range)
+// goes to sumOfAdd, which reports it.
+func sumOf(amounts []loyalty.Money, cur loyalty.Currency, lines []int) (loyalty.Money, error) {
+	var s int64
+	lines = lines[:len(amounts)]
+	for i, a := range amounts {
+		lines[i] = i
+		u := a.MinorUnits()
+		t := s + u
+		if a.Currency() != cur || (s^t)&(u^t) < 0 || t == math.MinInt64 {
+			for j := i + 1; j < len(lines); j++ {
+				lines[j] = j
+			}
+			return sumOfAdd(amounts, cur)
+		}
+		s = t
+	}
+	if sum, err := loyalty.MoneyFromMinor(s, cur); err == nil {
+		return sum, nil
+	}
+	return sumOfAdd(amounts, cur)
+}
+
+// sumOfAdd is sumOf by loyalty.Money.Add, line after line.
+func sumOfAdd(amounts []loyalty.Money, cur loyalty.Currency) (loyalty.Money, error) {
 	sum := loyalty.Zero(cur)
 	for i, a := range amounts {
 		var err error

@@ -122,7 +122,7 @@ func (w Window) Contains(t time.Time) bool {
 
 // check refuses t outside the window. Times in the refusal are shown in t's location (the
 // program's), whatever location the stored window came back in.
-func (w Window) check(t time.Time) error {
+func (w *Window) check(t time.Time) error {
 	if !w.From.IsZero() && t.Before(w.From) {
 		return refuse(ErrNotYetValid, "valid from "+w.From.In(t.Location()).Format("2006-01-02 15:04 MST"))
 	}

@@ -62,7 +62,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
+	return memtx.ViewWith(ctx, &s.db, ReadTx(s.ro), fn)
 }
 
 type memTx struct {
@@ -78,7 +78,9 @@ func (t *memTx) Definition(id DefinitionID) (Definition, error) {
 	return cloneDefinition(*d), nil
 }
 
-// lookup implements lender: the code and its definition as stored (read only).
+// lookup returns the code, and the definition it belongs to, as stored: neither may be
+// modified (see Service.find). A missing code or definition is an error wrapping
+// loyalty.ErrNotFound.
 func (t *memTx) lookup(code string) (*Definition, *Code, error) {
 	c, ok := t.s.codes.Get(t.tx, code)
 	if !ok {

@@ -581,17 +581,6 @@ func (v *validation) run(tx ReadTx) error {
 	return nil
 }
 
-// lender is a read transaction that can lend a code and its definition as stored, for
-// reading only, instead of copies ([MemoryStore] does, which replaces codes and
-// definitions whole and never modifies one stored: what it lends stays as it is):
-// validations and reservations read them and keep nothing of them that can be modified (a
-// Grant's Benefit holds no slices).
-type lender interface {
-	// lookup returns the code, and the definition it belongs to, neither of which may be
-	// modified; a missing code or definition is an error wrapping loyalty.ErrNotFound.
-	lookup(code string) (*Definition, *Code, error)
-}
-
 // Reserve validates the code like [Service.Validate] and holds one use of it for the
 // checkout until the reservation's time-to-live runs out; an expired reservation frees its
 // use by itself. The same key with the same code, account and order returns the reservation
@@ -819,10 +808,13 @@ func (s *Service) end(tx Tx, r Reservation, st State, at time.Time) error {
 	return tx.PutReservation(r)
 }
 
-// find reads a code and its definition, as lookup does: as stored when tx lends them (to
-// be read only), otherwise copies in buf and cbuf.
+// find reads a code and its definition, as lookup does: as stored when tx is a
+// [MemoryStore]'s, which lends them (to be read only), otherwise copies in buf and cbuf.
+// A MemoryStore replaces codes and definitions whole and never modifies one stored, so
+// what it lends stays as it is: validations and reservations read them and keep nothing
+// of them that can be modified (a Grant's Benefit holds no slices).
 func (s *Service) find(tx ReadTx, code string, buf *Definition, cbuf *Code) (*Definition, *Code, error) {
-	l, ok := tx.(lender)
+	l, ok := tx.(*memTx)
 	if !ok {
 		var err error
 		*buf, *cbuf, err = s.lookup(tx, code)

@@ -46,7 +46,7 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 
 // View implements [Store].
 func (s *MemoryStore) View(ctx context.Context, fn func(tx ReadTx) error) error {
-	return s.db.View(ctx, func(*memtx.Tx) error { return fn(s.ro) })
+	return memtx.ViewWith(ctx, &s.db, ReadTx(s.ro), fn)
 }
 
 type memTx struct {
@@ -55,23 +55,25 @@ type memTx struct {
 }
 
 func (t memTx) Account(id loyalty.AccountID) (Account, error) {
-	a, err := t.lendAccount(id)
-	if err != nil {
+	var a Account
+	if err := t.lendAccount(id, &a); err != nil {
 		return Account{}, err
 	}
 	return a.Clone(), nil
 }
 
-// lendAccount implements accountLender: the account as stored, its history and status
-// pointers shared with the store's row (read only). Its receiver is a pointer: the views'
-// transaction is one, and a call through the interface needs no wrapper copying it.
-func (t *memTx) lendAccount(id loyalty.AccountID) (a Account, err error) {
+// lendAccount writes the account id to *a as stored, instead of a copy: its history and
+// status pointers are shared with the store's row and must not be modified. A missing
+// account is an error wrapping loyalty.ErrNotFound (*a is then left as it was). Its
+// receiver is a pointer, the views' transaction (EffectiveAt asserts it), so that no copy
+// of the transaction is made.
+func (t *memTx) lendAccount(id loyalty.AccountID, a *Account) error {
 	r, ok := t.s.accounts.Get(t.tx, id)
 	if !ok {
-		return Account{}, fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
+		return fmt.Errorf("tier: account %q: %w", id, loyalty.ErrNotFound)
 	}
-	r.accountInto(id, &a) // into the result: no copy of it
-	return a, nil
+	r.accountInto(id, a)
+	return nil
 }
 
 func (t memTx) Accounts(after loyalty.AccountID, limit int) ([]Account, error) {

@@ -417,3 +417,31 @@ func checkEffectiveAt(t *rapid.T, e *tier.Evaluator, a tier.Account, at time.Tim
 		t.Fatalf("EffectiveAt = %d, %s; want %d, %s", level, source, wantLevel, wantSource)
 	}
 }
+
+// TestPropDayOfIsTheLocalDate checks DayOf against the calendar: the day of t is the number
+// of days from 1970-01-01 to t's date in t's location, for instants from year 1 to 9999 in
+// zones with and without daylight saving and offsets of either sign.
+func TestPropDayOfIsTheLocalDate(t *testing.T) {
+	var locs []*time.Location
+	for _, name := range []string{"UTC", "Europe/Moscow", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Australia/Lord_Howe"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locs = append(locs, loc)
+	}
+	locs = append(locs, time.FixedZone("minus", -11*3600-1), time.FixedZone("plus", 14*3600+1))
+	rapid.Check(t, func(t *rapid.T) {
+		lo, hi := time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC).Unix(), time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC).Unix()
+		sec := rapid.OneOf(rapid.Int64Range(lo, hi), rapid.Int64Range(-3*86400, 3*86400)).Draw(t, "sec")
+		at := time.Unix(sec, rapid.Int64Range(0, 999_999_999).Draw(t, "nsec")).In(rapid.SampledFrom(locs).Draw(t, "loc"))
+		y, m, d := at.Date()
+		want := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400 // whole days: never negative remainders here
+		if y < 1970 {
+			want = -((time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).Unix() - time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()) / 86400)
+		}
+		if got := tier.DayOf(at); int64(got) != want {
+			t.Fatalf("DayOf(%v) = %d (%s), want %d", at, got, got, want)
+		}
+	})
+}

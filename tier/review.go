@@ -334,6 +334,11 @@ func (e *Evaluator) Units(a Amount) (int64, error) { return amountUnits(e.m, e.c
 // level, raised by an active override or paid membership. Levels beyond the ladder (a
 // status stored under an older, longer ladder) are clamped to the top level.
 func (e *Evaluator) Effective(st Status, t time.Time) (int, Source) {
+	return e.effective(&st, t)
+}
+
+// effective is Effective of *st, which it only reads.
+func (e *Evaluator) effective(st *Status, t time.Time) (int, Source) {
 	lv, src := st.Level, Earned
 	if st.Override.Active(t) && st.Override.Level > lv {
 		lv, src = st.Override.Level, Overridden
@@ -468,7 +473,7 @@ func (e *Evaluator) effectiveAt(a *Account, t time.Time) (int, Source) {
 		// reads the history: a's copy of them is safe to advance.
 		e.advance(a, t, nil)
 	}
-	return e.Effective(*st, t)
+	return e.effective(st, t)
 }
 
 // noReviewBy reports whether no upgrade or downgrade review of a periodic ladder falls

@@ -508,8 +508,8 @@ type effectiveLookup struct {
 func (q *effectiveLookup) run(tx ReadTx) error {
 	var a Account
 	var err error
-	if l, ok := tx.(accountLender); ok {
-		a, err = l.lendAccount(q.id) // effectiveAt only reads what it shares with the store
+	if l, ok := tx.(*memTx); ok { // a MemoryStore's view lends the account
+		err = l.lendAccount(q.id, &a) // effectiveAt only reads what it shares with the store
 	} else {
 		a, err = tx.Account(q.id)
 	}
@@ -518,14 +518,6 @@ func (q *effectiveLookup) run(tx ReadTx) error {
 	}
 	q.level, q.source = q.e.effectiveAt(&a, q.t)
 	return nil
-}
-
-// accountLender is a read transaction that can lend an account as stored, for reading only,
-// instead of a copy ([MemoryStore] does): its history and status pointers are the store's.
-type accountLender interface {
-	// lendAccount returns the account id, which must not be modified, or an error
-	// wrapping loyalty.ErrNotFound.
-	lendAccount(id loyalty.AccountID) (Account, error)
 }
 
 // Changes returns the account's change events in order.

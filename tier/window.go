@@ -138,24 +138,15 @@ type Day int32
 
 // DayOf returns the date of t in t's location.
 func DayOf(t time.Time) Day {
-	y, m, d := t.Date()
-	return Day(civilDays(int64(y), int64(m), int64(d)))
-}
-
-// civilDays counts the days from 1970-01-01 to the proleptic Gregorian date y-m-d (Howard
-// Hinnant's days_from_civil): plain arithmetic, cheaper than building a time.Time.
-func civilDays(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
+	// The local time's seconds since the epoch, floored to days: the date, without the
+	// calendar arithmetic of t.Date.
+	_, off := t.Zone()
+	s := t.Unix() + int64(off)
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
 	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	doy := (153*((m+9)%12)+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
+	return Day(d)
 }
 
 // Start returns the local midnight that starts d in loc.

@@ -110,6 +110,18 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return fn(&readOnly)
 }
 
+// ViewWith is [DB.View] for a store whose views all share one read transaction of its own,
+// tx (made once, over [ReadOnly]): it runs fn(tx) under the view's read lock, with no
+// function of the store's in between.
+func ViewWith[T any](ctx context.Context, db *DB, tx T, fn func(T) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return fn(tx)
+}
+
 func (tx *Tx) write(u undoer) error {
 	if !tx.writable {
 		return ErrReadOnly
@@ -160,10 +172,10 @@ func (t *Table[K, V]) copy(v V) V {
 // Get returns a copy of the row at k.
 func (t *Table[K, V]) Get(tx *Tx, k K) (V, bool) {
 	v, ok := t.rows[k]
-	if !ok {
-		return v, false
+	if ok && t.Clone != nil { // not through copy: a large row would be copied twice more
+		v = t.Clone(v)
 	}
-	return t.copy(v), true
+	return v, ok
 }
 
 // Put stores a copy of v at k.

@@ -527,3 +527,38 @@ func TestInsert(t *testing.T) {
 		return nil
 	})
 }
+
+// TestViewWith checks that ViewWith hands fn the store's transaction and returns fn's
+// error, does not run fn when ctx is done, and holds the view's read lock while fn runs:
+// an update waits for it.
+func TestViewWith(t *testing.T) {
+	var db memtx.DB
+	type storeTx struct{ name string }
+	own := &storeTx{"views'"}
+	var got *storeTx
+	if err := memtx.ViewWith(context.Background(), &db, own, func(tx *storeTx) error { got = tx; return errBoom }); !errors.Is(err, errBoom) || got != own {
+		t.Fatalf("ViewWith = %v, fn got %v; want errBoom and the store's transaction", err, got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	if err := memtx.ViewWith(ctx, &db, own, func(*storeTx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("ViewWith on a done context = %v, fn ran: %v", err, ran)
+	}
+	inView, release, updated := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = memtx.ViewWith(context.Background(), &db, own, func(*storeTx) error { close(inView); <-release; return nil })
+	}()
+	<-inView
+	go func() {
+		_ = db.Update(context.Background(), func(*memtx.Tx) error { return nil })
+		close(updated)
+	}()
+	select {
+	case <-updated:
+		t.Fatal("an update ran while a view held the lock")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	<-updated
+}
