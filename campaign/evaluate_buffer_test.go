@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -17,7 +18,10 @@ import (
 // Order after order into one buffer, from two engines of different programs, each quote
 // equals the quote Evaluate gives for the same order, and a failed evaluation leaves the
 // buffer fit for the next. Orders of different sizes make the buffer's lists grow and
-// shrink; commits between evaluations change the account's state.
+// shrink; commits between evaluations change the account's state. No quote shares memory
+// with a later evaluation: every quote of Evaluate is as it was when returned at the end of
+// the run, and a buffered quote is unchanged by the commits and evaluations (without its
+// buffer) that follow it.
 func TestPropEvaluateIntoEqualsEvaluate(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var engines [2]*campaign.Engine
@@ -27,6 +31,11 @@ func TestPropEvaluateIntoEqualsEvaluate(t *testing.T) {
 			history(t, e, clock, "acme")
 			engines[i] = e
 		}
+		type kept struct {
+			q    campaign.Quote
+			json string // as returned
+		}
+		var evaluated []kept
 		var buf campaign.QuoteBuffer
 		for k := range rapid.IntRange(1, 8).Draw(t, "orders") {
 			e := engines[rapid.IntRange(0, 1).Draw(t, "engine")]
@@ -36,6 +45,7 @@ func TestPropEvaluateIntoEqualsEvaluate(t *testing.T) {
 			}
 			opt := campaign.EvaluateOptions{RedeemPoints: genRedeem(t, e, "acme")}
 			want, wantErr := e.Evaluate(ctx, o, opt)
+			evaluated = append(evaluated, kept{want, snapshotJSON(t, want)})
 			got, err := e.EvaluateInto(ctx, &buf, o, opt)
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
 				t.Fatalf("order %d: EvaluateInto error %v, Evaluate error %v", k, err, wantErr)
@@ -43,13 +53,38 @@ func TestPropEvaluateIntoEqualsEvaluate(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Fatalf("order %d (-Evaluate +EvaluateInto):\n%s", k, d)
 			}
-			if err == nil && rapid.Bool().Draw(t, "commit") {
+			if err != nil {
+				continue
+			}
+			before := snapshotJSON(t, got)
+			if rapid.Bool().Draw(t, "commit") {
 				if _, err := e.Commit(ctx, got, loyalty.IdempotencyKey("k-"+string(o.ID))); err != nil {
 					t.Fatalf("order %d: commit of the buffered quote: %v", k, err)
 				}
 			}
+			other := engines[rapid.IntRange(0, 1).Draw(t, "other engine")]
+			if _, err := other.Evaluate(ctx, genOrder(t, fmt.Sprintf("x%d", k), "acme", other.Clock().Now()), campaign.EvaluateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if after := snapshotJSON(t, got); after != before {
+				t.Fatalf("order %d: the buffered quote changed with a commit or another evaluation:\n%s\n%s", k, before, after)
+			}
+		}
+		for i, w := range evaluated {
+			if now := snapshotJSON(t, w.q); now != w.json {
+				t.Fatalf("order %d: the quote of Evaluate changed with later evaluations:\n%s\n%s", i, w.json, now)
+			}
 		}
 	})
+}
+
+// snapshotJSON returns q encoded: a deep copy of what it shows, to compare later.
+func snapshotJSON(t interface{ Fatal(...any) }, q campaign.Quote) string {
+	b, err := json.Marshal(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // A committed quote is the engine's own: evaluating the next order into the buffer changes
