@@ -71,7 +71,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	account := ev.order.Account
 	sched := ev.sched
 	if e.timeline != nil { // the scheduled campaigns with a budget
-		sched = e.timeline.at(ev.order.PlacedAt.Unix()).budgeted
+		sched = ev.budgeted
 	}
 	for _, i := range sched {
 		c := &e.camps[i]
@@ -107,18 +107,18 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 }
 
 // scheduled lists in ev.sched the campaigns whose schedule covers the order's time and
-// returns how many of them have a budget: the engine's list from its timeline (which
-// ev.sched then shares, read only), or one made by testing every schedule for an engine
-// without a timeline (an evaluation serves one engine: its ev.sched never shares one).
+// returns how many of them have a budget: the engine's lists from its timeline (which
+// ev.sched and ev.budgeted then share, read only), or a list of the evaluation's own made
+// by testing every schedule for an engine without a timeline.
 func (ev *evaluation) scheduled() int {
 	e := ev.e
 	sec := ev.order.PlacedAt.Unix() // the schedules were compiled in e.loc
 	if e.timeline != nil {
 		st := e.timeline.at(sec)
-		ev.sched = st.sched
+		ev.sched, ev.budgeted = st.sched, st.budgeted
 		return len(st.budgeted)
 	}
-	sched := ev.sched[:0]
+	sched := ev.schedBuf[:0]
 	budgeted := 0
 	for i := range e.camps {
 		if e.camps[i].sched.activeAt(sec) {
@@ -128,7 +128,7 @@ func (ev *evaluation) scheduled() int {
 			}
 		}
 	}
-	ev.sched = sched
+	ev.sched, ev.schedBuf = sched, sched
 	return budgeted
 }
 

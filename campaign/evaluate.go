@@ -134,6 +134,11 @@ type state struct {
 	plainSet    bool            // earn computed plain with the base plan
 	campMult    bool            // the applied campaigns multiply the earning (ev.multiplier ≠ ev.baseMult)
 
+	// The indexes of the campaigns scheduled at the order's time, and of those of them with a
+	// budget: the engine's timeline's lists (read only), or sched in schedBuf and budgeted
+	// nil for an engine without a timeline.
+	sched, budgeted []int
+
 	baseCodes int             // len(calcCodes) before the campaigns
 	baseBonus []points.Points // bonus before the campaigns
 	baseMult  decimal.Decimal // multiplier before the campaigns
@@ -161,7 +166,7 @@ type work struct {
 	multPts   [][]points.Points   // per campaign run: its multiplier's points per line (costs)
 	paidBuf   []loyalty.Line      // the lines of paid, when repriced
 	hist      []discount.Purchase // the memory of acct's history
-	sched     []int               // the indexes of the campaigns scheduled at the order's time
+	schedBuf  []int               // the memory of sched, for an engine without a timeline
 	plainBuf  []points.LinePlan   // the memory of the plain plan's lines
 	extraBuf  []points.LinePlan   // the memory of the lines of a tier's earn rate plan
 
