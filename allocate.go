@@ -9,8 +9,9 @@ import (
 	"sync"
 )
 
-// Scratch lists of splits of more than 16 parts (up to 16 they stay on the stack), reused
-// across calls so that splitting over many lines allocates nothing once warm.
+// Scratch lists of splits of more than 16 parts (up to 16 they stay on the stack) and of
+// the wide splits' remainders, reused across calls so that splitting over many lines
+// allocates nothing once warm.
 var (
 	unitsPool sync.Pool // *[]int64: Money.AllocateInto's parts
 	keysPool  sync.Pool // *[]uint64: AllocateInts' ranking keys
@@ -155,7 +156,7 @@ func lengthError(d, n int) error {
 // found in a pass, up to 15 by insertion into a short list, more by a quickselect. |d| is
 // at most half the parts (the remainders toward zero add up to the units left over times
 // the sum; a part rounded up has at least half the sum, the others less), so quickselect
-// serves only splits of more than 32 parts, whose pooled keys have the room beyond their
+// serves only splits of 32 parts or more, whose pooled keys have the room beyond their
 // length that it copies them into.
 func split[T ~int64](dst []T, keys []uint64, weights []int64, whole, sum uint64, shift uint) {
 	keys, dst = keys[:len(weights)], dst[:len(weights)]

@@ -40,9 +40,9 @@ func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt Evaluate
 //
 // The quote lives in buf until the next EvaluateInto with buf, which overwrites it: keep
 // what you need of it before, or use Evaluate for a quote you keep. [Engine.Commit] takes
-// such a quote like any other: it evaluates the order again, compares and keeps its own
-// quote, so a quote committed after its buffer was overwritten is refused as stale
-// ([ErrStaleQuote]) rather than applied. A
+// such a quote like any other: it evaluates the order again, compares, and applies and
+// keeps its own quote, never the caller's memory; a quote committed after its buffer was
+// overwritten by another order's is refused as stale ([ErrStaleQuote]). A
 // buffer serves one evaluation at a time: while one runs, another EvaluateInto with the same
 // buffer fails with an error wrapping [ErrBufferBusy] and overwrites nothing. A nil buf is
 // Evaluate.
@@ -649,7 +649,7 @@ func (ev *evaluation) earn() error {
 		extra = xp.Lines[:n]
 		earning.TierRate = xp.Total
 	}
-	// The plan's lines are fresh memory (they carry the lines' quantities already): the
+	// The plan's lines are zeroed memory of the quote's buffer (they carry the lines' quantities already): the
 	// quote's plan adds the tier's rate and the bonus to them in place, and the campaigns'
 	// costs read the base points from ev.basePts.
 	plan := base
@@ -1013,7 +1013,7 @@ func (ev *evaluation) totals() error {
 		return fmt.Errorf("campaign: evaluate: margin: %w", pvErr)
 	}
 
-	// The lines, in fresh memory: only what is not zero is written. The costs are computed
+	// The lines, in zeroed memory of the quote's buffer: only what is not zero is written. The costs are computed
 	// by ValidateInto: zero (no currency) when unknown.
 	ev.q.Lines = zeroed(&ev.buf.lines, n)
 	lines, costs := ev.q.Lines[:n], ev.lineCosts[:n] // one length: no bounds checks

@@ -789,8 +789,9 @@ type state struct {
 	applied []bool
 	// left is the sum of rem when known: then no line's price left is negative (a valid
 	// order's), and a scope of every line weighs the lines by rem itself, summing to left.
-	// Only the states of the evaluation's position keep it ([run.limit] updates it); the
-	// scratch chains of a combination have it unknown.
+	// The states of the evaluation's position keep it ([run.limit] updates it), and so do
+	// best-of's trial states, copies of one (copyFrom); the scratch chains of a combination
+	// have it unknown.
 	left  int64
 	known bool
 }
