@@ -584,8 +584,9 @@ func setOf[K comparable](list []K) map[K]struct{} {
 }
 
 // compileCampaigns sorts the program's campaigns by priority (higher first), then ID; their
-// schedules have their instants in loc, the engine's time zone.
-func compileCampaigns(p Program, loc *time.Location) []compiled {
+// schedules have their instants in loc, the engine's time zone. It numbers the campaigns
+// with a budget (compiled.budget) and returns how many there are.
+func compileCampaigns(p Program, loc *time.Location) (camps []compiled, budgeted int) {
 	out := make([]compiled, len(p.Campaigns))
 	for i, c := range p.Campaigns {
 		// The engine's own copy: a caller changing its Program later changes nothing.
@@ -637,15 +638,14 @@ func compileCampaigns(p Program, loc *time.Location) []compiled {
 		}
 		return 0
 	})
-	budgeted := 0
 	for i := range out {
 		out[i].pos, out[i].budget = i, -1
-		if !out[i].Budget.IsZero() { // New counts them in Engine.budgeted
+		if !out[i].Budget.IsZero() {
 			out[i].budget = budgeted
 			budgeted++
 		}
 	}
-	return out
+	return out, budgeted
 }
 
 func campaignToken(i int) string { return tokenPrefix + "C" + fmt.Sprint(i) }

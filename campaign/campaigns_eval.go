@@ -82,11 +82,11 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		*r = budgetCounters{}
 		if m.s != nil {
 			if c.capsTotal {
-				t, _ := m.s.totals.Get(m.tx, c.ID)
+				t, _ := m.budget(c.ID, "")
 				r.uses, r.spent = t.uses, t.spent
 			}
 			if c.Budget.PerAccount > 0 {
-				a, _ := m.s.budgets.Get(m.tx, budgetKey{c.ID, account})
+				a, _ := m.budget(c.ID, account)
 				r.acctUses = a.uses
 			}
 			continue

@@ -208,7 +208,7 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			}
 		}
 	}
-	e.camps = compileCampaigns(p, loc)
+	e.camps, e.budgeted = compileCampaigns(p, loc)
 	e.timeline = newTimeline(e.camps)
 	e.meta = make([]campMeta, len(e.camps))
 	for i := range e.camps {
@@ -222,7 +222,6 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 			mt.draw = fmt.Sprintf("the order did not win the draw (%d in %d)", c.Chance.Wins, c.Chance.OutOf)
 		}
 		if b := c.Budget; !b.IsZero() {
-			e.budgeted++
 			mt.uses = "the campaign's budget of " + fmt.Sprintf("%d uses", b.Uses) + " is used up"
 			mt.perAccount = "the campaign's budget of " + fmt.Sprintf("%d uses per account", b.PerAccount) + " is used up"
 			mt.money = "the campaign's budget of " + b.Money.String() + " is used up"

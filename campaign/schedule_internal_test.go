@@ -80,7 +80,7 @@ func TestPropTimelineListsTheActiveCampaigns(t *testing.T) {
 			}
 			p.Campaigns = append(p.Campaigns, c)
 		}
-		camps := compileCampaigns(p, moscow)
+		camps, _ := compileCampaigns(p, moscow)
 		tl := newTimeline(camps)
 		if tl == nil {
 			t.Fatal("no timeline for a few campaigns")
@@ -123,7 +123,7 @@ func TestTimelineTooLargeFallsBack(t *testing.T) {
 		p.Campaigns = append(p.Campaigns, Campaign{ID: loyalty.CampaignID(fmt.Sprint("c", i)),
 			Schedule: Schedule{Holidays: holidays[i%7:], DaysAfter: i % 3}})
 	}
-	camps := compileCampaigns(p, time.UTC)
+	camps, _ := compileCampaigns(p, time.UTC)
 	if tl := newTimeline(camps); tl != nil {
 		t.Fatalf("timeline of %d stretches, want none", len(tl.spans))
 	}
