@@ -151,11 +151,11 @@ func (ev *evaluation) campaigns() error {
 	sched := ev.sched
 	camps := ev.camps[:len(sched)]
 	ev.camps = camps
-	compiled, metas := e.camps, e.meta[:len(e.camps)]
+	cs, metas := e.camps, e.meta[:len(e.camps)]
 	excluded := -1            // the exclusive campaign that applied
 	var all allLines          // the lines of the campaigns that select every line, and their sums
 	for k, i := range sched { // the campaigns scheduled at the order's time (validate)
-		c, mt := &compiled[i], &metas[i]
+		c, mt := &cs[i], &metas[i]
 		camps[k] = campRun{c: c, meta: mt}
 		out := &outs[k]
 		out.ID, out.Name = c.ID, c.Name

@@ -31,7 +31,7 @@ type Calculator struct {
 	codes     []string        // every canonical code a discount requires
 	tails     *[256]uint64    // by last byte, the codes ending in it (bit i: codes[i]), for up to 64 codes
 	minCode   int             // the length of the shortest code
-	codeIndex map[string]int  // the index in codes of every code, when there are more
+	codeIndex map[string]int  // the index in codes of every code (New's; kept when there are more than 64)
 	runs      sync.Pool       // *run: the scratch memory of finished evaluations, reused
 }
 
@@ -328,10 +328,14 @@ func (c *Calculator) codeOf(s string) int {
 		return 0
 	}
 	cc, _ := loyalty.NormalizeCode(s)
-	i := slices.Index(c.codes, cc)
-	if i < 0 {
+	i, ok := c.codeIndex[cc]
+	if !ok {
+		if c.codeIndex == nil {
+			c.codeIndex = map[string]int{}
+		}
 		i = len(c.codes)
 		c.codes = append(c.codes, cc)
+		c.codeIndex[cc] = i
 	}
 	return i + 1
 }
@@ -341,12 +345,9 @@ func (c *Calculator) codeOf(s string) int {
 // than comparing the few codes ending in the same byte), a map for more.
 func (c *Calculator) indexCodes() {
 	if len(c.codes) > 64 {
-		c.codeIndex = make(map[string]int, len(c.codes))
-		for i, s := range c.codes {
-			c.codeIndex[s] = i
-		}
-		return
+		return // codeOf filled codeIndex
 	}
+	c.codeIndex = nil
 	if len(c.codes) > 0 {
 		c.tails = new([256]uint64)
 		for i, s := range c.codes {

@@ -817,8 +817,8 @@ func (t *catTable) match(olines []loyalty.Line, totals []loyalty.Money, rateOf, 
 		}
 	}
 	startsOf(cnt)
-	for i, t := range totals {
-		v := t.MinorUnits()
+	for i, total := range totals {
+		v := total.MinorUnits()
 		k := int(rateOf[i])
 		if k >= 0 {
 			at := cnt[k]

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of TestPropDayOfIsTheLocalDate on any machine
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/loyaltykit/loyalty"
