@@ -462,9 +462,21 @@ func (p Program) validateCampaigns(add func(error)) {
 			add(loyalty.Invalid(f+".actions", nil, "must list at least one action"))
 		}
 		kinds := map[ActionKind]int{}
+		var sumPoints, sumPerks int64 // of the actions, as New adds them up
+		pointsFit, perksFit := true, true
 		for j, a := range c.Actions {
 			af := fmt.Sprintf("%s.actions[%d]", f, j)
 			kinds[a.Kind]++
+			switch a.Kind {
+			case ActionPoints:
+				if a.Points > 0 && pointsFit {
+					sumPoints, pointsFit = addInt64(sumPoints, int64(a.Points))
+				}
+			case ActionPerk:
+				if a.Value.Currency() == cur && perksFit {
+					sumPerks, perksFit = addInt64(sumPerks, a.Value.MinorUnits())
+				}
+			}
 			switch a.Kind {
 			case ActionDiscount:
 				switch {
@@ -501,6 +513,12 @@ func (p Program) validateCampaigns(add func(error)) {
 			default:
 				add(loyalty.Invalid(af+".kind", a.Kind, "must be discount, points, multiplier, code or perk"))
 			}
+		}
+		if !pointsFit {
+			add(loyalty.Invalid(f+".actions", nil, "the points of its actions add up beyond the range of points"))
+		}
+		if !perksFit {
+			add(loyalty.Invalid(f+".actions", nil, "the values of its perks add up beyond the range of amounts"))
 		}
 		if ch := c.Chance; ch != nil && (ch.OutOf <= 0 || ch.Wins <= 0 || ch.Wins > ch.OutOf) {
 			add(loyalty.Invalid(f+".chance", fmt.Sprintf("%d in %d", ch.Wins, ch.OutOf), "must win 1 to out_of times in out_of (out_of positive)"))
@@ -614,11 +632,11 @@ func compileCampaigns(p Program, loc *time.Location) (camps []compiled, budgeted
 				k.extra = a.Multiplier.Sub(decimal.NewFromInt(1))
 				k.weight = k.extra.Shift(6).IntPart()
 			case ActionPoints:
-				k.points += a.Points
+				k.points += a.Points // Validate checked that the sum is in range
 			case ActionPerk:
 				k.perks = append(k.perks, a.Perk)
 				if !a.Value.IsZero() {
-					k.perkValue, _ = k.perkValue.Add(a.Value)
+					k.perkValue, _ = k.perkValue.Add(a.Value) // so did it for this sum
 				}
 			case ActionCode:
 				k.codes = append(k.codes, a.Definition)

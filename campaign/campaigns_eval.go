@@ -621,28 +621,39 @@ func (ev *evaluation) multiplierPoints() (multPts [][]points.Points, only int, s
 func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *discount.Entry, mp []points.Points, mpSum points.Points) error {
 	var total int64
 	if en != nil {
-		total += en.Amount.MinorUnits()
+		total = en.Amount.MinorUnits()
 	}
-	var pts points.Points
+	var pts int64
 	if r.bonus != nil {
-		pts = r.c.points // the sum of its split
+		pts = int64(r.c.points) // the sum of its split
 	}
+	ok := true
 	if mpSum >= 0 {
-		pts += mpSum
+		pts, ok = addInt64(pts, int64(mpSum))
 	} else {
 		for _, p := range mp {
-			pts += p
+			if pts, ok = addInt64(pts, int64(p)); !ok {
+				break
+			}
 		}
 	}
-	out.Points = pts
+	if !ok {
+		return costOverflow(r)
+	}
+	out.Points = points.Points(pts)
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := ev.pointsValue(pts)
+		v, err := ev.pointsValue(points.Points(pts))
 		if err != nil {
 			return err
 		}
-		total += v.MinorUnits()
+		total, ok = addInt64(total, v.MinorUnits())
 	}
-	total += r.c.perkValue.MinorUnits()
+	if ok {
+		total, ok = addInt64(total, r.c.perkValue.MinorUnits())
+	}
+	if !ok {
+		return costOverflow(r)
+	}
 	cost, err := loyalty.MoneyFromMinor(total, ev.order.Currency)
 	if err != nil {
 		return err
@@ -650,6 +661,18 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 	out.Cost = cost
 	out.Budgeted, out.LineCosts = false, nil
 	return nil
+}
+
+// addInt64 returns a + b, and whether the sum is in range (false: it overflowed).
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (s > a) == (b > 0)
+}
+
+// costOverflow is the error of a campaign's cost beyond the range of amounts (or of its
+// points beyond the range of points).
+func costOverflow(r *campRun) error {
+	return fmt.Errorf("campaign: evaluate: the cost of campaign %s: %w", r.c.ID, loyalty.ErrOverflow)
 }
 
 // budgetedCost sets the cost of an applied campaign with a budget and its split over the
@@ -673,7 +696,10 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 			}
 		}
 	}
-	w, pts, negative := ev.linePoints(r.bonus, r.c.points, mp, mpSum) // the points per line, nil for none
+	w, pts, negative, ok := ev.linePoints(r.bonus, r.c.points, mp, mpSum) // the points per line, nil for none
+	if !ok {
+		return false, costOverflow(r)
+	}
 	out.Points = pts
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
@@ -682,7 +708,9 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 		if err != nil {
 			return false, err
 		}
-		total += v.MinorUnits()
+		if total, ok = addInt64(total, v.MinorUnits()); !ok {
+			return false, costOverflow(r)
+		}
 		if k = v.MinorUnits() / int64(pts); k*int64(pts) != v.MinorUnits() || negative {
 			// The split by largest remainder (k × points is what it gives when exact).
 			k = 0
@@ -707,7 +735,9 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 		if err := ev.addSplit(rest, pv, weights); err != nil {
 			return false, err
 		}
-		total += pv.MinorUnits()
+		if total, ok = addInt64(total, pv.MinorUnits()); !ok {
+			return false, costOverflow(r)
+		}
 	}
 	cost, err := loyalty.MoneyFromMinor(total, cur)
 	if err != nil {
@@ -788,30 +818,36 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 // when it has neither; one of them itself when the other is nil), their sum, and whether a
 // line has negative points. The bonus is the split of bonusSum points; multSum is the sum
 // of mult when known, else negative. Neither has negative points.
-func (ev *evaluation) linePoints(bonus []points.Points, bonusSum points.Points, mult []points.Points, multSum points.Points) ([]points.Points, points.Points, bool) {
-	var w []points.Points
+func (ev *evaluation) linePoints(bonus []points.Points, bonusSum points.Points, mult []points.Points, multSum points.Points) (w []points.Points, sum points.Points, negative, ok bool) {
 	switch {
 	case bonus == nil && mult == nil:
-		return nil, 0, false
+		return nil, 0, false, true
 	case bonus == nil:
 		if multSum >= 0 {
-			return mult, multSum, false
+			return mult, multSum, false, true
 		}
 		w = mult
 	case mult == nil:
-		return bonus, bonusSum, false
+		return bonus, bonusSum, false, true
 	default:
 		w = ev.tmp.pts.take(len(ev.order.Lines))
 		for l := range w {
-			w[l] = bonus[l] + mult[l]
+			p, fits := addInt64(int64(bonus[l]), int64(mult[l]))
+			if !fits {
+				return nil, 0, false, false
+			}
+			w[l] = points.Points(p)
 		}
 	}
-	var sum, neg points.Points // neg's sign bit is set by a negative line
+	var s, neg int64 // neg's sign bit is set by a negative line
+	ok = true
 	for _, p := range w {
-		sum += p
-		neg |= p
+		if s, ok = addInt64(s, int64(p)); !ok {
+			return nil, 0, false, false
+		}
+		neg |= int64(p)
 	}
-	return w, sum, neg < 0
+	return w, points.Points(s), neg < 0, true
 }
 
 // pointsValue is ev.e.redemption.Value(p) for p > 0, multiplied out when a point is worth

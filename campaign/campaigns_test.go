@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,13 @@ func TestCampaignValidateBad(t *testing.T) {
 			"campaigns[1].actions[1].kind: a campaign has at most one discount", "campaigns[1].actions[2].points:",
 			"campaigns[1].actions[3].multiplier:", "campaigns[1].actions[4].definition:", "campaigns[1].actions[5].perk:",
 			"campaigns[1].actions[6].kind:", "campaigns[1].actions[7].value:"}},
+		{"points beyond range", func(_ *campaign.Program, c *campaign.Campaign) {
+			c.Actions = []campaign.Action{{Kind: campaign.ActionPoints, Points: math.MaxInt64 / 2}, {Kind: campaign.ActionPoints, Points: math.MaxInt64/2 + 2}}
+		}, []string{"campaigns[1].actions: the points of its actions add up beyond the range of points"}},
+		{"perk values beyond range", func(_ *campaign.Program, c *campaign.Campaign) {
+			big := loyalty.MustMoney("50000000000000000", "RUB") // 5·10¹⁸ minor units: two exceed int64
+			c.Actions = []campaign.Action{{Kind: campaign.ActionPerk, Perk: "car", Value: big}, {Kind: campaign.ActionPerk, Perk: "boat", Value: big}}
+		}, []string{"campaigns[1].actions: the values of its perks add up beyond the range of amounts"}},
 		{"amount off in dollars", func(_ *campaign.Program, c *campaign.Campaign) {
 			c.Actions = []campaign.Action{{Kind: campaign.ActionDiscount, Amount: usd}}
 		}, []string{"campaigns[1].actions[0].amount:"}},
@@ -765,5 +773,22 @@ func TestCampaignBudgetResumedOnce(t *testing.T) {
 	tools, _ := e.Budget(ctx, "tools-week", "")
 	if b.Uses != 1 || tools.Uses != 1 || !tools.Spent.Equal(m("300")) {
 		t.Errorf("after the resumed commit: big-order %+v, tools-week %+v; want one use each, 300.00 spent on tools", b, tools)
+	}
+}
+
+// A campaign whose cost leaves the range of amounts (its discount plus a perk valued near
+// the limit) fails the evaluation with loyalty.ErrOverflow instead of wrapping around to a
+// negative cost that any budget would let through.
+func TestCampaignCostOverflow(t *testing.T) {
+	for _, budget := range []loyalty.Money{{}, m("100")} {
+		p := reference()
+		p.Campaigns = []campaign.Campaign{{ID: "huge", Schedule: campaign.Schedule{End: "2026-12-31"}, Budget: campaign.Budget{Money: budget},
+			Actions: []campaign.Action{{Kind: campaign.ActionDiscount, Percent: d("10")},
+				{Kind: campaign.ActionPerk, Perk: "yacht", Value: loyalty.MustMoney("92233720368547758.00", "RUB")}}}}
+		e, clock := newEngine(t, p)
+		_, err := e.Evaluate(ctx, order("o", "acme", clock.Now(), line("drill", "tools", "1", "5000", "3000")), campaign.EvaluateOptions{})
+		if !errors.Is(err, loyalty.ErrOverflow) || !strings.Contains(err.Error(), "huge") {
+			t.Errorf("budget %v: %v, want an overflow of campaign huge's cost", budget, err)
+		}
 	}
 }
