@@ -42,10 +42,9 @@ func (e *Engine) Evaluate(ctx context.Context, order loyalty.Order, opt Evaluate
 // what you need of it before, or use Evaluate for a quote you keep. [Engine.Commit] takes
 // such a quote like any other: it evaluates the order again, compares, and applies and
 // keeps its own quote, never the caller's memory; a quote committed after its buffer was
-// overwritten by another order's is refused as stale ([ErrStaleQuote]). A
-// buffer serves one evaluation at a time: while one runs, another EvaluateInto with the same
-// buffer fails with an error wrapping [ErrBufferBusy] and overwrites nothing. A nil buf is
-// Evaluate.
+// overwritten by another order's is refused as stale ([ErrStaleQuote]). A buffer serves one
+// evaluation at a time: while one runs, another EvaluateInto with the same buffer fails
+// with an error wrapping [ErrBufferBusy] and overwrites nothing. A nil buf is Evaluate.
 func (e *Engine) EvaluateInto(ctx context.Context, buf *QuoteBuffer, order loyalty.Order, opt EvaluateOptions) (Quote, error) {
 	if buf == nil {
 		return e.Evaluate(ctx, order, opt)

@@ -61,6 +61,7 @@ type outs struct {
 	plans  arena[points.LinePlan]
 }
 
+// reset empties the arenas for the next quote, clearing what the last one used.
 func (o *outs) reset() {
 	o.idx.reset()
 	o.amount.reset()
