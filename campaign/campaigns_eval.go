@@ -642,7 +642,7 @@ func (ev *evaluation) unbudgetedCost(out *CampaignOutcome, r *campRun, en *disco
 	}
 	out.Points = points.Points(pts)
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := ev.pointsValue(points.Points(pts))
+		v, err := red.Value(points.Points(pts))
 		if err != nil {
 			return err
 		}
@@ -704,7 +704,7 @@ func (ev *evaluation) budgetedCost(out *CampaignOutcome, r *campRun, en *discoun
 	var k int64      // a point's value in whole minor units, when every line's share is k × its points
 	var rest []int64 // the shares split by largest remainder, nil for none
 	if red := &ev.e.redemption; pts > 0 && red.PointValue.IsPositive() {
-		v, err := ev.pointsValue(pts)
+		v, err := red.Value(pts)
 		if err != nil {
 			return false, err
 		}
@@ -848,32 +848,6 @@ func (ev *evaluation) linePoints(bonus []points.Points, bonusSum points.Points, 
 		neg |= int64(p)
 	}
 	return w, points.Points(s), neg < 0, true
-}
-
-// pointsValue is ev.e.redemption.Value(p) for p > 0, multiplied out when a point is worth
-// whole minor units (Engine.pointMinor), as Value computes it then.
-func (ev *evaluation) pointsValue(p points.Points) (loyalty.Money, error) {
-	red := &ev.e.redemption
-	if per := ev.e.pointMinor; per > 0 {
-		if v := int64(p) * per; v/per == int64(p) {
-			return loyalty.MoneyFromMinor(v, red.Currency)
-		}
-	}
-	return red.Value(p)
-}
-
-// wholePointValue returns the value of a point under red in whole minor units of its
-// currency, or 0 when it is not positive and whole: Redemption.Value multiplies it out
-// then, exactly, as pointsValue does.
-func wholePointValue(red points.Redemption) int64 {
-	if red.Currency.IsZero() || !red.PointValue.IsPositive() {
-		return 0
-	}
-	v, err := red.Value(1)
-	if err != nil || v.MinorUnits() <= 0 || !decimal.New(v.MinorUnits(), -int32(red.Currency.Digits())).Equal(red.PointValue) {
-		return 0
-	}
-	return v.MinorUnits()
 }
 
 // addSplit adds to dst the split of m in proportion to weights (Money.AllocateInto).

@@ -58,7 +58,6 @@ type Engine struct {
 
 	ledger      *points.Ledger
 	redemption  points.Redemption // the ledger's redemption rules (ledger.Config().Redemption)
-	pointMinor  int64             // a point's value in whole minor units, 0 when not whole (wholePointValue)
 	buyerLedger *points.Ledger
 	tiers       *tier.Service
 	tierEval    *tier.Evaluator
@@ -148,7 +147,6 @@ func New(p Program, s Stores, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}
 	e.redemption = e.ledger.Config().Redemption
-	e.pointMinor = wholePointValue(e.redemption)
 	if e.earnPlan, err = points.NewPlanner(p.Earning); err != nil {
 		return nil, fmt.Errorf("campaign: new: points: %w", err)
 	}

@@ -727,7 +727,7 @@ func (ev *evaluation) times(er *Earning, r *points.Rules) error {
 	er.ExpiresAt = r.Expiry.Until(ev.now, ev.e.loc)
 	red := &ev.e.redemption
 	if red.PointValue.IsPositive() && er.Plan.Total > 0 {
-		v, err := ev.pointsValue(er.Plan.Total)
+		v, err := red.Value(er.Plan.Total)
 		if err != nil {
 			return fmt.Errorf("campaign: evaluate: %w", err)
 		}
