@@ -46,8 +46,6 @@ func readCounter(mem memReader, tx OrderReadTx, id loyalty.CampaignID, account l
 // readBudgets reads the budget counters of the scheduled budgeted campaigns (inside the
 // facts view) into ev.budgets[c.budget]: only those the budget caps (its total for uses
 // or money, the account's for uses per account), which are all usesLeft and costs read.
-// The memory store's counters are read from its tables directly, without an interface
-// call or a record copied through layers per counter.
 func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 	e := ev.e
 	if e.budgeted == 0 {
@@ -57,17 +55,7 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		ev.budgets = make([]budgetCounters, e.budgeted)
 	}
 	ev.budgets = ev.budgets[:e.budgeted]
-	var m memTx // the memory store's transaction, when tx is one (m.s not nil)
-	switch t := tx.(type) {
-	case *memTx:
-		m = *t
-	case memTx:
-		m = t
-	}
-	var mem memReader
-	if m.s == nil {
-		mem, _ = tx.(memReader)
-	}
+	mem, _ := tx.(memReader)
 	account := ev.order.Account
 	sched := ev.sched
 	if e.timeline != nil { // the scheduled campaigns with a budget
@@ -80,17 +68,6 @@ func (ev *evaluation) readBudgets(tx OrderReadTx) error {
 		}
 		r := &ev.budgets[c.budget]
 		*r = budgetCounters{}
-		if m.s != nil {
-			if c.capsTotal {
-				t, _ := m.budget(c.ID, "")
-				r.uses, r.spent = t.uses, t.spent
-			}
-			if c.Budget.PerAccount > 0 {
-				a, _ := m.budget(c.ID, account)
-				r.acctUses = a.uses
-			}
-			continue
-		}
 		var err error
 		if c.capsTotal {
 			if r.uses, r.spent, err = readCounter(mem, tx, c.ID, ""); err != nil {
