@@ -203,7 +203,7 @@ func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 			s = sumLines(ev.base, ev.order.Lines, lines)
 		} else {
 			if !all.summed {
-				all.sums, all.summed = sumLines(ev.base, ev.order.Lines, nil), true
+				all.sums, all.summed = sumLines(ev.base, ev.order.Lines, lines), true
 			}
 			s = all.sums
 		}
@@ -220,8 +220,7 @@ func (ev *evaluation) qualifies(c *compiled, all *allLines) ([]int, int) {
 // after it do not matter.
 type lineSums struct{ amount, qty, out int64 }
 
-// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines,
-// every line when lines is nil.
+// sumLines returns the sums of the lines of ol (whose totals are base) listed in lines.
 func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
 	// While the sums are not negative, adding a term overflows exactly when it makes a
 	// sum negative (a negative term cannot overflow a non-negative sum), and the minimum
@@ -229,41 +228,24 @@ func sumLines(base []loyalty.Money, ol []loyalty.Line, lines []int) lineSums {
 	// no negative amount nor quantity, so one loop sums and ORs the sums to find out; a
 	// negative sum takes the exact loop.
 	var amount, qty, neg int64
-	if lines == nil {
-		ol = ol[:len(base)]
-		for i := range base {
-			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
-			amount, qty = amount+a, qty+q
-			neg |= amount | qty
-		}
-	} else {
-		for _, i := range lines {
-			a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
-			amount, qty = amount+a, qty+q
-			neg |= amount | qty
-		}
+	for _, i := range lines {
+		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
+		amount, qty = amount+a, qty+q
+		neg |= amount | qty
 	}
 	if neg >= 0 {
 		return lineSums{amount, qty, 0}
 	}
 	var out int64
 	amount, qty = 0, 0
-	add := func(a, q int64) {
+	for _, i := range lines {
+		a, q := base[i].MinorUnits(), ol[i].Quantity.Micros()
 		sa, sq := amount+a, qty+q
 		out |= (amount^sa)&(a^sa) | (qty^sq)&(q^sq)
 		if sa == math.MinInt64 || sq == math.MinInt64 {
 			out = -1
 		}
 		amount, qty = sa, sq
-	}
-	if lines == nil {
-		for i := range base {
-			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
-		}
-	} else {
-		for _, i := range lines {
-			add(base[i].MinorUnits(), ol[i].Quantity.Micros())
-		}
 	}
 	return lineSums{amount, qty, out}
 }
@@ -394,31 +376,18 @@ func (ev *evaluation) applyCampaigns() error {
 				copy(ev.baseBonus, ev.bonus)
 			}
 			// Split by the eligible lines' values (their parts sum to the points).
-			nl := len(ev.order.Lines)
-			r.bonus = ev.tmp.pts.take(nl)
+			r.bonus = ev.tmp.pts.take(len(ev.order.Lines))
 			weights := ev.tmp.ints.take(len(out.Lines))
-			if len(out.Lines) == nl { // every line, in order: no index to follow
-				for l, m := range ev.base[:nl] {
-					weights[l] = m.MinorUnits()
-				}
-				if err := allocatePointsInto(r.bonus, r.c.points, weights); err != nil {
-					return fmt.Errorf("campaign: evaluate: %w", err)
-				}
-				for l, p := range r.bonus {
-					ev.bonus[l] += p
-				}
-			} else {
-				for j, l := range out.Lines {
-					weights[j] = ev.base[l].MinorUnits()
-				}
-				parts := ev.tmp.pts.take(len(out.Lines))
-				if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
-					return fmt.Errorf("campaign: evaluate: %w", err)
-				}
-				for j, l := range out.Lines {
-					r.bonus[l] = parts[j]
-					ev.bonus[l] += parts[j]
-				}
+			for j, l := range out.Lines {
+				weights[j] = ev.base[l].MinorUnits()
+			}
+			parts := ev.tmp.pts.take(len(out.Lines))
+			if err := allocatePointsInto(parts, r.c.points, weights); err != nil {
+				return fmt.Errorf("campaign: evaluate: %w", err)
+			}
+			for j, l := range out.Lines {
+				r.bonus[l] = parts[j]
+				ev.bonus[l] += parts[j]
 			}
 		}
 		if r.c.weight > 0 {

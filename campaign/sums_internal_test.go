@@ -29,7 +29,11 @@ func TestSumLinesIsMoneyAndQuantityAdd(t *testing.T) {
 			base[i], _ = loyalty.MoneyFromMinor(c.amounts[i], rub)
 			ol[i].Quantity = loyalty.QuantityFromMicros(c.quantities[i])
 		}
-		if got := sumLines(base, ol, nil); got.out >= 0 {
+		every := make([]int, len(base))
+		for i := range every {
+			every[i] = i
+		}
+		if got := sumLines(base, ol, every); got.out >= 0 {
 			t.Errorf("sumLines(%v, %v) = %+v, want out of range", c.amounts, c.quantities, got)
 		}
 	}
@@ -48,13 +52,11 @@ func TestSumLinesIsMoneyAndQuantityAdd(t *testing.T) {
 			}
 			ol[i].Quantity = loyalty.QuantityFromMicros(term.Draw(t, "quantity"))
 		}
-		var lines []int // nil: every line
-		if rapid.Bool().Draw(t, "some lines") {
-			lines = []int{}
-			for i := range n {
-				if rapid.Bool().Draw(t, "selected") {
-					lines = append(lines, i)
-				}
+		all := rapid.Bool().Draw(t, "every line")
+		var lines []int
+		for i := range n {
+			if all || rapid.Bool().Draw(t, "selected") {
+				lines = append(lines, i)
 			}
 		}
 		// What Money.Add and Quantity.Add make of the lines, in order.
@@ -68,14 +70,8 @@ func TestSumLinesIsMoneyAndQuantityAdd(t *testing.T) {
 				ok = err == nil
 			}
 		}
-		if lines == nil {
-			for i := range n {
-				add(i)
-			}
-		} else {
-			for _, i := range lines {
-				add(i)
-			}
+		for _, i := range lines {
+			add(i)
 		}
 		got := sumLines(base, ol, lines)
 		if (got.out >= 0) != ok {
